@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: MIT
+# Kairos: make [PLATFORM=qemu-virt|rpi4] [all|run|test|check|clean]
+# See README.md and docs/building.md.
+
+PLATFORM ?= qemu-virt
+CROSS    ?= aarch64-linux-gnu-
+BUILD    ?= build
+B        := $(BUILD)/$(PLATFORM)
+DEPS     := $(BUILD)/deps
+HOST_STAMP := $(BUILD)/.host-setup.stamp
+
+ifeq ($(wildcard platforms/$(PLATFORM)/platform.mk),)
+$(error unknown PLATFORM '$(PLATFORM)': see platforms/)
+endif
+include platforms/$(PLATFORM)/platform.mk
+
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all run test unit integration check clean distclean setup
+all: $(B)/kairos.bin
+
+# First use on a fresh machine: install the Debian packages (idempotent).
+setup: $(HOST_STAMP)
+$(HOST_STAMP): tools/setup-host.sh
+	@mkdir -p $(BUILD)
+	tools/setup-host.sh $@
+
+include mk/deps.mk
+
+CC      := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+LOAD_ADDR := $(shell printf '0x%x' $$(($(RAM_BASE) + $(TEXT_OFFSET))))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wconversion \
+	-Wvla -Wstrict-prototypes
+CFLAGS := $(TARGET_CFLAGS) -std=gnu11 $(WARN) -ffreestanding \
+	  -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-common
+CPPFLAGS := $(DEPS_CPPFLAGS) -Iinclude -Iarch/aarch64/include \
+	    -DKAIROS_TEXT_OFFSET=$(TEXT_OFFSET) -MMD -MP
+# libfdt's headers are third-party: no -Wconversion there.
+CPPFLAGS := $(subst -I$(LIBFDT)/include,-isystem $(LIBFDT)/include,$(CPPFLAGS))
+LDFLAGS := -nostdlib -nostartfiles -static -no-pie -Wl,--gc-sections \
+	   -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+
+KAIROS_SRCS := $(wildcard boot/*.c boot/*.S arch/aarch64/*.c arch/aarch64/*.S \
+		 core/*.c drivers/*.c)
+KAIROS_OBJS := $(patsubst %,$(B)/obj/%.o,$(KAIROS_SRCS)) $(B)/obj/version.c.o
+
+$(B)/obj/%.c.o: %.c $(DEPS_STAMPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/obj/%.S.o: %.S $(DEPS_STAMPS)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(CPPFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+# The version: VERSION plus the git commit; rewritten only when it changes.
+VERSION_STR := $(shell cat VERSION)$(shell git describe --always --dirty \
+		 --abbrev=8 --exclude '*' 2>/dev/null | sed 's/^/ (g/;s/$$/)/')
+$(B)/version.c: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'const char KAIROS_VERSION[] = "$(VERSION_STR)";' > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+$(B)/obj/version.c.o: $(B)/version.c $(DEPS_STAMPS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) \
+		-include kairos/version.h -c $< -o $@
+
+$(B)/kairos.ld: boot/kairos.ld.in platforms/$(PLATFORM)/platform.mk
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -E -P -x c -DKAIROS_LOAD_ADDR=$(LOAD_ADDR) $< -o $@
+
+$(B)/kairos.elf: $(KAIROS_OBJS) $(B)/kairos.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -T $(B)/kairos.ld $(KAIROS_OBJS) $(DEPS_LIBS) \
+		-Wl,-Map,$(B)/kairos.map -o $@
+	@tools/deps/fpcheck.sh $@ >$(B)/fpcheck.txt || { \
+		echo "error: $@ contains FP/SIMD instructions:"; \
+		cat $(B)/fpcheck.txt; rm -f $@; exit 1; }
+
+$(B)/kairos.bin: $(B)/kairos.elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+	@echo "built $@ ($$(stat -c %s $@) bytes, loads at $(LOAD_ADDR))"
+
+run: all
+	tools/kairos-qemu $(RUN_ARGS)
+
+include mk/test.mk
+include mk/check.mk
+
+clean:
+	rm -rf $(B) $(BUILD)/host $(BUILD)/test
+
+distclean:
+	rm -rf $(BUILD)
+
+FORCE:
+
+-include $(KAIROS_OBJS:.o=.d)

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ASM_ASM_H
+#define ASM_ASM_H
+
+/* PC-relative address of a symbol (works with the MMU off or on). */
+.macro adr_l reg, sym
+	adrp	\reg, \sym
+	add	\reg, \reg, :lo12:\sym
+.endm
+
+.macro func name
+	.globl	\name
+	.type	\name, %function
+	.balign	4
+\name:
+.endm
+
+.macro endfunc name
+	.size	\name, . - \name
+.endm
+
+#endif

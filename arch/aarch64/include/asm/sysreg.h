@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* System register access and the EL2 register values Kairos relies on. */
+#ifndef ASM_SYSREG_H
+#define ASM_SYSREG_H
+
+/*
+ * EL2 registers are written in full at boot: U-Boot and other firmware
+ * leave non-zero values behind (HCR_EL2 = 0x20 seen from U-Boot).
+ *
+ * HCR_EL2 (Arm ARM D19.2.49): RW=1 (EL1 is AArch64), IMO/FMO/AMO=1 so
+ * physical IRQ/FIQ/SError are taken to EL2 even while EL2 runs;
+ * everything else, including E2H and TGE, 0.
+ */
+#define HCR_RW (1UL << 31)
+#define HCR_AMO (1UL << 5)
+#define HCR_IMO (1UL << 4)
+#define HCR_FMO (1UL << 3)
+#define HCR_EL2_BOOT (HCR_RW | HCR_AMO | HCR_IMO | HCR_FMO)
+
+/* SCTLR_EL2 (non-VHE): RES1 bits, MMU and caches off. */
+#define SCTLR_EL2_RES1 0x30c50830UL
+#define SCTLR_M (1UL << 0)
+#define SCTLR_C (1UL << 2)
+#define SCTLR_SA (1UL << 3)
+#define SCTLR_I (1UL << 12)
+#define SCTLR_WXN (1UL << 19)
+
+/*
+ * CPTR_EL2 (non-VHE): RES1 bits 13:12, 9:0 (0x32ff); TFP=1 traps FP/SIMD
+ * and TZ=1 traps SVE, at EL2 too: the hypervisor never uses FP/SIMD, and
+ * a slip traps instead of silently clobbering guest state.
+ */
+#define CPTR_EL2_BOOT (0x32ffUL | (1UL << 10) | (1UL << 8))
+
+/* CNTHCTL_EL2 (non-VHE): EL1PCTEN=1 (CNTPCT readable), EL1PCEN=0 (CNTP_* trap). */
+#define CNTHCTL_EL2_BOOT 0x1UL
+
+/* MAIR_EL2 attribute indices. */
+#define MAIR_IDX_DEVICE_nGnRnE 0
+#define MAIR_IDX_DEVICE_nGnRE 1
+#define MAIR_IDX_NORMAL 2
+#define MAIR_IDX_NORMAL_NC 3
+#define MAIR_EL2_VALUE 0x44ff0400UL
+
+/*
+ * TCR_EL2 (non-VHE, D19.2.139): T0SZ=16 (48-bit VA, walks start at level
+ * 0), IRGN0/ORGN0 = write-back write-allocate, SH0 = inner shareable,
+ * TG0 = 4K, RES1 bits 31 and 23; PS is filled in from PARange.
+ */
+#define TCR_EL2_BASE ((1UL << 31) | (1UL << 23) | (3UL << 12) | (1UL << 10) | \
+		      (1UL << 8) | 16UL)
+#define TCR_PS_SHIFT 16
+
+#define MPIDR_AFF_MASK 0xff00ffffffUL
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+#define read_sysreg(r)                                            \
+	({                                                        \
+		uint64_t __v;                                     \
+		__asm__ volatile("mrs %0, " #r : "=r"(__v));      \
+		__v;                                              \
+	})
+
+#define write_sysreg(r, v)                                              \
+	do {                                                            \
+		uint64_t __w = (uint64_t)(v);                           \
+		__asm__ volatile("msr " #r ", %0" : : "r"(__w) : "memory"); \
+	} while (0)
+
+static inline void isb(void)
+{
+	__asm__ volatile("isb" : : : "memory");
+}
+
+static inline void dsb_sy(void)
+{
+	__asm__ volatile("dsb sy" : : : "memory");
+}
+
+static inline void dsb_ish(void)
+{
+	__asm__ volatile("dsb ish" : : : "memory");
+}
+#endif
+
+#endif

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+/* The generic timer at EL2: physical counter and CNTHP (Arm ARM D11). */
+#include <arch/timer.h>
+#include <asm/sysreg.h>
+
+uint64_t arch_timer_now(void)
+{
+	/* ISB: CNTPCT reads may otherwise be taken early (D11.2.2). */
+	isb();
+	return read_sysreg(cntpct_el0);
+}
+
+uint64_t arch_timer_hw_freq(void)
+{
+	return read_sysreg(cntfrq_el0) & 0xffffffffUL;
+}
+
+void arch_timer_hyp_arm(uint64_t cval)
+{
+	write_sysreg(cnthp_cval_el2, cval);
+	write_sysreg(cnthp_ctl_el2, 1); /* ENABLE, IMASK clear */
+	isb();
+}
+
+void arch_timer_hyp_stop(void)
+{
+	write_sysreg(cnthp_ctl_el2, 0);
+	isb();
+}

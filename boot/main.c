@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Boot on the first CPU (DESIGN.md §2): console, board discovery, EL2
+ * MMU, GIC, timers, the timerq self-test, secondary CPUs, then the shell.
+ */
+#include "boot.h"
+
+#include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <arch/timer.h>
+#include <drivers/gic.h>
+#include <drivers/psci.h>
+#include <drivers/uart.h>
+#include <kairos/console.h>
+#include <kairos/cpu.h>
+#include <kairos/irq.h>
+#include <kairos/selftest.h>
+#include <kairos/shell.h>
+#include <kairos/time.h>
+#include <kairos/version.h>
+#include <libfdt.h>
+
+/* Linker-script symbols. */
+extern char _head[], _etext[], __rodata_start[], __rodata_end[], _end[];
+
+struct board board;
+struct cpu cpus[KAIROS_MAX_CPUS];
+unsigned int cpu_count;
+/** MPIDRs for secondary_entry to find its CPU number (head.S). */
+extern uint64_t boot_mpidr_table[KAIROS_MAX_CPUS];
+
+static struct timerq_entry rx_poll_tick;
+
+void boot_stop(void)
+{
+	arch_cpu_halt();
+}
+
+static void map_or_stop(paddr_t base, uint64_t size, enum mmu_kind kind,
+			const char *what)
+{
+	if (size && !arch_mmu_map(base, size, kind)) {
+		kprintf("kairos: cannot map %s at 0x%llx (+0x%llx): beyond 48-bit addresses or out of page tables; stopping\n",
+			what, (unsigned long long)pa_addr(base),
+			(unsigned long long)size);
+		boot_stop();
+	}
+}
+
+static paddr_t sym_pa(const void *p)
+{
+	return pa_init((uint64_t)(uintptr_t)p);
+}
+
+static void mmu_setup(const void *fdt)
+{
+	const struct board_gic *g = &board.gic;
+	uint64_t image = (uint64_t)(_end - _head);
+
+	if (!board_in_ram(&board, sym_pa(_head), image)) {
+		kprintf("kairos: Kairos was loaded at 0x%llx, outside the RAM the device tree describes; stopping\n",
+			(unsigned long long)(uintptr_t)_head);
+		boot_stop();
+	}
+	for (unsigned int i = 0; i < board.nr_mem; i++)
+		map_or_stop(board.mem[i].base, board.mem[i].size, MMU_NORMAL_RW,
+			    "RAM");
+	map_or_stop(sym_pa(_head), (uint64_t)(_etext - _head), MMU_NORMAL_RX,
+		    "Kairos text");
+	map_or_stop(sym_pa(__rodata_start),
+		    (uint64_t)(__rodata_end - __rodata_start), MMU_NORMAL_RO,
+		    "Kairos read-only data");
+	if (!board_in_ram(&board, sym_pa(fdt), fdt_totalsize(fdt)))
+		map_or_stop(sym_pa(fdt), fdt_totalsize(fdt), MMU_NORMAL_RO,
+			    "the device tree");
+	map_or_stop(board.uart.reg.base, board.uart.reg.size, MMU_DEVICE,
+		    "the console UART");
+	map_or_stop(g->dist.base, g->dist.size, MMU_DEVICE, "GICD");
+	map_or_stop(g->cpu.base, g->cpu.size, MMU_DEVICE, "GICC");
+	map_or_stop(g->hyp.base, g->hyp.size, MMU_DEVICE, "GICH");
+	map_or_stop(g->vcpu.base, g->vcpu.size, MMU_DEVICE, "GICV");
+	for (unsigned int i = 0; i < g->nr_redist; i++)
+		map_or_stop(g->redist[i].base, g->redist[i].size, MMU_DEVICE,
+			    "GICR");
+	arch_mmu_enable();
+}
+
+static void hyp_timer_irq(uint32_t intid, void *arg)
+{
+	(void)intid;
+	(void)arg;
+	timerq_expire(&cpu_current()->timerq);
+}
+
+static void kick_irq(uint32_t intid, void *arg)
+{
+	(void)intid;
+	(void)arg; /* waking the CPU from WFI is the whole point */
+}
+
+static void uart_irq(uint32_t intid, void *arg)
+{
+	(void)intid;
+	(void)arg;
+	console_rx_poll();
+}
+
+bool boot_cpu_local_init(struct cpu *c)
+{
+	const struct irqchip *chip = irq_chip();
+
+	timerq_init(&c->timerq);
+	if (!chip->cpu_init()) {
+		kprintf("kairos: CPU%u: interrupt controller setup failed; CPU stopped\n",
+			c->id);
+		return false;
+	}
+	chip->enable(board.timer.hyp_intid, true);
+	chip->enable(KICK_SGI, true);
+	arch_irq_enable();
+	return true;
+}
+
+void boot_cpu_selftest(struct cpu *c)
+{
+	char msg[200];
+
+	c->selftest_ok = timerq_selftest(&c->timerq, msg, sizeof(msg));
+	kprintf("kairos: CPU%u timerq self-test %s: %s\n", c->id,
+		c->selftest_ok ? "passed" : "FAILED", msg);
+}
+
+static void setup_time(void)
+{
+	uint64_t hw = arch_timer_hw_freq(), f = board.timer.dt_freq;
+
+	if (!f)
+		f = hw;
+	if (!f) {
+		kprintf("kairos: timer: CNTFRQ_EL0 reads 0 and the timer node has no clock-frequency; stopping\n");
+		boot_stop();
+	}
+	if (board.timer.dt_freq && hw && board.timer.dt_freq != hw)
+		kprintf("kairos: timer: clock-frequency %llu Hz overrides CNTFRQ_EL0 %llu Hz\n",
+			(unsigned long long)f, (unsigned long long)hw);
+	time_init(f);
+}
+
+static void setup_gic(void)
+{
+	enum kairos_err e = board.gic.version == 3 ? gicv3_init(&board) :
+						     gicv2_init(&board);
+
+	if (e) {
+		kprintf("kairos: %s: interrupt controller initialisation failed; stopping\n",
+			board.gic.path);
+		boot_stop();
+	}
+	irq_set_handler(board.timer.hyp_intid, hyp_timer_irq, NULL);
+	irq_set_handler(KICK_SGI, kick_irq, NULL);
+	kprintf("kairos: GICv%u at 0x%llx (%s), %u list registers, maintenance INTID %u\n",
+		board.gic.version, (unsigned long long)pa_addr(board.gic.dist.base),
+		board.gic.path, irq_chip()->list_regs, board.gic.maint_intid);
+}
+
+static void check_psci(void)
+{
+	for (unsigned int i = 1; i < board.nr_cpus; i++) {
+		if (board.cpus[i].enable == BOARD_CPU_PSCI &&
+		    board.psci.conduit == BOARD_CONDUIT_HVC) {
+			kprintf("kairos: /psci: property method: \"hvc\" would call Kairos itself at EL2; the firmware's PSCI must use \"smc\"; stopping\n");
+			boot_stop();
+		}
+	}
+	psci_init(&board.psci);
+}
+
+static void setup_cpus(void)
+{
+	cpu_count = board.nr_cpus;
+	for (unsigned int i = 0; i < cpu_count; i++) {
+		cpus[i].id = i;
+		cpus[i].mpidr = board.cpus[i].mpidr;
+		boot_mpidr_table[i] = board.cpus[i].mpidr;
+	}
+	if (board.ignored_cpus)
+		kprintf("kairos: %u CPUs beyond the first %d ignored\n",
+			board.ignored_cpus, KAIROS_MAX_CPUS);
+	arch_cpu_set_current(&cpus[0]);
+}
+
+static void rx_poll(struct timerq_entry *e, uint64_t now)
+{
+	console_rx_poll();
+	timerq_arm(&cpu_current()->timerq, e, now + time_us_to_ticks(10000));
+}
+
+static void setup_console_input(void)
+{
+	if (board.uart.intid) {
+		irq_set_handler(board.uart.intid, uart_irq, NULL);
+		irq_chip()->route(board.uart.intid, 0);
+		irq_chip()->enable(board.uart.intid, true);
+		uart_enable_rx_irq(&board.uart);
+	} else {
+		/* No interrupt Kairos can take: poll every 10 ms. */
+		timerq_entry_init(&rx_poll_tick, rx_poll, NULL);
+		timerq_arm(&cpus[0].timerq, &rx_poll_tick, arch_timer_now());
+	}
+}
+
+static NORETURN void shell_loop(void)
+{
+	shell_prompt();
+	for (;;) {
+		int ch;
+
+		arch_irq_disable();
+		ch = console_getc();
+		if (ch < 0)
+			arch_wait_for_interrupt();
+		arch_irq_enable();
+		if (ch >= 0)
+			shell_input((char)ch);
+	}
+}
+
+static unsigned int count_online(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cpu_count; i++)
+		n += __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE);
+	return n;
+}
+
+void boot_primary(void *fdt, unsigned long el)
+{
+	struct board_err err;
+	const struct console_ops *con = NULL;
+
+	arch_set_boot_el((unsigned int)el);
+	if (board_find_console(fdt, &board.uart, &err) == KAIROS_OK)
+		con = uart_console(&board.uart);
+	if (!con)
+		boot_stop(); /* nowhere to say why */
+	console_register(con);
+	kprintf("\nKairos %s\n", KAIROS_VERSION);
+	if (el != 2) {
+		kprintf("kairos: entered at EL%lu, but Kairos must be started at EL2 (QEMU: -M virt,virtualization=on; boards: firmware must enter the hypervisor at EL2); stopping\n",
+			el);
+		boot_stop();
+	}
+	if (board_parse(fdt, arch_cpu_mpidr(), &board, &err)) {
+		kprintf("kairos: %s; stopping\n", err.msg);
+		boot_stop();
+	}
+	check_psci();
+	mmu_setup(fdt);
+	console_enable_locking();
+	setup_cpus();
+	setup_time();
+	setup_gic();
+	if (!boot_cpu_local_init(&cpus[0]))
+		boot_stop();
+	kprintf("kairos: CPU0 online (MPIDR 0x%llx)\n",
+		(unsigned long long)cpus[0].mpidr);
+	boot_cpu_selftest(&cpus[0]);
+	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
+	smp_start_secondaries();
+	kprintf("kairos: %u CPUs, GICv%u, %llu MiB RAM, counter %llu Hz\n",
+		count_online(), board.gic.version,
+		(unsigned long long)(board_ram_size(&board) >> 20),
+		(unsigned long long)time_freq());
+	setup_console_input();
+	shell_loop();
+}

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Board discovery from the device tree (Devicetree Specification v0.4).
+ * Every refusal names the node and the property, so a user with an edited
+ * or foreign DTB knows what to fix.
+ */
+#include <kairos/board.h>
+#include <kairos/compiler.h>
+#include <libfdt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* MPIDR_EL1 affinity fields Aff3 (39:32) and Aff2..Aff0 (23:0). */
+#define MPIDR_AFF_MASK 0xff00ffffffULL
+
+static void PRINTF_LIKE(2, 3) errf(struct board_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static const char *path_of(const void *fdt, int node, char *buf, int len)
+{
+	if (fdt_get_path(fdt, node, buf, len) < 0)
+		snprintf(buf, (size_t)len, "<node at offset %d>", node);
+	return buf;
+}
+
+static bool node_enabled(const void *fdt, int node)
+{
+	const char *s = fdt_getprop(fdt, node, "status", NULL);
+
+	return !s || !strcmp(s, "okay") || !strcmp(s, "ok");
+}
+
+static uint64_t read_cells(const fdt32_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = (v << 32) | fdt32_to_cpu(p[i]);
+	return v;
+}
+
+/* Translate @addr of a child of @parent up to the root via "ranges". */
+static bool translate(const void *fdt, int parent, uint64_t *addr)
+{
+	while (parent > 0) {
+		int len, gp = fdt_parent_offset(fdt, parent);
+		const fdt32_t *r = fdt_getprop(fdt, parent, "ranges", &len);
+		int cac = fdt_address_cells(fdt, parent);
+		int pac = fdt_address_cells(fdt, gp < 0 ? 0 : gp);
+		int csc = fdt_size_cells(fdt, parent);
+		int step = cac + pac + csc;
+		bool found = false;
+
+		if (!r || gp < 0 || cac < 1 || pac < 1 || csc < 0 || cac > 2 ||
+		    pac > 2 || csc > 2)
+			return false;
+		for (int i = 0; len > 0 && i + step <= len / 4; i += step) {
+			uint64_t c = read_cells(r + i, cac);
+			uint64_t p = read_cells(r + i + cac, pac);
+			uint64_t s = read_cells(r + i + cac + pac, csc);
+
+			if (*addr >= c && *addr - c < s) {
+				*addr = *addr - c + p;
+				found = true;
+				break;
+			}
+		}
+		if (len > 0 && !found)
+			return false;
+		parent = gp;
+	}
+	return true;
+}
+
+/* Number of reg entries of @node, or -1 when reg is missing/malformed. */
+static int reg_count(const void *fdt, int node)
+{
+	int len, parent = fdt_parent_offset(fdt, node);
+	int ac = fdt_address_cells(fdt, parent);
+	int sc = fdt_size_cells(fdt, parent);
+
+	if (!fdt_getprop(fdt, node, "reg", &len) || ac < 1 || ac > 2 ||
+	    sc < 0 || sc > 2 || len % (4 * (ac + sc)))
+		return -1;
+	return len / (4 * (ac + sc));
+}
+
+/* Entry @idx of @node's reg, translated to a CPU physical address. */
+static bool get_reg(const void *fdt, int node, int idx, struct board_range *r)
+{
+	int parent = fdt_parent_offset(fdt, node);
+	int ac = fdt_address_cells(fdt, parent);
+	int sc = fdt_size_cells(fdt, parent);
+	const fdt32_t *p = fdt_getprop(fdt, node, "reg", NULL);
+	uint64_t addr;
+
+	if (idx >= reg_count(fdt, node) || !p)
+		return false;
+	p += idx * (ac + sc);
+	addr = read_cells(p, ac);
+	r->size = read_cells(p + ac, sc);
+	if (!translate(fdt, parent, &addr))
+		return false;
+	r->base = pa_init(addr);
+	return true;
+}
+
+static bool reg_or_err(const void *fdt, int node, int idx,
+		       struct board_range *r, struct board_err *err)
+{
+	char p[96];
+
+	if (get_reg(fdt, node, idx, r) && r->size)
+		return true;
+	errf(err, "%s: property reg: entry %d missing, empty or untranslatable",
+	     path_of(fdt, node, p, sizeof(p)), idx);
+	return false;
+}
+
+/* The node an "interrupt-parent" chain from @node leads to, or -1. */
+static int irq_parent(const void *fdt, int node)
+{
+	for (; node >= 0; node = fdt_parent_offset(fdt, node)) {
+		const fdt32_t *ph = fdt_getprop(fdt, node, "interrupt-parent",
+						NULL);
+		if (ph)
+			return fdt_node_offset_by_phandle(fdt,
+							  fdt32_to_cpu(*ph));
+		if (node == 0)
+			break;
+	}
+	return -1;
+}
+
+/*
+ * GIC interrupt specifier @idx of @node as an INTID: <type num flags> with
+ * type 0 = SPI (32 + num), 1 = PPI (16 + num); the GIC DT binding.
+ */
+static bool get_gic_irq(const void *fdt, int node, int gic, int idx,
+			uint32_t *intid)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+
+	if (!p || irq_parent(fdt, node) != gic || (idx + 1) * 12 > len)
+		return false;
+	uint32_t type = fdt32_to_cpu(p[idx * 3]);
+	uint32_t num = fdt32_to_cpu(p[idx * 3 + 1]);
+
+	if (type == 0 && num < 988)
+		*intid = 32 + num;
+	else if (type == 1 && num < 16)
+		*intid = 16 + num;
+	else
+		return false;
+	return true;
+}
+
+static int find_compatible(const void *fdt, const char *const *compat,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int node = -1;
+
+		while ((node = fdt_node_offset_by_compatible(fdt, node,
+							     compat[i])) >= 0)
+			if (node_enabled(fdt, node))
+				return node;
+	}
+	return -FDT_ERR_NOTFOUND;
+}
+
+static enum kairos_err uart_at(const void *fdt, int node,
+			       struct board_uart *uart, struct board_err *err)
+{
+	char p[96];
+
+	path_of(fdt, node, uart->path, sizeof(uart->path));
+	if (!fdt_node_check_compatible(fdt, node, "arm,pl011")) {
+		uart->kind = BOARD_UART_PL011;
+	} else if (!fdt_node_check_compatible(fdt, node,
+					      "brcm,bcm2835-aux-uart")) {
+		uart->kind = BOARD_UART_BCM2835_AUX;
+	} else {
+		const char *c = fdt_getprop(fdt, node, "compatible", NULL);
+
+		errf(err, "%s: property compatible: \"%s\" is not a UART Kairos drives (arm,pl011, brcm,bcm2835-aux-uart)",
+		     path_of(fdt, node, p, sizeof(p)), c ? c : "");
+		return KAIROS_ERR_UNSUPPORTED;
+	}
+	return reg_or_err(fdt, node, 0, &uart->reg, err) ? KAIROS_OK :
+							   KAIROS_ERR_MALFORMED;
+}
+
+enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
+				   struct board_err *err)
+{
+	static const char *const pl011[] = { "arm,pl011" };
+	int chosen, node, len;
+	const char *path = NULL;
+
+	memset(uart, 0, sizeof(*uart));
+	if (fdt_check_header(fdt)) {
+		errf(err, "device tree: bad header (no DTB in x0?)");
+		return KAIROS_ERR_MALFORMED;
+	}
+	chosen = fdt_path_offset(fdt, "/chosen");
+	if (chosen >= 0) {
+		path = fdt_getprop(fdt, chosen, "stdout-path", &len);
+		if (!path)
+			path = fdt_getprop(fdt, chosen, "linux,stdout-path",
+					   &len);
+	}
+	if (path) {
+		const char *colon = memchr(path, ':', (size_t)len);
+		int n = colon ? (int)(colon - path) : (int)strnlen(path, (size_t)len);
+
+		node = fdt_path_offset_namelen(fdt, path, n);
+		if (node < 0) {
+			errf(err, "/chosen: property stdout-path: \"%.*s\" names no node",
+			     n, path);
+			return KAIROS_ERR_MALFORMED;
+		}
+		return uart_at(fdt, node, uart, err);
+	}
+	node = find_compatible(fdt, pl011, ARRAY_SIZE(pl011));
+	if (node < 0) {
+		errf(err, "/chosen: property stdout-path missing and no arm,pl011 node");
+		return KAIROS_ERR_MISSING;
+	}
+	return uart_at(fdt, node, uart, err);
+}
+
+static enum kairos_err parse_memory(const void *fdt, struct board *b,
+				    struct board_err *err)
+{
+	int node = -1;
+	char p[96];
+
+	while ((node = fdt_node_offset_by_prop_value(fdt, node, "device_type",
+						     "memory", 7)) >= 0) {
+		int n = reg_count(fdt, node);
+
+		if (!node_enabled(fdt, node))
+			continue;
+		if (n < 0) {
+			errf(err, "%s: property reg missing or malformed",
+			     path_of(fdt, node, p, sizeof(p)));
+			return KAIROS_ERR_MALFORMED;
+		}
+		for (int i = 0; i < n; i++) {
+			struct board_range r;
+
+			if (!reg_or_err(fdt, node, i, &r, err))
+				return KAIROS_ERR_MALFORMED;
+			if (b->nr_mem == BOARD_MAX_MEM) {
+				errf(err, "%s: more than %d memory ranges",
+				     path_of(fdt, node, p, sizeof(p)),
+				     BOARD_MAX_MEM);
+				return KAIROS_ERR_LIMIT;
+			}
+			b->mem[b->nr_mem++] = r;
+		}
+	}
+	if (!b->nr_mem) {
+		errf(err, "/memory: no node with device_type = \"memory\" and a reg");
+		return KAIROS_ERR_MISSING;
+	}
+	return KAIROS_OK;
+}
+
+static void add_reserved(struct board *b, uint64_t base, uint64_t size)
+{
+	if (size && b->nr_reserved < BOARD_MAX_RESERVED)
+		b->reserved[b->nr_reserved++] =
+			(struct board_range){ pa_init(base), size };
+}
+
+static void parse_reserved(const void *fdt, struct board *b)
+{
+	int n = fdt_num_mem_rsv(fdt), rm, child;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t base, size;
+
+		if (!fdt_get_mem_rsv(fdt, i, &base, &size))
+			add_reserved(b, base, size);
+	}
+	rm = fdt_path_offset(fdt, "/reserved-memory");
+	if (rm < 0)
+		return;
+	fdt_for_each_subnode(child, fdt, rm) {
+		struct board_range r;
+
+		for (int i = 0; get_reg(fdt, child, i, &r); i++)
+			add_reserved(b, pa_addr(r.base), r.size);
+	}
+}
+
+static enum kairos_err parse_cpu_enable(const void *fdt, int node,
+					struct board_cpu *c,
+					struct board_err *err)
+{
+	int len;
+	const char *m = fdt_getprop(fdt, node, "enable-method", &len);
+	char p[96];
+
+	path_of(fdt, node, p, sizeof(p));
+	if (!m) {
+		errf(err, "%s: property enable-method missing (psci or spin-table)", p);
+		return KAIROS_ERR_MISSING;
+	}
+	if (!strcmp(m, "psci")) {
+		c->enable = BOARD_CPU_PSCI;
+		return KAIROS_OK;
+	}
+	if (strcmp(m, "spin-table")) {
+		errf(err, "%s: property enable-method: \"%s\" is not supported (psci or spin-table)",
+		     p, m);
+		return KAIROS_ERR_UNSUPPORTED;
+	}
+	const fdt32_t *r = fdt_getprop(fdt, node, "cpu-release-addr", &len);
+
+	if (!r || (len != 8 && len != 4)) {
+		errf(err, "%s: property cpu-release-addr %s (spin-table needs a 64-bit address)",
+		     p, r ? "malformed" : "missing");
+		return r ? KAIROS_ERR_MALFORMED : KAIROS_ERR_MISSING;
+	}
+	c->enable = BOARD_CPU_SPIN_TABLE;
+	c->release_addr = pa_init(read_cells(r, len / 4));
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_cpus(const void *fdt, uint64_t boot_mpidr,
+				  struct board *b, struct board_err *err)
+{
+	int cpus_node = fdt_path_offset(fdt, "/cpus"), node;
+	bool have_boot = false;
+	char p[96];
+
+	if (cpus_node < 0) {
+		errf(err, "/cpus: node missing");
+		return KAIROS_ERR_MISSING;
+	}
+	int ac = fdt_address_cells(fdt, cpus_node);
+
+	fdt_for_each_subnode(node, fdt, cpus_node) {
+		const char *dt = fdt_getprop(fdt, node, "device_type", NULL);
+		const fdt32_t *reg;
+		int len;
+		struct board_cpu c = { .node = node };
+
+		if (!dt || strcmp(dt, "cpu") || !node_enabled(fdt, node))
+			continue;
+		reg = fdt_getprop(fdt, node, "reg", &len);
+		if (!reg || ac < 1 || ac > 2 || len < 4 * ac) {
+			errf(err, "%s: property reg missing or malformed",
+			     path_of(fdt, node, p, sizeof(p)));
+			return KAIROS_ERR_MALFORMED;
+		}
+		c.mpidr = read_cells(reg, ac) & MPIDR_AFF_MASK;
+		if (c.mpidr == (boot_mpidr & MPIDR_AFF_MASK)) {
+			c.enable = BOARD_CPU_BOOT;
+			have_boot = true;
+		} else {
+			enum kairos_err e = parse_cpu_enable(fdt, node, &c, err);
+
+			if (e)
+				return e;
+		}
+		if (b->nr_cpus == KAIROS_MAX_CPUS && c.enable != BOARD_CPU_BOOT) {
+			b->ignored_cpus++;
+			continue;
+		}
+		if (b->nr_cpus == KAIROS_MAX_CPUS) /* keep the boot CPU */
+			b->cpus[--b->nr_cpus] = b->cpus[KAIROS_MAX_CPUS - 1];
+		b->cpus[b->nr_cpus++] = c;
+	}
+	if (!have_boot) {
+		errf(err, "/cpus: no cpu node has reg = <0x%llx>, the CPU Kairos was started on",
+		     (unsigned long long)boot_mpidr);
+		return KAIROS_ERR_MISSING;
+	}
+	/* The boot CPU is CPU0, as in Linux. */
+	for (unsigned int i = 0; i < b->nr_cpus; i++) {
+		if (b->cpus[i].enable == BOARD_CPU_BOOT) {
+			struct board_cpu t = b->cpus[0];
+
+			b->cpus[0] = b->cpus[i];
+			b->cpus[i] = t;
+		}
+	}
+	b->boot_cpu = 0;
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_psci(const void *fdt, struct board *b,
+				  struct board_err *err)
+{
+	static const char *const compat[] = { "arm,psci-1.0", "arm,psci-0.2",
+					      "arm,psci" };
+	int node = find_compatible(fdt, compat, ARRAY_SIZE(compat));
+	bool needed = false;
+	char p[96];
+
+	for (unsigned int i = 0; i < b->nr_cpus; i++)
+		needed |= b->cpus[i].enable == BOARD_CPU_PSCI;
+	if (node < 0) {
+		if (!needed)
+			return KAIROS_OK;
+		errf(err, "/psci: node missing, but %s has enable-method = \"psci\"",
+		     path_of(fdt, b->cpus[1].node, p, sizeof(p)));
+		return KAIROS_ERR_MISSING;
+	}
+	path_of(fdt, node, p, sizeof(p));
+	const char *m = fdt_getprop(fdt, node, "method", NULL);
+
+	if (!m || (strcmp(m, "smc") && strcmp(m, "hvc"))) {
+		errf(err, "%s: property method %s (smc or hvc)", p,
+		     m ? "has an unknown conduit" : "missing");
+		return KAIROS_ERR_MALFORMED;
+	}
+	b->psci.conduit = m[0] == 's' ? BOARD_CONDUIT_SMC : BOARD_CONDUIT_HVC;
+	b->psci.v02 = !fdt_node_check_compatible(fdt, node, "arm,psci-1.0") ||
+		      !fdt_node_check_compatible(fdt, node, "arm,psci-0.2");
+	b->psci.cpu_on = 0xc4000003; /* PSCI 0.2+ CPU_ON, SMC64 */
+	if (!b->psci.v02) {
+		const fdt32_t *id = fdt_getprop(fdt, node, "cpu_on", NULL);
+
+		if (!id && needed) {
+			errf(err, "%s: property cpu_on missing (PSCI 0.1)", p);
+			return KAIROS_ERR_MISSING;
+		}
+		b->psci.cpu_on = id ? fdt32_to_cpu(*id) : 0;
+	}
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_gic_v3(const void *fdt, int node,
+				    struct board_gic *g, struct board_err *err)
+{
+	const fdt32_t *n = fdt_getprop(fdt, node, "#redistributor-regions",
+				       NULL);
+	const fdt32_t *stride = fdt_getprop(fdt, node, "redistributor-stride",
+					    NULL);
+	uint32_t nr = n ? fdt32_to_cpu(*n) : 1;
+
+	if (nr < 1 || nr > BOARD_MAX_REDIST) {
+		errf(err, "%s: property #redistributor-regions: %u is not in 1..%d",
+		     g->path, nr, BOARD_MAX_REDIST);
+		return KAIROS_ERR_MALFORMED;
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		if (!reg_or_err(fdt, node, (int)i + 1, &g->redist[i], err))
+			return KAIROS_ERR_MALFORMED;
+	g->nr_redist = nr;
+	g->redist_stride = stride ? fdt32_to_cpu(*stride) : 0;
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_gic(const void *fdt, struct board *b,
+				 struct board_err *err)
+{
+	static const char *const v3[] = { "arm,gic-v3" };
+	static const char *const v2[] = { "arm,gic-400", "arm,cortex-a15-gic",
+					  "arm,cortex-a7-gic" };
+	struct board_gic *g = &b->gic;
+	int node = find_compatible(fdt, v3, ARRAY_SIZE(v3));
+
+	g->version = 3;
+	if (node < 0) {
+		node = find_compatible(fdt, v2, ARRAY_SIZE(v2));
+		g->version = 2;
+	}
+	if (node < 0) {
+		errf(err, "no interrupt controller Kairos can drive: no enabled node compatible with arm,gic-v3, arm,gic-400 or arm,cortex-a15-gic");
+		return KAIROS_ERR_MISSING;
+	}
+	path_of(fdt, node, g->path, sizeof(g->path));
+	if (!reg_or_err(fdt, node, 0, &g->dist, err))
+		return KAIROS_ERR_MALFORMED;
+	if (g->version == 3) {
+		enum kairos_err e = parse_gic_v3(fdt, node, g, err);
+
+		if (e)
+			return e;
+	} else if (reg_count(fdt, node) < 4) {
+		errf(err, "%s: property reg: %d regions; Kairos needs GICD, GICC, GICH and GICV (a GICv2 with virtualization extensions)",
+		     g->path, reg_count(fdt, node));
+		return KAIROS_ERR_UNSUPPORTED;
+	} else if (!reg_or_err(fdt, node, 1, &g->cpu, err) ||
+		   !reg_or_err(fdt, node, 2, &g->hyp, err) ||
+		   !reg_or_err(fdt, node, 3, &g->vcpu, err)) {
+		return KAIROS_ERR_MALFORMED;
+	}
+	if (!get_gic_irq(fdt, node, node, 0, &g->maint_intid) ||
+	    g->maint_intid >= 32) {
+		errf(err, "%s: property interrupts missing or not a PPI (the virtual interface maintenance interrupt)",
+		     g->path);
+		return KAIROS_ERR_MISSING;
+	}
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_timer(const void *fdt, int gic, struct board *b,
+				   struct board_err *err)
+{
+	static const char *const compat[] = { "arm,armv8-timer",
+					      "arm,armv7-timer" };
+	int node = find_compatible(fdt, compat, ARRAY_SIZE(compat));
+	struct board_timer *t = &b->timer;
+	char p[96];
+
+	if (node < 0) {
+		errf(err, "timer: no enabled node compatible with arm,armv8-timer");
+		return KAIROS_ERR_MISSING;
+	}
+	path_of(fdt, node, p, sizeof(p));
+	if (!get_gic_irq(fdt, node, gic, 0, &t->sec_phys_intid) ||
+	    !get_gic_irq(fdt, node, gic, 1, &t->phys_intid) ||
+	    !get_gic_irq(fdt, node, gic, 2, &t->virt_intid) ||
+	    !get_gic_irq(fdt, node, gic, 3, &t->hyp_intid)) {
+		errf(err, "%s: property interrupts: needs four GIC PPIs (secure, non-secure, virtual, hypervisor)",
+		     p);
+		return KAIROS_ERR_MALFORMED;
+	}
+	const fdt32_t *f = fdt_getprop(fdt, node, "clock-frequency", NULL);
+
+	t->dt_freq = f ? fdt32_to_cpu(*f) : 0;
+	return KAIROS_OK;
+}
+
+enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
+			    struct board *b, struct board_err *err)
+{
+	enum kairos_err e;
+	int gic;
+
+	memset(b, 0, sizeof(*b));
+	e = board_find_console(fdt, &b->uart, err);
+	if (!e)
+		e = parse_memory(fdt, b, err);
+	if (!e)
+		e = parse_cpus(fdt, boot_mpidr, b, err);
+	if (!e)
+		e = parse_psci(fdt, b, err);
+	if (!e)
+		e = parse_gic(fdt, b, err);
+	if (e)
+		return e;
+	gic = fdt_path_offset(fdt, b->gic.path);
+	e = parse_timer(fdt, gic, b, err);
+	if (e)
+		return e;
+	parse_reserved(fdt, b);
+	/* A console without a usable GIC interrupt is polled instead. */
+	int uart = fdt_path_offset(fdt, b->uart.path);
+
+	if (!get_gic_irq(fdt, uart, gic, 0, &b->uart.intid) ||
+	    b->uart.intid < 32)
+		b->uart.intid = 0;
+	return KAIROS_OK;
+}
+
+uint64_t board_ram_size(const struct board *b)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < b->nr_mem; i++)
+		sum += b->mem[i].size;
+	return sum;
+}
+
+bool board_in_ram(const struct board *b, paddr_t base, uint64_t size)
+{
+	uint64_t a = pa_addr(base);
+
+	for (unsigned int i = 0; i < b->nr_mem; i++) {
+		uint64_t m = pa_addr(b->mem[i].base);
+
+		if (a >= m && a - m <= b->mem[i].size &&
+		    size <= b->mem[i].size - (a - m))
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/* Console output serialised between CPUs, and a small input ring. */
+#include <kairos/console.h>
+#include <kairos/spinlock.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#define RX_RING 256U
+
+static const struct console_ops *dev;
+static struct spinlock lock = SPINLOCK_INIT;
+static bool locking;
+static char rx_ring[RX_RING];
+static unsigned int rx_head, rx_tail; /* head: next write, tail: next read */
+
+void console_register(const struct console_ops *ops)
+{
+	dev = ops;
+}
+
+void console_enable_locking(void)
+{
+	locking = true;
+}
+
+void console_disable_locking(void)
+{
+	locking = false;
+}
+
+static void write_raw(const char *s, size_t len)
+{
+	if (!dev)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			dev->putc(dev->ctx, '\r');
+		dev->putc(dev->ctx, s[i]);
+	}
+}
+
+void console_write(const char *s, size_t len)
+{
+	if (locking)
+		spin_lock(&lock);
+	write_raw(s, len);
+	if (locking)
+		spin_unlock(&lock);
+}
+
+int kprintf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return n;
+	console_write(buf, (size_t)n < sizeof(buf) ? (size_t)n :
+						     sizeof(buf) - 1);
+	return n;
+}
+
+void console_rx_poll(void)
+{
+	int c;
+
+	if (!dev || !dev->getc)
+		return;
+	while ((c = dev->getc(dev->ctx)) >= 0) {
+		unsigned int next = (rx_head + 1) % RX_RING;
+
+		if (next == rx_tail)
+			continue; /* full: drop, like a UART overrun */
+		rx_ring[rx_head] = (char)c;
+		__atomic_store_n(&rx_head, next, __ATOMIC_RELEASE);
+	}
+}
+
+int console_getc(void)
+{
+	unsigned int head = __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE);
+	int c;
+
+	if (rx_tail == head)
+		return -1;
+	c = (unsigned char)rx_ring[rx_tail];
+	rx_tail = (rx_tail + 1) % RX_RING;
+	return c;
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A small line-oriented shell on the hypervisor console. Later issues add
+ * VM commands and a machine-readable mode; the table keeps that additive.
+ */
+#include <arch/cpu.h>
+#include <kairos/compiler.h>
+#include <kairos/console.h>
+#include <kairos/cpu.h>
+#include <kairos/shell.h>
+#include <kairos/time.h>
+#include <kairos/version.h>
+#include <plat/power.h>
+#include <string.h>
+
+#define LINE_MAX 128
+
+struct command {
+	const char *name;
+	const char *help;
+	void (*run)(const char *args);
+};
+
+static void cmd_help(const char *args);
+
+static void cmd_version(const char *args)
+{
+	(void)args;
+	kprintf("Kairos %s\n", KAIROS_VERSION);
+}
+
+static void cmd_cpus(const char *args)
+{
+	(void)args;
+	for (unsigned int i = 0; i < cpu_count; i++)
+		kprintf("CPU%u  MPIDR 0x%llx  %s  timerq self-test %s  timer callbacks %llu\n",
+			i, (unsigned long long)cpus[i].mpidr,
+			cpus[i].online ? "online " : "offline",
+			cpus[i].selftest_ok ? "passed" : "failed",
+			(unsigned long long)cpus[i].timerq.fired);
+}
+
+static void cmd_poweroff(const char *args)
+{
+	(void)args;
+	kprintf("kairos: powering off\n");
+	if (!plat_power_off())
+		kprintf("kairos: this board cannot be powered off by software\n");
+}
+
+static void cmd_reset(const char *args)
+{
+	(void)args;
+	kprintf("kairos: resetting\n");
+	if (!plat_reset())
+		kprintf("kairos: this board cannot be reset by software\n");
+}
+
+static void cmd_crash(const char *args)
+{
+	(void)args;
+	kprintf("kairos: CPU%u: loading from an unmapped address\n",
+		cpu_current()->id);
+	arch_trigger_fault();
+}
+
+static const struct command commands[] = {
+	{ "help", "list commands", cmd_help },
+	{ "version", "print the Kairos version", cmd_version },
+	{ "cpus", "list physical CPUs", cmd_cpus },
+	{ "poweroff", "power the board off (PSCI SYSTEM_OFF)", cmd_poweroff },
+	{ "reset", "reset the board (PSCI SYSTEM_RESET)", cmd_reset },
+	{ "crash", "fault on this CPU to show the crash report", cmd_crash },
+};
+
+static void cmd_help(const char *args)
+{
+	(void)args;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		kprintf("  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+void shell_exec(const char *line)
+{
+	size_t n;
+
+	while (*line == ' ')
+		line++;
+	n = strcspn(line, " ");
+	if (!n)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strlen(commands[i].name) == n &&
+		    !strncmp(commands[i].name, line, n)) {
+			commands[i].run(line + n + (line[n] == ' '));
+			return;
+		}
+	}
+	kprintf("unknown command '%.*s' (try 'help')\n", (int)n, line);
+}
+
+void shell_prompt(void)
+{
+	kprintf("kairos> ");
+}
+
+void shell_input(char c)
+{
+	static char line[LINE_MAX];
+	static size_t len;
+
+	if (c == '\r' || c == '\n') {
+		kprintf("\n");
+		line[len] = '\0';
+		shell_exec(line);
+		len = 0;
+		shell_prompt();
+	} else if (c == 0x7f || c == '\b') {
+		if (len) {
+			len--;
+			kprintf("\b \b");
+		}
+	} else if (c >= ' ' && c < 0x7f && len < LINE_MAX - 1) {
+		line[len++] = c;
+		kprintf("%c", c);
+	}
+}

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#include <kairos/time.h>
+
+static uint64_t freq;
+
+void time_init(uint64_t f)
+{
+	freq = f;
+}
+
+uint64_t time_freq(void)
+{
+	return freq;
+}
+
+/* 128-bit intermediates: no overflow for any 64-bit input. */
+uint64_t time_us_to_ticks(uint64_t us)
+{
+	return (uint64_t)((unsigned __int128)us * freq / 1000000U);
+}
+
+uint64_t time_ticks_to_us(uint64_t ticks)
+{
+	return freq ? (uint64_t)((unsigned __int128)ticks * 1000000U / freq) : 0;
+}

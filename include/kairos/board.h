@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What Kairos learns about the board from its device tree: memory, CPUs
+ * and how to start them, the GIC, the generic timer and the console UART.
+ * Parsing is pure (libfdt only), so host tests feed it crafted DTBs.
+ */
+#ifndef KAIROS_BOARD_H
+#define KAIROS_BOARD_H
+
+#include <kairos/cpu.h>
+#include <kairos/err.h>
+#include <kairos/types.h>
+
+#define BOARD_MAX_MEM 8
+#define BOARD_MAX_RESERVED 16
+#define BOARD_MAX_REDIST 4
+
+/** A physical address range. */
+struct board_range {
+	paddr_t base;
+	uint64_t size;
+};
+
+/** How a secondary CPU is started (its cpu node's enable-method). */
+enum board_cpu_enable {
+	BOARD_CPU_BOOT,       /**< the CPU Kairos was entered on */
+	BOARD_CPU_PSCI,       /**< PSCI CPU_ON through the /psci conduit */
+	BOARD_CPU_SPIN_TABLE, /**< write the entry to cpu-release-addr */
+};
+
+struct board_cpu {
+	uint64_t mpidr;
+	enum board_cpu_enable enable;
+	paddr_t release_addr; /**< spin-table only */
+	int node;             /**< FDT offset, for messages */
+};
+
+enum board_conduit { BOARD_CONDUIT_NONE, BOARD_CONDUIT_SMC, BOARD_CONDUIT_HVC };
+
+struct board_psci {
+	enum board_conduit conduit; /**< NONE when the board has no PSCI */
+	uint32_t cpu_on;            /**< function ID for CPU_ON */
+	bool v02;                   /**< PSCI 0.2+: SYSTEM_OFF/RESET exist */
+};
+
+struct board_gic {
+	unsigned int version;   /**< 2 or 3 */
+	struct board_range dist;
+	/* GICv2 (all four required: Kairos needs the virtualization ext.) */
+	struct board_range cpu;
+	struct board_range hyp;
+	struct board_range vcpu;
+	/* GICv3 */
+	struct board_range redist[BOARD_MAX_REDIST];
+	unsigned int nr_redist;
+	uint64_t redist_stride; /**< 0: use the frames' own layout */
+	uint32_t maint_intid;   /**< virtual interface maintenance IRQ */
+	char path[64];
+};
+
+/** Generic timer INTIDs (PPIs) and the frequency the DT may override. */
+struct board_timer {
+	uint32_t sec_phys_intid;
+	uint32_t phys_intid;
+	uint32_t virt_intid;
+	uint32_t hyp_intid;
+	uint64_t dt_freq; /**< clock-frequency property, 0 when absent */
+};
+
+enum board_uart_kind { BOARD_UART_PL011, BOARD_UART_BCM2835_AUX };
+
+struct board_uart {
+	enum board_uart_kind kind;
+	struct board_range reg;
+	uint32_t intid; /**< 0 when it has no interrupt Kairos can take */
+	char path[64];
+};
+
+/** Everything parsed from the board DTB. */
+struct board {
+	struct board_range mem[BOARD_MAX_MEM];
+	unsigned int nr_mem;
+	struct board_range reserved[BOARD_MAX_RESERVED];
+	unsigned int nr_reserved;
+	struct board_cpu cpus[KAIROS_MAX_CPUS];
+	unsigned int nr_cpus;
+	unsigned int boot_cpu;  /**< index of the CPU we were entered on */
+	unsigned int ignored_cpus; /**< beyond KAIROS_MAX_CPUS */
+	struct board_psci psci;
+	struct board_gic gic;
+	struct board_timer timer;
+	struct board_uart uart;
+};
+
+/** A refusal: which node and property, and what was wrong with it. */
+struct board_err {
+	char msg[200];
+};
+
+/**
+ * Find the console UART: /chosen/stdout-path (aliases and ":options"
+ * allowed). Used before anything else so later errors can be printed.
+ */
+enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
+				   struct board_err *err);
+
+/**
+ * Parse the whole board. @boot_mpidr is the affinity of the CPU running
+ * this; it must match one cpu node. On failure @err names the node and
+ * property.
+ */
+enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
+			    struct board *b, struct board_err *err);
+
+/** Total RAM in bytes. */
+uint64_t board_ram_size(const struct board *b);
+
+/** True if [base, base+size) lies entirely inside one memory range. */
+bool board_in_ram(const struct board *b, paddr_t base, uint64_t size);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor console: formatted output serialised between CPUs, and
+ * received characters buffered for the shell.
+ */
+#ifndef KAIROS_CONSOLE_H
+#define KAIROS_CONSOLE_H
+
+#include <kairos/compiler.h>
+#include <kairos/types.h>
+
+/** A physical UART driving the console. */
+struct console_ops {
+	const char *name;
+	void (*putc)(void *ctx, char c);  /**< blocking transmit */
+	int (*getc)(void *ctx);           /**< -1 when nothing is received */
+	void *ctx;
+};
+
+/** Use @ops for console output from now on. */
+void console_register(const struct console_ops *ops);
+
+/** Serialise output between CPUs; call once the MMU is on. */
+void console_enable_locking(void);
+
+/**
+ * Stop serialising: the crash path uses it because the dying CPU may hold
+ * the lock. Output from several CPUs may interleave afterwards.
+ */
+void console_disable_locking(void);
+
+/** Formatted output; "\n" becomes "\r\n". */
+int kprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/** Write @len bytes (used by newlib's _write). */
+void console_write(const char *s, size_t len);
+
+/** Drain the UART receiver into the input buffer (UART interrupt). */
+void console_rx_poll(void);
+
+/** Next buffered input character, or -1. */
+int console_getc(void);
+
+#endif

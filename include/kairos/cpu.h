@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-pCPU data, reached through TPIDR_EL2 (cpu_current()). */
+#ifndef KAIROS_CPU_H
+#define KAIROS_CPU_H
+
+#include <arch/cpu.h>
+#include <kairos/config.h>
+#include <kairos/timerq.h>
+#include <kairos/types.h>
+
+/** One physical CPU. */
+struct cpu {
+	unsigned int id;        /**< index in the board's CPU list */
+	uint64_t mpidr;         /**< affinity Aff3..Aff0 */
+	bool online;            /**< reached its idle loop */
+	bool selftest_ok;       /**< passed the timerq boot self-test */
+	uint32_t gic_target;    /**< GICv2 CPU interface mask (ITARGETSR) */
+	void *gicr;             /**< GICv3 redistributor RD_base of this CPU */
+	struct timerq timerq;   /**< deadlines on this CPU's EL2 timer */
+};
+
+/** The table of pCPUs, indexed by board CPU number. */
+extern struct cpu cpus[KAIROS_MAX_CPUS];
+
+/** Number of pCPUs described by the board (online or not). */
+extern unsigned int cpu_count;
+
+static inline struct cpu *cpu_current(void)
+{
+	return arch_cpu_current();
+}
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Physical interrupt handling at EL2. A GIC driver registers an irqchip;
+ * core code dispatches through it. EOImode=1 is used throughout: the
+ * priority drop (EOI) happens right after acknowledge and deactivation
+ * once the handler is done, which later lets a hardware-mapped virtual
+ * interrupt be deactivated by the guest (GICv3 spec §4.1.1, GICv2 §5.4).
+ */
+#ifndef KAIROS_IRQ_H
+#define KAIROS_IRQ_H
+
+#include <kairos/types.h>
+
+/** INTIDs 1020..1023 are special (spurious etc.), GICv3 spec §2.2.1. */
+#define IRQ_SPURIOUS 1023U
+#define IRQ_NR_HANDLED 1020U
+
+/** An acknowledged interrupt: INTID plus what EOI/DIR must be given back. */
+struct irq_ack {
+	uint32_t intid; /**< interrupt ID */
+	uint32_t raw;   /**< IAR value (GICv2 SGIs carry the source CPU) */
+};
+
+/** Physical interrupt controller operations. */
+struct irqchip {
+	const char *name;
+	unsigned int version;                    /**< 2 or 3 */
+	unsigned int list_regs;                  /**< virtual interface LRs */
+	bool (*cpu_init)(void);                  /**< this CPU's interface */
+	struct irq_ack (*ack)(void);
+	void (*eoi)(struct irq_ack a);           /**< priority drop */
+	void (*deactivate)(struct irq_ack a);
+	void (*enable)(uint32_t intid, bool on); /**< SGI/PPI: this CPU's */
+	void (*route)(uint32_t intid, unsigned int cpu); /**< SPI target */
+	void (*send_sgi)(unsigned int cpu, uint32_t sgi);
+};
+
+typedef void (*irq_handler_fn)(uint32_t intid, void *arg);
+
+void irq_chip_register(const struct irqchip *chip);
+const struct irqchip *irq_chip(void);
+
+/** Attach @fn to @intid (one handler per INTID, shared by all CPUs). */
+void irq_set_handler(uint32_t intid, irq_handler_fn fn, void *arg);
+
+/** Acknowledge and handle every pending interrupt (IRQ vector). */
+void irq_handle(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ticket spinlock on the compiler's __atomic builtins (newlib 3.3's
+ * <stdatomic.h> does not compile with GCC 12). Exclusive accesses need
+ * Normal memory, so locks are only used once the MMU is on.
+ */
+#ifndef KAIROS_SPINLOCK_H
+#define KAIROS_SPINLOCK_H
+
+#include <kairos/types.h>
+
+struct spinlock {
+	uint16_t next;  /**< next ticket to hand out */
+	uint16_t owner; /**< ticket currently holding the lock */
+};
+
+#define SPINLOCK_INIT { 0, 0 }
+
+static inline void spin_lock(struct spinlock *l)
+{
+	uint16_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+
+	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
+		;
+}
+
+static inline void spin_unlock(struct spinlock *l)
+{
+	uint16_t o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&l->owner, (uint16_t)(o + 1), __ATOMIC_RELEASE);
+}
+
+#endif

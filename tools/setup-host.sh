@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# setup-host.sh: install the Debian packages Kairos needs to build, test and
+# run, on Debian 12 (bookworm). Idempotent: installs only what is missing and
+# says what it installs. qemu-system-arm comes from bookworm-backports
+# (QEMU 10: -M raspi4b and a 1 GHz generic timer on virt).
+set -eu
+
+STAMP=${1:-}
+BACKPORTS=/etc/apt/sources.list.d/kairos-bookworm-backports.list
+PKGS="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu u-boot-qemu u-boot-tools
+device-tree-compiler libcmocka-dev python3-pytest python3-pexpect xz-utils
+clang clang-format clang-tidy cppcheck make gcc dosfstools mtools fdisk"
+BPO_PKGS="qemu-system-arm"
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+say() { echo "setup-host: $*"; }
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+qemu_ok=no
+if command -v qemu-system-aarch64 >/dev/null 2>&1; then
+	v=$(qemu-system-aarch64 --version | sed -n 's/.*version \([0-9]*\).*/\1/p')
+	[ "${v:-0}" -ge 10 ] && qemu_ok=yes
+fi
+arm64_ok=no
+dpkg --print-foreign-architectures | grep -qx arm64 && arm64_ok=yes
+
+if [ -z "$missing" ] && [ $qemu_ok = yes ] && [ $arm64_ok = yes ]; then
+	[ -z "$STAMP" ] || touch "$STAMP"
+	exit 0
+fi
+
+if [ ! -f "$BACKPORTS" ] && ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	say "adding bookworm-backports to $BACKPORTS"
+	echo "deb http://deb.debian.org/debian bookworm-backports main" |
+		$SUDO tee "$BACKPORTS" >/dev/null
+fi
+if [ $arm64_ok = no ]; then
+	say "adding the arm64 architecture (for apt-get download of guest packages)"
+	$SUDO dpkg --add-architecture arm64
+fi
+say "apt-get update"
+$SUDO apt-get update -qq
+export DEBIAN_FRONTEND=noninteractive
+if [ -n "$missing" ]; then
+	say "installing:$missing"
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+if [ $qemu_ok = no ]; then
+	say "installing $BPO_PKGS from bookworm-backports"
+	$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports $BPO_PKGS
+fi
+qemu-system-aarch64 --version | head -1
+[ -z "$STAMP" ] || touch "$STAMP"
