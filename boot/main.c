@@ -52,10 +52,16 @@ static paddr_t sym_pa(const void *p)
 	return pa_init((uint64_t)(uintptr_t)p);
 }
 
+/* Linker symbols mark places, not objects: subtract them as addresses. */
+static uint64_t sym_span(const char *start, const char *end)
+{
+	return (uint64_t)((uintptr_t)end - (uintptr_t)start);
+}
+
 static void mmu_setup(const void *fdt)
 {
 	const struct board_gic *g = &board.gic;
-	uint64_t image = (uint64_t)(_end - _head);
+	uint64_t image = sym_span(_head, _end);
 
 	if (!board_in_ram(&board, sym_pa(_head), image)) {
 		kprintf("kairos: Kairos was loaded at 0x%llx, outside the RAM the device tree describes; stopping\n",
@@ -65,10 +71,10 @@ static void mmu_setup(const void *fdt)
 	for (unsigned int i = 0; i < board.nr_mem; i++)
 		map_or_stop(board.mem[i].base, board.mem[i].size, MMU_NORMAL_RW,
 			    "RAM");
-	map_or_stop(sym_pa(_head), (uint64_t)(_etext - _head), MMU_NORMAL_RX,
+	map_or_stop(sym_pa(_head), sym_span(_head, _etext), MMU_NORMAL_RX,
 		    "Kairos text");
 	map_or_stop(sym_pa(__rodata_start),
-		    (uint64_t)(__rodata_end - __rodata_start), MMU_NORMAL_RO,
+		    sym_span(__rodata_start, __rodata_end), MMU_NORMAL_RO,
 		    "Kairos read-only data");
 	if (!board_in_ram(&board, sym_pa(fdt), fdt_totalsize(fdt)))
 		map_or_stop(sym_pa(fdt), fdt_totalsize(fdt), MMU_NORMAL_RO,
@@ -159,7 +165,8 @@ static void setup_gic(void)
 	irq_set_handler(board.timer.hyp_intid, hyp_timer_irq, NULL);
 	irq_set_handler(KICK_SGI, kick_irq, NULL);
 	kprintf("kairos: GICv%u at 0x%llx (%s), %u list registers, maintenance INTID %u\n",
-		board.gic.version, (unsigned long long)pa_addr(board.gic.dist.base),
+		board.gic.version,
+		(unsigned long long)pa_addr(board.gic.dist.base),
 		board.gic.path, irq_chip()->list_regs, board.gic.maint_intid);
 }
 
@@ -236,7 +243,7 @@ static unsigned int count_online(void)
 
 void boot_primary(void *fdt, unsigned long el)
 {
-	struct board_err err;
+	struct board_err err = { .msg = "" };
 	const struct console_ops *con = NULL;
 
 	arch_set_boot_el((unsigned int)el);

@@ -58,8 +58,8 @@ static bool start_cpu(unsigned int i)
 
 	if (r == PSCI_SUCCESS)
 		return true;
-	kprintf("kairos: CPU%u (MPIDR 0x%llx): PSCI CPU_ON failed: %s (%d)\n", i,
-		(unsigned long long)bc->mpidr, psci_err_name(r), r);
+	kprintf("kairos: CPU%u (MPIDR 0x%llx): PSCI CPU_ON failed: %s (%d)\n",
+		i, (unsigned long long)bc->mpidr, psci_err_name(r), r);
 	return false;
 }
 

@@ -103,7 +103,7 @@ static bool get_reg(const void *fdt, int node, int idx, struct board_range *r)
 
 	if (idx >= reg_count(fdt, node) || !p)
 		return false;
-	p += idx * (ac + sc);
+	p += (ptrdiff_t)idx * (ac + sc);
 	addr = read_cells(p, ac);
 	r->size = read_cells(p + ac, sc);
 	if (!translate(fdt, parent, &addr))
@@ -128,8 +128,8 @@ static bool reg_or_err(const void *fdt, int node, int idx,
 static int irq_parent(const void *fdt, int node)
 {
 	for (; node >= 0; node = fdt_parent_offset(fdt, node)) {
-		const fdt32_t *ph = fdt_getprop(fdt, node, "interrupt-parent",
-						NULL);
+		const fdt32_t *ph =
+			fdt_getprop(fdt, node, "interrupt-parent", NULL);
 		if (ph)
 			return fdt_node_offset_by_phandle(fdt,
 							  fdt32_to_cpu(*ph));
@@ -151,8 +151,8 @@ static bool get_gic_irq(const void *fdt, int node, int gic, int idx,
 
 	if (!p || irq_parent(fdt, node) != gic || (idx + 1) * 12 > len)
 		return false;
-	uint32_t type = fdt32_to_cpu(p[idx * 3]);
-	uint32_t num = fdt32_to_cpu(p[idx * 3 + 1]);
+	uint32_t type = fdt32_to_cpu(p[(ptrdiff_t)idx * 3]);
+	uint32_t num = fdt32_to_cpu(p[(ptrdiff_t)idx * 3 + 1]);
 
 	if (type == 0 && num < 988)
 		*intid = 32 + num;
@@ -163,8 +163,7 @@ static bool get_gic_irq(const void *fdt, int node, int gic, int idx,
 	return true;
 }
 
-static int find_compatible(const void *fdt, const char *const *compat,
-			   size_t n)
+static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int node = -1;
@@ -191,7 +190,8 @@ static enum kairos_err uart_at(const void *fdt, int node,
 	} else {
 		const char *c = fdt_getprop(fdt, node, "compatible", NULL);
 
-		errf(err, "%s: property compatible: \"%s\" is not a UART Kairos drives (arm,pl011, brcm,bcm2835-aux-uart)",
+		errf(err,
+		     "%s: property compatible: \"%s\" is not a UART Kairos drives (arm,pl011, brcm,bcm2835-aux-uart)",
 		     path_of(fdt, node, p, sizeof(p)), c ? c : "");
 		return KAIROS_ERR_UNSUPPORTED;
 	}
@@ -220,11 +220,13 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 	}
 	if (path) {
 		const char *colon = memchr(path, ':', (size_t)len);
-		int n = colon ? (int)(colon - path) : (int)strnlen(path, (size_t)len);
+		int n = colon ? (int)(colon - path) :
+				(int)strnlen(path, (size_t)len);
 
 		node = fdt_path_offset_namelen(fdt, path, n);
 		if (node < 0) {
-			errf(err, "/chosen: property stdout-path: \"%.*s\" names no node",
+			errf(err,
+			     "/chosen: property stdout-path: \"%.*s\" names no node",
 			     n, path);
 			return KAIROS_ERR_MALFORMED;
 		}
@@ -232,7 +234,8 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 	}
 	node = find_compatible(fdt, pl011, ARRAY_SIZE(pl011));
 	if (node < 0) {
-		errf(err, "/chosen: property stdout-path missing and no arm,pl011 node");
+		errf(err,
+		     "/chosen: property stdout-path missing and no arm,pl011 node");
 		return KAIROS_ERR_MISSING;
 	}
 	return uart_at(fdt, node, uart, err);
@@ -270,7 +273,8 @@ static enum kairos_err parse_memory(const void *fdt, struct board *b,
 		}
 	}
 	if (!b->nr_mem) {
-		errf(err, "/memory: no node with device_type = \"memory\" and a reg");
+		errf(err,
+		     "/memory: no node with device_type = \"memory\" and a reg");
 		return KAIROS_ERR_MISSING;
 	}
 	return KAIROS_OK;
@@ -314,22 +318,26 @@ static enum kairos_err parse_cpu_enable(const void *fdt, int node,
 
 	path_of(fdt, node, p, sizeof(p));
 	if (!m) {
-		errf(err, "%s: property enable-method missing (psci or spin-table)", p);
+		errf(err,
+		     "%s: property enable-method missing (psci or spin-table)",
+		     p);
 		return KAIROS_ERR_MISSING;
 	}
 	if (!strcmp(m, "psci")) {
 		c->enable = BOARD_CPU_PSCI;
 		return KAIROS_OK;
 	}
-	if (strcmp(m, "spin-table")) {
-		errf(err, "%s: property enable-method: \"%s\" is not supported (psci or spin-table)",
+	if (strcmp(m, "spin-table") != 0) {
+		errf(err,
+		     "%s: property enable-method: \"%s\" is not supported (psci or spin-table)",
 		     p, m);
 		return KAIROS_ERR_UNSUPPORTED;
 	}
 	const fdt32_t *r = fdt_getprop(fdt, node, "cpu-release-addr", &len);
 
 	if (!r || (len != 8 && len != 4)) {
-		errf(err, "%s: property cpu-release-addr %s (spin-table needs a 64-bit address)",
+		errf(err,
+		     "%s: property cpu-release-addr %s (spin-table needs a 64-bit address)",
 		     p, r ? "malformed" : "missing");
 		return r ? KAIROS_ERR_MALFORMED : KAIROS_ERR_MISSING;
 	}
@@ -357,7 +365,7 @@ static enum kairos_err parse_cpus(const void *fdt, uint64_t boot_mpidr,
 		int len;
 		struct board_cpu c = { .node = node };
 
-		if (!dt || strcmp(dt, "cpu") || !node_enabled(fdt, node))
+		if (!dt || strcmp(dt, "cpu") != 0 || !node_enabled(fdt, node))
 			continue;
 		reg = fdt_getprop(fdt, node, "reg", &len);
 		if (!reg || ac < 1 || ac > 2 || len < 4 * ac) {
@@ -370,21 +378,27 @@ static enum kairos_err parse_cpus(const void *fdt, uint64_t boot_mpidr,
 			c.enable = BOARD_CPU_BOOT;
 			have_boot = true;
 		} else {
-			enum kairos_err e = parse_cpu_enable(fdt, node, &c, err);
+			enum kairos_err e =
+				parse_cpu_enable(fdt, node, &c, err);
 
 			if (e)
 				return e;
 		}
-		if (b->nr_cpus == KAIROS_MAX_CPUS && c.enable != BOARD_CPU_BOOT) {
+		if (b->nr_cpus == KAIROS_MAX_CPUS &&
+		    c.enable != BOARD_CPU_BOOT) {
 			b->ignored_cpus++;
 			continue;
 		}
-		if (b->nr_cpus == KAIROS_MAX_CPUS) /* keep the boot CPU */
-			b->cpus[--b->nr_cpus] = b->cpus[KAIROS_MAX_CPUS - 1];
+		if (b->nr_cpus == KAIROS_MAX_CPUS) {
+			/* Keep the boot CPU: it takes the last one's place. */
+			b->nr_cpus--;
+			b->ignored_cpus++;
+		}
 		b->cpus[b->nr_cpus++] = c;
 	}
 	if (!have_boot) {
-		errf(err, "/cpus: no cpu node has reg = <0x%llx>, the CPU Kairos was started on",
+		errf(err,
+		     "/cpus: no cpu node has reg = <0x%llx>, the CPU Kairos was started on",
 		     (unsigned long long)boot_mpidr);
 		return KAIROS_ERR_MISSING;
 	}
@@ -407,25 +421,29 @@ static enum kairos_err parse_psci(const void *fdt, struct board *b,
 	static const char *const compat[] = { "arm,psci-1.0", "arm,psci-0.2",
 					      "arm,psci" };
 	int node = find_compatible(fdt, compat, ARRAY_SIZE(compat));
-	bool needed = false;
+	const struct board_cpu *user = NULL; /* first CPU needing PSCI */
+	bool needed;
 	char p[96];
 
-	for (unsigned int i = 0; i < b->nr_cpus; i++)
-		needed |= b->cpus[i].enable == BOARD_CPU_PSCI;
+	for (unsigned int i = 0; i < b->nr_cpus && !user; i++)
+		if (b->cpus[i].enable == BOARD_CPU_PSCI)
+			user = &b->cpus[i];
+	needed = user != NULL;
 	if (node < 0) {
 		if (!needed)
 			return KAIROS_OK;
-		errf(err, "/psci: node missing, but %s has enable-method = \"psci\"",
-		     path_of(fdt, b->cpus[1].node, p, sizeof(p)));
+		errf(err,
+		     "/psci: node missing, but %s has enable-method = \"psci\"",
+		     path_of(fdt, user->node, p, sizeof(p)));
 		return KAIROS_ERR_MISSING;
 	}
 	path_of(fdt, node, p, sizeof(p));
 	const char *m = fdt_getprop(fdt, node, "method", NULL);
 
-	if (!m || (strcmp(m, "smc") && strcmp(m, "hvc"))) {
+	if (!m || (strcmp(m, "smc") != 0 && strcmp(m, "hvc") != 0)) {
 		errf(err, "%s: property method %s (smc or hvc)", p,
 		     m ? "has an unknown conduit" : "missing");
-		return KAIROS_ERR_MALFORMED;
+		return m ? KAIROS_ERR_MALFORMED : KAIROS_ERR_MISSING;
 	}
 	b->psci.conduit = m[0] == 's' ? BOARD_CONDUIT_SMC : BOARD_CONDUIT_HVC;
 	b->psci.v02 = !fdt_node_check_compatible(fdt, node, "arm,psci-1.0") ||
@@ -446,14 +464,15 @@ static enum kairos_err parse_psci(const void *fdt, struct board *b,
 static enum kairos_err parse_gic_v3(const void *fdt, int node,
 				    struct board_gic *g, struct board_err *err)
 {
-	const fdt32_t *n = fdt_getprop(fdt, node, "#redistributor-regions",
-				       NULL);
-	const fdt32_t *stride = fdt_getprop(fdt, node, "redistributor-stride",
-					    NULL);
+	const fdt32_t *n =
+		fdt_getprop(fdt, node, "#redistributor-regions", NULL);
+	const fdt32_t *stride =
+		fdt_getprop(fdt, node, "redistributor-stride", NULL);
 	uint32_t nr = n ? fdt32_to_cpu(*n) : 1;
 
 	if (nr < 1 || nr > BOARD_MAX_REDIST) {
-		errf(err, "%s: property #redistributor-regions: %u is not in 1..%d",
+		errf(err,
+		     "%s: property #redistributor-regions: %u is not in 1..%d",
 		     g->path, nr, BOARD_MAX_REDIST);
 		return KAIROS_ERR_MALFORMED;
 	}
@@ -480,7 +499,8 @@ static enum kairos_err parse_gic(const void *fdt, struct board *b,
 		g->version = 2;
 	}
 	if (node < 0) {
-		errf(err, "no interrupt controller Kairos can drive: no enabled node compatible with arm,gic-v3, arm,gic-400 or arm,cortex-a15-gic");
+		errf(err,
+		     "no interrupt controller Kairos can drive: no enabled node compatible with arm,gic-v3, arm,gic-400 or arm,cortex-a15-gic");
 		return KAIROS_ERR_MISSING;
 	}
 	path_of(fdt, node, g->path, sizeof(g->path));
@@ -492,7 +512,8 @@ static enum kairos_err parse_gic(const void *fdt, struct board *b,
 		if (e)
 			return e;
 	} else if (reg_count(fdt, node) < 4) {
-		errf(err, "%s: property reg: %d regions; Kairos needs GICD, GICC, GICH and GICV (a GICv2 with virtualization extensions)",
+		errf(err,
+		     "%s: property reg: %d regions; Kairos needs GICD, GICC, GICH and GICV (a GICv2 with virtualization extensions)",
 		     g->path, reg_count(fdt, node));
 		return KAIROS_ERR_UNSUPPORTED;
 	} else if (!reg_or_err(fdt, node, 1, &g->cpu, err) ||
@@ -502,7 +523,8 @@ static enum kairos_err parse_gic(const void *fdt, struct board *b,
 	}
 	if (!get_gic_irq(fdt, node, node, 0, &g->maint_intid) ||
 	    g->maint_intid >= 32) {
-		errf(err, "%s: property interrupts missing or not a PPI (the virtual interface maintenance interrupt)",
+		errf(err,
+		     "%s: property interrupts missing or not a PPI (the virtual interface maintenance interrupt)",
 		     g->path);
 		return KAIROS_ERR_MISSING;
 	}
@@ -519,7 +541,8 @@ static enum kairos_err parse_timer(const void *fdt, int gic, struct board *b,
 	char p[96];
 
 	if (node < 0) {
-		errf(err, "timer: no enabled node compatible with arm,armv8-timer");
+		errf(err,
+		     "timer: no enabled node compatible with arm,armv8-timer");
 		return KAIROS_ERR_MISSING;
 	}
 	path_of(fdt, node, p, sizeof(p));
@@ -527,7 +550,8 @@ static enum kairos_err parse_timer(const void *fdt, int gic, struct board *b,
 	    !get_gic_irq(fdt, node, gic, 1, &t->phys_intid) ||
 	    !get_gic_irq(fdt, node, gic, 2, &t->virt_intid) ||
 	    !get_gic_irq(fdt, node, gic, 3, &t->hyp_intid)) {
-		errf(err, "%s: property interrupts: needs four GIC PPIs (secure, non-secure, virtual, hypervisor)",
+		errf(err,
+		     "%s: property interrupts: needs four GIC PPIs (secure, non-secure, virtual, hypervisor)",
 		     p);
 		return KAIROS_ERR_MALFORMED;
 	}

@@ -59,8 +59,8 @@ int kprintf(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return n;
-	console_write(buf, (size_t)n < sizeof(buf) ? (size_t)n :
-						     sizeof(buf) - 1);
+	console_write(buf,
+		      (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 	return n;
 }
 

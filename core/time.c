@@ -21,5 +21,7 @@ uint64_t time_us_to_ticks(uint64_t us)
 
 uint64_t time_ticks_to_us(uint64_t ticks)
 {
-	return freq ? (uint64_t)((unsigned __int128)ticks * 1000000U / freq) : 0;
+	if (!freq)
+		return 0;
+	return (uint64_t)((unsigned __int128)ticks * 1000000U / freq);
 }

@@ -57,7 +57,8 @@ static bool gicv2_cpu_init(void)
 	mmio_write32(gicd, GICD_ICPENDR, ~0U);
 	mmio_write32(gicd, GICD_ICACTIVER, ~0U);
 	for (unsigned int i = 0; i < 32; i += 4)
-		mmio_write32(gicd, GICD_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101U);
+		mmio_write32(gicd, GICD_IPRIORITYR + i,
+			     GIC_PRIO_DEFAULT * 0x01010101U);
 	mmio_write32(gicc, GICC_PMR, 0xff);
 	mmio_write32(gicc, GICC_BPR, 0);
 	mmio_write32(gicc, GICC_CTLR, secext ? GICC_CTLR_NS : GICC_CTLR_NOSEC);
@@ -85,7 +86,8 @@ static void gicv2_enable(uint32_t intid, bool on)
 {
 	if (intid < nr_irqs)
 		mmio_write32(gicd,
-			     (on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4,
+			     (on ? GICD_ISENABLER : GICD_ICENABLER) +
+				     (intid / 32) * 4,
 			     1U << (intid % 32));
 }
 
@@ -99,7 +101,8 @@ static void gicv2_route(uint32_t intid, unsigned int cpu)
 static void gicv2_send_sgi(unsigned int cpu, uint32_t sgi)
 {
 	__asm__ volatile("dsb ishst" : : : "memory");
-	mmio_write32(gicd, GICD_SGIR, (cpus[cpu].gic_target << 16) | (sgi & 0xf));
+	mmio_write32(gicd, GICD_SGIR,
+		     (cpus[cpu].gic_target << 16) | (sgi & 0xf));
 }
 
 static struct irqchip gicv2_chip = {
@@ -140,7 +143,8 @@ enum kairos_err gicv2_init(const struct board *b)
 		mmio_write32(gicd, GICD_ICACTIVER + i / 8, ~0U);
 	}
 	for (unsigned int i = 32; i < nr_irqs; i += 4) {
-		mmio_write32(gicd, GICD_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101U);
+		mmio_write32(gicd, GICD_IPRIORITYR + i,
+			     GIC_PRIO_DEFAULT * 0x01010101U);
 		mmio_write32(gicd, GICD_ITARGETSR + i, boot_mask * 0x01010101U);
 	}
 	mmio_write32(gicd, GICD_CTLR, secext ? 1U : 3U);

@@ -6,8 +6,8 @@
  * deactivation (§4.1.1) so hardware-mapped virtual interrupts can later be
  * deactivated by their guest.
  */
-#include <asm/sysreg.h>
 #include <arch/timer.h>
+#include <asm/sysreg.h>
 #include <drivers/gic.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
@@ -78,8 +78,12 @@ static void *find_redist(uint64_t mpidr)
 				return rd;
 			if (typer & GICR_TYPER_LAST)
 				break;
-			base += gic->redist_stride ? gic->redist_stride :
-			       (typer & GICR_TYPER_VLPIS) ? 0x40000 : 0x20000;
+			if (gic->redist_stride)
+				base += gic->redist_stride;
+			else if (typer & GICR_TYPER_VLPIS)
+				base += 0x40000;
+			else
+				base += 0x20000;
 		}
 	}
 	return NULL;
@@ -106,12 +110,13 @@ static bool gicv3_cpu_init(void)
 	mmio_write32(sgi, GICD_ICPENDR, ~0U);
 	mmio_write32(sgi, GICD_ICACTIVER, ~0U);
 	for (unsigned int i = 0; i < 32; i += 4)
-		mmio_write32(sgi, GICD_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101U);
+		mmio_write32(sgi, GICD_IPRIORITYR + i,
+			     GIC_PRIO_DEFAULT * 0x01010101U);
 	if (!wait_clear(rd, GICR_CTLR, GICR_CTLR_RWP))
 		return false;
 
-	write_sysreg(icc_sre_el2, read_sysreg(icc_sre_el2) | ICC_SRE_SRE |
-					  ICC_SRE_ENABLE);
+	write_sysreg(icc_sre_el2,
+		     read_sysreg(icc_sre_el2) | ICC_SRE_SRE | ICC_SRE_ENABLE);
 	isb();
 	if (!(read_sysreg(icc_sre_el2) & ICC_SRE_SRE)) {
 		kprintf("kairos: CPU%u: GICv3 system register interface cannot be enabled (ICC_SRE_EL2.SRE)\n",
@@ -147,7 +152,8 @@ static void gicv3_deactivate(struct irq_ack a)
 
 static void gicv3_enable(uint32_t intid, bool on)
 {
-	uint32_t off = (on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4;
+	uint32_t off =
+		(on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4;
 
 	if (intid < 32)
 		mmio_write32((char *)cpu_current()->gicr + GICR_SGI, off,
@@ -210,13 +216,15 @@ enum kairos_err gicv3_init(const struct board *b)
 		mmio_write32(gicd, GICD_ICACTIVER + i / 8, ~0U);
 	}
 	for (unsigned int i = 32; i < nr_irqs; i += 4)
-		mmio_write32(gicd, GICD_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101U);
+		mmio_write32(gicd, GICD_IPRIORITYR + i,
+			     GIC_PRIO_DEFAULT * 0x01010101U);
 	for (unsigned int i = 32; i < nr_irqs; i++)
 		mmio_write64(gicd, GICD_IROUTER + 8UL * i, b->cpus[0].mpidr);
 	mmio_write32(gicd, GICD_CTLR, GICD_CTLR_ENABLE);
 	if (!wait_clear(gicd, GICD_CTLR, GICD_CTLR_RWP))
 		return KAIROS_ERR_TIMEOUT;
-	gicv3_chip.list_regs = (unsigned int)(read_sysreg(ich_vtr_el2) & 0x1f) + 1;
+	gicv3_chip.list_regs =
+		(unsigned int)(read_sysreg(ich_vtr_el2) & 0x1f) + 1;
 	irq_chip_register(&gicv3_chip);
 	return KAIROS_OK;
 }

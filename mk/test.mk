@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: MIT
+# make test: host unit tests, then QEMU integration tests.
+PYTHON ?= /usr/bin/python3
+PYTEST_ARGS ?=
+
+-include mk/unit.mk
+
+test: unit integration
+
+integration: all
+	$(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/integration

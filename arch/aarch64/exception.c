@@ -43,9 +43,12 @@ static const char *ec_name(uint32_t ec)
 	case 0x26: return "SP alignment fault";
 	case 0x2c: return "floating-point exception";
 	case 0x2f: return "SError";
-	case 0x30: case 0x31: return "breakpoint";
-	case 0x32: case 0x33: return "software step";
-	case 0x34: case 0x35: return "watchpoint";
+	case 0x30:
+	case 0x31: return "breakpoint";
+	case 0x32:
+	case 0x33: return "software step";
+	case 0x34:
+	case 0x35: return "watchpoint";
 	case 0x3c: return "BRK instruction";
 	default: return "reserved or AArch32 class";
 	}
@@ -59,22 +62,39 @@ static const char *fsc_name(uint32_t fsc)
 	case 0x04: return "translation fault";
 	case 0x08: return "access flag fault";
 	case 0x0c: return "permission fault";
-	case 0x10: return fsc == 0x10 ? "synchronous external abort" :
-					"external abort on table walk";
+	case 0x10:
+		return fsc == 0x10 ? "synchronous external abort" :
+				     "external abort on table walk";
 	case 0x20: return fsc == 0x21 ? "alignment fault" : "other fault";
 	default: return "other fault";
 	}
 }
 
+/* Data aborts (EC 0x24/0x25) say which access faulted: ISS.WnR, bit 6. */
+static const char *abort_access(uint32_t ec, uint64_t esr)
+{
+	if (ec < 0x24)
+		return "";
+	return (esr & (1UL << 6)) ? ", write" : ", read";
+}
+
 static const char *const vector_names[16] = {
-	"synchronous, EL2 on SP_EL0", "IRQ, EL2 on SP_EL0",
-	"FIQ, EL2 on SP_EL0",         "SError, EL2 on SP_EL0",
-	"synchronous, EL2",           "IRQ, EL2",
-	"FIQ, EL2",                   "SError, EL2",
-	"synchronous, from AArch64 EL1/EL0", "IRQ, from AArch64 EL1/EL0",
-	"FIQ, from AArch64 EL1/EL0",  "SError, from AArch64 EL1/EL0",
-	"synchronous, from AArch32",  "IRQ, from AArch32",
-	"FIQ, from AArch32",          "SError, from AArch32",
+	"synchronous, EL2 on SP_EL0",
+	"IRQ, EL2 on SP_EL0",
+	"FIQ, EL2 on SP_EL0",
+	"SError, EL2 on SP_EL0",
+	"synchronous, EL2",
+	"IRQ, EL2",
+	"FIQ, EL2",
+	"SError, EL2",
+	"synchronous, from AArch64 EL1/EL0",
+	"IRQ, from AArch64 EL1/EL0",
+	"FIQ, from AArch64 EL1/EL0",
+	"SError, from AArch64 EL1/EL0",
+	"synchronous, from AArch32",
+	"IRQ, from AArch32",
+	"FIQ, from AArch32",
+	"SError, from AArch32",
 };
 
 void exc_fatal(struct exc_frame *f, unsigned long vector)
@@ -90,9 +110,7 @@ void exc_fatal(struct exc_frame *f, unsigned long vector)
 	kprintf("kairos:   EC 0x%02x: %s", ec, ec_name(ec));
 	if (ec == 0x20 || ec == 0x21 || ec == 0x24 || ec == 0x25)
 		kprintf(": %s, level %u%s", fsc_name((uint32_t)f->esr & 0x3f),
-			(unsigned int)(f->esr & 3),
-			ec >= 0x24 && (f->esr & (1UL << 6)) ? ", write" :
-			ec >= 0x24 ? ", read" : "");
+			(unsigned int)(f->esr & 3), abort_access(ec, f->esr));
 	kprintf("\nkairos:   ESR 0x%08llx  ELR 0x%016llx  FAR 0x%016llx\n",
 		(unsigned long long)f->esr, (unsigned long long)f->elr,
 		(unsigned long long)f->far);
@@ -100,8 +118,8 @@ void exc_fatal(struct exc_frame *f, unsigned long vector)
 		(unsigned long long)f->spsr, (unsigned long long)f->sp);
 	for (unsigned int i = 0; i < 31; i += 2) {
 		if (i < 30)
-			kprintf("kairos:   x%-2u 0x%016llx  x%-2u 0x%016llx\n", i,
-				(unsigned long long)f->x[i], i + 1,
+			kprintf("kairos:   x%-2u 0x%016llx  x%-2u 0x%016llx\n",
+				i, (unsigned long long)f->x[i], i + 1,
 				(unsigned long long)f->x[i + 1]);
 		else
 			kprintf("kairos:   x30 0x%016llx\n",

@@ -43,16 +43,13 @@ static uint64_t kind_attrs(enum mmu_kind kind)
 				DESC_AF | DESC_AP1;
 
 	switch (kind) {
-	case MMU_NORMAL_RW:
-		return normal | DESC_XN;
-	case MMU_NORMAL_RO:
-		return normal | DESC_RO | DESC_XN;
-	case MMU_NORMAL_RX:
-		return normal | DESC_RO;
+	case MMU_NORMAL_RW: return normal | DESC_XN;
+	case MMU_NORMAL_RO: return normal | DESC_RO | DESC_XN;
+	case MMU_NORMAL_RX: return normal | DESC_RO;
 	case MMU_DEVICE:
 	default:
-		return DESC_ATTRIDX(MAIR_IDX_DEVICE_nGnRE) | DESC_AF | DESC_AP1 |
-		       DESC_XN;
+		return DESC_ATTRIDX(MAIR_IDX_DEVICE_nGnRE) | DESC_AF |
+		       DESC_AP1 | DESC_XN;
 	}
 }
 
@@ -81,6 +78,14 @@ static uint64_t *split_block(uint64_t *d, int level)
 	return t;
 }
 
+/* The next-level table a table descriptor points to (EL2 maps 1:1). */
+static uint64_t *desc_table(uint64_t d)
+{
+	return (uint64_t *)(uintptr_t)(d & DESC_OA_MASK);
+}
+
+/* Recursion is bounded: one call per table level, at most four. */
+// NOLINTNEXTLINE(misc-no-recursion)
 static bool map_level(uint64_t *table, int level, uint64_t va, uint64_t end,
 		      uint64_t attrs)
 {
@@ -103,7 +108,7 @@ static bool map_level(uint64_t *table, int level, uint64_t va, uint64_t end,
 			*d = va | attrs | DESC_VALID;
 		} else {
 			if (is_table)
-				sub = (uint64_t *)(uintptr_t)(*d & DESC_OA_MASK);
+				sub = desc_table(*d);
 			else if (*d & DESC_VALID)
 				sub = split_block(d, level);
 			else if ((sub = table_alloc()) != NULL)

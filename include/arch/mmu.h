@@ -7,10 +7,10 @@
 
 /** How a range is mapped at EL2. */
 enum mmu_kind {
-	MMU_NORMAL_RW,   /**< Normal WB cacheable, read-write, never executed */
-	MMU_NORMAL_RO,   /**< Normal WB cacheable, read-only, never executed */
-	MMU_NORMAL_RX,   /**< Normal WB cacheable, read-only, executable */
-	MMU_DEVICE,      /**< Device-nGnRE, read-write, never executed */
+	MMU_NORMAL_RW, /**< Normal WB cacheable, read-write, never executed */
+	MMU_NORMAL_RO, /**< Normal WB cacheable, read-only, never executed */
+	MMU_NORMAL_RX, /**< Normal WB cacheable, read-only, executable */
+	MMU_DEVICE,    /**< Device-nGnRE, read-write, never executed */
 };
 
 /**

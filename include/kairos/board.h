@@ -44,7 +44,7 @@ struct board_psci {
 };
 
 struct board_gic {
-	unsigned int version;   /**< 2 or 3 */
+	unsigned int version; /**< 2 or 3 */
 	struct board_range dist;
 	/* GICv2 (all four required: Kairos needs the virtualization ext.) */
 	struct board_range cpu;
@@ -84,7 +84,7 @@ struct board {
 	unsigned int nr_reserved;
 	struct board_cpu cpus[KAIROS_MAX_CPUS];
 	unsigned int nr_cpus;
-	unsigned int boot_cpu;  /**< index of the CPU we were entered on */
+	unsigned int boot_cpu;     /**< index of the CPU we were entered on */
 	unsigned int ignored_cpus; /**< beyond KAIROS_MAX_CPUS */
 	struct board_psci psci;
 	struct board_gic gic;

@@ -3,9 +3,12 @@
 #define KAIROS_COMPILER_H
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* clang-format 14 takes `(a) - 1` for a cast and writes `(a)-1`. */
+/* clang-format off */
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+/* clang-format on */
 #define BIT(n) (1UL << (n))
 #define KiB(n) ((uint64_t)(n) << 10)
 #define MiB(n) ((uint64_t)(n) << 20)

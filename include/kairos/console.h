@@ -12,8 +12,8 @@
 /** A physical UART driving the console. */
 struct console_ops {
 	const char *name;
-	void (*putc)(void *ctx, char c);  /**< blocking transmit */
-	int (*getc)(void *ctx);           /**< -1 when nothing is received */
+	void (*putc)(void *ctx, char c); /**< blocking transmit */
+	int (*getc)(void *ctx);          /**< -1 when nothing is received */
 	void *ctx;
 };
 

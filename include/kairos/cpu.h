@@ -10,13 +10,13 @@
 
 /** One physical CPU. */
 struct cpu {
-	unsigned int id;        /**< index in the board's CPU list */
-	uint64_t mpidr;         /**< affinity Aff3..Aff0 */
-	bool online;            /**< reached its idle loop */
-	bool selftest_ok;       /**< passed the timerq boot self-test */
-	uint32_t gic_target;    /**< GICv2 CPU interface mask (ITARGETSR) */
-	void *gicr;             /**< GICv3 redistributor RD_base of this CPU */
-	struct timerq timerq;   /**< deadlines on this CPU's EL2 timer */
+	unsigned int id;      /**< index in the board's CPU list */
+	uint64_t mpidr;       /**< affinity Aff3..Aff0 */
+	bool online;          /**< reached its idle loop */
+	bool selftest_ok;     /**< passed the timerq boot self-test */
+	uint32_t gic_target;  /**< GICv2 CPU interface mask (ITARGETSR) */
+	void *gicr;           /**< GICv3 redistributor RD_base of this CPU */
+	struct timerq timerq; /**< deadlines on this CPU's EL2 timer */
 };
 
 /** The table of pCPUs, indexed by board CPU number. */

@@ -24,11 +24,11 @@ struct irq_ack {
 /** Physical interrupt controller operations. */
 struct irqchip {
 	const char *name;
-	unsigned int version;                    /**< 2 or 3 */
-	unsigned int list_regs;                  /**< virtual interface LRs */
-	bool (*cpu_init)(void);                  /**< this CPU's interface */
+	unsigned int version;   /**< 2 or 3 */
+	unsigned int list_regs; /**< virtual interface LRs */
+	bool (*cpu_init)(void); /**< this CPU's interface */
 	struct irq_ack (*ack)(void);
-	void (*eoi)(struct irq_ack a);           /**< priority drop */
+	void (*eoi)(struct irq_ack a); /**< priority drop */
 	void (*deactivate)(struct irq_ack a);
 	void (*enable)(uint32_t intid, bool on); /**< SGI/PPI: this CPU's */
 	void (*route)(uint32_t intid, unsigned int cpu); /**< SPI target */

@@ -12,11 +12,11 @@
 NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /** Always-on assertion for hypervisor-internal invariants. */
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond))                                                \
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (!(cond))                                               \
 			panic("CHECK failed: %s (%s:%d)", #cond, __FILE__, \
-			      __LINE__);                                    \
+			      __LINE__);                                   \
 	} while (0)
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef ASM_ASM_H
 #define ASM_ASM_H
 
+/* Assembler macros, which clang-format would mangle as C. */
+/* clang-format off */
 /* PC-relative address of a symbol (works with the MMU off or on). */
 .macro adr_l reg, sym
 	adrp	\reg, \sym
@@ -18,5 +20,6 @@
 .macro endfunc name
 	.size	\name, . - \name
 .endm
+/* clang-format on */
 
 #endif

@@ -3,7 +3,7 @@
 #ifndef ASM_FRAME_H
 #define ASM_FRAME_H
 
-#define FRAME_X(n) ((n) * 8)
+#define FRAME_X(n) (8 * (n))
 #define FRAME_SP (31 * 8)
 #define FRAME_ELR (32 * 8)
 #define FRAME_SPSR (33 * 8)
@@ -25,10 +25,12 @@ struct exc_frame {
 	uint64_t far;
 };
 
-_Static_assert(offsetof(struct exc_frame, sp) == FRAME_SP, "frame sp");
-_Static_assert(offsetof(struct exc_frame, elr) == FRAME_ELR, "frame elr");
-_Static_assert(offsetof(struct exc_frame, far) == FRAME_FAR, "frame far");
-_Static_assert(sizeof(struct exc_frame) == FRAME_SIZE, "frame size");
+_Static_assert(offsetof(struct exc_frame, sp) == (size_t)FRAME_SP, "frame sp");
+_Static_assert(offsetof(struct exc_frame, elr) == (size_t)FRAME_ELR,
+	       "frame elr");
+_Static_assert(offsetof(struct exc_frame, far) == (size_t)FRAME_FAR,
+	       "frame far");
+_Static_assert(sizeof(struct exc_frame) == (size_t)FRAME_SIZE, "frame size");
 _Static_assert(FRAME_SIZE % 16 == 0, "stack alignment");
 #endif
 

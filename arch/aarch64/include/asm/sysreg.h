@@ -32,7 +32,10 @@
  */
 #define CPTR_EL2_BOOT (0x32ffUL | (1UL << 10) | (1UL << 8))
 
-/* CNTHCTL_EL2 (non-VHE): EL1PCTEN=1 (CNTPCT readable), EL1PCEN=0 (CNTP_* trap). */
+/*
+ * CNTHCTL_EL2 (non-VHE): EL1PCTEN=1, so CNTPCT is readable; EL1PCEN=0, so
+ * CNTP_* accesses trap.
+ */
 #define CNTHCTL_EL2_BOOT 0x1UL
 
 /* MAIR_EL2 attribute indices. */
@@ -47,8 +50,9 @@
  * 0), IRGN0/ORGN0 = write-back write-allocate, SH0 = inner shareable,
  * TG0 = 4K, RES1 bits 31 and 23; PS is filled in from PARange.
  */
-#define TCR_EL2_BASE ((1UL << 31) | (1UL << 23) | (3UL << 12) | (1UL << 10) | \
-		      (1UL << 8) | 16UL)
+#define TCR_EL2_BASE                                                          \
+	((1UL << 31) | (1UL << 23) | (3UL << 12) | (1UL << 10) | (1UL << 8) | \
+	 16UL)
 #define TCR_PS_SHIFT 16
 
 #define MPIDR_AFF_MASK 0xff00ffffffUL
@@ -56,16 +60,16 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-#define read_sysreg(r)                                            \
-	({                                                        \
-		uint64_t __v;                                     \
-		__asm__ volatile("mrs %0, " #r : "=r"(__v));      \
-		__v;                                              \
+#define read_sysreg(r)                                       \
+	({                                                   \
+		uint64_t __v;                                \
+		__asm__ volatile("mrs %0, " #r : "=r"(__v)); \
+		__v;                                         \
 	})
 
-#define write_sysreg(r, v)                                              \
-	do {                                                            \
-		uint64_t __w = (uint64_t)(v);                           \
+#define write_sysreg(r, v)                                                  \
+	do {                                                                \
+		uint64_t __w = (uint64_t)(v);                               \
 		__asm__ volatile("msr " #r ", %0" : : "r"(__w) : "memory"); \
 	} while (0)
 

@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: MIT
+# unit.mk: host unit tests (STYLE.md rule 11). core/ compiled with the host
+# gcc against arch/fake, ASan and UBSan on, cmocka for the runner; device
+# tree fixtures compiled with dtc. Everything lands in $(BUILD)/host/.
+#
+#   make unit                                    (from the top Makefile)
+#   make -f mk/unit.mk BUILD=build DEPS=build/deps Q= unit   (standalone)
+
+BUILD ?= build
+DEPS  ?= $(BUILD)/deps
+Q     ?= @
+
+UNIT_B      := $(BUILD)/host
+UNIT_CC     ?= gcc
+UNIT_DTC    ?= dtc
+UNIT_FDTSRC := $(DEPS)/src/libfdt
+UNIT_STAMP  := $(DEPS)/.libfdt.stamp
+
+UNIT_SAN    := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=all
+UNIT_WARN   := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+	       -Wconversion -Wvla -Wstrict-prototypes
+UNIT_CFLAGS := -std=gnu11 -g -O1 $(UNIT_SAN)
+UNIT_CPPFLAGS := -Iinclude -Iarch/fake -isystem $(UNIT_FDTSRC) -MMD -MP \
+		 -DUNIT_DTB_DIR='"$(abspath $(UNIT_B)/dts)"'
+UNIT_LDLIBS := -lcmocka
+UNIT_ENV    := ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
+	       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# The host libfdt, from the same sources the target build extracts.
+UNIT_FDT_OBJS := $(patsubst %,$(UNIT_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
+		   fdt_sw fdt_rw fdt_strerror fdt_empty_tree fdt_addresses \
+		   fdt_overlay)
+
+# One binary per test file; UNIT_SRCS_<name> are the files it needs besides
+# its own tests/unit/<name>.c and arch/fake, UNIT_LIBS_<name> prebuilt objects.
+UNIT_TESTS := test_timerq test_selftest_mutants test_board test_console \
+	      test_shell
+UNIT_SRCS_test_timerq := core/timerq.c core/timerq_selftest.c core/time.c
+UNIT_SRCS_test_selftest_mutants := tests/unit/timerq_mutant.c \
+				   core/timerq_selftest.c core/time.c
+UNIT_SRCS_test_board := core/board.c
+UNIT_LIBS_test_board := $(UNIT_FDT_OBJS)
+UNIT_SRCS_test_console := core/console.c core/panic.c
+UNIT_SRCS_test_shell := core/shell.c core/console.c
+
+UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
+UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \
+		$(patsubst %.c,$(UNIT_B)/obj/%.o, \
+		  tests/unit/$(t).c $(UNIT_SRCS_$(t)) arch/fake/fake.c)))
+UNIT_DTBS := $(patsubst tests/unit/dts/%.dts,$(UNIT_B)/dts/%.dtb, \
+		$(wildcard tests/unit/dts/*.dts))
+
+.PHONY: unit
+unit: $(UNIT_BINS) $(UNIT_DTBS)
+	@fail=; for t in $(UNIT_BINS); do \
+	  echo "  UNIT    $$t"; \
+	  $(UNIT_ENV) $$t || fail="$$fail $${t##*/}"; \
+	done; \
+	if [ -n "$$fail" ]; then echo "unit: FAILED:$$fail"; exit 1; fi; \
+	echo "unit: all $(words $(UNIT_BINS)) test programs passed"
+
+$(UNIT_B)/obj/%.o: %.c $(UNIT_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $<"
+	$(Q)$(UNIT_CC) $(UNIT_CPPFLAGS) $(UNIT_CFLAGS) $(UNIT_WARN) -c $< -o $@
+
+# Third-party: its own warnings are not ours to fix.
+$(UNIT_B)/libfdt/%.o: $(UNIT_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $(UNIT_FDTSRC)/$*.c"
+	$(Q)$(UNIT_CC) -I$(UNIT_FDTSRC) $(UNIT_CFLAGS) -w \
+		-c $(UNIT_FDTSRC)/$*.c -o $@
+
+$(UNIT_B)/dts/%.dtb: tests/unit/dts/%.dts $(wildcard tests/unit/dts/*.dtsi)
+	@mkdir -p $(dir $@)
+	@echo "  DTC     $<"
+	$(Q)$(UNIT_DTC) -q -I dts -O dtb -o $@ $<
+
+define UNIT_LINK
+$(UNIT_B)/$(1): $(patsubst %.c,$(UNIT_B)/obj/%.o,tests/unit/$(1).c \
+		$(UNIT_SRCS_$(1)) arch/fake/fake.c) $(UNIT_LIBS_$(1))
+	@echo "  HOSTLD  $$@"
+	$$(Q)$$(UNIT_CC) $$(UNIT_CFLAGS) $$^ $$(UNIT_LDLIBS) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_LINK,$(t))))
+
+# Standalone use (make -f mk/unit.mk): the top Makefile's mk/deps.mk knows
+# how to build the stamp; here we can only say so.
+ifeq ($(DEPS_STAMPS),)
+$(UNIT_STAMP):
+	@echo "unit: $@ is missing: run 'make deps' first"; exit 1
+endif
+
+-include $(UNIT_OBJS:.o=.d)

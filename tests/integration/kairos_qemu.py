@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+"""Boot Kairos under QEMU and talk to its console (pexpect)."""
+import os
+import re
+import shlex
+import subprocess
+
+import pexpect
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build", "qemu-virt")
+KAIROS_BIN = os.path.join(BUILD, "kairos.bin")
+LOG_DIR = os.path.join(ROOT, "build", "test", "logs")
+TOOLS = os.path.join(ROOT, "tools")
+
+SUMMARY_RE = re.compile(
+    rb"kairos: (\d+) CPUs, GICv([23]), (\d+) MiB RAM, counter (\d+) Hz")
+
+# Every expect() has its own bound; nothing waits for ever.
+DEFAULT_TIMEOUT = 60
+
+
+class Console:
+    """A running QEMU with the Kairos serial console on its stdio."""
+
+    def __init__(self, cmd, name):
+        os.makedirs(LOG_DIR, exist_ok=True)
+        self.log_path = os.path.join(LOG_DIR, name + ".log")
+        self.log = open(self.log_path, "wb")
+        self.log.write(("$ " + shlex.join(cmd) + "\n").encode())
+        self.child = pexpect.spawn(cmd[0], cmd[1:], timeout=DEFAULT_TIMEOUT,
+                                   logfile=self.log)
+
+    def expect(self, pattern, timeout=DEFAULT_TIMEOUT):
+        """Wait for a regex (bytes or str); returns the match."""
+        if isinstance(pattern, str):
+            pattern = pattern.encode()
+        try:
+            self.child.expect(pattern, timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            raise AssertionError(
+                f"console never showed {pattern!r} "
+                f"({type(e).__name__}); log: {self.log_path}\n"
+                f"last output:\n{self.tail()}") from None
+        return self.child.match
+
+    def output_for(self, seconds):
+        """Everything printed during the next @seconds."""
+        try:
+            self.child.expect(pexpect.EOF, timeout=seconds)
+        except pexpect.TIMEOUT:
+            pass
+        return self.child.before.decode(errors="replace")
+
+    def send_line(self, line):
+        self.child.send(line.encode() + b"\r")
+
+    def tail(self):
+        with open(self.log_path, "rb") as f:
+            return f.read()[-2000:].decode(errors="replace")
+
+    def wait_exit(self, timeout=DEFAULT_TIMEOUT):
+        self.expect(pexpect.EOF, timeout)
+        self.child.close()
+        return self.child.exitstatus
+
+    def alive(self):
+        return self.child.isalive()
+
+    def close(self):
+        if self.child.isalive():
+            self.child.terminate(force=True)
+        self.log.close()
+
+
+def machine(gic=3, extra=""):
+    m = f"virt,virtualization=on,gic-version={gic}"
+    return m + ("," + extra if extra else "")
+
+
+def qemu_cmd(machine_opts, cpu="cortex-a72", smp=1, mem="1G", extra=()):
+    return ["qemu-system-aarch64", "-M", machine_opts, "-cpu", cpu,
+            "-smp", str(smp), "-m", mem, "-nographic", "-nic", "none",
+            "-no-reboot", *extra]
+
+
+def dump_dtb(path, machine_opts, cpu="cortex-a72", smp=1, mem="1G"):
+    """Write the DTB QEMU would hand over for this machine."""
+    subprocess.run(qemu_cmd(machine_opts + ",dumpdtb=" + path, cpu, smp, mem),
+                   check=True, capture_output=True)
+    return path
