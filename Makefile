@@ -40,10 +40,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wconversion \
 	-Wvla -Wstrict-prototypes
 CFLAGS := $(TARGET_CFLAGS) -std=gnu11 $(WARN) -ffreestanding \
 	  -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-common
-CPPFLAGS := $(DEPS_CPPFLAGS) -Iinclude -Iarch/aarch64/include \
+CPPFLAGS = $(DEPS_CPPFLAGS) -Iinclude -Iarch/aarch64/include \
 	    -DKAIROS_TEXT_OFFSET=$(TEXT_OFFSET) -MMD -MP
-# libfdt's headers are third-party: no -Wconversion there.
-CPPFLAGS := $(subst -I$(LIBFDT)/include,-isystem $(LIBFDT)/include,$(CPPFLAGS))
 LDFLAGS := -nostdlib -nostartfiles -static -no-pie -Wl,--gc-sections \
 	   -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 

@@ -9,7 +9,10 @@ NEWLIB_BLD  = $(DEPS)/build/newlib
 NEWLIB      = $(abspath $(DEPS))/newlib
 LIBFDT_SRC  = $(DEPS)/src/libfdt
 LIBFDT      = $(DEPS)/libfdt
-GCC_INC    := $(shell $(CROSS)gcc -print-file-name=include 2>/dev/null)
+# Evaluated on first use, not at parse time: on a fresh machine the cross
+# compiler only exists once the host setup has run.
+GCC_INC     = $(eval GCC_INC := $(shell $(CROSS)gcc -print-file-name=include))$(GCC_INC)
+LIBGCC      = $(eval LIBGCC := $(shell $(CROSS)gcc -print-libgcc-file-name))$(LIBGCC)
 
 # Every target object (newlib, libfdt, hypervisor) is built with these: no
 # FP/SIMD, no unaligned accesses (safe with the MMU off), no outline atomics
@@ -83,8 +86,9 @@ $(DEPS)/.libfdt.stamp: $(DEPS_DEBS)/.stamp $(DEPS)/.newlib.stamp
 deps-clean:
 	rm -rf $(DEPS)
 
+# libfdt's headers are third-party: -isystem, so no -Wconversion there.
 DEPS_CPPFLAGS = -nostdinc -isystem $(NEWLIB)/aarch64-none-elf/include \
-		-isystem $(GCC_INC) -I$(LIBFDT)/include
+		-isystem $(GCC_INC) -isystem $(LIBFDT)/include
 DEPS_LIBS     = $(LIBFDT)/libfdt.a -Wl,--start-group \
 		$(NEWLIB)/aarch64-none-elf/lib/libc.a \
-		$(shell $(CROSS)gcc -print-libgcc-file-name 2>/dev/null) -Wl,--end-group
+		$(LIBGCC) -Wl,--end-group
