@@ -9,6 +9,9 @@
 /** SGI used to wake another pCPU (the "kick" of STYLE.md rule 8). */
 #define KICK_SGI 0U
 
+/** SGI each CPU sends itself at boot to prove EOImode=1 is in effect. */
+#define SPLIT_EOI_SGI 15U
+
 /** The board as parsed at boot; read-only afterwards. */
 extern struct board board;
 

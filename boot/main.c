@@ -121,6 +121,11 @@ bool boot_cpu_local_init(struct cpu *c)
 			c->id);
 		return false;
 	}
+	if (!irq_check_split_eoi(SPLIT_EOI_SGI)) {
+		kprintf("kairos: CPU%u: an EOIed interrupt did not stay active until deactivated: the GIC ignores EOImode=1; CPU stopped\n",
+			c->id);
+		return false;
+	}
 	chip->enable(board.timer.hyp_intid, true);
 	chip->enable(KICK_SGI, true);
 	arch_irq_enable();
@@ -270,7 +275,7 @@ void boot_primary(void *fdt, unsigned long el)
 	setup_gic();
 	if (!boot_cpu_local_init(&cpus[0]))
 		boot_stop();
-	kprintf("kairos: CPU0 online (MPIDR 0x%llx)\n",
+	kprintf("kairos: CPU0 online (MPIDR 0x%llx, EOImode 1)\n",
 		(unsigned long long)cpus[0].mpidr);
 	boot_cpu_selftest(&cpus[0]);
 	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);

@@ -107,7 +107,7 @@ void boot_secondary(unsigned long idx)
 	arch_cpu_set_current(c);
 	if (!boot_cpu_local_init(c))
 		boot_stop();
-	kprintf("kairos: CPU%u online (MPIDR 0x%llx)\n", c->id,
+	kprintf("kairos: CPU%u online (MPIDR 0x%llx, EOImode 1)\n", c->id,
 		(unsigned long long)c->mpidr);
 	boot_cpu_selftest(c);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);

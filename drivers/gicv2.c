@@ -17,6 +17,7 @@
 #define GICD_ISENABLER 0x100
 #define GICD_ICENABLER 0x180
 #define GICD_ICPENDR 0x280
+#define GICD_ISACTIVER 0x300
 #define GICD_ICACTIVER 0x380
 #define GICD_IPRIORITYR 0x400
 #define GICD_ITARGETSR 0x800
@@ -105,6 +106,16 @@ static void gicv2_send_sgi(unsigned int cpu, uint32_t sgi)
 		     (cpus[cpu].gic_target << 16) | (sgi & 0xf));
 }
 
+static bool gicv2_is_active(uint32_t intid)
+{
+	if (intid >= nr_irqs)
+		return false;
+	/* Banked for SGIs and PPIs: this CPU's state (§4.3.6). */
+	return (mmio_read32(gicd, GICD_ISACTIVER + (intid / 32) * 4) >>
+		(intid % 32)) &
+	       1;
+}
+
 static struct irqchip gicv2_chip = {
 	.name = "GICv2",
 	.version = 2,
@@ -115,6 +126,7 @@ static struct irqchip gicv2_chip = {
 	.enable = gicv2_enable,
 	.route = gicv2_route,
 	.send_sgi = gicv2_send_sgi,
+	.is_active = gicv2_is_active,
 };
 
 enum kairos_err gicv2_init(const struct board *b)

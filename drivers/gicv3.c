@@ -20,6 +20,7 @@
 #define GICD_ISENABLER 0x0100
 #define GICD_ICENABLER 0x0180
 #define GICD_ICPENDR 0x0280
+#define GICD_ISACTIVER 0x0300
 #define GICD_ICACTIVER 0x0380
 #define GICD_IPRIORITYR 0x0400
 #define GICD_IROUTER 0x6000
@@ -181,6 +182,18 @@ static void gicv3_send_sgi(unsigned int cpu, uint32_t sgi)
 	isb();
 }
 
+static bool gicv3_is_active(uint32_t intid)
+{
+	uint64_t off = GICD_ISACTIVER + (intid / 32) * 4;
+	const void *base = gicd;
+
+	if (intid < 32)
+		base = (const char *)cpu_current()->gicr + GICR_SGI;
+	else if (intid >= nr_irqs)
+		return false;
+	return (mmio_read32(base, off) >> (intid % 32)) & 1;
+}
+
 static struct irqchip gicv3_chip = {
 	.name = "GICv3",
 	.version = 3,
@@ -191,6 +204,7 @@ static struct irqchip gicv3_chip = {
 	.enable = gicv3_enable,
 	.route = gicv3_route,
 	.send_sgi = gicv3_send_sgi,
+	.is_active = gicv3_is_active,
 };
 
 enum kairos_err gicv3_init(const struct board *b)

@@ -34,15 +34,17 @@ UNIT_FDT_OBJS := $(patsubst %,$(UNIT_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
 
 # One binary per test file; UNIT_SRCS_<name> are the files it needs besides
 # its own tests/unit/<name>.c and arch/fake, UNIT_LIBS_<name> prebuilt objects.
-UNIT_TESTS := test_timerq test_selftest_mutants test_board test_console \
-	      test_shell
+UNIT_TESTS := test_timerq test_selftest_judge test_board test_console \
+	      test_shell test_irq
 UNIT_SRCS_test_timerq := core/timerq.c core/timerq_selftest.c core/time.c
-UNIT_SRCS_test_selftest_mutants := tests/unit/timerq_mutant.c \
-				   core/timerq_selftest.c core/time.c
+# The judge needs no timerq, but shares a file with the run that does.
+UNIT_SRCS_test_selftest_judge := core/timerq_selftest.c core/timerq.c \
+				 core/time.c
 UNIT_SRCS_test_board := core/board.c
 UNIT_LIBS_test_board := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_console := core/console.c core/panic.c
 UNIT_SRCS_test_shell := core/shell.c core/console.c
+UNIT_SRCS_test_irq := core/irq.c core/console.c core/panic.c
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
 UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \

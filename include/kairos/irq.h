@@ -33,6 +33,8 @@ struct irqchip {
 	void (*enable)(uint32_t intid, bool on); /**< SGI/PPI: this CPU's */
 	void (*route)(uint32_t intid, unsigned int cpu); /**< SPI target */
 	void (*send_sgi)(unsigned int cpu, uint32_t sgi);
+	/** Active state (SGI/PPI: this CPU's) from GICD/GICR_ISACTIVER. */
+	bool (*is_active)(uint32_t intid);
 };
 
 typedef void (*irq_handler_fn)(uint32_t intid, void *arg);
@@ -45,5 +47,14 @@ void irq_set_handler(uint32_t intid, irq_handler_fn fn, void *arg);
 
 /** Acknowledge and handle every pending interrupt (IRQ vector). */
 void irq_handle(void);
+
+/**
+ * Prove on this CPU that priority drop and deactivation are split
+ * (EOImode=1): @sgi, sent to this CPU, must still be active after its EOI
+ * and inactive after its deactivation. Other interrupts arriving
+ * meanwhile are handled normally. Returns false if it is not so, or if
+ * the SGI never arrives (10 ms).
+ */
+bool irq_check_split_eoi(uint32_t sgi);
 
 #endif
