@@ -1,12 +1,57 @@
 /* SPDX-License-Identifier: MIT */
-/* Build-time limits, shared by C and assembly. */
-#ifndef KAIROS_CONFIG_H
-#define KAIROS_CONFIG_H
+/*
+ * The system configuration: the /hypervisor node (docs/configuration.md).
+ * Parsing and validation are pure (libfdt only) so host tests drive them.
+ */
+#ifndef KAIROS_CONFIG_H_
+#define KAIROS_CONFIG_H_
 
-/** Most pCPUs Kairos manages; more in the device tree are ignored. */
-#define KAIROS_MAX_CPUS 8
+#include <kairos/board.h>
+#include <kairos/err.h>
+#include <kairos/types.h>
 
-/** Bytes of stack per pCPU. */
-#define KAIROS_STACK_SIZE 16384
+#define KAIROS_MAX_VMS 8
+#define KAIROS_MAX_VCPUS 8
+#define VM_NAME_MAX 32
+#define VM_BOOTARGS_MAX 512
+
+enum vm_profile { VM_PROFILE_VIRT };
+
+/** One VM as configured. */
+struct vm_config {
+	char name[VM_NAME_MAX];
+	enum vm_profile profile;
+	ipa_t mem_ipa;          /**< guest-physical RAM base */
+	uint64_t mem_size;      /**< bytes */
+	paddr_t mem_host;       /**< host RAM backing it (placed if not fixed) */
+	bool mem_host_fixed;    /**< memory-host was given */
+	unsigned int nr_vcpus;
+	unsigned int vcpu_cpu[KAIROS_MAX_VCPUS]; /**< pCPU of each vCPU */
+	unsigned int priority;
+	struct board_range kernel; /**< where the boot loader put the image */
+	struct board_range initrd; /**< size 0 when absent */
+	struct board_range dtb;    /**< size 0: generate one */
+	char bootargs[VM_BOOTARGS_MAX];
+	char path[64];          /**< node path, for messages */
+};
+
+/** The whole system. */
+struct sys_config {
+	struct vm_config vms[KAIROS_MAX_VMS];
+	unsigned int nr_vms;
+	struct board_range ckpt_store; /**< size 0 when absent */
+};
+
+/**
+ * Parse /hypervisor from @fdt and validate it against @b. @busy lists host
+ * ranges no VM memory may overlap (Kairos itself, the DTB); images and the
+ * checkpoint store are added by the parser. VMs without memory-host are
+ * then placed in free RAM. A board without /hypervisor gives nr_vms = 0
+ * and KAIROS_OK. On failure @err names the node and property.
+ */
+enum kairos_err config_parse(const void *fdt, const struct board *b,
+			     const struct board_range *busy,
+			     unsigned int nr_busy, struct sys_config *cfg,
+			     struct board_err *err);
 
 #endif

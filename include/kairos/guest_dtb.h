@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* The device tree a "virt"-profile guest receives in x0. */
+#ifndef KAIROS_GUEST_DTB_H
+#define KAIROS_GUEST_DTB_H
+
+#include <kairos/config.h>
+#include <kairos/err.h>
+
+/** What the generated tree describes. */
+struct guest_dtb_params {
+	uint64_t mem_ipa, mem_size;
+	unsigned int nr_vcpus;
+	uint64_t vcpu_mpidr[KAIROS_MAX_VCPUS];
+	unsigned int gic_version;        /**< 2 or 3 */
+	uint64_t timer_freq;             /**< 0: leave clock-frequency out */
+	const char *bootargs;            /**< may be empty */
+	uint64_t initrd_ipa, initrd_size; /**< size 0: no initrd */
+};
+
+/**
+ * Build the tree into @buf (@len bytes): memory, cpus (reg = MPIDR,
+ * enable-method psci), psci (1.0, method hvc), timer (PPIs 13 14 11 10),
+ * the GIC at profile_virt.h's addresses (v3: GICD + GICR; v2: GICD + GICC)
+ * with its maintenance interrupt, the PL011 with its clock, chosen
+ * (stdout-path, bootargs, linux,initrd-start/end), and the two flash banks.
+ */
+enum kairos_err guest_dtb_build(void *buf, size_t len,
+				const struct guest_dtb_params *p);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Profile "virt": the memory map and interrupts of QEMU's virt machine
+ * (hw/arm/virt.c), so images built for it run unchanged.
+ */
+#ifndef KAIROS_PROFILE_VIRT_H
+#define KAIROS_PROFILE_VIRT_H
+
+#define VIRT_FLASH0 0x00000000UL
+#define VIRT_FLASH1 0x04000000UL
+#define VIRT_FLASH_SIZE 0x04000000UL
+#define VIRT_GICD 0x08000000UL
+#define VIRT_GICD_SIZE 0x10000UL
+#define VIRT_GICC 0x08010000UL /* GICv2 CPU interface (GICV mapped here) */
+#define VIRT_GICC_SIZE 0x2000UL
+#define VIRT_GICR 0x080a0000UL /* GICv3 redistributors, 128 KiB each */
+#define VIRT_GICR_STRIDE 0x20000UL
+#define VIRT_UART 0x09000000UL
+#define VIRT_UART_SIZE 0x1000UL
+#define VIRT_UART_INTID 33U /* SPI 1 */
+#define VIRT_RAM 0x40000000UL
+
+/* Generic timer PPIs as INTIDs: secure, non-secure phys, virt, hyp. */
+#define VIRT_TIMER_SEC_INTID 29U
+#define VIRT_TIMER_PHYS_INTID 30U
+#define VIRT_TIMER_VIRT_INTID 27U
+#define VIRT_TIMER_HYP_INTID 26U
+#define VIRT_GIC_MAINT_INTID 25U
+
+#endif
