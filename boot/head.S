@@ -7,7 +7,7 @@
  */
 #include <asm/asm.h>
 #include <asm/sysreg.h>
-#include <kairos/config.h>
+#include <kairos/limits.h>
 
 	.section .head, "ax"
 	.globl	_head

@@ -3,8 +3,8 @@
  * The system configuration: the /hypervisor node (docs/configuration.md).
  * Parsing and validation are pure (libfdt only) so host tests drive them.
  */
-#ifndef KAIROS_CONFIG_H_
-#define KAIROS_CONFIG_H_
+#ifndef KAIROS_CONFIG_H
+#define KAIROS_CONFIG_H
 
 #include <kairos/board.h>
 #include <kairos/err.h>

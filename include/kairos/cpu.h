@@ -4,7 +4,7 @@
 #define KAIROS_CPU_H
 
 #include <arch/cpu.h>
-#include <kairos/config.h>
+#include <kairos/limits.h>
 #include <kairos/timerq.h>
 #include <kairos/types.h>
 
