@@ -21,10 +21,10 @@ enum vm_profile { VM_PROFILE_VIRT };
 struct vm_config {
 	char name[VM_NAME_MAX];
 	enum vm_profile profile;
-	ipa_t mem_ipa;          /**< guest-physical RAM base */
-	uint64_t mem_size;      /**< bytes */
-	paddr_t mem_host;       /**< host RAM backing it (placed if not fixed) */
-	bool mem_host_fixed;    /**< memory-host was given */
+	ipa_t mem_ipa;       /**< guest-physical RAM base */
+	uint64_t mem_size;   /**< bytes */
+	paddr_t mem_host;    /**< host RAM backing it (placed if not fixed) */
+	bool mem_host_fixed; /**< memory-host was given */
 	unsigned int nr_vcpus;
 	unsigned int vcpu_cpu[KAIROS_MAX_VCPUS]; /**< pCPU of each vCPU */
 	unsigned int priority;
@@ -32,7 +32,7 @@ struct vm_config {
 	struct board_range initrd; /**< size 0 when absent */
 	struct board_range dtb;    /**< size 0: generate one */
 	char bootargs[VM_BOOTARGS_MAX];
-	char path[64];          /**< node path, for messages */
+	char path[64]; /**< node path, for messages */
 };
 
 /** The whole system. */

@@ -11,9 +11,9 @@ struct guest_dtb_params {
 	uint64_t mem_ipa, mem_size;
 	unsigned int nr_vcpus;
 	uint64_t vcpu_mpidr[KAIROS_MAX_VCPUS];
-	unsigned int gic_version;        /**< 2 or 3 */
-	uint64_t timer_freq;             /**< 0: leave clock-frequency out */
-	const char *bootargs;            /**< may be empty */
+	unsigned int gic_version;         /**< 2 or 3 */
+	uint64_t timer_freq;              /**< 0: leave clock-frequency out */
+	const char *bootargs;             /**< may be empty */
 	uint64_t initrd_ipa, initrd_size; /**< size 0: no initrd */
 };
 
