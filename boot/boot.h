@@ -5,9 +5,9 @@
 
 #include <kairos/board.h>
 #include <kairos/compiler.h>
+#include <kairos/irq.h>
 
-/** SGI used to wake another pCPU (the "kick" of STYLE.md rule 8). */
-#define KICK_SGI 0U
+#define KICK_SGI IRQ_SGI_KICK
 
 /** SGI each CPU sends itself at boot to prove EOImode=1 is in effect. */
 #define SPLIT_EOI_SGI 15U

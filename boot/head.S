@@ -101,6 +101,14 @@ func el2_setup
 	msr	cntvoff_el2, xzr
 	msr	cnthp_ctl_el2, xzr
 	msr	vttbr_el2, xzr
+	mrs	x0, id_aa64mmfr0_el1	/* VTCR_EL2.PS = PARange, at most 48 bits */
+	and	x0, x0, #0xf
+	mov	x1, #5
+	cmp	x0, x1
+	csel	x0, x0, x1, ls
+	ldr	x1, =VTCR_EL2_BASE
+	orr	x0, x1, x0, lsl #TCR_PS_SHIFT
+	msr	vtcr_el2, x0
 	msr	hstr_el2, xzr
 	msr	tpidr_el2, xzr		/* no struct cpu yet */
 	mrs	x0, midr_el1

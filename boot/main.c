@@ -11,13 +11,16 @@
 #include <drivers/gic.h>
 #include <drivers/psci.h>
 #include <drivers/uart.h>
+#include <kairos/config.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/sched.h>
 #include <kairos/selftest.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
 #include <kairos/version.h>
+#include <kairos/vm.h>
 #include <libfdt.h>
 
 /* Linker-script symbols. */
@@ -221,20 +224,30 @@ static void setup_console_input(void)
 	}
 }
 
-static NORETURN void shell_loop(void)
+/*
+ * The system configuration (/hypervisor). A refused configuration starts
+ * no VM at all; Kairos stays up with its shell.
+ */
+static void start_vms(const void *fdt)
 {
-	shell_prompt();
-	for (;;) {
-		int ch;
+	static struct sys_config syscfg;
+	struct config_busy busy[] = {
+		{ { sym_pa(_head), sym_span(_head, _end) }, "Kairos" },
+		{ { sym_pa(fdt), fdt_totalsize(fdt) }, "the device tree" },
+	};
+	struct board_err err = { .msg = "" };
 
-		arch_irq_disable();
-		ch = console_getc();
-		if (ch < 0)
-			arch_wait_for_interrupt();
-		arch_irq_enable();
-		if (ch >= 0)
-			shell_input((char)ch);
+	if (config_parse(fdt, &board, busy, ARRAY_SIZE(busy), &syscfg, &err)) {
+		kprintf("kairos: configuration refused: %s; no VM started\n",
+			err.msg);
+		return;
 	}
+	if (!syscfg.nr_vms) {
+		kprintf("kairos: no /hypervisor node: no VMs configured\n");
+		return;
+	}
+	if (!vm_create_all(&syscfg))
+		kprintf("kairos: VM creation failed; no VM started\n");
 }
 
 static unsigned int count_online(void)
@@ -284,6 +297,9 @@ void boot_primary(void *fdt, unsigned long el)
 		count_online(), board.gic.version,
 		(unsigned long long)(board_ram_size(&board) >> 20),
 		(unsigned long long)time_freq());
+	shell_vm_init();
+	start_vms(fdt);
 	setup_console_input();
-	shell_loop();
+	shell_prompt();
+	sched_loop();
 }

@@ -13,6 +13,7 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/sched.h>
 #include <kairos/time.h>
 
 #define CPU_START_TIMEOUT_S 5
@@ -112,9 +113,5 @@ void boot_secondary(unsigned long idx)
 	boot_cpu_selftest(c);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	irq_chip()->send_sgi(0, KICK_SGI);
-	for (;;) {
-		arch_irq_disable();
-		arch_wait_for_interrupt();
-		arch_irq_enable();
-	}
+	sched_loop();
 }

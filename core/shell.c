@@ -15,11 +15,7 @@
 
 #define LINE_MAX 128
 
-struct command {
-	const char *name;
-	const char *help;
-	void (*run)(const char *args);
-};
+#define MAX_EXTRA_TABLES 4
 
 static void cmd_help(const char *args);
 
@@ -64,7 +60,7 @@ static void cmd_crash(const char *args)
 	arch_trigger_fault();
 }
 
-static const struct command commands[] = {
+static const struct shell_command commands[] = {
 	{ "help", "list commands", cmd_help },
 	{ "version", "print the Kairos version", cmd_version },
 	{ "cpus", "list physical CPUs", cmd_cpus },
@@ -73,11 +69,27 @@ static const struct command commands[] = {
 	{ "crash", "fault on this CPU to show the crash report", cmd_crash },
 };
 
+static struct {
+	const struct shell_command *cmds;
+	size_t n;
+} tables[1 + MAX_EXTRA_TABLES] = { { commands, ARRAY_SIZE(commands) } };
+static size_t nr_tables = 1;
+
+void shell_add_commands(const struct shell_command *cmds, size_t n)
+{
+	if (nr_tables < ARRAY_SIZE(tables)) {
+		tables[nr_tables].cmds = cmds;
+		tables[nr_tables++].n = n;
+	}
+}
+
 static void cmd_help(const char *args)
 {
 	(void)args;
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		kprintf("  %-10s %s\n", commands[i].name, commands[i].help);
+	for (size_t t = 0; t < nr_tables; t++)
+		for (size_t i = 0; i < tables[t].n; i++)
+			kprintf("  %-10s %s\n", tables[t].cmds[i].name,
+				tables[t].cmds[i].help);
 }
 
 void shell_exec(const char *line)
@@ -89,11 +101,15 @@ void shell_exec(const char *line)
 	n = strcspn(line, " ");
 	if (!n)
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strlen(commands[i].name) == n &&
-		    !strncmp(commands[i].name, line, n)) {
-			commands[i].run(line + n + (line[n] == ' '));
-			return;
+	for (size_t t = 0; t < nr_tables; t++) {
+		for (size_t i = 0; i < tables[t].n; i++) {
+			const struct shell_command *c = &tables[t].cmds[i];
+
+			if (strlen(c->name) == n &&
+			    !strncmp(c->name, line, n)) {
+				c->run(line + n + (line[n] == ' '));
+				return;
+			}
 		}
 	}
 	kprintf("unknown command '%.*s' (try 'help')\n", (int)n, line);

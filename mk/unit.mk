@@ -35,7 +35,7 @@ UNIT_FDT_OBJS := $(patsubst %,$(UNIT_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
 # One binary per test file; UNIT_SRCS_<name> are the files it needs besides
 # its own tests/unit/<name>.c and arch/fake, UNIT_LIBS_<name> prebuilt objects.
 UNIT_TESTS := test_timerq test_selftest_judge test_board test_console \
-	      test_shell test_irq
+	      test_shell test_irq test_config test_guest_dtb
 UNIT_SRCS_test_timerq := core/timerq.c core/timerq_selftest.c core/time.c
 # The judge needs no timerq, but shares a file with the run that does.
 UNIT_SRCS_test_selftest_judge := core/timerq_selftest.c core/timerq.c \
@@ -45,6 +45,11 @@ UNIT_LIBS_test_board := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_console := core/console.c core/panic.c
 UNIT_SRCS_test_shell := core/shell.c core/console.c
 UNIT_SRCS_test_irq := core/irq.c core/console.c core/panic.c
+UNIT_SRCS_test_config := core/config.c core/board.c
+UNIT_LIBS_test_config := $(UNIT_FDT_OBJS)
+# The generated tree is read back with the board parser, as a guest would.
+UNIT_SRCS_test_guest_dtb := core/guest_dtb.c core/board.c
+UNIT_LIBS_test_guest_dtb := $(UNIT_FDT_OBJS)
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
 UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \
@@ -78,6 +83,14 @@ $(UNIT_B)/dts/%.dtb: tests/unit/dts/%.dts $(wildcard tests/unit/dts/*.dtsi)
 	@mkdir -p $(dir $@)
 	@echo "  DTC     $<"
 	$(Q)$(UNIT_DTC) -q -I dts -O dtb -o $@ $<
+
+# The system configuration's "name" is not the legacy OF property dtc
+# checks (tools/kairos_sysdtb.py passes the same flag).
+$(UNIT_B)/dts/config-%.dtb: tests/unit/dts/config-%.dts \
+		$(wildcard tests/unit/dts/*.dtsi)
+	@mkdir -p $(dir $@)
+	@echo "  DTC     $<"
+	$(Q)$(UNIT_DTC) -q -E no-name_properties -I dts -O dtb -o $@ $<
 
 define UNIT_LINK
 $(UNIT_B)/$(1): $(patsubst %.c,$(UNIT_B)/obj/%.o,tests/unit/$(1).c \

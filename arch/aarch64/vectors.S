@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * EL2 exception vectors (Arm ARM D1.10.2): 16 entries of 0x80 bytes.
- * Kairos runs on SP_EL2. IRQs taken at EL2 are dispatched; everything
- * else is unexpected until guests exist and ends in the crash report.
+ * Kairos runs on SP_EL2. IRQs taken at EL2 are dispatched; exceptions
+ * from guests leave the world switch; anything else taken at EL2 is a
+ * hypervisor bug and ends in the crash report.
  */
 #include <asm/asm.h>
 #include <asm/frame.h>
@@ -13,6 +14,14 @@
 	stp	x0, x1, [sp, #FRAME_X(0)]
 	mov	x1, #\kind
 	b	\target
+.endm
+
+/* From a guest: leave guest_enter with the exit kind (guest.S). */
+.macro gentry kind
+	.balign	0x80
+	stp	x0, x1, [sp, #-16]!
+	mov	x1, #\kind
+	b	guest_exit
 .endm
 
 	.text
@@ -27,14 +36,14 @@ el2_vectors:
 	ventry	5, exc_irq_entry	/* IRQ */
 	ventry	6, exc_irq_entry	/* FIQ */
 	ventry	7, exc_unexpected	/* SError */
-	ventry	8, exc_unexpected	/* lower EL, AArch64: sync */
-	ventry	9, exc_unexpected	/* IRQ */
-	ventry	10, exc_unexpected	/* FIQ */
-	ventry	11, exc_unexpected	/* SError */
-	ventry	12, exc_unexpected	/* lower EL, AArch32: sync */
-	ventry	13, exc_unexpected	/* IRQ */
-	ventry	14, exc_unexpected	/* FIQ */
-	ventry	15, exc_unexpected	/* SError */
+	gentry	0			/* lower EL, AArch64: sync */
+	gentry	1			/* IRQ */
+	gentry	2			/* FIQ */
+	gentry	3			/* SError */
+	gentry	4			/* lower EL, AArch32: sync */
+	gentry	4			/* IRQ */
+	gentry	4			/* FIQ */
+	gentry	4			/* SError */
 
 /* x0/x1 are saved, x1 = vector number; save the rest of the frame. */
 .macro save_rest

@@ -30,4 +30,7 @@ bool arch_mmu_is_on(void);
 /** Clean a range of the data cache to the point of coherency. */
 void arch_dcache_clean(const void *p, size_t size);
 
+/** Invalidate all instruction caches to the PoU, on every CPU. */
+void arch_icache_invalidate_all(void);
+
 #endif

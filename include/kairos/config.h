@@ -42,15 +42,27 @@ struct sys_config {
 	struct board_range ckpt_store; /**< size 0 when absent */
 };
 
+/** Most ranges a caller may pass to config_parse() as @busy. */
+#define CONFIG_MAX_BUSY 8
+
+/** A host range no VM memory may overlap, and what it is. */
+struct config_busy {
+	struct board_range r;
+	const char *what; /**< for messages: "Kairos", "the device tree" */
+};
+
 /**
  * Parse /hypervisor from @fdt and validate it against @b. @busy lists host
- * ranges no VM memory may overlap (Kairos itself, the DTB); images and the
- * checkpoint store are added by the parser. VMs without memory-host are
- * then placed in free RAM. A board without /hypervisor gives nr_vms = 0
- * and KAIROS_OK. On failure @err names the node and property.
+ * ranges no VM memory may overlap (Kairos itself, the DTB; at most
+ * CONFIG_MAX_BUSY); images, the checkpoint store and the board's reserved
+ * memory are added by the parser. VMs without memory-host are then placed
+ * in free RAM: each, in node order, at the highest 2 MiB-aligned address
+ * where it overlaps nothing of the above nor a VM placed before it. A board
+ * without /hypervisor gives nr_vms = 0 and KAIROS_OK. On failure @err names
+ * the node and property.
  */
 enum kairos_err config_parse(const void *fdt, const struct board *b,
-			     const struct board_range *busy,
+			     const struct config_busy *busy,
 			     unsigned int nr_busy, struct sys_config *cfg,
 			     struct board_err *err);
 

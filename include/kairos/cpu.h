@@ -8,8 +8,16 @@
 #include <kairos/timerq.h>
 #include <kairos/types.h>
 
+struct vcpu;
+struct vcpu_regs;
+
+/** vCPUs one pCPU can host. */
+#define KAIROS_MAX_CPU_VCPUS 16
+
 /** One physical CPU. */
 struct cpu {
+	/** Registers of the vCPU in guest context (the world switch's). */
+	struct vcpu_regs *guest_regs;
 	unsigned int id;      /**< index in the board's CPU list */
 	uint64_t mpidr;       /**< affinity Aff3..Aff0 */
 	bool online;          /**< reached its idle loop */
@@ -17,6 +25,12 @@ struct cpu {
 	uint32_t gic_target;  /**< GICv2 CPU interface mask (ITARGETSR) */
 	void *gicr;           /**< GICv3 redistributor RD_base of this CPU */
 	struct timerq timerq; /**< deadlines on this CPU's EL2 timer */
+	struct vcpu *runq[KAIROS_MAX_CPU_VCPUS]; /**< vCPUs placed here */
+	unsigned int nr_runq;
+	unsigned int rr_next;      /**< round-robin position */
+	struct vcpu *loaded;       /**< vCPU whose state is in the hardware */
+	uint32_t resched;          /**< set by others, then kicked (atomic) */
+	struct timerq_entry slice; /**< end of the current time slice */
 };
 
 /** The table of pCPUs, indexed by board CPU number. */

@@ -6,6 +6,13 @@
 #include <kairos/config.h>
 #include <kairos/err.h>
 
+/**
+ * Room a generated tree gets in the VM's RAM (config_parse() counts it when
+ * the VM has no dtb of its own); the largest tree guest_dtb_build() makes
+ * needs a few KiB.
+ */
+#define GUEST_DTB_MAX (64 * 1024)
+
 /** What the generated tree describes. */
 struct guest_dtb_params {
 	uint64_t mem_ipa, mem_size;

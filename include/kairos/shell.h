@@ -5,6 +5,26 @@
 
 #include <kairos/types.h>
 
+/** A shell command: @run gets the rest of the line after the name. */
+struct shell_command {
+	const char *name;
+	const char *help;
+	void (*run)(const char *args);
+};
+
+/** Add a table of commands (boot time; a few tables at most). */
+void shell_add_commands(const struct shell_command *cmds, size_t n);
+
+/** Add the VM commands (vm list|pause|resume|reset) to the shell. */
+void shell_vm_init(void);
+
+/**
+ * Take pending console input (boot CPU): Ctrl-A then a key switches where
+ * it goes — k: the Kairos shell, 0-7: that VM's UART, Ctrl-A: the next
+ * one; everything else goes to the current target.
+ */
+void shell_poll(void);
+
 /** Feed one received character; runs a command on end of line. */
 void shell_input(char c);
 

@@ -1,10 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # fpcheck.sh FILE... : list functions (per object) that contain AArch64 FP/SIMD/SVE instructions.
-# Exit 1 if any are found.
-aarch64-linux-gnu-objdump -d --no-show-raw-insn "$@" 2>/dev/null | awk '
+# Exit 1 if any are found. With FPCHECK_ALLOW_FPSIMD=1, functions named
+# __fpsimd_* (the guest FP context switch) are allowed.
+aarch64-linux-gnu-objdump -d --no-show-raw-insn "$@" 2>/dev/null | \
+  awk -v allow="${FPCHECK_ALLOW_FPSIMD:-0}" '
   /file format/ { obj=$1; next }
   /^[0-9a-f]+ <.*>:$/ { fn=$2; next }
+  fn ~ /^<__fpsimd_/ && allow { next }
   /^ *[0-9a-f]+:\t/ {
     line=$0; sub(/\/\/.*/, "", line); gsub(/<[^>]*>/, "", line)
     n=split(line, f, "\t"); ins=f[2] " " f[3]

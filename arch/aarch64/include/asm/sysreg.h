@@ -55,6 +55,15 @@
 	 16UL)
 #define TCR_PS_SHIFT 16
 
+/*
+ * VTCR_EL2 (D19.2.170): T0SZ=25 (39-bit IPA), SL0=1 (walks start at level
+ * 1), IRGN0/ORGN0 write-back, SH0 inner shareable, TG0=4K, RES1 bit 31,
+ * 8-bit VMIDs; PS is filled in from PARange like TCR_EL2's.
+ */
+#define VTCR_EL2_BASE                                                        \
+	((1UL << 31) | (3UL << 12) | (1UL << 10) | (1UL << 8) | (1UL << 6) | \
+	 25UL)
+
 #define MPIDR_AFF_MASK 0xff00ffffffUL
 
 #ifndef __ASSEMBLER__

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Offsets the world switch uses, checked against the C structs. */
+#ifndef ASM_VCPU_OFFSETS_H
+#define ASM_VCPU_OFFSETS_H
+
+#define CPU_GUEST_REGS 0
+#define VR_SP_EL0 (31 * 8)
+#define VR_PC (32 * 8)
+#define VR_PSTATE (33 * 8)
+
+#ifndef __ASSEMBLER__
+#include <kairos/cpu.h>
+#include <kairos/vcpu_state.h>
+#include <stddef.h>
+
+_Static_assert(offsetof(struct cpu, guest_regs) == CPU_GUEST_REGS, "cpu");
+_Static_assert(offsetof(struct vcpu_regs, sp_el0) == VR_SP_EL0, "sp_el0");
+_Static_assert(offsetof(struct vcpu_regs, pc) == VR_PC, "pc");
+_Static_assert(offsetof(struct vcpu_regs, pstate) == VR_PSTATE, "pstate");
+_Static_assert(offsetof(struct vcpu_fp, fpsr) == 32 * 16, "fp");
+#endif
+
+#endif

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Synchronous exits from guests: ESR_EL2 is decoded once into a struct and
+ * dispatched by exception class (Arm ARM D19.2.37). A trap Kairos does not
+ * emulate becomes an UNDEF in the guest, never a stop of Kairos.
+ */
+#include "trap.h"
+
+#include <kairos/compiler.h>
+#include <kairos/vexit.h>
+
+#define ESR_IL (1UL << 25)
+#define EC_UNKNOWN 0x00
+#define EC_WFX 0x01
+#define EC_FP 0x07
+#define EC_HVC64 0x16
+#define EC_SMC64 0x17
+#define EC_SYSREG 0x18
+#define EC_IABT_LOW 0x20
+#define EC_DABT_LOW 0x24
+
+/* Data abort ISS (D19.2.37, ISS encoding for an exception from a DABT). */
+#define ISS_ISV (1U << 24)
+#define ISS_SSE (1U << 21)
+#define ISS_SF (1U << 15)
+#define ISS_WNR (1U << 6)
+#define FSC_EXTERNAL 0x10U
+#define FSC_IS_PERMISSION(f) (((f)&0x3cU) == 0x0cU)
+
+/** One decoded exit. */
+struct trap {
+	uint32_t ec;
+	uint32_t iss;
+	uint64_t far;
+	uint64_t ipa; /**< for aborts: faulting IPA (HPFAR + FAR[11:0]) */
+};
+
+typedef enum trap_result (*trap_fn)(struct vcpu *v, const struct trap *t);
+
+static bool from_el0(const struct vcpu *v)
+{
+	return (v->st.regs.pstate & PSR_MODE_MASK) == PSR_MODE_EL0t;
+}
+
+static void inject_undef(struct vcpu *v)
+{
+	trap_inject_sync(v, ESR_IL | ((uint64_t)EC_UNKNOWN << 26), 0);
+}
+
+/* A synchronous external abort, as hardware gives for a bus error. */
+static void inject_abort(struct vcpu *v, bool data, const struct trap *t)
+{
+	uint64_t ec = data ? EC_DABT_LOW : EC_IABT_LOW;
+	uint64_t iss = FSC_EXTERNAL | (data ? (t->iss & ISS_WNR) : 0);
+
+	if (!from_el0(v))
+		ec += 1; /* taken from the current EL */
+	trap_inject_sync(v, ESR_IL | (ec << 26) | iss, t->far);
+}
+
+static enum trap_result trap_undef(struct vcpu *v, const struct trap *t)
+{
+	(void)t;
+	inject_undef(v);
+	return TRAP_RESUME;
+}
+
+static enum trap_result trap_wfx(struct vcpu *v, const struct trap *t)
+{
+	v->st.regs.pc += 4;
+	return (t->iss & 1) ? TRAP_YIELD : TRAP_WFI;
+}
+
+static enum trap_result trap_fp_access(struct vcpu *v, const struct trap *t)
+{
+	(void)t;
+	trap_fp(v);
+	return TRAP_RESUME;
+}
+
+static enum trap_result trap_hvc(struct vcpu *v, const struct trap *t)
+{
+	(void)t; /* ELR already points past the HVC */
+	switch (vpsci_call(v)) {
+	case VEXIT_RESCHED: return TRAP_RESCHED;
+	case VEXIT_WFI: return TRAP_WFI;
+	default: return TRAP_RESUME;
+	}
+}
+
+static enum trap_result trap_iabt(struct vcpu *v, const struct trap *t)
+{
+	vm_log_once(v, "instruction fetch outside its memory at IPA", t->ipa);
+	inject_abort(v, false, t);
+	return TRAP_RESUME;
+}
+
+static uint64_t reg_read(const struct vcpu *v, unsigned int r)
+{
+	return r == 31 ? 0 : v->st.regs.x[r];
+}
+
+static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
+{
+	bool write = (t->iss & ISS_WNR) != 0;
+	unsigned int len = 1U << ((t->iss >> 22) & 3);
+	unsigned int srt = (t->iss >> 16) & 31;
+	uint64_t val = 0;
+	enum mmio_status st;
+
+	if (FSC_IS_PERMISSION(t->iss & 0x3f) && write &&
+	    vm_ipa_ignores_writes(v->vm, t->ipa)) {
+		v->st.regs.pc += 4;
+		return TRAP_RESUME;
+	}
+	if (!(t->iss & ISS_ISV)) {
+		vm_log_once(v, "access without a valid syndrome (ISV=0) at IPA",
+			    t->ipa);
+		inject_abort(v, true, t);
+		return TRAP_RESUME;
+	}
+	if (write) {
+		val = reg_read(v, srt);
+		if (len < 8)
+			val &= (1UL << (len * 8)) - 1;
+	}
+	st = vmmio_access(v, t->ipa, write, len, &val);
+	if (st != MMIO_OK) {
+		if (st == MMIO_NO_DEVICE)
+			vm_log_once(
+				v,
+				"access outside its memory and devices at IPA",
+				t->ipa);
+		inject_abort(v, true, t);
+		return TRAP_RESUME;
+	}
+	if (!write && srt != 31) {
+		if ((t->iss & ISS_SSE) && len < 8 && (val >> (len * 8 - 1)) & 1)
+			val |= ~0UL << (len * 8);
+		if (!(t->iss & ISS_SF))
+			val &= 0xffffffffUL;
+		v->st.regs.x[srt] = val;
+	}
+	v->st.regs.pc += 4;
+	return TRAP_RESUME;
+}
+
+static const trap_fn handlers[64] = {
+	[EC_WFX] = trap_wfx,       [EC_FP] = trap_fp_access,
+	[EC_HVC64] = trap_hvc,     [EC_SMC64] = trap_undef,
+	[EC_SYSREG] = trap_undef,  [EC_IABT_LOW] = trap_iabt,
+	[EC_DABT_LOW] = trap_dabt,
+};
+
+enum trap_result trap_sync(struct vcpu *v, uint64_t esr, uint64_t far,
+			   uint64_t hpfar)
+{
+	struct trap t = {
+		.ec = (uint32_t)(esr >> 26) & 0x3f,
+		.iss = (uint32_t)esr & 0x1ffffff,
+		.far = far,
+		/* HPFAR_EL2.FIPA (bits 43:4) holds IPA[51:12]. */
+		.ipa = ((hpfar & 0xffffffffff0UL) << 8) | (far & 0xfff),
+	};
+	trap_fn fn = handlers[t.ec];
+
+	return fn ? fn(v, &t) : trap_undef(v, &t);
+}

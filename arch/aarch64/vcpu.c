@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU context switch and the guest run loop. EL1 system registers stay
+ * in hardware while a vCPU is loaded; FP/SIMD registers are switched
+ * lazily through the CPTR_EL2.TFP trap and saved when the vCPU is put.
+ */
+#include "trap.h"
+
+#include <arch/vcpu.h>
+#include <asm/sysreg.h>
+#include <asm/vcpu_offsets.h>
+#include <kairos/cpu.h>
+#include <kairos/vexit.h>
+#include <kairos/vm.h>
+
+/*
+ * HCR_EL2 while guests run (D19.2.49): stage 2 on (VM), set/way by VA
+ * upgraded (SWIO), TLB and I-cache maintenance broadcast inner shareable
+ * (FB, BSU=1), WFI/WFE trapped (TWI, TWE), SMC trapped (TSC), ACTLR
+ * trapped (TACR), IMPLEMENTATION DEFINED registers trapped (TIDCP).
+ */
+#define HCR_VM (1UL << 0)
+#define HCR_SWIO (1UL << 1)
+#define HCR_FB (1UL << 9)
+#define HCR_BSU_IS (1UL << 10)
+#define HCR_TWI (1UL << 13)
+#define HCR_TWE (1UL << 14)
+#define HCR_TSC (1UL << 19)
+#define HCR_TIDCP (1UL << 20)
+#define HCR_TACR (1UL << 21)
+#define HCR_EL2_GUEST                                                       \
+	(HCR_EL2_BOOT | HCR_VM | HCR_SWIO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
+	 HCR_TWE | HCR_TSC | HCR_TIDCP | HCR_TACR)
+#define CPTR_TFP (1UL << 10)
+
+uint64_t guest_enter(struct vcpu_regs *regs);
+void __fpsimd_save(struct vcpu_fp *fp);
+void __fpsimd_restore(const struct vcpu_fp *fp);
+
+/* The EL1 registers of struct vcpu_sysregs and their names. */
+// clang-format off
+#define SYSREGS(X) \
+	X(sctlr, sctlr_el1) \
+	X(actlr, actlr_el1) \
+	X(cpacr, cpacr_el1) \
+	X(ttbr0, ttbr0_el1) \
+	X(ttbr1, ttbr1_el1) \
+	X(tcr, tcr_el1) \
+	X(mair, mair_el1) \
+	X(amair, amair_el1) \
+	X(vbar, vbar_el1) \
+	X(contextidr, contextidr_el1) \
+	X(tpidr_el0, tpidr_el0) \
+	X(tpidrro_el0, tpidrro_el0) \
+	X(tpidr_el1, tpidr_el1) \
+	X(esr, esr_el1) \
+	X(far, far_el1) \
+	X(afsr0, afsr0_el1) \
+	X(afsr1, afsr1_el1) \
+	X(par, par_el1) \
+	X(cntkctl, cntkctl_el1) \
+	X(csselr, csselr_el1) \
+	X(mdscr, mdscr_el1) \
+	X(sp_el1, sp_el1) \
+	X(elr_el1, elr_el1) \
+	X(spsr_el1, spsr_el1) \
+	X(vmpidr, vmpidr_el2)
+// clang-format on
+
+#define SYSREG_LOAD(field, reg) write_sysreg(reg, s->field);
+#define SYSREG_SAVE(field, reg) s->field = read_sysreg(reg);
+
+void arch_vcpu_load(struct vcpu *v)
+{
+	const struct vcpu_sysregs *s = &v->st.sys;
+	const struct vm *vm = v->vm;
+
+	SYSREGS(SYSREG_LOAD)
+	write_sysreg(vttbr_el2,
+		     ((uint64_t)(vm->id + 1) << 48) | (uintptr_t)vm->s2_root);
+	write_sysreg(hcr_el2, HCR_EL2_GUEST);
+	isb();
+}
+
+static void fp_access(bool on)
+{
+	write_sysreg(cptr_el2, on ? CPTR_EL2_BOOT & ~CPTR_TFP : CPTR_EL2_BOOT);
+	isb();
+}
+
+void arch_vcpu_put(struct vcpu *v)
+{
+	struct vcpu_sysregs *s = &v->st.sys;
+
+	SYSREGS(SYSREG_SAVE)
+	if (v->fp_loaded) {
+		fp_access(true);
+		__fpsimd_save(&v->st.fp);
+		fp_access(false);
+		v->fp_loaded = false;
+	}
+}
+
+void arch_vcpu_discard(struct vcpu *v)
+{
+	v->fp_loaded = false;
+}
+
+/* The guest touched FP/SIMD: give it its registers (Arm ARM D1.13). */
+void trap_fp(struct vcpu *v)
+{
+	fp_access(true);
+	__fpsimd_restore(&v->st.fp);
+	v->fp_loaded = true;
+}
+
+static enum vcpu_exit trap_to_exit(enum trap_result e)
+{
+	switch (e) {
+	case TRAP_WFI: return VCPU_EXIT_WFI;
+	case TRAP_YIELD: return VCPU_EXIT_YIELD;
+	default: return VCPU_EXIT_RESCHED;
+	}
+}
+
+enum vcpu_exit arch_vcpu_run(struct vcpu *v)
+{
+	struct cpu *c = cpu_current();
+
+	for (;;) {
+		uint64_t kind;
+		enum trap_result e;
+
+		/* Requests are re-checked with interrupts masked (rule 8). */
+		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
+			return VCPU_EXIT_RESCHED;
+		if (v->fp_loaded)
+			fp_access(true);
+		__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
+		kind = guest_enter(&v->st.regs);
+		__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
+		if (v->fp_loaded)
+			fp_access(false);
+		v->exits++;
+		if (kind == 1 || kind == 2)
+			return VCPU_EXIT_IRQ;
+		if (kind != 0) {
+			vm_fatal(v, kind == 3 ? "SError from the guest" :
+						"AArch32 execution");
+			return VCPU_EXIT_RESCHED;
+		}
+		e = trap_sync(v, read_sysreg(esr_el2), read_sysreg(far_el2),
+			      read_sysreg(hpfar_el2));
+		if (e != TRAP_RESUME)
+			return trap_to_exit(e);
+	}
+}
+
+/* Exception injection into the guest's EL1 (D1.10: vector offsets). */
+void trap_inject_sync(struct vcpu *v, uint64_t esr, uint64_t far)
+{
+	struct vcpu_regs *r = &v->st.regs;
+	uint64_t off;
+
+	switch (r->pstate & PSR_MODE_MASK) {
+	case PSR_MODE_EL1t: off = 0x000; break;
+	case PSR_MODE_EL1h: off = 0x200; break;
+	default: off = 0x400; break; /* from EL0, AArch64 */
+	}
+	write_sysreg(elr_el1, r->pc);
+	write_sysreg(spsr_el1, r->pstate);
+	write_sysreg(esr_el1, esr);
+	write_sysreg(far_el1, far);
+	r->pc = read_sysreg(vbar_el1) + off;
+	r->pstate = PSR_MODE_EL1h | PSR_DAIF;
+}

@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The system configuration: /hypervisor and its vm@N children
+ * (docs/configuration.md). Each VM's properties are read and checked on
+ * their own first; then everything that already occupies host RAM (the
+ * caller's busy ranges, the board's reserved memory, the checkpoint store,
+ * the images, the VMs with a fixed memory-host) is collected in one list,
+ * each new entry checked against those before it; last, the other VMs are
+ * placed around that list. Every refusal names the node and the property.
+ */
+#include <kairos/compiler.h>
+#include <kairos/config.h>
+#include <kairos/guest_dtb.h>
+#include <kairos/profile_virt.h>
+#include <libfdt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* VM RAM is mapped with 2 MiB stage-2 blocks. */
+#define VM_MEM_ALIGN MiB(2)
+
+/*
+ * What the loader needs besides the images: the kernel sits at RAM base +
+ * its text_offset (an arm64 Image's header field; 0x80000 for a raw image),
+ * and the initrd and the DTB copy follow it, each rounded up. The arm64 boot
+ * protocol (Documentation/arch/arm64/booting.rst) keeps text_offset below
+ * 2 MiB, so 2 MiB covers the offset and the rounding.
+ */
+#define VM_LOAD_SLACK MiB(2)
+
+/* Busy ranges, reserved memory, the store, 3 images and a memory per VM. */
+#define MAX_TAKEN \
+	(CONFIG_MAX_BUSY + BOARD_MAX_RESERVED + 1 + 4 * KAIROS_MAX_VMS)
+
+/* A host range something occupies, and how a message names it. */
+struct taken {
+	struct board_range r;
+	const char *what;  /* "Kairos", "kernel", "memory", ... */
+	const char *owner; /* the VM's node path for its images and memory */
+	bool reserved;     /* the board's: only VM memory must avoid it */
+};
+
+struct ctx {
+	const void *fdt;
+	const struct board *b;
+	struct sys_config *cfg;
+	struct board_err *err;
+	struct taken taken[MAX_TAKEN];
+	unsigned int nr_taken;
+};
+
+/* The node a property is read from, for messages. */
+struct dtnode {
+	const void *fdt;
+	int off;
+	const char *path;
+	struct board_err *err;
+};
+
+static enum kairos_err PRINTF_LIKE(5, 6)
+	refuse(struct board_err *err, enum kairos_err e, const char *path,
+	       const char *prop, const char *fmt, ...)
+{
+	va_list ap;
+	int n = prop ? snprintf(err->msg, sizeof(err->msg),
+				"%s: property %s: ", path, prop) :
+		       snprintf(err->msg, sizeof(err->msg), "%s: ", path);
+
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(err->msg))
+		vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+/* Last byte of @r; ranges from the board that wrap end at 2^64 - 1. */
+static uint64_t last_of(struct board_range r)
+{
+	uint64_t base = pa_addr(r.base);
+
+	return r.size - 1 > UINT64_MAX - base ? UINT64_MAX : base + r.size - 1;
+}
+
+static bool overlap(struct board_range a, struct board_range b)
+{
+	return a.size && b.size && pa_addr(a.base) <= last_of(b) &&
+	       pa_addr(b.base) <= last_of(a);
+}
+
+/* ---- Reading properties ---- */
+
+static enum kairos_err missing(const struct dtnode *n, const char *prop)
+{
+	return refuse(n->err, KAIROS_ERR_MISSING, n->path, prop, "missing");
+}
+
+/* A single NUL-terminated string of at most @max - 1 characters. */
+static enum kairos_err get_str(const struct dtnode *n, const char *prop,
+			       char *out, size_t max, enum kairos_err too_long)
+{
+	int len;
+	const char *s = fdt_getprop(n->fdt, n->off, prop, &len);
+
+	if (!s)
+		return missing(n, prop);
+	if (len < 1 || s[len - 1] || strlen(s) != (size_t)len - 1)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+			      "not a single string");
+	if ((size_t)len > max)
+		return refuse(n->err, too_long, n->path, prop,
+			      "%d characters, at most %zu", len - 1, max - 1);
+	memcpy(out, s, (size_t)len);
+	return KAIROS_OK;
+}
+
+static enum kairos_err get_u32(const struct dtnode *n, const char *prop,
+			       uint32_t *v)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(n->fdt, n->off, prop, &len);
+
+	if (!p)
+		return missing(n, prop);
+	if (len != 4)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+			      "%d bytes, want one cell", len);
+	*v = fdt32_ld(p);
+	return KAIROS_OK;
+}
+
+/* <base size> in 2 + 2 cells, size > 0, not wrapping past 2^64. */
+static enum kairos_err get_range(const struct dtnode *n, const char *prop,
+				 struct board_range *r)
+{
+	int len;
+	const fdt64_t *p = fdt_getprop(n->fdt, n->off, prop, &len);
+	uint64_t base, size;
+
+	*r = (struct board_range){ pa_init(0), 0 };
+	if (!p)
+		return missing(n, prop);
+	if (len != 16)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+			      "%d bytes, want <base size> in 2 + 2 cells", len);
+	base = fdt64_ld(p);
+	size = fdt64_ld(p + 1);
+	if (!size || size - 1 > UINT64_MAX - base)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+			      "size 0x%llx at 0x%llx is empty or wraps",
+			      (unsigned long long)size,
+			      (unsigned long long)base);
+	*r = (struct board_range){ pa_init(base), size };
+	return KAIROS_OK;
+}
+
+static bool has(const struct dtnode *n, const char *prop)
+{
+	return fdt_getprop(n->fdt, n->off, prop, NULL) != NULL;
+}
+
+static enum kairos_err not_in_ram(const struct dtnode *n, const char *prop,
+				  struct board_range r)
+{
+	return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+		      "0x%llx-0x%llx is not in RAM",
+		      (unsigned long long)pa_addr(r.base),
+		      (unsigned long long)last_of(r));
+}
+
+/* An optional host range (image, store) that must lie in RAM. */
+static enum kairos_err get_ram_range(const struct dtnode *n,
+				     const struct board *b, const char *prop,
+				     struct board_range *r)
+{
+	enum kairos_err e = get_range(n, prop, r);
+
+	if (!e && !board_in_ram(b, r->base, r->size))
+		return not_in_ram(n, prop, *r);
+	return e;
+}
+
+/* ---- One VM ---- */
+
+static enum kairos_err parse_name(const struct dtnode *n, struct vm_config *vm)
+{
+	enum kairos_err e = get_str(n, "name", vm->name, sizeof(vm->name),
+				    KAIROS_ERR_MALFORMED);
+	size_t len = strlen(vm->name);
+
+	if (e)
+		return e;
+	if (!len || strspn(vm->name, "abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789_-") != len)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "name",
+			      "\"%s\": use 1..%d of A-Z a-z 0-9 _ -", vm->name,
+			      VM_NAME_MAX - 1);
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_profile(const struct dtnode *n,
+				     struct vm_config *vm)
+{
+	int len;
+	const char *s = fdt_getprop(n->fdt, n->off, "profile", &len);
+
+	if (!s)
+		return missing(n, "profile");
+	if (len != sizeof("virt") || memcmp(s, "virt", sizeof("virt")) != 0)
+		return refuse(n->err, KAIROS_ERR_UNSUPPORTED, n->path,
+			      "profile", "\"%.*s\" is unknown (virt)", len, s);
+	vm->profile = VM_PROFILE_VIRT;
+	return KAIROS_OK;
+}
+
+static enum kairos_err unaligned(const struct dtnode *n, const char *prop,
+				 const char *what, uint64_t v)
+{
+	return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+		      "%s 0x%llx is not 2 MiB aligned", what,
+		      (unsigned long long)v);
+}
+
+static enum kairos_err parse_memory(const struct dtnode *n,
+				    const struct board *b, struct vm_config *vm)
+{
+	struct board_range r;
+	int len;
+	const fdt64_t *host;
+	enum kairos_err e = get_range(n, "memory", &r);
+
+	if (e)
+		return e;
+	if (!IS_ALIGNED(pa_addr(r.base), VM_MEM_ALIGN))
+		return unaligned(n, "memory", "IPA", pa_addr(r.base));
+	if (!IS_ALIGNED(r.size, VM_MEM_ALIGN))
+		return unaligned(n, "memory", "size", r.size);
+	/* Below VIRT_RAM the profile has its devices (GIC, UART, flash). */
+	if (pa_addr(r.base) < VIRT_RAM)
+		return refuse(
+			n->err, KAIROS_ERR_MALFORMED, n->path, "memory",
+			"IPA 0x%llx is below 0x%lx, where the virt profile's devices are",
+			(unsigned long long)pa_addr(r.base), VIRT_RAM);
+	vm->mem_ipa = ipa_init(pa_addr(r.base));
+	vm->mem_size = r.size;
+	host = fdt_getprop(n->fdt, n->off, "memory-host", &len);
+	if (!host)
+		return KAIROS_OK;
+	if (len != 8)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+			      "memory-host", "%d bytes, want 2 cells", len);
+	r.base = pa_init(fdt64_ld(host));
+	if (!IS_ALIGNED(pa_addr(r.base), VM_MEM_ALIGN))
+		return unaligned(n, "memory-host", "base", pa_addr(r.base));
+	if (!board_in_ram(b, r.base, r.size))
+		return not_in_ram(n, "memory-host", r);
+	vm->mem_host = r.base;
+	vm->mem_host_fixed = true;
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_cpus(const struct dtnode *n, const struct board *b,
+				  struct vm_config *vm)
+{
+	uint32_t nr = 0;
+	int len;
+	const fdt32_t *list;
+	enum kairos_err e = get_u32(n, "vcpus", &nr);
+
+	if (e)
+		return e;
+	if (nr < 1 || nr > KAIROS_MAX_VCPUS)
+		return refuse(n->err,
+			      nr ? KAIROS_ERR_LIMIT : KAIROS_ERR_MALFORMED,
+			      n->path, "vcpus", "%u is not in 1..%d", nr,
+			      KAIROS_MAX_VCPUS);
+	vm->nr_vcpus = nr;
+	list = fdt_getprop(n->fdt, n->off, "cpus", &len);
+	if (!list)
+		return missing(n, "cpus");
+	if (len < 4 || len % 4 || (uint32_t)len / 4 > nr)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "cpus",
+			      "%d bytes, want 1..%u cells (one per vCPU)", len,
+			      nr);
+	for (uint32_t i = 0; i < nr; i++) {
+		uint32_t c = fdt32_ld(&list[i % ((uint32_t)len / 4)]);
+
+		if (c >= b->nr_cpus)
+			return refuse(
+				n->err, KAIROS_ERR_MALFORMED, n->path, "cpus",
+				"cpu %u does not exist (the board has %u: 0..%u)",
+				c, b->nr_cpus, b->nr_cpus - 1);
+		vm->vcpu_cpu[i] = c;
+	}
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_images(const struct dtnode *n,
+				    const struct board *b, struct vm_config *vm)
+{
+	enum kairos_err e = get_ram_range(n, b, "kernel", &vm->kernel);
+
+	if (!e && has(n, "initrd"))
+		e = get_ram_range(n, b, "initrd", &vm->initrd);
+	if (!e && has(n, "dtb"))
+		e = get_ram_range(n, b, "dtb", &vm->dtb);
+	return e;
+}
+
+/*
+ * The images must fit the VM's RAM as the loader lays them out: kernel +
+ * initrd + DTB (its own, or GUEST_DTB_MAX for a generated one) +
+ * VM_LOAD_SLACK <= memory. Only the file sizes are known here: the bss an
+ * arm64 Image announces in its header (image_size) is not counted.
+ */
+static enum kairos_err check_fit(const struct dtnode *n,
+				 const struct vm_config *vm)
+{
+	uint64_t dtb = vm->dtb.size ? vm->dtb.size : (uint64_t)GUEST_DTB_MAX,
+		 need;
+
+	if (__builtin_add_overflow(vm->kernel.size, vm->initrd.size, &need) ||
+	    __builtin_add_overflow(need, dtb, &need) ||
+	    __builtin_add_overflow(need, VM_LOAD_SLACK, &need) ||
+	    need > vm->mem_size)
+		return refuse(
+			n->err, KAIROS_ERR_LIMIT, n->path, "memory",
+			"0x%llx bytes cannot hold kernel 0x%llx + initrd 0x%llx + dtb 0x%llx + 2 MiB",
+			(unsigned long long)vm->mem_size,
+			(unsigned long long)vm->kernel.size,
+			(unsigned long long)vm->initrd.size,
+			(unsigned long long)dtb);
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
+{
+	struct dtnode n = { c->fdt, off, vm->path, c->err };
+	uint32_t prio = 1;
+	enum kairos_err e = KAIROS_OK;
+
+	if (fdt_get_path(c->fdt, off, vm->path, sizeof(vm->path)) < 0)
+		return refuse(c->err, KAIROS_ERR_LIMIT, "/hypervisor", NULL,
+			      "a VM node's path is longer than %zu characters",
+			      sizeof(vm->path) - 1);
+	e = parse_name(&n, vm);
+	if (!e)
+		e = parse_profile(&n, vm);
+	if (!e)
+		e = parse_memory(&n, c->b, vm);
+	if (!e)
+		e = parse_cpus(&n, c->b, vm);
+	if (!e && has(&n, "priority"))
+		e = get_u32(&n, "priority", &prio);
+	if (!e && prio > 255)
+		e = refuse(c->err, KAIROS_ERR_MALFORMED, vm->path, "priority",
+			   "%u is not in 0..255", prio);
+	vm->priority = prio;
+	if (!e)
+		e = parse_images(&n, c->b, vm);
+	if (!e && has(&n, "bootargs"))
+		e = get_str(&n, "bootargs", vm->bootargs, sizeof(vm->bootargs),
+			    KAIROS_ERR_LIMIT);
+	if (!e)
+		e = check_fit(&n, vm);
+	return e;
+}
+
+/* ---- The /hypervisor node ---- */
+
+static enum kairos_err check_cells(const struct dtnode *n, const char *prop)
+{
+	uint32_t v = 0;
+	enum kairos_err e = get_u32(n, prop, &v);
+
+	if (!e && v != 2)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+			      "%u, must be 2", v);
+	return e;
+}
+
+static enum kairos_err parse_hv(struct ctx *c, const struct dtnode *n)
+{
+	enum kairos_err e = KAIROS_OK;
+
+	if (!has(n, "compatible"))
+		return missing(n, "compatible");
+	if (fdt_node_check_compatible(c->fdt, n->off, "kairos,hypervisor"))
+		return refuse(c->err, KAIROS_ERR_UNSUPPORTED, n->path,
+			      "compatible", "not \"kairos,hypervisor\"");
+	e = check_cells(n, "#address-cells");
+	if (!e)
+		e = check_cells(n, "#size-cells");
+	if (!e && has(n, "checkpoint-store"))
+		e = get_ram_range(n, c->b, "checkpoint-store",
+				  &c->cfg->ckpt_store);
+	return e;
+}
+
+static bool is_vm_node(const void *fdt, int off)
+{
+	const char *name = fdt_get_name(fdt, off, NULL);
+
+	return name && (!strcmp(name, "vm") || !strncmp(name, "vm@", 3));
+}
+
+static enum kairos_err parse_vms(struct ctx *c, int hv)
+{
+	struct sys_config *cfg = c->cfg;
+	int off;
+
+	fdt_for_each_subnode(off, c->fdt, hv) {
+		struct vm_config *vm = &cfg->vms[cfg->nr_vms];
+		const char *name = fdt_get_name(c->fdt, off, NULL);
+		enum kairos_err e;
+
+		if (!is_vm_node(c->fdt, off))
+			return refuse(c->err, KAIROS_ERR_UNSUPPORTED,
+				      "/hypervisor", NULL,
+				      "unknown node \"%s\" (VMs are vm@N)",
+				      name ? name : "?");
+		if (cfg->nr_vms == KAIROS_MAX_VMS)
+			return refuse(c->err, KAIROS_ERR_LIMIT, "/hypervisor",
+				      NULL, "%s: more than %d VMs", name,
+				      KAIROS_MAX_VMS);
+		e = parse_vm(c, off, vm);
+		if (e)
+			return e;
+		for (unsigned int i = 0; i < cfg->nr_vms; i++)
+			if (!strcmp(cfg->vms[i].name, vm->name))
+				return refuse(c->err, KAIROS_ERR_MALFORMED,
+					      vm->path, "name",
+					      "\"%s\" is already the name of %s",
+					      vm->name, cfg->vms[i].path);
+		cfg->nr_vms++;
+	}
+	return KAIROS_OK;
+}
+
+/* ---- What occupies host RAM ---- */
+
+/* The first entry of the list that @r overlaps, or NULL. */
+static const struct taken *first_overlap(const struct ctx *c,
+					 struct board_range r, bool reserved)
+{
+	for (unsigned int i = 0; i < c->nr_taken; i++)
+		if ((reserved || !c->taken[i].reserved) &&
+		    overlap(r, c->taken[i].r))
+			return &c->taken[i];
+	return NULL;
+}
+
+/*
+ * Add @r (@what of @owner) to the list. Refused, naming @path's @prop, when
+ * it overlaps an entry already there; the board's reserved memory counts
+ * only for VM memory (@reserved), which a guest could write.
+ */
+static enum kairos_err take(struct ctx *c, struct board_range r,
+			    const char *what, const char *owner,
+			    const char *path, const char *prop, bool reserved)
+{
+	const struct taken *t = first_overlap(c, r, reserved);
+
+	if (t)
+		return refuse(c->err, KAIROS_ERR_MALFORMED, path, prop,
+			      "0x%llx-0x%llx overlaps %s%s%s%s (0x%llx-0x%llx)",
+			      (unsigned long long)pa_addr(r.base),
+			      (unsigned long long)last_of(r),
+			      t->owner ? "the " : "", t->what,
+			      t->owner ? " of " : "", t->owner ? t->owner : "",
+			      (unsigned long long)pa_addr(t->r.base),
+			      (unsigned long long)last_of(t->r));
+	if (r.size)
+		c->taken[c->nr_taken++] =
+			(struct taken){ r, what, owner, false };
+	return KAIROS_OK;
+}
+
+static enum kairos_err take_images(struct ctx *c, const struct vm_config *vm)
+{
+	enum kairos_err e = take(c, vm->kernel, "kernel", vm->path, vm->path,
+				 "kernel", false);
+
+	if (!e)
+		e = take(c, vm->initrd, "initrd", vm->path, vm->path, "initrd",
+			 false);
+	if (!e)
+		e = take(c, vm->dtb, "dtb", vm->path, vm->path, "dtb", false);
+	return e;
+}
+
+static struct board_range vm_host_range(const struct vm_config *vm)
+{
+	return (struct board_range){ vm->mem_host, vm->mem_size };
+}
+
+/* Everything but the VMs to place, in the order messages name them. */
+static enum kairos_err take_fixed(struct ctx *c, const struct config_busy *busy,
+				  unsigned int nr_busy)
+{
+	struct sys_config *cfg = c->cfg;
+	enum kairos_err e = KAIROS_OK;
+
+	for (unsigned int i = 0; i < nr_busy; i++)
+		c->taken[c->nr_taken++] = (struct taken){
+			busy[i].r, busy[i].what ? busy[i].what : "a busy range",
+			NULL, false
+		};
+	for (unsigned int i = 0; i < c->b->nr_reserved; i++)
+		c->taken[c->nr_taken++] = (struct taken){ c->b->reserved[i],
+							  "reserved memory",
+							  NULL, true };
+	e = take(c, cfg->ckpt_store, "the checkpoint store", NULL,
+		 "/hypervisor", "checkpoint-store", true);
+	for (unsigned int i = 0; !e && i < cfg->nr_vms; i++)
+		e = take_images(c, &cfg->vms[i]);
+	for (unsigned int i = 0; !e && i < cfg->nr_vms; i++) {
+		const struct vm_config *vm = &cfg->vms[i];
+
+		if (vm->mem_host_fixed)
+			e = take(c, vm_host_range(vm), "memory", vm->path,
+				 vm->path, "memory-host", true);
+	}
+	return e;
+}
+
+/*
+ * The highest 2 MiB-aligned base for @size bytes in @bank that overlaps no
+ * entry of the list. Going down from the top, each overlap moves the
+ * candidate below the entry it hit: every base in between overlaps it too.
+ */
+static bool place_in(const struct ctx *c, struct board_range bank,
+		     uint64_t size, uint64_t *at)
+{
+	uint64_t lo = ALIGN_UP(pa_addr(bank.base), VM_MEM_ALIGN);
+	uint64_t top = last_of(bank), cand;
+
+	if (top - pa_addr(bank.base) < size - 1)
+		return false;
+	cand = ALIGN_DOWN(top - (size - 1), VM_MEM_ALIGN);
+	while (cand >= lo) {
+		struct board_range r = { pa_init(cand), size };
+		const struct taken *t = first_overlap(c, r, true);
+
+		if (!t) {
+			*at = cand;
+			return true;
+		}
+		if (pa_addr(t->r.base) < size)
+			return false;
+		cand = ALIGN_DOWN(pa_addr(t->r.base) - size, VM_MEM_ALIGN);
+	}
+	return false;
+}
+
+static enum kairos_err place(struct ctx *c, struct vm_config *vm)
+{
+	bool found = false;
+	uint64_t best = 0;
+
+	for (unsigned int i = 0; i < c->b->nr_mem; i++) {
+		uint64_t at;
+
+		if (place_in(c, c->b->mem[i], vm->mem_size, &at) &&
+		    (!found || at > best)) {
+			best = at;
+			found = true;
+		}
+	}
+	if (!found)
+		return refuse(
+			c->err, KAIROS_ERR_LIMIT, vm->path, "memory",
+			"no free RAM for 0x%llx bytes (give memory-host or less memory)",
+			(unsigned long long)vm->mem_size);
+	vm->mem_host = pa_init(best);
+	return take(c, vm_host_range(vm), "memory", vm->path, vm->path,
+		    "memory", true);
+}
+
+enum kairos_err config_parse(const void *fdt, const struct board *b,
+			     const struct config_busy *busy,
+			     unsigned int nr_busy, struct sys_config *cfg,
+			     struct board_err *err)
+{
+	static struct ctx c; /* ~2 KiB, off the EL2 stack; boot CPU only */
+	int hv = fdt_path_offset(fdt, "/hypervisor");
+	struct dtnode n = { fdt, hv, "/hypervisor", err };
+	enum kairos_err e;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (hv == -FDT_ERR_NOTFOUND)
+		return KAIROS_OK;
+	if (hv < 0)
+		return refuse(err, KAIROS_ERR_MALFORMED, "/hypervisor", NULL,
+			      "device tree unreadable: %s", fdt_strerror(hv));
+	if (nr_busy > CONFIG_MAX_BUSY)
+		return refuse(err, KAIROS_ERR_LIMIT, "/hypervisor", NULL,
+			      "%u busy ranges, at most %d", nr_busy,
+			      CONFIG_MAX_BUSY);
+	c = (struct ctx){ .fdt = fdt, .b = b, .cfg = cfg, .err = err };
+	e = parse_hv(&c, &n);
+	if (!e)
+		e = parse_vms(&c, hv);
+	if (!e)
+		e = take_fixed(&c, busy, nr_busy);
+	for (unsigned int i = 0; !e && i < cfg->nr_vms; i++)
+		if (!cfg->vms[i].mem_host_fixed)
+			e = place(&c, &cfg->vms[i]);
+	return e;
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VM life cycle: creation from the configuration (stage 2, devices, vCPU
+ * placement), booting images the way QEMU virt does, stop, reset, pause.
+ */
+#include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <arch/stage2.h>
+#include <kairos/console.h>
+#include <kairos/cpu.h>
+#include <kairos/guest_dtb.h>
+#include <kairos/irq.h>
+#include <kairos/profile_virt.h>
+#include <kairos/sched.h>
+#include <kairos/time.h>
+#include <kairos/vexit.h>
+#include <kairos/vuart.h>
+#include <libfdt.h>
+#include <plat/power.h>
+#include <string.h>
+
+#define SZ_2M (2UL << 20)
+
+struct vm vms[KAIROS_MAX_VMS];
+unsigned int vm_count;
+
+/* Erased NOR flash reads as all ones; one block backs both banks. */
+static uint8_t erased_flash[SZ_2M] __attribute__((aligned(SZ_2M)));
+static uint8_t dtb_buf[GUEST_DTB_MAX] __attribute__((aligned(8)));
+static struct spinlock dtb_lock = SPINLOCK_INIT;
+
+static uint64_t host_of(const struct vm *vm, uint64_t ipa)
+{
+	return pa_addr(vm->cfg->mem_host) + (ipa - ipa_addr(vm->cfg->mem_ipa));
+}
+
+void *vm_ipa_to_host(const struct vm *vm, uint64_t ipa, uint64_t len)
+{
+	uint64_t base = ipa_addr(vm->cfg->mem_ipa), size = vm->cfg->mem_size;
+
+	if (ipa < base || ipa - base > size || len > size - (ipa - base))
+		return NULL;
+	return (void *)(uintptr_t)host_of(vm, ipa);
+}
+
+bool vm_add_mmio(struct vm *vm, const struct mmio_region *r)
+{
+	if (vm->nr_mmio == VM_MAX_MMIO)
+		return false;
+	vm->mmio[vm->nr_mmio++] = *r;
+	return true;
+}
+
+bool vm_ipa_ignores_writes(const struct vm *vm, uint64_t ipa)
+{
+	(void)vm;
+	return ipa < VIRT_FLASH1 + VIRT_FLASH_SIZE;
+}
+
+void vm_log_once(struct vcpu *v, const char *what, uint64_t addr)
+{
+	if (__atomic_exchange_n(&v->vm->abort_logged, true, __ATOMIC_ACQ_REL))
+		return;
+	kprintf("kairos: VM %s vCPU%u: %s 0x%llx at PC 0x%llx: abort injected (logged once per VM)\n",
+		v->vm->cfg->name, v->id, what, (unsigned long long)addr,
+		(unsigned long long)v->st.regs.pc);
+}
+
+static bool map_virt_profile(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	paddr_t flash = pa_init((uint64_t)(uintptr_t)erased_flash);
+
+	if (!arch_s2_map(vm->s2_root, ipa_addr(cfg->mem_ipa), cfg->mem_host,
+			 cfg->mem_size, S2_RAM))
+		return false;
+	for (uint64_t a = VIRT_FLASH0; a < VIRT_FLASH1 + VIRT_FLASH_SIZE;
+	     a += SZ_2M)
+		if (!arch_s2_map(vm->s2_root, a, flash, SZ_2M, S2_RAM_RO))
+			return false;
+	return vuart_attach(vm);
+}
+
+static bool vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	vm->cfg = cfg;
+	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->state = VM_STOPPED;
+	vm->s2_root = arch_s2_create();
+	if (!vm->s2_root || !map_virt_profile(vm)) {
+		kprintf("kairos: %s: out of stage-2 table pages\n", cfg->path);
+		return false;
+	}
+	arch_s2_flush(vm->id + 1, vm->s2_root);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->pcpu = cfg->vcpu_cpu[i];
+		v->run = VCPU_RUN_OFF;
+		if (!cpus[v->pcpu].online) {
+			kprintf("kairos: %s: property cpus: CPU%u is not online\n",
+				cfg->path, v->pcpu);
+			return false;
+		}
+		if (!sched_place(v)) {
+			kprintf("kairos: %s: CPU%u hosts too many vCPUs\n",
+				cfg->path, v->pcpu);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool vm_create_all(const struct sys_config *cfg)
+{
+	memset(erased_flash, 0xff, sizeof(erased_flash));
+	arch_dcache_clean(erased_flash, sizeof(erased_flash));
+	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
+		vms[i].id = i;
+		if (!vm_create(&vms[i], &cfg->vms[i]))
+			return false;
+		vm_count++;
+	}
+	for (unsigned int i = 0; i < vm_count; i++) {
+		vm_boot(&vms[i]);
+		kprintf("kairos: VM %s: %u vCPUs on CPU", vms[i].cfg->name,
+			vms[i].nr_vcpus);
+		for (unsigned int k = 0; k < vms[i].nr_vcpus; k++)
+			kprintf("%s%u", k ? "," : "", vms[i].vcpus[k].pcpu);
+		kprintf(", %llu MiB at IPA 0x%llx (host 0x%llx), entry 0x%llx\n",
+			(unsigned long long)(vms[i].cfg->mem_size >> 20),
+			(unsigned long long)ipa_addr(vms[i].cfg->mem_ipa),
+			(unsigned long long)pa_addr(vms[i].cfg->mem_host),
+			(unsigned long long)vms[i].entry_ipa);
+	}
+	for (unsigned int i = 0; i < vm_count; i++)
+		sched_wake(&vms[i].vcpus[0]);
+	return true;
+}
+
+/* Fresh architectural state of a vCPU entering the guest at EL1h. */
+static void vcpu_reset_state(struct vcpu *v, uint64_t pc, uint64_t x0)
+{
+	memset(&v->st, 0, sizeof(v->st));
+	v->st.regs.pc = pc;
+	v->st.regs.x[0] = x0;
+	v->st.regs.pstate = PSR_MODE_EL1h | PSR_DAIF;
+	v->st.sys.sctlr = SCTLR_EL1_RESET;
+	v->st.sys.vmpidr = (1UL << 31) | v->id;
+	v->gen++;
+}
+
+void vcpu_power_on(struct vcpu *v, uint64_t entry, uint64_t ctx)
+{
+	vcpu_reset_state(v, entry, ctx);
+	v->st.power = VCPU_POWER_ON;
+	__atomic_store_n(&v->run, VCPU_RUN_READY, __ATOMIC_RELEASE);
+}
+
+void vcpu_power_off(struct vcpu *v)
+{
+	spin_lock(&v->vm->lock);
+	v->st.power = VCPU_POWER_OFF;
+	__atomic_store_n(&v->run, VCPU_RUN_OFF, __ATOMIC_RELEASE);
+	spin_unlock(&v->vm->lock);
+}
+
+/* Copy @len bytes from host @src to guest @ipa (inside RAM, checked). */
+static void load_at(struct vm *vm, uint64_t ipa, paddr_t src, uint64_t len)
+{
+	void *dst = vm_ipa_to_host(vm, ipa, len);
+
+	memcpy(dst, pa_to_ptr(src), len);
+}
+
+/* Where an image goes: an arm64 Image at its text_offset, else 0x80000. */
+static uint64_t kernel_offset(const struct board_range *k, uint64_t *span)
+{
+	const uint8_t *h = pa_to_ptr(k->base);
+	uint64_t off = 0x80000, image_size = 0;
+
+	*span = k->size;
+	if (k->size >= 64 && !memcmp(h + 0x38, "ARM\x64", 4)) {
+		memcpy(&off, h + 8, 8);
+		memcpy(&image_size, h + 16, 8);
+		if (!image_size)
+			off = 0x80000; /* pre-3.17 header: fixed offset */
+		else if (off < 4096)
+			off += SZ_2M; /* as QEMU: keep the bottom for the DTB */
+		if (image_size > *span)
+			*span = image_size;
+	}
+	return off;
+}
+
+static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
+			  uint64_t initrd_size)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct guest_dtb_params p = {
+		.mem_ipa = ipa_addr(cfg->mem_ipa),
+		.mem_size = cfg->mem_size,
+		.nr_vcpus = vm->nr_vcpus,
+		.gic_version = irq_chip()->version,
+		.timer_freq = 0,
+		.bootargs = cfg->bootargs,
+		.initrd_ipa = initrd_ipa,
+		.initrd_size = initrd_size,
+	};
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		p.vcpu_mpidr[i] = i;
+	if (cfg->dtb.size) {
+		memcpy(dtb_buf, pa_to_ptr(cfg->dtb.base), cfg->dtb.size);
+		return cfg->dtb.size;
+	}
+	if (guest_dtb_build(dtb_buf, sizeof(dtb_buf), &p) != KAIROS_OK)
+		return 0;
+	return fdt_totalsize(dtb_buf);
+}
+
+void vm_boot(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint64_t base = ipa_addr(cfg->mem_ipa), span, dtb_size;
+	uint64_t koff = kernel_offset(&cfg->kernel, &span);
+	uint64_t end = base + koff + span, initrd = 0;
+
+	memset(pa_to_ptr(cfg->mem_host), 0, cfg->mem_size);
+	load_at(vm, base + koff, cfg->kernel.base, cfg->kernel.size);
+	if (cfg->initrd.size) {
+		/* QEMU: min(RAM/2, 128 MiB) up, but above the kernel. */
+		initrd = base + (cfg->mem_size / 2 < (128UL << 20) ?
+					 cfg->mem_size / 2 :
+					 (128UL << 20));
+		if (initrd < ALIGN_UP(end, 4096))
+			initrd = ALIGN_UP(end, 4096);
+		load_at(vm, initrd, cfg->initrd.base, cfg->initrd.size);
+		end = initrd + cfg->initrd.size;
+	}
+	spin_lock(&dtb_lock);
+	dtb_size = build_dtb(vm, initrd, cfg->initrd.size);
+	vm->dtb_ipa = ALIGN_UP(end, SZ_2M);
+	memcpy(vm_ipa_to_host(vm, base, dtb_size), dtb_buf, dtb_size);
+	memcpy(vm_ipa_to_host(vm, vm->dtb_ipa, dtb_size), dtb_buf, dtb_size);
+	spin_unlock(&dtb_lock);
+	/* The guest starts with its MMU and caches off: all to the PoC. */
+	arch_dcache_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
+	arch_icache_invalidate_all();
+	vm->entry_ipa = base + koff;
+	vuart_reset(&vm->uart);
+	vm->abort_logged = false;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		spin_lock(&vm->lock);
+		if (i == 0) {
+			vcpu_power_on(v, vm->entry_ipa, vm->dtb_ipa);
+		} else {
+			vcpu_reset_state(v, 0, 0);
+			v->run = VCPU_RUN_OFF;
+		}
+		spin_unlock(&vm->lock);
+	}
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+}
+
+/* Every vCPU off and out of guest context (kicks their pCPUs). */
+static void quiesce(struct vm *vm)
+{
+	spin_lock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].st.power = VCPU_POWER_OFF;
+		__atomic_store_n(&vm->vcpus[i].run, VCPU_RUN_OFF,
+				 __ATOMIC_RELEASE);
+	}
+	spin_unlock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		sched_kick(vm->vcpus[i].pcpu);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		while (__atomic_load_n(&vm->vcpus[i].in_guest,
+				       __ATOMIC_ACQUIRE))
+			;
+}
+
+void vm_stop(struct vm *vm, const char *why)
+{
+	unsigned int running = 0;
+
+	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) ==
+	    VM_STOPPED)
+		return;
+	quiesce(vm);
+	vuart_flush(vm);
+	kprintf("kairos: VM %s stopped (%s)\n", vm->cfg->name, why);
+	for (unsigned int i = 0; i < vm_count; i++)
+		running += __atomic_load_n(&vms[i].state, __ATOMIC_ACQUIRE) !=
+			   VM_STOPPED;
+	if (!running) {
+		kprintf("kairos: all VMs stopped\n");
+		plat_power_off();
+	}
+}
+
+void vm_fatal(struct vcpu *v, const char *why)
+{
+	kprintf("kairos: VM %s vCPU%u: %s at PC 0x%llx: stopping the VM\n",
+		v->vm->cfg->name, v->id, why,
+		(unsigned long long)v->st.regs.pc);
+	vm_stop(v->vm, why);
+}
+
+void vm_reset(struct vm *vm)
+{
+	if (__atomic_exchange_n(&vm->resetting, true, __ATOMIC_ACQ_REL))
+		return;
+	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+	quiesce(vm);
+	vuart_flush(vm);
+	kprintf("kairos: VM %s: reset\n", vm->cfg->name);
+	vm_boot(vm);
+	__atomic_store_n(&vm->resetting, false, __ATOMIC_RELEASE);
+	sched_wake(&vm->vcpus[0]);
+}
+
+void vm_pause(struct vm *vm, bool pause)
+{
+	enum vm_state from = pause ? VM_RUNNING : VM_PAUSED;
+
+	if (!__atomic_compare_exchange_n(&vm->state, &from,
+					 pause ? VM_PAUSED : VM_RUNNING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		sched_kick(vm->vcpus[i].pcpu);
+}
+
+struct vm *vm_by_name(const char *name)
+{
+	for (unsigned int i = 0; i < vm_count; i++)
+		if (!strcmp(vms[i].cfg->name, name))
+			return &vms[i];
+	return NULL;
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+/* Dispatch of trapped guest MMIO to the VM's emulated devices. */
+#include <kairos/vexit.h>
+
+enum mmio_status vmmio_access(struct vcpu *v, uint64_t ipa, bool write,
+			      unsigned int len, uint64_t *val)
+{
+	struct vm *vm = v->vm;
+
+	for (unsigned int i = 0; i < vm->nr_mmio; i++) {
+		const struct mmio_region *r = &vm->mmio[i];
+		uint64_t off = ipa - r->base;
+
+		if (ipa < r->base || off >= r->size || len > r->size - off)
+			continue;
+		if (write ? r->write(v, r->dev, off, len, *val) :
+			    r->read(v, r->dev, off, len, val))
+			return MMIO_OK;
+		return MMIO_REFUSED;
+	}
+	return MMIO_NO_DEVICE;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Stage-2 translation (guest IPA → host PA) of VMs. */
+#ifndef ARCH_STAGE2_H
+#define ARCH_STAGE2_H
+
+#include <kairos/types.h>
+
+enum s2_kind {
+	S2_RAM,    /**< Normal WB, read-write, executable */
+	S2_RAM_RO, /**< Normal WB, read-only (erased flash): writes fault */
+	S2_DEVICE, /**< Device-nGnRE, read-write (passthrough devices) */
+};
+
+/** A new, empty stage-2 root table, or NULL when the pool is used up. */
+uint64_t *arch_s2_create(void);
+
+/** Map [@ipa, @ipa + @size) to @pa. False when out of table pages. */
+bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
+		 enum s2_kind kind);
+
+/** Invalidate every TLB entry of @vmid on all CPUs. */
+void arch_s2_flush(unsigned int vmid, uint64_t *root);
+
+#endif

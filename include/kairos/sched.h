@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-pCPU scheduler (DESIGN.md §6): fixed priorities, round robin
+ * within a priority, a time slice from timerq only when vCPUs share the
+ * pCPU; a vCPU in WFI leaves the run queue until something is pending.
+ */
+#ifndef KAIROS_SCHED_H
+#define KAIROS_SCHED_H
+
+#include <kairos/vm.h>
+
+/** Time slice when vCPUs share a pCPU. */
+#define SCHED_SLICE_US 10000
+
+/** Place @v on its pCPU's run queue (boot, before the pCPU schedules). */
+bool sched_place(struct vcpu *v);
+
+/** Ask pCPU @pcpu to re-evaluate what it runs (flag, then kick). */
+void sched_kick(unsigned int pcpu);
+
+/** Make @v ready if it was blocked, and kick its pCPU. */
+void sched_wake(struct vcpu *v);
+
+/** This pCPU's scheduling loop; never returns. */
+NORETURN void sched_loop(void);
+
+#endif

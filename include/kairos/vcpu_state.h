@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A vCPU's architectural state as plain data (STYLE.md rule 5): no
+ * pointers, fixed layout, so a checkpoint can capture it as bytes. The
+ * world switch reads and writes struct vcpu_regs through offsets checked
+ * by _Static_assert in arch/aarch64/include/asm/vcpu_offsets.h.
+ */
+#ifndef KAIROS_VCPU_STATE_H
+#define KAIROS_VCPU_STATE_H
+
+#include <kairos/types.h>
+
+/** Registers the world switch moves on every entry and exit. */
+struct vcpu_regs {
+	uint64_t x[31];
+	uint64_t sp_el0;
+	uint64_t pc;     /**< ELR_EL2 */
+	uint64_t pstate; /**< SPSR_EL2 */
+};
+
+/** EL1 system registers, switched only when another vCPU runs. */
+struct vcpu_sysregs {
+	uint64_t sctlr, actlr, cpacr;
+	uint64_t ttbr0, ttbr1, tcr, mair, amair;
+	uint64_t vbar, contextidr;
+	uint64_t tpidr_el0, tpidrro_el0, tpidr_el1;
+	uint64_t esr, far, afsr0, afsr1, par;
+	uint64_t cntkctl, csselr, mdscr;
+	uint64_t sp_el1, elr_el1, spsr_el1;
+	uint64_t vmpidr; /**< VMPIDR_EL2: what the guest reads as MPIDR */
+};
+
+/** FP/SIMD state: V0-V31 as 64-bit halves, FPSR, FPCR. */
+struct vcpu_fp {
+	uint64_t v[64];
+	uint64_t fpsr, fpcr;
+};
+
+/** PSCI power state of a vCPU. */
+enum vcpu_power { VCPU_POWER_OFF, VCPU_POWER_ON_PENDING, VCPU_POWER_ON };
+
+/** Everything a checkpoint needs of one vCPU (timers come with issue 5). */
+struct vcpu_state {
+	struct vcpu_regs regs;
+	struct vcpu_sysregs sys;
+	struct vcpu_fp fp;
+	uint32_t power; /**< enum vcpu_power */
+	uint32_t pad;
+};
+
+/** SPSR/PSTATE values (Arm ARM C5.2.18). */
+#define PSR_MODE_EL0t 0x0UL
+#define PSR_MODE_EL1t 0x4UL
+#define PSR_MODE_EL1h 0x5UL
+#define PSR_MODE_MASK 0xfUL
+#define PSR_DAIF (0xfUL << 6)
+
+/** SCTLR_EL1 at reset as Kairos presents it: RES1 bits, MMU/caches off. */
+#define SCTLR_EL1_RESET 0x30d00800UL
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* VMs and vCPUs at run time. */
+#ifndef KAIROS_VM_H
+#define KAIROS_VM_H
+
+#include <kairos/config.h>
+#include <kairos/spinlock.h>
+#include <kairos/vcpu_state.h>
+
+struct vm;
+struct vcpu;
+
+/** Scheduling state of a vCPU. */
+enum vcpu_run {
+	VCPU_RUN_OFF,     /**< PSCI off, or its VM is stopped */
+	VCPU_RUN_READY,   /**< wants a pCPU */
+	VCPU_RUN_BLOCKED, /**< in WFI with nothing pending */
+};
+
+/** A vCPU: its captured state plus run-time links. */
+struct vcpu {
+	struct vcpu_state st;
+	struct vm *vm;
+	unsigned int id;   /**< index in its VM */
+	unsigned int pcpu; /**< physical CPU it runs on */
+	enum vcpu_run run;
+	bool fp_loaded;      /**< its FP/SIMD registers are in hardware */
+	bool in_guest;       /**< executing guest code right now (atomic) */
+	uint32_t gen;        /**< bumped when its state is reset in memory */
+	uint32_t loaded_gen; /**< gen when last loaded: older hardware state
+				   is stale and must not be saved */
+	uint64_t exits;      /**< statistics */
+};
+
+enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
+
+/** An emulated MMIO device of a VM. */
+struct mmio_region {
+	uint64_t base, size;
+	/** Returns false to make the access fault (abort in the guest). */
+	bool (*read)(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
+		     uint64_t *val);
+	bool (*write)(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
+		      uint64_t val);
+	void *dev;
+};
+
+#define VM_MAX_MMIO 8
+#define VUART_LINE 256
+
+/** The virtual PL011 of a VM. */
+struct vuart {
+	uint32_t cr, lcr_h, ibrd, fbrd, imsc, ris, ifls;
+	char line[VUART_LINE]; /**< output not yet printed */
+	unsigned int len;
+	char rx[64];
+	unsigned int rx_head, rx_tail;
+};
+
+/** A VM. */
+struct vm {
+	unsigned int id; /**< index; VMID is id + 1 */
+	const struct vm_config *cfg;
+	enum vm_state state;
+	struct spinlock lock; /**< power state of its vCPUs, state */
+	uint64_t *s2_root;    /**< stage-2 level-1 table */
+	struct vcpu vcpus[KAIROS_MAX_VCPUS];
+	unsigned int nr_vcpus;
+	struct mmio_region mmio[VM_MAX_MMIO];
+	unsigned int nr_mmio;
+	struct vuart uart;
+	uint64_t entry_ipa, dtb_ipa; /**< how vCPU0 starts */
+	bool abort_logged; /**< one log line per VM for stray accesses */
+	bool resetting;    /**< a reset is reloading its memory */
+};
+
+extern struct vm vms[KAIROS_MAX_VMS];
+extern unsigned int vm_count;
+
+/** Create every configured VM (boot CPU, before secondaries run them). */
+bool vm_create_all(const struct sys_config *cfg);
+
+/** (Re)load images and reset vCPUs; vCPU0 ready, others off. */
+void vm_boot(struct vm *vm);
+
+/** Stop every vCPU of @vm (PSCI SYSTEM_OFF, a fatal guest error). */
+void vm_stop(struct vm *vm, const char *why);
+
+/** Restart @vm from its images (PSCI SYSTEM_RESET, shell reset). */
+void vm_reset(struct vm *vm);
+
+/** Pause or resume all vCPUs of @vm. */
+void vm_pause(struct vm *vm, bool pause);
+
+/** The VM called @name, or NULL. */
+struct vm *vm_by_name(const char *name);
+
+/** Translate a guest IPA range inside RAM to a host pointer, or NULL. */
+void *vm_ipa_to_host(const struct vm *vm, uint64_t ipa, uint64_t len);
+
+/**
+ * PSCI CPU_ON of @v (VM lock held): fresh EL1 state, PC = @entry,
+ * x0 = @ctx, ready to run. The caller wakes it with sched_wake().
+ */
+void vcpu_power_on(struct vcpu *v, uint64_t entry, uint64_t ctx);
+
+/** PSCI CPU_OFF of @v, which is running on this pCPU. */
+void vcpu_power_off(struct vcpu *v);
+
+/** Add an emulated device. */
+bool vm_add_mmio(struct vm *vm, const struct mmio_region *r);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual PL011 of a VM: output goes to the console one line at a
+ * time, labelled with the VM's name; input comes from the console when it
+ * is switched to the VM.
+ */
+#ifndef KAIROS_VUART_H
+#define KAIROS_VUART_H
+
+#include <kairos/vm.h>
+
+/** Register the UART at the profile's address in @vm. */
+bool vuart_attach(struct vm *vm);
+
+/** Power-on state of the registers; buffered output is dropped. */
+void vuart_reset(struct vuart *u);
+
+/** Print what @vm wrote that has no newline yet. */
+void vuart_flush(struct vm *vm);
+
+/** Queue a received character for @vm; false when its FIFO is full. */
+bool vuart_receive(struct vm *vm, char c);
+
+#endif

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core/config.c on the config-*.dtb fixtures (tests/unit/dts): the good
+ * configuration parses to what config-base.dtsi says, VMs without
+ * memory-host land where the placement rule puts them (the highest free
+ * 2 MiB-aligned RAM) and never on anything else, and each broken
+ * configuration is refused with the right error and a message naming the
+ * node and the property. Expected values are read off the fixtures.
+ */
+#include <kairos/board.h>
+#include <kairos/compiler.h>
+#include <kairos/config.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
+#include <cmocka.h>
+
+#include "fake.h"
+
+#define RANGE(b, s)                                  \
+	{                                            \
+		.base = { .bits = (b) }, .size = (s) \
+	}
+
+/* What the tests say Kairos and the board DTB occupy (config-base.dtsi). */
+static const struct config_busy busy[] = {
+	{ RANGE(0x40200000, 0xc4000), "Kairos" },
+	{ RANGE(0x48000000, 0x100000), "the device tree" },
+};
+
+static _Alignas(8) unsigned char dtb[65536];
+static struct board b;
+static struct sys_config cfg;
+static struct board_err err;
+
+static const void *load(const char *name)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s.dtb", UNIT_DTB_DIR, name);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s (built by 'make unit')", path);
+	n = fread(dtb, 1, sizeof(dtb), f);
+	fclose(f);
+	assert_true(n > 0 && n < sizeof(dtb));
+	return dtb;
+}
+
+/* The board of fixture @name, then config_parse() on it with @bz. */
+static enum kairos_err parse_with(const char *name,
+				  const struct config_busy *bz, unsigned int nr)
+{
+	const void *fdt = load(name);
+
+	assert_int_equal(board_parse(fdt, 0, &b, &err), KAIROS_OK);
+	memset(&cfg, 0xa5, sizeof(cfg)); /* config_parse must set it all */
+	return config_parse(fdt, &b, bz, nr, &cfg, &err);
+}
+
+static enum kairos_err parse(const char *name)
+{
+	return parse_with(name, busy, ARRAY_SIZE(busy));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_reset();
+	memset(&err, 0, sizeof(err));
+	return 0;
+}
+
+static void assert_range(struct board_range r, uint64_t base, uint64_t size)
+{
+	assert_int_equal(pa_addr(r.base), base);
+	assert_int_equal(r.size, size);
+}
+
+static struct board_range host_of(const struct vm_config *vm)
+{
+	return (struct board_range){ vm->mem_host, vm->mem_size };
+}
+
+static bool overlap(struct board_range x, struct board_range y)
+{
+	uint64_t xb = pa_addr(x.base), yb = pa_addr(y.base);
+
+	return x.size && y.size && xb < yb + y.size && yb < xb + x.size;
+}
+
+static void assert_apart(const struct vm_config *vm, struct board_range r,
+			 const char *what)
+{
+	if (overlap(host_of(vm), r))
+		fail_msg("%s at 0x%llx overlaps %s at 0x%llx", vm->path,
+			 (unsigned long long)pa_addr(vm->mem_host), what,
+			 (unsigned long long)pa_addr(r.base));
+}
+
+/*
+ * What a user relies on for every VM, placed or not: its memory is 2 MiB
+ * aligned RAM that holds nothing else, neither what @bz lists nor the
+ * board's reserved memory, the checkpoint store, any image or another VM.
+ */
+static void assert_memory_free(const struct config_busy *bz, unsigned int nr)
+{
+	for (unsigned int i = 0; i < cfg.nr_vms; i++) {
+		const struct vm_config *vm = &cfg.vms[i];
+
+		assert_true(board_in_ram(&b, vm->mem_host, vm->mem_size));
+		assert_true(IS_ALIGNED(pa_addr(vm->mem_host), MiB(2)));
+		for (unsigned int j = 0; j < nr; j++)
+			assert_apart(vm, bz[j].r, bz[j].what);
+		for (unsigned int j = 0; j < b.nr_reserved; j++)
+			assert_apart(vm, b.reserved[j], "reserved memory");
+		assert_apart(vm, cfg.ckpt_store, "the checkpoint store");
+		for (unsigned int j = 0; j < cfg.nr_vms; j++) {
+			assert_apart(vm, cfg.vms[j].kernel, "a kernel");
+			assert_apart(vm, cfg.vms[j].initrd, "an initrd");
+			assert_apart(vm, cfg.vms[j].dtb, "a dtb");
+			if (j != i)
+				assert_apart(vm, host_of(&cfg.vms[j]),
+					     cfg.vms[j].path);
+		}
+	}
+}
+
+/* ---- Configurations that must parse ---- */
+
+static void test_good(void **state)
+{
+	const struct vm_config *vm = &cfg.vms[0];
+
+	(void)state;
+	assert_int_equal(parse("config-good"), KAIROS_OK);
+	assert_int_equal(cfg.nr_vms, 2);
+	assert_range(cfg.ckpt_store, 0x78000000, 0x4000000);
+
+	assert_string_equal(vm->name, "linux");
+	assert_string_equal(vm->path, "/hypervisor/vm@0");
+	assert_int_equal(vm->profile, VM_PROFILE_VIRT);
+	assert_int_equal(ipa_addr(vm->mem_ipa), 0x40000000);
+	assert_int_equal(vm->mem_size, 0x10000000);
+	assert_true(vm->mem_host_fixed);
+	assert_int_equal(pa_addr(vm->mem_host), 0x50000000);
+	assert_int_equal(vm->nr_vcpus, 2);
+	assert_int_equal(vm->vcpu_cpu[0], 1);
+	assert_int_equal(vm->vcpu_cpu[1], 2);
+	assert_int_equal(vm->priority, 3);
+	assert_range(vm->kernel, 0x48200000, 0x2000000);
+	assert_range(vm->initrd, 0x4c000000, 0x400000);
+	assert_range(vm->dtb, 0x4f000000, 0x10000);
+	assert_string_equal(vm->bootargs, "console=ttyAMA0 root=/dev/vda");
+
+	vm = &cfg.vms[1];
+	assert_string_equal(vm->name, "rtos-1");
+	assert_string_equal(vm->path, "/hypervisor/vm@1");
+	assert_int_equal(vm->profile, VM_PROFILE_VIRT);
+	assert_int_equal(ipa_addr(vm->mem_ipa), 0x40000000);
+	assert_int_equal(vm->mem_size, 0x4000000);
+	assert_int_equal(vm->nr_vcpus, 3);
+	/* cpus = <3>: repeated for every vCPU */
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(vm->vcpu_cpu[i], 3);
+	assert_int_equal(vm->priority, 1); /* the default */
+	assert_range(vm->kernel, 0x4a400000, 0x100000);
+	assert_range(vm->initrd, 0, 0);
+	assert_range(vm->dtb, 0, 0);
+	assert_string_equal(vm->bootargs, "");
+	/*
+	 * Placed: 0x7c000000 would cover the reserved block at 0x7fe00000,
+	 * 0x7be00000 the store at 0x78000000-0x7bffffff; next is below it.
+	 */
+	assert_false(vm->mem_host_fixed);
+	assert_int_equal(pa_addr(vm->mem_host), 0x74000000);
+	assert_memory_free(busy, ARRAY_SIZE(busy));
+}
+
+static void test_no_hypervisor_node(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("virt-gicv3"), KAIROS_OK);
+	assert_int_equal(cfg.nr_vms, 0);
+	assert_range(cfg.ckpt_store, 0, 0);
+}
+
+/*
+ * config-place.dts: four VMs to place, in node order. vm@0 (256 MiB) goes
+ * below the store, vm@1 (64 MiB) below vm@0, vm@2 (64 MiB) below its own
+ * kernel at 0x62000000 and vm@3 (32 MiB) into the 62 MiB between the store
+ * and the reserved block, which the others could not use.
+ */
+static void test_place(void **state)
+{
+	static const uint64_t want[] = { 0x68000000, 0x64000000, 0x5e000000,
+					 0x7de00000 };
+
+	(void)state;
+	assert_int_equal(parse("config-place"), KAIROS_OK);
+	assert_int_equal(cfg.nr_vms, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_false(cfg.vms[i].mem_host_fixed);
+		assert_int_equal(pa_addr(cfg.vms[i].mem_host), want[i]);
+	}
+	assert_memory_free(busy, ARRAY_SIZE(busy));
+}
+
+static void test_place_is_deterministic(void **state)
+{
+	static struct sys_config first;
+
+	(void)state;
+	assert_int_equal(parse("config-place"), KAIROS_OK);
+	first = cfg;
+	assert_int_equal(parse("config-place"), KAIROS_OK);
+	assert_memory_equal(&first, &cfg, sizeof(cfg));
+}
+
+/* A caller's busy range at the top moves vm@3 out of its gap. */
+static void test_place_avoids_every_busy_range(void **state)
+{
+	const struct config_busy more[] = {
+		busy[0],
+		busy[1],
+		{ RANGE(0x7c000000, 0x4000000), "a test blocker" },
+	};
+	static const uint64_t want[] = { 0x68000000, 0x64000000, 0x5e000000,
+					 0x5c000000 };
+
+	(void)state;
+	assert_int_equal(parse_with("config-place", more, ARRAY_SIZE(more)),
+			 KAIROS_OK);
+	for (unsigned int i = 0; i < 4; i++)
+		assert_int_equal(pa_addr(cfg.vms[i].mem_host), want[i]);
+	assert_memory_free(more, ARRAY_SIZE(more));
+}
+
+static void test_too_many_busy_ranges(void **state)
+{
+	struct config_busy many[CONFIG_MAX_BUSY + 1];
+
+	(void)state;
+	for (unsigned int i = 0; i < ARRAY_SIZE(many); i++)
+		many[i] = (struct config_busy){
+			RANGE(0x40000000 + i * MiB(2), 0x1000), "busy"
+		};
+	assert_int_equal(parse_with("config-good", many, ARRAY_SIZE(many)),
+			 KAIROS_ERR_LIMIT);
+	assert_non_null(strstr(err.msg, "busy"));
+}
+
+/* ---- Refusals: fixture, error, and what the message must name ---- */
+
+struct refusal {
+	const char *fixture;
+	enum kairos_err e;
+	const char *what[4];
+};
+
+#define VM0 "/hypervisor/vm@0"
+#define VM1 "/hypervisor/vm@1"
+
+static const struct refusal refusals[] = {
+	{ "config-hv-compatible",
+	  KAIROS_ERR_UNSUPPORTED,
+	  { "/hypervisor", "property compatible" } },
+	{ "config-hv-no-size-cells",
+	  KAIROS_ERR_MISSING,
+	  { "/hypervisor", "property #size-cells" } },
+	{ "config-hv-address-cells-1",
+	  KAIROS_ERR_MALFORMED,
+	  { "/hypervisor", "property #address-cells" } },
+	{ "config-unknown-node",
+	  KAIROS_ERR_UNSUPPORTED,
+	  { "/hypervisor", "\"vn@2\"" } },
+	{ "config-too-many-vms",
+	  KAIROS_ERR_LIMIT,
+	  { "/hypervisor", "vm@8", "more than 8 VMs" } },
+	{ "config-no-name", KAIROS_ERR_MISSING, { VM0, "property name" } },
+	{ "config-name-chars",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property name", "\"my vm\"" } },
+	{ "config-name-long", KAIROS_ERR_MALFORMED, { VM0, "property name" } },
+	{ "config-name-dup",
+	  KAIROS_ERR_MALFORMED,
+	  { VM1, "property name", "\"linux\"", VM0 } },
+	{ "config-no-profile", KAIROS_ERR_MISSING, { VM0, "property profile" } },
+	{ "config-profile",
+	  KAIROS_ERR_UNSUPPORTED,
+	  { VM0, "property profile", "\"rpi4\"" } },
+	{ "config-no-memory", KAIROS_ERR_MISSING, { VM0, "property memory" } },
+	{ "config-memory-cells",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property memory:" } },
+	{ "config-memory-unaligned",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property memory:", "0x10100000" } },
+	{ "config-memory-empty",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property memory:" } },
+	{ "config-memory-ipa-devices",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property memory:", "0x8000000" } },
+	{ "config-host-unaligned",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property memory-host", "0x50100000" } },
+	{ "config-host-not-ram",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property memory-host",
+	    "0x90000000-0x9fffffff is not in RAM" } },
+	{ "config-no-vcpus", KAIROS_ERR_MISSING, { VM0, "property vcpus" } },
+	{ "config-vcpus-0", KAIROS_ERR_MALFORMED, { VM0, "property vcpus" } },
+	{ "config-vcpus-9", KAIROS_ERR_LIMIT, { VM0, "property vcpus", "9" } },
+	{ "config-no-cpus", KAIROS_ERR_MISSING, { VM0, "property cpus" } },
+	{ "config-cpus-empty", KAIROS_ERR_MALFORMED, { VM0, "property cpus" } },
+	{ "config-cpus-long", KAIROS_ERR_MALFORMED, { VM0, "property cpus" } },
+	{ "config-cpu-missing",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property cpus", "cpu 4 does not exist" } },
+	{ "config-priority",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property priority", "256" } },
+	{ "config-no-kernel", KAIROS_ERR_MISSING, { VM0, "property kernel" } },
+	{ "config-kernel-empty",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property kernel" } },
+	{ "config-kernel-not-ram",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property kernel", "not in RAM" } },
+	{ "config-bootargs-long",
+	  KAIROS_ERR_LIMIT,
+	  { VM0, "property bootargs", "512" } },
+	{ "config-bootargs-list",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property bootargs" } },
+	{ "config-image-too-big",
+	  KAIROS_ERR_LIMIT,
+	  { VM0, "property memory:", "kernel 0x2000000" } },
+	{ "config-images-overlap",
+	  KAIROS_ERR_MALFORMED,
+	  { VM1, "property kernel", "the kernel of " VM0 } },
+	{ "config-overlap-vms",
+	  KAIROS_ERR_MALFORMED,
+	  { VM1, "property memory-host",
+	    "the memory of " VM0 " (0x50000000-0x5fffffff)" } },
+	{ "config-overlap-kairos",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property memory-host",
+	    "overlaps Kairos (0x40200000-0x402c3fff)" } },
+	{ "config-overlap-dtb",
+	  KAIROS_ERR_MALFORMED,
+	  { VM1, "property memory-host",
+	    "overlaps the device tree (0x48000000-0x480fffff)" } },
+	{ "config-overlap-image",
+	  KAIROS_ERR_MALFORMED,
+	  { VM1, "property memory-host",
+	    "the initrd of " VM0 " (0x4c000000-0x4c3fffff)" } },
+	{ "config-overlap-ckpt",
+	  KAIROS_ERR_MALFORMED,
+	  { VM1, "property memory-host",
+	    "the checkpoint store (0x78000000-0x7bffffff)" } },
+	{ "config-overlap-reserved",
+	  KAIROS_ERR_MALFORMED,
+	  { VM1, "property memory-host",
+	    "reserved memory (0x7fe00000-0x7fe0ffff)" } },
+	{ "config-ckpt-not-ram",
+	  KAIROS_ERR_MALFORMED,
+	  { "/hypervisor", "property checkpoint-store", "not in RAM" } },
+	{ "config-ckpt-overlap",
+	  KAIROS_ERR_MALFORMED,
+	  { "/hypervisor", "property checkpoint-store", "Kairos" } },
+	{ "config-no-free-ram",
+	  KAIROS_ERR_LIMIT,
+	  { VM1, "property memory:", "no free RAM for 0x40000000 bytes" } },
+};
+
+static void test_refusal(void **state)
+{
+	const struct refusal *r = *state;
+	enum kairos_err got = parse(r->fixture);
+
+	print_message("    %s: %s\n", r->fixture, err.msg);
+	assert_int_equal(got, r->e);
+	for (unsigned int i = 0; i < ARRAY_SIZE(r->what) && r->what[i]; i++)
+		if (!strstr(err.msg, r->what[i]))
+			fail_msg("message \"%s\" does not mention \"%s\"",
+				 err.msg, r->what[i]);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test_setup(test_good, setup),
+		cmocka_unit_test_setup(test_no_hypervisor_node, setup),
+		cmocka_unit_test_setup(test_place, setup),
+		cmocka_unit_test_setup(test_place_is_deterministic, setup),
+		cmocka_unit_test_setup(test_place_avoids_every_busy_range,
+				       setup),
+		cmocka_unit_test_setup(test_too_many_busy_ranges, setup),
+	};
+	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(refusals)];
+
+	memcpy(tests, fixed, sizeof(fixed));
+	for (size_t i = 0; i < ARRAY_SIZE(refusals); i++)
+		tests[ARRAY_SIZE(fixed) + i] = (struct CMUnitTest){
+			.name = refusals[i].fixture,
+			.test_func = test_refusal,
+			.setup_func = setup,
+			.initial_state = (void *)&refusals[i],
+		};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
