@@ -15,6 +15,7 @@
 #include <libfdt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* VM RAM is mapped with 2 MiB stage-2 blocks. */
@@ -405,6 +406,34 @@ static bool is_vm_node(const void *fdt, int off)
 	return name && (!strcmp(name, "vm") || !strncmp(name, "vm@", 3));
 }
 
+/* The N of a "vm@N" path (hex, as unit addresses are), 0 for "vm". */
+static unsigned long unit_address(const struct vm_config *vm)
+{
+	const char *at = strrchr(vm->path, '@');
+
+	return at ? strtoul(at + 1, NULL, 16) : 0;
+}
+
+/*
+ * VMs are numbered by unit address, not by node order: applying an
+ * overlay (fdtoverlay, U-Boot's fdt apply) puts new nodes in front of
+ * their siblings, reversing them. Insertion sort: a handful of VMs.
+ */
+static void sort_by_unit_address(struct sys_config *cfg)
+{
+	static struct vm_config tmp;
+
+	for (unsigned int i = 1; i < cfg->nr_vms; i++) {
+		unsigned int k = i;
+
+		tmp = cfg->vms[i];
+		for (; k && unit_address(&cfg->vms[k - 1]) >
+				    unit_address(&tmp); k--)
+			cfg->vms[k] = cfg->vms[k - 1];
+		cfg->vms[k] = tmp;
+	}
+}
+
 static enum kairos_err parse_vms(struct ctx *c, int hv)
 {
 	struct sys_config *cfg = c->cfg;
@@ -435,6 +464,7 @@ static enum kairos_err parse_vms(struct ctx *c, int hv)
 					      vm->name, cfg->vms[i].path);
 		cfg->nr_vms++;
 	}
+	sort_by_unit_address(cfg);
 	return KAIROS_OK;
 }
 

@@ -28,6 +28,7 @@ unsigned int vm_count;
 static uint8_t erased_flash[SZ_2M] __attribute__((aligned(SZ_2M)));
 static uint8_t dtb_buf[GUEST_DTB_MAX] __attribute__((aligned(8)));
 static struct spinlock dtb_lock = SPINLOCK_INIT;
+static bool all_stopped;
 
 static uint64_t host_of(const struct vm *vm, uint64_t ipa)
 {
@@ -298,7 +299,9 @@ void vm_stop(struct vm *vm, const char *why)
 	for (unsigned int i = 0; i < vm_count; i++)
 		running += __atomic_load_n(&vms[i].state, __ATOMIC_ACQUIRE) !=
 			   VM_STOPPED;
-	if (!running) {
+	/* Two VMs stopping at once both see none running: say it once. */
+	if (!running && !__atomic_exchange_n(&all_stopped, true,
+					     __ATOMIC_ACQ_REL)) {
 		kprintf("kairos: all VMs stopped\n");
 		plat_power_off();
 	}

@@ -20,8 +20,8 @@ VMTEST_NAMES = {"psci_version", "psci_cpus", "psci_off_secondary",
                 "hvc_unknown", "undef", "mmio_widths", "fault_past_ram",
                 "isolation", "fp_preserved"}
 
-VERDICT_RE = re.compile(r"^TEST (\S+): (PASS|FAIL)(?: (.*?))?\r?$", re.M)
-SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) passed, (\d+) failed\r?$", re.M)
+VERDICT_RE = re.compile(r"^TEST (\S+): (PASS|FAIL)(?: (.*?))?\r*$", re.M)
+SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) passed, (\d+) failed\r*$", re.M)
 
 # A boot runs one test to SYSTEM_OFF; QEMU then exits. Hangs end here.
 BOOT_TIMEOUT = 60

@@ -45,8 +45,7 @@ TEST(el0)
 	exc_catch_begin();
 	ret = run_at_el0(el0_body, &seen);
 	EXPECT(exc_catch_end(&rec) && ret == EL0_MAGIC,
-	       "second run_at_el0 returned 0x%llx",
-	       (unsigned long long)ret);
+	       "second run_at_el0 returned 0x%llx", (unsigned long long)ret);
 }
 
 extern char _head[];
@@ -111,8 +110,8 @@ TEST_FLAGS(args, TEST_NAMED_ONLY)
 	EXPECT(!board_arg("fla", buf, sizeof(buf)), "prefix fla matched flag");
 	EXPECT(!board_arg("gamma", buf, sizeof(buf)), "absent gamma found");
 	EXPECT(!board_arg_u64("flag", &v), "bare flag read as a number");
-	EXPECT(strstr(board_bootargs(), "alpha=42") != NULL,
-	       "bootargs \"%s\"", board_bootargs());
+	EXPECT(strstr(board_bootargs(), "alpha=42") != NULL, "bootargs \"%s\"",
+	       board_bootargs());
 }
 
 /* The runner's verdicts when things go wrong (the harness checks them). */
