@@ -98,6 +98,11 @@ static void route(char c)
 		vuart_receive(&vms[target], c);
 }
 
+int shell_input_target(void)
+{
+	return __atomic_load_n(&target, __ATOMIC_ACQUIRE);
+}
+
 void shell_vm_init(void)
 {
 	shell_add_commands(vm_commands, ARRAY_SIZE(vm_commands));

@@ -7,6 +7,7 @@
  */
 #include <kairos/console.h>
 #include <kairos/profile_virt.h>
+#include <kairos/shell.h>
 #include <kairos/vuart.h>
 #include <string.h>
 
@@ -43,35 +44,53 @@ void vuart_reset(struct vuart *u)
 	u->ifls = 0x12;
 }
 
+/* Finish what is buffered or open as one labelled console line. */
 static void print_line(struct vm *vm)
 {
 	struct vuart *u = &vm->uart;
 
-	kprintf("[%s] %.*s\n", vm->cfg->name, (int)u->len, u->line);
+	if (u->open_line)
+		kprintf("%.*s\n", (int)u->len, u->line);
+	else
+		kprintf("[%s] %.*s\n", vm->cfg->name, (int)u->len, u->line);
 	u->len = 0;
+	u->open_line = false;
 }
 
 void vuart_flush(struct vm *vm)
 {
 	spin_lock(&vm->lock);
-	if (vm->uart.len)
+	if (vm->uart.len || vm->uart.open_line)
 		print_line(vm);
 	spin_unlock(&vm->lock);
 }
 
+/*
+ * The VM that has console input streams its output, so prompts without
+ * a newline show; the others print whole labelled lines, so VMs do not
+ * interleave mid-line.
+ */
 static void put_char(struct vm *vm, char c)
 {
 	struct vuart *u = &vm->uart;
 
-	if (c == '\n') {
+	if (c == '\r')
+		return;
+	if (shell_input_target() == (int)vm->id && c != '\n') {
+		if (!u->open_line)
+			kprintf("[%s] ", vm->cfg->name);
+		kprintf("%.*s%c", (int)u->len, u->line, c);
+		u->len = 0;
+		u->open_line = true;
+		return;
+	}
+	if (c == '\n' || u->len == VUART_LINE - 1) {
+		if (c != '\n')
+			u->line[u->len++] = c;
 		print_line(vm);
 		return;
 	}
-	if (c == '\r')
-		return;
 	u->line[u->len++] = c;
-	if (u->len == VUART_LINE)
-		print_line(vm);
 }
 
 bool vuart_receive(struct vm *vm, char c)

@@ -25,6 +25,9 @@ void shell_vm_init(void);
  */
 void shell_poll(void);
 
+/** Index of the VM console input goes to, or -1 for the Kairos shell. */
+int shell_input_target(void);
+
 /** Feed one received character; runs a command on end of line. */
 void shell_input(char c);
 

@@ -53,6 +53,7 @@ struct vuart {
 	uint32_t cr, lcr_h, ibrd, fbrd, imsc, ris, ifls;
 	char line[VUART_LINE]; /**< output not yet printed */
 	unsigned int len;
+	bool open_line; /**< a labelled line is on the console, unfinished */
 	char rx[64];
 	unsigned int rx_head, rx_tail;
 };
