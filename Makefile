@@ -87,14 +87,17 @@ $(B)/kairos.bin: $(B)/kairos.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "built $@ ($$(stat -c %s $@) bytes, loads at $(LOAD_ADDR))"
 
-run: all
+# make run: the demo system; RUN_ARGS replaces it (tools/kairos-qemu --help).
+RUN_ARGS ?= --system platforms/qemu-virt/demo.dts
+run: all guests
 	tools/kairos-qemu $(RUN_ARGS)
 
+include mk/guests.mk
 include mk/test.mk
 include mk/check.mk
 
 clean:
-	rm -rf $(B) $(BUILD)/host $(BUILD)/test
+	rm -rf $(B) $(BUILD)/host $(BUILD)/test $(BUILD)/guests
 
 distclean:
 	rm -rf $(BUILD)

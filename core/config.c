@@ -183,9 +183,20 @@ static enum kairos_err get_ram_range(const struct dtnode *n,
 
 /* ---- One VM ---- */
 
+/*
+ * "vm-name" is the documented property; "name" (DESIGN.md's spelling) is
+ * accepted too, though dtc refuses to compile a "name" that differs from
+ * the node name.
+ */
+static const char *name_prop(const struct dtnode *n)
+{
+	return has(n, "vm-name") ? "vm-name" : "name";
+}
+
 static enum kairos_err parse_name(const struct dtnode *n, struct vm_config *vm)
 {
-	enum kairos_err e = get_str(n, "name", vm->name, sizeof(vm->name),
+	const char *prop = name_prop(n);
+	enum kairos_err e = get_str(n, prop, vm->name, sizeof(vm->name),
 				    KAIROS_ERR_MALFORMED);
 	size_t len = strlen(vm->name);
 
@@ -194,7 +205,7 @@ static enum kairos_err parse_name(const struct dtnode *n, struct vm_config *vm)
 	if (!len || strspn(vm->name, "abcdefghijklmnopqrstuvwxyz"
 				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				     "0123456789_-") != len)
-		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "name",
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
 			      "\"%s\": use 1..%d of A-Z a-z 0-9 _ -", vm->name,
 			      VM_NAME_MAX - 1);
 	return KAIROS_OK;
@@ -427,8 +438,8 @@ static void sort_by_unit_address(struct sys_config *cfg)
 		unsigned int k = i;
 
 		tmp = cfg->vms[i];
-		for (; k && unit_address(&cfg->vms[k - 1]) >
-				    unit_address(&tmp); k--)
+		for (; k && unit_address(&cfg->vms[k - 1]) > unit_address(&tmp);
+		     k--)
 			cfg->vms[k] = cfg->vms[k - 1];
 		cfg->vms[k] = tmp;
 	}

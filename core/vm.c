@@ -300,8 +300,8 @@ void vm_stop(struct vm *vm, const char *why)
 		running += __atomic_load_n(&vms[i].state, __ATOMIC_ACQUIRE) !=
 			   VM_STOPPED;
 	/* Two VMs stopping at once both see none running: say it once. */
-	if (!running && !__atomic_exchange_n(&all_stopped, true,
-					     __ATOMIC_ACQ_REL)) {
+	if (!running &&
+	    !__atomic_exchange_n(&all_stopped, true, __ATOMIC_ACQ_REL)) {
 		kprintf("kairos: all VMs stopped\n");
 		plat_power_off();
 	}

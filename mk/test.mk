@@ -7,5 +7,5 @@ PYTEST_ARGS ?=
 
 test: unit integration
 
-integration: all
+integration: all guests
 	$(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/integration

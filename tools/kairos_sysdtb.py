@@ -40,17 +40,13 @@ MAX_VCPUS = 8
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,31}")
 BOOTARGS_MAX = 511             # VM_BOOTARGS_MAX - 1
 
-# The VM's name property (docs/configuration.md). dtc refuses a property
-# called "name" that differs from the node name (check name_properties,
-# an error), so generated overlays are compiled with -E no-name_properties
-# and system files may spell it SYSFILE_NAME_PROP instead.
-NAME_PROP = "name"
-SYSFILE_NAME_PROP = "kairos-qemu,name"
+# The VM's name property (docs/configuration.md): "vm-name", because dtc
+# refuses a "name" property that differs from the node name.
+NAME_PROP = "vm-name"
 FILE_PROPS = {"kernel": "kairos-qemu,kernel-file",
               "initrd": "kairos-qemu,initrd-file",
               "dtb": "kairos-qemu,dtb-file"}
-DTC_FLAGS = ["-@", "-E", "no-name_properties",
-             "-W", "no-unit_address_vs_reg",
+DTC_FLAGS = ["-@", "-W", "no-unit_address_vs_reg",
              "-W", "no-avoid_unnecessary_addr_size"]
 
 VM_KEYS = ("name", "image", "initrd", "dtb", "vcpus", "cpus", "mem",
@@ -284,9 +280,6 @@ def fdt_put_cells(dtb, node, prop, cells):
         f"fdtput {node} {prop}")
 
 
-def fdt_put_string(dtb, node, prop, s):
-    run(["fdtput", "-t", "s", dtb, node, prop, s], f"fdtput {node} {prop}")
-
 
 def fdt_delete(dtb, node, prop):
     run(["fdtput", "-d", dtb, node, prop], f"fdtput -d {node} {prop}")
@@ -391,11 +384,9 @@ def read_system_file(path, workdir):
 
 def read_system_vm(dtbo, node, what, base):
     props = fdt_props(dtbo, node)
-    names = [p for p in (NAME_PROP, SYSFILE_NAME_PROP) if p in props]
-    if len(names) != 1:
-        raise ConfigError(f"{what}: give the VM's name as exactly one of "
-                          f"{SYSFILE_NAME_PROP} or {NAME_PROP}")
-    name = fdt_string(dtbo, node, names[0])
+    if NAME_PROP not in props:
+        raise ConfigError(f"{what}: property {NAME_PROP} missing")
+    name = fdt_string(dtbo, node, NAME_PROP)
     check_name(name, what)
     vm = Vm(name=name, node=node, origin=what)
     if "memory" not in props:
@@ -434,9 +425,6 @@ def fill_system_file(dtbo, vms):
     """Write the placements into the system overlay; drop the
     kairos-qemu,* properties Kairos does not know."""
     for vm in vms:
-        if SYSFILE_NAME_PROP in fdt_props(dtbo, vm.node):
-            fdt_put_string(dtbo, vm.node, NAME_PROP, vm.name)
-            fdt_delete(dtbo, vm.node, SYSFILE_NAME_PROP)
         for kind, (addr, size) in vm.placed.items():
             fdt_put_cells(dtbo, vm.node, kind, cells64(addr, size))
             fdt_delete(dtbo, vm.node, FILE_PROPS[kind])

@@ -87,7 +87,7 @@ def dry_run(tmp_path, *args):
 
 def vm_nodes(dtb):
     """{name: node path} of the VMs in /hypervisor."""
-    return {fdtget(dtb, f"/hypervisor/{n}", "name", "s"): f"/hypervisor/{n}"
+    return {fdtget(dtb, f"/hypervisor/{n}", "vm-name", "s"): f"/hypervisor/{n}"
             for n in fdt_nodes(dtb, "/hypervisor")}
 
 
@@ -264,7 +264,7 @@ def test_system_file_and_vm(tmp_path):
 		#address-cells = <2>;
 		#size-cells = <2>;
 		vm@0 {
-			kairos-qemu,name = "alpha";
+			vm-name = "alpha";
 			profile = "virt";
 			memory = <0x0 0x40000000 0x0 0x2000000>;
 			vcpus = <2>;
@@ -360,7 +360,7 @@ def test_bad_system_files(tmp_path):
     assert r.returncode == 2 and "no hypervisor node" in r.stderr, r.stderr
     nofile = tmp_path / "nofile.dts"
     nofile.write_text('/dts-v1/; /plugin/; &{/} { hypervisor { vm@0 { '
-                      'kairos-qemu,name = "a"; memory = <0 0x40000000 0 '
+                      'vm-name = "a"; memory = <0 0x40000000 0 '
                       '0x200000>; kairos-qemu,kernel-file = "gone"; }; }; };')
     r = run_tool("--out", str(tmp_path / "o"), "--system", str(nofile))
     assert r.returncode == 2, r.stderr

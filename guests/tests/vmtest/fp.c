@@ -14,7 +14,7 @@
  */
 #include <libguest.h>
 
-#define FP_ITERS 10000
+#define FP_ITERS 200000
 #define FP_WAIT_US 60000000
 #define FPCR_RMODE_SHIFT 22
 #define FPCR_FZ (1UL << 24)
@@ -22,7 +22,9 @@
 /** One CPU's outcome. */
 struct fp_result {
 	uint32_t done;
-	int32_t bad_reg; /**< -1: intact; 0-31: v<n>; 32: FPCR */
+	uint64_t progress; /**< iterations done so far (atomic) */
+	uint64_t overlaps; /**< times others progressed during our loop */
+	int32_t bad_reg;   /**< -1: intact; 0-31: v<n>; 32: FPCR */
 	uint64_t bad_iter;
 	uint64_t want;
 	uint64_t got_lo;
@@ -87,6 +89,18 @@ static unsigned int fp_check(uint64_t pattern, uint64_t *lo, uint64_t *hi)
 	return (unsigned int)bad;
 }
 
+/* Sum of the other CPUs' progress. */
+static uint64_t others_progress(unsigned int self)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < board_cpu_count(); i++)
+		if (i != self)
+			sum += __atomic_load_n(&fp_results[i].progress,
+					       __ATOMIC_RELAXED);
+	return sum;
+}
+
 static void fp_worker(void *arg)
 {
 	unsigned int cpu = cpu_index();
@@ -96,11 +110,19 @@ static void fp_worker(void *arg)
 
 	(void)arg;
 	r->bad_reg = -1;
+	uint64_t seen = others_progress(cpu);
+
 	write_sysreg(fpcr, fpcr);
 	fp_fill(pattern);
 	for (uint64_t it = 0; it < fp_iters && r->bad_reg < 0; it++) {
 		unsigned int bad = fp_check(pattern, &r->got_lo, &r->got_hi);
 		uint64_t got = read_sysreg(fpcr);
+		uint64_t now = others_progress(cpu);
+
+		if (now != seen && !__atomic_load_n(&r->done, __ATOMIC_RELAXED))
+			r->overlaps++;
+		seen = now;
+		__atomic_store_n(&r->progress, it + 1, __ATOMIC_RELAXED);
 
 		if (fp_corrupt && cpu == board_cpu_count() - 1 &&
 		    it == fp_iters / 2)
@@ -170,6 +192,16 @@ TEST(fp_preserved)
 		       (unsigned long long)r->bad_iter,
 		       (unsigned long long)r->want,
 		       (unsigned long long)~r->want);
+		/*
+		 * Only meaningful if the CPUs' loops overlapped: on a shared
+		 * pCPU that means vCPU switches happened mid-loop.
+		 */
+		EXPECT(n == 1 || r->overlaps >= 2,
+		       "CPU%u: saw other CPUs progress only %llu times during its loop; no interleaving to test",
+		       i, (unsigned long long)r->overlaps);
+		printf("# CPU%u: %llu checks, others progressed %llu times meanwhile\n",
+		       i, (unsigned long long)r->progress,
+		       (unsigned long long)r->overlaps);
 	}
 	/* Secondaries turn themselves off after fp_worker: wait for it. */
 	for (unsigned int i = 1; i < n; i++) {
