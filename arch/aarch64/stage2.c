@@ -38,6 +38,8 @@ static uint64_t kind_attrs(enum s2_kind kind)
 	}
 }
 
+/* The tables under @root are written through pgt_map(). */
+// NOLINTNEXTLINE(readability-non-const-parameter)
 bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 		 enum s2_kind kind)
 {
@@ -46,7 +48,7 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 	return pgt_map(&t, ipa, pa_addr(pa), size, kind_attrs(kind));
 }
 
-void arch_s2_flush(unsigned int vmid, uint64_t *root)
+void arch_s2_flush(unsigned int vmid, const uint64_t *root)
 {
 	uint64_t old = read_sysreg(vttbr_el2);
 

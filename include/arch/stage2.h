@@ -19,6 +19,6 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 		 enum s2_kind kind);
 
 /** Invalidate every TLB entry of @vmid on all CPUs. */
-void arch_s2_flush(unsigned int vmid, uint64_t *root);
+void arch_s2_flush(unsigned int vmid, const uint64_t *root);
 
 #endif

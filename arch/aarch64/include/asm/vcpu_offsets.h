@@ -4,9 +4,9 @@
 #define ASM_VCPU_OFFSETS_H
 
 #define CPU_GUEST_REGS 0
-#define VR_SP_EL0 (31 * 8)
-#define VR_PC (32 * 8)
-#define VR_PSTATE (33 * 8)
+#define VR_SP_EL0 (31UL * 8)
+#define VR_PC (32UL * 8)
+#define VR_PSTATE (33UL * 8)
 
 #ifndef __ASSEMBLER__
 #include <kairos/cpu.h>
@@ -17,7 +17,7 @@ _Static_assert(offsetof(struct cpu, guest_regs) == CPU_GUEST_REGS, "cpu");
 _Static_assert(offsetof(struct vcpu_regs, sp_el0) == VR_SP_EL0, "sp_el0");
 _Static_assert(offsetof(struct vcpu_regs, pc) == VR_PC, "pc");
 _Static_assert(offsetof(struct vcpu_regs, pstate) == VR_PSTATE, "pstate");
-_Static_assert(offsetof(struct vcpu_fp, fpsr) == 32 * 16, "fp");
+_Static_assert(offsetof(struct vcpu_fp, fpsr) == 32UL * 16, "fp");
 #endif
 
 #endif
