@@ -445,6 +445,26 @@ static void sort_by_unit_address(struct sys_config *cfg)
 	}
 }
 
+/* After sorting, so the VM with the higher unit address is blamed. */
+static enum kairos_err check_unique_names(struct ctx *c)
+{
+	const struct sys_config *cfg = c->cfg;
+
+	for (unsigned int i = 1; i < cfg->nr_vms; i++) {
+		const struct vm_config *vm = &cfg->vms[i];
+		struct dtnode n = { c->fdt, fdt_path_offset(c->fdt, vm->path),
+				    vm->path, c->err };
+
+		for (unsigned int k = 0; k < i; k++)
+			if (!strcmp(cfg->vms[k].name, vm->name))
+				return refuse(c->err, KAIROS_ERR_MALFORMED,
+					      vm->path, name_prop(&n),
+					      "\"%s\" is already the name of %s",
+					      vm->name, cfg->vms[k].path);
+	}
+	return KAIROS_OK;
+}
+
 static enum kairos_err parse_vms(struct ctx *c, int hv)
 {
 	struct sys_config *cfg = c->cfg;
@@ -467,16 +487,10 @@ static enum kairos_err parse_vms(struct ctx *c, int hv)
 		e = parse_vm(c, off, vm);
 		if (e)
 			return e;
-		for (unsigned int i = 0; i < cfg->nr_vms; i++)
-			if (!strcmp(cfg->vms[i].name, vm->name))
-				return refuse(c->err, KAIROS_ERR_MALFORMED,
-					      vm->path, "name",
-					      "\"%s\" is already the name of %s",
-					      vm->name, cfg->vms[i].path);
 		cfg->nr_vms++;
 	}
 	sort_by_unit_address(cfg);
-	return KAIROS_OK;
+	return check_unique_names(c);
 }
 
 /* ---- What occupies host RAM ---- */

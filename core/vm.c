@@ -266,6 +266,8 @@ void vm_boot(struct vm *vm)
 		spin_unlock(&vm->lock);
 	}
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	/* Something runs again: when it stops, say so (and power off) anew. */
+	__atomic_store_n(&all_stopped, false, __ATOMIC_RELEASE);
 }
 
 /* Every vCPU off and out of guest context (kicks their pCPUs). */

@@ -9,6 +9,7 @@
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
 #include <kairos/vuart.h>
+#include <stdio.h>
 #include <string.h>
 
 #define UART_DR 0x000
@@ -44,17 +45,33 @@ void vuart_reset(struct vuart *u)
 	u->ifls = 0x12;
 }
 
+/*
+ * Print the buffered text, after the VM's label unless its line is open
+ * already, then @last, in one console write: it must not interleave with
+ * other CPUs' output, and a full buffer plus label is longer than what
+ * kprintf() formats (256 bytes).
+ */
+static void emit(struct vm *vm, char last)
+{
+	struct vuart *u = &vm->uart;
+	char buf[VM_NAME_MAX + 3 + VUART_LINE + 1];
+	size_t n = 0;
+
+	if (!u->open_line)
+		n = (size_t)snprintf(buf, VM_NAME_MAX + 3, "[%s] ",
+				     vm->cfg->name);
+	memcpy(buf + n, u->line, u->len);
+	n += u->len;
+	buf[n++] = last;
+	console_write(buf, n);
+	u->len = 0;
+}
+
 /* Finish what is buffered or open as one labelled console line. */
 static void print_line(struct vm *vm)
 {
-	struct vuart *u = &vm->uart;
-
-	if (u->open_line)
-		kprintf("%.*s\n", (int)u->len, u->line);
-	else
-		kprintf("[%s] %.*s\n", vm->cfg->name, (int)u->len, u->line);
-	u->len = 0;
-	u->open_line = false;
+	emit(vm, '\n');
+	vm->uart.open_line = false;
 }
 
 void vuart_flush(struct vm *vm)
@@ -77,10 +94,7 @@ static void put_char(struct vm *vm, char c)
 	if (c == '\r')
 		return;
 	if (shell_input_target() == (int)vm->id && c != '\n') {
-		if (!u->open_line)
-			kprintf("[%s] ", vm->cfg->name);
-		kprintf("%.*s%c", (int)u->len, u->line, c);
-		u->len = 0;
+		emit(vm, c);
 		u->open_line = true;
 		return;
 	}

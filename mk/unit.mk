@@ -50,6 +50,23 @@ UNIT_LIBS_test_config := $(UNIT_FDT_OBJS)
 # The generated tree is read back with the board parser, as a guest would.
 UNIT_SRCS_test_guest_dtb := core/guest_dtb.c core/board.c
 UNIT_LIBS_test_guest_dtb := $(UNIT_FDT_OBJS)
+# The VM tests make their VMs with vm_create_all(), as boot does, so they
+# link the VM side of core/ whole; tests/unit/util.c builds the system.
+UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
+		core/vmmio.c core/sched.c core/shell_vm.c core/shell.c \
+		core/console.c core/panic.c core/irq.c core/timerq.c \
+		core/time.c core/guest_dtb.c
+UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio
+UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vuart := $(UNIT_FDT_OBJS)
+UNIT_SRCS_test_vpsci := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vpsci := $(UNIT_FDT_OBJS)
+UNIT_SRCS_test_sched := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_sched := $(UNIT_FDT_OBJS)
+UNIT_SRCS_test_shell_vm := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_shell_vm := $(UNIT_FDT_OBJS)
+# MMIO dispatch alone, on VMs built by hand.
+UNIT_SRCS_test_vmmio := core/vmmio.c
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
 UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \

@@ -7,10 +7,13 @@
 #include <arch/mmu.h>
 #include <arch/smccc.h>
 #include <arch/timer.h>
+#include <kairos/cpu.h>
+#include <kairos/vm.h>
 #include <plat/power.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,27 @@
 #define FAKE_STORM 10000U
 /* More WFIs than this in one test: something waits for ever. */
 #define FAKE_WFI_MAX 10000000UL
+/* Idle waits of a scripted scheduler run while runs are still queued. */
+#define FAKE_IDLE_QUEUED_MAX 1000U
+/* What put and discard leave in the hardware copy of EL1 registers. */
+#define FAKE_SCRIBBLE 0xa5
+
+/* One queued guest run (fake_vcpu_push()). */
+struct fake_step {
+	enum vcpu_exit e;
+	uint64_t ticks;
+	fake_guest_fn fn;
+	void *arg;
+};
+
+/* The EL1 state in one pCPU's hardware and whose it is. */
+struct fake_hw {
+	struct vcpu *owner;
+	struct vcpu_sysregs sys;
+};
+
+/* Stage-2 roots: a page each, as the real pool hands out. */
+static uint64_t s2_roots[FAKE_S2_ROOTS][512];
 
 static struct {
 	uint64_t now, step, jump;
@@ -55,6 +79,25 @@ static struct {
 
 	uint64_t smc_ret, smc_args[4];
 	unsigned int smc_calls;
+
+	unsigned int icache_invals;
+
+	unsigned int s2_used, s2_limit;
+	struct fake_s2_map s2_maps[FAKE_S2_MAX];
+	unsigned int nr_s2_maps, s2_flushes, s2_last_vmid;
+
+	unsigned int sgis[KAIROS_MAX_CPUS][16];
+
+	struct fake_step steps[FAKE_RUN_MAX];
+	unsigned int nr_steps, next_step;
+	struct vcpu *ran[FAKE_RUN_MAX];
+	unsigned int nr_ran;
+	char vlog[4096];
+	struct fake_hw hw[KAIROS_MAX_CPUS];
+	jmp_buf *runner; /* fake_vcpu_run_script() in progress */
+	unsigned int idle_nth, idle_queued;
+	void (*idle_fn)(void *arg);
+	void *idle_arg;
 } f;
 
 void fake_reset(void)
@@ -68,6 +111,8 @@ void fake_reset(void)
 	f.masked = true; /* exceptions enter EL2 with PSTATE.I set */
 	f.mpidr = 0;
 	f.boot_el = 2;
+	f.s2_limit = FAKE_S2_ROOTS;
+	memset(s2_roots, 0, sizeof(s2_roots));
 }
 
 /* ---- Counter ---- */
@@ -245,6 +290,8 @@ void arch_irq_disable(void)
 	f.masked = true;
 }
 
+static bool idle_scripted(void);
+
 void arch_wait_for_interrupt(void)
 {
 	if (!f.masked)
@@ -253,6 +300,8 @@ void arch_wait_for_interrupt(void)
 	if (++f.wfis > FAKE_WFI_MAX)
 		fail_msg("fake: %lu WFIs in one test: waiting for ever",
 			 f.wfis);
+	if (f.runner && idle_scripted())
+		return;
 	if (fake_hyp_line() || f.forced)
 		return;
 	if (f.hyp_enabled && f.early && f.hyp_cval != f.early_cval) {
@@ -413,4 +462,307 @@ uint64_t fake_smc_last(unsigned int reg)
 unsigned int fake_smc_calls(void)
 {
 	return f.smc_calls;
+}
+
+void arch_icache_invalidate_all(void)
+{
+	f.icache_invals++;
+}
+
+unsigned int fake_icache_invalidations(void)
+{
+	return f.icache_invals;
+}
+
+/* ---- Stage 2 ---- */
+
+uint64_t *arch_s2_create(void)
+{
+	if (f.s2_used >= f.s2_limit)
+		return NULL; /* the table pool ran out */
+	return s2_roots[f.s2_used++];
+}
+
+bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
+		 enum s2_kind kind)
+{
+	bool ours = false;
+
+	for (unsigned int i = 0; i < f.s2_used; i++)
+		ours |= root == s2_roots[i];
+	if (!ours)
+		fail_msg("fake: arch_s2_map() on %p, not a root arch_s2_create() made",
+			 (void *)root);
+	if (f.nr_s2_maps == FAKE_S2_MAX)
+		return false;
+	f.s2_maps[f.nr_s2_maps++] =
+		(struct fake_s2_map){ root, ipa, pa, size, kind };
+	return true;
+}
+
+void arch_s2_flush(unsigned int vmid, const uint64_t *root)
+{
+	(void)root;
+	f.s2_flushes++;
+	f.s2_last_vmid = vmid;
+}
+
+const struct fake_s2_map *fake_s2_mapping(unsigned int i)
+{
+	return i < f.nr_s2_maps ? &f.s2_maps[i] : NULL;
+}
+
+void fake_s2_limit_roots(unsigned int n)
+{
+	f.s2_limit = f.s2_used + n < FAKE_S2_ROOTS ? f.s2_used + n :
+						     FAKE_S2_ROOTS;
+}
+
+unsigned int fake_s2_flushes(void)
+{
+	return f.s2_flushes;
+}
+
+unsigned int fake_s2_last_vmid(void)
+{
+	return f.s2_last_vmid;
+}
+
+/* ---- Interrupt controller ---- */
+
+static bool chip_cpu_init(void)
+{
+	return true;
+}
+
+static struct irq_ack chip_ack(void)
+{
+	return (struct irq_ack){ IRQ_SPURIOUS, IRQ_SPURIOUS };
+}
+
+static void chip_eoi(struct irq_ack a)
+{
+	fail_msg("fake: EOI of %u, which was never acknowledged", a.intid);
+}
+
+static void chip_enable(uint32_t intid, bool on)
+{
+	(void)intid;
+	(void)on;
+}
+
+static void chip_route(uint32_t intid, unsigned int cpu)
+{
+	(void)intid;
+	(void)cpu;
+}
+
+static void chip_send_sgi(unsigned int cpu, uint32_t sgi)
+{
+	if (cpu >= KAIROS_MAX_CPUS || sgi >= 16)
+		fail_msg("fake: SGI %u to CPU%u", sgi, cpu);
+	f.sgis[cpu][sgi]++;
+}
+
+static bool chip_is_active(uint32_t intid)
+{
+	(void)intid;
+	return false;
+}
+
+const struct irqchip fake_irqchip = {
+	.name = "fake",
+	.version = 3,
+	.list_regs = 4,
+	.cpu_init = chip_cpu_init,
+	.ack = chip_ack,
+	.eoi = chip_eoi,
+	.deactivate = chip_eoi,
+	.enable = chip_enable,
+	.route = chip_route,
+	.send_sgi = chip_send_sgi,
+	.is_active = chip_is_active,
+};
+
+unsigned int fake_sgis(unsigned int cpu, uint32_t sgi)
+{
+	return cpu < KAIROS_MAX_CPUS && sgi < 16 ? f.sgis[cpu][sgi] : 0;
+}
+
+/* ---- vCPUs ---- */
+
+static void vlog(const char *what, const struct vcpu *v)
+{
+	size_t n = strlen(f.vlog);
+
+	snprintf(f.vlog + n, sizeof(f.vlog) - n, "%s%s %u.%u", n ? " " : "",
+		 what, v->vm->id, v->id);
+}
+
+/* The hardware of the pCPU running this code. */
+static struct fake_hw *hw_here(void)
+{
+	if (!f.current || f.current->id >= KAIROS_MAX_CPUS)
+		fail_msg("fake: vCPU hook without arch_cpu_set_current()");
+	return &f.hw[f.current->id];
+}
+
+static void hw_release(struct fake_hw *h, struct vcpu *v, const char *what)
+{
+	if (h->owner != v)
+		fail_msg("fake: arch_vcpu_%s(%u.%u), which is not loaded here",
+			 what, v->vm->id, v->id);
+	memset(&h->sys, FAKE_SCRIBBLE, sizeof(h->sys));
+	h->owner = NULL;
+	v->fp_loaded = false;
+	vlog(what, v);
+}
+
+void arch_vcpu_load(struct vcpu *v)
+{
+	struct fake_hw *h = hw_here();
+
+	if (h->owner)
+		fail_msg("fake: arch_vcpu_load(%u.%u) over %u.%u, which was neither put nor discarded",
+			 v->vm->id, v->id, h->owner->vm->id, h->owner->id);
+	h->sys = v->st.sys;
+	h->owner = v;
+	vlog("load", v);
+}
+
+void arch_vcpu_put(struct vcpu *v)
+{
+	struct fake_hw *h = hw_here();
+
+	if (h->owner == v)
+		v->st.sys = h->sys;
+	hw_release(h, v, "put");
+}
+
+void arch_vcpu_discard(struct vcpu *v)
+{
+	hw_release(hw_here(), v, "discard");
+}
+
+enum vcpu_exit arch_vcpu_run(struct vcpu *v)
+{
+	struct fake_hw *h = hw_here();
+	struct fake_step s;
+
+	if (!f.masked)
+		fail_msg("fake: arch_vcpu_run() with interrupts unmasked");
+	if (h->owner != v)
+		fail_msg("fake: arch_vcpu_run(%u.%u), which is not loaded here",
+			 v->vm->id, v->id);
+	/* As the real one: requests are re-checked right before entry. */
+	if (__atomic_load_n(&f.current->resched, __ATOMIC_ACQUIRE)) {
+		vlog("bounce", v);
+		return VCPU_EXIT_RESCHED;
+	}
+	if (f.next_step == f.nr_steps) {
+		if (f.runner)
+			longjmp(*f.runner, 1);
+		fail_msg("fake: arch_vcpu_run(%u.%u) with no run queued",
+			 v->vm->id, v->id);
+	}
+	s = f.steps[f.next_step++];
+	f.ran[f.nr_ran++] = v;
+	f.idle_queued = 0;
+	vlog("run", v);
+	__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
+	f.now += s.ticks;
+	/* The guest turns its MMU on and writes its thread ID register. */
+	h->sys.sctlr |= FAKE_SCTLR_M;
+	h->sys.tpidr_el1 = f.nr_ran;
+	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
+	v->exits++;
+	if (s.fn)
+		s.fn(v, s.arg);
+	return s.e;
+}
+
+void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
+		    void *arg)
+{
+	if (f.nr_steps == FAKE_RUN_MAX)
+		fail_msg("fake: more than %u guest runs queued", FAKE_RUN_MAX);
+	f.steps[f.nr_steps++] = (struct fake_step){ e, ticks, fn, arg };
+}
+
+unsigned int fake_vcpu_pending(void)
+{
+	return f.nr_steps - f.next_step;
+}
+
+unsigned int fake_vcpu_runs(void)
+{
+	return f.nr_ran;
+}
+
+struct vcpu *fake_vcpu_ran(unsigned int i)
+{
+	return i < f.nr_ran ? f.ran[i] : NULL;
+}
+
+const char *fake_vcpu_log(void)
+{
+	return f.vlog;
+}
+
+void fake_vcpu_log_clear(void)
+{
+	f.vlog[0] = '\0';
+}
+
+struct vcpu *fake_vcpu_loaded(void)
+{
+	return hw_here()->owner;
+}
+
+const struct vcpu_sysregs *fake_vcpu_hw(void)
+{
+	return &hw_here()->sys;
+}
+
+void fake_vcpu_run_script(void (*loop)(void))
+{
+	jmp_buf done;
+
+	if (f.runner)
+		fail_msg("fake: fake_vcpu_run_script() inside itself");
+	f.runner = &done;
+	f.idle_queued = 0;
+	if (!setjmp(done)) {
+		loop();
+		fail_msg("fake: the scheduling loop returned");
+	}
+	f.runner = NULL;
+}
+
+void fake_on_idle(unsigned int nth, void (*fn)(void *arg), void *arg)
+{
+	f.idle_nth = nth;
+	f.idle_fn = fn;
+	f.idle_arg = arg;
+}
+
+/*
+ * An idle wait during fake_vcpu_run_script(): run the fake_on_idle() hook
+ * when due (true: the wait is over), end the run when nothing is left.
+ */
+static bool idle_scripted(void)
+{
+	if (f.idle_fn && --f.idle_nth == 0) {
+		void (*fn)(void *arg) = f.idle_fn;
+
+		f.idle_fn = NULL;
+		fn(f.idle_arg);
+		return true;
+	}
+	if (!f.idle_fn && f.next_step == f.nr_steps)
+		longjmp(*f.runner, 1);
+	if (++f.idle_queued > FAKE_IDLE_QUEUED_MAX)
+		fail_msg("fake: %u guest runs queued, but the pCPU idles",
+			 f.nr_steps - f.next_step);
+	return false;
 }

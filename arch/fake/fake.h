@@ -12,7 +12,17 @@
  * - arch_wait_for_interrupt() with interrupts unmasked fails the test (the
  *   hook's contract), and with nothing armed it wakes spuriously after
  *   FAKE_IDLE_TICKS, as the architecture allows;
- * - the timer interrupt can be made to fire early or to be lost.
+ * - the timer interrupt can be made to fire early or to be lost;
+ * - a vCPU's EL1 registers live in the fake "hardware" between
+ *   arch_vcpu_load() and arch_vcpu_put(), and every guest run changes them
+ *   there (the guest turns its MMU on), so saving state that was reset in
+ *   memory meanwhile shows; put and discard scribble over the hardware
+ *   copy; loading over an unsaved vCPU or running one that is not loaded
+ *   fails the test;
+ * - arch_vcpu_run() follows a script of exits the test queues, and returns
+ *   RESCHED without entering the guest when a reschedule is requested, as
+ *   the real one does (STYLE.md rule 8);
+ * - stage-2 roots come from a small pool that runs out.
  *
  * Tests call fake_reset() before each test and inspect the recorded
  * hardware state rather than assume it.
@@ -21,7 +31,11 @@
 #define ARCH_FAKE_H
 
 #include <arch/mmu.h>
+#include <arch/stage2.h>
+#include <arch/vcpu.h>
+#include <kairos/irq.h>
 #include <kairos/types.h>
+#include <kairos/vcpu_state.h>
 
 /** Counter value after fake_reset(): not zero, not aligned to anything. */
 #define FAKE_COUNTER_START 0x123456789abcULL
@@ -139,5 +153,101 @@ const struct fake_mmu_map *fake_mmu_mapping(unsigned int i);
 void fake_smc_set_result(uint64_t x0);
 uint64_t fake_smc_last(unsigned int reg);
 unsigned int fake_smc_calls(void);
+
+/** Number of arch_icache_invalidate_all() calls. */
+unsigned int fake_icache_invalidations(void);
+
+/* ---- Stage 2 (arch/stage2.h) ---- */
+
+/** Stage-2 roots arch_s2_create() hands out after fake_reset(). */
+#define FAKE_S2_ROOTS 8
+#define FAKE_S2_MAX 1024
+
+/** A range given to arch_s2_map(). */
+struct fake_s2_map {
+	const uint64_t *root;
+	uint64_t ipa;
+	paddr_t pa;
+	uint64_t size;
+	enum s2_kind kind;
+};
+
+/** The @i-th successful arch_s2_map(), or NULL. */
+const struct fake_s2_map *fake_s2_mapping(unsigned int i);
+
+/** Make arch_s2_create() return NULL once @n more roots are handed out. */
+void fake_s2_limit_roots(unsigned int n);
+
+/** Number of arch_s2_flush() calls, and the VMID of the last one. */
+unsigned int fake_s2_flushes(void);
+unsigned int fake_s2_last_vmid(void);
+
+/* ---- Interrupt controller ---- */
+
+/**
+ * A GICv3 double for core/irq.c: nothing is ever pending (ack returns
+ * spurious) and SGIs are only counted, per target CPU (the kicks).
+ */
+extern const struct irqchip fake_irqchip;
+
+/** SGIs @sgi sent to @cpu through fake_irqchip. */
+unsigned int fake_sgis(unsigned int cpu, uint32_t sgi);
+
+/* ---- vCPUs (arch/vcpu.h) ---- */
+
+/** Most guest runs one test may queue. */
+#define FAKE_RUN_MAX 64
+
+/** What the guest did before it exited: a trap handled at EL2 (HVC...). */
+typedef void (*fake_guest_fn)(struct vcpu *v, void *arg);
+
+/**
+ * Queue one guest run: the next arch_vcpu_run() that enters the guest lets
+ * it run for @ticks of the counter, then calls @fn (if not NULL) as the
+ * trap handler would, then returns @e.
+ */
+void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
+		    void *arg);
+
+/** Queued runs not yet consumed. */
+unsigned int fake_vcpu_pending(void);
+
+/** Guest runs so far, and the vCPU of run @i (NULL beyond). */
+unsigned int fake_vcpu_runs(void);
+struct vcpu *fake_vcpu_ran(unsigned int i);
+
+/**
+ * What the vCPU hooks did, oldest first, as "load 0.1 run 0.1 put 0.1":
+ * load, put, discard, run (entered the guest) and bounce (a run that
+ * returned RESCHED at once), each with VM index and vCPU index.
+ */
+const char *fake_vcpu_log(void);
+
+/** Clear fake_vcpu_log(). */
+void fake_vcpu_log_clear(void);
+
+/** The vCPU whose registers are in the hardware of this pCPU, or NULL. */
+struct vcpu *fake_vcpu_loaded(void);
+
+/** The EL1 registers in the hardware of this pCPU (as the guest left them). */
+const struct vcpu_sysregs *fake_vcpu_hw(void);
+
+/** SCTLR_EL1.M: every guest run sets it in the hardware copy. */
+#define FAKE_SCTLR_M 1UL
+
+/**
+ * Call @loop (sched_loop()) and return once the script is used up and
+ * nothing is left to do: when arch_vcpu_run() is asked to enter the
+ * guest with nothing queued, or the pCPU goes idle with nothing queued
+ * and no fake_on_idle() hook left. Idling while runs are still queued
+ * fails the test after a while (the queued vCPU never becomes runnable).
+ */
+void fake_vcpu_run_script(void (*loop)(void));
+
+/**
+ * On the @nth idle wait (arch_wait_for_interrupt()) from now, call
+ * @fn(@arg) first: an event from elsewhere (another pCPU's wake).
+ */
+void fake_on_idle(unsigned int nth, void (*fn)(void *arg), void *arg);
 
 #endif

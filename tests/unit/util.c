@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/* Helpers of the VM tests; see util.h. */
+#include "util.h"
+
+#include <kairos/console.h>
+#include <kairos/cpu.h>
+#include <kairos/irq.h>
+#include <kairos/time.h>
+#include <kairos/version.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
+#include <cmocka.h>
+
+#include "fake.h"
+
+/* What boot/ and the Makefile provide in the real build. */
+const char KAIROS_VERSION[] = "9.8.7-unit (gtest)";
+struct cpu cpus[KAIROS_MAX_CPUS];
+unsigned int cpu_count;
+
+struct sys_config util_sys;
+
+#define OUT_MAX 32768
+#define IN_MAX 256
+#define KERNEL_SIZE 4096
+
+static char out[OUT_MAX];
+static size_t nout;
+static char in[IN_MAX];
+static size_t in_len, in_pos;
+static void *ram[KAIROS_MAX_VMS];
+static uint8_t kernel[KAIROS_MAX_VMS][KERNEL_SIZE];
+
+static void con_putc(void *ctx, char c)
+{
+	(void)ctx;
+	if (nout >= OUT_MAX - 1)
+		fail_msg("util: more than %d bytes of console output", OUT_MAX);
+	out[nout++] = c;
+	out[nout] = '\0';
+}
+
+static int con_getc(void *ctx)
+{
+	(void)ctx;
+	return in_pos < in_len ? (unsigned char)in[in_pos++] : -1;
+}
+
+static const struct console_ops con = {
+	.name = "util",
+	.putc = con_putc,
+	.getc = con_getc,
+};
+
+const char *util_out(void)
+{
+	return out;
+}
+
+void util_out_clear(void)
+{
+	nout = 0;
+	out[0] = '\0';
+}
+
+void util_out_has(const char *s)
+{
+	if (!strstr(out, s))
+		fail_msg("output \"%s\" lacks \"%s\"", out, s);
+}
+
+void util_out_lacks(const char *s)
+{
+	if (strstr(out, s))
+		fail_msg("output \"%s\" has \"%s\"", out, s);
+}
+
+unsigned int util_out_count(const char *s)
+{
+	unsigned int n = 0;
+
+	for (const char *p = strstr(out, s); p; p = strstr(p + 1, s))
+		n++;
+	return n;
+}
+
+void util_type(const char *s)
+{
+	size_t n = strlen(s);
+
+	assert_true(n <= IN_MAX);
+	memcpy(in, s, n);
+	in_len = n;
+	in_pos = 0;
+	console_rx_poll();
+}
+
+void util_setup(unsigned int nr_cpus)
+{
+	fake_reset();
+	console_register(&con);
+	util_out_clear();
+	in_len = in_pos = 0;
+	memset(cpus, 0, sizeof(cpus));
+	cpu_count = nr_cpus;
+	for (unsigned int i = 0; i < nr_cpus; i++) {
+		cpus[i].id = i;
+		cpus[i].mpidr = i;
+		cpus[i].online = true;
+		timerq_init(&cpus[i].timerq);
+	}
+	arch_cpu_set_current(&cpus[0]);
+	irq_chip_register(&fake_irqchip);
+	time_init(FAKE_FREQ);
+	memset(vms, 0, sizeof(vms));
+	vm_count = 0;
+	memset(&util_sys, 0, sizeof(util_sys));
+}
+
+void util_teardown(void)
+{
+	for (unsigned int i = 0; i < KAIROS_MAX_VMS; i++) {
+		free(ram[i]);
+		ram[i] = NULL;
+	}
+}
+
+struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
+			      const unsigned int *pcpu, unsigned int priority)
+{
+	unsigned int i = util_sys.nr_vms++;
+	struct vm_config *c = &util_sys.vms[i];
+
+	assert_true(i < KAIROS_MAX_VMS);
+	ram[i] = malloc(UTIL_RAM);
+	assert_non_null(ram[i]);
+	memset(kernel[i], (int)(0x10 + i), KERNEL_SIZE);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->path, sizeof(c->path), "/hypervisor/%s", name);
+	c->profile = VM_PROFILE_VIRT;
+	c->mem_ipa = ipa_init(0x40000000UL);
+	c->mem_size = UTIL_RAM;
+	c->mem_host = pa_init((uint64_t)(uintptr_t)ram[i]);
+	c->nr_vcpus = nr_vcpus;
+	for (unsigned int k = 0; k < nr_vcpus; k++)
+		c->vcpu_cpu[k] = pcpu ? pcpu[k] : 0;
+	c->priority = priority;
+	c->kernel.base = pa_init((uint64_t)(uintptr_t)kernel[i]);
+	c->kernel.size = KERNEL_SIZE;
+	return c;
+}
+
+void util_create(void)
+{
+	if (!vm_create_all(&util_sys))
+		fail_msg("vm_create_all() failed: \"%s\"", out);
+	util_out_clear();
+}

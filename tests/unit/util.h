@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the VM tests (vuart, vpsci, vmmio, sched, shell_vm): a console
+ * that records output and feeds typed input, and a small system — online
+ * pCPUs, the fake interrupt controller, VMs created by vm_create_all()
+ * from configurations whose RAM and kernel images are host buffers.
+ */
+#ifndef TESTS_UNIT_UTIL_H
+#define TESTS_UNIT_UTIL_H
+
+#include <kairos/config.h>
+#include <kairos/vm.h>
+
+/** RAM of each test VM: room for a kernel at 0x80000 and the DTB at 2 MiB. */
+#define UTIL_RAM (4UL << 20)
+
+/** Console output since the last util_out_clear(). */
+const char *util_out(void);
+void util_out_clear(void);
+
+/** Fail the test unless the output has (lacks) @s. */
+void util_out_has(const char *s);
+void util_out_lacks(const char *s);
+
+/** Number of times @s occurs in the output. */
+unsigned int util_out_count(const char *s);
+
+/** Type @s on the console (received, then drained by console_rx_poll()). */
+void util_type(const char *s);
+
+/**
+ * Reset the fake, the console and the VM tables; @nr_cpus pCPUs online,
+ * this code on CPU0, the fake interrupt controller registered.
+ */
+void util_setup(unsigned int nr_cpus);
+
+/** Free what util_vm_add() allocated. */
+void util_teardown(void);
+
+/** The configuration util_create() passes to vm_create_all(). */
+extern struct sys_config util_sys;
+
+/**
+ * Add a VM to util_sys: @nr_vcpus vCPUs, vCPU i on pCPU @pcpu[i] (NULL:
+ * all on CPU0), @priority; RAM and a small kernel image are host buffers.
+ */
+struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
+			      const unsigned int *pcpu, unsigned int priority);
+
+/** vm_create_all(&util_sys), which must succeed; clears the output. */
+void util_create(void);
+
+#endif
