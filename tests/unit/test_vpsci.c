@@ -8,7 +8,6 @@
  */
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
-#include <kairos/shell.h>
 #include <kairos/vexit.h>
 #include <libfdt.h>
 #include <setjmp.h>

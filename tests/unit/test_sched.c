@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core/sched.c through sched_loop() on a scripted fake: which vCPU runs
+ * (priority first, round robin among equals, none of a paused VM, none in
+ * WFI until woken), the time slice armed only while vCPUs compete, and a
+ * vCPU's state reset in memory (CPU_ON, VM reset) never overwritten by the
+ * stale copy still in hardware, while a live one is saved when switched.
+ */
+#include <kairos/cpu.h>
+#include <kairos/sched.h>
+#include <kairos/time.h>
+#include <kairos/vexit.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+/* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
+#include <cmocka.h>
+
+#include "fake.h"
+#include "util.h"
+
+#define CPU_OFF 0x84000002U
+#define CPU_ON 0x84000003U
+#define SYSTEM_RESET 0x84000009U
+#define ENTRY1 0x40200000UL
+#define ENTRY2 0x40300000UL
+#define RUN_TICKS 1000U
+
+static uint64_t slice_ticks;
+
+/* The EL2 timer interrupt, as boot/main.c installs it. */
+static void timer_irq(void *arg)
+{
+	(void)arg;
+	timerq_expire(&cpu_current()->timerq);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	util_setup(2);
+	fake_set_timer_irq(timer_irq, NULL);
+	slice_ticks = time_us_to_ticks(SCHED_SLICE_US);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	util_teardown();
+	return 0;
+}
+
+static void hvc(struct vcpu *v, uint64_t x0, uint64_t x1, uint64_t x2)
+{
+	v->st.regs.x[0] = x0;
+	v->st.regs.x[1] = x1;
+	v->st.regs.x[2] = x2;
+	vpsci_call(v);
+}
+
+static void push(unsigned int n, enum vcpu_exit e)
+{
+	for (unsigned int i = 0; i < n; i++)
+		fake_vcpu_push(e, RUN_TICKS, NULL, NULL);
+}
+
+static void assert_ran(const struct vcpu *const *want, unsigned int n)
+{
+	assert_int_equal(fake_vcpu_runs(), n);
+	for (unsigned int i = 0; i < n; i++)
+		if (fake_vcpu_ran(i) != want[i])
+			fail_msg("run %u: vCPU %u.%u ran, not %u.%u", i,
+				 fake_vcpu_ran(i)->vm->id, fake_vcpu_ran(i)->id,
+				 want[i]->vm->id, want[i]->id);
+}
+
+/* A guest run during which the slice must be off. */
+static void no_slice(struct vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	assert_false(cpus[0].slice.armed);
+}
+
+/* A guest run during which a full slice, in hardware, must be armed. */
+static void full_slice(struct vcpu *v, void *arg)
+{
+	uint64_t started = fake_counter_peek() - RUN_TICKS;
+
+	(void)v;
+	(void)arg;
+	assert_true(cpus[0].slice.armed);
+	assert_int_equal(cpus[0].slice.deadline, started + slice_ticks);
+	assert_true(fake_hyp_enabled());
+	assert_int_equal(fake_hyp_cval(), cpus[0].slice.deadline);
+}
+
+/* As full_slice(), for a run that lasted the whole slice. */
+static void full_slice_at_start(struct vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	assert_true(cpus[0].slice.armed);
+	assert_int_equal(cpus[0].slice.deadline, fake_counter_peek());
+	assert_true(fake_hyp_line()); /* the guest is interrupted */
+}
+
+static void test_higher_priority_runs_first(void **state)
+{
+	struct vcpu *lo, *hi;
+
+	(void)state;
+	util_vm_add("lo", 1, NULL, 1);
+	util_vm_add("hi", 1, NULL, 5);
+	util_create();
+	lo = &vms[0].vcpus[0];
+	hi = &vms[1].vcpus[0];
+	for (unsigned int i = 0; i < 2; i++)
+		fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
+	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, no_slice, NULL);
+	for (unsigned int i = 0; i < 2; i++)
+		fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
+	fake_vcpu_run_script(sched_loop);
+	/* Only once the higher one waits does the lower one run. */
+	assert_ran((const struct vcpu *const[]){ hi, hi, hi, lo, lo }, 5);
+	assert_int_equal(hi->run, VCPU_RUN_BLOCKED);
+}
+
+static void test_round_robin_among_equals(void **state)
+{
+	struct vcpu *a, *b, *c;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 2);
+	util_vm_add("b", 1, NULL, 2);
+	util_vm_add("low", 1, NULL, 1);
+	util_vm_add("c", 1, NULL, 2);
+	util_create();
+	a = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	c = &vms[3].vcpus[0];
+	for (unsigned int i = 0; i < 7; i++)
+		fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, full_slice, NULL);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ a, b, c, a, b, c, a }, 7);
+}
+
+static void test_slice_ends_and_next_gets_full_slice(void **state)
+{
+	struct vcpu *a, *b;
+	unsigned int irqs;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_vm_add("b", 1, NULL, 1);
+	util_create();
+	a = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	/* a runs until its slice ends: the timer fires in the guest. */
+	fake_vcpu_push(VCPU_EXIT_IRQ, slice_ticks, full_slice_at_start, NULL);
+	/* b gets a whole slice of its own, then waits. */
+	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, full_slice, NULL);
+	/* a alone: no slice, the timer off. */
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
+	irqs = fake_timer_irqs();
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ a, b, a }, 3);
+	/* The slice's end was taken (after the stale reset-time one). */
+	assert_true(fake_timer_irqs() >= irqs + 1);
+	assert_int_equal(cpus[0].timerq.fired, 1);
+	assert_false(cpus[0].slice.armed);
+	assert_false(fake_hyp_enabled());
+}
+
+static void wake(void *arg)
+{
+	struct vcpu *v = arg;
+
+	/* Waiting for an interrupt, off the run queue, until woken. */
+	assert_int_equal(v->run, VCPU_RUN_BLOCKED);
+	assert_int_equal(fake_vcpu_runs(), 1);
+	sched_wake(v);
+	assert_int_equal(v->run, VCPU_RUN_READY);
+}
+
+static void test_wfi_blocks_until_woken(void **state)
+{
+	struct vcpu *a;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_create();
+	a = &vms[0].vcpus[0];
+	push(1, VCPU_EXIT_WFI);
+	push(1, VCPU_EXIT_YIELD);
+	fake_on_idle(3, wake, a);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ a, a }, 2);
+	assert_true(fake_wfi_count() >= 3);
+	/* Nothing else ran meanwhile: its state stayed in hardware. */
+	assert_string_equal(fake_vcpu_log(), "load 0.0 run 0.0 run 0.0");
+}
+
+static void test_paused_vm_does_not_run(void **state)
+{
+	struct vcpu *a, *b;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_vm_add("b", 1, NULL, 1);
+	util_create();
+	a = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	vm_pause(&vms[0], true);
+	push(3, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ b, b, b }, 3);
+	vm_pause(&vms[0], false);
+	push(2, VCPU_EXIT_YIELD);
+	timerq_cancel(&cpus[0].timerq, &cpus[0].slice);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ b, b, b, a, b }, 5);
+}
+
+/* Guest actions of the stale-state tests. */
+static void guest_cpu_off(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	hvc(v, CPU_OFF, 0, 0);
+}
+
+static void cpu_on_1(void *arg)
+{
+	hvc(arg, CPU_ON, 1, ENTRY2);
+}
+
+static void fresh_at(struct vcpu *v, void *arg)
+{
+	/* The state CPU_ON/reset made, not what was in hardware before. */
+	assert_int_equal(v->st.regs.pc, *(const uint64_t *)arg);
+	assert_int_equal(v->st.sys.sctlr, SCTLR_EL1_RESET);
+}
+
+static void test_cpu_on_while_loaded_discards_stale_state(void **state)
+{
+	static const unsigned int pcpu[2] = { 1, 0 };
+	static const uint64_t entry2 = ENTRY2;
+	struct vcpu *v0, *v1;
+
+	(void)state;
+	util_vm_add("a", 2, pcpu, 1);
+	util_create();
+	v0 = &vms[0].vcpus[0]; /* on pCPU1, which this test does not run */
+	v1 = &vms[0].vcpus[1];
+	hvc(v0, CPU_ON, 1, ENTRY1);
+	push(1, VCPU_EXIT_YIELD); /* the guest turns its MMU on */
+	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, guest_cpu_off, NULL);
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry2);
+	/* While pCPU0 idles with v1 still in hardware, v0 turns it on. */
+	fake_on_idle(1, cpu_on_1, v0);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ v1, v1, v1 }, 3);
+	assert_string_equal(fake_vcpu_log(),
+			    "load 0.1 run 0.1 run 0.1 discard 0.1 load 0.1 "
+			    "run 0.1");
+}
+
+static void guest_system_reset(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	hvc(v, SYSTEM_RESET, 0, 0);
+}
+
+static void test_vm_reset_discards_and_switch_saves(void **state)
+{
+	static const uint64_t entry = 0x40080000UL;
+	struct vcpu *a, *b;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_vm_add("b", 1, NULL, 1);
+	util_create();
+	a = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, guest_system_reset, NULL);
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ a, b, a }, 3);
+	assert_string_equal(fake_vcpu_log(),
+			    "load 0.0 run 0.0 discard 0.0 load 1.0 run 1.0 "
+			    "put 1.0 load 0.0 run 0.0 put 0.0 load 1.0");
+	/* b's guest state survived the switch: its MMU stays on. */
+	assert_true(b->st.sys.sctlr & FAKE_SCTLR_M);
+}
+
+static void test_cpu_off_then_other_vcpu_discards(void **state)
+{
+	struct vcpu *v0, *v1;
+
+	(void)state;
+	util_vm_add("a", 2, NULL, 1);
+	util_create();
+	v0 = &vms[0].vcpus[0];
+	v1 = &vms[0].vcpus[1];
+	hvc(v0, CPU_ON, 1, ENTRY1);
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, guest_cpu_off, NULL);
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ v0, v1, v0 }, 3);
+	/* An off vCPU's registers are of no use to anyone. */
+	assert_string_equal(fake_vcpu_log(),
+			    "load 0.0 run 0.0 put 0.0 load 0.1 run 0.1 "
+			    "discard 0.1 load 0.0 run 0.0");
+}
+
+static void test_wake_kicks_the_other_pcpu(void **state)
+{
+	static const unsigned int pcpu[2] = { 0, 1 };
+
+	(void)state;
+	util_vm_add("a", 2, pcpu, 1);
+	util_create();
+	vms[0].vcpus[1].run = VCPU_RUN_BLOCKED;
+	sched_wake(&vms[0].vcpus[1]);
+	assert_int_equal(vms[0].vcpus[1].run, VCPU_RUN_READY);
+	assert_int_equal(cpus[1].resched, 1);
+	assert_int_equal(fake_sgis(1, 0), 1);
+	/* An off vCPU is not made ready by a wake. */
+	vms[0].vcpus[1].run = VCPU_RUN_OFF;
+	sched_wake(&vms[0].vcpus[1]);
+	assert_int_equal(vms[0].vcpus[1].run, VCPU_RUN_OFF);
+}
+
+static void test_too_many_vcpus_on_one_pcpu(void **state)
+{
+	(void)state;
+	util_vm_add("a", 8, NULL, 1);
+	util_vm_add("b", 8, NULL, 1);
+	util_vm_add("c", 1, NULL, 1);
+	assert_false(vm_create_all(&util_sys));
+	util_out_has("/hypervisor/c: CPU0 hosts too many vCPUs");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_higher_priority_runs_first,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_robin_among_equals,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_slice_ends_and_next_gets_full_slice, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_wfi_blocks_until_woken,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paused_vm_does_not_run,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cpu_on_while_loaded_discards_stale_state, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_vm_reset_discards_and_switch_saves, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cpu_off_then_other_vcpu_discards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wake_kicks_the_other_pcpu,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_vcpus_on_one_pcpu,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core/shell_vm.c as the user types it: "vm list" shows every VM and its
+ * state, pause/resume/reset act on the VM named and only on it, a wrong
+ * name or subcommand is said back, and Ctrl-A switches console input
+ * between the Kairos shell and the VMs' UARTs.
+ */
+#include <kairos/cpu.h>
+#include <kairos/irq.h>
+#include <kairos/profile_virt.h>
+#include <kairos/shell.h>
+#include <kairos/vexit.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
+#include <cmocka.h>
+
+#include "fake.h"
+#include "util.h"
+
+#define UART_FR_RXFE 0x10U
+
+static struct vm *alpha, *beta;
+
+static int setup(void **state)
+{
+	static const unsigned int pcpu[2] = { 0, 1 };
+
+	(void)state;
+	util_setup(2);
+	util_vm_add("alpha", 2, pcpu, 1);
+	util_vm_add("beta", 1, NULL, 1);
+	util_create();
+	alpha = &vms[0];
+	beta = &vms[1];
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (shell_input_target() >= 0) {
+		util_type("\x01k");
+		shell_poll();
+	}
+	util_teardown();
+	return 0;
+}
+
+static int setup_group(void **state)
+{
+	(void)state;
+	shell_vm_init();
+	return 0;
+}
+
+/* The line of the output that names @name, copied to @buf. */
+static const char *line_of(const char *name, char *buf, size_t len)
+{
+	const char *p = strstr(util_out(), name);
+	const char *start, *end;
+
+	if (!p)
+		fail_msg("no line with \"%s\" in \"%s\"", name, util_out());
+	for (start = p; start > util_out() && start[-1] != '\n'; start--)
+		;
+	end = strchr(p, '\r');
+	assert_non_null(end);
+	assert_true((size_t)(end - start) < len);
+	memcpy(buf, start, (size_t)(end - start));
+	buf[end - start] = '\0';
+	return buf;
+}
+
+static void assert_line(const char *name, const char *state, unsigned int n)
+{
+	char line[128], want[32];
+	unsigned int id = 99, vcpus = 99;
+	char got_name[32], got_state[16];
+
+	line_of(name, line, sizeof(line));
+	assert_int_equal(sscanf(line, " %u %31s %15s %u", &id, got_name,
+				got_state, &vcpus),
+			 4);
+	snprintf(want, sizeof(want), "%s", name);
+	assert_string_equal(got_name, want);
+	assert_string_equal(got_state, state);
+	assert_int_equal(vcpus, n);
+	assert_int_equal(id, vm_by_name(name)->id);
+}
+
+static void test_vm_list_shows_every_vm(void **state)
+{
+	(void)state;
+	shell_exec("vm list");
+	assert_line("alpha", "running", 2);
+	assert_line("beta", "running", 1);
+	util_out_clear();
+	vm_pause(alpha, true);
+	vm_stop(beta, "test");
+	util_out_clear();
+	shell_exec("vm list");
+	assert_line("alpha", "paused", 2);
+	assert_line("beta", "stopped", 1);
+}
+
+static void test_pause_and_resume_by_name(void **state)
+{
+	(void)state;
+	shell_exec("vm pause alpha");
+	assert_int_equal(alpha->state, VM_PAUSED);
+	assert_int_equal(beta->state, VM_RUNNING);
+	/* alpha's pCPUs are told; the other is this one. */
+	assert_int_equal(fake_sgis(1, IRQ_SGI_KICK), 1);
+	assert_int_equal(cpus[0].resched, 1);
+	shell_exec("vm resume alpha");
+	assert_int_equal(alpha->state, VM_RUNNING);
+	assert_int_equal(fake_sgis(1, IRQ_SGI_KICK), 2);
+	/* A stopped VM is not resumed by "resume", nor paused. */
+	vm_stop(beta, "test");
+	shell_exec("vm resume beta");
+	assert_int_equal(beta->state, VM_STOPPED);
+	shell_exec("vm pause beta");
+	assert_int_equal(beta->state, VM_STOPPED);
+}
+
+static void test_reset_by_name(void **state)
+{
+	uint32_t gen = beta->vcpus[0].gen;
+
+	(void)state;
+	vm_stop(beta, "test");
+	beta->vcpus[0].st.regs.pc = 0x1234;
+	util_out_clear();
+	shell_exec("vm reset beta");
+	util_out_has("VM beta: reset");
+	assert_int_equal(beta->state, VM_RUNNING);
+	assert_int_equal(beta->vcpus[0].st.regs.pc, beta->entry_ipa);
+	assert_int_equal(beta->vcpus[0].run, VCPU_RUN_READY);
+	assert_true(beta->vcpus[0].gen != gen);
+	util_out_lacks("alpha");
+	assert_int_equal(alpha->state, VM_RUNNING);
+}
+
+static void test_wrong_name_or_subcommand(void **state)
+{
+	(void)state;
+	shell_exec("vm pause gamma");
+	util_out_has("no VM of that name");
+	util_out_clear();
+	shell_exec("vm reset");
+	util_out_has("usage");
+	util_out_clear();
+	shell_exec("vm");
+	util_out_has("usage");
+	util_out_clear();
+	shell_exec("vm stop alpha");
+	util_out_has("unknown subcommand 'stop'");
+	util_out_clear();
+	shell_exec("vm pause alph");
+	util_out_has("no VM of that name");
+	assert_int_equal(alpha->state, VM_RUNNING);
+	assert_int_equal(beta->state, VM_RUNNING);
+}
+
+static uint64_t uart_dr(struct vm *vm)
+{
+	uint64_t val = 0;
+
+	assert_int_equal(vmmio_access(&vm->vcpus[0], VIRT_UART, false, 4,
+				      &val),
+			 MMIO_OK);
+	return val;
+}
+
+static bool uart_empty(struct vm *vm)
+{
+	uint64_t val = 0;
+
+	assert_int_equal(vmmio_access(&vm->vcpus[0], VIRT_UART + 0x18, false,
+				      4, &val),
+			 MMIO_OK);
+	return val & UART_FR_RXFE;
+}
+
+static void test_ctrl_a_switches_console_input(void **state)
+{
+	(void)state;
+	assert_int_equal(shell_input_target(), -1);
+	util_type("\x01"
+		  "0ls\r");
+	shell_poll();
+	assert_int_equal(shell_input_target(), 0);
+	util_out_has("console input to VM alpha");
+	util_out_lacks("ls"); /* not echoed by the shell */
+	assert_int_equal(uart_dr(alpha), 'l');
+	assert_int_equal(uart_dr(alpha), 's');
+	assert_int_equal(uart_dr(alpha), '\r');
+	assert_true(uart_empty(beta));
+
+	/* Ctrl-A 1: beta; Ctrl-A Ctrl-A: the next one, past the last the shell. */
+	util_type("\x01"
+		  "1b");
+	shell_poll();
+	assert_int_equal(uart_dr(beta), 'b');
+	util_type("\x01\x01");
+	shell_poll();
+	assert_int_equal(shell_input_target(), -1);
+	util_type("\x01\x01");
+	shell_poll();
+	assert_int_equal(shell_input_target(), 0);
+
+	/* Ctrl-A k: the shell again, with its prompt. */
+	util_out_clear();
+	util_type("\x01kversion\r");
+	shell_poll();
+	assert_int_equal(shell_input_target(), -1);
+	util_out_has("console input to the Kairos shell");
+	util_out_has("kairos> ");
+	util_out_has("9.8.7-unit");
+	assert_true(uart_empty(alpha));
+}
+
+static void test_ctrl_a_odd_keys(void **state)
+{
+	(void)state;
+	/* No VM 7: back to the shell; an unknown key changes nothing. */
+	util_type("\x01"
+		  "0\x01"
+		  "7");
+	shell_poll();
+	assert_int_equal(shell_input_target(), -1);
+	util_type("\x01"
+		  "1\x01xy");
+	shell_poll();
+	assert_int_equal(shell_input_target(), 1);
+	assert_int_equal(uart_dr(beta), 'y'); /* x went with the escape */
+	assert_true(uart_empty(beta));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_vm_list_shows_every_vm,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_and_resume_by_name,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_by_name, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_name_or_subcommand,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ctrl_a_switches_console_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctrl_a_odd_keys, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("shell_vm", tests, setup_group,
+					   NULL);
+}
