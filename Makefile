@@ -14,6 +14,10 @@ $(error unknown PLATFORM '$(PLATFORM)': see platforms/)
 endif
 include platforms/$(PLATFORM)/platform.mk
 
+# The sample system descriptions (overlays adding /hypervisor) of the board.
+SYSTEM_DTBOS := $(patsubst platforms/$(PLATFORM)/%.dts,$(B)/system/%.dtbo, \
+		  $(wildcard platforms/$(PLATFORM)/*.dts))
+
 # V=1 shows the full commands.
 ifeq ($(V),1)
 Q :=
@@ -22,7 +26,7 @@ Q := @
 endif
 
 .PHONY: all run test unit integration check clean distclean setup
-all: $(B)/kairos.bin
+all: $(B)/kairos.bin $(SYSTEM_DTBOS)
 
 # First use on a fresh machine: install the Debian packages (idempotent).
 setup: $(HOST_STAMP)
@@ -89,6 +93,11 @@ $(B)/kairos.bin: $(B)/kairos.elf
 
 # make run: the demo system; RUN_ARGS replaces it (tools/kairos-qemu --help).
 RUN_ARGS ?= --system platforms/qemu-virt/demo.dts
+$(B)/system/%.dtbo: platforms/$(PLATFORM)/%.dts $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  DTC     $<"
+	$(Q)dtc -q -@ -I dts -O dtb -o $@ $<
+
 run: all guests
 	tools/kairos-qemu $(RUN_ARGS)
 

@@ -602,8 +602,10 @@ static void vlog(const char *what, const struct vcpu *v)
 /* The hardware of the pCPU running this code. */
 static struct fake_hw *hw_here(void)
 {
-	if (!f.current || f.current->id >= KAIROS_MAX_CPUS)
+	if (!f.current || f.current->id >= KAIROS_MAX_CPUS) {
 		fail_msg("fake: vCPU hook without arch_cpu_set_current()");
+		abort(); /* not reached: fail_msg() longjmps out */
+	}
 	return &f.hw[f.current->id];
 }
 

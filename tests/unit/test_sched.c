@@ -46,13 +46,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	util_teardown();
-	return 0;
-}
-
 static void hvc(struct vcpu *v, uint64_t x0, uint64_t x1, uint64_t x2)
 {
 	v->st.regs.x[0] = x0;
@@ -75,6 +68,16 @@ static void assert_ran(const struct vcpu *const *want, unsigned int n)
 			fail_msg("run %u: vCPU %u.%u ran, not %u.%u", i,
 				 fake_vcpu_ran(i)->vm->id, fake_vcpu_ran(i)->id,
 				 want[i]->vm->id, want[i]->id);
+}
+
+/* VMs "a" and "b", one vCPU each on pCPU0, of equal priority. */
+static void two_vms(struct vcpu **a, struct vcpu **b)
+{
+	util_vm_add("a", 1, NULL, 1);
+	util_vm_add("b", 1, NULL, 1);
+	util_create();
+	*a = &vms[0].vcpus[0];
+	*b = &vms[1].vcpus[0];
 }
 
 /* A guest run during which the slice must be off. */
@@ -154,11 +157,7 @@ static void test_slice_ends_and_next_gets_full_slice(void **state)
 	unsigned int irqs;
 
 	(void)state;
-	util_vm_add("a", 1, NULL, 1);
-	util_vm_add("b", 1, NULL, 1);
-	util_create();
-	a = &vms[0].vcpus[0];
-	b = &vms[1].vcpus[0];
+	two_vms(&a, &b);
 	/* a runs until its slice ends: the timer fires in the guest. */
 	fake_vcpu_push(VCPU_EXIT_IRQ, slice_ticks, full_slice_at_start, NULL);
 	/* b gets a whole slice of its own, then waits. */
@@ -209,11 +208,7 @@ static void test_paused_vm_does_not_run(void **state)
 	struct vcpu *a, *b;
 
 	(void)state;
-	util_vm_add("a", 1, NULL, 1);
-	util_vm_add("b", 1, NULL, 1);
-	util_create();
-	a = &vms[0].vcpus[0];
-	b = &vms[1].vcpus[0];
+	two_vms(&a, &b);
 	vm_pause(&vms[0], true);
 	push(3, VCPU_EXIT_YIELD);
 	fake_vcpu_run_script(sched_loop);
@@ -280,11 +275,7 @@ static void test_vm_reset_discards_and_switch_saves(void **state)
 	struct vcpu *a, *b;
 
 	(void)state;
-	util_vm_add("a", 1, NULL, 1);
-	util_vm_add("b", 1, NULL, 1);
-	util_create();
-	a = &vms[0].vcpus[0];
-	b = &vms[1].vcpus[0];
+	two_vms(&a, &b);
 	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, guest_system_reset, NULL);
 	push(1, VCPU_EXIT_YIELD);
 	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry);
@@ -350,28 +341,29 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_higher_priority_runs_first,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_round_robin_among_equals,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_slice_ends_and_next_gets_full_slice, setup,
-			teardown),
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_wfi_blocks_until_woken,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_paused_vm_does_not_run,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_cpu_on_while_loaded_discards_stale_state, setup,
-			teardown),
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_vm_reset_discards_and_switch_saves, setup,
-			teardown),
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_cpu_off_then_other_vcpu_discards, setup, teardown),
+			test_cpu_off_then_other_vcpu_discards, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_wake_kicks_the_other_pcpu,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_vcpus_on_one_pcpu,
-						setup, teardown),
+						setup, util_teardown),
 	};
 
 	return cmocka_run_group_tests_name("sched", tests, NULL, NULL);

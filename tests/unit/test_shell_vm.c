@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
@@ -40,17 +41,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	if (shell_input_target() >= 0) {
-		util_type("\x01k");
-		shell_poll();
-	}
-	util_teardown();
-	return 0;
-}
-
 static int setup_group(void **state)
 {
 	(void)state;
@@ -58,39 +48,36 @@ static int setup_group(void **state)
 	return 0;
 }
 
-/* The line of the output that names @name, copied to @buf. */
-static const char *line_of(const char *name, char *buf, size_t len)
+/* Next blank-separated field of the line at *@p, as a string. */
+static const char *field(char **p)
 {
-	const char *p = strstr(util_out(), name);
-	const char *start, *end;
+	const char *f = strtok_r(NULL, " ", p);
 
-	if (!p)
-		fail_msg("no line with \"%s\" in \"%s\"", name, util_out());
-	for (start = p; start > util_out() && start[-1] != '\n'; start--)
-		;
-	end = strchr(p, '\r');
-	assert_non_null(end);
-	assert_true((size_t)(end - start) < len);
-	memcpy(buf, start, (size_t)(end - start));
-	buf[end - start] = '\0';
-	return buf;
+	assert_non_null(f);
+	return f ? f : "";
 }
 
-static void assert_line(const char *name, const char *state, unsigned int n)
+/* The line of "vm list" that names @name: its id, name, state, vCPUs. */
+static void assert_line(const char *name, const char *state,
+			unsigned int nr_vcpus)
 {
-	char line[128], want[32];
-	unsigned int id = 99, vcpus = 99;
-	char got_name[32], got_state[16];
+	char line[128], *p = NULL;
+	const char *at = strstr(util_out(), name), *start = at, *end;
 
-	line_of(name, line, sizeof(line));
-	assert_int_equal(sscanf(line, " %u %31s %15s %u", &id, got_name,
-				got_state, &vcpus),
-			 4);
-	snprintf(want, sizeof(want), "%s", name);
-	assert_string_equal(got_name, want);
-	assert_string_equal(got_state, state);
-	assert_int_equal(vcpus, n);
-	assert_int_equal(id, vm_by_name(name)->id);
+	if (!at) {
+		fail_msg("no line with \"%s\" in \"%s\"", name, util_out());
+		return;
+	}
+	while (start > util_out() && start[-1] != '\n')
+		start--;
+	end = strchr(at, '\r');
+	assert_true(end && (size_t)(end - start) < sizeof(line));
+	snprintf(line, sizeof(line), "%.*s", (int)(end - start), start);
+	assert_int_equal(strtoul(strtok_r(line, " ", &p), NULL, 10),
+			 vm_by_name(name)->id);
+	assert_string_equal(field(&p), name);
+	assert_string_equal(field(&p), state);
+	assert_int_equal(strtoul(field(&p), NULL, 10), nr_vcpus);
 }
 
 static void test_vm_list_shows_every_vm(void **state)
@@ -171,8 +158,7 @@ static uint64_t uart_dr(struct vm *vm)
 {
 	uint64_t val = 0;
 
-	assert_int_equal(vmmio_access(&vm->vcpus[0], VIRT_UART, false, 4,
-				      &val),
+	assert_int_equal(vmmio_access(&vm->vcpus[0], VIRT_UART, false, 4, &val),
 			 MMIO_OK);
 	return val;
 }
@@ -181,8 +167,8 @@ static bool uart_empty(struct vm *vm)
 {
 	uint64_t val = 0;
 
-	assert_int_equal(vmmio_access(&vm->vcpus[0], VIRT_UART + 0x18, false,
-				      4, &val),
+	assert_int_equal(vmmio_access(&vm->vcpus[0], VIRT_UART + 0x18, false, 4,
+				      &val),
 			 MMIO_OK);
 	return val & UART_FR_RXFE;
 }
@@ -246,17 +232,18 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_vm_list_shows_every_vm,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_pause_and_resume_by_name,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_reset_by_name, setup,
-						teardown),
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_name_or_subcommand,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_ctrl_a_switches_console_input, setup, teardown),
+			test_ctrl_a_switches_console_input, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_a_odd_keys, setup,
-						teardown),
+						util_teardown),
 	};
 
 	return cmocka_run_group_tests_name("shell_vm", tests, setup_group,

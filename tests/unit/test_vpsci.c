@@ -60,13 +60,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	util_teardown();
-	return 0;
-}
-
 /* The guest on @v makes an HVC; x0 as it reads it afterwards. */
 static uint64_t hvc(struct vcpu *v, uint64_t x0, uint64_t x1, uint64_t x2,
 		    uint64_t x3)
@@ -371,29 +364,33 @@ static void test_system_reset_reloads_vm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_versions, setup,
+						util_teardown),
+		cmocka_unit_test_setup_teardown(test_features, setup,
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_functions, setup,
-						teardown),
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_on_starts_secondary,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_on_smc64_and_same_pcpu,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_on_refusals, setup,
-						teardown),
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_info, setup,
-						teardown),
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_suspend_and_off, setup,
-						teardown),
+						util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_system_off_stops_only_that_vm, setup, teardown),
+			test_system_off_stops_only_that_vm, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_system_off_flushes_console_line, setup, teardown),
+			test_system_off_flushes_console_line, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_all_stopped_announced_again_after_restart, setup,
-			teardown),
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_system_reset_reloads_vm,
-						setup, teardown),
+						setup, util_teardown),
 	};
 
 	return cmocka_run_group_tests_name("vpsci", tests, NULL, NULL);

@@ -55,18 +55,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	/* Console input back to the shell for the next test. */
-	if (shell_input_target() >= 0) {
-		util_type("\x01k");
-		shell_poll();
-	}
-	util_teardown();
-	return 0;
-}
-
 static uint64_t rd(struct vm *vm, uint64_t off, unsigned int len)
 {
 	uint64_t val = 0xdeadbeefdeadbeefULL;
@@ -310,30 +298,34 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_id_registers, setup,
-						teardown),
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_flags_track_received_chars,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_receive_order_and_full_fifo,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_status_and_mask,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_sixty_four_bit_access_refused, setup, teardown),
+			test_sixty_four_bit_access_refused, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_read_only_and_partial_writes_ignored, setup,
-			teardown),
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_lines_are_labelled, setup,
-						teardown),
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_is_split_not_cut,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_flush_prints_unfinished_line, setup, teardown),
+			test_flush_prints_unfinished_line, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_console_target_streams,
-						setup, teardown),
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_streaming_after_buffered_text, setup, teardown),
+			test_streaming_after_buffered_text, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_reset_drops_output_and_input, setup, teardown),
+			test_reset_drops_output_and_input, setup,
+			util_teardown),
 	};
 
 	return cmocka_run_group_tests_name("vuart", tests, NULL, NULL);

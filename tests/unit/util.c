@@ -5,6 +5,7 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/shell.h>
 #include <kairos/time.h>
 #include <kairos/version.h>
 #include <setjmp.h>
@@ -92,11 +93,9 @@ unsigned int util_out_count(const char *s)
 
 void util_type(const char *s)
 {
-	size_t n = strlen(s);
-
-	assert_true(n <= IN_MAX);
-	memcpy(in, s, n);
-	in_len = n;
+	assert_true(strlen(s) < IN_MAX);
+	snprintf(in, sizeof(in), "%s", s);
+	in_len = strlen(in);
 	in_pos = 0;
 	console_rx_poll();
 }
@@ -123,12 +122,18 @@ void util_setup(unsigned int nr_cpus)
 	memset(&util_sys, 0, sizeof(util_sys));
 }
 
-void util_teardown(void)
+int util_teardown(void **state)
 {
+	(void)state;
+	if (shell_input_target() >= 0) {
+		util_type("\x01k");
+		shell_poll();
+	}
 	for (unsigned int i = 0; i < KAIROS_MAX_VMS; i++) {
 		free(ram[i]);
 		ram[i] = NULL;
 	}
+	return 0;
 }
 
 struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,

@@ -34,8 +34,12 @@ void util_type(const char *s);
  */
 void util_setup(unsigned int nr_cpus);
 
-/** Free what util_vm_add() allocated. */
-void util_teardown(void);
+/**
+ * A cmocka teardown: console input back to the Kairos shell (it is
+ * switched with Ctrl-A, which outlives a test), and what util_vm_add()
+ * allocated freed.
+ */
+int util_teardown(void **state);
 
 /** The configuration util_create() passes to vm_create_all(). */
 extern struct sys_config util_sys;

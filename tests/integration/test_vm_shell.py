@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+"""The shell's VM commands: a paused VM makes no progress and resumes
+where it was; a reset restarts it from its images."""
+from kairos_qemu import ROOT, TOOLS
+
+VMTEST = f"{ROOT}/build/guests/vmtest.bin"
+
+
+def busy_vm(boot, iters):
+    # A long FP loop that yields with WFE (so its vCPU keeps exiting).
+    con = boot([f"{TOOLS}/kairos-qemu", "--smp", "2", "--vm",
+                f"name=busy,image={VMTEST},"
+                f"bootargs=test=fp_preserved iters={iters}",
+                "--", "-no-reboot"])
+    con.expect(r"\[busy\] # 1 CPUs, \d+ checks each")
+    return con
+
+
+def vm_row(con, name):
+    con.send_line("vm list")
+    m = con.expect(rf"\d+\s+{name}\s+(\w+)\s+\d+\s+(\d+)")
+    con.expect(r"kairos> ")
+    return m.group(1).decode(), int(m.group(2))
+
+
+def test_pause_then_resume_where_it_was(boot):
+    con = busy_vm(boot, 5_000_000)
+    assert vm_row(con, "busy")[0] == "running"
+    con.send_line("vm pause busy")
+    con.expect(r"kairos> ")
+    state, exits = vm_row(con, "busy")
+    assert state == "paused"
+    quiet = con.output_for(2)
+    assert "[busy]" not in quiet, quiet
+    assert vm_row(con, "busy") == ("paused", exits)
+    con.send_line("vm resume busy")
+    # It can only finish its loop if it runs again, from where it was.
+    con.expect(r"\[busy\] # CPU0: 5000000 checks")
+    con.expect(r"\[busy\] TEST fp_preserved: PASS")
+    assert con.wait_exit() == 0
+
+
+def test_reset_restarts_from_the_images(boot):
+    con = busy_vm(boot, 1_000_000_000)
+    con.send_line("vm reset busy")
+    con.expect(r"kairos: VM busy: reset")
+    con.expect(r"\[busy\] libguest: vmtest, 1 CPUs")
+    con.expect(r"\[busy\] # running fp_preserved")
+    assert vm_row(con, "busy")[0] == "running"
+    con.send_line("vm reset nosuch")
+    con.expect(r"vm: no VM of that name")
