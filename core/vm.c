@@ -321,7 +321,10 @@ void vm_reset(struct vm *vm)
 {
 	if (__atomic_exchange_n(&vm->resetting, true, __ATOMIC_ACQ_REL))
 		return;
-	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
+	/*
+	 * Its vCPUs are turned off, but the VM does not count as stopped:
+	 * another VM stopping meanwhile must not power the board off.
+	 */
 	quiesce(vm);
 	vuart_flush(vm);
 	kprintf("kairos: VM %s: reset\n", vm->cfg->name);
