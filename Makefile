@@ -102,6 +102,7 @@ run: all guests
 	tools/kairos-qemu $(RUN_ARGS)
 
 include mk/guests.mk
+include mk/linux.mk
 include mk/test.mk
 include mk/check.mk
 

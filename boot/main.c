@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/timer.h>
+#include <arch/vgic_hw.h>
 #include <drivers/gic.h>
 #include <drivers/psci.h>
 #include <drivers/uart.h>
@@ -21,6 +22,7 @@
 #include <kairos/time.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
+#include <kairos/vtimer.h>
 #include <libfdt.h>
 
 /* Linker-script symbols. */
@@ -94,24 +96,27 @@ static void mmu_setup(const void *fdt)
 	arch_mmu_enable();
 }
 
-static void hyp_timer_irq(uint32_t intid, void *arg)
+static bool hyp_timer_irq(uint32_t intid, void *arg)
 {
 	(void)intid;
 	(void)arg;
 	timerq_expire(&cpu_current()->timerq);
+	return true;
 }
 
-static void kick_irq(uint32_t intid, void *arg)
+static bool kick_irq(uint32_t intid, void *arg)
 {
 	(void)intid;
 	(void)arg; /* waking the CPU from WFI is the whole point */
+	return true;
 }
 
-static void uart_irq(uint32_t intid, void *arg)
+static bool uart_irq(uint32_t intid, void *arg)
 {
 	(void)intid;
 	(void)arg;
 	console_rx_poll();
+	return true;
 }
 
 bool boot_cpu_local_init(struct cpu *c)
@@ -130,6 +135,8 @@ bool boot_cpu_local_init(struct cpu *c)
 		return false;
 	}
 	chip->enable(board.timer.hyp_intid, true);
+	chip->enable(board.timer.virt_intid, true);
+	chip->enable(board.gic.maint_intid, true);
 	chip->enable(KICK_SGI, true);
 	arch_irq_enable();
 	return true;
@@ -172,6 +179,8 @@ static void setup_gic(void)
 	}
 	irq_set_handler(board.timer.hyp_intid, hyp_timer_irq, NULL);
 	irq_set_handler(KICK_SGI, kick_irq, NULL);
+	/* Maintenance: the exit itself is the point; the refill follows. */
+	irq_set_handler(board.gic.maint_intid, kick_irq, NULL);
 	kprintf("kairos: GICv%u at 0x%llx (%s), %u list registers, maintenance INTID %u\n",
 		board.gic.version,
 		(unsigned long long)pa_addr(board.gic.dist.base),
@@ -246,7 +255,11 @@ static void start_vms(const void *fdt)
 		kprintf("kairos: no /hypervisor node: no VMs configured\n");
 		return;
 	}
-	if (!vm_create_all(&syscfg))
+	struct vm_hw hw = { board.gic.vcpu.base, board.timer.virt_intid };
+
+	arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
+	vtimer_init(board.timer.virt_intid);
+	if (!vm_create_all(&syscfg, &hw))
 		kprintf("kairos: VM creation failed; no VM started\n");
 }
 

@@ -39,7 +39,8 @@ static void dispatch(struct irq_ack a)
 	/* EOImode=1: drop priority now, deactivate when handled. */
 	chip->eoi(a);
 	if (a.intid < IRQ_MAX_HANDLED && handlers[a.intid].fn) {
-		handlers[a.intid].fn(a.intid, handlers[a.intid].arg);
+		if (!handlers[a.intid].fn(a.intid, handlers[a.intid].arg))
+			return; /* forwarded: the guest deactivates it */
 	} else {
 		/* Deactivated but left enabled: log so it is seen. */
 		kprintf("kairos: unexpected interrupt %u, ignored\n", a.intid);

@@ -8,6 +8,8 @@
 #include <kairos/sched.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/vgic.h>
+#include <kairos/vtimer.h>
 
 bool sched_place(struct vcpu *v)
 {
@@ -87,13 +89,13 @@ static void switch_to(struct cpu *c, struct vcpu *v)
 		spin_lock(&old->vm->lock);
 		if (old->loaded_gen == old->gen &&
 		    old->st.power == VCPU_POWER_ON)
-			arch_vcpu_put(old);
+			vcpu_put(old);
 		else
-			arch_vcpu_discard(old);
+			vcpu_discard(old);
 		spin_unlock(&old->vm->lock);
 	}
 	spin_lock(&v->vm->lock);
-	arch_vcpu_load(v);
+	vcpu_load(v);
 	v->loaded_gen = v->gen;
 	spin_unlock(&v->vm->lock);
 	c->loaded = v;
@@ -114,10 +116,24 @@ static void handle_exit(struct vcpu *v, enum vcpu_exit e)
 	switch (e) {
 	case VCPU_EXIT_IRQ: irq_handle(); break;
 	case VCPU_EXIT_WFI:
-		/* Nothing can be pending yet without a virtual GIC. */
-		__atomic_compare_exchange_n(&v->run, &ready, VCPU_RUN_BLOCKED,
-					    false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_ACQUIRE);
+		/*
+		 * Block first, then look: an interrupt made pending meanwhile
+		 * either is seen here or finds the vCPU blocked and wakes it
+		 * (T3: no lost wakeup).
+		 */
+		if (!__atomic_compare_exchange_n(&v->run, &ready,
+						 VCPU_RUN_BLOCKED, false,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_ACQUIRE))
+			break;
+		if (vgic_has_pending(v) || !vtimer_arm_backup(v)) {
+			enum vcpu_run blocked = VCPU_RUN_BLOCKED;
+
+			__atomic_compare_exchange_n(&v->run, &blocked,
+						    VCPU_RUN_READY, false,
+						    __ATOMIC_SEQ_CST,
+						    __ATOMIC_ACQUIRE);
+		}
 		break;
 	case VCPU_EXIT_YIELD:
 	case VCPU_EXIT_RESCHED:

@@ -6,6 +6,9 @@
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/stage2.h>
+#include <arch/timer.h>
+#include <arch/vcpu.h>
+#include <arch/vgic_hw.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/guest_dtb.h>
@@ -14,6 +17,8 @@
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vexit.h>
+#include <kairos/vgic.h>
+#include <kairos/vtimer.h>
 #include <kairos/vuart.h>
 #include <libfdt.h>
 #include <plat/power.h>
@@ -23,6 +28,7 @@
 
 struct vm vms[KAIROS_MAX_VMS];
 unsigned int vm_count;
+static struct vm_hw hw;
 
 /* Erased NOR flash reads as all ones; one block backs both banks. */
 static uint8_t erased_flash[SZ_2M] __attribute__((aligned(SZ_2M)));
@@ -79,7 +85,11 @@ static bool map_virt_profile(struct vm *vm)
 	     a += SZ_2M)
 		if (!arch_s2_map(vm->s2_root, a, flash, SZ_2M, S2_RAM_RO))
 			return false;
-	return vuart_attach(vm);
+	/* GICv2: the guest's GICC page is the GICV frame itself. */
+	if (vm->vgic.version == 2 &&
+	    !arch_s2_map(vm->s2_root, VIRT_GICC, hw.gicv, 0x1000, S2_DEVICE))
+		return false;
+	return vuart_attach(vm) && vgic_mmio_attach(vm);
 }
 
 static bool vm_create(struct vm *vm, const struct vm_config *cfg)
@@ -87,6 +97,7 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = cfg;
 	vm->nr_vcpus = cfg->nr_vcpus;
 	vm->state = VM_STOPPED;
+	vgic_vm_init(vm, irq_chip()->version);
 	vm->s2_root = arch_s2_create();
 	if (!vm->s2_root || !map_virt_profile(vm)) {
 		kprintf("kairos: %s: out of stage-2 table pages\n", cfg->path);
@@ -114,8 +125,9 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 	return true;
 }
 
-bool vm_create_all(const struct sys_config *cfg)
+bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 {
+	hw = *h;
 	memset(erased_flash, 0xff, sizeof(erased_flash));
 	arch_dcache_clean(erased_flash, sizeof(erased_flash));
 	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
@@ -141,10 +153,17 @@ bool vm_create_all(const struct sys_config *cfg)
 	return true;
 }
 
-/* Fresh architectural state of a vCPU entering the guest at EL1h. */
+/*
+ * Fresh architectural state of a vCPU entering the guest at EL1h. Its
+ * redistributor (vgic) state is not part of the PE and survives CPU_ON,
+ * as on hardware; vm_boot resets it.
+ */
 static void vcpu_reset_state(struct vcpu *v, uint64_t pc, uint64_t x0)
 {
-	memset(&v->st, 0, sizeof(v->st));
+	memset(&v->st.regs, 0, sizeof(v->st.regs));
+	memset(&v->st.sys, 0, sizeof(v->st.sys));
+	memset(&v->st.fp, 0, sizeof(v->st.fp));
+	memset(&v->st.vtimer, 0, sizeof(v->st.vtimer));
 	v->st.regs.pc = pc;
 	v->st.regs.x[0] = x0;
 	v->st.regs.pstate = PSR_MODE_EL1h | PSR_DAIF;
@@ -251,12 +270,17 @@ void vm_boot(struct vm *vm)
 	arch_dcache_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
 	arch_icache_invalidate_all();
 	vm->entry_ipa = base + koff;
+	/* The guest's counter starts near zero; one value for all vCPUs. */
+	vm->cntvoff = arch_timer_now();
+	vgic_vm_init(vm, vm->vgic.version);
 	vuart_reset(&vm->uart);
 	vm->abort_logged = false;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		spin_lock(&vm->lock);
+		vgic_vcpu_reset(v);
+		vgic_map_hw(v, VTIMER_INTID, hw.vtimer_intid);
 		if (i == 0) {
 			vcpu_power_on(v, vm->entry_ipa, vm->dtb_ipa);
 		} else {
@@ -351,4 +375,31 @@ struct vm *vm_by_name(const char *name)
 		if (!strcmp(vms[i].cfg->name, name))
 			return &vms[i];
 	return NULL;
+}
+
+void vcpu_load(struct vcpu *v)
+{
+	arch_vcpu_load(v);
+	arch_vgic_load(&v->st.vgic);
+	vtimer_load(v);
+}
+
+void vcpu_put(struct vcpu *v)
+{
+	vtimer_put(v);
+	vgic_release_hw(v);
+	arch_vgic_put(&v->st.vgic);
+	arch_vcpu_put(v);
+}
+
+void vcpu_discard(struct vcpu *v)
+{
+	struct vcpu_vtimer t;
+	struct vgic_cpu scratch;
+
+	/* The hardware must still be left clean: save into scratch. */
+	arch_vtimer_save(&t.cval, &t.ctl);
+	vgic_release_hw(v);
+	arch_vgic_put(&scratch);
+	arch_vcpu_discard(v);
 }

@@ -116,6 +116,15 @@ static bool gicv2_is_active(uint32_t intid)
 	       1;
 }
 
+static void gicv2_set_active(uint32_t intid, bool active)
+{
+	if (intid < nr_irqs)
+		mmio_write32(gicd,
+			     (active ? GICD_ISACTIVER : GICD_ICACTIVER) +
+				     (intid / 32) * 4,
+			     1U << (intid % 32));
+}
+
 static struct irqchip gicv2_chip = {
 	.name = "GICv2",
 	.version = 2,
@@ -127,6 +136,7 @@ static struct irqchip gicv2_chip = {
 	.route = gicv2_route,
 	.send_sgi = gicv2_send_sgi,
 	.is_active = gicv2_is_active,
+	.set_active = gicv2_set_active,
 };
 
 enum kairos_err gicv2_init(const struct board *b)

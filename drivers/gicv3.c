@@ -194,6 +194,18 @@ static bool gicv3_is_active(uint32_t intid)
 	return (mmio_read32(base, off) >> (intid % 32)) & 1;
 }
 
+static void gicv3_set_active(uint32_t intid, bool active)
+{
+	uint64_t off =
+		(active ? GICD_ISACTIVER : GICD_ICACTIVER) + (intid / 32) * 4;
+
+	if (intid < 32)
+		mmio_write32((char *)cpu_current()->gicr + GICR_SGI, off,
+			     1U << (intid % 32));
+	else if (intid < nr_irqs)
+		mmio_write32(gicd, off, 1U << (intid % 32));
+}
+
 static struct irqchip gicv3_chip = {
 	.name = "GICv3",
 	.version = 3,
@@ -205,6 +217,7 @@ static struct irqchip gicv3_chip = {
 	.route = gicv3_route,
 	.send_sgi = gicv3_send_sgi,
 	.is_active = gicv3_is_active,
+	.set_active = gicv3_set_active,
 };
 
 enum kairos_err gicv3_init(const struct board *b)

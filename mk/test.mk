@@ -7,5 +7,5 @@ PYTEST_ARGS ?=
 
 test: unit integration
 
-integration: all guests
+integration: all guests linux-guest
 	$(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/integration

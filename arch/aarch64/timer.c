@@ -27,3 +27,26 @@ void arch_timer_hyp_stop(void)
 	write_sysreg(cnthp_ctl_el2, 0);
 	isb();
 }
+
+void arch_vtimer_load(uint64_t cntvoff, uint64_t cval, uint64_t ctl)
+{
+	write_sysreg(cntvoff_el2, cntvoff);
+	write_sysreg(cntv_cval_el0, cval);
+	write_sysreg(cntv_ctl_el0, ctl);
+	isb();
+}
+
+void arch_vtimer_save(uint64_t *cval, uint64_t *ctl)
+{
+	*ctl = read_sysreg(cntv_ctl_el0);
+	*cval = read_sysreg(cntv_cval_el0);
+	write_sysreg(cntv_ctl_el0, 0);
+	isb();
+}
+
+void arch_vtimer_read(uint64_t *cval, uint64_t *ctl)
+{
+	isb();
+	*ctl = read_sysreg(cntv_ctl_el0);
+	*cval = read_sysreg(cntv_cval_el0);
+}

@@ -8,6 +8,7 @@
 
 #include <kairos/compiler.h>
 #include <kairos/vexit.h>
+#include <kairos/vgic.h>
 
 #define ESR_IL (1UL << 25)
 #define EC_UNKNOWN 0x00
@@ -58,6 +59,11 @@ static void inject_abort(struct vcpu *v, bool data, const struct trap *t)
 	trap_inject_sync(v, ESR_IL | (ec << 26) | iss, t->far);
 }
 
+static uint64_t reg_read(const struct vcpu *v, unsigned int r)
+{
+	return r == 31 ? 0 : v->st.regs.x[r];
+}
+
 static enum trap_result trap_undef(struct vcpu *v, const struct trap *t)
 {
 	(void)t;
@@ -93,11 +99,6 @@ static enum trap_result trap_iabt(struct vcpu *v, const struct trap *t)
 	vm_log_once(v, "instruction fetch outside its memory at IPA", t->ipa);
 	inject_abort(v, false, t);
 	return TRAP_RESUME;
-}
-
-static uint64_t reg_read(const struct vcpu *v, unsigned int r)
-{
-	return r == 31 ? 0 : v->st.regs.x[r];
 }
 
 static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
@@ -145,10 +146,42 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 	return TRAP_RESUME;
 }
 
+/* System register of a trapped MSR/MRS, ISS encoding for EC 0x18. */
+#define SYSREG_KEY(op0, op1, crn, crm, op2) \
+	((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
+#define ICC_DIR_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 1U)
+#define ICC_SGI1R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 5U)
+#define ICC_ASGI1R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 6U)
+#define ICC_SGI0R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 7U)
+
+static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
+{
+	uint32_t key = SYSREG_KEY((t->iss >> 20) & 3, (t->iss >> 14) & 7,
+				  (t->iss >> 10) & 15, (t->iss >> 1) & 15,
+				  (t->iss >> 17) & 7);
+	bool read = t->iss & 1;
+	uint64_t val = reg_read(v, (t->iss >> 5) & 31);
+
+	if (read) {
+		inject_undef(v); /* none of these is readable */
+		return TRAP_RESUME;
+	}
+	switch (key) {
+	case ICC_SGI1R_EL1: vgic_sgi1r(v, val); break;
+	case ICC_DIR_EL1: vgic_deactivate(v, (uint32_t)val & 0xffffff); break;
+	case ICC_ASGI1R_EL1:
+	case ICC_SGI0R_EL1:
+		break; /* Group 0 / other Security state: none here */
+	default: inject_undef(v); return TRAP_RESUME;
+	}
+	v->st.regs.pc += 4;
+	return TRAP_RESUME;
+}
+
 static const trap_fn handlers[64] = {
 	[EC_WFX] = trap_wfx,       [EC_FP] = trap_fp_access,
 	[EC_HVC64] = trap_hvc,     [EC_SMC64] = trap_undef,
-	[EC_SYSREG] = trap_undef,  [EC_IABT_LOW] = trap_iabt,
+	[EC_SYSREG] = trap_sysreg, [EC_IABT_LOW] = trap_iabt,
 	[EC_DABT_LOW] = trap_dabt,
 };
 

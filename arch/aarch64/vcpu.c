@@ -7,11 +7,14 @@
 #include "trap.h"
 
 #include <arch/vcpu.h>
+#include <arch/vgic_hw.h>
 #include <asm/sysreg.h>
 #include <asm/vcpu_offsets.h>
 #include <kairos/cpu.h>
 #include <kairos/vexit.h>
+#include <kairos/vgic.h>
 #include <kairos/vm.h>
+#include <kairos/vtimer.h>
 
 /*
  * HCR_EL2 while guests run (D19.2.49): stage 2 on (VM), set/way by VA
@@ -128,12 +131,18 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 	struct cpu *c = cpu_current();
 
 	for (;;) {
+		struct vgic_lr lrs[VGIC_MAX_LRS];
+		bool underflow;
+		unsigned int n;
 		uint64_t kind;
 		enum trap_result e;
 
 		/* Requests are re-checked with interrupts masked (rule 8). */
 		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
 			return VCPU_EXIT_RESCHED;
+		n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
+		arch_vgic_write_lrs(lrs, n, underflow);
+		vgic_sync_hw(v);
 		if (v->fp_loaded)
 			fp_access(true);
 		__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
@@ -141,6 +150,8 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
 		if (v->fp_loaded)
 			fp_access(false);
+		vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
+		vtimer_sync(v);
 		v->exits++;
 		if (kind == 1 || kind == 2)
 			return VCPU_EXIT_IRQ;

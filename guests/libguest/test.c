@@ -22,9 +22,10 @@ extern const struct lg_test __start_lg_tests[], __stop_lg_tests[];
 extern const char lg_guest_name[];
 
 static const struct lg_test *test_current;
-static unsigned int test_passed, test_nfailed;
-static bool test_bad;
+static unsigned int test_passed, test_nfailed, test_nskipped;
+static bool test_bad, test_skipped;
 static char test_detail[DETAIL_MAX];
+static char test_skip_why[DETAIL_MAX];
 static struct lg_rlock test_lock;
 
 void test_fail(const char *fmt, ...)
@@ -41,6 +42,20 @@ void test_fail(const char *fmt, ...)
 	lg_rlock_release(&test_lock);
 }
 
+void test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	lg_rlock_acquire(&test_lock);
+	if (!test_skipped) {
+		va_start(ap, fmt);
+		vsnprintf(test_skip_why, sizeof(test_skip_why), fmt, ap);
+		va_end(ap);
+		test_skipped = true;
+	}
+	lg_rlock_release(&test_lock);
+}
+
 bool test_failed(void)
 {
 	return __atomic_load_n(&test_bad, __ATOMIC_ACQUIRE);
@@ -50,7 +65,12 @@ static void __attribute__((noreturn)) test_finish(void)
 {
 	int32_t ret;
 
-	printf("SUMMARY: %u passed, %u failed\n", test_passed, test_nfailed);
+	if (test_nskipped)
+		printf("SUMMARY: %u passed, %u failed, %u skipped\n",
+		       test_passed, test_nfailed, test_nskipped);
+	else
+		printf("SUMMARY: %u passed, %u failed\n", test_passed,
+		       test_nfailed);
 	fflush(stdout);
 	ret = psci_system_off();
 	printf("libguest: PSCI SYSTEM_OFF returned %d\n", (int)ret);
@@ -77,6 +97,7 @@ void test_abort(const char *detail)
 static void test_run(const struct lg_test *t)
 {
 	test_bad = false;
+	test_skipped = false;
 	test_detail[0] = '\0';
 	test_current = t;
 	printf("# running %s\n", t->name);
@@ -84,6 +105,9 @@ static void test_run(const struct lg_test *t)
 	if (test_failed()) {
 		printf("TEST %s: FAIL %s\n", t->name, test_detail);
 		test_nfailed++;
+	} else if (test_skipped) {
+		printf("TEST %s: SKIP %s\n", t->name, test_skip_why);
+		test_nskipped++;
 	} else {
 		printf("TEST %s: PASS\n", t->name);
 		test_passed++;

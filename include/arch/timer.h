@@ -21,4 +21,16 @@ void arch_timer_hyp_arm(uint64_t cval);
 /** Disable this pCPU's EL2 timer; its interrupt line drops. */
 void arch_timer_hyp_stop(void);
 
+/** Load the EL1 virtual timer: CNTVOFF, CVAL, CTL, in that order. */
+void arch_vtimer_load(uint64_t cntvoff, uint64_t cval, uint64_t ctl);
+
+/**
+ * Save the EL1 virtual timer and disable it (CTL = 0), so it cannot fire
+ * for whatever runs next on this pCPU.
+ */
+void arch_vtimer_save(uint64_t *cval, uint64_t *ctl);
+
+/** CNTV_CTL_EL0 and CNTV_CVAL_EL0 of the loaded vCPU, untouched. */
+void arch_vtimer_read(uint64_t *cval, uint64_t *ctl);
+
 #endif

@@ -38,9 +38,15 @@ struct irqchip {
 	void (*send_sgi)(unsigned int cpu, uint32_t sgi);
 	/** Active state (SGI/PPI: this CPU's) from GICD/GICR_ISACTIVER. */
 	bool (*is_active)(uint32_t intid);
+	/** Set or clear the active state (ISACTIVER/ICACTIVER). */
+	void (*set_active)(uint32_t intid, bool active);
 };
 
-typedef void (*irq_handler_fn)(uint32_t intid, void *arg);
+/**
+ * Handles @intid; returns true to have it deactivated now, false when it
+ * was forwarded to a guest that will deactivate it (hardware-mapped).
+ */
+typedef bool (*irq_handler_fn)(uint32_t intid, void *arg);
 
 void irq_chip_register(const struct irqchip *chip);
 const struct irqchip *irq_chip(void);

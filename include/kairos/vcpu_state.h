@@ -9,6 +9,7 @@
 #define KAIROS_VCPU_STATE_H
 
 #include <kairos/types.h>
+#include <kairos/vgic.h>
 
 /** Registers the world switch moves on every entry and exit. */
 struct vcpu_regs {
@@ -39,11 +40,19 @@ struct vcpu_fp {
 /** PSCI power state of a vCPU. */
 enum vcpu_power { VCPU_POWER_OFF, VCPU_POWER_ON_PENDING, VCPU_POWER_ON };
 
-/** Everything a checkpoint needs of one vCPU (timers come with issue 5). */
+/** The EL1 virtual timer as the guest left it. */
+struct vcpu_vtimer {
+	uint64_t ctl;  /**< CNTV_CTL_EL0 */
+	uint64_t cval; /**< CNTV_CVAL_EL0 */
+};
+
+/** Everything a checkpoint needs of one vCPU. */
 struct vcpu_state {
 	struct vcpu_regs regs;
 	struct vcpu_sysregs sys;
 	struct vcpu_fp fp;
+	struct vcpu_vtimer vtimer;
+	struct vgic_cpu vgic;
 	uint32_t power; /**< enum vcpu_power */
 	uint32_t pad;
 };

@@ -5,6 +5,7 @@
 
 #include <kairos/config.h>
 #include <kairos/spinlock.h>
+#include <kairos/timerq.h>
 #include <kairos/vcpu_state.h>
 
 struct vm;
@@ -30,6 +31,7 @@ struct vcpu {
 	uint32_t loaded_gen; /**< gen when last loaded: older hardware state
 				   is stale and must not be saved */
 	uint64_t exits;      /**< statistics */
+	struct timerq_entry backup; /**< wakes it from WFI at its vtimer */
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
@@ -70,16 +72,24 @@ struct vm {
 	struct mmio_region mmio[VM_MAX_MMIO];
 	unsigned int nr_mmio;
 	struct vuart uart;
+	struct vgic_dist vgic;
+	uint64_t cntvoff; /**< CNTVOFF_EL2 of all its vCPUs (one per VM) */
 	uint64_t entry_ipa, dtb_ipa; /**< how vCPU0 starts */
 	bool abort_logged; /**< one log line per VM for stray accesses */
 	bool resetting;    /**< a reset is reloading its memory */
+};
+
+/** What VMs need of the board. */
+struct vm_hw {
+	paddr_t gicv;          /**< GICv2: the GICV frame (mapped as GICC) */
+	uint32_t vtimer_intid; /**< physical INTID of the virtual timer */
 };
 
 extern struct vm vms[KAIROS_MAX_VMS];
 extern unsigned int vm_count;
 
 /** Create every configured VM (boot CPU, before secondaries run them). */
-bool vm_create_all(const struct sys_config *cfg);
+bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *hw);
 
 /** (Re)load images and reset vCPUs; vCPU0 ready, others off. */
 void vm_boot(struct vm *vm);
@@ -107,6 +117,15 @@ void vcpu_power_on(struct vcpu *v, uint64_t entry, uint64_t ctx);
 
 /** PSCI CPU_OFF of @v, which is running on this pCPU. */
 void vcpu_power_off(struct vcpu *v);
+
+/** Put @v's whole state into this pCPU (EL1, timer, vGIC interface). */
+void vcpu_load(struct vcpu *v);
+
+/** Save it back and leave the hardware clean for another vCPU. */
+void vcpu_put(struct vcpu *v);
+
+/** Leave the hardware clean without saving (@v's state was reset). */
+void vcpu_discard(struct vcpu *v);
 
 /** Add an emulated device. */
 bool vm_add_mmio(struct vm *vm, const struct mmio_region *r);

@@ -118,12 +118,13 @@ static void con_putc(void *ctx, char c)
 static const struct console_ops con = { .name = "out", .putc = con_putc };
 static struct cpu cpu0 = { .id = 3 };
 
-static void handler(uint32_t intid, void *arg)
+static bool handler(uint32_t intid, void *arg)
 {
 	assert_ptr_equal(arg, &gic);
 	/* Priority dropped, not yet deactivated. */
 	assert_true(gic.active[intid]);
 	note("handle", intid);
+	return true;
 }
 
 static int setup(void **state)

@@ -10,10 +10,12 @@
 #include <lg/board.h>
 #include <lg/cpu.h>
 #include <lg/exc.h>
+#include <lg/gic.h>
 #include <lg/mmio.h>
 #include <lg/psci.h>
 #include <lg/sysreg.h>
 #include <lg/test.h>
+#include <lg/timer.h>
 #include <stdio.h>
 
 #endif

@@ -3,8 +3,10 @@
  * The test registry. A guest declares tests with TEST(name) { ... }; the
  * descriptors land in the lg_tests section. The command line picks them:
  * test=NAME (or test=A,B), test=all, test=list. Each run prints exactly
- * "TEST <name>: PASS" or "TEST <name>: FAIL <detail>", then
- * "SUMMARY: <p> passed, <f> failed", then the guest calls SYSTEM_OFF.
+ * "TEST <name>: PASS", "TEST <name>: FAIL <detail>" or, for a test that
+ * does not apply here, "TEST <name>: SKIP <why>"; then "SUMMARY: <p>
+ * passed, <f> failed" (", <s> skipped" added when any were), then the
+ * guest calls SYSTEM_OFF.
  */
 #ifndef LG_TEST_H
 #define LG_TEST_H
@@ -39,6 +41,11 @@ struct lg_test {
  * Callable from any CPU.
  */
 void test_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/**
+ * Marks the running test skipped (it does not apply: wrong GIC version,
+ * too few CPUs); the verdict is SKIP unless it also failed.
+ */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Whether the running test has failed so far. */
 bool test_failed(void);
 /**
@@ -51,6 +58,13 @@ void test_abort(const char *detail) __attribute__((noreturn));
 #define FAIL(...)                       \
 	do {                            \
 		test_fail(__VA_ARGS__); \
+		return;                 \
+	} while (0)
+
+/** Skips the test and returns from the test function. */
+#define SKIP(...)                       \
+	do {                            \
+		test_skip(__VA_ARGS__); \
 		return;                 \
 	} while (0)
 

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/* Dispatch of include/arch/vgic_hw.h to the GICv3 or GICv2 back end. */
+#include "vgic_hw_ops.h"
+
+static const struct vgic_hw_ops *ops;
+static unsigned int nr_lrs;
+
+void arch_vgic_hw_init(unsigned int version, paddr_t gich)
+{
+	if (version == 3) {
+		vgic_v3_init();
+		ops = &vgic_v3_ops;
+	} else {
+		vgic_v2_init(gich);
+		ops = &vgic_v2_ops;
+	}
+	nr_lrs = ops->nr_lrs();
+	if (nr_lrs > VGIC_MAX_LRS)
+		nr_lrs = VGIC_MAX_LRS;
+}
+
+unsigned int arch_vgic_nr_lrs(void)
+{
+	return nr_lrs;
+}
+
+void arch_vgic_load(const struct vgic_cpu *c)
+{
+	ops->load(c);
+}
+
+void arch_vgic_put(struct vgic_cpu *c)
+{
+	ops->put(c);
+}
+
+void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
+			 bool underflow)
+{
+	ops->write_lrs(lrs, n, underflow, nr_lrs);
+}
+
+unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n)
+{
+	return ops->read_lrs(lrs, n);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* The two virtual CPU interface back ends behind include/arch/vgic_hw.h. */
+#ifndef AARCH64_VGIC_HW_OPS_H
+#define AARCH64_VGIC_HW_OPS_H
+
+#include <arch/vgic_hw.h>
+
+struct vgic_hw_ops {
+	unsigned int (*nr_lrs)(void);
+	void (*load)(const struct vgic_cpu *c);
+	void (*put)(struct vgic_cpu *c);
+	void (*write_lrs)(const struct vgic_lr *lrs, unsigned int n,
+			  bool underflow, unsigned int nr);
+	unsigned int (*read_lrs)(struct vgic_lr *lrs, unsigned int n);
+};
+
+extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops;
+void vgic_v3_init(void);
+void vgic_v2_init(paddr_t gich);
+
+#endif

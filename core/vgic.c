@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The virtual GIC model and its list-register cache (see vgic.h). All
+ * state of a VM's vGIC is under vm->vgic.lock. Before each entry the
+ * loaded vCPU's list registers are rebuilt from the model; after each
+ * exit they are folded back, so between runs the model is the whole
+ * truth and emulated register accesses need no list-register juggling.
+ */
+#include "vgic_priv.h"
+
+#include <kairos/irq.h>
+#include <kairos/sched.h>
+#include <kairos/vgic.h>
+#include <kairos/vm.h>
+#include <string.h>
+
+#define irq_of vgic_irq_of
+#define irq_pending vgic_irq_pending
+
+/* The vCPU an SPI is delivered to: IROUTER (v3) or ITARGETSR (v2). */
+static struct vcpu *spi_target(struct vm *vm, const struct vgic_irq *i)
+{
+	unsigned int t;
+
+	if (vm->vgic.version == 3) {
+		/* IRM (bit 31): any PE; Kairos picks vCPU0. Aff0 = vCPU. */
+		t = (i->route & (1UL << 31)) ? 0 :
+					       (unsigned int)(i->route & 0xff);
+		if (i->route & 0xff00ff0000UL)
+			return NULL;
+	} else {
+		if (!i->targets)
+			return NULL;
+		t = (unsigned int)__builtin_ctz(i->targets);
+	}
+	return t < vm->nr_vcpus ? &vm->vcpus[t] : NULL;
+}
+
+/* Group enabled at the distributor (CTLR bit 0: Group 0, bit 1: 1). */
+static bool group_enabled(const struct vgic_dist *d, const struct vgic_irq *i)
+{
+	return d->ctlr & ((i->flags & VGIC_GROUP1) ? 2U : 1U);
+}
+
+static bool deliverable(const struct vgic_dist *d, const struct vgic_irq *i)
+{
+	return (i->flags & VGIC_ENABLED) && irq_pending(i) &&
+	       group_enabled(d, i);
+}
+
+void vgic_vm_init(struct vm *vm, unsigned int version)
+{
+	struct vgic_dist *d = &vm->vgic;
+
+	memset(d->spi, 0, sizeof(d->spi));
+	d->ctlr = 0;
+	d->version = version;
+	for (unsigned int i = 0; i < VGIC_NR_SPIS; i++)
+		d->spi[i].targets = 1;
+}
+
+void vgic_vcpu_reset(struct vcpu *v)
+{
+	struct vgic_cpu *c = &v->st.vgic;
+
+	memset(c, 0, sizeof(*c));
+	c->waker = 2; /* GICR_WAKER.ProcessorSleep set at reset */
+	for (unsigned int i = 0; i < 16; i++)
+		c->priv[i].flags = VGIC_EDGE |
+				   VGIC_ENABLED * (v->vm->vgic.version == 2);
+}
+
+/* Someone must notice: wake @t if it waits in WFI, else kick its pCPU. */
+static void notify(struct vcpu *t)
+{
+	if (t)
+		sched_wake(t);
+}
+
+void vgic_notify_all(struct vm *vm)
+{
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
+		if (vm->vcpus[k].run != VCPU_RUN_OFF)
+			notify(&vm->vcpus[k]);
+}
+
+void vgic_hw_active(struct vgic_irq *i, bool active)
+{
+	if (i->flags & VGIC_HW)
+		irq_chip()->set_active(i->hw_intid, active);
+}
+
+void vgic_inject(struct vcpu *v, uint32_t intid)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_irq *i = irq_of(v, intid);
+	struct vcpu *t = v;
+
+	if (!i)
+		return;
+	spin_lock(&d->lock);
+	i->flags |= VGIC_LATCH;
+	if (intid >= VGIC_NR_PRIVATE)
+		t = spi_target(v->vm, i);
+	spin_unlock(&d->lock);
+	notify(t);
+}
+
+void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_irq *i = irq_of(v, intid);
+	struct vcpu *t = v;
+	bool rose;
+
+	if (!i)
+		return;
+	spin_lock(&d->lock);
+	rose = level && !(i->flags & VGIC_LINE);
+	i->flags =
+		(uint8_t)(level ? i->flags | VGIC_LINE : i->flags & ~VGIC_LINE);
+	if (intid >= VGIC_NR_PRIVATE)
+		t = spi_target(v->vm, i);
+	spin_unlock(&d->lock);
+	if (rose)
+		notify(t);
+}
+
+void vgic_map_hw(struct vcpu *v, uint32_t intid, uint32_t hw_intid)
+{
+	struct vgic_irq *i = irq_of(v, intid);
+
+	i->flags |= VGIC_HW;
+	i->hw_intid = (uint16_t)hw_intid;
+}
+
+/*
+ * The next interrupt @v may hold, from *@id on: its SGIs and PPIs, and the
+ * SPIs routed to it. NULL at the end.
+ */
+static struct vgic_irq *next_irq(struct vcpu *v, uint32_t *id)
+{
+	for (; *id < VGIC_NR_IRQS; (*id)++) {
+		struct vgic_irq *i = irq_of(v, *id);
+
+		if (*id < VGIC_NR_PRIVATE || spi_target(v->vm, i) == v)
+			return i;
+	}
+	return NULL;
+}
+
+bool vgic_has_pending(struct vcpu *v)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	bool any = false;
+
+	struct vgic_irq *i;
+
+	spin_lock(&d->lock);
+	for (uint32_t id = 0; !any && (i = next_irq(v, &id)) != NULL; id++)
+		any = deliverable(d, i);
+	spin_unlock(&d->lock);
+	return any;
+}
+
+/* Is @a to be listed before @b? Active first, then priority, then ID. */
+static bool lr_before(const struct vgic_irq *a, uint32_t ia,
+		      const struct vgic_irq *b, uint32_t ib)
+{
+	bool aa = a->flags & VGIC_ACTIVE, ba = b->flags & VGIC_ACTIVE;
+
+	if (aa != ba)
+		return aa;
+	if (a->priority != b->priority)
+		return a->priority < b->priority;
+	return ia < ib;
+}
+
+/*
+ * The (at most @nr) interrupts to list, in list order; *@left_out when
+ * more wanted a list register.
+ */
+static unsigned int choose(struct vcpu *v, uint32_t *ids, unsigned int nr,
+			   bool *left_out)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	unsigned int n = 0;
+	struct vgic_irq *i;
+
+	*left_out = false;
+	for (uint32_t id = 0; (i = next_irq(v, &id)) != NULL; id++) {
+		unsigned int k = n;
+
+		if (!(i->flags & VGIC_ACTIVE) && !deliverable(d, i))
+			continue;
+		while (k > 0 &&
+		       lr_before(i, id, irq_of(v, ids[k - 1]), ids[k - 1]))
+			k--;
+		if (k >= nr) {
+			*left_out = true;
+			continue;
+		}
+		if (n == nr) {
+			*left_out = true; /* the last one makes room */
+			n--;
+		}
+		memmove(&ids[k + 1], &ids[k], (n - k) * sizeof(ids[0]));
+		ids[k] = id;
+		n++;
+	}
+	return n;
+}
+
+unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
+			   bool *underflow)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_cpu *c = &v->st.vgic;
+	uint32_t ids[VGIC_MAX_LRS];
+	unsigned int n;
+
+	if (nr > VGIC_MAX_LRS)
+		nr = VGIC_MAX_LRS;
+	spin_lock(&d->lock);
+	n = choose(v, ids, nr, underflow);
+	c->lr_latched = 0;
+	for (unsigned int k = 0; k < n; k++) {
+		struct vgic_irq *i = irq_of(v, ids[k]);
+		struct vgic_lr *lr = &lrs[k];
+
+		memset(lr, 0, sizeof(*lr));
+		lr->intid = ids[k];
+		lr->priority = i->priority;
+		lr->group1 = (i->flags & VGIC_GROUP1) != 0;
+		lr->active = (i->flags & VGIC_ACTIVE) != 0;
+		lr->hw = (i->flags & VGIC_HW) != 0;
+		lr->hw_intid = i->hw_intid;
+		lr->source = i->active_source;
+		if (deliverable(d, i) && !(lr->hw && lr->active)) {
+			lr->pending = true;
+			/* The latch moves into the LR; folded back if unused. */
+			if (i->sgi_sources) {
+				lr->source =
+					(uint8_t)__builtin_ctz(i->sgi_sources);
+				i->sgi_sources &= (uint8_t) ~(1U << lr->source);
+			} else if (i->flags & VGIC_LATCH) {
+				i->flags &= (uint8_t)~VGIC_LATCH;
+				c->lr_latched |= (uint16_t)(1U << k);
+			}
+		}
+		i->flags |= VGIC_IN_LR;
+		i->lr = (uint8_t)k;
+		c->lr_intid[k] = (uint16_t)ids[k];
+	}
+	c->nr_lrs_used = n;
+	spin_unlock(&d->lock);
+	return n;
+}
+
+/*
+ * An EOI that matched no list register (EOImode 0): it is for the
+ * highest-priority active interrupt not listed (GICv3 spec §4.4.5).
+ */
+static void eoi_unlisted(struct vcpu *v)
+{
+	struct vgic_irq *best = NULL, *i;
+
+	for (uint32_t id = 0; (i = next_irq(v, &id)) != NULL; id++)
+		if ((i->flags & VGIC_ACTIVE) && !(i->flags & VGIC_IN_LR) &&
+		    (!best || i->priority < best->priority))
+			best = i;
+	if (best)
+		best->flags &= (uint8_t)~VGIC_ACTIVE;
+}
+
+void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
+		   unsigned int eoi_count)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_cpu *c = &v->st.vgic;
+
+	spin_lock(&d->lock);
+	/* Before the listed ones lose VGIC_IN_LR. */
+	while (eoi_count--)
+		eoi_unlisted(v);
+	for (unsigned int k = 0; k < n && k < c->nr_lrs_used; k++) {
+		struct vgic_irq *i = irq_of(v, c->lr_intid[k]);
+		const struct vgic_lr *lr = &lrs[k];
+
+		i->flags &= (uint8_t) ~(VGIC_IN_LR | VGIC_ACTIVE);
+		/* A mapped one the guest finished: the GIC deactivated it. */
+		if ((i->flags & VGIC_HW) && !lr->active && !lr->pending &&
+		    c->lr_intid[k] < VGIC_NR_PRIVATE)
+			c->hw_active &= ~(1U << c->lr_intid[k]);
+		if (lr->active) {
+			i->flags |= VGIC_ACTIVE;
+			i->active_source = lr->source;
+		}
+		if (!lr->pending)
+			continue;
+		/* Not taken yet: give back what the fill moved into it. */
+		if (c->lr_intid[k] < 16 && d->version == 2)
+			i->sgi_sources |= (uint8_t)(1U << lr->source);
+		else if (c->lr_latched & (1U << k))
+			i->flags |= VGIC_LATCH;
+	}
+	c->nr_lrs_used = 0;
+	spin_unlock(&d->lock);
+}
+
+void vgic_deactivate(struct vcpu *v, uint32_t intid)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_irq *i = irq_of(v, intid);
+
+	if (!i)
+		return;
+	spin_lock(&d->lock);
+	i->flags &= (uint8_t)~VGIC_ACTIVE;
+	spin_unlock(&d->lock);
+	vgic_hw_active(i, false);
+}
+
+static void send_sgi(struct vcpu *from, struct vcpu *to, uint32_t sgi)
+{
+	struct vgic_dist *d = &from->vm->vgic;
+	struct vgic_irq *i = &to->st.vgic.priv[sgi];
+
+	spin_lock(&d->lock);
+	if (d->version == 2)
+		i->sgi_sources |= (uint8_t)(1U << from->id);
+	else
+		i->flags |= VGIC_LATCH;
+	spin_unlock(&d->lock);
+	notify(to);
+}
+
+void vgic_sgi1r(struct vcpu *v, uint64_t val)
+{
+	struct vm *vm = v->vm;
+	uint32_t sgi = (uint32_t)(val >> 24) & 0xf;
+	unsigned int rs = (unsigned int)(val >> 44) & 0xf;
+	bool irm = (val >> 40) & 1;
+
+	/* vCPU MPIDRs have Aff3..Aff1 = 0 (vm.c): other targets don't exist. */
+	if (!irm && (val & (0xffUL << 48 | 0xffUL << 32 | 0xffUL << 16)))
+		return;
+	for (unsigned int t = 0; t < vm->nr_vcpus; t++) {
+		bool hit = irm ? t != v->id :
+				 (t >> 4) == rs && ((val >> (t & 15)) & 1);
+
+		if (hit)
+			send_sgi(v, &vm->vcpus[t], sgi);
+	}
+}
+
+/** GICv2 GICD_SGIR (IHI 0048B §4.3.15). */
+void vgic_sgir(struct vcpu *v, uint32_t val)
+{
+	struct vm *vm = v->vm;
+	uint32_t filter = (val >> 24) & 3, list = (val >> 16) & 0xff;
+
+	for (unsigned int t = 0; t < vm->nr_vcpus; t++) {
+		bool hit = filter == 0 ? (list >> t) & 1 :
+			   filter == 1 ? t != v->id :
+			   filter == 2 ? t == v->id :
+					 false;
+
+		if (hit)
+			send_sgi(v, &vm->vcpus[t], val & 0xf);
+	}
+}
+
+void vgic_sync_hw(struct vcpu *v)
+{
+	struct vgic_cpu *c = &v->st.vgic;
+
+	for (uint32_t id = 16; id < VGIC_NR_PRIVATE; id++) {
+		struct vgic_irq *i = &c->priv[id];
+		uint32_t bit = 1U << id;
+		bool want = i->flags & (VGIC_LINE | VGIC_ACTIVE | VGIC_IN_LR);
+
+		if (!(i->flags & VGIC_HW) || want == !!(c->hw_active & bit))
+			continue;
+		irq_chip()->set_active(i->hw_intid, want);
+		c->hw_active ^= bit;
+	}
+}
+
+void vgic_release_hw(struct vcpu *v)
+{
+	struct vgic_cpu *c = &v->st.vgic;
+
+	for (uint32_t id = 16; id < VGIC_NR_PRIVATE; id++)
+		if (c->hw_active & (1U << id))
+			irq_chip()->set_active(c->priv[id].hw_intid, false);
+	c->hw_active = 0;
+}

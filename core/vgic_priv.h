@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by core/vgic.c and core/vgic_mmio.c. */
+#ifndef CORE_VGIC_PRIV_H
+#define CORE_VGIC_PRIV_H
+
+#include <kairos/vgic.h>
+#include <kairos/vm.h>
+
+static inline struct vgic_irq *vgic_irq_of(struct vcpu *v, uint32_t intid)
+{
+	if (intid < VGIC_NR_PRIVATE)
+		return &v->st.vgic.priv[intid];
+	if (intid < VGIC_NR_IRQS)
+		return &v->vm->vgic.spi[intid - VGIC_NR_PRIVATE];
+	return NULL;
+}
+
+static inline bool vgic_irq_pending(const struct vgic_irq *i)
+{
+	return (i->flags & VGIC_LATCH) || i->sgi_sources ||
+	       (!(i->flags & VGIC_EDGE) && (i->flags & VGIC_LINE));
+}
+
+/** Wake or kick every vCPU of @vm: an emulated write may have made
+ *  something deliverable anywhere. */
+void vgic_notify_all(struct vm *vm);
+
+/** Set/clear the physical active state behind a mapped interrupt. */
+void vgic_hw_active(struct vgic_irq *i, bool active);
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual CPU interface hardware: GICv3 ICH_*_EL2 system registers or
+ * the GICv2 GICH frame. core/vgic owns the model; these hooks only move
+ * list registers and the interface state in and out.
+ */
+#ifndef ARCH_VGIC_HW_H
+#define ARCH_VGIC_HW_H
+
+#include <kairos/types.h>
+#include <kairos/vgic.h>
+
+/** Pick the back end (2 or 3); @gich is the GICv2 GICH frame. */
+void arch_vgic_hw_init(unsigned int version, paddr_t gich);
+
+/** Number of list registers (ICH_VTR_EL2.ListRegs + 1, GICH_VTR). */
+unsigned int arch_vgic_nr_lrs(void);
+
+/** Restore @c's VMCR and active priorities and enable the interface. */
+void arch_vgic_load(const struct vgic_cpu *c);
+
+/** Save them, empty the list registers and disable the interface. */
+void arch_vgic_put(struct vgic_cpu *c);
+
+/**
+ * Write @n list registers (the others empty); @underflow enables the
+ * maintenance interrupt for when they run low.
+ */
+void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
+			 bool underflow);
+
+/** Read back @n list registers; returns and clears the EOI count. */
+unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n);
+
+#endif

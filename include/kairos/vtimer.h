@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The EL1 virtual timer of vCPUs (DESIGN.md §4). One CNTVOFF per VM; the
+ * timer line is derived from CTL (ENABLE, IMASK, ISTATUS) on every load
+ * and exit, never restored; the backup deadline only wakes.
+ */
+#ifndef KAIROS_VTIMER_H
+#define KAIROS_VTIMER_H
+
+#include <kairos/vm.h>
+
+/** The guest's INTID of its virtual timer (profile virt: PPI 11). */
+#define VTIMER_INTID 27U
+
+/** Physical INTID of the virtual timer PPI (from the board DT). */
+void vtimer_init(uint32_t phys_intid);
+
+/** Load @v's timer (CNTVOFF, CVAL, CTL) and derive its line. */
+void vtimer_load(struct vcpu *v);
+
+/** Save @v's timer and disable the hardware one. */
+void vtimer_put(struct vcpu *v);
+
+/** Re-sample the line of the loaded @v after an exit. */
+void vtimer_sync(struct vcpu *v);
+
+/**
+ * @v blocks in WFI on this pCPU: queue a backup deadline at its timer's
+ * physical expiry, if it can fire. Returns false if it already has.
+ */
+bool vtimer_arm_backup(struct vcpu *v);
+
+/** Forget @v's backup deadline (it is being loaded). */
+void vtimer_cancel_backup(struct vcpu *v);
+
+#endif
