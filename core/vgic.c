@@ -236,7 +236,14 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		lr->hw = (i->flags & VGIC_HW) != 0;
 		lr->hw_intid = i->hw_intid;
 		lr->source = i->active_source;
-		if (deliverable(d, i) && !(lr->hw && lr->active)) {
+		/*
+		 * A GICv2 SGI instance is (INTID, source): while one is active
+		 * another source cannot share its list register, so it waits
+		 * for the EOI, which exits (maintenance on EOI).
+		 */
+		if (d->version == 2 && ids[k] < 16 && lr->active) {
+			lr->eoi_maint = i->sgi_sources != 0;
+		} else if (deliverable(d, i) && !(lr->hw && lr->active)) {
 			lr->pending = true;
 			/* The latch moves into the LR; folded back if unused. */
 			if (i->sgi_sources) {
@@ -244,12 +251,13 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 					(uint8_t)__builtin_ctz(i->sgi_sources);
 				i->sgi_sources &= (uint8_t) ~(1U << lr->source);
 			} else if (i->flags & VGIC_LATCH) {
-				i->flags &= (uint8_t)~VGIC_LATCH;
+				i->flags &= (uint16_t)~VGIC_LATCH;
 				c->lr_latched |= (uint16_t)(1U << k);
 			}
 		}
 		i->flags |= VGIC_IN_LR;
 		i->lr = (uint8_t)k;
+		i->lr_owner = (uint8_t)v->id;
 		c->lr_intid[k] = (uint16_t)ids[k];
 	}
 	c->nr_lrs_used = n;
@@ -270,7 +278,7 @@ static void eoi_unlisted(struct vcpu *v)
 		    (!best || i->priority < best->priority))
 			best = i;
 	if (best)
-		best->flags &= (uint8_t)~VGIC_ACTIVE;
+		best->flags &= (uint16_t)~VGIC_ACTIVE;
 }
 
 void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
@@ -292,10 +300,11 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		if ((i->flags & VGIC_HW) && !lr->active && !lr->pending &&
 		    c->lr_intid[k] < VGIC_NR_PRIVATE)
 			c->hw_active &= ~(1U << c->lr_intid[k]);
-		if (lr->active) {
+		if (lr->active && !(i->flags & VGIC_DEACT_REQ)) {
 			i->flags |= VGIC_ACTIVE;
 			i->active_source = lr->source;
 		}
+		i->flags &= (uint16_t)~VGIC_DEACT_REQ;
 		if (!lr->pending)
 			continue;
 		/* Not taken yet: give back what the fill moved into it. */
@@ -312,13 +321,26 @@ void vgic_deactivate(struct vcpu *v, uint32_t intid)
 {
 	struct vgic_dist *d = &v->vm->vgic;
 	struct vgic_irq *i = irq_of(v, intid);
+	struct vcpu *owner = NULL;
 
 	if (!i)
 		return;
 	spin_lock(&d->lock);
-	i->flags &= (uint8_t)~VGIC_ACTIVE;
+	if ((i->flags & VGIC_IN_LR) && i->lr_owner != v->id) {
+		/* Live in another vCPU's list register: it folds it. */
+		i->flags |= VGIC_DEACT_REQ;
+		owner = &v->vm->vcpus[i->lr_owner];
+	} else {
+		i->flags &= (uint16_t)~VGIC_ACTIVE;
+		/* A pending one is deliverable now: its vCPU may be in WFI. */
+		if (irq_pending(i))
+			owner = intid < VGIC_NR_PRIVATE ? v :
+							  spi_target(v->vm, i);
+	}
 	spin_unlock(&d->lock);
-	vgic_hw_active(i, false);
+	if (!(i->flags & VGIC_DEACT_REQ))
+		vgic_hw_active(i, false);
+	notify(owner);
 }
 
 static void send_sgi(struct vcpu *from, struct vcpu *to, uint32_t sgi)

@@ -54,7 +54,7 @@ static bool bit_of(const struct vgic_irq *i, enum bitreg r)
 static void set_bit_of(struct vgic_irq *i, uint32_t intid, enum bitreg r,
 		       bool set, unsigned int version)
 {
-	uint8_t f;
+	uint16_t f;
 
 	switch (r) {
 	case R_GROUP: f = VGIC_GROUP1; break;
@@ -73,7 +73,7 @@ static void set_bit_of(struct vgic_irq *i, uint32_t intid, enum bitreg r,
 		vgic_hw_active(i, set);
 		break;
 	}
-	i->flags = (uint8_t)(set ? i->flags | f : i->flags & ~f);
+	i->flags = (uint16_t)(set ? i->flags | f : i->flags & ~f);
 }
 
 /* Bit-per-interrupt register at word @word (INTIDs 32*word...). */
@@ -169,7 +169,7 @@ static void cfg_write(struct vcpu *v, uint32_t word, uint32_t val)
 
 		if (!i || id < 16)
 			continue; /* SGIs are always edge: read-only */
-		i->flags = (uint8_t)((val >> (2 * k + 1)) & 1 ?
+		i->flags = (uint16_t)((val >> (2 * k + 1)) & 1 ?
 					     i->flags | VGIC_EDGE :
 					     i->flags & ~VGIC_EDGE);
 	}

@@ -60,6 +60,8 @@ static void v2_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 				v |= GICH_LR_HW | ((l->hw_intid & 0x3ff) << 10);
 			else if (l->intid < 16)
 				v |= (uint32_t)(l->source & 7) << 10;
+			if (!l->hw && l->eoi_maint)
+				v |= 1U << 19; /* EOI: maintenance on EOI */
 		}
 		mmio_write32(gich, GICH_LR + 4UL * k, v);
 	}
@@ -78,6 +80,8 @@ static unsigned int v2_read_lrs(struct vgic_lr *lrs, unsigned int n)
 		lrs[k].pending = (v >> 28) & 1;
 		lrs[k].active = (v >> 29) & 1;
 		lrs[k].source = (uint8_t)((v >> 10) & 7);
+		/* Emptied: an EOI-maintenance LR would keep asserting it. */
+		mmio_write32(gich, GICH_LR + 4UL * k, 0);
 	}
 	/* As for GICv3: the maintenance level drops until the next fill. */
 	mmio_write32(gich, GICH_HCR, GICH_HCR_EN);

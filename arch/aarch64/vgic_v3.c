@@ -97,6 +97,8 @@ static void v3_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 				v |= ICH_LR_GROUP;
 			if (l->hw)
 				v |= ICH_LR_HW | ((uint64_t)l->hw_intid << 32);
+			else if (l->eoi_maint)
+				v |= 1UL << 41; /* EOI: maintenance on EOI */
 		}
 		lr_access(k, &v, true);
 	}
@@ -110,12 +112,14 @@ static unsigned int v3_read_lrs(struct vgic_lr *lrs, unsigned int n)
 	uint64_t hcr = read_sysreg(ich_hcr_el2);
 
 	for (unsigned int k = 0; k < n; k++) {
-		uint64_t v;
+		uint64_t v, zero = 0;
 
 		lr_access(k, &v, false);
 		lrs[k].pending = (v >> 62) & 1;
 		lrs[k].active = (v >> 63) & 1;
 		lrs[k].source = 0;
+		/* Emptied: an EOI-maintenance LR would keep asserting it. */
+		lr_access(k, &zero, true);
 	}
 	/*
 	 * The maintenance interrupt is a level: with the list registers

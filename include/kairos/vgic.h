@@ -29,11 +29,14 @@
 #define VGIC_ACTIVE (1U << 5)
 #define VGIC_HW (1U << 6)    /**< mapped to a physical INTID */
 #define VGIC_IN_LR (1U << 7) /**< currently cached in a list register */
+/** Deactivated (DIR) by another vCPU while in the owner's list register */
+#define VGIC_DEACT_REQ (1U << 8)
 
 /** One virtual interrupt. Plain data (checkpointed). */
 struct vgic_irq {
-	uint8_t flags;
+	uint16_t flags;
 	uint8_t priority;
+	uint8_t lr_owner;    /**< vCPU whose list register holds it */
 	uint8_t targets;       /**< GICv2 ITARGETSR (SPIs) */
 	uint8_t sgi_sources;   /**< GICv2 SGIs: pending per source vCPU */
 	uint8_t active_source; /**< GICv2 SGIs: source of the active one */
@@ -73,6 +76,7 @@ struct vgic_lr {
 	uint8_t priority;
 	uint8_t source; /**< GICv2 SGI source CPU */
 	bool pending, active, group1, hw;
+	bool eoi_maint;    /**< exit when the guest EOIs it (not with hw) */
 };
 
 void vgic_vm_init(struct vm *vm, unsigned int version);
