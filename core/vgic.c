@@ -250,6 +250,8 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 				lr->source =
 					(uint8_t)__builtin_ctz(i->sgi_sources);
 				i->sgi_sources &= (uint8_t) ~(1U << lr->source);
+				/* More sources wait: their turn comes at the EOI. */
+				lr->eoi_maint = i->sgi_sources != 0;
 			} else if (i->flags & VGIC_LATCH) {
 				i->flags &= (uint16_t)~VGIC_LATCH;
 				c->lr_latched |= (uint16_t)(1U << k);
@@ -295,7 +297,7 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		struct vgic_irq *i = irq_of(v, c->lr_intid[k]);
 		const struct vgic_lr *lr = &lrs[k];
 
-		i->flags &= (uint8_t) ~(VGIC_IN_LR | VGIC_ACTIVE);
+		i->flags &= (uint16_t) ~(VGIC_IN_LR | VGIC_ACTIVE);
 		/* A mapped one the guest finished: the GIC deactivated it. */
 		if ((i->flags & VGIC_HW) && !lr->active && !lr->pending &&
 		    c->lr_intid[k] < VGIC_NR_PRIVATE)
