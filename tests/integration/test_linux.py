@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: MIT
+"""A Debian Linux kernel (guests/linux) runs SMP as a guest under Kairos,
+on GICv3 and GICv2: it reaches user space with 2 vCPUs, each `sleep 1`
+takes 1 s +- 10 % of guest time, timer and IPI interrupts flow on both
+vCPUs, and it powers its VM off cleanly."""
+import os
+import re
+
+import pytest
+
+from kairos_qemu import ROOT, TOOLS
+
+LINUX = os.path.join(ROOT, "build", "guests", "linux")
+BOOTARGS = "console=ttyAMA0 quiet panic=-1 kairos.loops=5 kairos.smp_check=1"
+
+
+def boot_linux(boot, gic, extra_vms=()):
+    args = [f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", "2",
+            "--vm", f"name=linux,image={LINUX}/Image,"
+                    f"initrd={LINUX}/initramfs.cpio.gz,vcpus=2,mem=512M,"
+                    f"bootargs={BOOTARGS}"]
+    for vm in extra_vms:
+        args += ["--vm", vm]
+    return boot(args + ["--", "-no-reboot"])
+
+
+def check_linux(con):
+    con.expect(r"\[linux\] KAIROS-LINUX-READY 2 cpus", timeout=120)
+    ticks = []
+    for i in range(6):
+        m = con.expect(rf"\[linux\] KAIROS-TICK {i} ([0-9.]+)")
+        ticks.append(float(m.group(1)))
+    for a, b in zip(ticks, ticks[1:]):
+        assert 0.9 <= b - a <= 1.1, ticks
+    irq = con.expect(r"\[linux\] KAIROS-IRQ\s+\d+:\s+(\d+)\s+(\d+)\s+GIC\S*"
+                     r"\s+27\s+Level\s+arch_timer")
+    assert int(irq.group(1)) > 0 and int(irq.group(2)) > 0
+    ipi = con.expect(r"\[linux\] KAIROS-IRQ IPI0:\s+(\d+)\s+(\d+)")
+    assert int(ipi.group(1)) + int(ipi.group(2)) > 0
+    con.expect(r"\[linux\] KAIROS-LINUX-DONE")
+    con.expect(r"kairos: VM linux stopped \(PSCI SYSTEM_OFF\)")
+
+
+@pytest.mark.parametrize("gic", [3, 2])
+def test_linux_smp_guest(boot, gic):
+    con = boot_linux(boot, gic)
+    check_linux(con)
+    con.expect(r"kairos: all VMs stopped")
+    assert con.wait_exit() == 0
+
+
+def test_linux_beside_a_bare_metal_vm(boot):
+    vmtest = os.path.join(ROOT, "build", "guests", "vmtest.bin")
+    con = boot_linux(boot, 3, [f"name=bare,image={vmtest},cpus=1,"
+                               "bootargs=test=fp_preserved iters=2000000"])
+    check_linux(con)
+    with open(con.log_path, errors="replace") as f:
+        log = f.read()
+    assert re.search(r"\[bare\] TEST fp_preserved: PASS", log) or \
+        con.expect(r"\[bare\] TEST fp_preserved: PASS", timeout=120)
