@@ -98,7 +98,7 @@ $(B)/system/%.dtbo: platforms/$(PLATFORM)/%.dts $(HOST_STAMP)
 	@echo "  DTC     $<"
 	$(Q)dtc -q -@ -I dts -O dtb -o $@ $<
 
-run: all guests
+run: all guests linux-guest
 	tools/kairos-qemu $(RUN_ARGS)
 
 include mk/guests.mk

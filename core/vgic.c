@@ -28,6 +28,8 @@ static struct vcpu *spi_target(struct vm *vm, const struct vgic_irq *i)
 					       (unsigned int)(i->route & 0xff);
 		if (i->route & 0xff00ff0000UL)
 			return NULL;
+	} else if (vm->nr_vcpus == 1) {
+		t = 0; /* uniprocessor: ITARGETSR is RAZ/WI (IHI 0048B 4.3.12) */
 	} else {
 		if (!i->targets)
 			return NULL;
@@ -84,12 +86,6 @@ void vgic_notify_all(struct vm *vm)
 			notify(&vm->vcpus[k]);
 }
 
-void vgic_hw_active(struct vgic_irq *i, bool active)
-{
-	if (i->flags & VGIC_HW)
-		irq_chip()->set_active(i->hw_intid, active);
-}
-
 void vgic_inject(struct vcpu *v, uint32_t intid)
 {
 	struct vgic_dist *d = &v->vm->vgic;
@@ -117,6 +113,9 @@ void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)
 		return;
 	spin_lock(&d->lock);
 	rose = level && !(i->flags & VGIC_LINE);
+	/* An edge-configured input latches on its rising edge (§4.1.1). */
+	if (rose && (i->flags & VGIC_EDGE))
+		i->flags |= VGIC_LATCH;
 	i->flags =
 		(uint8_t)(level ? i->flags | VGIC_LINE : i->flags & ~VGIC_LINE);
 	if (intid >= VGIC_NR_PRIVATE)
@@ -340,8 +339,7 @@ void vgic_deactivate(struct vcpu *v, uint32_t intid)
 							  spi_target(v->vm, i);
 	}
 	spin_unlock(&d->lock);
-	if (!(i->flags & VGIC_DEACT_REQ))
-		vgic_hw_active(i, false);
+	/* A mapped one's physical state follows at its vCPU's next entry. */
 	notify(owner);
 }
 

@@ -69,8 +69,8 @@ static void set_bit_of(struct vgic_irq *i, uint32_t intid, enum bitreg r,
 		f = VGIC_LATCH;
 		break;
 	default:
+		/* Mapped: the physical state follows in vgic_sync_hw(). */
 		f = VGIC_ACTIVE;
-		vgic_hw_active(i, set);
 		break;
 	}
 	i->flags = (uint16_t)(set ? i->flags | f : i->flags & ~f);
@@ -120,6 +120,8 @@ static uint32_t bytes_read(struct vcpu *v, uint64_t first, unsigned int len,
 
 		if (i && !targets)
 			x = i->priority;
+		else if (i && v->vm->nr_vcpus == 1)
+			x = 0; /* uniprocessor: RAZ/WI (IHI 0048B 4.3.12) */
 		else if (i && first + b < VGIC_NR_PRIVATE)
 			x = 1U << v->id; /* banked: this CPU's own bit */
 		else if (i)
@@ -170,8 +172,8 @@ static void cfg_write(struct vcpu *v, uint32_t word, uint32_t val)
 		if (!i || id < 16)
 			continue; /* SGIs are always edge: read-only */
 		i->flags = (uint16_t)((val >> (2 * k + 1)) & 1 ?
-					     i->flags | VGIC_EDGE :
-					     i->flags & ~VGIC_EDGE);
+					      i->flags | VGIC_EDGE :
+					      i->flags & ~VGIC_EDGE);
 	}
 }
 

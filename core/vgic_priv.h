@@ -6,7 +6,9 @@
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
 
-static inline struct vgic_irq *vgic_irq_of(struct vcpu *v, uint32_t intid)
+/* NULL only for an INTID beyond the model (never for a valid @v). */
+__attribute__((nonnull)) static inline struct vgic_irq *
+vgic_irq_of(struct vcpu *v, uint32_t intid)
 {
 	if (intid < VGIC_NR_PRIVATE)
 		return &v->st.vgic.priv[intid];
@@ -24,8 +26,5 @@ static inline bool vgic_irq_pending(const struct vgic_irq *i)
 /** Wake or kick every vCPU of @vm: an emulated write may have made
  *  something deliverable anywhere. */
 void vgic_notify_all(struct vm *vm);
-
-/** Set/clear the physical active state behind a mapped interrupt. */
-void vgic_hw_active(struct vgic_irq *i, bool active);
 
 #endif

@@ -34,6 +34,9 @@ UNIT_FDT_OBJS := $(patsubst %,$(UNIT_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
 
 # One binary per test file; UNIT_SRCS_<name> are the files it needs besides
 # its own tests/unit/<name>.c and arch/fake, UNIT_LIBS_<name> prebuilt objects.
+# arch/fake/fake_vcpu.c (arch_vcpu_run, which calls core/vgic and
+# core/vtimer) comes with the VM sources only.
+UNIT_FAKE   := arch/fake/fake.c arch/fake/fake_gic.c
 UNIT_TESTS := test_timerq test_selftest_judge test_board test_console \
 	      test_shell test_irq test_config test_guest_dtb
 UNIT_SRCS_test_timerq := core/timerq.c core/timerq_selftest.c core/time.c
@@ -55,8 +58,10 @@ UNIT_LIBS_test_guest_dtb := $(UNIT_FDT_OBJS)
 UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/vmmio.c core/sched.c core/shell_vm.c core/shell.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
-		core/time.c core/guest_dtb.c
-UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio
+		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
+		core/vtimer.c arch/fake/fake_vcpu.c
+UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
+	      test_vgic
 UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vuart := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_vpsci := $(UNIT_VM_SRCS)
@@ -65,13 +70,16 @@ UNIT_SRCS_test_sched := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_sched := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_shell_vm := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_shell_vm := $(UNIT_FDT_OBJS)
+# The vGIC model and its MMIO through VMs made as boot makes them.
+UNIT_SRCS_test_vgic := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
 UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \
 		$(patsubst %.c,$(UNIT_B)/obj/%.o, \
-		  tests/unit/$(t).c $(UNIT_SRCS_$(t)) arch/fake/fake.c)))
+		  tests/unit/$(t).c $(UNIT_SRCS_$(t)) $(UNIT_FAKE))))
 UNIT_DTBS := $(patsubst tests/unit/dts/%.dts,$(UNIT_B)/dts/%.dtb, \
 		$(wildcard tests/unit/dts/*.dts))
 
@@ -111,7 +119,7 @@ $(UNIT_B)/dts/config-%.dtb: tests/unit/dts/config-%.dts \
 
 define UNIT_LINK
 $(UNIT_B)/$(1): $(patsubst %.c,$(UNIT_B)/obj/%.o,tests/unit/$(1).c \
-		$(UNIT_SRCS_$(1)) arch/fake/fake.c) $(UNIT_LIBS_$(1))
+		$(UNIT_SRCS_$(1)) $(UNIT_FAKE)) $(UNIT_LIBS_$(1))
 	@echo "  HOSTLD  $$@"
 	$$(Q)$$(UNIT_CC) $$(UNIT_CFLAGS) $$^ $$(UNIT_LDLIBS) -o $$@
 endef

@@ -26,25 +26,30 @@ static unsigned int nr_apr;
 		break;
 
 /* ICH_LR<n>_EL2 are separate registers: one case each. */
+// clang-format off
 static void lr_access(unsigned int n, uint64_t *v, bool write)
 {
 	switch (n) {
-		LR_CASE(0, c12, 0)
-		LR_CASE(1, c12, 1) LR_CASE(2, c12, 2) LR_CASE(3, c12, 3)
-			LR_CASE(4, c12, 4) LR_CASE(5, c12, 5) LR_CASE(6, c12, 6)
-				LR_CASE(7, c12, 7) LR_CASE(8, c13,
-							   0) LR_CASE(9, c13, 1)
-					LR_CASE(10, c13,
-						2) LR_CASE(11, c13,
-							   3) LR_CASE(12, c13,
-								      4)
-						LR_CASE(13, c13,
-							5) LR_CASE(14, c13, 6)
-							LR_CASE(15, c13,
-								7) default
-		    : break;
+	LR_CASE(0, c12, 0)
+	LR_CASE(1, c12, 1)
+	LR_CASE(2, c12, 2)
+	LR_CASE(3, c12, 3)
+	LR_CASE(4, c12, 4)
+	LR_CASE(5, c12, 5)
+	LR_CASE(6, c12, 6)
+	LR_CASE(7, c12, 7)
+	LR_CASE(8, c13, 0)
+	LR_CASE(9, c13, 1)
+	LR_CASE(10, c13, 2)
+	LR_CASE(11, c13, 3)
+	LR_CASE(12, c13, 4)
+	LR_CASE(13, c13, 5)
+	LR_CASE(14, c13, 6)
+	LR_CASE(15, c13, 7)
+	default: break;
 	}
 }
+// clang-format on
 
 static unsigned int v3_nr_lrs(void)
 {

@@ -20,7 +20,7 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
 #include <cmocka.h>
 
-#include "fake.h"
+#include "fake_priv.h"
 
 /* More deliveries in one unmask than this is an interrupt storm. */
 #define FAKE_STORM 10000U
@@ -30,14 +30,6 @@
 #define FAKE_IDLE_QUEUED_MAX 1000U
 /* What put and discard leave in the hardware copy of EL1 registers. */
 #define FAKE_SCRIBBLE 0xa5
-
-/* One queued guest run (fake_vcpu_push()). */
-struct fake_step {
-	enum vcpu_exit e;
-	uint64_t ticks;
-	fake_guest_fn fn;
-	void *arg;
-};
 
 /* The EL1 state in one pCPU's hardware and whose it is. */
 struct fake_hw {
@@ -86,8 +78,6 @@ static struct {
 	struct fake_s2_map s2_maps[FAKE_S2_MAX];
 	unsigned int nr_s2_maps, s2_flushes, s2_last_vmid;
 
-	unsigned int sgis[KAIROS_MAX_CPUS][16];
-
 	struct fake_step steps[FAKE_RUN_MAX];
 	unsigned int nr_steps, next_step;
 	struct vcpu *ran[FAKE_RUN_MAX];
@@ -113,6 +103,7 @@ void fake_reset(void)
 	f.boot_el = 2;
 	f.s2_limit = FAKE_S2_ROOTS;
 	memset(s2_roots, 0, sizeof(s2_roots));
+	fake_gic_reset();
 }
 
 /* ---- Counter ---- */
@@ -528,67 +519,6 @@ unsigned int fake_s2_last_vmid(void)
 	return f.s2_last_vmid;
 }
 
-/* ---- Interrupt controller ---- */
-
-static bool chip_cpu_init(void)
-{
-	return true;
-}
-
-static struct irq_ack chip_ack(void)
-{
-	return (struct irq_ack){ IRQ_SPURIOUS, IRQ_SPURIOUS };
-}
-
-static void chip_eoi(struct irq_ack a)
-{
-	fail_msg("fake: EOI of %u, which was never acknowledged", a.intid);
-}
-
-static void chip_enable(uint32_t intid, bool on)
-{
-	(void)intid;
-	(void)on;
-}
-
-static void chip_route(uint32_t intid, unsigned int cpu)
-{
-	(void)intid;
-	(void)cpu;
-}
-
-static void chip_send_sgi(unsigned int cpu, uint32_t sgi)
-{
-	if (cpu >= KAIROS_MAX_CPUS || sgi >= 16)
-		fail_msg("fake: SGI %u to CPU%u", sgi, cpu);
-	f.sgis[cpu][sgi]++;
-}
-
-static bool chip_is_active(uint32_t intid)
-{
-	(void)intid;
-	return false;
-}
-
-const struct irqchip fake_irqchip = {
-	.name = "fake",
-	.version = 3,
-	.list_regs = 4,
-	.cpu_init = chip_cpu_init,
-	.ack = chip_ack,
-	.eoi = chip_eoi,
-	.deactivate = chip_eoi,
-	.enable = chip_enable,
-	.route = chip_route,
-	.send_sgi = chip_send_sgi,
-	.is_active = chip_is_active,
-};
-
-unsigned int fake_sgis(unsigned int cpu, uint32_t sgi)
-{
-	return cpu < KAIROS_MAX_CPUS && sgi < 16 ? f.sgis[cpu][sgi] : 0;
-}
-
 /* ---- vCPUs ---- */
 
 static void vlog(const char *what, const struct vcpu *v)
@@ -646,10 +576,9 @@ void arch_vcpu_discard(struct vcpu *v)
 	hw_release(hw_here(), v, "discard");
 }
 
-enum vcpu_exit arch_vcpu_run(struct vcpu *v)
+bool fake_vcpu_enter(struct vcpu *v, struct fake_step *s)
 {
 	struct fake_hw *h = hw_here();
-	struct fake_step s;
 
 	if (!f.masked)
 		fail_msg("fake: arch_vcpu_run() with interrupts unmasked");
@@ -659,7 +588,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 	/* As the real one: requests are re-checked right before entry. */
 	if (__atomic_load_n(&f.current->resched, __ATOMIC_ACQUIRE)) {
 		vlog("bounce", v);
-		return VCPU_EXIT_RESCHED;
+		return false;
 	}
 	if (f.next_step == f.nr_steps) {
 		if (f.runner)
@@ -667,28 +596,39 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		fail_msg("fake: arch_vcpu_run(%u.%u) with no run queued",
 			 v->vm->id, v->id);
 	}
-	s = f.steps[f.next_step++];
+	*s = f.steps[f.next_step++];
 	f.ran[f.nr_ran++] = v;
 	f.idle_queued = 0;
 	vlog("run", v);
+	return true;
+}
+
+void fake_vcpu_guest(struct vcpu *v, const struct fake_step *s)
+{
+	struct fake_hw *h = hw_here();
+
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
-	f.now += s.ticks;
+	f.now += s->ticks;
 	/* The guest turns its MMU on and writes its thread ID register. */
 	h->sys.sctlr |= FAKE_SCTLR_M;
 	h->sys.tpidr_el1 = f.nr_ran;
+	if (s->guest)
+		s->guest(v, s->arg);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
-	v->exits++;
-	if (s.fn)
-		s.fn(v, s.arg);
-	return s.e;
+}
+
+void fake_vcpu_push_guest(enum vcpu_exit e, uint64_t ticks, fake_guest_fn guest,
+			  fake_guest_fn fn, void *arg)
+{
+	if (f.nr_steps == FAKE_RUN_MAX)
+		fail_msg("fake: more than %u guest runs queued", FAKE_RUN_MAX);
+	f.steps[f.nr_steps++] = (struct fake_step){ e, ticks, guest, fn, arg };
 }
 
 void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
 		    void *arg)
 {
-	if (f.nr_steps == FAKE_RUN_MAX)
-		fail_msg("fake: more than %u guest runs queued", FAKE_RUN_MAX);
-	f.steps[f.nr_steps++] = (struct fake_step){ e, ticks, fn, arg };
+	fake_vcpu_push_guest(e, ticks, NULL, fn, arg);
 }
 
 unsigned int fake_vcpu_pending(void)

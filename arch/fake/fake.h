@@ -22,7 +22,12 @@
  * - arch_vcpu_run() follows a script of exits the test queues, and returns
  *   RESCHED without entering the guest when a reschedule is requested, as
  *   the real one does (STYLE.md rule 8);
- * - stage-2 roots come from a small pool that runs out.
+ * - stage-2 roots come from a small pool that runs out;
+ * - list registers hold stale pending interrupts out of reset, read back
+ *   only their state, and writing the same INTID twice, or an HW one
+ *   pending and active, fails the test; the EOI count wraps at 5 bits;
+ * - the virtual timer's ISTATUS reads as set while it is disabled
+ *   (UNKNOWN in the Arm ARM).
  *
  * Tests call fake_reset() before each test and inspect the recorded
  * hardware state rather than assume it.
@@ -36,6 +41,7 @@
 #include <kairos/irq.h>
 #include <kairos/types.h>
 #include <kairos/vcpu_state.h>
+#include <kairos/vgic.h>
 
 /** Counter value after fake_reset(): not zero, not aligned to anything. */
 #define FAKE_COUNTER_START 0x123456789abcULL
@@ -182,16 +188,124 @@ void fake_s2_limit_roots(unsigned int n);
 unsigned int fake_s2_flushes(void);
 unsigned int fake_s2_last_vmid(void);
 
-/* ---- Interrupt controller ---- */
+/* ---- Interrupt controller (fake_gic.c) ---- */
+
+/** The physical PPI of the virtual timer (QEMU virt: PPI 11). */
+#define FAKE_VTIMER_PPI 27U
 
 /**
- * A GICv3 double for core/irq.c: nothing is ever pending (ack returns
- * spurious) and SGIs are only counted, per target CPU (the kicks).
+ * GICv3 and GICv2 doubles for core/irq.c, alike but for the version they
+ * report (VMs created while one is registered get a vGIC of its version).
+ * ack() returns the virtual timer's PPI while the fake vtimer's output is
+ * high and that PPI is not active, else the lowest raised interrupt,
+ * else spurious; ack makes it active, EOI of an inactive one and
+ * deactivation of an inactive one fail the test. SGIs are only counted,
+ * per target CPU (the kicks). SGIs and PPIs are banked per CPU.
  */
-extern const struct irqchip fake_irqchip;
+extern const struct irqchip fake_irqchip, fake_irqchip_v2;
 
-/** SGIs @sgi sent to @cpu through fake_irqchip. */
+/** SGIs @sgi sent to @cpu through the fake irqchip. */
 unsigned int fake_sgis(unsigned int cpu, uint32_t sgi);
+
+/** Make @intid pending (edge) at @cpu: the next ack there may take it. */
+void fake_irq_raise(unsigned int cpu, uint32_t intid);
+
+/** The physical active state of @intid at @cpu (SPIs: any @cpu). */
+bool fake_irq_active(unsigned int cpu, uint32_t intid);
+
+/** Set it behind software's back (stale state). */
+void fake_irq_set_active(unsigned int cpu, uint32_t intid, bool active);
+
+/** Number of irqchip set_active() calls. */
+unsigned int fake_set_active_calls(void);
+
+/* ---- Virtual CPU interface (arch/vgic_hw.h, fake_gic.c) ---- */
+
+/** List registers after fake_reset() (QEMU has 4). */
+#define FAKE_NR_LRS 4
+
+/**
+ * Each pCPU has an interface with list registers, held as struct vgic_lr
+ * (an LR is empty when neither pending nor active). Out of reset they
+ * hold stale pending interrupts; arch_vgic_put() and
+ * arch_vgic_read_lrs() empty them, as the real back ends do. Writing
+ * more LRs than exist, the same INTID twice (GICv2 SGIs: the same source
+ * twice), a hardware LR pending and active, reading back more than was
+ * written, or using the interface while not loaded fails the test. Read
+ * back gives the state (and, for GICv2, the source) only.
+ *
+ * The accessors below act on the interface of the current pCPU.
+ */
+void fake_vgic_set_nr_lrs(unsigned int n);
+
+/** The version arch_vgic_hw_init() chose (3 after reset). */
+unsigned int fake_vgic_hw_version(void);
+
+/** Between arch_vgic_load() and arch_vgic_put(). */
+bool fake_vgic_loaded(void);
+
+/** LRs written by the last arch_vgic_write_lrs(). */
+unsigned int fake_vgic_written(void);
+
+/** The last write asked for an underflow maintenance interrupt. */
+bool fake_vgic_underflow(void);
+
+/** List register @k, which the test may change (guest behaviour). */
+struct vgic_lr *fake_vgic_lr(unsigned int k);
+
+/** The LR holding @intid (pending or active), or -1. */
+int fake_vgic_find(uint32_t intid);
+
+/**
+ * The guest reads IAR: the highest-priority pending LR (lowest value;
+ * equal ones: the lowest LR) becomes active. Returns its INTID, or 1023.
+ * Running priority is not modelled.
+ */
+uint32_t fake_vgic_guest_ack(void);
+
+/**
+ * The guest writes EOIR (EOImode 0: drop and deactivate): the active LR
+ * with @intid becomes inactive, a hardware one deactivating its physical
+ * INTID; with no such LR the EOI count goes up (ICH_HCR_EL2.EOIcount,
+ * 5 bits: it wraps).
+ */
+void fake_vgic_guest_eoi(uint32_t intid);
+
+/** The EOI count arch_vgic_read_lrs() will return (and clear). */
+unsigned int fake_vgic_eoi_count(void);
+
+/**
+ * The maintenance interrupt's level: underflow asked and at most one LR
+ * in use, an EOI-maintenance LR EOIed, or a non-zero EOI count.
+ */
+bool fake_vgic_maintenance(void);
+
+/** ICH_VMCR_EL2 as loaded (and as put will save it). */
+uint64_t fake_vgic_vmcr(void);
+void fake_vgic_set_vmcr(uint64_t vmcr);
+
+/* ---- EL1 virtual timer (arch/timer.h, fake_gic.c) ---- */
+
+/*
+ * One per pCPU. ISTATUS is computed from the fake counter:
+ * (counter - CNTVOFF) >= CVAL; with ENABLE clear it is UNKNOWN and reads
+ * as set. Its output (ENABLE, not IMASK, ISTATUS) is the level of
+ * FAKE_VTIMER_PPI at the fake irqchip.
+ */
+
+/** The guest programs its timer (ISTATUS in @ctl is ignored). */
+void fake_vtimer_set(uint64_t ctl, uint64_t cval);
+
+/** CNTV_CTL_EL0 (with ISTATUS), CNTV_CVAL_EL0, CNTVOFF_EL2 of this pCPU. */
+uint64_t fake_vtimer_ctl(void);
+uint64_t fake_vtimer_cval(void);
+uint64_t fake_vtimer_cntvoff(void);
+
+/** The timer's output line. */
+bool fake_vtimer_line(void);
+
+/** Number of arch_vtimer_load() calls on this pCPU. */
+unsigned int fake_vtimer_loads(void);
 
 /* ---- vCPUs (arch/vcpu.h) ---- */
 
@@ -208,6 +322,16 @@ typedef void (*fake_guest_fn)(struct vcpu *v, void *arg);
  */
 void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
 		    void *arg);
+
+/**
+ * The same, and @guest (if not NULL) is what the guest does while it runs,
+ * with the list registers filled (fake_vgic_guest_ack() ...): called
+ * after the ticks, before the exit folds them back. arch_vcpu_run()
+ * (fake_vcpu.c) fills, syncs and folds as the real one does: fill,
+ * write, vgic_sync_hw(), guest, read back, fold, vtimer_sync().
+ */
+void fake_vcpu_push_guest(enum vcpu_exit e, uint64_t ticks, fake_guest_fn guest,
+			  fake_guest_fn fn, void *arg);
 
 /** Queued runs not yet consumed. */
 unsigned int fake_vcpu_pending(void);

@@ -36,7 +36,7 @@
 struct vgic_irq {
 	uint16_t flags;
 	uint8_t priority;
-	uint8_t lr_owner;    /**< vCPU whose list register holds it */
+	uint8_t lr_owner;      /**< vCPU whose list register holds it */
 	uint8_t targets;       /**< GICv2 ITARGETSR (SPIs) */
 	uint8_t sgi_sources;   /**< GICv2 SGIs: pending per source vCPU */
 	uint8_t active_source; /**< GICv2 SGIs: source of the active one */
@@ -76,7 +76,7 @@ struct vgic_lr {
 	uint8_t priority;
 	uint8_t source; /**< GICv2 SGI source CPU */
 	bool pending, active, group1, hw;
-	bool eoi_maint;    /**< exit when the guest EOIs it (not with hw) */
+	bool eoi_maint; /**< exit when the guest EOIs it (not with hw) */
 };
 
 void vgic_vm_init(struct vm *vm, unsigned int version);

@@ -27,6 +27,10 @@ unsigned int cpu_count;
 
 struct sys_config util_sys;
 
+/* A GICv2 VM maps this as its GICC page; nothing reads it here. */
+static uint8_t gicv[4096] __attribute__((aligned(4096)));
+const struct vm_hw util_hw = { { (uint64_t)(uintptr_t)gicv }, FAKE_VTIMER_PPI };
+
 #define OUT_MAX 32768
 #define IN_MAX 256
 #define KERNEL_SIZE 4096
@@ -163,7 +167,7 @@ struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
 
 void util_create(void)
 {
-	if (!vm_create_all(&util_sys))
+	if (!vm_create_all(&util_sys, &util_hw))
 		fail_msg("vm_create_all() failed: \"%s\"", out);
 	util_out_clear();
 }

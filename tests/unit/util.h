@@ -44,6 +44,9 @@ int util_teardown(void **state);
 /** The configuration util_create() passes to vm_create_all(). */
 extern struct sys_config util_sys;
 
+/** The board side it passes: timer PPI FAKE_VTIMER_PPI, a GICV page. */
+extern const struct vm_hw util_hw;
+
 /**
  * Add a VM to util_sys: @nr_vcpus vCPUs, vCPU i on pCPU @pcpu[i] (NULL:
  * all on CPU0), @priority; RAM and a small kernel image are host buffers.
@@ -51,7 +54,11 @@ extern struct sys_config util_sys;
 struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
 			      const unsigned int *pcpu, unsigned int priority);
 
-/** vm_create_all(&util_sys), which must succeed; clears the output. */
+/**
+ * vm_create_all(&util_sys), which must succeed; clears the output. The
+ * VMs' vGIC has the version of the irqchip registered (util_setup():
+ * fake_irqchip, v3); their timer PPI is FAKE_VTIMER_PPI.
+ */
 void util_create(void);
 
 #endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the files of arch/fake; tests use fake.h only. */
+#ifndef ARCH_FAKE_PRIV_H
+#define ARCH_FAKE_PRIV_H
+
+#include "fake.h"
+
+/** One queued guest run (fake_vcpu_push_guest()). */
+struct fake_step {
+	enum vcpu_exit e;
+	uint64_t ticks;
+	fake_guest_fn guest, fn;
+	void *arg;
+};
+
+/**
+ * The checks and bookkeeping of arch_vcpu_run() before entry: false when
+ * the run bounces (RESCHED requested); else *@s is the run to make.
+ */
+bool fake_vcpu_enter(struct vcpu *v, struct fake_step *s);
+
+/** The guest part of run @s of @v: time passes, EL1 state changes. */
+void fake_vcpu_guest(struct vcpu *v, const struct fake_step *s);
+
+/** fake_reset() of the GIC and virtual timer side (fake_gic.c). */
+void fake_gic_reset(void);
+
+#endif
