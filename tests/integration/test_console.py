@@ -36,7 +36,7 @@ def test_crash_report(boot):
     con.send_line("crash")
     con.expect(r"kairos: CPU0: unexpected exception \(synchronous, EL2\)")
     m = con.expect(r"EC 0x25: data abort at EL2: translation fault, level \d, "
-                   r"read[\r\n]+[^\n]*ESR 0x(\w+)\s+ELR 0x(\w+)\s+FAR 0x(\w+)")
+                   r"read[\r\n]+[^\n]*ESR 0x(\w+)\s+ELR 0x(\w+)\s+FAR 0x(\w+)\r*\n")
     esr, far = int(m.group(1), 16), int(m.group(3), 16)
     assert esr >> 26 == 0x25
     assert far == 0xfffffff0000

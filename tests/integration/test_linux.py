@@ -28,14 +28,14 @@ def check_linux(con):
     con.expect(r"\[linux\] KAIROS-LINUX-READY 2 cpus", timeout=120)
     ticks = []
     for i in range(6):
-        m = con.expect(rf"\[linux\] KAIROS-TICK {i} ([0-9.]+)")
+        m = con.expect(rf"\[linux\] KAIROS-TICK {i} ([0-9.]+)\r*\n")
         ticks.append(float(m.group(1)))
     for a, b in zip(ticks, ticks[1:]):
         assert 0.9 <= b - a <= 1.1, ticks
     irq = con.expect(r"\[linux\] KAIROS-IRQ\s+\d+:\s+(\d+)\s+(\d+)\s+GIC\S*"
                      r"\s+27\s+Level\s+arch_timer")
     assert int(irq.group(1)) > 0 and int(irq.group(2)) > 0
-    ipi = con.expect(r"\[linux\] KAIROS-IRQ IPI0:\s+(\d+)\s+(\d+)")
+    ipi = con.expect(r"\[linux\] KAIROS-IRQ IPI0:\s+(\d+)\s+(\d+)\s")
     assert int(ipi.group(1)) + int(ipi.group(2)) > 0
     con.expect(r"\[linux\] KAIROS-LINUX-DONE")
     con.expect(r"kairos: VM linux stopped \(PSCI SYSTEM_OFF\)")

@@ -18,7 +18,7 @@ def busy_vm(boot, iters):
 
 def vm_row(con, name):
     con.send_line("vm list")
-    m = con.expect(rf"\d+\s+{name}\s+(\w+)\s+\d+\s+(\d+)")
+    m = con.expect(rf"\d+\s+{name}\s+(\w+)\s+\d+\s+(\d+)\r*\n")
     con.expect(r"kairos> ")
     return m.group(1).decode(), int(m.group(2))
 
