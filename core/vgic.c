@@ -241,6 +241,13 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		 * for the EOI, which exits (maintenance on EOI).
 		 */
 		if (d->version == 2 && ids[k] < 16 && lr->active) {
+			uint8_t same = (uint8_t)(1U << i->active_source);
+
+			/* The same source again: pending and active in one LR. */
+			if (i->sgi_sources & same) {
+				lr->pending = true;
+				i->sgi_sources &= (uint8_t)~same;
+			}
 			lr->eoi_maint = i->sgi_sources != 0;
 		} else if (deliverable(d, i) && !(lr->hw && lr->active)) {
 			lr->pending = true;
