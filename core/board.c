@@ -615,3 +615,32 @@ bool board_in_ram(const struct board *b, paddr_t base, uint64_t size)
 	}
 	return false;
 }
+
+bool board_find_device(const void *fdt, const struct board *b, paddr_t base,
+		       struct board_device *out)
+{
+	int gic = fdt_path_offset(fdt, b->gic.path);
+
+	for (int node = fdt_next_node(fdt, -1, NULL); node >= 0;
+	     node = fdt_next_node(fdt, node, NULL)) {
+		struct board_range r;
+		int len;
+		const char *c;
+
+		if (!node_enabled(fdt, node) || !get_reg(fdt, node, 0, &r) ||
+		    pa_addr(r.base) != pa_addr(base))
+			continue;
+		c = fdt_getprop(fdt, node, "compatible", &len);
+		if (!c || len <= 0 || (size_t)len > sizeof(out->compat))
+			continue;
+		memset(out, 0, sizeof(*out));
+		memcpy(out->compat, c, (size_t)len);
+		out->compat_len = (uint32_t)len;
+		out->primecell =
+			!fdt_node_check_compatible(fdt, node, "arm,primecell");
+		if (!get_gic_irq(fdt, node, gic, 0, &out->intid))
+			out->intid = 0;
+		return true;
+	}
+	return false;
+}

@@ -12,6 +12,7 @@
 #include <kairos/config.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/profile_virt.h>
+#include <kairos/vgic.h>
 #include <libfdt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -346,6 +347,136 @@ static enum kairos_err check_fit(const struct dtnode *n,
 	return KAIROS_OK;
 }
 
+/* ---- Passthrough devices and interrupts ---- */
+
+static bool ranges_overlap(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
+{
+	return as && bs && a <= b + (bs - 1) && b <= a + (as - 1);
+}
+
+/* What a device range collides with, or NULL. */
+static const char *device_conflict(const struct ctx *c,
+				   const struct vm_config *vm, uint64_t a,
+				   uint64_t sz)
+{
+	const struct board *b = c->b;
+	const struct board_range kairos[] = { b->gic.dist, b->gic.cpu,
+					      b->gic.hyp, b->gic.vcpu,
+					      b->uart.reg };
+
+	for (unsigned int i = 0; i < b->nr_mem; i++)
+		if (ranges_overlap(a, sz, pa_addr(b->mem[i].base),
+				   b->mem[i].size))
+			return "RAM";
+	for (size_t i = 0; i < ARRAY_SIZE(kairos); i++)
+		if (ranges_overlap(a, sz, pa_addr(kairos[i].base),
+				   kairos[i].size))
+			return "a device Kairos uses (GIC, console)";
+	for (unsigned int i = 0; i < b->gic.nr_redist; i++)
+		if (ranges_overlap(a, sz, pa_addr(b->gic.redist[i].base),
+				   b->gic.redist[i].size))
+			return "a device Kairos uses (GIC, console)";
+	/* IPA = PA: it must miss the guest's RAM and emulated windows. */
+	if (ranges_overlap(a, sz, ipa_addr(vm->mem_ipa), vm->mem_size) ||
+	    ranges_overlap(a, sz, 0, VIRT_UART + VIRT_UART_SIZE))
+		return "the guest's RAM, flash, GIC or UART at that address";
+	for (unsigned int v = 0; v < c->cfg->nr_vms; v++)
+		for (unsigned int k = 0; k < c->cfg->vms[v].nr_devices; k++)
+			if (ranges_overlap(
+				    a, sz,
+				    pa_addr(c->cfg->vms[v].devices[k].reg.base),
+				    c->cfg->vms[v].devices[k].reg.size))
+				return "a device of another VM";
+	return NULL;
+}
+
+static enum kairos_err
+parse_devices(const struct ctx *c, const struct dtnode *n, struct vm_config *vm)
+{
+	int len;
+	const fdt64_t *p = fdt_getprop(n->fdt, n->off, "devices", &len);
+
+	if (!p)
+		return KAIROS_OK;
+	if (!len || len % 16 || len / 16 > VM_MAX_DEVICES)
+		return refuse(
+			n->err, KAIROS_ERR_MALFORMED, n->path, "devices",
+			"%d bytes; want 1 to %d <base size> pairs (2 + 2 cells)",
+			len, VM_MAX_DEVICES);
+	for (int k = 0; k < len / 16; k++) {
+		uint64_t a = fdt64_ld(p + 2 * k), sz = fdt64_ld(p + 2 * k + 1);
+		struct vm_device *d = &vm->devices[vm->nr_devices];
+		const char *what;
+
+		if (!sz || (a | sz) & 0xfff || sz - 1 > UINT64_MAX - a)
+			return refuse(
+				n->err, KAIROS_ERR_MALFORMED, n->path,
+				"devices",
+				"0x%llx size 0x%llx: not whole 4 KiB pages",
+				(unsigned long long)a, (unsigned long long)sz);
+		what = device_conflict(c, vm, a, sz);
+		if (what)
+			return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+				      "devices", "0x%llx-0x%llx overlaps %s",
+				      (unsigned long long)a,
+				      (unsigned long long)(a + sz - 1), what);
+		d->reg = (struct board_range){ pa_init(a), sz };
+		if (!board_find_device(c->fdt, c->b, d->reg.base, &d->dt))
+			return refuse(
+				n->err, KAIROS_ERR_MISSING, n->path, "devices",
+				"0x%llx: no enabled device node of the board has its reg there",
+				(unsigned long long)a);
+		vm->nr_devices++;
+	}
+	return KAIROS_OK;
+}
+
+static bool irq_taken(const struct ctx *c, uint32_t intid)
+{
+	for (unsigned int v = 0; v < c->cfg->nr_vms; v++)
+		for (unsigned int k = 0; k < c->cfg->vms[v].nr_irqs; k++)
+			if (c->cfg->vms[v].irqs[k] == intid)
+				return true;
+	return intid == c->b->uart.intid;
+}
+
+static enum kairos_err parse_irqs(const struct ctx *c, const struct dtnode *n,
+				  struct vm_config *vm)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(n->fdt, n->off, "interrupts", &len);
+
+	if (!p)
+		return KAIROS_OK;
+	if (!len || len % 4 || len / 4 > VM_MAX_IRQS)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+			      "interrupts", "%d bytes; want 1 to %d INTIDs",
+			      len, VM_MAX_IRQS);
+	for (int k = 0; k < len / 4; k++) {
+		uint32_t id = fdt32_ld(p + k);
+
+		if (id < VGIC_NR_PRIVATE || id >= VGIC_NR_IRQS)
+			return refuse(
+				n->err, KAIROS_ERR_MALFORMED, n->path,
+				"interrupts",
+				"INTID %u is not an SPI Kairos can pass (32..%u)",
+				id, VGIC_NR_IRQS - 1);
+		for (unsigned int i = 0; i < vm->nr_irqs; i++)
+			if (vm->irqs[i] == id)
+				return refuse(n->err, KAIROS_ERR_MALFORMED,
+					      n->path, "interrupts",
+					      "INTID %u given twice", id);
+		if (irq_taken(c, id))
+			return refuse(
+				n->err, KAIROS_ERR_MALFORMED, n->path,
+				"interrupts",
+				"INTID %u is already Kairos's or another VM's",
+				id);
+		vm->irqs[vm->nr_irqs++] = id;
+	}
+	return KAIROS_OK;
+}
+
 static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 {
 	struct dtnode n = { c->fdt, off, vm->path, c->err };
@@ -374,6 +505,10 @@ static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 	if (!e && has(&n, "bootargs"))
 		e = get_str(&n, "bootargs", vm->bootargs, sizeof(vm->bootargs),
 			    KAIROS_ERR_LIMIT);
+	if (!e)
+		e = parse_devices(c, &n, vm);
+	if (!e)
+		e = parse_irqs(c, &n, vm);
 	if (!e)
 		e = check_fit(&n, vm);
 	return e;

@@ -287,6 +287,29 @@ static void add_flash(struct fdt_w *w)
 	w_end(w);
 }
 
+/* A passthrough device, described as the board describes it. */
+static void add_devices(struct fdt_w *w, const struct guest_dtb_params *p)
+{
+	for (unsigned int k = 0; k < p->nr_devices; k++) {
+		const struct vm_device *d = &p->devices[k];
+		const uint64_t reg[] = { pa_addr(d->reg.base), d->reg.size };
+		const uint32_t irq[] = { GIC_SPI, d->dt.intid - 32,
+					 IRQ_LEVEL_HIGH };
+		const uint32_t clk = PHANDLE_CLK;
+
+		w_name(w, "dev", reg[0]);
+		w_prop(w, "compatible", d->dt.compat, d->dt.compat_len);
+		w_reg(w, reg, 1);
+		if (d->dt.intid >= 32)
+			w_cells(w, "interrupts", irq, ARRAY_SIZE(irq));
+		if (d->dt.primecell) {
+			w_cells(w, "clocks", &clk, 1);
+			w_str(w, "clock-names", "apb_pclk");
+		}
+		w_end(w);
+	}
+}
+
 enum kairos_err guest_dtb_build(void *buf, size_t len,
 				const struct guest_dtb_params *p)
 {
@@ -317,6 +340,7 @@ enum kairos_err guest_dtb_build(void *buf, size_t len,
 	add_gic(&w, p);
 	add_uart(&w);
 	add_flash(&w);
+	add_devices(&w, p);
 	w_end(&w);
 	if (!w.err)
 		w_check(&w, fdt_finish(buf));

@@ -304,10 +304,17 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		const struct vgic_lr *lr = &lrs[k];
 
 		i->flags &= (uint16_t) ~(VGIC_IN_LR | VGIC_ACTIVE);
-		/* A mapped one the guest finished: the GIC deactivated it. */
-		if ((i->flags & VGIC_HW) && !lr->active && !lr->pending &&
-		    c->lr_intid[k] < VGIC_NR_PRIVATE)
-			c->hw_active &= ~(1U << c->lr_intid[k]);
+		/*
+		 * A mapped one the guest finished: the GIC deactivated it. A
+		 * passthrough SPI's line is re-sampled by the hardware: if
+		 * still high it is taken again at EL2 (T11).
+		 */
+		if ((i->flags & VGIC_HW) && !lr->active && !lr->pending) {
+			if (c->lr_intid[k] < VGIC_NR_PRIVATE)
+				c->hw_active &= ~(1U << c->lr_intid[k]);
+			else
+				i->flags &= (uint16_t)~VGIC_LINE;
+		}
 		if (lr->active && !(i->flags & VGIC_DEACT_REQ)) {
 			i->flags |= VGIC_ACTIVE;
 			i->active_source = lr->source;

@@ -89,7 +89,38 @@ static bool map_virt_profile(struct vm *vm)
 	if (vm->vgic.version == 2 &&
 	    !arch_s2_map(vm->s2_root, VIRT_GICC, hw.gicv, 0x1000, S2_DEVICE))
 		return false;
+	for (unsigned int k = 0; k < cfg->nr_devices; k++)
+		if (!arch_s2_map(vm->s2_root, pa_addr(cfg->devices[k].reg.base),
+				 cfg->devices[k].reg.base,
+				 cfg->devices[k].reg.size, S2_DEVICE))
+			return false;
 	return vuart_attach(vm) && vgic_mmio_attach(vm);
+}
+
+/*
+ * A passthrough SPI fired: the device's line is high. The physical
+ * interrupt stays active until the guest deactivates the hardware-mapped
+ * virtual one (GICv3 §4.4.6).
+ */
+static bool passthrough_irq(uint32_t intid, void *arg)
+{
+	struct vm *vm = arg;
+
+	vgic_set_line(&vm->vcpus[0], intid, true);
+	return false;
+}
+
+static void passthrough_setup(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	for (unsigned int k = 0; k < cfg->nr_irqs; k++) {
+		uint32_t id = cfg->irqs[k];
+
+		irq_set_handler(id, passthrough_irq, vm);
+		irq_chip()->route(id, vm->vcpus[0].pcpu);
+		irq_chip()->enable(id, true);
+	}
 }
 
 static bool vm_create(struct vm *vm, const struct vm_config *cfg)
@@ -135,6 +166,7 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 		if (!vm_create(&vms[i], &cfg->vms[i]))
 			return false;
 		vm_count++;
+		passthrough_setup(&vms[i]);
 	}
 	for (unsigned int i = 0; i < vm_count; i++) {
 		vm_boot(&vms[i]);
@@ -228,6 +260,8 @@ static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 		.bootargs = cfg->bootargs,
 		.initrd_ipa = initrd_ipa,
 		.initrd_size = initrd_size,
+		.devices = cfg->devices,
+		.nr_devices = cfg->nr_devices,
 	};
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
@@ -273,6 +307,11 @@ void vm_boot(struct vm *vm)
 	/* The guest's counter starts near zero; one value for all vCPUs. */
 	vm->cntvoff = arch_timer_now();
 	vgic_vm_init(vm, vm->vgic.version);
+	for (unsigned int k = 0; k < cfg->nr_irqs; k++) {
+		/* A reset VM holds nothing: release what it had taken. */
+		irq_chip()->set_active(cfg->irqs[k], false);
+		vgic_map_hw(&vm->vcpus[0], cfg->irqs[k], cfg->irqs[k]);
+	}
 	vuart_reset(&vm->uart);
 	vm->abort_logged = false;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {

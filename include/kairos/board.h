@@ -112,6 +112,21 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
 			    struct board *b, struct board_err *err);
 
+/** A device node of the board, as a VM given it needs to describe it. */
+struct board_device {
+	char compat[64];     /**< compatible list, NUL-separated */
+	uint32_t compat_len; /**< bytes used in compat */
+	uint32_t intid;      /**< its first GIC interrupt, 0 if none */
+	bool primecell;      /**< arm,primecell: needs an apb_pclk */
+};
+
+/**
+ * The enabled node of @fdt whose first reg starts at @base: its
+ * compatible and first GIC interrupt. False if there is none.
+ */
+bool board_find_device(const void *fdt, const struct board *b, paddr_t base,
+		       struct board_device *out);
+
 /** Total RAM in bytes. */
 uint64_t board_ram_size(const struct board *b);
 

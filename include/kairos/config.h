@@ -17,6 +17,15 @@
 
 enum vm_profile { VM_PROFILE_VIRT };
 
+#define VM_MAX_DEVICES 4
+#define VM_MAX_IRQS 8
+
+/** A physical device given to a VM: mapped at IPA = PA. */
+struct vm_device {
+	struct board_range reg;
+	struct board_device dt; /**< how the board describes it */
+};
+
 /** One VM as configured. */
 struct vm_config {
 	char name[VM_NAME_MAX];
@@ -32,6 +41,10 @@ struct vm_config {
 	struct board_range initrd; /**< size 0 when absent */
 	struct board_range dtb;    /**< size 0: generate one */
 	char bootargs[VM_BOOTARGS_MAX];
+	struct vm_device devices[VM_MAX_DEVICES]; /**< passthrough MMIO */
+	unsigned int nr_devices;
+	uint32_t irqs[VM_MAX_IRQS]; /**< passthrough SPIs (same INTID) */
+	unsigned int nr_irqs;
 	char path[64]; /**< node path, for messages */
 };
 

@@ -22,6 +22,8 @@ struct guest_dtb_params {
 	uint64_t timer_freq;              /**< 0: leave clock-frequency out */
 	const char *bootargs;             /**< may be empty */
 	uint64_t initrd_ipa, initrd_size; /**< size 0: no initrd */
+	const struct vm_device *devices;  /**< passthrough, at IPA = PA */
+	unsigned int nr_devices;
 };
 
 /**

@@ -102,7 +102,7 @@ def test_gictest_all(boot, gic, smp):
 
 def test_gictest_lists_contract_names(boot):
     out, verdicts, summary = run_gictest(boot, 3, "test=list", smp=1)
-    assert set(re.findall(r"^  (\w+)", out, re.M)) == GICTEST_NAMES, out
+    assert set(re.findall(r"^  (\w+)\r*$", out, re.M)) == GICTEST_NAMES, out
 
 
 def test_dist_regs_strict_sees_qemu_itargetsr(boot):
