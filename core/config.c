@@ -404,7 +404,8 @@ parse_devices(const struct ctx *c, const struct dtnode *n, struct vm_config *vm)
 			"%d bytes; want 1 to %d <base size> pairs (2 + 2 cells)",
 			len, VM_MAX_DEVICES);
 	for (int k = 0; k < len / 16; k++) {
-		uint64_t a = fdt64_ld(p + 2 * k), sz = fdt64_ld(p + 2 * k + 1);
+		uint64_t a = fdt64_ld(p + 2L * k),
+			 sz = fdt64_ld(p + 2L * k + 1);
 		struct vm_device *d = &vm->devices[vm->nr_devices];
 		const char *what;
 
