@@ -44,13 +44,13 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wconversion \
 	-Wvla -Wstrict-prototypes
 CFLAGS := $(TARGET_CFLAGS) -std=gnu11 $(WARN) -ffreestanding \
 	  -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-common
-CPPFLAGS = $(DEPS_CPPFLAGS) -Iinclude -Iarch/aarch64/include \
+CPPFLAGS = $(DEPS_CPPFLAGS) -Iinclude -Iarch/aarch64/include -Ilib/include \
 	    -DKAIROS_TEXT_OFFSET=$(TEXT_OFFSET) -MMD -MP
 LDFLAGS := -nostdlib -nostartfiles -static -no-pie -Wl,--gc-sections \
 	   -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 KAIROS_SRCS := $(wildcard boot/*.c boot/*.S arch/aarch64/*.c arch/aarch64/*.S \
-		 core/*.c drivers/*.c)
+		 core/*.c drivers/*.c lib/*.c)
 KAIROS_OBJS := $(patsubst %,$(B)/obj/%.o,$(KAIROS_SRCS)) $(B)/obj/version.c.o
 
 $(B)/obj/%.c.o: %.c $(DEPS_STAMPS)

@@ -1,100 +1,15 @@
 // SPDX-License-Identifier: MIT
-/*
- * The system calls newlib expects. Output goes to the console; there is
- * no input stream, no files and no process. The heap is a fixed arena
- * for newlib's own needs at boot (Kairos itself does not allocate).
- */
-#include <errno.h>
+/* Kairos's side of newlib's system calls (lib/newlib_syscalls.c). */
 #include <kairos/console.h>
 #include <kairos/panic.h>
-#include <sys/stat.h>
+#include <newlib_syscalls.h>
 
-#define HEAP_SIZE ((size_t)64 * 1024)
-
-int _write(int fd, const char *buf, int len);
-int _read(int fd, char *buf, int len);
-int _close(int fd);
-int _lseek(int fd, int off, int whence);
-int _fstat(int fd, struct stat *st);
-int _isatty(int fd);
-void *_sbrk(ptrdiff_t incr);
-void _exit(int code);
-int _kill(int pid, int sig);
-int _getpid(void);
-
-int _write(int fd, const char *buf, int len)
+void newlib_output(const char *buf, size_t len)
 {
-	(void)fd;
-	if (len > 0)
-		console_write(buf, (size_t)len);
-	return len;
+	console_write(buf, len);
 }
 
-/* newlib fixes the signature: buf stays non-const. */
-// NOLINTNEXTLINE(readability-non-const-parameter)
-int _read(int fd, char *buf, int len)
-{
-	(void)fd;
-	(void)buf;
-	(void)len;
-	return 0;
-}
-
-int _close(int fd)
-{
-	(void)fd;
-	errno = EBADF;
-	return -1;
-}
-
-int _lseek(int fd, int off, int whence)
-{
-	(void)fd;
-	(void)off;
-	(void)whence;
-	return 0;
-}
-
-int _fstat(int fd, struct stat *st)
-{
-	(void)fd;
-	st->st_mode = S_IFCHR;
-	return 0;
-}
-
-int _isatty(int fd)
-{
-	(void)fd;
-	return 1;
-}
-
-void *_sbrk(ptrdiff_t incr)
-{
-	static char heap[HEAP_SIZE] __attribute__((aligned(16)));
-	static size_t used;
-
-	if (incr < 0 || (size_t)incr > HEAP_SIZE - used) {
-		errno = ENOMEM;
-		return (void *)-1;
-	}
-	used += (size_t)incr;
-	return heap + used - (size_t)incr;
-}
-
-void _exit(int code)
+void newlib_exit(int code)
 {
 	panic("newlib _exit(%d)", code);
-}
-
-int _kill(int pid, int sig)
-{
-	(void)pid;
-	(void)sig;
-	errno = EINVAL;
-	return -1;
-}
-
-int _getpid(void)
-{
-	return 1;
 }

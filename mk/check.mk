@@ -11,7 +11,7 @@ CHECK_CPPCHECK     ?= cppcheck
 
 # Formatting covers every C source and header we own; build/ is never looked
 # at, nor anything under a build/ a subproject may create.
-CHECK_DIRS := $(wildcard boot arch core drivers include tests tools guests)
+CHECK_DIRS := $(wildcard boot arch core drivers include lib tests tools guests)
 CHECK_FORMAT_FILES = $(shell find $(CHECK_DIRS) -name build -prune -o \
 			-type f \( -name '*.c' -o -name '*.h' \) -print | sort)
 
@@ -21,7 +21,7 @@ CHECK_FORMAT_FILES = $(shell find $(CHECK_DIRS) -name build -prune -o \
 # counterpart of gcc's, from the same LLVM as clang-tidy) and drops only the
 # host's /usr/include; newlib and libfdt come first, as in the build.
 CHECK_TARGET_SRCS = $(sort $(wildcard boot/*.c arch/aarch64/*.c core/*.c \
-			drivers/*.c))
+			drivers/*.c lib/*.c))
 CHECK_DEPS        = $(or $(DEPS),build/deps)
 CHECK_NEWLIB_INC  = $(CHECK_DEPS)/newlib/aarch64-none-elf/include
 CHECK_LIBFDT_INC  = $(CHECK_DEPS)/libfdt/include
@@ -32,7 +32,7 @@ CHECK_WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wconversion -Wvla \
 CHECK_TARGET_FLAGS = --target=aarch64-none-elf -std=gnu11 -ffreestanding \
 	-mgeneral-regs-only -nostdlibinc -isystem $(CHECK_NEWLIB_INC) \
 	-isystem $(CHECK_LIBFDT_INC) -Iinclude -Iarch/aarch64/include \
-	$(CHECK_TARGET_DEFS) $(CHECK_WARN)
+	-Ilib/include $(CHECK_TARGET_DEFS) $(CHECK_WARN)
 
 # Host-side C (arch/fake, tests/unit: core/ built against the fake for the
 # cmocka tests), analysed with the host flags of mk/unit.mk when it is
@@ -51,7 +51,7 @@ CHECK_CPPCHECK_OPTS = --enable=warning,portability,performance \
 	--suppress=missingIncludeSystem \
 	--template='{file}:{line}:{column}: {severity}: {message} [{id}]'
 CHECK_CPPCHECK_TARGET = -D__GNUC__ -D__aarch64__ $(CHECK_TARGET_DEFS) \
-	-Iinclude -Iarch/aarch64/include -I$(CHECK_LIBFDT_INC)
+	-Iinclude -Iarch/aarch64/include -Ilib/include -I$(CHECK_LIBFDT_INC)
 CHECK_CPPCHECK_HOST = -D__GNUC__ -Iinclude -Iarch/fake
 
 .PHONY: check check-format check-tidy check-cppcheck format

@@ -16,12 +16,13 @@ GUEST_WARN   := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		-Wconversion -Wvla -Wstrict-prototypes
 GUEST_CFLAGS  = $(TARGET_CFLAGS) -std=gnu11 $(GUEST_WARN) -ffreestanding \
 		-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-common
-GUEST_CPPFLAGS = $(DEPS_CPPFLAGS) -Iguests/libguest/include -MMD -MP
+GUEST_CPPFLAGS = $(DEPS_CPPFLAGS) -Iguests/libguest/include -Ilib/include -MMD -MP
 GUEST_LDFLAGS := -nostdlib -nostartfiles -static -no-pie -Wl,--gc-sections \
 		-Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 GUEST_LD     := guests/libguest/guest.ld
 
-LIBGUEST_SRCS := $(sort $(wildcard guests/libguest/*.c guests/libguest/*.S))
+LIBGUEST_SRCS := $(sort $(wildcard guests/libguest/*.c guests/libguest/*.S)) \
+		 lib/newlib_syscalls.c
 LIBGUEST_OBJS := $(patsubst %,$(GUESTS_B)/obj/%.o,$(LIBGUEST_SRCS))
 guest_srcs = $(sort $(wildcard guests/tests/$(1)/*.c guests/tests/$(1)/*.S))
 guest_objs = $(patsubst %,$(GUESTS_B)/obj/%.o,$(call guest_srcs,$(1)))
