@@ -17,6 +17,7 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
 #include <cmocka.h>
 
+#include "dtb_fixture.h"
 #include "fake.h"
 
 /* PSCI 0.2+ CPU_ON, SMC64 calling convention (Arm DEN0022 §5.1). */
@@ -42,18 +43,7 @@ static struct board_err err;
 
 static const void *load(const char *name)
 {
-	char path[512];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s.dtb", UNIT_DTB_DIR, name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (built by 'make unit')", path);
-	n = fread(dtb, 1, sizeof(dtb), f);
-	fclose(f);
-	assert_true(n > 0 && n < sizeof(dtb));
-	return dtb;
+	return dtb_fixture(name, dtb, sizeof(dtb));
 }
 
 static int setup(void **state)

@@ -19,6 +19,7 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
 #include <cmocka.h>
 
+#include "dtb_fixture.h"
 #include "fake.h"
 
 #define RANGE(b, s)                                  \
@@ -39,18 +40,7 @@ static struct board_err err;
 
 static const void *load(const char *name)
 {
-	char path[512];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s.dtb", UNIT_DTB_DIR, name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (built by 'make unit')", path);
-	n = fread(dtb, 1, sizeof(dtb), f);
-	fclose(f);
-	assert_true(n > 0 && n < sizeof(dtb));
-	return dtb;
+	return dtb_fixture(name, dtb, sizeof(dtb));
 }
 
 /* The board of fixture @name, then config_parse() on it with @bz. */
