@@ -99,3 +99,15 @@ def test_vms_side_by_side_one_crashes(boot, gic):
     assert len(re.findall(r"kairos: VM bad vCPU\d: access outside its "
                           r"memory and devices at IPA " + host, whole)) == 1
     assert "VM good vCPU" not in whole
+
+
+def test_vm_booted_through_uboot(boot):
+    """U-Boot loads Kairos from a disk and starts it with booti; the VM
+    configuration arrives in the device tree it passes on."""
+    con = boot([f"{TOOLS}/kairos-qemu", "--uboot", "--smp", "2", "--vm",
+                vm("t", "psci_version"), "--", "-no-reboot"])
+    con.expect(r"Starting kernel")
+    con.expect(r"kairos: VM t: 1 vCPUs on CPU0")
+    assert verdict(con, "t", "psci_version") == "PASS"
+    con.expect(r"kairos: all VMs stopped")
+    assert con.wait_exit() == 0
