@@ -3,6 +3,7 @@
 #include <arch/cpu.h>
 #include <arch/timer.h>
 #include <arch/vcpu.h>
+#include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/sched.h>
@@ -14,13 +15,16 @@
 bool sched_place(struct vcpu *v)
 {
 	struct cpu *c = &cpus[v->pcpu];
+	bool ok;
 
-	if (c->nr_runq == KAIROS_MAX_CPU_VCPUS)
-		return false;
-	c->runq[c->nr_runq] = v;
-	/* That pCPU may be scheduling already: publish the entry first. */
-	__atomic_store_n(&c->nr_runq, c->nr_runq + 1, __ATOMIC_RELEASE);
-	return true;
+	spin_lock(&c->runq_lock);
+	ok = c->nr_runq < KAIROS_MAX_CPU_VCPUS;
+	if (ok) {
+		c->runq[c->nr_runq] = v;
+		c->nr_runq++;
+	}
+	spin_unlock(&c->runq_lock);
+	return ok;
 }
 
 void sched_kick(unsigned int pcpu)
@@ -45,55 +49,74 @@ static bool runnable(const struct vcpu *v)
 	       __atomic_load_n(&v->vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING;
 }
 
-/* Highest priority first; round robin among equals from rr_next. */
+/*
+ * Highest priority first. Among equals the loaded vCPU keeps the pCPU
+ * until its turn ends (slice over, yield, block); then round robin from
+ * the one after it.
+ */
 static struct vcpu *pick(struct cpu *c, unsigned int *competitors)
 {
 	struct vcpu *best = NULL;
-	unsigned int best_k = 0;
+	unsigned int best_k = 0, n, ties = 0;
+	bool keep = false;
 
-	unsigned int n = __atomic_load_n(&c->nr_runq, __ATOMIC_ACQUIRE);
-
-	*competitors = 0;
+	spin_lock(&c->runq_lock);
+	n = c->nr_runq;
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int k = (c->rr_next + i) % n;
 		struct vcpu *v = c->runq[k];
 
 		if (!runnable(v))
 			continue;
-		if (best && v->vm->cfg->priority == best->vm->cfg->priority)
-			(*competitors)++;
+		if (best && v->vm->cfg->priority == best->vm->cfg->priority) {
+			ties++;
+			/* The loaded one goes on while its turn lasts. */
+			if (v == c->loaded && !c->slice_over) {
+				best = v;
+				best_k = k;
+				keep = true;
+			}
+			continue;
+		}
 		if (!best || v->vm->cfg->priority > best->vm->cfg->priority) {
 			best = v;
 			best_k = k;
-			*competitors = 0;
+			ties = 0;
+			keep = v == c->loaded && !c->slice_over;
 		}
 	}
-	if (best)
+	if (best && !keep)
 		c->rr_next = (best_k + 1) % n;
+	spin_unlock(&c->runq_lock);
+	*competitors = ties;
 	return best;
 }
 
 /*
- * Make @v the loaded vCPU. The old one is saved only if its state in
- * memory is still the one it was loaded from (not reset meanwhile by
- * CPU_ON or a VM reset, which happen under the VM lock).
+ * Save the loaded vCPU, only if its state in memory is still the one it
+ * was loaded from (not reset meanwhile by CPU_ON or a VM reset, which
+ * happen under the VM lock).
  */
-static void switch_to(struct cpu *c, struct vcpu *v)
+static void put_loaded(struct cpu *c)
 {
 	struct vcpu *old = c->loaded;
 
-	if (old == v &&
+	spin_lock(&old->vm->lock);
+	if (old->loaded_gen == old->gen && old->st.power == VCPU_POWER_ON)
+		vcpu_put(old);
+	else
+		vcpu_discard(old);
+	spin_unlock(&old->vm->lock);
+}
+
+/* Make @v the loaded vCPU. */
+static void switch_to(struct cpu *c, struct vcpu *v)
+{
+	if (c->loaded == v &&
 	    v->loaded_gen == __atomic_load_n(&v->gen, __ATOMIC_ACQUIRE))
 		return;
-	if (old) {
-		spin_lock(&old->vm->lock);
-		if (old->loaded_gen == old->gen &&
-		    old->st.power == VCPU_POWER_ON)
-			vcpu_put(old);
-		else
-			vcpu_discard(old);
-		spin_unlock(&old->vm->lock);
-	}
+	if (c->loaded)
+		put_loaded(c);
 	spin_lock(&v->vm->lock);
 	vcpu_load(v);
 	v->loaded_gen = v->gen;
@@ -106,10 +129,11 @@ static void slice_end(struct timerq_entry *e, uint64_t now)
 	struct cpu *c = e->arg;
 
 	(void)now;
+	c->slice_over = true;
 	__atomic_store_n(&c->resched, 1U, __ATOMIC_RELEASE);
 }
 
-static void handle_exit(struct vcpu *v, enum vcpu_exit e)
+static void handle_exit(struct cpu *c, struct vcpu *v, enum vcpu_exit e)
 {
 	enum vcpu_run ready = VCPU_RUN_READY;
 
@@ -136,6 +160,8 @@ static void handle_exit(struct vcpu *v, enum vcpu_exit e)
 		}
 		break;
 	case VCPU_EXIT_YIELD:
+		c->slice_over = true; /* WFE: let an equal run */
+		break;
 	case VCPU_EXIT_RESCHED:
 	default: break;
 	}
@@ -146,6 +172,78 @@ static void irq_window(void)
 {
 	arch_irq_enable();
 	arch_irq_disable();
+}
+
+/* Take @v out of this pCPU and give it to pCPU @to (see sched_migrate). */
+static void migrate_out(struct cpu *c, struct vcpu *v, unsigned int to)
+{
+	struct cpu *d = &cpus[to];
+	enum vcpu_run blocked = VCPU_RUN_BLOCKED;
+	unsigned int k;
+	bool room;
+
+	spin_lock(&d->runq_lock);
+	room = d->nr_runq < KAIROS_MAX_CPU_VCPUS;
+	spin_unlock(&d->runq_lock);
+	__atomic_store_n(&v->migrate_to, 0U, __ATOMIC_RELAXED);
+	if (!room) {
+		kprintf("kairos: CPU%u is full: vCPU %s/%u stays on CPU%u\n",
+			to, v->vm->cfg->name, v->id, c->id);
+		return;
+	}
+	/* Nothing of it may stay here: its hardware state, its deadlines. */
+	if (c->loaded == v) {
+		put_loaded(c);
+		c->loaded = NULL;
+	}
+	vtimer_cancel_backup(v);
+	spin_lock(&c->runq_lock);
+	for (k = 0; k < c->nr_runq && c->runq[k] != v; k++)
+		;
+	for (; k + 1 < c->nr_runq; k++)
+		c->runq[k] = c->runq[k + 1];
+	c->nr_runq--;
+	if (c->rr_next >= c->nr_runq)
+		c->rr_next = 0;
+	spin_unlock(&c->runq_lock);
+
+	spin_lock(&d->runq_lock);
+	__atomic_store_n(&v->pcpu, to, __ATOMIC_RELEASE);
+	d->runq[d->nr_runq] = v;
+	d->nr_runq++;
+	spin_unlock(&d->runq_lock);
+	v->migrations++;
+	/* A WFI it was blocked in completes; it blocks again over there. */
+	__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	sched_kick(to);
+}
+
+static void do_migrations(struct cpu *c)
+{
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+		uint32_t to = __atomic_load_n(&v->migrate_to, __ATOMIC_ACQUIRE);
+
+		if (!to)
+			continue;
+		if (to - 1 == c->id) {
+			__atomic_store_n(&v->migrate_to, 0U, __ATOMIC_RELAXED);
+			continue;
+		}
+		migrate_out(c, v, to - 1);
+		i--; /* the list moved up */
+	}
+}
+
+const char *sched_migrate(struct vcpu *v, unsigned int pcpu)
+{
+	if (pcpu >= cpu_count || !__atomic_load_n(&cpus[pcpu].online,
+						  __ATOMIC_ACQUIRE))
+		return "no such CPU online";
+	__atomic_store_n(&v->migrate_to, pcpu + 1, __ATOMIC_RELEASE);
+	sched_kick(__atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE));
+	return NULL;
 }
 
 void sched_loop(void)
@@ -161,22 +259,27 @@ void sched_loop(void)
 		__atomic_store_n(&c->resched, 0U, __ATOMIC_RELEASE);
 		if (c->id == 0)
 			shell_poll();
+		do_migrations(c);
 		v = pick(c, &competitors);
 		if (!v) {
 			timerq_cancel(&c->timerq, &c->slice);
+			c->slice_over = false;
 			if (!__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
 				arch_wait_for_interrupt();
 			irq_window();
 			continue;
 		}
-		if (!competitors)
+		if (!competitors) {
 			timerq_cancel(&c->timerq, &c->slice);
-		else if (!c->slice.armed || c->loaded != v)
+		} else if (c->loaded != v || c->slice_over || !c->slice.armed) {
+			/* A new turn: a whole slice. */
 			timerq_arm(&c->timerq, &c->slice,
 				   arch_timer_now() +
 					   time_us_to_ticks(SCHED_SLICE_US));
+		}
+		c->slice_over = false;
 		switch_to(c, v);
-		handle_exit(v, arch_vcpu_run(v));
+		handle_exit(c, v, arch_vcpu_run(v));
 		irq_window();
 	}
 }

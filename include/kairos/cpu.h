@@ -5,6 +5,7 @@
 
 #include <arch/cpu.h>
 #include <kairos/limits.h>
+#include <kairos/spinlock.h>
 #include <kairos/timerq.h>
 #include <kairos/types.h>
 
@@ -27,7 +28,9 @@ struct cpu {
 	struct timerq timerq; /**< deadlines on this CPU's EL2 timer */
 	struct vcpu *runq[KAIROS_MAX_CPU_VCPUS]; /**< vCPUs placed here */
 	unsigned int nr_runq;
+	struct spinlock runq_lock; /**< runq, nr_runq, rr_next */
 	unsigned int rr_next;      /**< round-robin position */
+	bool slice_over;           /**< the loaded vCPU's turn has ended */
 	struct vcpu *loaded;       /**< vCPU whose state is in the hardware */
 	uint32_t resched;          /**< set by others, then kicked (atomic) */
 	struct timerq_entry slice; /**< end of the current time slice */

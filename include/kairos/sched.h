@@ -21,6 +21,15 @@ void sched_kick(unsigned int pcpu);
 /** Make @v ready if it was blocked, and kick its pCPU. */
 void sched_wake(struct vcpu *v);
 
+/**
+ * Move @v to pCPU @pcpu (any CPU may ask). Its pCPU puts it, cancels its
+ * deadlines there, and hands it over before it runs again; a vCPU blocked
+ * in WFI resumes on the new pCPU (WFI may complete spuriously) and blocks
+ * there again, its backup deadline now on that pCPU's timerq. Returns
+ * NULL once asked, or why it cannot be.
+ */
+const char *sched_migrate(struct vcpu *v, unsigned int pcpu);
+
 /** This pCPU's scheduling loop; never returns. */
 NORETURN void sched_loop(void);
 

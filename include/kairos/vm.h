@@ -30,7 +30,9 @@ struct vcpu {
 	uint32_t gen;        /**< bumped when its state is reset in memory */
 	uint32_t loaded_gen; /**< gen when last loaded: older hardware state
 				   is stale and must not be saved */
+	uint32_t migrate_to; /**< pCPU + 1 it is asked to move to, or 0 */
 	uint64_t exits;      /**< statistics */
+	uint64_t migrations; /**< statistics */
 	struct timerq_entry backup; /**< wakes it from WFI at its vtimer */
 };
 

@@ -4,9 +4,11 @@
  * (priority first, round robin among equals, none of a paused VM, none in
  * WFI until woken), the time slice armed only while vCPUs compete, and a
  * vCPU's state reset in memory (CPU_ON, VM reset) never overwritten by the
- * stale copy still in hardware, while a live one is saved when switched.
+ * stale copy still in hardware, while a live one is saved when switched;
+ * migration between pCPUs.
  */
 #include <kairos/cpu.h>
+#include <kairos/irq.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vexit.h>
@@ -214,10 +216,11 @@ static void test_paused_vm_does_not_run(void **state)
 	fake_vcpu_run_script(sched_loop);
 	assert_ran((const struct vcpu *const[]){ b, b, b }, 3);
 	vm_pause(&vms[0], false);
-	push(2, VCPU_EXIT_YIELD);
+	push(3, VCPU_EXIT_YIELD);
 	timerq_cancel(&cpus[0].timerq, &cpus[0].slice);
 	fake_vcpu_run_script(sched_loop);
-	assert_ran((const struct vcpu *const[]){ b, b, b, a, b }, 5);
+	/* b's turn goes on until it yields; then they alternate. */
+	assert_ran((const struct vcpu *const[]){ b, b, b, b, a, b }, 6);
 }
 
 /* Guest actions of the stale-state tests. */
@@ -276,7 +279,8 @@ static void test_vm_reset_discards_and_switch_saves(void **state)
 
 	(void)state;
 	two_vms(&a, &b);
-	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, guest_system_reset, NULL);
+	/* The reset VM's vCPU ends its turn (WFE): b runs in between. */
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, guest_system_reset, NULL);
 	push(1, VCPU_EXIT_YIELD);
 	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry);
 	fake_vcpu_run_script(sched_loop);
@@ -327,6 +331,88 @@ static void test_wake_kicks_the_other_pcpu(void **state)
 	assert_int_equal(vms[0].vcpus[1].run, VCPU_RUN_OFF);
 }
 
+static void test_loaded_keeps_its_turn_until_it_ends(void **state)
+{
+	struct vcpu *a, *b;
+
+	(void)state;
+	two_vms(&a, &b);
+	/* Exits inside the slice (interrupts, traps) do not end a's turn. */
+	push(3, VCPU_EXIT_IRQ);
+	push(1, VCPU_EXIT_RESCHED);
+	/* Its WFE does: b's turn, then a's again. */
+	push(1, VCPU_EXIT_YIELD);
+	push(2, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ a, a, a, a, a, b, a }, 7);
+}
+
+#define CTL_ENABLE 1UL
+
+/* The guest arms its timer 1 s ahead, then waits for it. */
+static void arm_far(struct vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	fake_vtimer_set(CTL_ENABLE, fake_counter_peek() + slice_ticks * 100);
+}
+
+static void migrate_to_1(void *arg)
+{
+	struct vcpu *v = arg;
+
+	/* Blocked in WFI, its backup deadline on CPU0. */
+	assert_int_equal(v->run, VCPU_RUN_BLOCKED);
+	assert_true(v->backup.armed);
+	assert_ptr_equal(cpus[0].timerq.head, &v->backup);
+	assert_null(sched_migrate(v, 1));
+}
+
+static void test_t7_migrate_blocked_vcpu_moves_backup(void **state)
+{
+	struct vcpu *v;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_create();
+	v = &vms[0].vcpus[0];
+	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, arm_far, NULL);
+	fake_on_idle(1, migrate_to_1, v);
+	fake_vcpu_run_script(sched_loop);
+	/* Nothing of it is left on CPU0: not its state, not its deadline. */
+	assert_false(v->backup.armed);
+	assert_null(cpus[0].timerq.head);
+	assert_null(cpus[0].loaded);
+	assert_int_equal(cpus[0].nr_runq, 0);
+	assert_false(fake_vtimer_line());
+	assert_int_equal(fake_vtimer_ctl() & CTL_ENABLE, 0);
+	assert_string_equal(fake_vcpu_log(), "load 0.0 run 0.0 put 0.0");
+	/* Its timer went with it, saved; CPU1 has it, ready, kicked. */
+	assert_int_equal(v->st.vtimer.ctl & CTL_ENABLE, CTL_ENABLE);
+	assert_int_equal(v->pcpu, 1);
+	assert_int_equal(cpus[1].nr_runq, 1);
+	assert_ptr_equal(cpus[1].runq[0], v);
+	assert_int_equal(v->run, VCPU_RUN_READY);
+	assert_int_equal(cpus[1].resched, 1);
+	assert_int_equal(fake_sgis(1, IRQ_SGI_KICK), 1);
+	assert_int_equal(v->migrate_to, 0);
+	assert_int_equal(v->migrations, 1);
+}
+
+static void test_migrate_refuses_offline_cpu(void **state)
+{
+	struct vcpu *v;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_create();
+	v = &vms[0].vcpus[0];
+	assert_non_null(sched_migrate(v, 2));
+	cpus[1].online = false;
+	assert_non_null(sched_migrate(v, 1));
+	assert_int_equal(v->migrate_to, 0);
+}
+
 static void test_too_many_vcpus_on_one_pcpu(void **state)
 {
 	(void)state;
@@ -344,6 +430,15 @@ int main(void)
 						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_round_robin_among_equals,
 						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_loaded_keeps_its_turn_until_it_ends, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_t7_migrate_blocked_vcpu_moves_backup, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_migrate_refuses_offline_cpu, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_slice_ends_and_next_gets_full_slice, setup,
 			util_teardown),
