@@ -40,6 +40,13 @@ static bool vtimer_irq(uint32_t intid, void *arg)
 	if (!line_of(ctl))
 		return true;
 	vgic_set_line(v, VTIMER_INTID, true);
+	/*
+	 * Taken while @v is loaded but out of the guest (waiting in WFI, or
+	 * after an exit): record that Kairos holds the physical INTID active,
+	 * so that a put before @v runs again releases it (T7: it must not
+	 * stay active for the next guest on this pCPU).
+	 */
+	vgic_sync_hw(v);
 	return false;
 }
 
@@ -73,24 +80,72 @@ void vtimer_put(struct vcpu *v)
 	arch_vtimer_save(&t->cval, &t->ctl);
 }
 
+/*
+ * The physical count at which the virtual count (@now - @cntvoff, modulo
+ * 2^64 as the hardware computes it) reaches @cval: @now if it has. T5:
+ * computed as a delta in the virtual domain, so that a CNTVOFF above the
+ * physical count (virtual time ahead of physical time) does not look like
+ * an overflow; beyond 2^64 it saturates at "never".
+ */
+static uint64_t phys_deadline(uint64_t now, uint64_t cntvoff, uint64_t cval)
+{
+	uint64_t vct = now - cntvoff, delta;
+
+	if (vct >= cval)
+		return now;
+	delta = cval - vct;
+	return delta > UINT64_MAX - now ? UINT64_MAX : now + delta;
+}
+
+/*
+ * @v's timer as it is now: in the hardware while @v is the vCPU loaded on
+ * this pCPU, else as saved at put. Only ENABLE, IMASK and CVAL are used:
+ * a saved ISTATUS is stale (T2).
+ */
+static void timer_state(struct vcpu *v, uint64_t *cval, uint64_t *ctl)
+{
+	if (cpu_current()->loaded == v) {
+		arch_vtimer_read(cval, ctl);
+	} else {
+		*cval = v->st.vtimer.cval;
+		*ctl = v->st.vtimer.ctl;
+	}
+}
+
+/*
+ * The backup deadline only wakes (T1): it never writes timer or vGIC
+ * state; injection happens at load. Found due before the virtual deadline
+ * (a coarse or early timer, or CNTVOFF changed since it was armed) it
+ * re-arms and wakes nothing (T4); a timer that can no longer fire (its
+ * vCPU reset) wakes nothing either.
+ */
 static void backup_expired(struct timerq_entry *e, uint64_t now)
 {
-	(void)now;
-	sched_wake(e->arg); /* only wakes: injection happens at load */
+	struct vcpu *v = e->arg;
+	uint64_t ctl, cval, when;
+
+	timer_state(v, &cval, &ctl);
+	if ((ctl & (CTL_ENABLE | CTL_IMASK)) != CTL_ENABLE)
+		return;
+	when = phys_deadline(now, v->vm->cntvoff, cval);
+	if (when > now) {
+		timerq_arm(&cpu_current()->timerq, e, when);
+		return;
+	}
+	sched_wake(v);
 }
 
 bool vtimer_arm_backup(struct vcpu *v)
 {
-	uint64_t ctl, cval, when;
+	uint64_t ctl, cval, now, when;
 
-	arch_vtimer_read(&cval, &ctl);
+	timer_state(v, &cval, &ctl);
 	if ((ctl & (CTL_ENABLE | CTL_IMASK)) != CTL_ENABLE)
 		return true;
-	if (line_of(ctl))
+	now = arch_timer_now();
+	when = phys_deadline(now, v->vm->cntvoff, cval);
+	if (when <= now)
 		return false;
-	/* Physical time of the virtual deadline, saturating at "never". */
-	when = cval > UINT64_MAX - v->vm->cntvoff ? UINT64_MAX :
-						    cval + v->vm->cntvoff;
 	if (v->backup.fn != backup_expired)
 		timerq_entry_init(&v->backup, backup_expired, v);
 	timerq_arm(&cpus[v->pcpu].timerq, &v->backup, when);

@@ -61,7 +61,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
-	      test_vgic
+	      test_vgic test_vtimer
 UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vuart := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_vpsci := $(UNIT_VM_SRCS)
@@ -73,6 +73,9 @@ UNIT_LIBS_test_shell_vm := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.
 UNIT_SRCS_test_vgic := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)
+# The timer invariants (TIME_INVARIANTS.md, "Sim") on the same VMs.
+UNIT_SRCS_test_vtimer := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vtimer := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 

@@ -51,8 +51,8 @@ static struct {
 	unsigned int hyp_writes;
 
 	bool masked;
-	fake_irq_fn irq_fn;
-	void *irq_arg;
+	fake_irq_fn irq_fn, gic_fn;
+	void *irq_arg, *gic_arg;
 	unsigned int irqs, taken, drop_nth;
 	bool early, forced; /* forced: an early interrupt is pending */
 	uint64_t early_ticks, early_cval; /* one early wake per CVAL value */
@@ -201,6 +201,18 @@ void fake_set_timer_irq(fake_irq_fn fn, void *arg)
 	f.irq_arg = arg;
 }
 
+void fake_set_gic_irq(fake_irq_fn fn, void *arg)
+{
+	f.gic_fn = fn;
+	f.gic_arg = arg;
+}
+
+/* An interrupt of the fake irqchip is signalled and has a taker. */
+static bool gic_line(void)
+{
+	return f.gic_fn && f.current && fake_gic_signalled();
+}
+
 bool fake_irqs_masked(void)
 {
 	return f.masked;
@@ -236,17 +248,24 @@ static void deliver(void)
 {
 	unsigned int n = 0;
 
-	while (!f.masked && f.irq_fn && (fake_hyp_line() || f.forced)) {
+	while (!f.masked &&
+	       (gic_line() || (f.irq_fn && (fake_hyp_line() || f.forced)))) {
 		if (++n > FAKE_STORM)
-			fail_msg("fake: timer interrupt storm: the handler leaves the line asserted (CVAL %#llx, count %#llx)",
+			fail_msg("fake: interrupt storm: a handler leaves its line asserted (CVAL %#llx, count %#llx)",
 				 (unsigned long long)f.hyp_cval,
 				 (unsigned long long)f.now);
+		f.masked = true;
+		if (gic_line()) {
+			f.gic_fn(f.gic_arg);
+			f.masked = false;
+			continue;
+		}
 		f.forced = false;
 		if (++f.taken == f.drop_nth) {
 			f.hyp_enabled = false;
+			f.masked = false;
 			continue;
 		}
-		f.masked = true;
 		f.irqs++;
 		f.irq_fn(f.irq_arg);
 		f.masked = false;
@@ -293,7 +312,7 @@ void arch_wait_for_interrupt(void)
 			 f.wfis);
 	if (f.runner && idle_scripted())
 		return;
-	if (fake_hyp_line() || f.forced)
+	if (fake_hyp_line() || f.forced || gic_line())
 		return;
 	if (f.hyp_enabled && f.early && f.hyp_cval != f.early_cval) {
 		uint64_t at = f.hyp_cval > f.early_ticks ?

@@ -27,7 +27,8 @@
  *   only their state, and writing the same INTID twice, or an HW one
  *   pending and active, fails the test; the EOI count wraps at 5 bits;
  * - the virtual timer's ISTATUS reads as set while it is disabled
- *   (UNKNOWN in the Arm ARM).
+ *   (UNKNOWN in the Arm ARM), and reading a pCPU's virtual timer when no
+ *   vCPU's timer is loaded there (after a save) fails the test.
  *
  * Tests call fake_reset() before each test and inspect the recorded
  * hardware state rather than assume it.
@@ -96,6 +97,16 @@ typedef void (*fake_irq_fn)(void *arg);
 
 /** Install @fn as the EL2 timer interrupt handler (NULL: none). */
 void fake_set_timer_irq(fake_irq_fn fn, void *arg);
+
+/**
+ * Install @fn as the taker of interrupts from the fake irqchip (what the
+ * IRQ vector's irq_handle() does): from then on, while interrupts are
+ * unmasked and the current pCPU's irqchip signals one (the vtimer's output
+ * high and its PPI inactive, or one fake_irq_raise()d), @fn runs with
+ * interrupts masked, before the EL2 timer's handler; WFI wakes for it.
+ * NULL (after reset): only the EL2 timer interrupt is delivered.
+ */
+void fake_set_gic_irq(fake_irq_fn fn, void *arg);
 
 /** True while interrupts are masked (PSTATE.I). Masked after reset. */
 bool fake_irqs_masked(void);
@@ -307,6 +318,19 @@ bool fake_vtimer_line(void);
 /** Number of arch_vtimer_load() calls on this pCPU. */
 unsigned int fake_vtimer_loads(void);
 
+/**
+ * The virtual timer hooks called, oldest first, each with its pCPU:
+ * "cntvoff 1 cval 1 ctl 1" (one arch_vtimer_load(), registers in the order
+ * written), "save 0" (arch_vtimer_save()), "read 1" (arch_vtimer_read()).
+ */
+const char *fake_vtimer_log(void);
+
+/** Clear fake_vtimer_log(). */
+void fake_vtimer_log_clear(void);
+
+/** CNTV_CTL_EL0 (with ISTATUS) of pCPU @cpu, from any pCPU. */
+uint64_t fake_vtimer_ctl_on(unsigned int cpu);
+
 /* ---- vCPUs (arch/vcpu.h) ---- */
 
 /** Most guest runs one test may queue. */
@@ -327,8 +351,9 @@ void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
  * The same, and @guest (if not NULL) is what the guest does while it runs,
  * with the list registers filled (fake_vgic_guest_ack() ...): called
  * after the ticks, before the exit folds them back. arch_vcpu_run()
- * (fake_vcpu.c) fills, syncs and folds as the real one does: fill,
- * write, vgic_sync_hw(), guest, read back, fold, vtimer_sync().
+ * (fake_vcpu.c) fills, syncs and folds as the real one does:
+ * vtimer_sync(), fill, write, vgic_sync_hw(), guest, read back, fold,
+ * vtimer_sync().
  */
 void fake_vcpu_push_guest(enum vcpu_exit e, uint64_t ticks, fake_guest_fn guest,
 			  fake_guest_fn fn, void *arg);

@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ struct fake_vif {
 struct fake_vt {
 	uint64_t cntvoff, cval, ctl; /* ctl: ENABLE and IMASK only */
 	unsigned int loads;
+	bool loaded; /* between arch_vtimer_load() and _save() */
 };
 
 static struct {
@@ -52,6 +54,7 @@ static struct {
 	uint32_t last_set_intid;
 	bool last_set_active;
 	unsigned int sgis[KAIROS_MAX_CPUS][16];
+	char vtlog[4096];
 } g;
 
 static unsigned int here(void)
@@ -95,6 +98,21 @@ static bool *active_of(unsigned int cpu, uint32_t intid)
 }
 
 static bool vt_line(unsigned int cpu);
+
+bool fake_gic_signalled(void)
+{
+	unsigned int cpu = here();
+
+	if (vt_line(cpu) && !g.active[cpu][FAKE_VTIMER_PPI])
+		return true;
+	for (uint32_t id = 0; id < IRQ_NR_HANDLED; id++) {
+		unsigned int bank = id < 32 ? cpu : 0;
+
+		if (g.pending[bank][id] && !g.active[bank][id])
+			return true;
+	}
+	return false;
+}
 
 static bool chip_cpu_init(void)
 {
@@ -446,14 +464,28 @@ static bool vt_line(unsigned int cpu)
 	       (CTL_ENABLE | CTL_ISTATUS);
 }
 
+static void vtlog(const char *what, unsigned int cpu)
+{
+	size_t n = strlen(g.vtlog);
+
+	snprintf(g.vtlog + n, sizeof(g.vtlog) - n, "%s%s %u", n ? " " : "",
+		 what, cpu);
+}
+
 void arch_vtimer_load(uint64_t cntvoff, uint64_t cval, uint64_t ctl)
 {
-	struct fake_vt *t = &g.vt[here()];
+	unsigned int cpu = here();
+	struct fake_vt *t = &g.vt[cpu];
 
+	/* The hook writes CNTVOFF, CVAL, CTL in this order: so is the log. */
 	t->cntvoff = cntvoff;
+	vtlog("cntvoff", cpu);
 	t->cval = cval;
+	vtlog("cval", cpu);
 	t->ctl = ctl & (CTL_ENABLE | CTL_IMASK); /* ISTATUS is read-only */
+	vtlog("ctl", cpu);
 	t->loads++;
+	t->loaded = true;
 }
 
 void arch_vtimer_save(uint64_t *cval, uint64_t *ctl)
@@ -463,14 +495,21 @@ void arch_vtimer_save(uint64_t *cval, uint64_t *ctl)
 	*cval = g.vt[cpu].cval;
 	*ctl = vt_ctl(cpu);
 	g.vt[cpu].ctl = 0;
+	g.vt[cpu].loaded = false;
+	vtlog("save", cpu);
 }
 
 void arch_vtimer_read(uint64_t *cval, uint64_t *ctl)
 {
 	unsigned int cpu = here();
 
+	/* After a save the registers are nobody's: CTL 0, a stale CVAL. */
+	if (!g.vt[cpu].loaded)
+		fail_msg("fake: arch_vtimer_read() on CPU%u, where no timer is loaded",
+			 cpu);
 	*cval = g.vt[cpu].cval;
 	*ctl = vt_ctl(cpu);
+	vtlog("read", cpu);
 }
 
 void fake_vtimer_set(uint64_t ctl, uint64_t cval)
@@ -504,4 +543,21 @@ bool fake_vtimer_line(void)
 unsigned int fake_vtimer_loads(void)
 {
 	return g.vt[here()].loads;
+}
+
+const char *fake_vtimer_log(void)
+{
+	return g.vtlog;
+}
+
+void fake_vtimer_log_clear(void)
+{
+	g.vtlog[0] = '\0';
+}
+
+uint64_t fake_vtimer_ctl_on(unsigned int cpu)
+{
+	if (cpu >= KAIROS_MAX_CPUS)
+		fail_msg("fake: vtimer of CPU%u", cpu);
+	return vt_ctl(cpu);
 }

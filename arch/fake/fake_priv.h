@@ -22,6 +22,13 @@ bool fake_vcpu_enter(struct vcpu *v, struct fake_step *s);
 /** The guest part of run @s of @v: time passes, EL1 state changes. */
 void fake_vcpu_guest(struct vcpu *v, const struct fake_step *s);
 
+/**
+ * The fake irqchip of the current pCPU would hand out an interrupt: the
+ * vtimer's output is high and its PPI not active, or one raised is
+ * pending and not active (fake_gic.c).
+ */
+bool fake_gic_signalled(void);
+
 /** fake_reset() of the GIC and virtual timer side (fake_gic.c). */
 void fake_gic_reset(void);
 

@@ -25,8 +25,10 @@ void vtimer_put(struct vcpu *v);
 void vtimer_sync(struct vcpu *v);
 
 /**
- * @v blocks in WFI on this pCPU: queue a backup deadline at its timer's
- * physical expiry, if it can fire. Returns false if it already has.
+ * @v blocks in WFI on this pCPU (loaded here, or put): queue a backup
+ * deadline at its timer's physical expiry, if it can fire. Returns false
+ * if it already has. The deadline only wakes @v, re-arming itself if
+ * found due early.
  */
 bool vtimer_arm_backup(struct vcpu *v);
 
