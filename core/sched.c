@@ -238,8 +238,8 @@ static void do_migrations(struct cpu *c)
 
 const char *sched_migrate(struct vcpu *v, unsigned int pcpu)
 {
-	if (pcpu >= cpu_count || !__atomic_load_n(&cpus[pcpu].online,
-						  __ATOMIC_ACQUIRE))
+	if (pcpu >= cpu_count ||
+	    !__atomic_load_n(&cpus[pcpu].online, __ATOMIC_ACQUIRE))
 		return "no such CPU online";
 	__atomic_store_n(&v->migrate_to, pcpu + 1, __ATOMIC_RELEASE);
 	sched_kick(__atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE));

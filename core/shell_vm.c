@@ -14,7 +14,7 @@
 
 #define CTRL_A 0x01
 
-#define VM_USAGE                                             \
+#define VM_USAGE                                         \
 	"vm list | vm pause|resume|reset|info <name> | " \
 	"vm migrate <name> <vcpu> <cpu>"
 
@@ -75,12 +75,12 @@ static void vm_migrate(struct vm *vm, const char *rest)
 		return;
 	}
 	if (k >= vm->nr_vcpus) {
-		kprintf("vm: %s has no vCPU %lu (it has %u)\n", vm->cfg->name, k,
-			vm->nr_vcpus);
+		kprintf("vm: %s has no vCPU %lu (it has %u)\n", vm->cfg->name,
+			k, vm->nr_vcpus);
 		return;
 	}
-	why = sched_migrate(&vm->vcpus[k], cpu > UINT32_MAX ? UINT32_MAX :
-							     (unsigned int)cpu);
+	why = sched_migrate(&vm->vcpus[k],
+			    cpu > UINT32_MAX ? UINT32_MAX : (unsigned int)cpu);
 	if (why)
 		kprintf("vm: cannot move vCPU %s/%lu to CPU%lu: %s\n",
 			vm->cfg->name, k, cpu, why);
@@ -107,8 +107,9 @@ static void cmd_vm(const char *args)
 	vm_name[name_len] = '\0';
 	vm = vm_by_name(vm_name);
 	if (!vm) {
-		kprintf("vm: %s\n", *name ? "no VM of that name (see 'vm list')" :
-					     "usage: " VM_USAGE);
+		kprintf("vm: %s\n",
+			*name ? "no VM of that name (see 'vm list')" :
+				"usage: " VM_USAGE);
 		return;
 	}
 	if (n == 7 && !strncmp(args, "migrate", n)) {

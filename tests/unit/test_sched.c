@@ -436,9 +436,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_t7_migrate_blocked_vcpu_moves_backup, setup,
 			util_teardown),
-		cmocka_unit_test_setup_teardown(
-			test_migrate_refuses_offline_cpu, setup,
-			util_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_refuses_offline_cpu,
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_slice_ends_and_next_gets_full_slice, setup,
 			util_teardown),
