@@ -40,7 +40,13 @@ void sched_wake(struct vcpu *v)
 
 	__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-	sched_kick(v->pcpu);
+	/*
+	 * The vCPU loaded here is out of the guest while this runs, and this
+	 * pCPU re-picks before it enters again: no kick (it would only
+	 * bounce the entry that is about to present the interrupt).
+	 */
+	if (v != cpu_current()->loaded)
+		sched_kick(__atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE));
 }
 
 static bool runnable(const struct vcpu *v)
