@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define BENCH_TIMEOUT_US 5000000
-#define BENCH_SETTLE_YIELDS 16
+#define BENCH_SETTLE_ROUNDS 16
 
 static struct {
 	uint32_t up;
@@ -106,10 +106,16 @@ uint64_t bench_sgi1r(unsigned int cpu, unsigned int intid)
 	       (uint64_t)(intid & 0xf) << 24 | 1UL << (mpidr & 0xf);
 }
 
+void bench_yield(void)
+{
+	wfe();
+	(void)psci_version();
+}
+
 void bench_settle(void)
 {
-	for (unsigned int i = 0; i < BENCH_SETTLE_YIELDS; i++)
-		__asm__ volatile("yield" ::: "memory");
+	for (unsigned int i = 0; i < BENCH_SETTLE_ROUNDS; i++)
+		bench_yield();
 }
 
 static void bench_cpu1_main(void *arg)
@@ -147,7 +153,7 @@ bool bench_start_cpu1(void)
 			test_fail("CPU1 did not come up");
 			return false;
 		}
-		__asm__ volatile("yield" ::: "memory");
+		bench_yield();
 	}
 	bench_settle();
 	return true;

@@ -81,8 +81,15 @@ void bench_report(const char *metric, const struct bench_samples *s);
  */
 bool bench_start_cpu1(void);
 void bench_stop_cpu1(void);
-/** Lets the other CPUs run until they sleep again (QEMU runs CPUs in turn:
- * YIELD hands over). */
+/**
+ * Hands the machine to another CPU or vCPU that wants to run. QEMU runs
+ * CPUs in turn and passes on at a WFE (it never traps WFE to EL2, so
+ * WFE alone does not reach a hypervisor); under Kairos the HVC is an exit,
+ * after which Kairos picks the other vCPU of the pCPU if it is runnable (a
+ * vCPU spinning without exits would keep the pCPU for its whole slice).
+ */
+void bench_yield(void);
+/** bench_yield() a few times: the other CPUs get to their WFI. */
 void bench_settle(void);
 /** ICC_SGI1R_EL1 value sending SGI @intid to CPU @cpu (GICv3). */
 uint64_t bench_sgi1r(unsigned int cpu, unsigned int intid);
