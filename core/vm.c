@@ -179,6 +179,9 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 			(unsigned long long)ipa_addr(vms[i].cfg->mem_ipa),
 			(unsigned long long)pa_addr(vms[i].cfg->mem_host),
 			(unsigned long long)vms[i].entry_ipa);
+		/* Guest count = physical - cntvoff (tools/kairos-bench). */
+		kprintf("kairos: VM %s: cntvoff %llu\n", vms[i].cfg->name,
+			(unsigned long long)vms[i].cntvoff);
 	}
 	for (unsigned int i = 0; i < vm_count; i++)
 		sched_wake(&vms[i].vcpus[0]);

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: MIT
+"""tools/kairos-bench (make bench, docs/bench.md) in a quick mode: every
+metric gets numbers from its native and Kairos runs, the machine-readable
+lines agree with each other, and a run that yields no numbers makes the
+tool fail."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from kairos_qemu import ROOT
+
+BENCH = os.path.join(ROOT, "tools", "kairos-bench")
+BENCH_BIN = os.path.join(ROOT, "build", "guests", "bench.bin")
+VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
+
+# The rows docs/bench.md defines; vcpu_switch has no native counterpart.
+METRICS = ["vtimer_vector", "vtimer_handler", "vtimer_2vcpu_vector",
+           "vtimer_2vcpu_handler", "wfi_wakeup_vector", "wfi_wakeup_handler",
+           "hvc_roundtrip", "mmio_gicd_read", "sgi_vector", "sgi_handler",
+           "vcpu_switch", "boot_first_insn"]
+NO_NATIVE = {"vcpu_switch"}
+
+LINE_RE = re.compile(r"^bench: (\S+) native=(n/a|-?\d+) kairos=(-?\d+) "
+                     r"added=(n/a|-?\d+)$", re.M)
+TARGET_RE = re.compile(r"^bench-target: vtimer_vector added=(-?\d+) "
+                       r"limit=(\d+) met=(yes|no)$", re.M)
+
+TIMEOUT = 120
+
+
+@pytest.fixture(autouse=True)
+def bench_built():
+    if not os.path.exists(BENCH_BIN):
+        pytest.fail(f"{BENCH_BIN} missing: run 'make guests' first")
+
+
+def run_bench(tmp_path, *args):
+    return subprocess.run([sys.executable, BENCH, "--samples", "3",
+                           "--out", str(tmp_path), *args],
+                          capture_output=True, text=True, timeout=TIMEOUT,
+                          check=False)
+
+
+def test_bench_quick(tmp_path):
+    p = run_bench(tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    # The premise of the bench: one counter tick per instruction.
+    assert "counter 1000000000 Hz" in out, out
+    lines = {m[0]: m[1:] for m in LINE_RE.findall(out)}
+    assert list(lines) == METRICS, out
+    for metric, (native, kairos, added) in lines.items():
+        kairos = int(kairos)
+        assert kairos > 0, f"{metric}: {out}"
+        if metric in NO_NATIVE:
+            assert (native, added) == ("n/a", "n/a"), f"{metric}: {out}"
+            continue
+        native = int(native)
+        assert native > 0, f"{metric}: {out}"
+        assert int(added) == kairos - native, f"{metric}: {out}"
+        # Each path goes through EL2 under Kairos: it cannot be free.
+        assert kairos > native, f"{metric}: {out}"
+    m = TARGET_RE.search(out)
+    assert m, out
+    added, limit, met = int(m[1]), int(m[2]), m[3]
+    assert added == int(lines["vtimer_vector"][2]) and limit == 80, out
+    assert met == ("yes" if added <= limit else "no"), out
+    # The table shows every metric, and each boot left its log.
+    for metric in METRICS:
+        assert re.search(rf"^{metric}\s", out, re.M), out
+    for run in ("native", "kairos", "shared"):
+        assert os.path.getsize(tmp_path / f"{run}.log") > 0
+
+
+def test_bench_fails_without_numbers(tmp_path):
+    """A guest that prints no BENCH lines (vmtest knows none of the bench's
+    tests): the tool says which run failed and exits non-zero."""
+    p = run_bench(tmp_path, "--image", VMTEST)
+    assert p.returncode != 0, p.stdout + p.stderr
+    assert "native:" in p.stderr and "native.log" in p.stderr, p.stderr
+    assert not LINE_RE.search(p.stdout), p.stdout
