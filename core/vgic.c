@@ -55,6 +55,7 @@ void vgic_vm_init(struct vm *vm, unsigned int version)
 	struct vgic_dist *d = &vm->vgic;
 
 	memset(d->spi, 0, sizeof(d->spi));
+	memset(d->spi_cand, 0, sizeof(d->spi_cand));
 	d->ctlr = 0;
 	d->version = version;
 	for (unsigned int i = 0; i < VGIC_NR_SPIS; i++)
@@ -96,6 +97,7 @@ void vgic_inject(struct vcpu *v, uint32_t intid)
 		return;
 	spin_lock(&d->lock);
 	i->flags |= VGIC_LATCH;
+	vgic_mark(v, intid);
 	if (intid >= VGIC_NR_PRIVATE)
 		t = spi_target(v->vm, i);
 	spin_unlock(&d->lock);
@@ -118,6 +120,8 @@ void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)
 		i->flags |= VGIC_LATCH;
 	i->flags =
 		(uint8_t)(level ? i->flags | VGIC_LINE : i->flags & ~VGIC_LINE);
+	if (level)
+		vgic_mark(v, intid);
 	if (intid >= VGIC_NR_PRIVATE)
 		t = spi_target(v->vm, i);
 	spin_unlock(&d->lock);
@@ -134,18 +138,41 @@ void vgic_map_hw(struct vcpu *v, uint32_t intid, uint32_t hw_intid)
 }
 
 /*
- * The next interrupt @v may hold, from *@id on: its SGIs and PPIs, and the
- * SPIs routed to it. NULL at the end.
+ * The next interrupt @v may hold, from *@id on, of those marked (see
+ * vgic_mark()): its SGIs and PPIs, and the SPIs routed to it. Marks of
+ * interrupts with nothing left are dropped on the way. NULL at the end.
  */
 static struct vgic_irq *next_irq(struct vcpu *v, uint32_t *id)
 {
-	for (; *id < VGIC_NR_IRQS; (*id)++) {
-		struct vgic_irq *i = irq_of(v, *id);
+	struct vgic_cpu *c = &v->st.vgic;
+	struct vgic_dist *d = &v->vm->vgic;
 
-		if (*id < VGIC_NR_PRIVATE || spi_target(v->vm, i) == v)
+	while (*id < VGIC_NR_IRQS) {
+		uint32_t w = *id / 32;
+		uint32_t *cand = w ? &d->spi_cand[w - 1] : &c->priv_cand;
+		uint32_t bits = *cand & (~0U << (*id % 32));
+		struct vgic_irq *i;
+
+		if (!bits) {
+			*id = (w + 1) * 32;
+			continue;
+		}
+		*id = w * 32 + (uint32_t)__builtin_ctz(bits);
+		i = irq_of(v, *id);
+		if (!vgic_wants_lr(i))
+			*cand &= ~(1U << (*id % 32));
+		else if (*id < VGIC_NR_PRIVATE || spi_target(v->vm, i) == v)
 			return i;
+		(*id)++;
 	}
 	return NULL;
+}
+
+void vgic_rescan_all(struct vm *vm)
+{
+	memset(vm->vgic.spi_cand, 0xff, sizeof(vm->vgic.spi_cand));
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
+		vm->vcpus[k].st.vgic.priv_cand = ~0U;
 }
 
 bool vgic_has_pending(struct vcpu *v)
@@ -367,6 +394,7 @@ static void send_sgi(struct vcpu *from, struct vcpu *to, uint32_t sgi)
 		i->sgi_sources |= (uint8_t)(1U << from->id);
 	else
 		i->flags |= VGIC_LATCH;
+	vgic_mark(to, sgi);
 	spin_unlock(&d->lock);
 	notify(to);
 }

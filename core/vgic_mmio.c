@@ -105,6 +105,8 @@ static void bits_write(struct vcpu *v, uint32_t word, enum bitreg r, bool set,
 				   v->vm->vgic.version);
 		else if ((val >> b) & 1)
 			set_bit_of(i, id, r, set, v->vm->vgic.version);
+		if (vgic_wants_lr(i))
+			vgic_mark(v, id);
 	}
 }
 
@@ -306,6 +308,8 @@ static bool sgi_pending_regs(struct vcpu *v, uint64_t off, unsigned int len,
 			continue;
 		i->sgi_sources = (uint8_t)(set ? i->sgi_sources | x :
 						 i->sgi_sources & ~x);
+		if (i->sgi_sources)
+			vgic_mark(v, (uint32_t)(sgi + b));
 	}
 	if (!write) {
 		uint64_t r = 0;

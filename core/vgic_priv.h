@@ -23,6 +23,28 @@ static inline bool vgic_irq_pending(const struct vgic_irq *i)
 	       (!(i->flags & VGIC_EDGE) && (i->flags & VGIC_LINE));
 }
 
+/* Anything left of @i for a list register? */
+static inline bool vgic_wants_lr(const struct vgic_irq *i)
+{
+	return (i->flags & (VGIC_LATCH | VGIC_LINE | VGIC_ACTIVE | VGIC_IN_LR)) ||
+	       i->sgi_sources;
+}
+
+/*
+ * @intid of @v may have become pending or active: the entry path must
+ * look at it (VM's vGIC lock held). Cleared lazily by that path once the
+ * interrupt has nothing left for a list register.
+ */
+__attribute__((nonnull)) static inline void vgic_mark(struct vcpu *v,
+						       uint32_t intid)
+{
+	if (intid < VGIC_NR_PRIVATE)
+		v->st.vgic.priv_cand |= 1U << intid;
+	else if (intid < VGIC_NR_IRQS)
+		v->vm->vgic.spi_cand[(intid - VGIC_NR_PRIVATE) / 32] |=
+			1U << (intid % 32);
+}
+
 /** Wake or kick every vCPU of @vm: an emulated write may have made
  *  something deliverable anywhere. */
 void vgic_notify_all(struct vm *vm);

@@ -56,6 +56,12 @@ struct vgic_cpu {
 	uint16_t lr_latched;  /**< LRs whose pending state came from a latch */
 	uint32_t hw_active;   /**< mapped PPIs Kairos holds active physically */
 	uint16_t lr_intid[VGIC_MAX_LRS]; /**< what each used LR holds */
+	/**
+	 * SGIs/PPIs that may want a list register: a superset of those
+	 * latched, with a high line, active, listed or with SGI sources.
+	 * Derived: set all-ones after restoring a state.
+	 */
+	uint32_t priv_cand;
 };
 
 /** Per-VM part: the distributor. */
@@ -63,6 +69,8 @@ struct vgic_dist {
 	uint32_t ctlr;
 	unsigned int version; /**< 2 or 3: what the guest sees */
 	struct vgic_irq spi[VGIC_NR_SPIS];
+	/** SPIs that may want a list register (as vgic_cpu.priv_cand). */
+	uint32_t spi_cand[VGIC_NR_SPIS / 32];
 	struct spinlock lock; /**< all vgic state of the VM */
 };
 
@@ -90,6 +98,12 @@ void vgic_set_line(struct vcpu *v, uint32_t intid, bool level);
 
 /** Map private @intid of @v to physical @hw_intid (HW list registers). */
 void vgic_map_hw(struct vcpu *v, uint32_t intid, uint32_t hw_intid);
+
+/**
+ * State of @vm's vGIC was written wholesale (a restore): forget what the
+ * entry path knows of which interrupts are worth looking at.
+ */
+void vgic_rescan_all(struct vm *vm);
 
 /** True when @v has an interrupt it could take (to end WFI). */
 bool vgic_has_pending(struct vcpu *v);
