@@ -359,6 +359,60 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 	spin_unlock(&d->lock);
 }
 
+bool vgic_fast_lr(struct vcpu *v, uint32_t intid, unsigned int n,
+		  struct vgic_lr *lr, unsigned int *k)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_cpu *c = &v->st.vgic;
+	struct vgic_irq *i = &c->priv[intid % VGIC_NR_PRIVATE];
+	bool ok = false;
+
+	spin_lock(&d->lock);
+	if ((i->flags & (VGIC_HW | VGIC_ENABLED)) != (VGIC_HW | VGIC_ENABLED) ||
+	    !group_enabled(d, i)) {
+		/* Its vCPU does not take it now: EL2 must see it (T10). */
+	} else if (i->flags & VGIC_IN_LR) {
+		/*
+		 * Listed by this fill: once the guest is done with it, its
+		 * list register may present the next one. Not if the fill
+		 * moved a latch into it (folding would give it back: T11).
+		 */
+		*k = i->lr;
+		ok = !(c->lr_latched & (1U << i->lr));
+	} else if (!(i->flags & (VGIC_ACTIVE | VGIC_LATCH | VGIC_LINE))) {
+		*k = n;
+		ok = true;
+	}
+	if (ok)
+		*lr = (struct vgic_lr){ .intid = intid,
+					.hw_intid = i->hw_intid,
+					.priority = i->priority,
+					.group1 = (i->flags & VGIC_GROUP1) != 0,
+					.pending = true,
+					.hw = true };
+	spin_unlock(&d->lock);
+	return ok;
+}
+
+void vgic_fast_listed(struct vcpu *v, unsigned int k, uint32_t intid)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_cpu *c = &v->st.vgic;
+	struct vgic_irq *i = &c->priv[intid % VGIC_NR_PRIVATE];
+
+	spin_lock(&d->lock);
+	i->flags |= VGIC_IN_LR;
+	i->lr = (uint8_t)k;
+	i->lr_owner = (uint8_t)v->id;
+	c->lr_intid[k] = (uint16_t)intid;
+	c->lr_latched &= (uint16_t) ~(1U << k);
+	c->nr_lrs_used = k + 1;
+	/* Acknowledged at EL2: physically active until the guest is done. */
+	c->hw_active |= 1U << (intid % VGIC_NR_PRIVATE);
+	vgic_mark(v, intid);
+	spin_unlock(&d->lock);
+}
+
 void vgic_deactivate(struct vcpu *v, uint32_t intid)
 {
 	struct vgic_dist *d = &v->vm->vgic;

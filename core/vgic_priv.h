@@ -26,7 +26,8 @@ static inline bool vgic_irq_pending(const struct vgic_irq *i)
 /* Anything left of @i for a list register? */
 static inline bool vgic_wants_lr(const struct vgic_irq *i)
 {
-	return (i->flags & (VGIC_LATCH | VGIC_LINE | VGIC_ACTIVE | VGIC_IN_LR)) ||
+	return (i->flags &
+		(VGIC_LATCH | VGIC_LINE | VGIC_ACTIVE | VGIC_IN_LR)) ||
 	       i->sgi_sources;
 }
 
@@ -36,7 +37,7 @@ static inline bool vgic_wants_lr(const struct vgic_irq *i)
  * interrupt has nothing left for a list register.
  */
 __attribute__((nonnull)) static inline void vgic_mark(struct vcpu *v,
-						       uint32_t intid)
+						      uint32_t intid)
 {
 	if (intid < VGIC_NR_PRIVATE)
 		v->st.vgic.priv_cand |= 1U << intid;

@@ -285,7 +285,7 @@ void vm_boot(struct vm *vm)
 	uint64_t koff = kernel_offset(&cfg->kernel, &span);
 	uint64_t end = base + koff + span, initrd = 0;
 
-	memset(pa_to_ptr(cfg->mem_host), 0, cfg->mem_size);
+	arch_mem_zero(pa_to_ptr(cfg->mem_host), cfg->mem_size);
 	load_at(vm, base + koff, cfg->kernel.base, cfg->kernel.size);
 	if (cfg->initrd.size) {
 		/* QEMU: min(RAM/2, 128 MiB) up, but above the kernel. */

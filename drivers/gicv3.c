@@ -134,7 +134,16 @@ static bool gicv3_cpu_init(void)
 
 static struct irq_ack gicv3_ack(void)
 {
-	uint32_t iar = (uint32_t)read_sysreg(icc_iar1_el1);
+	struct cpu *c = cpu_current();
+	uint32_t iar;
+
+	/* The guest timer's fast path may have taken it already. */
+	if (c->stashed_iar & CPU_STASHED_IAR_VALID) {
+		iar = (uint32_t)c->stashed_iar;
+		c->stashed_iar = 0;
+	} else {
+		iar = (uint32_t)read_sysreg(icc_iar1_el1);
+	}
 
 	return (struct irq_ack){ .intid = iar & 0xffffff, .raw = iar };
 }

@@ -46,6 +46,55 @@ func guest_enter
 	isb
 endfunc guest_enter
 
+/*
+ * An IRQ while a guest runs (guest x0/x1 pushed). If it is the loaded
+ * vCPU's virtual timer and vcpu.c armed the fast path, list it in the
+ * free list register prepared for it, drop the priority (EOImode 1: the
+ * guest's deactivation of the hardware-mapped LR deactivates the
+ * physical one) and return to the guest. Anything else leaves the guest
+ * as exit kind 1; an IAR read here for another interrupt is handed to
+ * irq_handle through struct cpu.
+ */
+func guest_irq
+	mrs	x0, tpidr_el2
+	ldr	x1, [x0, #CPU_FAST_LR]
+	cbz	x1, 3f
+	stp	x2, x3, [sp, #-16]!
+	mrs	x2, icc_hppir1_el1
+	ldr	x3, [x0, #CPU_FAST_INTID]
+	cmp	x2, x3
+	b.ne	2f
+	/* Its list register must be free (the guest done with it there). */
+	mrs	x2, ich_elrsr_el2
+	ldr	x3, [x0, #CPU_FAST_LR_IDX]
+	lsr	x2, x2, x3
+	tbz	x2, #0, 2f
+	ldr	x3, [x0, #CPU_FAST_INTID]
+	mrs	x2, icc_iar1_el1
+	cmp	x2, x3
+	b.ne	1f
+	msr	icc_eoir1_el1, x2
+	ldr	x3, [x0, #CPU_FAST_LR_IDX]
+	adr	x2, 4f
+	add	x2, x2, x3, lsl #3
+	br	x2
+4:	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	msr	ICH_LR\n\()_EL2, x1
+	b	5f
+	.endr
+5:	str	xzr, [x0, #CPU_FAST_LR]
+	mov	x1, #1
+	str	x1, [x0, #CPU_FAST_USED]
+	ldp	x2, x3, [sp], #16
+	ldp	x0, x1, [sp], #16
+	eret
+1:	orr	x2, x2, #STASHED_IAR_VALID
+	str	x2, [x0, #CPU_STASHED_IAR]
+2:	ldp	x2, x3, [sp], #16
+3:	mov	x1, #1
+	b	guest_exit
+endfunc guest_irq
+
 /* From the vectors: guest x0/x1 pushed on the stack, x1 = exit kind. */
 func guest_exit
 	mrs	x0, tpidr_el2

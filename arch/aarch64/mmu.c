@@ -84,6 +84,22 @@ void arch_dcache_clean(const void *p, size_t size)
 	dsb_sy();
 }
 
+void arch_mem_zero(void *p, size_t size)
+{
+	uint64_t dczid = read_sysreg(dczid_el0);
+	uint64_t block = 4UL << (dczid & 0xf);
+	uint64_t a = (uint64_t)(uintptr_t)p, end = a + size;
+
+	/* DCZID_EL0.DZP: DC ZVA prohibited; else BS = log2(words). */
+	if ((dczid & 0x10) || ((a | size) & (block - 1))) {
+		memset(p, 0, size);
+		return;
+	}
+	for (; a < end; a += block)
+		__asm__ volatile("dc zva, %0" : : "r"(a) : "memory");
+	dsb_sy();
+}
+
 void arch_icache_invalidate_all(void)
 {
 	dsb_ish();

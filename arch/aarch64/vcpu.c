@@ -117,6 +117,24 @@ void trap_fp(struct vcpu *v)
 	v->fp_loaded = true;
 }
 
+/*
+ * Arm the EL2 fast path (guest.S guest_irq) for @v's virtual timer, with
+ * @n list registers filled.
+ */
+static void fast_path_arm(struct cpu *c, struct vcpu *v, unsigned int n)
+{
+	struct vgic_lr lr;
+	unsigned int k;
+
+	c->fast_lr = 0;
+	if (vgic_fast_lr(v, VTIMER_INTID, n, &lr, &k) &&
+	    k < arch_vgic_nr_lrs()) {
+		c->fast_lr_idx = k;
+		c->fast_intid = lr.hw_intid;
+		c->fast_lr = arch_vgic_encode_lr(&lr);
+	}
+}
+
 static enum vcpu_exit trap_to_exit(enum trap_result e)
 {
 	switch (e) {
@@ -146,6 +164,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 		arch_vgic_write_lrs(lrs, n, underflow);
 		vgic_sync_hw(v);
+		fast_path_arm(c, v, n);
 		if (v->fp_loaded)
 			fp_access(true);
 		__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
@@ -153,6 +172,12 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
 		if (v->fp_loaded)
 			fp_access(false);
+		c->fast_lr = 0;
+		if (c->fast_used) {
+			c->fast_used = 0;
+			if (c->fast_lr_idx == n)
+				vgic_fast_listed(v, n++, VTIMER_INTID);
+		}
 		vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
 		vtimer_sync(v);
 		v->exits++;

@@ -37,7 +37,9 @@ el2_vectors:
 	ventry	6, exc_irq_entry	/* FIQ */
 	ventry	7, exc_unexpected	/* SError */
 	gentry	0			/* lower EL, AArch64: sync */
-	gentry	1			/* IRQ */
+	.balign	0x80			/* IRQ: the timer's fast path first */
+	stp	x0, x1, [sp, #-16]!
+	b	guest_irq
 	gentry	2			/* FIQ */
 	gentry	3			/* SError */
 	gentry	4			/* lower EL, AArch32: sync */

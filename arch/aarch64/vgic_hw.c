@@ -44,3 +44,8 @@ unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n)
 {
 	return ops->read_lrs(lrs, n);
 }
+
+uint64_t arch_vgic_encode_lr(const struct vgic_lr *l)
+{
+	return ops->encode_lr ? ops->encode_lr(l) : 0;
+}

@@ -12,6 +12,8 @@ struct vgic_hw_ops {
 	void (*write_lrs)(const struct vgic_lr *lrs, unsigned int n,
 			  bool underflow, unsigned int nr);
 	unsigned int (*read_lrs)(struct vgic_lr *lrs, unsigned int n);
+	/** The register value of @l, for the EL2 fast path; NULL: none. */
+	uint64_t (*encode_lr)(const struct vgic_lr *l);
 };
 
 extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops;

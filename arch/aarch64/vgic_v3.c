@@ -86,25 +86,26 @@ static void v3_put(struct vgic_cpu *c)
 	isb();
 }
 
+static uint64_t v3_encode_lr(const struct vgic_lr *l)
+{
+	uint64_t v = l->intid | ((uint64_t)l->priority << 48) |
+		     ((uint64_t)l->pending << 62) | ((uint64_t)l->active << 63);
+
+	if (l->group1)
+		v |= ICH_LR_GROUP;
+	if (l->hw)
+		v |= ICH_LR_HW | ((uint64_t)l->hw_intid << 32);
+	else if (l->eoi_maint)
+		v |= 1UL << 41; /* EOI: maintenance on EOI */
+	return v;
+}
+
 static void v3_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 			 bool underflow, unsigned int nr)
 {
 	for (unsigned int k = 0; k < nr; k++) {
-		uint64_t v = 0;
+		uint64_t v = k < n ? v3_encode_lr(&lrs[k]) : 0;
 
-		if (k < n) {
-			const struct vgic_lr *l = &lrs[k];
-
-			v = l->intid | ((uint64_t)l->priority << 48) |
-			    ((uint64_t)l->pending << 62) |
-			    ((uint64_t)l->active << 63);
-			if (l->group1)
-				v |= ICH_LR_GROUP;
-			if (l->hw)
-				v |= ICH_LR_HW | ((uint64_t)l->hw_intid << 32);
-			else if (l->eoi_maint)
-				v |= 1UL << 41; /* EOI: maintenance on EOI */
-		}
 		lr_access(k, &v, true);
 	}
 	write_sysreg(ich_hcr_el2, ICH_HCR_EN | ICH_HCR_TDIR | ICH_HCR_LRENPIE |
@@ -142,6 +143,7 @@ const struct vgic_hw_ops vgic_v3_ops = {
 	.put = v3_put,
 	.write_lrs = v3_write_lrs,
 	.read_lrs = v3_read_lrs,
+	.encode_lr = v3_encode_lr,
 };
 
 void vgic_v3_init(void)

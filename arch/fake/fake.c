@@ -442,6 +442,11 @@ void arch_dcache_clean(const void *p, size_t size)
 	(void)size;
 }
 
+void arch_mem_zero(void *p, size_t size)
+{
+	memset(p, 0, size);
+}
+
 const struct fake_mmu_map *fake_mmu_mapping(unsigned int i)
 {
 	return i < f.nr_maps ? &f.maps[i] : NULL;

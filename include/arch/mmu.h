@@ -30,6 +30,10 @@ bool arch_mmu_is_on(void);
 /** Clean a range of the data cache to the point of coherency. */
 void arch_dcache_clean(const void *p, size_t size);
 
+/** Zero @size bytes at @p (Normal memory), whole cache blocks at a time
+ *  where the CPU allows it. */
+void arch_mem_zero(void *p, size_t size);
+
 /** Invalidate all instruction caches to the PoU, on every CPU. */
 void arch_icache_invalidate_all(void);
 

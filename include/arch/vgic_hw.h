@@ -32,4 +32,10 @@ void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 /** Read back @n list registers; returns and clears the EOI count. */
 unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n);
 
+/**
+ * @l as the back end's list register value, for presenting it straight
+ * from the EL2 vectors; 0 when the back end has no such path (GICv2).
+ */
+uint64_t arch_vgic_encode_lr(const struct vgic_lr *l);
+
 #endif

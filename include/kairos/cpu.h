@@ -19,6 +19,18 @@ struct vcpu_regs;
 struct cpu {
 	/** Registers of the vCPU in guest context (the world switch's). */
 	struct vcpu_regs *guest_regs;
+	/*
+	 * The virtual timer's EL2 fast path (arch/aarch64/guest.S), set up
+	 * before every entry: the list register that presents the loaded
+	 * vCPU's timer interrupt (0: no fast path this time), the free list
+	 * register it goes to, the physical INTID it answers.
+	 */
+	uint64_t fast_lr;
+	uint64_t fast_lr_idx;
+	uint64_t fast_intid;
+	uint64_t fast_used;   /**< the fast path listed it during this run */
+	uint64_t stashed_iar; /**< bit 63: an IAR the fast path acknowledged
+				   that was not the timer's, for irq_handle */
 	unsigned int id;      /**< index in the board's CPU list */
 	uint64_t mpidr;       /**< affinity Aff3..Aff0 */
 	bool online;          /**< reached its idle loop */
@@ -35,6 +47,9 @@ struct cpu {
 	uint32_t resched;          /**< set by others, then kicked (atomic) */
 	struct timerq_entry slice; /**< end of the current time slice */
 };
+
+/** struct cpu.stashed_iar holds an acknowledged INTID. */
+#define CPU_STASHED_IAR_VALID (1UL << 63)
 
 /** The table of pCPUs, indexed by board CPU number. */
 extern struct cpu cpus[KAIROS_MAX_CPUS];

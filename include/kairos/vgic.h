@@ -124,6 +124,25 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		   unsigned int eoi_count);
 
 /**
+ * Before entering @v with @n list registers filled: the list register
+ * value @lr and index @k that present private, hardware-mapped @intid
+ * when its line rises while the guest runs, so that EL2 can list it
+ * without leaving the vectors: its own list register if the fill listed
+ * it (used only once the guest is done with it there), else list
+ * register @n. False when a fill would not list it so: not enabled, its
+ * group off, pending or active without being listed, or listed with a
+ * latch.
+ */
+bool vgic_fast_lr(struct vcpu *v, uint32_t intid, unsigned int n,
+		  struct vgic_lr *lr, unsigned int *k);
+
+/**
+ * After that run: EL2 listed @intid in list register @k, the one after
+ * the filled ones, meanwhile.
+ */
+void vgic_fast_listed(struct vcpu *v, unsigned int k, uint32_t intid);
+
+/**
  * Before entering the loaded @v: a mapped interrupt whose line is high, or
  * which is listed or active, keeps its physical INTID active, so the
  * hypervisor does not take it while the guest owns it (T9, T10).
