@@ -470,3 +470,49 @@ TT_CASE(long_delay)
 	       (unsigned long long)stat(k)->last_cval,
 	       (unsigned long long)cval);
 }
+
+/*
+ * T8: masking is level-sensitive, and only the guest writes IMASK. The
+ * mask/unmask and masked/disabled cases on the virtual timer, then an
+ * expired, unmasked timer held with PSTATE.I set across many exits (GIC
+ * reads trap to a hypervisor): CTL stays ENABLE|ISTATUS, the PPI stays
+ * pending, and once PSTATE.I is cleared exactly one interrupt comes.
+ */
+TEST(t8_mask_level)
+{
+	const enum tt_kind k = TT_VIRT;
+	uint64_t ctl = 0;
+	unsigned int i;
+
+	if (!tt_setup(1U << k, false))
+		return;
+	case_mask_unmask(k, TT_WFI);
+	if (test_failed())
+		goto out;
+	memset(stat(k), 0, sizeof(*stat(k)));
+	case_masked_disabled(k, TT_WFI);
+	if (test_failed())
+		goto out;
+	irq_mask();
+	tt_set_cval(k, tt_now(k) - 1);
+	tt_set_ctl(k, EN);
+	for (i = 0; i < 200; i++) {
+		ctl = tt_ctl(k);
+		if (ctl != (EN | ISTATUS) || !pending_becomes(k, true))
+			break;
+	}
+	if (i < 200) {
+		test_fail("expired, unmasked, PSTATE.I set: after %u exits CTL 0x%llx, pending %d",
+			  i, (unsigned long long)ctl,
+			  gic_is_pending(tt_intid(k)));
+		goto out;
+	}
+	/* WFI ends at once: the interrupt is pending (masked by PSTATE.I). */
+	__asm__ volatile("wfi" ::: "memory");
+	TT_CHECK(tt_ctl(k) == (EN | ISTATUS) && stat(k)->count == 0,
+	       "after WFI with PSTATE.I set: CTL 0x%llx, %u interrupts",
+	       (unsigned long long)tt_ctl(k), stat(k)->count);
+	tt_expect(k, 1, TT_WFI, TT_TIMEOUT_US, "PSTATE.I cleared");
+out:
+	tt_teardown(1U << k);
+}

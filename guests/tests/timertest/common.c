@@ -115,8 +115,11 @@ static bool tt_timer_irq(enum tt_kind k, uint32_t iar)
 	} else if ((ctl & (TIMER_CTL_ENABLE | TIMER_CTL_IMASK |
 			   TIMER_CTL_ISTATUS)) !=
 		   (TIMER_CTL_ENABLE | TIMER_CTL_ISTATUS)) {
-		test_fail("CPU%u: %s IRQ with CTL 0x%llx (want ENABLE|ISTATUS)",
-			  cpu_index(), tt_name(k), (unsigned long long)ctl);
+		test_fail("CPU%u: %s IRQ %u with CTL 0x%llx (want ENABLE|ISTATUS), CVAL 0x%llx, count 0x%llx, policy %d%s",
+			  cpu_index(), tt_name(k), s->count + 1,
+			  (unsigned long long)ctl, (unsigned long long)cval,
+			  (unsigned long long)now, (int)s->policy,
+			  s->eoi_first ? ", EOI first" : "");
 	} else if (now < cval) {
 		test_fail("CPU%u: %s IRQ at count 0x%llx before CVAL 0x%llx",
 			  cpu_index(), tt_name(k), (unsigned long long)now,
@@ -243,6 +246,14 @@ static bool tt_cpu1_off(void *arg)
 {
 	(void)arg;
 	return psci_affinity_info(board_cpu_mpidr(1)) == PSCI_AFF_OFF;
+}
+
+bool tt_wait_cpu1(uint64_t timeout_us)
+{
+	bool done = tt_wait(&tt.cpu1_done, 1, TT_WFI, timeout_us);
+
+	irq_mask();
+	return done;
 }
 
 void tt_stop_cpu1(void)

@@ -146,9 +146,18 @@ bool tt_expect_none(enum tt_kind k, uint32_t want, uint64_t us,
 /* CPU1 helpers. */
 /** Starts CPU1 running @fn after tt_cpu_init; waits until it is up. */
 bool tt_start_cpu1(void (*fn)(void));
+/** Waits (WFI) until CPU1's function has returned; IRQs masked after. */
+bool tt_wait_cpu1(uint64_t timeout_us);
 /** Asks CPU1 to stop (tt_stopping), kicks it, waits until it is off. */
 void tt_stop_cpu1(void);
 bool tt_stopping(void);
+
+/** Fails the test unless @cond holds, and goes on (to its teardown). */
+#define TT_CHECK(cond, ...)                     \
+	do {                                    \
+		if (!(cond))                    \
+			test_fail(__VA_ARGS__); \
+	} while (0)
 
 /** A small deterministic PRNG (xorshift64*). */
 static inline uint64_t tt_rand(uint64_t *s)
