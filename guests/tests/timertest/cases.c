@@ -36,16 +36,16 @@ static void tt_case(enum tt_kind k, tt_case_fn fn)
 }
 
 /* A case for both timers: TEST(vt_NAME) and TEST(pt_NAME). */
-#define TT_CASE(cname)                                                 \
-	static void case_##cname(enum tt_kind k, enum tt_mode m);      \
-	TEST(vt_##cname)                                               \
-	{                                                              \
-		tt_case(TT_VIRT, case_##cname);                        \
-	}                                                              \
-	TEST(pt_##cname)                                               \
-	{                                                              \
-		tt_case(TT_PHYS, case_##cname);                        \
-	}                                                              \
+#define TT_CASE(cname)                                            \
+	static void case_##cname(enum tt_kind k, enum tt_mode m); \
+	TEST(vt_##cname)                                          \
+	{                                                         \
+		tt_case(TT_VIRT, case_##cname);                   \
+	}                                                         \
+	TEST(pt_##cname)                                          \
+	{                                                         \
+		tt_case(TT_PHYS, case_##cname);                   \
+	}                                                         \
 	static void case_##cname(enum tt_kind k, enum tt_mode m)
 
 static struct tt_stat *stat(enum tt_kind k)
@@ -110,7 +110,8 @@ TT_CASE(tval)
 	EXPECT(cval >= before + d && cval <= after + d,
 	       "TVAL %llu: CVAL 0x%llx, want count + TVAL in [0x%llx, 0x%llx]",
 	       (unsigned long long)d, (unsigned long long)cval,
-	       (unsigned long long)(before + d), (unsigned long long)(after + d));
+	       (unsigned long long)(before + d),
+	       (unsigned long long)(after + d));
 	EXPECT(tval > 0 && (uint64_t)tval <= d,
 	       "TVAL read back %d right after writing %llu", (int)tval,
 	       (unsigned long long)d);
@@ -165,7 +166,8 @@ TT_CASE(past_tval_neg)
 	EXPECT(cval >= before - d && cval <= after - d,
 	       "TVAL -%llu: CVAL 0x%llx, want in [0x%llx, 0x%llx]",
 	       (unsigned long long)d, (unsigned long long)cval,
-	       (unsigned long long)(before - d), (unsigned long long)(after - d));
+	       (unsigned long long)(before - d),
+	       (unsigned long long)(after - d));
 	expect_past(k, m, "TVAL -1ms");
 }
 
@@ -502,16 +504,17 @@ TEST(t8_mask_level)
 			break;
 	}
 	if (i < 200) {
-		test_fail("expired, unmasked, PSTATE.I set: after %u exits CTL 0x%llx, pending %d",
-			  i, (unsigned long long)ctl,
-			  gic_is_pending(tt_intid(k)));
+		test_fail(
+			"expired, unmasked, PSTATE.I set: after %u exits CTL 0x%llx, pending %d",
+			i, (unsigned long long)ctl,
+			gic_is_pending(tt_intid(k)));
 		goto out;
 	}
 	/* WFI ends at once: the interrupt is pending (masked by PSTATE.I). */
 	__asm__ volatile("wfi" ::: "memory");
 	TT_CHECK(tt_ctl(k) == (EN | ISTATUS) && stat(k)->count == 0,
-	       "after WFI with PSTATE.I set: CTL 0x%llx, %u interrupts",
-	       (unsigned long long)tt_ctl(k), stat(k)->count);
+		 "after WFI with PSTATE.I set: CTL 0x%llx, %u interrupts",
+		 (unsigned long long)tt_ctl(k), stat(k)->count);
 	tt_expect(k, 1, TT_WFI, TT_TIMEOUT_US, "PSTATE.I cleared");
 out:
 	tt_teardown(1U << k);

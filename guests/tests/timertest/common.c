@@ -112,14 +112,15 @@ static bool tt_timer_irq(enum tt_kind k, uint32_t iar)
 
 	if (s->soft) {
 		/* Pended by ISPENDR with the timer off: nothing to check. */
-	} else if ((ctl & (TIMER_CTL_ENABLE | TIMER_CTL_IMASK |
-			   TIMER_CTL_ISTATUS)) !=
+	} else if ((ctl &
+		    (TIMER_CTL_ENABLE | TIMER_CTL_IMASK | TIMER_CTL_ISTATUS)) !=
 		   (TIMER_CTL_ENABLE | TIMER_CTL_ISTATUS)) {
-		test_fail("CPU%u: %s IRQ %u with CTL 0x%llx (want ENABLE|ISTATUS), CVAL 0x%llx, count 0x%llx, policy %d%s",
-			  cpu_index(), tt_name(k), s->count + 1,
-			  (unsigned long long)ctl, (unsigned long long)cval,
-			  (unsigned long long)now, (int)s->policy,
-			  s->eoi_first ? ", EOI first" : "");
+		test_fail(
+			"CPU%u: %s IRQ %u with CTL 0x%llx (want ENABLE|ISTATUS), CVAL 0x%llx, count 0x%llx, policy %d%s",
+			cpu_index(), tt_name(k), s->count + 1,
+			(unsigned long long)ctl, (unsigned long long)cval,
+			(unsigned long long)now, (int)s->policy,
+			s->eoi_first ? ", EOI first" : "");
 	} else if (now < cval) {
 		test_fail("CPU%u: %s IRQ at count 0x%llx before CVAL 0x%llx",
 			  cpu_index(), tt_name(k), (unsigned long long)now,
@@ -177,9 +178,8 @@ static bool tt_irq_entry(struct exc_frame *frame, unsigned int kind)
 	} else if (intid < GIC_NR_SGIS) {
 		tt_store(&c->sgis, c->sgis + 1);
 		if (intid != TT_SGI_KICK && tt.sgi_hook)
-			tt.sgi_hook(intid, gic_version() == 2 ?
-						   (iar >> 10) & 7 :
-						   0);
+			tt.sgi_hook(intid,
+				    gic_version() == 2 ? (iar >> 10) & 7 : 0);
 	} else {
 		test_fail("CPU%u: unexpected IRQ %u", cpu_index(), intid);
 	}

@@ -34,8 +34,9 @@ TEST(t3_wfi_busy_sibling)
 		tt_set_tval(k, (int32_t)tt_ticks(200 + 50 * i));
 		tt_set_ctl(k, EN);
 		if (!tt_wait(&stat(k)->count, i + 1, TT_WFI, TT_TIMEOUT_US)) {
-			test_fail("round %u: TVAL %u us in WFI, CPU1 busy: no interrupt",
-				  i, 200 + 50 * i);
+			test_fail(
+				"round %u: TVAL %u us in WFI, CPU1 busy: no interrupt",
+				i, 200 + 50 * i);
 			goto out;
 		}
 		progressed += tt_load64(&tt_cpus[1].busy) != busy;
@@ -74,9 +75,10 @@ static void t6_check(unsigned int me, const char *where)
 	uint64_t mine = time_ticks();
 
 	if (mine < theirs)
-		test_fail("CPU%u (%s): CNTVCT 0x%llx behind CPU%u's earlier sample 0x%llx",
-			  me, where, (unsigned long long)mine, other,
-			  (unsigned long long)theirs);
+		test_fail(
+			"CPU%u (%s): CNTVCT 0x%llx behind CPU%u's earlier sample 0x%llx",
+			me, where, (unsigned long long)mine, other,
+			(unsigned long long)theirs);
 	if (mine < x6.last[me])
 		test_fail("CPU%u: CNTVCT went back from 0x%llx to 0x%llx", me,
 			  (unsigned long long)x6.last[me],
@@ -110,10 +112,10 @@ static void t6_cpu1(void)
 {
 	uint32_t first = tt_load(&x6.seq[1]) + 1;
 
-	for (uint32_t r = first; r < first + x6.rounds && !test_failed();
-	     r++) {
+	for (uint32_t r = first; r < first + x6.rounds && !test_failed(); r++) {
 		if (!t6_turn(1, r)) {
-			test_fail("CPU1: round %u: CPU0's sample never came", r);
+			test_fail("CPU1: round %u: CPU0's sample never came",
+				  r);
 			break;
 		}
 	}
@@ -139,8 +141,9 @@ TEST(t6_counter_exchange)
 		irq_unmask();
 		for (uint32_t r = first; r < first + x6.rounds; r++) {
 			if (!t6_turn(0, r)) {
-				test_fail("CPU0: phase %u round %u: CPU1's sample never came",
-					  phase, r);
+				test_fail(
+					"CPU0: phase %u round %u: CPU1's sample never came",
+					phase, r);
 				break;
 			}
 			if (test_failed())
@@ -195,7 +198,8 @@ TEST(t9_ispendr_icactiver)
 	if (!tt_expect(k, 2, TT_WFI, TT_TIMEOUT_US, "ICACTIVER in the handler"))
 		goto out;
 	if (s->active_after) {
-		test_fail("PPI %u active in its handler after ICACTIVER", intid);
+		test_fail("PPI %u active in its handler after ICACTIVER",
+			  intid);
 		goto out;
 	}
 	irq_mask();
@@ -288,8 +292,8 @@ TEST(t10_disabled_ppi_progress)
 	if (!t10_pace(base, "timer expired, PPI disabled"))
 		goto out;
 	TT_CHECK(stat(k)->count == 0 && gic_is_pending(tt_intid(k)),
-	       "disabled PPI %u: %u interrupts, pending %d; want 0, pending",
-	       tt_intid(k), stat(k)->count, gic_is_pending(tt_intid(k)));
+		 "disabled PPI %u: %u interrupts, pending %d; want 0, pending",
+		 tt_intid(k), stat(k)->count, gic_is_pending(tt_intid(k)));
 	irq_mask();
 	tt_set_ctl(k, 0);
 	if (board_cpu_count() < 2)
@@ -437,13 +441,13 @@ TEST(t19_ptimer_beside_vtimer)
 	    !tt_expect_none(TT_VIRT, T19_NV, 0, "periodic"))
 		goto out;
 	TT_CHECK(stat(TT_PHYS)->last_cval ==
-			       first_p + (T19_NP - 1) * tt_ticks(T19_PP_US) &&
-		       stat(TT_VIRT)->last_cval ==
-			       first_v + (T19_NV - 1) * tt_ticks(T19_PV_US),
-	       "last CVALs: ptimer 0x%llx, vtimer 0x%llx (want +%u and +%u periods)",
-	       (unsigned long long)stat(TT_PHYS)->last_cval,
-	       (unsigned long long)stat(TT_VIRT)->last_cval, T19_NP - 1,
-	       T19_NV - 1);
+				 first_p + (T19_NP - 1) * tt_ticks(T19_PP_US) &&
+			 stat(TT_VIRT)->last_cval ==
+				 first_v + (T19_NV - 1) * tt_ticks(T19_PV_US),
+		 "last CVALs: ptimer 0x%llx, vtimer 0x%llx (want +%u and +%u periods)",
+		 (unsigned long long)stat(TT_PHYS)->last_cval,
+		 (unsigned long long)stat(TT_VIRT)->last_cval, T19_NP - 1,
+		 T19_NV - 1);
 out:
 	tt_teardown(both);
 }

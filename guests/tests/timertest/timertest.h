@@ -43,17 +43,17 @@ enum tt_policy {
 
 /** One timer on one CPU, as its handler sees it. */
 struct tt_stat {
-	uint32_t count;      /**< interrupts taken */
+	uint32_t count; /**< interrupts taken */
 	enum tt_policy policy;
-	uint32_t periods;    /**< TT_PERIODIC: interrupts still to come */
-	uint64_t period;     /**< TT_PERIODIC: ticks between them */
-	uint64_t last_cval;  /**< CVAL when the last one was handled */
-	uint64_t last_now;   /**< the count then */
-	bool soft;           /**< pended through ISPENDR: ISTATUS may be 0 */
-	bool eoi_first;      /**< EOI before the policy lowers the line */
-	bool deactivate;     /**< ICACTIVER inside the handler */
-	bool keep_once;      /**< TT_KEEP the first time, then the policy */
-	bool active_after;   /**< deactivate: GIC active after ICACTIVER */
+	uint32_t periods;   /**< TT_PERIODIC: interrupts still to come */
+	uint64_t period;    /**< TT_PERIODIC: ticks between them */
+	uint64_t last_cval; /**< CVAL when the last one was handled */
+	uint64_t last_now;  /**< the count then */
+	bool soft;          /**< pended through ISPENDR: ISTATUS may be 0 */
+	bool eoi_first;     /**< EOI before the policy lowers the line */
+	bool deactivate;    /**< ICACTIVER inside the handler */
+	bool keep_once;     /**< TT_KEEP the first time, then the policy */
+	bool active_after;  /**< deactivate: GIC active after ICACTIVER */
 };
 
 /** Per CPU. */
@@ -61,7 +61,7 @@ struct tt_cpu {
 	struct tt_stat t[TT_NR];
 	uint32_t spurious; /**< IAR reads that gave 1023 */
 	uint32_t sgis;
-	uint64_t busy;     /**< iterations of the busy loop (CPU1) */
+	uint64_t busy; /**< iterations of the busy loop (CPU1) */
 };
 
 extern struct tt_cpu tt_cpus[LG_MAX_CPUS];
