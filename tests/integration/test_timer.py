@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: MIT
+"""The EL1 timers under the timertest guest (guests/tests/timertest), with
+-icount shift=0,sleep=off so guest time is deterministic. Every test runs
+twice: natively at EL1 on QEMU virt (env "native": the reference, which
+proves the test itself) and as a VM under Kairos (env "kairos").
+
+- test_timer_cases: the case list (CVAL/TVAL programming, timers in the
+  past, above the TVAL maximum, far future, counter ahead of / behind the
+  timer, reprogramming, periodic, mask/unmask, masked and disabled, ISPENDR
+  of a disabled PPI, a long delay) for the virtual (vt_*) and physical
+  (pt_*) timer, waiting in WFI, polling, or in WFI while a second vCPU of
+  the VM busy-loops on the same pCPU (under Kairos `cpus=0:0`).
+- test_tN_*: the invariants of TIME_INVARIANTS.md the guest can prove.
+- test_stress_2vms_2vcpus_one_pcpu: random armings on 4 vCPUs of 2 VMs
+  sharing one pCPU.
+
+One boot runs many guest tests; its verdicts are cached and each pytest
+item checks its own, so the whole file boots QEMU about 40 times."""
+import os
+import re
+
+import pexpect
+import pytest
+
+from kairos_qemu import ROOT, TOOLS, Console, qemu_cmd
+
+TIMERTEST = os.path.join(ROOT, "build", "guests", "timertest.bin")
+
+CASES = ["cval", "tval", "past_cval0", "past_tval0", "past_tval_neg",
+         "past_tval_min", "tval_max", "cval_far", "cval_backwards",
+         "cval_forwards", "reprogram", "periodic", "mask_unmask",
+         "masked_disabled", "ispendr_disabled_ppi", "long_delay"]
+MODES = ["wfi", "poll", "busy"]
+# (gic, timer, mode) boots of the case list; each runs all CASES.
+CASE_RUNS = {
+    "native": [(3, t, m) for t in ("vt", "pt") for m in MODES]
+    + [(2, "vt", "wfi"), (2, "pt", "wfi")],
+    "kairos": [(3, t, m) for t in ("vt", "pt") for m in MODES]
+    + [(2, "vt", "wfi"), (2, "vt", "busy")],
+}
+STRESS_ITERATIONS = {"native": 2000, "kairos": 1000}
+
+# ---------------------------------------------------------------------------
+# Kairos does not emulate the EL1 physical timer on this branch: CNTP_*
+# accesses UNDEF in the guest. The ONE place that says so; remove it (and
+# the uses of kairos_ptimer) once branch `ptimer` is merged.
+KAIROS_PTIMER_XFAIL = pytest.mark.xfail(
+    strict=False, reason="ptimer emulation lands on branch ptimer")
+# ---------------------------------------------------------------------------
+
+# A known Kairos deviation (see test_t11_eoi_before_rearm).
+KAIROS_EOI_FIRST_XFAIL = pytest.mark.xfail(
+    strict=False,
+    reason="Kairos lists the vtimer PPI pending when the physical one "
+    "re-fires after the guest's EOI; the guest lowers the line before it "
+    "unmasks IRQs and still takes it (T11)")
+
+VERDICT_RE = re.compile(
+    r"^(?:\[(\w+)\] )?TEST (\S+): (PASS|FAIL|SKIP)(?: (.*?))?\r*$", re.M)
+BOOT_TIMEOUT = 240
+
+_runs = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def timertest_built():
+    if not os.path.exists(TIMERTEST):
+        pytest.fail(f"{TIMERTEST} missing: run 'make guests' first")
+
+
+def _boot(cmd, key, end):
+    """Runs @cmd until @end (a pattern, or pexpect.EOF); returns the
+    output, the log path and QEMU's exit status (None if left running)."""
+    env, gic, tests, vms, vcpus, cpus, smp, args = key
+    first = tests.split(",")[0]
+    more = f"+{tests.count(',')}" if "," in tests else ""
+    name = re.sub(r"[^A-Za-z0-9_.+-]+", "_",
+                  f"timer-{env}-gic{gic}-{first}{more}-{len(vms)}vm-"
+                  f"{vcpus}x{cpus}-{args}")
+    con = Console(cmd, name)
+    try:
+        con.expect(end, timeout=BOOT_TIMEOUT)
+        out = con.child.before + (con.child.after
+                                  if end is not pexpect.EOF else b"")
+        status = None
+        if end is pexpect.EOF:
+            con.child.close()
+            status = con.child.exitstatus
+        return out.decode(errors="replace"), con.log_path, status
+    finally:
+        con.close()
+
+
+def run(env, gic, tests, vms=("g",), vcpus=1, cpus="0", smp=1, args=""):
+    """Boots timertest once (cached) with test=@tests and @args, natively
+    (smp 2: one 'VM') or under Kairos (one VM per name in @vms, each with
+    @vcpus vCPUs on pCPUs @cpus, on @smp pCPUs). Returns
+    ({vm: {test: (verdict, detail)}}, output, log path)."""
+    key = (env, gic, tests, vms, vcpus, cpus, smp, args)
+    if key in _runs:
+        return _runs[key]
+    bootargs = f"test={tests}" + (f" {args}" if args else "")
+    if env == "native":
+        cmd = qemu_cmd(f"virt,gic-version={gic}", smp=2, mem="256M",
+                       extra=["-icount", "shift=0,sleep=off",
+                              "-kernel", TIMERTEST, "-append", bootargs])
+        out, log, status = _boot(cmd, key, pexpect.EOF)
+        assert status == 0, f"QEMU exit {status}; log {log}"
+        vms = ("g",)
+    else:
+        cmd = [f"{TOOLS}/kairos-qemu", "--icount", "--gic", str(gic),
+               "--smp", str(smp)]
+        for i, name in enumerate(vms):
+            seed = f" seed={i + 1}" if "stress" in tests else ""
+            cmd += ["--vm", f"name={name},image={TIMERTEST},vcpus={vcpus},"
+                    f"cpus={cpus},bootargs={bootargs}{seed}"]
+        cmd += ["--", "-no-reboot"]
+        out, log, _ = _boot(cmd, key, r"kairos: all VMs stopped")
+    verdicts = {vm: {} for vm in vms}
+    for vm, name, verdict, detail in VERDICT_RE.findall(out):
+        vm = vm or "g"
+        assert name not in verdicts.setdefault(vm, {}), \
+            f"two verdicts for {name} in {vm}; log {log}"
+        verdicts[vm][name] = (verdict, detail)
+    _runs[key] = (verdicts, out, log)
+    return _runs[key]
+
+
+def expect_pass(result, test, vm="g"):
+    verdicts, out, log = result
+    got = verdicts.get(vm, {}).get(test, ("none", "no verdict"))
+    assert got[0] == "PASS", f"{vm}: {test}: {got[0]} {got[1]} (log {log})"
+
+
+def kairos_ptimer(env, uses_ptimer):
+    return [KAIROS_PTIMER_XFAIL] if env == "kairos" and uses_ptimer else []
+
+
+def _case_params():
+    for env, runs in CASE_RUNS.items():
+        for gic, timer, mode in runs:
+            for case in CASES:
+                yield pytest.param(
+                    env, gic, timer, mode, case,
+                    id=f"{env}-gic{gic}-{timer}-{mode}-{case}",
+                    marks=kairos_ptimer(env, timer == "pt"))
+
+
+def _case_run(env, gic, timer, mode):
+    tests = ",".join(f"{timer}_{c}" for c in CASES)
+    if env == "kairos" and mode == "busy":
+        return run(env, gic, tests, vcpus=2, cpus="0:0", args=f"mode={mode}")
+    return run(env, gic, tests, args=f"mode={mode}")
+
+
+@pytest.mark.parametrize("env,gic,timer,mode,case", list(_case_params()))
+def test_timer_cases(env, gic, timer, mode, case):
+    expect_pass(_case_run(env, gic, timer, mode), f"{timer}_{case}")
+
+
+# The vtimer invariants: one boot per (env, gic), two vCPUs on one pCPU.
+INVARIANTS = "t3_wfi_busy_sibling,t8_mask_level,t9_ispendr_icactiver," \
+    "t10_disabled_ppi_progress,t11_no_double_injection,t11_eoi_before_rearm"
+
+
+def invariants(env, gic):
+    return run(env, gic, INVARIANTS, vcpus=2, cpus="0:0")
+
+
+ENV_GIC = [pytest.param(e, g, id=f"{e}-gic{g}")
+           for e in ("native", "kairos") for g in (3, 2)]
+
+
+@pytest.mark.parametrize("env,gic", ENV_GIC)
+def test_t3_no_lost_wakeup_shared_pcpu(env, gic):
+    """TVAL + WFI while the VM's other vCPU busy-loops on the same pCPU:
+    every interrupt arrives, and the busy vCPU ran meanwhile."""
+    expect_pass(invariants(env, gic), "t3_wfi_busy_sibling")
+
+
+@pytest.mark.parametrize("env,gic", ENV_GIC)
+def test_t8_mask_level_sensitive(env, gic):
+    """IMASK/ENABLE lower the line and the GIC's pending state; unmasking
+    fires only while the condition holds; IMASK is never written for the
+    guest across exits."""
+    expect_pass(invariants(env, gic), "t8_mask_level")
+
+
+@pytest.mark.parametrize("env,gic", ENV_GIC)
+def test_t9_hw_lr_ispendr(env, gic):
+    """PPI 27 pended by ISPENDR is taken once; ICACTIVER inside the handler
+    leaves the (hardware-mapped) interrupt usable."""
+    expect_pass(invariants(env, gic), "t9_ispendr_icactiver")
+
+
+@pytest.mark.parametrize("env,gic", ENV_GIC)
+def test_t10_disabled_ppi_no_wedge(env, gic):
+    """An expired timer behind a disabled PPI (also on a vCPU that then
+    does CPU_OFF) costs the running vCPU no more than 3/4 of its pace."""
+    expect_pass(invariants(env, gic), "t10_disabled_ppi_progress")
+
+
+@pytest.mark.parametrize("env,gic", ENV_GIC)
+def test_t11_no_double_injection(env, gic):
+    """Exactly one interrupt per period and per arming, ISTATUS and
+    count >= CVAL in every handler, no spurious acknowledges."""
+    expect_pass(invariants(env, gic), "t11_no_double_injection")
+
+
+@pytest.mark.parametrize("env,gic", [
+    pytest.param(e, g, id=f"{e}-gic{g}",
+                 marks=[KAIROS_EOI_FIRST_XFAIL] if e == "kairos" else [])
+    for e in ("native", "kairos") for g in (3, 2)])
+def test_t11_eoi_before_rearm(env, gic):
+    """The handler EOIs while the line is still up, then re-arms: natively
+    the GIC withdraws the re-raised pending state when the line drops."""
+    expect_pass(invariants(env, gic), "t11_eoi_before_rearm")
+
+
+@pytest.mark.parametrize("env,gic,cpus", [
+    pytest.param("native", 3, None, id="native-gic3"),
+    pytest.param("native", 2, None, id="native-gic2"),
+    pytest.param("kairos", 3, "0:0", id="kairos-gic3-same-pcpu"),
+    pytest.param("kairos", 3, "0:1", id="kairos-gic3-two-pcpus"),
+    pytest.param("kairos", 2, "0:0", id="kairos-gic2-same-pcpu")])
+def test_t6_counter_identical_across_vcpus(env, gic, cpus):
+    """CNTVCT samples exchanged through memory and SGIs: never behind the
+    other vCPU's earlier sample, monotonic, across CPU_OFF/CPU_ON."""
+    if env == "native":
+        result = run(env, gic, "t6_counter_exchange")
+    else:
+        result = run(env, gic, "t6_counter_exchange", vcpus=2, cpus=cpus,
+                     smp=2)
+    expect_pass(result, "t6_counter_exchange")
+    assert re.search(r"# \d+ rounds x 2 phases: \d+ checks on CPU0",
+                     result[1]), result[2]
+
+
+@pytest.mark.parametrize("env", [
+    pytest.param(e, id=e, marks=kairos_ptimer(e, True))
+    for e in ("native", "kairos")])
+def test_t19_ptimer_isolation_two_vms(env):
+    """Each VM runs its ptimer and vtimer periodic at once; under Kairos
+    two such VMs share one pCPU and neither sees the other's interrupts."""
+    if env == "native":
+        result = run(env, 3, "t19_ptimer_beside_vtimer")
+        expect_pass(result, "t19_ptimer_beside_vtimer")
+        return
+    result = run(env, 3, "t19_ptimer_beside_vtimer", vms=("a", "b"),
+                 vcpus=1, cpus="0", smp=1)
+    for vm in ("a", "b"):
+        expect_pass(result, "t19_ptimer_beside_vtimer", vm)
+
+
+@pytest.mark.parametrize("env,timers", [
+    pytest.param(e, t, id=f"{e}-{t}", marks=kairos_ptimer(e, "p" in t))
+    for e in ("native", "kairos") for t in ("v", "vp")])
+def test_stress_2vms_2vcpus_one_pcpu(env, timers):
+    """Random armings (past, zero, near, far, max) on every vCPU, each
+    answered exactly once, far ones cancelled and never firing; CNTVCT
+    exchanged between the vCPUs (T6). Under Kairos: 2 VMs x 2 vCPUs, all
+    on pCPU 0."""
+    n = STRESS_ITERATIONS[env]
+    args = f"iterations={n} timers={timers}"
+    if env == "native":
+        result = run(env, 3, "stress", args=args)
+        vms = ("g",)
+    else:
+        vms = ("a", "b")
+        result = run(env, 3, "stress", vms=vms, vcpus=2, cpus="0:0", smp=1,
+                     args=args)
+    for vm in vms:
+        expect_pass(result, "stress", vm)
+    assert len(re.findall(rf"# stress: {n} rounds x 2 CPUs", result[1])) \
+        == len(vms), result[2]
