@@ -5,6 +5,7 @@
 #include <arch/vcpu.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/ptimer.h>
 #include <kairos/sched.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
@@ -126,7 +127,8 @@ static void handle_exit(struct vcpu *v, enum vcpu_exit e)
 						 __ATOMIC_SEQ_CST,
 						 __ATOMIC_ACQUIRE))
 			break;
-		if (vgic_has_pending(v) || !vtimer_arm_backup(v)) {
+		if (vgic_has_pending(v) || !vtimer_arm_backup(v) ||
+		    !ptimer_arm_wfi(v)) {
 			enum vcpu_run blocked = VCPU_RUN_BLOCKED;
 
 			__atomic_compare_exchange_n(&v->run, &blocked,

@@ -32,6 +32,8 @@ struct vcpu {
 				   is stale and must not be saved */
 	uint64_t exits;      /**< statistics */
 	struct timerq_entry backup; /**< wakes it from WFI at its vtimer */
+	/** Wakes it at its ptimer's CVAL; armed only on its own pCPU. */
+	struct timerq_entry ptimer;
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
