@@ -174,9 +174,10 @@ static bool ptimer_reg_of(uint32_t key, enum ptimer_reg *r)
 }
 
 /*
- * The EL1 physical timer and counter, emulated in core/ptimer.c. EL0
- * accesses the guest's CNTKCTL_EL1 forbids trap to its EL1 first (Arm ARM
- * D11.2), so every one seen here is permitted.
+ * The EL1 physical timer and counter, emulated in core/ptimer.c. An EL0
+ * access the guest's CNTKCTL_EL1 (EL0PTEN, EL0PCTEN) forbids is trapped
+ * to its EL1 before CNTHCTL_EL2 applies (Arm ARM, CNTHCTL_EL2.EL1PCEN and
+ * EL1PCTEN), so every one seen here is permitted.
  */
 static enum trap_result trap_ptimer(struct vcpu *v, enum ptimer_reg r,
 				    bool read, unsigned int rt)
