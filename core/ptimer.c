@@ -32,6 +32,21 @@ static bool unmasked(uint64_t ctl)
 }
 
 /*
+ * Set the line of PPI 30 if it changes. The VM's vGIC lock, which
+ * vgic_set_line() takes, is shared by all its vCPUs: a guest that never
+ * uses this timer should not pay for it on every entry. Only this file
+ * (on the vCPU's pCPU) and a vCPU reset write this line's bit.
+ */
+static void set_line(struct vcpu *v, bool level)
+{
+	const uint16_t *flags = &v->st.vgic.priv[PTIMER_INTID].flags;
+
+	if (((__atomic_load_n(flags, __ATOMIC_RELAXED) & VGIC_LINE) != 0) !=
+	    level)
+		vgic_set_line(v, PTIMER_INTID, level);
+}
+
+/*
  * Physical time at which @cval is reached, seen at physical @now with
  * offset @off. The delta is taken in the virtual domain (T5): no
  * unguarded cval + off, and "never" saturates at UINT64_MAX.
@@ -79,7 +94,7 @@ static bool update(struct vcpu *v)
 
 	if (!unmasked(t->ctl)) {
 		ptimer_cancel(v);
-		vgic_set_line(v, PTIMER_INTID, false);
+		set_line(v, false);
 		return false;
 	}
 	now = arch_timer_now();
@@ -92,7 +107,7 @@ static bool update(struct vcpu *v)
 		timerq_arm(here(), &v->ptimer,
 			   deadline_of(t->cval, v->vm->cntvoff, now));
 	}
-	vgic_set_line(v, PTIMER_INTID, line);
+	set_line(v, line);
 	return line;
 }
 
@@ -145,8 +160,7 @@ void ptimer_sync(struct vcpu *v)
 	const struct vcpu_ptimer *t = &v->st.ptimer;
 
 	/* The counter is only read when the line can be high. */
-	vgic_set_line(v, PTIMER_INTID,
-		      unmasked(t->ctl) && count_of(v) >= t->cval);
+	set_line(v, unmasked(t->ctl) && count_of(v) >= t->cval);
 }
 
 bool ptimer_arm_wfi(struct vcpu *v)
