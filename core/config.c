@@ -273,6 +273,41 @@ static enum kairos_err parse_memory(const struct dtnode *n,
 	return KAIROS_OK;
 }
 
+/* cpu-affinity (optional): where the scheduler may move its vCPUs. */
+static enum kairos_err parse_affinity(const struct dtnode *n,
+				      const struct board *b,
+				      struct vm_config *vm)
+{
+	int len;
+	const fdt32_t *list = fdt_getprop(n->fdt, n->off, "cpu-affinity", &len);
+
+	if (!list)
+		return KAIROS_OK;
+	if (len < 4 || len % 4)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+			      "cpu-affinity", "%d bytes, want 1 or more cells",
+			      len);
+	for (int i = 0; i < len / 4; i++) {
+		uint32_t c = fdt32_ld(&list[i]);
+
+		if (c >= b->nr_cpus)
+			return refuse(
+				n->err, KAIROS_ERR_MALFORMED, n->path,
+				"cpu-affinity",
+				"cpu %u does not exist (the board has %u: 0..%u)",
+				c, b->nr_cpus, b->nr_cpus - 1);
+		vm->cpu_affinity |= 1U << c;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if (!(vm->cpu_affinity & (1U << vm->vcpu_cpu[i])))
+			return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+				      "cpu-affinity",
+				      "vCPU %u is placed on cpu %u (cpus), "
+				      "which it does not list",
+				      i, vm->vcpu_cpu[i]);
+	return KAIROS_OK;
+}
+
 static enum kairos_err parse_cpus(const struct dtnode *n, const struct board *b,
 				  struct vm_config *vm)
 {
@@ -306,7 +341,7 @@ static enum kairos_err parse_cpus(const struct dtnode *n, const struct board *b,
 				c, b->nr_cpus, b->nr_cpus - 1);
 		vm->vcpu_cpu[i] = c;
 	}
-	return KAIROS_OK;
+	return parse_affinity(n, b, vm);
 }
 
 static enum kairos_err parse_images(const struct dtnode *n,

@@ -6,6 +6,7 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/ptimer.h>
 #include <kairos/sched.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
@@ -156,7 +157,8 @@ static void handle_exit(struct cpu *c, struct vcpu *v, enum vcpu_exit e)
 						 __ATOMIC_SEQ_CST,
 						 __ATOMIC_ACQUIRE))
 			break;
-		if (vgic_has_pending(v) || !vtimer_arm_backup(v)) {
+		if (vgic_has_pending(v) || !vtimer_arm_backup(v) ||
+		    !ptimer_arm_wfi(v)) {
 			enum vcpu_run blocked = VCPU_RUN_BLOCKED;
 
 			__atomic_compare_exchange_n(&v->run, &blocked,
@@ -203,6 +205,7 @@ static void migrate_out(struct cpu *c, struct vcpu *v, unsigned int to)
 		c->loaded = NULL;
 	}
 	vtimer_cancel_backup(v);
+	ptimer_cancel(v); /* re-armed where it is loaded next */
 	spin_lock(&c->runq_lock);
 	for (k = 0; k < c->nr_runq && c->runq[k] != v; k++)
 		;
@@ -242,6 +245,37 @@ static void do_migrations(struct cpu *c)
 	}
 }
 
+/*
+ * vCPUs compete for this pCPU while another one idles: move one that
+ * waits (not @running) there, if its VM's cpu-affinity allows.
+ */
+static void balance(struct cpu *c, const struct vcpu *running)
+{
+	struct vcpu *w = NULL;
+	unsigned int to = 0;
+
+	spin_lock(&c->runq_lock);
+	for (unsigned int i = 0; i < c->nr_runq && !w; i++) {
+		struct vcpu *v = c->runq[i];
+		uint32_t ok = v->vm->cfg->cpu_affinity & ~(1U << c->id);
+
+		if (v == running || !ok || !runnable(v))
+			continue;
+		for (unsigned int d = 0; d < cpu_count && !w; d++)
+			if ((ok & (1U << d)) &&
+			    __atomic_load_n(&cpus[d].idle, __ATOMIC_ACQUIRE)) {
+				w = v;
+				to = d;
+			}
+	}
+	spin_unlock(&c->runq_lock);
+	if (w) {
+		/* It will not be idle for long: one vCPU per pass. */
+		__atomic_store_n(&cpus[to].idle, false, __ATOMIC_RELAXED);
+		migrate_out(c, w, to);
+	}
+}
+
 const char *sched_migrate(struct vcpu *v, unsigned int pcpu)
 {
 	if (pcpu >= cpu_count ||
@@ -270,11 +304,15 @@ void sched_loop(void)
 		if (!v) {
 			timerq_cancel(&c->timerq, &c->slice);
 			c->slice_over = false;
+			__atomic_store_n(&c->idle, true, __ATOMIC_RELEASE);
 			if (!__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
 				arch_wait_for_interrupt();
+			__atomic_store_n(&c->idle, false, __ATOMIC_RELEASE);
 			irq_window();
 			continue;
 		}
+		if (competitors)
+			balance(c, v);
 		if (!competitors) {
 			timerq_cancel(&c->timerq, &c->slice);
 		} else if (c->loaded != v || c->slice_over || !c->slice.armed) {

@@ -14,6 +14,7 @@
 #include <kairos/guest_dtb.h>
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
+#include <kairos/ptimer.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vexit.h>
@@ -199,6 +200,8 @@ static void vcpu_reset_state(struct vcpu *v, uint64_t pc, uint64_t x0)
 	memset(&v->st.sys, 0, sizeof(v->st.sys));
 	memset(&v->st.fp, 0, sizeof(v->st.fp));
 	memset(&v->st.vtimer, 0, sizeof(v->st.vtimer));
+	/* Its deadline may stay queued on its pCPU: expiry only wakes. */
+	memset(&v->st.ptimer, 0, sizeof(v->st.ptimer));
 	v->st.regs.pc = pc;
 	v->st.regs.x[0] = x0;
 	v->st.regs.pstate = PSR_MODE_EL1h | PSR_DAIF;
@@ -424,6 +427,7 @@ void vcpu_load(struct vcpu *v)
 	arch_vcpu_load(v);
 	arch_vgic_load(&v->st.vgic);
 	vtimer_load(v);
+	ptimer_load(v);
 }
 
 void vcpu_put(struct vcpu *v)

@@ -35,7 +35,7 @@ UNIT_FDT_OBJS := $(patsubst %,$(UNIT_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
 # One binary per test file; UNIT_SRCS_<name> are the files it needs besides
 # its own tests/unit/<name>.c and arch/fake, UNIT_LIBS_<name> prebuilt objects.
 # arch/fake/fake_vcpu.c (arch_vcpu_run, which calls core/vgic and
-# core/vtimer) comes with the VM sources only.
+# core/vtimer, core/ptimer) comes with the VM sources only.
 UNIT_FAKE   := arch/fake/fake.c arch/fake/fake_gic.c
 UNIT_TESTS := test_timerq test_selftest_judge test_board test_console \
 	      test_shell test_irq test_config test_guest_dtb
@@ -59,7 +59,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/vmmio.c core/sched.c core/shell_vm.c core/shell.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
-		core/vtimer.c arch/fake/fake_vcpu.c
+		core/vtimer.c core/ptimer.c arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
 UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)
@@ -76,6 +76,10 @@ UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)
 # The timer invariants (TIME_INVARIANTS.md, "Sim") on the same VMs.
 UNIT_SRCS_test_vtimer := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vtimer := $(UNIT_FDT_OBJS)
+# The emulated EL1 physical timer, through traps, the vGIC and sched_loop().
+UNIT_TESTS += test_ptimer
+UNIT_SRCS_test_ptimer := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 

@@ -49,8 +49,8 @@ FILE_PROPS = {"kernel": "kairos-qemu,kernel-file",
 DTC_FLAGS = ["-@", "-W", "no-unit_address_vs_reg",
              "-W", "no-avoid_unnecessary_addr_size"]
 
-VM_KEYS = ("name", "image", "initrd", "dtb", "vcpus", "cpus", "mem",
-           "priority", "bootargs")
+VM_KEYS = ("name", "image", "initrd", "dtb", "vcpus", "cpus", "affinity",
+           "mem", "priority", "bootargs")
 FDT_MAGIC = b"\xd0\x0d\xfe\xed"
 ARM64_MAGIC = b"ARM\x64"
 
@@ -121,6 +121,7 @@ class Vm:
     vcpus: int = 1
     cpus: list | None = None
     priority: int | None = None
+    affinity: list | None = None
     bootargs: str | None = None
     files: dict = dataclasses.field(default_factory=dict)  # kind -> path
     placed: dict = dataclasses.field(default_factory=dict)  # kind -> (a, s)
@@ -220,6 +221,8 @@ def parse_vm_spec(spec):
         vm.mem = parse_size(kv["mem"], f"{what}: mem")
     if "priority" in kv:
         vm.priority = parse_int(kv["priority"], f"{what}: priority", 0, 255)
+    if "affinity" in kv:
+        vm.affinity = parse_cpu_list(kv["affinity"], f"{what}: affinity")
     if "bootargs" in kv:
         vm.bootargs = kv["bootargs"]
         check_bootargs(vm.bootargs, what)
@@ -572,6 +575,9 @@ def overlay_source(vms, first_index=0, sources=()):
                  ("cpus", "<" + " ".join(map(str, vm.cpus)) + ">", "")]
         if vm.priority is not None:
             props.append(("priority", f"<{vm.priority}>", ""))
+        if vm.affinity is not None:
+            props.append(("cpu-affinity",
+                          "<" + " ".join(map(str, vm.affinity)) + ">", ""))
         for kind in FILE_PROPS:
             if kind in vm.placed:
                 base = comment_safe(os.path.basename(vm.files[kind]))

@@ -7,6 +7,7 @@
 #include "trap.h"
 
 #include <kairos/compiler.h>
+#include <kairos/ptimer.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
 
@@ -153,6 +154,45 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 #define ICC_SGI1R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 5U)
 #define ICC_ASGI1R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 6U)
 #define ICC_SGI0R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 7U)
+/* Trapped by CNTHCTL_EL2.EL1PCTEN = 0 (the counter), EL1PCEN = 0 (CNTP_*). */
+#define CNTPCT_EL0 SYSREG_KEY(3U, 3U, 14U, 0U, 1U)
+#define CNTPCTSS_EL0 SYSREG_KEY(3U, 3U, 14U, 0U, 5U)
+#define CNTP_TVAL_EL0 SYSREG_KEY(3U, 3U, 14U, 2U, 0U)
+#define CNTP_CTL_EL0 SYSREG_KEY(3U, 3U, 14U, 2U, 1U)
+#define CNTP_CVAL_EL0 SYSREG_KEY(3U, 3U, 14U, 2U, 2U)
+
+static bool ptimer_reg_of(uint32_t key, enum ptimer_reg *r)
+{
+	switch (key) {
+	case CNTPCT_EL0:
+	case CNTPCTSS_EL0: *r = PTIMER_COUNT; return true;
+	case CNTP_TVAL_EL0: *r = PTIMER_TVAL; return true;
+	case CNTP_CTL_EL0: *r = PTIMER_CTL; return true;
+	case CNTP_CVAL_EL0: *r = PTIMER_CVAL; return true;
+	default: return false;
+	}
+}
+
+/*
+ * The EL1 physical timer and counter, emulated in core/ptimer.c. An EL0
+ * access the guest's CNTKCTL_EL1 (EL0PTEN, EL0PCTEN) forbids is trapped
+ * to its EL1 before CNTHCTL_EL2 applies (Arm ARM, CNTHCTL_EL2.EL1PCEN and
+ * EL1PCTEN), so every one seen here is permitted.
+ */
+static enum trap_result trap_ptimer(struct vcpu *v, enum ptimer_reg r,
+				    bool read, unsigned int rt)
+{
+	uint64_t val = reg_read(v, rt);
+
+	if (read ? !ptimer_read(v, r, &val) : !ptimer_write(v, r, val)) {
+		inject_undef(v);
+		return TRAP_RESUME;
+	}
+	if (read && rt != 31)
+		v->st.regs.x[rt] = val;
+	v->st.regs.pc += 4;
+	return TRAP_RESUME;
+}
 
 static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 {
@@ -160,10 +200,14 @@ static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 				  (t->iss >> 10) & 15, (t->iss >> 1) & 15,
 				  (t->iss >> 17) & 7);
 	bool read = t->iss & 1;
-	uint64_t val = reg_read(v, (t->iss >> 5) & 31);
+	unsigned int rt = (t->iss >> 5) & 31;
+	uint64_t val = reg_read(v, rt);
+	enum ptimer_reg pr;
 
+	if (ptimer_reg_of(key, &pr))
+		return trap_ptimer(v, pr, read, rt);
 	if (read) {
-		inject_undef(v); /* none of these is readable */
+		inject_undef(v); /* none of the others is readable */
 		return TRAP_RESUME;
 	}
 	switch (key) {

@@ -11,6 +11,7 @@
 #include <asm/sysreg.h>
 #include <asm/vcpu_offsets.h>
 #include <kairos/cpu.h>
+#include <kairos/ptimer.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
@@ -161,6 +162,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		/* T2: the line is derived before every entry, not only at load
 		 * (a vCPU woken from WFI may still be the loaded one). */
 		vtimer_sync(v);
+		ptimer_sync(v);
 		n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 		arch_vgic_write_lrs(lrs, n, underflow);
 		vgic_sync_hw(v);
@@ -180,6 +182,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		}
 		vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
 		vtimer_sync(v);
+		ptimer_sync(v);
 		v->exits++;
 		if (kind == 1 || kind == 2)
 			return VCPU_EXIT_IRQ;

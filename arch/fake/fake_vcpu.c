@@ -7,6 +7,7 @@
  * the tests that link those link this.
  */
 #include <arch/vgic_hw.h>
+#include <kairos/ptimer.h>
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
 #include <kairos/vtimer.h>
@@ -24,12 +25,14 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		return VCPU_EXIT_RESCHED;
 	/* T2: the line is derived before every entry, not only at load. */
 	vtimer_sync(v);
+	ptimer_sync(v);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 	arch_vgic_write_lrs(lrs, n, underflow);
 	vgic_sync_hw(v);
 	fake_vcpu_guest(v, &s);
 	vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
 	vtimer_sync(v);
+	ptimer_sync(v);
 	v->exits++;
 	if (s.fn)
 		s.fn(v, s.arg);

@@ -37,6 +37,9 @@ struct vm_config {
 	unsigned int nr_vcpus;
 	unsigned int vcpu_cpu[KAIROS_MAX_VCPUS]; /**< pCPU of each vCPU */
 	unsigned int priority;
+	/** pCPUs (bit per CPU) its vCPUs may be moved to, to run on an idle
+	 *  one; 0: each stays where placed (cpu-affinity) */
+	uint32_t cpu_affinity;
 	struct board_range kernel; /**< where the boot loader put the image */
 	struct board_range initrd; /**< size 0 when absent */
 	struct board_range dtb;    /**< size 0: generate one */

@@ -43,6 +43,7 @@ struct cpu {
 	struct spinlock runq_lock; /**< runq, nr_runq, rr_next */
 	unsigned int rr_next;      /**< round-robin position */
 	bool slice_over;           /**< the loaded vCPU's turn has ended */
+	bool idle;                 /**< waiting for work (atomic) */
 	struct vcpu *loaded;       /**< vCPU whose state is in the hardware */
 	uint32_t resched;          /**< set by others, then kicked (atomic) */
 	struct timerq_entry slice; /**< end of the current time slice */

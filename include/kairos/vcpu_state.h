@@ -46,12 +46,22 @@ struct vcpu_vtimer {
 	uint64_t cval; /**< CNTV_CVAL_EL0 */
 };
 
+/**
+ * The emulated EL1 physical timer (T19). ISTATUS is never stored: it is
+ * derived from the count whenever it is read.
+ */
+struct vcpu_ptimer {
+	uint64_t ctl;  /**< CNTP_CTL_EL0: ENABLE and IMASK only */
+	uint64_t cval; /**< CNTP_CVAL_EL0 */
+};
+
 /** Everything a checkpoint needs of one vCPU. */
 struct vcpu_state {
 	struct vcpu_regs regs;
 	struct vcpu_sysregs sys;
 	struct vcpu_fp fp;
 	struct vcpu_vtimer vtimer;
+	struct vcpu_ptimer ptimer;
 	struct vgic_cpu vgic;
 	uint32_t power; /**< enum vcpu_power */
 	uint32_t pad;

@@ -34,6 +34,8 @@ struct vcpu {
 	uint64_t exits;      /**< statistics */
 	uint64_t migrations; /**< statistics */
 	struct timerq_entry backup; /**< wakes it from WFI at its vtimer */
+	/** Wakes it at its ptimer's CVAL; armed only on its own pCPU. */
+	struct timerq_entry ptimer;
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };

@@ -100,3 +100,19 @@ def test_migrate_refusals(boot):
         con.expect(answer)
         con.expect(r"kairos> ")
     assert vm_info(con, "busy")[0][1] == 0
+
+
+def test_cpu_affinity_moves_a_waiting_vcpu_to_an_idle_pcpu(boot):
+    """Both vCPUs placed on pCPU 0 with cpu-affinity 0-1 and pCPU 1 idle:
+    the second one, started by PSCI CPU_ON and left waiting, is moved to
+    pCPU 1; the FP/SIMD loop on both still passes."""
+    con = boot([f"{TOOLS}/kairos-qemu", "--smp", "2", "--vm",
+                f"name=busy,image={VMTEST},vcpus=2,cpus=0:0,affinity=0-1,"
+                "bootargs=test=fp_preserved iters=3000000",
+                "--", "-no-reboot"])
+    con.expect(r"\[busy\] # 2 CPUs, \d+ checks each")
+    info = vm_info(con, "busy")
+    assert info[0][0] != info[1][0], info
+    assert info[0][1] + info[1][1] >= 1, info
+    con.expect(r"\[busy\] TEST fp_preserved: PASS", timeout=300)
+    assert con.wait_exit() == 0

@@ -40,13 +40,6 @@ CASE_RUNS = {
 }
 STRESS_ITERATIONS = {"native": 2000, "kairos": 1000}
 
-# ---------------------------------------------------------------------------
-# Kairos does not emulate the EL1 physical timer on this branch: CNTP_*
-# accesses UNDEF in the guest. The ONE place that says so; remove it (and
-# the uses of kairos_ptimer) once branch `ptimer` is merged.
-KAIROS_PTIMER_XFAIL = pytest.mark.xfail(
-    strict=False, reason="ptimer emulation lands on branch ptimer")
-# ---------------------------------------------------------------------------
 
 # A known Kairos deviation (see test_t11_eoi_before_rearm).
 KAIROS_EOI_FIRST_XFAIL = pytest.mark.xfail(
@@ -132,18 +125,13 @@ def expect_pass(result, test, vm="g"):
     assert got[0] == "PASS", f"{vm}: {test}: {got[0]} {got[1]} (log {log})"
 
 
-def kairos_ptimer(env, uses_ptimer):
-    return [KAIROS_PTIMER_XFAIL] if env == "kairos" and uses_ptimer else []
-
-
 def _case_params():
     for env, runs in CASE_RUNS.items():
         for gic, timer, mode in runs:
             for case in CASES:
                 yield pytest.param(
                     env, gic, timer, mode, case,
-                    id=f"{env}-gic{gic}-{timer}-{mode}-{case}",
-                    marks=kairos_ptimer(env, timer == "pt"))
+                    id=f"{env}-gic{gic}-{timer}-{mode}-{case}")
 
 
 def _case_run(env, gic, timer, mode):
@@ -237,7 +225,7 @@ def test_t6_counter_identical_across_vcpus(env, gic, cpus):
 
 
 @pytest.mark.parametrize("env", [
-    pytest.param(e, id=e, marks=kairos_ptimer(e, True))
+    pytest.param(e, id=e)
     for e in ("native", "kairos")])
 def test_t19_ptimer_isolation_two_vms(env):
     """Each VM runs its ptimer and vtimer periodic at once; under Kairos
@@ -253,7 +241,7 @@ def test_t19_ptimer_isolation_two_vms(env):
 
 
 @pytest.mark.parametrize("env,timers", [
-    pytest.param(e, t, id=f"{e}-{t}", marks=kairos_ptimer(e, "p" in t))
+    pytest.param(e, t, id=f"{e}-{t}")
     for e in ("native", "kairos") for t in ("v", "vp")])
 def test_stress_2vms_2vcpus_one_pcpu(env, timers):
     """Random armings (past, zero, near, far, max) on every vCPU, each

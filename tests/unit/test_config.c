@@ -144,6 +144,7 @@ static void test_good(void **state)
 	assert_int_equal(vm->vcpu_cpu[0], 1);
 	assert_int_equal(vm->vcpu_cpu[1], 2);
 	assert_int_equal(vm->priority, 3);
+	assert_int_equal(vm->cpu_affinity, 0); /* pinned where placed */
 	assert_range(vm->kernel, 0x48200000, 0x2000000);
 	assert_range(vm->initrd, 0x4c000000, 0x400000);
 	assert_range(vm->dtb, 0x4f000000, 0x10000);
@@ -171,6 +172,15 @@ static void test_good(void **state)
 	assert_false(vm->mem_host_fixed);
 	assert_int_equal(pa_addr(vm->mem_host), 0x74000000);
 	assert_memory_free(busy, ARRAY_SIZE(busy));
+}
+
+static void test_cpu_affinity(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("config-affinity"), KAIROS_OK);
+	assert_int_equal(cfg.vms[0].cpu_affinity, 0xeU); /* CPUs 1, 2, 3 */
+	assert_int_equal(cfg.vms[0].vcpu_cpu[0], 1);
+	assert_int_equal(cfg.vms[1].cpu_affinity, 0);
 }
 
 static void test_no_hypervisor_node(void **state)
@@ -314,6 +324,12 @@ static const struct refusal refusals[] = {
 	{ "config-cpu-missing",
 	  KAIROS_ERR_MALFORMED,
 	  { VM0, "property cpus", "cpu 4 does not exist" } },
+	{ "config-affinity-outside",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property cpu-affinity", "vCPU 1 is placed on cpu 2" } },
+	{ "config-affinity-missing",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property cpu-affinity", "cpu 9 does not exist" } },
 	{ "config-priority",
 	  KAIROS_ERR_MALFORMED,
 	  { VM0, "property priority", "256" } },
@@ -388,6 +404,7 @@ int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test_setup(test_good, setup),
+		cmocka_unit_test_setup(test_cpu_affinity, setup),
 		cmocka_unit_test_setup(test_no_hypervisor_node, setup),
 		cmocka_unit_test_setup(test_place, setup),
 		cmocka_unit_test_setup(test_place_is_deterministic, setup),

@@ -413,6 +413,52 @@ static void test_migrate_refuses_offline_cpu(void **state)
 	assert_int_equal(v->migrate_to, 0);
 }
 
+static void test_affinity_moves_a_waiting_vcpu_to_an_idle_pcpu(void **state)
+{
+	static const unsigned int pcpu[2] = { 0, 0 };
+	struct vm_config *cfg;
+	struct vcpu *v0, *v1;
+
+	(void)state;
+	cfg = util_vm_add("a", 2, pcpu, 1);
+	cfg->cpu_affinity = 0x3;
+	util_create();
+	v0 = &vms[0].vcpus[0];
+	v1 = &vms[0].vcpus[1];
+	hvc(v0, CPU_ON, 1, ENTRY1);
+	cpus[1].idle = true; /* CPU1 waits for work */
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	/* v1 waited on CPU0 while CPU1 idled: it went there, unrun. */
+	assert_ran((const struct vcpu *const[]){ v0 }, 1);
+	assert_int_equal(v1->pcpu, 1);
+	assert_int_equal(v1->migrations, 1);
+	assert_int_equal(cpus[0].nr_runq, 1);
+	assert_ptr_equal(cpus[1].runq[0], v1);
+	assert_int_equal(fake_sgis(1, IRQ_SGI_KICK), 1);
+	/* Without affinity nothing moves. */
+	assert_int_equal(v0->pcpu, 0);
+}
+
+static void test_no_affinity_no_move(void **state)
+{
+	static const unsigned int pcpu[2] = { 0, 0 };
+	struct vcpu *v0, *v1;
+
+	(void)state;
+	util_vm_add("a", 2, pcpu, 1);
+	util_create();
+	v0 = &vms[0].vcpus[0];
+	v1 = &vms[0].vcpus[1];
+	hvc(v0, CPU_ON, 1, ENTRY1);
+	cpus[1].idle = true;
+	push(2, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ v0, v1 }, 2);
+	assert_int_equal(v1->pcpu, 0);
+	assert_int_equal(v1->migrations, 0);
+}
+
 static void test_too_many_vcpus_on_one_pcpu(void **state)
 {
 	(void)state;
@@ -438,6 +484,11 @@ int main(void)
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_refuses_offline_cpu,
 						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_affinity_moves_a_waiting_vcpu_to_an_idle_pcpu,
+			setup, util_teardown),
+		cmocka_unit_test_setup_teardown(test_no_affinity_no_move, setup,
+						util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_slice_ends_and_next_gets_full_slice, setup,
 			util_teardown),

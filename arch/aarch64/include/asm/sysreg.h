@@ -33,10 +33,15 @@
 #define CPTR_EL2_BOOT (0x32ffUL | (1UL << 10) | (1UL << 8))
 
 /*
- * CNTHCTL_EL2 (non-VHE): EL1PCTEN=1, so CNTPCT is readable; EL1PCEN=0, so
- * CNTP_* accesses trap.
+ * CNTHCTL_EL2 (non-VHE layout, Arm ARM D19): all 0. EL1PCTEN (bit 0) = 0
+ * traps EL0/EL1 reads of CNTPCT_EL0 (and of CNTPCTSS_EL0 with FEAT_ECV)
+ * and EL1PCEN (bit 1) = 0 traps CNTP_CTL/CVAL/TVAL_EL0 to EL2: the
+ * physical timer and counter are emulated (core/ptimer.c). With FEAT_ECV
+ * (QEMU's -cpu max), ECV (bit 12) = 0 leaves CNTPOFF_EL2 unused and
+ * EL1TVT/EL1TVCT (bits 13, 14) = 0 leave the virtual timer and counter
+ * untrapped; EL1NVPCT/EL1NVVCT (15, 16) act only with HCR_EL2.NV.
  */
-#define CNTHCTL_EL2_BOOT 0x1UL
+#define CNTHCTL_EL2_BOOT 0x0UL
 
 /* MAIR_EL2 attribute indices. */
 #define MAIR_IDX_DEVICE_nGnRnE 0
