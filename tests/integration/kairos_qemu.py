@@ -29,8 +29,10 @@ class Console:
         self.log_path = os.path.join(LOG_DIR, name + ".log")
         self.log = open(self.log_path, "wb")
         self.log.write(("$ " + shlex.join(cmd) + "\n").encode())
-        self.child = pexpect.spawn(cmd[0], cmd[1:], timeout=DEFAULT_TIMEOUT,
-                                   logfile=self.log)
+        # Only what the console printed: input shows through its echo,
+        # and logging it where it was sent could split a printed line.
+        self.child = pexpect.spawn(cmd[0], cmd[1:], timeout=DEFAULT_TIMEOUT)
+        self.child.logfile_read = self.log
 
     def expect(self, pattern, timeout=DEFAULT_TIMEOUT):
         """Wait for a regex (bytes or str); returns the match."""

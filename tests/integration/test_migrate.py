@@ -59,8 +59,10 @@ def test_t7_linux_repinned_while_timers_fire(boot):
                 "--", "-no-reboot"])
     plans = [(1, 0), (0, 0), (1, 1), (0, 1)]
     for r, (cpu0, cpu1) in enumerate(plans):
-        # One placement per second of the loop.
-        con.expect(rf"\[linux\] KAIROS-TICK {r} ", timeout=120)
+        # One placement per second of the loop. The whole line first: the
+        # log records what is sent where it is sent, and a command sent
+        # mid-line would split the tick this test reads back from it.
+        con.expect(rf"\[linux\] KAIROS-TICK {r} [0-9.]+\r*\n", timeout=120)
         for vcpu, cpu in ((0, cpu0), (1, cpu1)):
             con.send_line(f"vm migrate linux {vcpu} {cpu}")
             con.expect(rf"vm: vCPU linux/{vcpu} moves to CPU{cpu}")
