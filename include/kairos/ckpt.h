@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checkpoint and restore of whole VMs (DESIGN.md §7) into numbered slots
+ * of the configuration's checkpoint-store. Called from the boot CPU only
+ * (the shell and the control channel), never from a vCPU's exit.
+ */
+#ifndef KAIROS_CKPT_H
+#define KAIROS_CKPT_H
+
+#include <kairos/types.h>
+#include <kairos/vm.h>
+
+/** How a restored guest's clock goes on (DESIGN.md §7, T18). */
+enum ckpt_policy {
+	CKPT_POLICY_PAUSE,   /**< from where it stopped (default) */
+	CKPT_POLICY_CATCHUP, /**< as if it had run while stored */
+};
+
+/** A slot, as `vm slots` lists it. */
+struct ckpt_slot_info {
+	bool used;     /**< holds an image that parsed at least once */
+	bool verified; /**< every CRC checked since it was last written */
+	char vm[32];   /**< VM it was taken of (used only) */
+	uint64_t size; /**< image bytes (used only) */
+	uint64_t capacity;
+	uint64_t vcount; /**< the guest's virtual count in it (used only) */
+};
+
+/** Per-VM counters (`vm info`, the control channel). */
+struct ckpt_stats {
+	uint64_t checkpoints, restores;
+	uint64_t incremental;  /**< restores that copied dirty pages only */
+	uint64_t pages_copied; /**< by the last restore */
+	uint64_t last_ticks;   /**< physical ticks the last operation took */
+};
+
+/** Set up the slots from the configuration (boot CPU, before VMs run). */
+void ckpt_init(const struct sys_config *cfg);
+
+/** Number of slots (0 without a checkpoint-store). */
+unsigned int ckpt_nr_slots(void);
+
+/** What slot @slot holds. False when there is no such slot. */
+bool ckpt_slot_info(unsigned int slot, struct ckpt_slot_info *out);
+
+/**
+ * Checkpoint @vm into @slot: quiesce, capture, write, then let it go on
+ * in the state it was in (running or paused). On failure returns false
+ * with the reason in @why and the VM and slot as they were, except that a
+ * slot being written is left empty.
+ */
+bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
+		     size_t why_len);
+
+/**
+ * Restore @vm from @slot with @policy: validate everything first; on any
+ * failure returns false with the failed check in @why and the VM exactly
+ * as it was. On success the VM runs from the image (or stays paused if
+ * it was paused when checkpointed).
+ */
+bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
+		  char *why, size_t why_len);
+
+/** Counters of @vm. */
+void ckpt_stats(const struct vm *vm, struct ckpt_stats *out);
+
+/**
+ * At boot, VMs whose node has resume-from: restore each from its slot, or
+ * print why not and leave it booting cold. Called after vm_create_all(),
+ * before the vCPUs first run.
+ */
+void ckpt_resume_at_boot(void);
+
+#endif

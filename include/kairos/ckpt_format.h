@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The checkpoint image format (docs/checkpoint-format.md), shared by
+ * Kairos and the host tool tools/kairos-ckpt. Pure C: fixed-width
+ * little-endian fields, no pointers, nothing of the hypervisor.
+ *
+ *   header | section... | trailer
+ *
+ * Each section is a struct ckpt_section followed by its payload, padded
+ * with zeros to a multiple of 8 bytes. Every payload has its own CRC32C;
+ * the header and every section header carry a CRC of themselves; the
+ * trailer repeats the size and count and carries a CRC of all section
+ * headers, so truncation and reordering are caught.
+ */
+#ifndef KAIROS_CKPT_FORMAT_H
+#define KAIROS_CKPT_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CKPT_MAGIC "KAIROSCK"         /**< 8 bytes, no NUL */
+#define CKPT_TRAILER_MAGIC "KCKPTEND" /**< 8 bytes, no NUL */
+#define CKPT_VERSION 1U
+#define CKPT_PAGE_SIZE 4096U
+#define CKPT_MAX_SECTIONS 32U
+#define CKPT_NAME_MAX 32U
+#define CKPT_NR_PRIVATE 32U
+#define CKPT_NR_SPIS 256U
+#define CKPT_MAX_VCPUS 8U
+
+/** At offset 0. */
+struct ckpt_header {
+	char magic[8];        /**< CKPT_MAGIC */
+	uint32_t version;     /**< CKPT_VERSION */
+	uint32_t header_size; /**< sizeof(struct ckpt_header) */
+	uint64_t total_size;  /**< header + sections + trailer, in bytes */
+	uint32_t nr_sections;
+	uint32_t flags; /**< 0 */
+	uint32_t reserved;
+	uint32_t crc; /**< CRC32C of the bytes above */
+};
+
+enum ckpt_section_type {
+	CKPT_SEC_VM = 1,    /**< struct ckpt_vm, exactly one, first */
+	CKPT_SEC_VCPU = 2,  /**< struct ckpt_vcpu, one per vCPU, index = id */
+	CKPT_SEC_VGIC = 3,  /**< struct ckpt_vgic, exactly one */
+	CKPT_SEC_VUART = 4, /**< struct ckpt_vuart, exactly one */
+	CKPT_SEC_MEM = 5,   /**< struct ckpt_mem + bitmap + pages, one */
+};
+
+/** Before each payload. */
+struct ckpt_section {
+	uint32_t type;   /**< enum ckpt_section_type; unknown ones skipped */
+	uint32_t index;  /**< vCPU number for CKPT_SEC_VCPU, else 0 */
+	uint64_t length; /**< payload bytes, without the padding */
+	uint32_t crc;    /**< CRC32C of the payload */
+	uint32_t hcrc;   /**< CRC32C of the 20 bytes above */
+};
+
+/** At the end. */
+struct ckpt_trailer {
+	char magic[8];       /**< CKPT_TRAILER_MAGIC */
+	uint64_t total_size; /**< as in the header */
+	uint32_t nr_sections;
+	uint32_t crc; /**< CRC32C of all section headers, in order */
+};
+
+/** The VM as a whole. */
+struct ckpt_vm {
+	char name[CKPT_NAME_MAX]; /**< NUL-terminated */
+	uint64_t config_fp;       /**< fingerprint of the VM's configuration */
+	uint64_t cntfrq;          /**< counter frequency, Hz */
+	uint64_t vcount;          /**< the VM's virtual count at capture */
+	uint64_t pcount;          /**< physical count at capture */
+	uint64_t boot_id;         /**< the Kairos boot that captured it */
+	uint64_t mem_ipa, mem_size;
+	uint32_t nr_vcpus;
+	uint32_t gic_version; /**< 2 or 3, what the guest sees */
+	uint32_t profile;     /**< 0: virt */
+	uint32_t paused;      /**< 1: the VM was paused by the user */
+};
+
+/* struct ckpt_irq.flags: the same bits as VGIC_* of kairos/vgic.h. */
+#define CKPT_IRQ_ENABLED (1U << 0)
+#define CKPT_IRQ_GROUP1 (1U << 1)
+#define CKPT_IRQ_EDGE (1U << 2)
+#define CKPT_IRQ_LATCH (1U << 3) /**< pending latch */
+#define CKPT_IRQ_LINE (1U << 4)  /**< input line level */
+#define CKPT_IRQ_ACTIVE (1U << 5)
+#define CKPT_IRQ_HW (1U << 6) /**< mapped to a physical INTID */
+#define CKPT_IRQ_KNOWN 0x7fU
+
+/** One virtual interrupt: latch and line level kept apart. */
+struct ckpt_irq {
+	uint16_t flags; /**< CKPT_IRQ_* */
+	uint8_t priority;
+	uint8_t targets;       /**< GICv2 ITARGETSR (SPIs) */
+	uint8_t sgi_sources;   /**< GICv2 SGIs: pending per source vCPU */
+	uint8_t active_source; /**< GICv2 SGIs: source of the active one */
+	uint16_t hw_intid;     /**< with CKPT_IRQ_HW */
+	uint64_t route;        /**< GICv3 IROUTER (SPIs) */
+};
+
+/* enum of struct ckpt_vcpu.power */
+#define CKPT_POWER_OFF 0U
+#define CKPT_POWER_ON_PENDING 1U
+#define CKPT_POWER_ON 2U
+
+/** EL1 system registers, in this order. */
+struct ckpt_sysregs {
+	uint64_t sctlr, actlr, cpacr;
+	uint64_t ttbr0, ttbr1, tcr, mair, amair;
+	uint64_t vbar, contextidr;
+	uint64_t tpidr_el0, tpidrro_el0, tpidr_el1;
+	uint64_t esr, far, afsr0, afsr1, par;
+	uint64_t cntkctl, csselr, mdscr;
+	uint64_t sp_el1, elr_el1, spsr_el1;
+	uint64_t vmpidr;
+};
+
+/** One vCPU, with its redistributor and virtual CPU interface. */
+struct ckpt_vcpu {
+	uint64_t x[31];
+	uint64_t sp_el0, pc, pstate;
+	struct ckpt_sysregs sys;
+	uint64_t fp_v[64]; /**< V0-V31, low half first */
+	uint64_t fpsr, fpcr;
+	uint64_t vtimer_ctl, vtimer_cval; /**< CNTV_CTL (ISTATUS as read) */
+	uint64_t ptimer_ctl, ptimer_cval; /**< CNTP_CTL: ENABLE, IMASK */
+	uint32_t power;                   /**< CKPT_POWER_* */
+	uint32_t waker;                   /**< GICR_WAKER.ProcessorSleep */
+	uint64_t vmcr;                    /**< ICH_VMCR_EL2 / GICH_VMCR */
+	uint64_t apr[4], apr0[4];         /**< active priorities */
+	struct ckpt_irq priv[CKPT_NR_PRIVATE];
+};
+
+/** The distributor. */
+struct ckpt_vgic {
+	uint32_t ctlr;
+	uint32_t version; /**< 2 or 3 */
+	uint32_t nr_spis; /**< CKPT_NR_SPIS */
+	uint32_t reserved;
+	struct ckpt_irq spi[CKPT_NR_SPIS];
+};
+
+/** The virtual PL011, with output not yet printed and input not read. */
+struct ckpt_vuart {
+	uint32_t cr, lcr_h, ibrd, fbrd, imsc, ris, ifls;
+	uint32_t rx_len;   /**< bytes in rx, oldest first */
+	uint32_t line_len; /**< bytes in line */
+	uint32_t reserved;
+	char rx[64];
+	char line[256];
+};
+
+/**
+ * Guest RAM: this header, then a bitmap of nr_pages bits (64-bit words,
+ * bit i of word w is page 64 w + i; set: the page is stored), then the
+ * stored pages in page order. Pages not stored are zero.
+ */
+struct ckpt_mem {
+	uint64_t ipa, size;
+	uint32_t page_size; /**< CKPT_PAGE_SIZE */
+	uint32_t reserved;
+	uint64_t nr_pages;      /**< size / page_size */
+	uint64_t nr_data_pages; /**< bits set in the bitmap */
+};
+
+/** Bytes of the bitmap of @nr_pages pages. */
+static inline uint64_t ckpt_bitmap_bytes(uint64_t nr_pages)
+{
+	return (nr_pages + 63) / 64 * 8;
+}
+
+/* ---- CRC32C (Castagnoli, reflected 0x82f63b78) ---- */
+
+/**
+ * Continue a CRC32C: start with @crc = 0; the usual pre- and
+ * post-inversion are done inside, so ckpt_crc32c(ckpt_crc32c(0, a), b)
+ * equals the CRC of a followed by b.
+ */
+uint32_t ckpt_crc32c(uint32_t crc, const void *p, size_t len);
+
+/* ---- Writing ---- */
+
+/** An image being written into a caller's buffer. */
+struct ckpt_writer {
+	uint8_t *buf;
+	uint64_t cap, pos;
+	uint64_t sec_start; /**< offset of the open section's header */
+	uint32_t sec_crc;   /**< CRC of its payload so far */
+	uint32_t toc_crc;   /**< CRC of the section headers closed so far */
+	uint32_t nr;        /**< sections closed so far */
+	bool open;          /**< a section is open */
+	bool overflow;      /**< something did not fit: finish fails */
+};
+
+void ckpt_w_init(struct ckpt_writer *w, void *buf, uint64_t cap);
+
+/** Open a section. */
+void ckpt_w_begin(struct ckpt_writer *w, uint32_t type, uint32_t index);
+
+/** Append @len bytes of payload to the open section (copied, CRC'd). */
+void ckpt_w_append(struct ckpt_writer *w, const void *p, uint64_t len);
+
+/**
+ * Room for @len bytes of payload at the current position, which the
+ * caller fills itself and then passes to ckpt_w_commit(); NULL when it
+ * does not fit (and the image is marked overflowed).
+ */
+void *ckpt_w_reserve(struct ckpt_writer *w, uint64_t len);
+
+/** The @len bytes reserved last are filled: CRC them, move on. */
+void ckpt_w_commit(struct ckpt_writer *w, uint64_t len);
+
+/** Close the open section: its header, padding. */
+void ckpt_w_end(struct ckpt_writer *w);
+
+/** Write the trailer and the final header. Total size, or 0 (overflow). */
+uint64_t ckpt_w_finish(struct ckpt_writer *w);
+
+/* ---- Reading ---- */
+
+/** Where a section is in an image. */
+struct ckpt_sec_ref {
+	uint32_t type, index;
+	uint64_t offset; /**< of its payload, from the image start */
+	uint64_t length;
+	uint32_t crc;
+};
+
+/** A parsed image (points into the caller's buffer). */
+struct ckpt_image {
+	const uint8_t *base;
+	uint64_t size; /**< total_size */
+	struct ckpt_header hdr;
+	unsigned int nr;
+	struct ckpt_sec_ref sec[CKPT_MAX_SECTIONS];
+};
+
+/* ckpt_parse() flags */
+/** Don't recompute the payload CRC of the memory section (an image Kairos
+ *  wrote or verified itself and nothing else can have written since). */
+#define CKPT_PARSE_TRUST_MEM (1U << 0)
+
+/**
+ * Validate @len bytes at @buf as an image: magic, version, sizes and
+ * truncation, every header and payload CRC, the trailer; then the
+ * structure (one VM section first, one section per vCPU 0..n-1, one vGIC,
+ * one UART, one memory section) and the consistency of each known
+ * payload (lengths, counts, bitmap population, page size, flags). On
+ * failure returns false and writes which check failed to @why (a
+ * sentence without a trailing newline).
+ */
+bool ckpt_parse(const void *buf, uint64_t len, unsigned int flags,
+		struct ckpt_image *img, char *why, size_t why_len);
+
+/** The first section of @type with @index, or NULL. */
+const struct ckpt_sec_ref *ckpt_find(const struct ckpt_image *img,
+				     uint32_t type, uint32_t index);
+
+/** Payload of @ref. */
+static inline const void *ckpt_payload(const struct ckpt_image *img,
+				       const struct ckpt_sec_ref *ref)
+{
+	return img->base + ref->offset;
+}
+
+/** The memory section of a parsed image, taken apart. */
+struct ckpt_mem_view {
+	struct ckpt_mem hdr;
+	const uint64_t *bitmap; /**< may be unaligned in a host file: use
+				   ckpt_page_stored() */
+	const uint8_t *data;    /**< the stored pages */
+};
+
+/** Take the memory section of a parsed image apart. */
+void ckpt_mem_view(const struct ckpt_image *img, struct ckpt_mem_view *m);
+
+/** Is page @page stored (not zero) in @m? */
+bool ckpt_page_stored(const struct ckpt_mem_view *m, uint64_t page);
+
+/** Name of a section type, for messages ("vcpu", "memory", "type 9"). */
+const char *ckpt_section_name(uint32_t type);
+
+#endif
