@@ -12,6 +12,7 @@
 #include <drivers/gic.h>
 #include <drivers/psci.h>
 #include <drivers/uart.h>
+#include <kairos/ckpt.h>
 #include <kairos/config.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
@@ -259,6 +260,7 @@ static void start_vms(const void *fdt)
 
 	arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
 	vtimer_init(board.timer.virt_intid);
+	ckpt_init(&syscfg);
 	if (!vm_create_all(&syscfg, &hw))
 		kprintf("kairos: VM creation failed; no VM started\n");
 }

@@ -1,51 +1,818 @@
 // SPDX-License-Identifier: MIT
-/* Checkpoint and restore of whole VMs (see ckpt.h). Work in progress. */
+/*
+ * Checkpoint and restore of whole VMs (DESIGN.md §7; see ckpt.h). The
+ * boot CPU does everything while the VM is held (sched_hold_vm): no vCPU
+ * of it runs, each one's state is in memory, list registers are folded
+ * and no deadline of theirs is queued (T14). A restore validates the
+ * whole image before it writes anything (the VM stays as it was on any
+ * refusal), derives every timer line after the vGIC is in place and
+ * releases all vCPUs together (T13, T18).
+ *
+ * Incremental restore: after a checkpoint into or a restore from a slot,
+ * the VM's RAM is mapped page by page read-only in stage 2; a page's
+ * first write makes it writable (arch_s2_track_write). Restoring the
+ * same slot again copies only the pages that became writable.
+ */
+#include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <arch/stage2.h>
+#include <arch/timer.h>
 #include <kairos/ckpt.h>
+#include <kairos/ckpt_format.h>
+#include <kairos/console.h>
+#include <kairos/sched.h>
+#include <kairos/time.h>
+#include <kairos/vgic.h>
+#include <kairos/vtimer.h>
+#include <kairos/vuart.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#define PAGE 4096UL
+/* Largest VM RAM a checkpoint takes (the scan bitmap below). */
+#define CKPT_MAX_MEM (2UL << 30)
+#define PTIMER_INTID 30U
+#define TIMER_ENABLE 1UL
+#define TIMER_IMASK 2UL
+#define SCTLR_M (1UL << 0)
+#define SCTLR_C (1UL << 2)
+
+_Static_assert(VGIC_ENABLED == CKPT_IRQ_ENABLED &&
+		       VGIC_GROUP1 == CKPT_IRQ_GROUP1 &&
+		       VGIC_EDGE == CKPT_IRQ_EDGE &&
+		       VGIC_LATCH == CKPT_IRQ_LATCH &&
+		       VGIC_LINE == CKPT_IRQ_LINE &&
+		       VGIC_ACTIVE == CKPT_IRQ_ACTIVE && VGIC_HW == CKPT_IRQ_HW,
+	       "checkpoint interrupt flags are the vGIC's");
+_Static_assert(VGIC_NR_PRIVATE == CKPT_NR_PRIVATE &&
+		       VGIC_NR_SPIS == CKPT_NR_SPIS &&
+		       KAIROS_MAX_VCPUS <= CKPT_MAX_VCPUS &&
+		       VM_NAME_MAX <= CKPT_NAME_MAX,
+	       "checkpoint sizes cover the vGIC's and the VM's");
+_Static_assert(sizeof(struct vcpu_sysregs) == sizeof(struct ckpt_sysregs),
+	       "the checkpoint's system registers are the vCPU's");
+
+struct slot {
+	uint8_t *base;
+	uint32_t gen;  /**< bumped whenever it is written */
+	bool used;     /**< its header parsed */
+	bool verified; /**< all CRCs checked since it was written */
+	uint64_t size; /**< image bytes */
+	uint64_t vcount;
+	char vm[CKPT_NAME_MAX];
+};
+
+static struct {
+	unsigned int nr;
+	uint64_t slot_size;
+	uint64_t boot_id;
+	struct slot s[CKPT_MAX_SLOTS];
+} store;
+
+/* Pages of the VM being checkpointed that hold something. */
+static uint64_t scan_bitmap[CKPT_MAX_MEM / PAGE / 64];
+
+static bool fail(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool fail(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* ---- Slots ---- */
+
+/* Learn what slot @k holds from its header and VM section. */
+static void slot_refresh(struct slot *s, bool verified)
+{
+	struct ckpt_image img;
+	char why[8];
+
+	s->used = false;
+	s->verified = false;
+	if (!ckpt_parse(s->base, store.slot_size,
+			verified ? CKPT_PARSE_TRUST_MEM : 0, &img, why,
+			sizeof(why)))
+		return;
+	const struct ckpt_vm *vm =
+		ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VM, 0));
+
+	s->used = true;
+	s->verified = true;
+	s->size = img.size;
+	s->vcount = vm->vcount;
+	memcpy(s->vm, vm->name, sizeof(s->vm));
+	s->vm[sizeof(s->vm) - 1] = '\0';
+}
+
 void ckpt_init(const struct sys_config *cfg)
 {
-	(void)cfg;
+	store.nr = cfg->ckpt_slots;
+	store.boot_id = arch_timer_now();
+	if (!store.nr)
+		return;
+	store.slot_size = ALIGN_DOWN(cfg->ckpt_store.size / store.nr, PAGE);
+	for (unsigned int k = 0; k < store.nr; k++) {
+		struct slot *s = &store.s[k];
+
+		s->base = pa_to_ptr(pa_init(pa_addr(cfg->ckpt_store.base) +
+					    k * store.slot_size));
+		/* A slot the boot loader filled: checked in full once. */
+		if (!memcmp(s->base, CKPT_MAGIC, 8))
+			slot_refresh(s, false);
+	}
+	kprintf("kairos: checkpoint store: %u slots of %llu MiB at 0x%llx\n",
+		store.nr, (unsigned long long)(store.slot_size >> 20),
+		(unsigned long long)pa_addr(cfg->ckpt_store.base));
+	for (unsigned int k = 0; k < store.nr; k++)
+		if (store.s[k].used)
+			kprintf("kairos: checkpoint slot %u: image of VM %s (%llu bytes)\n",
+				k, store.s[k].vm,
+				(unsigned long long)store.s[k].size);
 }
 
 unsigned int ckpt_nr_slots(void)
 {
-	return 0;
+	return store.nr;
 }
 
 bool ckpt_slot_info(unsigned int slot, struct ckpt_slot_info *out)
 {
-	(void)slot;
+	const struct slot *s;
+
 	memset(out, 0, sizeof(*out));
-	return false;
+	if (slot >= store.nr)
+		return false;
+	s = &store.s[slot];
+	out->capacity = store.slot_size;
+	out->used = s->used;
+	out->verified = s->verified;
+	if (s->used) {
+		memcpy(out->vm, s->vm, sizeof(out->vm));
+		out->size = s->size;
+		out->vcount = s->vcount;
+	}
+	return true;
+}
+
+void ckpt_stats(const struct vm *vm, struct ckpt_stats *out)
+{
+	out->checkpoints = vm->ckpt.checkpoints;
+	out->restores = vm->ckpt.restores;
+	out->incremental = vm->ckpt.incremental;
+	out->pages_copied = vm->ckpt.pages_copied;
+	out->last_ticks = vm->ckpt.last_ticks;
+}
+
+/* ---- The configuration's fingerprint ---- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3UL;
+	return h;
+}
+
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+	return fnv(h, &v, sizeof(v));
+}
+
+/*
+ * What a guest's state depends on: its memory map, vCPUs, devices and
+ * interrupts. Not its name, images, placement or priority.
+ */
+static uint64_t fingerprint(const struct vm_config *c)
+{
+	uint64_t h = 0xcbf29ce484222325UL;
+
+	h = fnv_u64(h, c->profile);
+	h = fnv_u64(h, ipa_addr(c->mem_ipa));
+	h = fnv_u64(h, c->mem_size);
+	h = fnv_u64(h, c->nr_vcpus);
+	h = fnv_u64(h, c->nr_devices);
+	for (unsigned int k = 0; k < c->nr_devices; k++) {
+		h = fnv_u64(h, pa_addr(c->devices[k].reg.base));
+		h = fnv_u64(h, c->devices[k].reg.size);
+	}
+	h = fnv_u64(h, c->nr_irqs);
+	for (unsigned int k = 0; k < c->nr_irqs; k++)
+		h = fnv_u64(h, c->irqs[k]);
+	return h;
+}
+
+/* ---- Capture ---- */
+
+static void irq_out(struct ckpt_irq *o, const struct vgic_irq *i)
+{
+	memset(o, 0, sizeof(*o));
+	o->flags = i->flags & CKPT_IRQ_KNOWN;
+	o->priority = i->priority;
+	o->targets = i->targets;
+	o->sgi_sources = i->sgi_sources;
+	o->active_source = i->active_source;
+	o->hw_intid = i->hw_intid;
+	o->route = i->route;
+}
+
+static void vcpu_out(struct ckpt_vcpu *o, const struct vcpu *v)
+{
+	const struct vcpu_state *st = &v->st;
+
+	memset(o, 0, sizeof(*o));
+	memcpy(o->x, st->regs.x, sizeof(o->x));
+	o->sp_el0 = st->regs.sp_el0;
+	o->pc = st->regs.pc;
+	o->pstate = st->regs.pstate;
+	memcpy(&o->sys, &st->sys, sizeof(o->sys));
+	memcpy(o->fp_v, st->fp.v, sizeof(o->fp_v));
+	o->fpsr = st->fp.fpsr;
+	o->fpcr = st->fp.fpcr;
+	o->vtimer_ctl = st->vtimer.ctl;
+	o->vtimer_cval = st->vtimer.cval;
+	o->ptimer_ctl = st->ptimer.ctl;
+	o->ptimer_cval = st->ptimer.cval;
+	o->power = st->power;
+	o->waker = st->vgic.waker;
+	o->vmcr = st->vgic.vmcr;
+	memcpy(o->apr, st->vgic.apr, sizeof(o->apr));
+	memcpy(o->apr0, st->vgic.apr0, sizeof(o->apr0));
+	for (unsigned int k = 0; k < CKPT_NR_PRIVATE; k++)
+		irq_out(&o->priv[k], &st->vgic.priv[k]);
+}
+
+static void uart_out(struct ckpt_vuart *o, const struct vuart *u)
+{
+	memset(o, 0, sizeof(*o));
+	o->cr = u->cr;
+	o->lcr_h = u->lcr_h;
+	o->ibrd = u->ibrd;
+	o->fbrd = u->fbrd;
+	o->imsc = u->imsc;
+	o->ris = u->ris;
+	o->ifls = u->ifls;
+	for (unsigned int k = u->rx_tail; k != u->rx_head;
+	     k = (k + 1) % sizeof(u->rx))
+		o->rx[o->rx_len++] = u->rx[k];
+	o->line_len = u->len;
+	memcpy(o->line, u->line, u->len);
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	uint64_t acc = 0;
+
+	for (unsigned int k = 0; k < PAGE / 8; k += 4)
+		acc |= w[k] | w[k + 1] | w[k + 2] | w[k + 3];
+	return !acc;
+}
+
+/* Fill scan_bitmap for @vm; the number of pages that hold something. */
+static uint64_t scan_memory(const struct vm *vm)
+{
+	const uint8_t *ram = pa_to_ptr(vm->cfg->mem_host);
+	uint64_t pages = vm->cfg->mem_size / PAGE, n = 0;
+
+	memset(scan_bitmap, 0, ckpt_bitmap_bytes(pages));
+	for (uint64_t p = 0; p < pages; p++)
+		if (!page_is_zero(ram + p * PAGE)) {
+			scan_bitmap[p / 64] |= 1UL << (p % 64);
+			n++;
+		}
+	return n;
+}
+
+/* Bytes of a section with @payload bytes. */
+static uint64_t sec_bytes(uint64_t payload)
+{
+	return sizeof(struct ckpt_section) + ALIGN_UP(payload, 8);
+}
+
+static uint64_t image_bytes(const struct vm *vm, uint64_t data_pages)
+{
+	uint64_t pages = vm->cfg->mem_size / PAGE;
+
+	return sizeof(struct ckpt_header) + sec_bytes(sizeof(struct ckpt_vm)) +
+	       vm->nr_vcpus * sec_bytes(sizeof(struct ckpt_vcpu)) +
+	       sec_bytes(sizeof(struct ckpt_vgic)) +
+	       sec_bytes(sizeof(struct ckpt_vuart)) +
+	       sec_bytes(sizeof(struct ckpt_mem) + ckpt_bitmap_bytes(pages) +
+			 data_pages * PAGE) +
+	       sizeof(struct ckpt_trailer);
+}
+
+/* The held @vm into @w: every section. */
+static void capture(struct vm *vm, struct ckpt_writer *w, uint64_t data_pages)
+{
+	static struct ckpt_vcpu cv;
+	static struct ckpt_vgic cg;
+	static struct ckpt_vuart cu;
+	const struct vm_config *cfg = vm->cfg;
+	const uint8_t *ram = pa_to_ptr(cfg->mem_host);
+	uint64_t now = arch_timer_now(), pages = cfg->mem_size / PAGE;
+	struct ckpt_vm h = {
+		.config_fp = fingerprint(cfg),
+		.cntfrq = time_freq(),
+		.vcount = now - vm->cntvoff,
+		.pcount = now,
+		.boot_id = store.boot_id,
+		.mem_ipa = ipa_addr(cfg->mem_ipa),
+		.mem_size = cfg->mem_size,
+		.nr_vcpus = vm->nr_vcpus,
+		.gic_version = vm->vgic.version,
+		.profile = (uint32_t)cfg->profile,
+		.paused = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) ==
+			  VM_PAUSED,
+	};
+	struct ckpt_mem m = {
+		.ipa = ipa_addr(cfg->mem_ipa),
+		.size = cfg->mem_size,
+		.page_size = PAGE,
+		.nr_pages = pages,
+		.nr_data_pages = data_pages,
+	};
+
+	memcpy(h.name, cfg->name, sizeof(cfg->name));
+	ckpt_w_begin(w, CKPT_SEC_VM, 0);
+	ckpt_w_append(w, &h, sizeof(h));
+	ckpt_w_end(w);
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
+		vcpu_out(&cv, &vm->vcpus[k]);
+		ckpt_w_begin(w, CKPT_SEC_VCPU, k);
+		ckpt_w_append(w, &cv, sizeof(cv));
+		ckpt_w_end(w);
+	}
+	memset(&cg, 0, sizeof(cg));
+	cg.ctlr = vm->vgic.ctlr;
+	cg.version = vm->vgic.version;
+	cg.nr_spis = CKPT_NR_SPIS;
+	for (unsigned int k = 0; k < CKPT_NR_SPIS; k++)
+		irq_out(&cg.spi[k], &vm->vgic.spi[k]);
+	ckpt_w_begin(w, CKPT_SEC_VGIC, 0);
+	ckpt_w_append(w, &cg, sizeof(cg));
+	ckpt_w_end(w);
+	uart_out(&cu, &vm->uart);
+	ckpt_w_begin(w, CKPT_SEC_VUART, 0);
+	ckpt_w_append(w, &cu, sizeof(cu));
+	ckpt_w_end(w);
+	ckpt_w_begin(w, CKPT_SEC_MEM, 0);
+	ckpt_w_append(w, &m, sizeof(m));
+	ckpt_w_append(w, scan_bitmap, ckpt_bitmap_bytes(pages));
+	for (uint64_t p = 0; p < pages; p++)
+		if (scan_bitmap[p / 64] & (1UL << (p % 64)))
+			ckpt_w_append(w, ram + p * PAGE, PAGE);
+	ckpt_w_end(w);
+}
+
+/* Start or restart tracking @vm's RAM writes against slot @slot. */
+static void track_from(struct vm *vm, int slot)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	if (arch_s2_track(vm->s2_root, ipa_addr(cfg->mem_ipa),
+			  cfg->mem_size)) {
+		vm->ckpt.tracking = true;
+		vm->ckpt.base_slot = slot;
+		vm->ckpt.base_gen = store.s[slot].gen;
+	} else {
+		if (vm->ckpt.tracking || vm->ckpt.base_slot != -2)
+			kprintf("kairos: VM %s: out of stage-2 pages to track its writes; restores copy all its memory\n",
+				cfg->name);
+		vm->ckpt.base_slot = -2; /* said once */
+	}
+	arch_s2_flush(vm->id + 1, vm->s2_root);
+}
+
+/* Anything that makes a checkpoint of @vm meaningless, or NULL. */
+static const char *uncheckpointable(const struct vm *vm)
+{
+	if (vm->cfg->nr_devices || vm->cfg->nr_irqs)
+		return "it has passthrough devices, whose state Kairos cannot capture";
+	if (vm->cfg->mem_size > CKPT_MAX_MEM)
+		return "its memory is larger than 2 GiB";
+	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE))
+		return "it is being reset";
+	if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED)
+		return "it is stopped";
+	return NULL;
 }
 
 bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 		     size_t why_len)
 {
-	(void)vm;
-	(void)slot;
-	snprintf(why, why_len, "checkpoints are not available yet");
-	return false;
+	struct ckpt_writer w;
+	uint64_t start = arch_timer_now(), need, data_pages;
+	const char *no = uncheckpointable(vm);
+	struct slot *s;
+
+	if (slot >= store.nr)
+		return fail(why, why_len, "no slot %u (%u slots)", slot,
+			    store.nr);
+	s = &store.s[slot];
+	if (no)
+		return fail(why, why_len, "%s", no);
+	sched_hold_vm(vm);
+	/* The guest may have stopped or reset itself meanwhile. */
+	no = uncheckpointable(vm);
+	if (no) {
+		sched_release_vm(vm);
+		return fail(why, why_len, "%s", no);
+	}
+	data_pages = scan_memory(vm);
+	need = image_bytes(vm, data_pages);
+	if (need > store.slot_size) {
+		sched_release_vm(vm);
+		return fail(why, why_len,
+			    "the image needs %llu bytes, a slot holds %llu",
+			    (unsigned long long)need,
+			    (unsigned long long)store.slot_size);
+	}
+	s->gen++;
+	s->used = false;
+	ckpt_w_init(&w, s->base, store.slot_size);
+	capture(vm, &w, data_pages);
+	if (!ckpt_w_finish(&w)) {
+		sched_release_vm(vm);
+		return fail(why, why_len, "the image did not fit its slot");
+	}
+	slot_refresh(s, true);
+	track_from(vm, (int)slot);
+	vm->ckpt.checkpoints++;
+	vm->ckpt.last_ticks = arch_timer_now() - start;
+	sched_release_vm(vm);
+	if (!s->used)
+		return fail(why, why_len, "the image written does not parse");
+	return true;
+}
+
+/* ---- Restore ---- */
+
+/* Values of an image that are not for this VM, or not safe to load. */
+static bool check_vcpu(const struct ckpt_vcpu *c, unsigned int k, char *why,
+		       size_t len)
+{
+	uint64_t mode = c->pstate & 0x1f;
+
+	/* AArch64 EL0t, EL1t or EL1h only: never EL2, never AArch32. */
+	if (mode != PSR_MODE_EL0t && mode != PSR_MODE_EL1t &&
+	    mode != PSR_MODE_EL1h)
+		return fail(why, len, "vCPU %u: PSTATE mode 0x%llx is not EL0t, EL1t or EL1h",
+			    k, (unsigned long long)mode);
+	if (c->power > CKPT_POWER_ON)
+		return fail(why, len, "vCPU %u: power state %u is unknown", k,
+			    c->power);
+	if (c->vtimer_ctl & ~7UL || c->ptimer_ctl & ~7UL)
+		return fail(why, len, "vCPU %u: timer control has unknown bits",
+			    k);
+	return true;
+}
+
+static bool check_image(const struct vm *vm, const struct ckpt_image *img,
+			char *why, size_t len)
+{
+	const struct ckpt_vm *h =
+		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VM, 0));
+	const struct ckpt_vuart *u =
+		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VUART, 0));
+	struct ckpt_mem_view m;
+	uint64_t fp = fingerprint(vm->cfg);
+
+	if (h->config_fp != fp)
+		return fail(why, len, "configuration mismatch: the image is of a VM configured otherwise (fingerprint %016llx, %s has %016llx)",
+			    (unsigned long long)h->config_fp, vm->cfg->name,
+			    (unsigned long long)fp);
+	if (h->cntfrq != time_freq())
+		return fail(why, len, "counter frequency mismatch: the image was taken at %llu Hz, this board counts at %llu Hz",
+			    (unsigned long long)h->cntfrq,
+			    (unsigned long long)time_freq());
+	if (h->gic_version != vm->vgic.version)
+		return fail(why, len, "GIC version mismatch: the image has a GICv%u, %s has a GICv%u",
+			    h->gic_version, vm->cfg->name, vm->vgic.version);
+	if (h->nr_vcpus != vm->nr_vcpus || h->mem_size != vm->cfg->mem_size ||
+	    h->mem_ipa != ipa_addr(vm->cfg->mem_ipa))
+		return fail(why, len, "size mismatch: the image has %u vCPUs and %llu bytes of RAM at 0x%llx, %s has %u and %llu at 0x%llx",
+			    h->nr_vcpus, (unsigned long long)h->mem_size,
+			    (unsigned long long)h->mem_ipa, vm->cfg->name,
+			    vm->nr_vcpus,
+			    (unsigned long long)vm->cfg->mem_size,
+			    (unsigned long long)ipa_addr(vm->cfg->mem_ipa));
+	ckpt_mem_view(img, &m);
+	if (m.hdr.ipa != h->mem_ipa || m.hdr.size != h->mem_size)
+		return fail(why, len, "the memory section covers 0x%llx+%llu, the VM section 0x%llx+%llu",
+			    (unsigned long long)m.hdr.ipa,
+			    (unsigned long long)m.hdr.size,
+			    (unsigned long long)h->mem_ipa,
+			    (unsigned long long)h->mem_size);
+	if (u->rx_len > sizeof(u->rx) ||
+	    u->line_len >= sizeof(vm->uart.line))
+		return fail(why, len, "UART: %u bytes of input or %u of output do not fit",
+			    u->rx_len, u->line_len);
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
+		if (!check_vcpu(ckpt_payload(img, ckpt_find(img, CKPT_SEC_VCPU,
+							    k)),
+				k, why, len))
+			return false;
+	return true;
+}
+
+static void irq_in(struct vgic_irq *i, const struct ckpt_irq *o,
+		   unsigned int nr_vcpus)
+{
+	uint8_t vcpus = (uint8_t)((1U << nr_vcpus) - 1);
+
+	memset(i, 0, sizeof(*i));
+	/* Mappings are this board's: set again by the caller. */
+	i->flags = o->flags & (CKPT_IRQ_KNOWN & ~CKPT_IRQ_HW);
+	i->priority = o->priority;
+	i->targets = o->targets & vcpus;
+	i->sgi_sources = o->sgi_sources & vcpus;
+	i->active_source = o->active_source < nr_vcpus ? o->active_source : 0;
+	i->route = o->route;
+}
+
+static void vcpu_in(struct vcpu *v, const struct ckpt_vcpu *o)
+{
+	struct vcpu_state *st = &v->st;
+	struct vgic_cpu *g = &st->vgic;
+
+	memcpy(st->regs.x, o->x, sizeof(st->regs.x));
+	st->regs.sp_el0 = o->sp_el0;
+	st->regs.pc = o->pc;
+	st->regs.pstate = o->pstate;
+	memcpy(&st->sys, &o->sys, sizeof(st->sys));
+	st->sys.vmpidr = (1UL << 31) | v->id; /* as this Kairos numbers it */
+	memcpy(st->fp.v, o->fp_v, sizeof(st->fp.v));
+	st->fp.fpsr = o->fpsr;
+	st->fp.fpcr = o->fpcr;
+	st->vtimer.ctl = o->vtimer_ctl & (TIMER_ENABLE | TIMER_IMASK);
+	st->vtimer.cval = o->vtimer_cval;
+	st->ptimer.ctl = o->ptimer_ctl & (TIMER_ENABLE | TIMER_IMASK);
+	st->ptimer.cval = o->ptimer_cval;
+	st->power = o->power == CKPT_POWER_OFF ? VCPU_POWER_OFF :
+						 VCPU_POWER_ON;
+	memset(g, 0, sizeof(*g));
+	g->waker = o->waker & 2U;
+	g->vmcr = o->vmcr;
+	memcpy(g->apr, o->apr, sizeof(g->apr));
+	memcpy(g->apr0, o->apr0, sizeof(g->apr0));
+	for (unsigned int k = 0; k < CKPT_NR_PRIVATE; k++)
+		irq_in(&g->priv[k], &o->priv[k], v->vm->nr_vcpus);
+	v->gen++; /* whatever a pCPU still had of it is stale */
+}
+
+static void uart_in(struct vuart *u, const struct ckpt_vuart *o)
+{
+	vuart_reset(u);
+	u->cr = o->cr;
+	u->lcr_h = o->lcr_h;
+	u->ibrd = o->ibrd;
+	u->fbrd = o->fbrd;
+	u->imsc = o->imsc;
+	u->ris = o->ris;
+	u->ifls = o->ifls;
+	for (unsigned int k = 0; k < o->rx_len; k++)
+		u->rx[u->rx_head++] = o->rx[k];
+	u->len = o->line_len;
+	memcpy(u->line, o->line, o->line_len);
+}
+
+/* A timer's line (Arm ARM D11.2.4) at virtual count @vct. */
+static bool timer_line(uint64_t ctl, uint64_t cval, uint64_t vct)
+{
+	return (ctl & (TIMER_ENABLE | TIMER_IMASK)) == TIMER_ENABLE &&
+	       vct >= cval;
+}
+
+/* Bits set (no libgcc: its version uses SIMD, which EL2 code must not). */
+static uint64_t popcount(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555UL;
+	x = (x & 0x3333333333333333UL) + ((x >> 2) & 0x3333333333333333UL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fUL;
+	return (x * 0x0101010101010101UL) >> 56;
+}
+
+struct mem_load {
+	const struct ckpt_mem_view *m;
+	const uint32_t *rank; /**< stored pages before each bitmap word */
+	uint8_t *ram;
+	uint64_t ipa;
+	uint64_t copied;
+};
+
+static const uint8_t *stored_page(const struct mem_load *l, uint64_t p)
+{
+	uint64_t word, bits, n;
+
+	if (!ckpt_page_stored(l->m, p))
+		return NULL;
+	memcpy(&word, (const uint8_t *)l->m->bitmap + p / 64 * 8, 8);
+	bits = word & ((1UL << (p % 64)) - 1);
+	n = l->rank[p / 64] + popcount(bits);
+	return l->m->data + n * PAGE;
+}
+
+static void load_page(void *arg, uint64_t ipa)
+{
+	struct mem_load *l = arg;
+	uint64_t p = (ipa - l->ipa) / PAGE;
+	const uint8_t *src = stored_page(l, p);
+
+	if (src)
+		memcpy(l->ram + p * PAGE, src, PAGE);
+	else
+		arch_mem_zero(l->ram + p * PAGE, PAGE);
+	l->copied++;
+}
+
+/* Stored pages before each word of the bitmap of @m into @rank. */
+static void build_rank(const struct ckpt_mem_view *m, uint32_t *rank)
+{
+	uint64_t n = 0;
+
+	for (uint64_t w = 0; w < (m->hdr.nr_pages + 63) / 64; w++) {
+		uint64_t word;
+
+		rank[w] = (uint32_t)n;
+		memcpy(&word, (const uint8_t *)m->bitmap + w * 8, 8);
+		n += popcount(word);
+	}
+}
+
+/* Every page of RAM from the image: runs of stored pages and of zeros. */
+static void load_all(struct mem_load *l)
+{
+	const struct ckpt_mem_view *m = l->m;
+	const uint8_t *src = m->data;
+	uint64_t p = 0;
+
+	while (p < m->hdr.nr_pages) {
+		bool stored = ckpt_page_stored(m, p);
+		uint64_t q = p + 1;
+
+		while (q < m->hdr.nr_pages && ckpt_page_stored(m, q) == stored)
+			q++;
+		if (stored) {
+			memcpy(l->ram + p * PAGE, src, (q - p) * PAGE);
+			src += (q - p) * PAGE;
+		} else {
+			arch_mem_zero(l->ram + p * PAGE, (q - p) * PAGE);
+		}
+		p = q;
+	}
+	l->copied = m->hdr.nr_pages;
+}
+
+/* Rank of the image being restored (2 GiB of RAM at most). */
+static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64];
+
+/* Write the validated @img into the held @vm. */
+static void load(struct vm *vm, const struct ckpt_image *img, int slot,
+		 enum ckpt_policy policy)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const struct ckpt_vm *h =
+		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VM, 0));
+	const struct ckpt_vgic *g =
+		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VGIC, 0));
+	struct ckpt_mem_view m;
+	struct mem_load l;
+	/* The board's INTID of the timer, before vcpu_in() clears it. */
+	uint32_t vtimer_hw = vm->vcpus[0].st.vgic.priv[VTIMER_INTID].hw_intid;
+	bool incremental = vm->ckpt.tracking && vm->ckpt.base_slot == slot &&
+			   vm->ckpt.base_gen == store.s[slot].gen;
+	bool caches_off = false;
+	uint64_t now;
+
+	ckpt_mem_view(img, &m);
+	l = (struct mem_load){ &m, rank_buf, pa_to_ptr(cfg->mem_host),
+			       ipa_addr(cfg->mem_ipa), 0 };
+	if (incremental) {
+		build_rank(&m, rank_buf);
+		arch_s2_track_collect(vm->s2_root, l.ipa, cfg->mem_size,
+				      load_page, &l);
+		arch_s2_flush(vm->id + 1, vm->s2_root);
+		vm->ckpt.incremental++;
+	} else {
+		load_all(&l);
+		track_from(vm, slot);
+	}
+	vm->ckpt.pages_copied = l.copied;
+
+	spin_lock(&vm->vgic.lock);
+	vm->vgic.ctlr = g->ctlr;
+	for (unsigned int k = 0; k < CKPT_NR_SPIS; k++)
+		irq_in(&vm->vgic.spi[k], &g->spi[k], vm->nr_vcpus);
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
+		struct vcpu *v = &vm->vcpus[k];
+
+		vcpu_in(v, ckpt_payload(img, ckpt_find(img, CKPT_SEC_VCPU, k)));
+		vgic_map_hw(v, VTIMER_INTID, vtimer_hw);
+		caches_off |= (v->st.sys.sctlr & (SCTLR_M | SCTLR_C)) !=
+			      (SCTLR_M | SCTLR_C);
+	}
+	spin_unlock(&vm->vgic.lock);
+	uart_in(&vm->uart, ckpt_payload(img, ckpt_find(img, CKPT_SEC_VUART,
+							 0)));
+
+	/* The clock: paused while stored, or caught up within one boot. */
+	now = arch_timer_now();
+	if (policy == CKPT_POLICY_CATCHUP && h->boot_id == store.boot_id &&
+	    now >= h->pcount)
+		vm->cntvoff = h->pcount - h->vcount;
+	else
+		vm->cntvoff = now - h->vcount;
+
+	/* Lines last, from the restored timers and the new offset (T13). */
+	spin_lock(&vm->vgic.lock);
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
+		struct vcpu *v = &vm->vcpus[k];
+		struct vgic_irq *t = v->st.vgic.priv;
+		uint64_t vct = now - vm->cntvoff;
+
+		t[VTIMER_INTID].flags &= (uint16_t)~VGIC_LINE;
+		t[PTIMER_INTID].flags &= (uint16_t)~VGIC_LINE;
+		if (timer_line(v->st.vtimer.ctl, v->st.vtimer.cval, vct))
+			t[VTIMER_INTID].flags |= VGIC_LINE;
+		if (timer_line(v->st.ptimer.ctl, v->st.ptimer.cval, vct))
+			t[PTIMER_INTID].flags |= VGIC_LINE;
+		__atomic_store_n(&v->run,
+				 v->st.power == VCPU_POWER_ON ? VCPU_RUN_READY :
+								VCPU_RUN_OFF,
+				 __ATOMIC_RELEASE);
+	}
+	vgic_rescan_all(vm);
+	spin_unlock(&vm->vgic.lock);
+
+	/* A guest with its MMU or caches off reads RAM at the PoC. */
+	if (caches_off)
+		arch_dcache_clean(l.ram, cfg->mem_size);
+	arch_icache_invalidate_all();
+	__atomic_store_n(&vm->state, h->paused ? VM_PAUSED : VM_RUNNING,
+			 __ATOMIC_RELEASE);
 }
 
 bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 		  char *why, size_t why_len)
 {
-	(void)vm;
-	(void)slot;
-	(void)policy;
-	snprintf(why, why_len, "checkpoints are not available yet");
-	return false;
-}
+	struct slot *s;
+	struct ckpt_image img;
+	uint64_t start = arch_timer_now();
+	char msg[160];
 
-void ckpt_stats(const struct vm *vm, struct ckpt_stats *out)
-{
-	(void)vm;
-	memset(out, 0, sizeof(*out));
+	if (slot >= store.nr)
+		return fail(why, why_len, "no slot %u (%u slots)", slot,
+			    store.nr);
+	s = &store.s[slot];
+	if (vm->cfg->nr_devices || vm->cfg->nr_irqs)
+		return fail(why, why_len, "%s has passthrough devices",
+			    vm->cfg->name);
+	if (!ckpt_parse(s->base, store.slot_size,
+			s->verified ? CKPT_PARSE_TRUST_MEM : 0, &img, msg,
+			sizeof(msg))) {
+		s->used = s->verified = false;
+		return fail(why, why_len, "slot %u: %s", slot, msg);
+	}
+	s->verified = true;
+	if (!check_image(vm, &img, msg, sizeof(msg)))
+		return fail(why, why_len, "slot %u: %s", slot, msg);
+	sched_hold_vm(vm);
+	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE)) {
+		sched_release_vm(vm);
+		return fail(why, why_len, "%s is being reset", vm->cfg->name);
+	}
+	vuart_flush(vm);
+	load(vm, &img, (int)slot, policy);
+	vm->ckpt.restores++;
+	vm->ckpt.last_ticks = arch_timer_now() - start;
+	sched_release_vm(vm);
+	return true;
 }
 
 void ckpt_resume_at_boot(void)
 {
+	for (unsigned int i = 0; i < vm_count; i++) {
+		struct vm *vm = &vms[i];
+		int slot = vm->cfg->resume_from;
+		char why[200];
+
+		if (slot < 0)
+			continue;
+		if (ckpt_restore(vm, (unsigned int)slot, CKPT_POLICY_PAUSE, why,
+				 sizeof(why)))
+			kprintf("kairos: VM %s resumes from checkpoint slot %d\n",
+				vm->cfg->name, slot);
+		else
+			kprintf("kairos: VM %s cannot resume from checkpoint slot %d: %s; booting it cold\n",
+				vm->cfg->name, slot, why);
+	}
 }

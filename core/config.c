@@ -513,6 +513,60 @@ static enum kairos_err parse_irqs(const struct ctx *c, const struct dtnode *n,
 	return KAIROS_OK;
 }
 
+/* checkpoint-slots (optional, default 4): how the store is cut. */
+static enum kairos_err parse_slots(struct ctx *c, const struct dtnode *n)
+{
+	struct sys_config *cfg = c->cfg;
+	uint32_t nr = 4;
+	enum kairos_err e = KAIROS_OK;
+
+	if (has(n, "checkpoint-slots")) {
+		if (!cfg->ckpt_store.size)
+			return refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+				      "checkpoint-slots",
+				      "given without checkpoint-store");
+		e = get_u32(n, "checkpoint-slots", &nr);
+		if (!e && (nr < 1 || nr > CKPT_MAX_SLOTS))
+			e = refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+				   "checkpoint-slots", "%u is not in 1..%d", nr,
+				   CKPT_MAX_SLOTS);
+	}
+	if (!e && cfg->ckpt_store.size &&
+	    cfg->ckpt_store.size / nr < CKPT_MIN_SLOT_SIZE)
+		e = refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+			   has(n, "checkpoint-slots") ? "checkpoint-slots" :
+							"checkpoint-store",
+			   "%u slots of %llu bytes: a slot needs at least 1 MiB",
+			   nr, (unsigned long long)(cfg->ckpt_store.size / nr));
+	cfg->ckpt_slots = cfg->ckpt_store.size ? nr : 0;
+	return e;
+}
+
+/* resume-from (optional): the slot a VM resumes from at boot. */
+static enum kairos_err parse_resume(struct ctx *c, const struct dtnode *n,
+				    struct vm_config *vm)
+{
+	uint32_t slot;
+	enum kairos_err e;
+
+	vm->resume_from = -1;
+	if (!has(n, "resume-from"))
+		return KAIROS_OK;
+	e = get_u32(n, "resume-from", &slot);
+	if (e)
+		return e;
+	if (!c->cfg->ckpt_slots)
+		return refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+			      "resume-from",
+			      "the system has no checkpoint-store");
+	if (slot >= c->cfg->ckpt_slots)
+		return refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+			      "resume-from", "slot %u does not exist (%u slots)",
+			      slot, c->cfg->ckpt_slots);
+	vm->resume_from = (int)slot;
+	return KAIROS_OK;
+}
+
 static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 {
 	struct dtnode n = { c->fdt, off, vm->path, c->err };
@@ -546,6 +600,8 @@ static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 	if (!e)
 		e = parse_irqs(c, &n, vm);
 	if (!e)
+		e = parse_resume(c, &n, vm);
+	if (!e)
 		e = check_fit(&n, vm);
 	return e;
 }
@@ -578,7 +634,7 @@ static enum kairos_err parse_hv(struct ctx *c, const struct dtnode *n)
 	if (!e && has(n, "checkpoint-store"))
 		e = get_ram_range(n, c->b, "checkpoint-store",
 				  &c->cfg->ckpt_store);
-	return e;
+	return e ? e : parse_slots(c, n);
 }
 
 static bool is_vm_node(const void *fdt, int off)

@@ -53,7 +53,8 @@ void sched_wake(struct vcpu *v)
 static bool runnable(const struct vcpu *v)
 {
 	return __atomic_load_n(&v->run, __ATOMIC_ACQUIRE) == VCPU_RUN_READY &&
-	       __atomic_load_n(&v->vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING;
+	       __atomic_load_n(&v->vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING &&
+	       !__atomic_load_n(&v->vm->hold, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -276,6 +277,58 @@ static void balance(struct cpu *c, const struct vcpu *running)
 	}
 }
 
+/*
+ * vCPUs here whose VM is held: put the loaded one, cancel their deadlines
+ * (this pCPU's timerq is only touched here), then say they are parked.
+ */
+static void park_held(struct cpu *c)
+{
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+
+		if (!__atomic_load_n(&v->vm->hold, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&v->parked, __ATOMIC_ACQUIRE))
+			continue;
+		if (c->loaded == v) {
+			put_loaded(c);
+			c->loaded = NULL;
+		}
+		vtimer_cancel_backup(v);
+		ptimer_cancel(v);
+		__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
+	}
+}
+
+void sched_hold_vm(struct vm *vm)
+{
+	__atomic_store_n(&vm->hold, true, __ATOMIC_SEQ_CST);
+	for (unsigned int i = 0; i < cpu_count; i++)
+		if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+			sched_kick(i);
+	park_held(cpu_current());
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		while (!__atomic_load_n(&vm->vcpus[i].parked, __ATOMIC_ACQUIRE))
+			park_held(cpu_current()); /* one may move here */
+}
+
+void sched_release_vm(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		/* A WFI it was blocked in completes (its deadline is gone). */
+		if (__atomic_load_n(&v->run, __ATOMIC_ACQUIRE) ==
+		    VCPU_RUN_BLOCKED)
+			__atomic_store_n(&v->run, VCPU_RUN_READY,
+					 __ATOMIC_RELEASE);
+		__atomic_store_n(&v->parked, false, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&vm->hold, false, __ATOMIC_SEQ_CST);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		sched_kick(__atomic_load_n(&vm->vcpus[i].pcpu,
+					   __ATOMIC_ACQUIRE));
+}
+
 const char *sched_migrate(struct vcpu *v, unsigned int pcpu)
 {
 	if (pcpu >= cpu_count ||
@@ -300,6 +353,7 @@ void sched_loop(void)
 		if (c->id == 0)
 			shell_poll();
 		do_migrations(c);
+		park_held(c);
 		v = pick(c, &competitors);
 		if (!v) {
 			timerq_cancel(&c->timerq, &c->slice);

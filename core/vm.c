@@ -9,6 +9,7 @@
 #include <arch/timer.h>
 #include <arch/vcpu.h>
 #include <arch/vgic_hw.h>
+#include <kairos/ckpt.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/guest_dtb.h>
@@ -128,6 +129,7 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	vm->cfg = cfg;
 	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->ckpt.base_slot = -1;
 	vm->state = VM_STOPPED;
 	vgic_vm_init(vm, irq_chip()->version);
 	vm->s2_root = arch_s2_create();
@@ -184,6 +186,8 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 		kprintf("kairos: VM %s: cntvoff %llu\n", vms[i].cfg->name,
 			(unsigned long long)vms[i].cntvoff);
 	}
+	/* Before any vCPU runs: VMs that resume from a checkpoint do. */
+	ckpt_resume_at_boot();
 	for (unsigned int i = 0; i < vm_count; i++)
 		sched_wake(&vms[i].vcpus[0]);
 	return true;
@@ -289,6 +293,9 @@ void vm_boot(struct vm *vm)
 	uint64_t end = base + koff + span, initrd = 0;
 
 	arch_mem_zero(pa_to_ptr(cfg->mem_host), cfg->mem_size);
+	/* Kairos writes its RAM: it no longer equals any checkpoint. */
+	if (vm->ckpt.base_slot >= 0)
+		vm->ckpt.base_slot = -1;
 	load_at(vm, base + koff, cfg->kernel.base, cfg->kernel.size);
 	if (cfg->initrd.size) {
 		/* QEMU: min(RAM/2, 128 MiB) up, but above the kernel. */

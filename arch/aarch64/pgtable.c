@@ -94,3 +94,51 @@ bool pgt_map(struct pgt *t, uint64_t va, uint64_t pa, uint64_t size,
 	return map_level(t->pool, t->root, t->start_level, start, end,
 			 ALIGN_DOWN(pa, PAGE_SIZE) - start, attrs);
 }
+
+/*
+ * Visit the level-3 entries of [@va, @end) under @table at @level,
+ * splitting blocks on the way. Recursion is bounded by the levels.
+ */
+// NOLINTNEXTLINE(misc-no-recursion)
+static bool pages_level(struct pgt_pool *pool, uint64_t *table, int level,
+			uint64_t va, uint64_t end, pgt_page_fn fn, void *arg)
+{
+	unsigned int shift = level_shift(level);
+	uint64_t block = 1UL << shift;
+
+	while (va < end) {
+		uint64_t next = ALIGN_DOWN(va, block) + block;
+		uint64_t *d = &table[(va >> shift) & (PT_ENTRIES - 1)];
+		uint64_t *sub;
+
+		if (next > end)
+			next = end;
+		if (!(*d & DESC_VALID))
+			return false;
+		if (level == 3) {
+			fn(d, va, arg);
+		} else {
+			if (*d & DESC_TABLE)
+				sub = desc_table(*d);
+			else if (level == 0 ||
+				 !(sub = split_block(pool, d, level)))
+				return false;
+			if (!pages_level(pool, sub, level + 1, va, next, fn, arg))
+				return false;
+		}
+		va = next;
+	}
+	return true;
+}
+
+bool pgt_pages(struct pgt *t, uint64_t va, uint64_t size, pgt_page_fn fn,
+	       void *arg)
+{
+	uint64_t start = ALIGN_DOWN(va, PAGE_SIZE);
+	uint64_t end = ALIGN_UP(va + size, PAGE_SIZE);
+
+	if (end <= start || (end - 1) >> (level_shift(t->start_level) + 9))
+		return false;
+	return pages_level(t->pool, t->root, t->start_level, start, end, fn,
+			   arg);
+}

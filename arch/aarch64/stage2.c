@@ -9,6 +9,8 @@
 #include <asm/sysreg.h>
 
 #define S2_POOL_PAGES 96
+/* Level-3 tables for RAM tracked page by page: 512 map 1 GiB. */
+#define S2_TRACK_POOL_PAGES 512
 
 /* Stage-2 block/page attributes (D8.5.3). */
 #define S2_MEMATTR_NORMAL (0xfUL << 2) /* Normal, inner/outer WB */
@@ -16,10 +18,16 @@
 #define S2AP_RO (1UL << 6)
 #define S2AP_RW (3UL << 6)
 #define S2_XN (2UL << 53)
+#define S2AP_W (1UL << 7)
+/* Software bit (ignored by the MMU): a RAM page whose writes are tracked. */
+#define S2_TRACKED (1UL << 55)
 
 static uint64_t pool_pages[S2_POOL_PAGES][PT_ENTRIES]
 	__attribute__((aligned(PAGE_SIZE)));
 static struct pgt_pool pool = { pool_pages, S2_POOL_PAGES, 0 };
+static uint64_t track_pages[S2_TRACK_POOL_PAGES][PT_ENTRIES]
+	__attribute__((aligned(PAGE_SIZE)));
+static struct pgt_pool track_pool = { track_pages, S2_TRACK_POOL_PAGES, 0 };
 
 uint64_t *arch_s2_create(void)
 {
@@ -58,4 +66,82 @@ void arch_s2_flush(unsigned int vmid, const uint64_t *root)
 	__asm__ volatile("tlbi vmalls12e1is\n dsb ish\n isb" : : : "memory");
 	write_sysreg(vttbr_el2, old);
 	isb();
+}
+
+static void protect_page(uint64_t *pte, uint64_t va, void *arg)
+{
+	(void)va;
+	(void)arg;
+	*pte = (*pte & ~S2AP_W) | S2_TRACKED;
+}
+
+bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	struct pgt t = { root, 1, &track_pool };
+
+	return pgt_pages(&t, ipa, size, protect_page, NULL);
+}
+
+/* Level-3 entry of @ipa under @root, or NULL when not mapped by a page. */
+static uint64_t *page_entry(uint64_t *root, uint64_t ipa)
+{
+	uint64_t *t = root;
+
+	for (unsigned int level = 1; level <= 3; level++) {
+		uint64_t *d = &t[(ipa >> (39U - 9U * level)) & (PT_ENTRIES - 1)];
+
+		if ((*d & (DESC_VALID | DESC_TABLE)) != (DESC_VALID | DESC_TABLE))
+			return NULL;
+		if (level == 3)
+			return d;
+		t = (uint64_t *)(uintptr_t)(*d & DESC_OA_MASK);
+	}
+	return NULL;
+}
+
+bool arch_s2_track_write(uint64_t *root, uint64_t ipa)
+{
+	uint64_t *d = page_entry(root, ipa);
+
+	if (!d || !(*d & S2_TRACKED))
+		return false;
+	__atomic_store_n(d, *d | S2AP_W, __ATOMIC_RELAXED);
+	/* Relaxing a permission: dropping this CPU's stale entry is enough;
+	 * another CPU that still has it faults once more and comes here. */
+	dsb_ish();
+	__asm__ volatile("tlbi ipas2e1, %0\n dsb nsh\n tlbi vmalle1\n"
+			 "dsb nsh\n isb"
+			 :
+			 : "r"(ipa >> 12)
+			 : "memory");
+	return true;
+}
+
+struct collect {
+	void (*fn)(void *arg, uint64_t ipa);
+	void *arg;
+	uint64_t n;
+};
+
+static void collect_page(uint64_t *pte, uint64_t va, void *arg)
+{
+	struct collect *c = arg;
+
+	if ((*pte & (S2_TRACKED | S2AP_W)) != (S2_TRACKED | S2AP_W))
+		return;
+	*pte &= ~S2AP_W;
+	c->n++;
+	if (c->fn)
+		c->fn(c->arg, va);
+}
+
+uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
+			       void (*fn)(void *arg, uint64_t ipa), void *arg)
+{
+	struct pgt t = { root, 1, &track_pool };
+	struct collect c = { fn, arg, 0 };
+
+	if (!pgt_pages(&t, ipa, size, collect_page, &c))
+		return UINT64_MAX;
+	return c.n;
 }

@@ -6,6 +6,8 @@
  */
 #include "trap.h"
 
+#include <arch/stage2.h>
+#include <asm/sysreg.h>
 #include <kairos/compiler.h>
 #include <kairos/ptimer.h>
 #include <kairos/vexit.h>
@@ -26,6 +28,7 @@
 #define ISS_SSE (1U << 21)
 #define ISS_SF (1U << 15)
 #define ISS_WNR (1U << 6)
+#define ISS_S1PTW (1U << 7)
 #define FSC_EXTERNAL 0x10U
 #define FSC_IS_PERMISSION(f) (((f)&0x3cU) == 0x0cU)
 
@@ -102,6 +105,26 @@ static enum trap_result trap_iabt(struct vcpu *v, const struct trap *t)
 	return TRAP_RESUME;
 }
 
+/*
+ * The IPA of a stage-2 permission fault. HPFAR_EL2 may not hold it when
+ * the fault was not on a stage-1 walk (Arm ARM D19.2.58): translate FAR
+ * with the guest's stage 1 instead, keeping its PAR_EL1.
+ */
+static uint64_t permission_fault_ipa(const struct trap *t)
+{
+	uint64_t saved, par;
+
+	if (t->iss & ISS_S1PTW)
+		return t->ipa;
+	saved = read_sysreg(par_el1);
+	__asm__ volatile("at s1e1r, %0\n isb" : : "r"(t->far) : "memory");
+	par = read_sysreg(par_el1);
+	write_sysreg(par_el1, saved);
+	if (par & 1)
+		return t->ipa;
+	return (par & 0x0000fffffffff000UL) | (t->far & 0xfff);
+}
+
 static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 {
 	bool write = (t->iss & ISS_WNR) != 0;
@@ -110,6 +133,12 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 	uint64_t val = 0;
 	enum mmio_status st;
 
+	/* A first write to RAM since a checkpoint or restore (ckpt.c). */
+	if (FSC_IS_PERMISSION(t->iss & 0x3f) &&
+	    __atomic_load_n(&v->vm->ckpt.tracking, __ATOMIC_ACQUIRE) &&
+	    arch_s2_track_write(v->vm->s2_root,
+				permission_fault_ipa(t) & ~0xfffUL))
+		return TRAP_RESUME;
 	if (FSC_IS_PERMISSION(t->iss & 0x3f) && write &&
 	    vm_ipa_ignores_writes(v->vm, t->ipa)) {
 		v->st.regs.pc += 4;

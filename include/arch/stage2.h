@@ -21,4 +21,26 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 /** Invalidate every TLB entry of @vmid on all CPUs. */
 void arch_s2_flush(unsigned int vmid, const uint64_t *root);
 
+/**
+ * Start tracking writes to RAM [@ipa, @ipa + @size) of a VM that is not
+ * running: map it page by page, read-only. The caller then flushes the
+ * VMID. False when out of table pages (the pages before stay tracked).
+ */
+bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size);
+
+/**
+ * A write to tracked page @ipa faulted (on this CPU, in the VM's
+ * context): make the page writable. False when @ipa is not tracked.
+ */
+bool arch_s2_track_write(uint64_t *root, uint64_t ipa);
+
+/**
+ * Of a VM that is not running: call @fn (may be NULL) for every tracked
+ * page of [@ipa, @ipa + @size) written since it was tracked or collected
+ * last, and make it read-only again. Returns how many, or UINT64_MAX when
+ * the range is not tracked. The caller then flushes the VMID.
+ */
+uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
+			       void (*fn)(void *arg, uint64_t ipa), void *arg);
+
 #endif

@@ -49,6 +49,7 @@ struct vm_config {
 	uint32_t irqs[VM_MAX_IRQS]; /**< passthrough SPIs (same INTID) */
 	unsigned int nr_irqs;
 	char path[64]; /**< node path, for messages */
+	int resume_from; /**< checkpoint slot to resume from at boot, or -1 */
 };
 
 /** The whole system. */
@@ -56,7 +57,12 @@ struct sys_config {
 	struct vm_config vms[KAIROS_MAX_VMS];
 	unsigned int nr_vms;
 	struct board_range ckpt_store; /**< size 0 when absent */
+	unsigned int ckpt_slots;       /**< slots it is cut into (equal) */
 };
+
+/** Most checkpoint slots, and the least a slot may hold. */
+#define CKPT_MAX_SLOTS 16
+#define CKPT_MIN_SLOT_SIZE (1UL << 20)
 
 /** Most ranges a caller may pass to config_parse() as @busy. */
 #define CONFIG_MAX_BUSY 8

@@ -30,6 +30,20 @@ void sched_wake(struct vcpu *v);
  */
 const char *sched_migrate(struct vcpu *v, unsigned int pcpu);
 
+/**
+ * Hold @vm (boot CPU, from its scheduling loop, e.g. the shell): every
+ * pCPU puts the vCPUs of @vm it has loaded, cancels their backup and
+ * ptimer deadlines, and runs them no more. Returns when all are parked:
+ * their whole state is in memory and no exit of theirs is being handled.
+ */
+void sched_hold_vm(struct vm *vm);
+
+/**
+ * Let a held @vm run again, all its vCPUs together. A vCPU that was
+ * blocked in WFI is made ready (WFI completes spuriously).
+ */
+void sched_release_vm(struct vm *vm);
+
 /** This pCPU's scheduling loop; never returns. */
 NORETURN void sched_loop(void);
 

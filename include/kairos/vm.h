@@ -33,12 +33,30 @@ struct vcpu {
 	uint32_t migrate_to; /**< pCPU + 1 it is asked to move to, or 0 */
 	uint64_t exits;      /**< statistics */
 	uint64_t migrations; /**< statistics */
+	/** Put, deadlines cancelled, not to run while its VM is held. */
+	bool parked;
 	struct timerq_entry backup; /**< wakes it from WFI at its vtimer */
 	/** Wakes it at its ptimer's CVAL; armed only on its own pCPU. */
 	struct timerq_entry ptimer;
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
+
+/** Checkpoint bookkeeping of a VM (core/ckpt.c). */
+struct vm_ckpt {
+	uint64_t checkpoints, restores;
+	uint64_t incremental;  /**< restores that copied dirty pages only */
+	uint64_t pages_copied; /**< by the last restore */
+	uint64_t last_ticks;   /**< the last operation's physical ticks */
+	/**
+	 * Guest RAM equals the image in slot base_slot (of generation
+	 * base_gen) except for pages stage 2 saw written since: -1 if none.
+	 */
+	int base_slot;
+	uint32_t base_gen;
+	bool tracking; /**< its RAM is mapped page by page, written pages
+			    become writable on their first write */
+};
 
 /** An emulated MMIO device of a VM. */
 struct mmio_region {
@@ -81,6 +99,10 @@ struct vm {
 	uint64_t entry_ipa, dtb_ipa; /**< how vCPU0 starts */
 	bool abort_logged; /**< one log line per VM for stray accesses */
 	bool resetting;    /**< a reset is reloading its memory */
+	/** Held (sched_hold_vm): its vCPUs run nowhere, their state is in
+	 *  memory (a checkpoint or restore is reading or writing it). */
+	bool hold;
+	struct vm_ckpt ckpt;
 };
 
 /** What VMs need of the board. */

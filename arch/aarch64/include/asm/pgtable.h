@@ -42,6 +42,20 @@ struct pgt {
 bool pgt_map(struct pgt *t, uint64_t va, uint64_t pa, uint64_t size,
 	     uint64_t attrs);
 
+/** Called with each level-3 entry and the address it maps. */
+typedef void (*pgt_page_fn)(uint64_t *pte, uint64_t va, void *arg);
+
+/**
+ * Call @fn on the page entry of every page of [@va, @va + @size), first
+ * splitting the blocks that map them into pages (tables from the pool).
+ * False when something there is not mapped or the pool runs out; the
+ * pages before that point were visited. Splitting a live table is only
+ * safe while nothing translates through it (a held VM), followed by a TLB
+ * invalidation.
+ */
+bool pgt_pages(struct pgt *t, uint64_t va, uint64_t size, pgt_page_fn fn,
+	       void *arg);
+
 /** A zeroed page from @pool, or NULL. */
 uint64_t *pgt_alloc(struct pgt_pool *pool);
 
