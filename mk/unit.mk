@@ -59,7 +59,8 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/vmmio.c core/sched.c core/shell_vm.c core/shell.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
-		core/vtimer.c core/ptimer.c arch/fake/fake_vcpu.c
+		core/vtimer.c core/ptimer.c core/ckpt.c lib/ckpt_format.c \
+		arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
 UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)

@@ -6,6 +6,7 @@
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/smccc.h>
+#include <arch/stage2.h>
 #include <arch/timer.h>
 #include <kairos/cpu.h>
 #include <kairos/vm.h>
@@ -520,6 +521,49 @@ void arch_s2_flush(unsigned int vmid, const uint64_t *root)
 	(void)root;
 	f.s2_flushes++;
 	f.s2_last_vmid = vmid;
+}
+
+/* Write tracking: a root tracked, and the pages written since. */
+static struct {
+	const uint64_t *root;
+	uint64_t ipa, size;
+	uint64_t written[FAKE_S2_WRITES];
+	unsigned int nr;
+} track;
+
+bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	track.root = root;
+	track.ipa = ipa;
+	track.size = size;
+	track.nr = 0;
+	return true;
+}
+
+bool arch_s2_track_write(uint64_t *root, uint64_t ipa)
+{
+	if (root != track.root || ipa < track.ipa ||
+	    ipa - track.ipa >= track.size || track.nr == FAKE_S2_WRITES)
+		return false;
+	for (unsigned int i = 0; i < track.nr; i++)
+		if (track.written[i] == ipa)
+			return true;
+	track.written[track.nr++] = ipa;
+	return true;
+}
+
+uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
+			       void (*fn)(void *arg, uint64_t ipa), void *arg)
+{
+	uint64_t n = track.nr;
+
+	if (root != track.root || ipa != track.ipa || size != track.size)
+		return UINT64_MAX;
+	for (unsigned int i = 0; i < track.nr; i++)
+		if (fn)
+			fn(arg, track.written[i]);
+	track.nr = 0;
+	return n;
 }
 
 const struct fake_s2_map *fake_s2_mapping(unsigned int i)

@@ -195,6 +195,9 @@ const struct fake_s2_map *fake_s2_mapping(unsigned int i);
 /** Make arch_s2_create() return NULL once @n more roots are handed out. */
 void fake_s2_limit_roots(unsigned int n);
 
+/** Pages a test may mark written (arch_s2_track_write) between collects. */
+#define FAKE_S2_WRITES 64
+
 /** Number of arch_s2_flush() calls, and the VMID of the last one. */
 unsigned int fake_s2_flushes(void);
 unsigned int fake_s2_last_vmid(void);
