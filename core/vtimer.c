@@ -64,6 +64,31 @@ void vtimer_sync(struct vcpu *v)
 	vgic_set_line(v, VTIMER_INTID, line_of(ctl));
 }
 
+/*
+ * QEMU evaluates the virtual timer only when a timer register is written,
+ * and schedules its next event at CVAL + CNTVOFF, taking a sum that wraps
+ * for "never" (target/arm gt_recalc_timer). With the virtual count ahead
+ * of the physical one -- a VM restored with a larger count than this
+ * boot's -- its timer then neither fires nor updates ISTATUS while the
+ * guest runs; hardware has no such problem. In that case only: write
+ * CNTVOFF again (ISTATUS is re-evaluated) and let the EL2 backup deadline
+ * cover the running vCPU (its expiry makes it exit; the next entry comes
+ * back here and presents the interrupt).
+ */
+void vtimer_entry(struct vcpu *v)
+{
+	uint64_t ctl, cval, off = v->vm->cntvoff;
+
+	arch_vtimer_read(&cval, &ctl);
+	if ((ctl & (CTL_ENABLE | CTL_IMASK)) == CTL_ENABLE && cval + off < cval) {
+		arch_vtimer_refresh(off);
+		arch_vtimer_read(&cval, &ctl);
+		if (!(ctl & CTL_ISTATUS))
+			vtimer_arm_backup(v);
+	}
+	vgic_set_line(v, VTIMER_INTID, line_of(ctl));
+}
+
 void vtimer_load(struct vcpu *v)
 {
 	const struct vcpu_vtimer *t = &v->st.vtimer;

@@ -44,6 +44,12 @@ void arch_vtimer_save(uint64_t *cval, uint64_t *ctl)
 	isb();
 }
 
+void arch_vtimer_refresh(uint64_t cntvoff)
+{
+	write_sysreg(cntvoff_el2, cntvoff);
+	isb();
+}
+
 void arch_vtimer_read(uint64_t *cval, uint64_t *ctl)
 {
 	isb();

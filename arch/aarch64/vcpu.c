@@ -161,7 +161,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 			return VCPU_EXIT_RESCHED;
 		/* T2: the line is derived before every entry, not only at load
 		 * (a vCPU woken from WFI may still be the loaded one). */
-		vtimer_sync(v);
+		vtimer_entry(v);
 		ptimer_sync(v);
 		n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 		arch_vgic_write_lrs(lrs, n, underflow);

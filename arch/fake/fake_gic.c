@@ -499,6 +499,14 @@ void arch_vtimer_save(uint64_t *cval, uint64_t *ctl)
 	vtlog("save", cpu);
 }
 
+void arch_vtimer_refresh(uint64_t cntvoff)
+{
+	unsigned int cpu = here();
+
+	g.vt[cpu].cntvoff = cntvoff;
+	vtlog("refresh", cpu);
+}
+
 void arch_vtimer_read(uint64_t *cval, uint64_t *ctl)
 {
 	unsigned int cpu = here();

@@ -24,7 +24,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 	if (!fake_vcpu_enter(v, &s))
 		return VCPU_EXIT_RESCHED;
 	/* T2: the line is derived before every entry, not only at load. */
-	vtimer_sync(v);
+	vtimer_entry(v);
 	ptimer_sync(v);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 	arch_vgic_write_lrs(lrs, n, underflow);

@@ -30,6 +30,13 @@ void arch_vtimer_load(uint64_t cntvoff, uint64_t cval, uint64_t ctl);
  */
 void arch_vtimer_save(uint64_t *cval, uint64_t *ctl);
 
+/**
+ * Write CNTVOFF_EL2 again with @cntvoff (the loaded vCPU's): a model that
+ * evaluates the timer condition only when a timer register is written
+ * (QEMU) brings ISTATUS up to date.
+ */
+void arch_vtimer_refresh(uint64_t cntvoff);
+
 /** CNTV_CTL_EL0 and CNTV_CVAL_EL0 of the loaded vCPU, untouched. */
 void arch_vtimer_read(uint64_t *cval, uint64_t *ctl);
 

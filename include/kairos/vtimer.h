@@ -25,6 +25,14 @@ void vtimer_put(struct vcpu *v);
 void vtimer_sync(struct vcpu *v);
 
 /**
+ * Before entering the loaded @v: re-sample its line, and where the
+ * virtual count runs ahead of the physical count far enough that
+ * CVAL + CNTVOFF wraps, keep its timer honest on models that would not
+ * fire it (see vtimer.c).
+ */
+void vtimer_entry(struct vcpu *v);
+
+/**
  * @v blocks in WFI on this pCPU (loaded here, or put): queue a backup
  * deadline at its timer's physical expiry, if it can fire. Returns false
  * if it already has. The deadline only wakes @v, re-arming itself if

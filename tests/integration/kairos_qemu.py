@@ -92,3 +92,66 @@ def dump_dtb(path, machine_opts, cpu="cortex-a72", smp=1, mem="1G"):
     subprocess.run(qemu_cmd(machine_opts + ",dumpdtb=" + path, cpu, smp, mem),
                    check=True, capture_output=True)
     return path
+
+
+class Monitor:
+    """QEMU's QMP on a unix socket: pass monitor_args(path) to QEMU (after
+    kairos-qemu's --), then Monitor(path).save_memory(...)."""
+
+    def __init__(self, path, timeout=60):
+        import socket
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self._reply()  # the greeting
+        self.execute("qmp_capabilities")
+
+    def _reply(self):
+        import json
+        while True:
+            while b"\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise AssertionError("QEMU's QMP socket closed")
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            msg = json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def execute(self, cmd, **arguments):
+        import json
+        self.sock.sendall(json.dumps({"execute": cmd,
+                                      "arguments": arguments}).encode()
+                          + b"\n")
+        r = self._reply()
+        if "error" in r:
+            raise AssertionError(f"QMP {cmd}: {r['error']}")
+        return r.get("return")
+
+    def save_memory(self, addr, size, path):
+        """@size bytes of guest-physical (here: host) memory into @path."""
+        self.execute("pmemsave", val=addr, size=size, filename=path)
+        return path
+
+    def close(self):
+        self.sock.close()
+
+
+def monitor_args(path):
+    return ["-qmp", f"unix:{path},server,nowait"]
+
+
+STORE_RE = re.compile(
+    rb"kairos: checkpoint store: (\d+) slots of (\d+) MiB at 0x([0-9a-f]+)")
