@@ -158,7 +158,7 @@ enum ctl_status ctl_slot_parse(const char *s, unsigned int *slot, char *why,
 				 nr - 1);
 		else
 			snprintf(why, why_len,
-				 "no slot %lu (the configuration has no checkpoint-store)",
+				 "no slot %lu (there are no checkpoint slots)",
 				 v);
 		return CTL_NO_SLOT;
 	}

@@ -161,7 +161,7 @@ static void vm_slots(void)
 	unsigned int nr = ckpt_nr_slots();
 
 	if (!nr) {
-		kprintf("vm: no checkpoint slots (the configuration has no checkpoint-store)\n");
+		kprintf("vm: there are no checkpoint slots (they need a checkpoint-store in the configuration)\n");
 		return;
 	}
 	kprintf("  %-4s %-6s %-8s %-16s %-12s %-16s %s\n", "slot", "state",

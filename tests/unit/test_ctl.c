@@ -285,6 +285,23 @@ static void test_refusals_keep_the_channel(void **state)
 	assert_non_null(strstr(msg, "127"));
 	assert_int_equal(alpha->state, VM_RUNNING);
 
+	/*
+	 * More than the input ring holds before the shell drains it: the
+	 * overflow is dropped but the line end kept, so the line is refused
+	 * and the next one answered.
+	 */
+	util_out_clear();
+	memset(line, 'y', sizeof(line));
+	memcpy(line, "burst list ", 11);
+	line[sizeof(line) - 1] = '\0';
+	util_type(line);
+	util_type("yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+		  "yyyyyyyyyyyyyyyyyyyy\r");
+	shell_poll();
+	type("after list\r");
+	assert_int_equal(status_of("burst", NULL), CTL_TOO_LONG);
+	assert_int_equal(status_of("after", NULL), CTL_OK);
+
 	/* Ctrl-U drops a half line; the channel goes on. */
 	util_out_clear();
 	type("junk junk\x15ok list\r");

@@ -233,7 +233,7 @@ static void test_checkpoint_commands_without_store(void **state)
 	(void)state;
 	shell_exec("vm slots");
 	util_out_has(
-		"vm: no checkpoint slots (the configuration has no checkpoint-store)");
+		"vm: there are no checkpoint slots (they need a checkpoint-store in the configuration)");
 	util_out_clear();
 	shell_exec("vm checkpoint alpha 0");
 	util_out_has("vm: checkpoint of alpha into slot 0 failed: no slot 0");
