@@ -73,8 +73,18 @@ void console_rx_poll(void)
 	while ((c = dev->getc(dev->ctx)) >= 0) {
 		unsigned int next = (rx_head + 1) % RX_RING;
 
-		if (next == rx_tail)
-			continue; /* full: drop, like a UART overrun */
+		if (next == rx_tail) {
+			/*
+			 * Full: drop, like a UART overrun, but keep a line end
+			 * (in place of the newest character), so that the cut
+			 * line is answered as one instead of running into the
+			 * next (docs/control.md).
+			 */
+			if (c == '\r' || c == '\n')
+				rx_ring[(rx_head + RX_RING - 1) % RX_RING] =
+					(char)c;
+			continue;
+		}
 		rx_ring[rx_head] = (char)c;
 		__atomic_store_n(&rx_head, next, __ATOMIC_RELEASE);
 	}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * A small line-oriented shell on the hypervisor console. Later issues add
- * VM commands and a machine-readable mode; the table keeps that additive.
+ * A small line-oriented shell on the hypervisor console. Other files add
+ * commands (the VM commands, `ctl` for the control channel) by table.
  */
 #include <arch/cpu.h>
 #include <kairos/compiler.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define LINE_MAX 128
+#define CTRL_U 0x15
 
 #define MAX_EXTRA_TABLES 4
 
@@ -74,6 +75,7 @@ static struct {
 	size_t n;
 } tables[1 + MAX_EXTRA_TABLES] = { { commands, ARRAY_SIZE(commands) } };
 static size_t nr_tables = 1;
+static bool handed_over;
 
 void shell_add_commands(const struct shell_command *cmds, size_t n)
 {
@@ -115,6 +117,11 @@ void shell_exec(const char *line)
 	kprintf("unknown command '%.*s' (try 'help')\n", (int)n, line);
 }
 
+void shell_hand_over(void)
+{
+	handed_over = true;
+}
+
 void shell_prompt(void)
 {
 	kprintf("kairos> ");
@@ -130,12 +137,18 @@ void shell_input(char c)
 		line[len] = '\0';
 		shell_exec(line);
 		len = 0;
-		shell_prompt();
+		if (!handed_over)
+			shell_prompt();
+		handed_over = false;
 	} else if (c == 0x7f || c == '\b') {
 		if (len) {
 			len--;
 			kprintf("\b \b");
 		}
+	} else if (c == CTRL_U) {
+		/* Kill the line: a client starts from a clean one this way. */
+		for (; len; len--)
+			kprintf("\b \b");
 	} else if (c >= ' ' && c < 0x7f && len < LINE_MAX - 1) {
 		line[len++] = c;
 		kprintf("%c", c);

@@ -1,22 +1,32 @@
 // SPDX-License-Identifier: MIT
 /*
- * VM commands of the shell (vm list|pause|resume|reset|info|migrate) and console input
- * switching between the Kairos shell and the VMs' UARTs.
+ * VM commands of the shell (vm list|pause|resume|reset|info|migrate,
+ * checkpoint|restore|slots) and console input switching between the
+ * Kairos shell, the VMs' UARTs and the control channel.
  */
+#include <kairos/ckpt.h>
 #include <kairos/compiler.h>
 #include <kairos/console.h>
+#include <kairos/ctl.h>
 #include <kairos/sched.h>
 #include <kairos/shell.h>
+#include <kairos/time.h>
 #include <kairos/vm.h>
 #include <kairos/vuart.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CTRL_A 0x01
+#define WHY_MAX 160
 
 #define VM_USAGE                                         \
 	"vm list | vm pause|resume|reset|info <name> | " \
-	"vm migrate <name> <vcpu> <cpu>"
+	"vm migrate <name> <vcpu> <cpu> | "              \
+	"vm checkpoint <name> <slot> | "                 \
+	"vm restore <name> <slot> [pause|catch-up] | vm slots"
+#define CKPT_USAGE "vm checkpoint <name> <slot>"
+#define RESTORE_USAGE "vm restore <name> <slot> [pause|catch-up]"
 
 static const char *const state_names[] = { "running", "paused", "stopped" };
 
@@ -43,6 +53,8 @@ static const char *const run_names[] = { "off", "ready", "blocked" };
 
 static void vm_info(const struct vm *vm)
 {
+	struct ckpt_stats cs;
+
 	kprintf("  %-5s %-4s %-8s %-12s %s\n", "vcpu", "cpu", "state", "exits",
 		"migrations");
 	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
@@ -53,6 +65,121 @@ static void vm_info(const struct vm *vm)
 			run_names[__atomic_load_n(&v->run, __ATOMIC_ACQUIRE)],
 			(unsigned long long)v->exits,
 			(unsigned long long)v->migrations);
+	}
+	ckpt_stats(vm, &cs);
+	kprintf("  checkpoints %llu, restores %llu (%llu incremental), last restore copied %llu pages, last operation %llu us\n",
+		(unsigned long long)cs.checkpoints,
+		(unsigned long long)cs.restores,
+		(unsigned long long)cs.incremental,
+		(unsigned long long)cs.pages_copied,
+		(unsigned long long)time_ticks_to_us(cs.last_ticks));
+}
+
+/* Split @buf in place at blanks into at most @max words; their number. */
+static size_t split(char *buf, const char **w, size_t max)
+{
+	size_t n = 0;
+	char *p = buf;
+
+	for (;;) {
+		p += strspn(p, " ");
+		if (!*p)
+			return n;
+		if (n == max)
+			return max + 1;
+		w[n++] = p;
+		p += strcspn(p, " ");
+		if (*p)
+			*p++ = '\0';
+	}
+}
+
+/* "vm checkpoint <name> <slot>": @rest is "<slot>". */
+static void vm_checkpoint(struct vm *vm, const char *rest)
+{
+	char buf[64], why[WHY_MAX];
+	struct ckpt_slot_info info;
+	struct ckpt_stats cs;
+	const char *w[1];
+	unsigned int slot;
+	enum ctl_status st;
+	uint64_t us;
+
+	snprintf(buf, sizeof(buf), "%s", rest);
+	if (split(buf, w, 1) != 1 ||
+	    (st = ctl_slot_parse(w[0], &slot, why, sizeof(why))) ==
+		    CTL_BAD_REQUEST) {
+		kprintf("vm: usage: %s\n", CKPT_USAGE);
+		return;
+	}
+	if (st != CTL_OK || !ckpt_checkpoint(vm, slot, why, sizeof(why))) {
+		kprintf("vm: checkpoint of %s into slot %s failed: %s\n",
+			vm->cfg->name, w[0], why);
+		return;
+	}
+	ckpt_stats(vm, &cs);
+	if (!ckpt_slot_info(slot, &info))
+		info.size = 0;
+	us = time_ticks_to_us(cs.last_ticks);
+	kprintf("vm: %s checkpointed into slot %u (%llu bytes, %llu.%03llu ms)\n",
+		vm->cfg->name, slot, (unsigned long long)info.size,
+		(unsigned long long)(us / 1000),
+		(unsigned long long)(us % 1000));
+}
+
+/* "vm restore <name> <slot> [pause|catch-up]": @rest from <slot> on. */
+static void vm_restore(struct vm *vm, const char *rest)
+{
+	char buf[64], why[WHY_MAX];
+	enum ckpt_policy policy;
+	struct ckpt_stats cs;
+	const char *w[2];
+	unsigned int slot;
+	enum ctl_status st;
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", rest);
+	n = split(buf, w, 2);
+	if (n < 1 || n > 2 || !ctl_policy_parse(n > 1 ? w[1] : NULL, &policy) ||
+	    (st = ctl_slot_parse(w[0], &slot, why, sizeof(why))) ==
+		    CTL_BAD_REQUEST) {
+		kprintf("vm: usage: %s\n", RESTORE_USAGE);
+		return;
+	}
+	if (st != CTL_OK || !ckpt_restore(vm, slot, policy, why, sizeof(why))) {
+		kprintf("vm: restore of %s from slot %s failed: %s\n",
+			vm->cfg->name, w[0], why);
+		return;
+	}
+	ckpt_stats(vm, &cs);
+	kprintf("vm: %s restored from slot %u (%llu pages copied)\n",
+		vm->cfg->name, slot, (unsigned long long)cs.pages_copied);
+}
+
+static void vm_slots(void)
+{
+	unsigned int nr = ckpt_nr_slots();
+
+	if (!nr) {
+		kprintf("vm: there are no checkpoint slots (they need a checkpoint-store in the configuration)\n");
+		return;
+	}
+	kprintf("  %-4s %-6s %-8s %-16s %-12s %-16s %s\n", "slot", "state",
+		"verified", "vm", "size", "virtual time", "capacity");
+	for (unsigned int i = 0; i < nr; i++) {
+		struct ckpt_slot_info s;
+		uint64_t us;
+
+		if (!ckpt_slot_info(i, &s))
+			continue;
+		us = s.used ? time_ticks_to_us(s.vcount) : 0;
+		kprintf("  %-4u %-6s %-8s %-16s %-12llu %9llu.%06llu s %llu\n",
+			i, s.used ? "used" : "empty", s.verified ? "yes" : "no",
+			s.used ? s.vm : "-",
+			(unsigned long long)(s.used ? s.size : 0),
+			(unsigned long long)(us / 1000000),
+			(unsigned long long)(us % 1000000),
+			(unsigned long long)s.capacity);
 	}
 }
 
@@ -95,10 +222,15 @@ static void cmd_vm(const char *args)
 	const char *name = args + n + (args[n] == ' ');
 	size_t name_len = strcspn(name, " ");
 	char vm_name[64];
+	const char *rest;
 	struct vm *vm;
 
 	if (!strncmp(args, "list", n) && n == 4) {
 		vm_list();
+		return;
+	}
+	if (!strncmp(args, "slots", n) && n == 5) {
+		vm_slots();
 		return;
 	}
 	if (name_len >= sizeof(vm_name))
@@ -112,8 +244,17 @@ static void cmd_vm(const char *args)
 				"usage: " VM_USAGE);
 		return;
 	}
+	rest = name + name_len + (name[name_len] == ' ');
 	if (n == 7 && !strncmp(args, "migrate", n)) {
-		vm_migrate(vm, name + name_len + (name[name_len] == ' '));
+		vm_migrate(vm, rest);
+		return;
+	}
+	if (n == 10 && !strncmp(args, "checkpoint", n)) {
+		vm_checkpoint(vm, rest);
+		return;
+	}
+	if (n == 7 && !strncmp(args, "restore", n)) {
+		vm_restore(vm, rest);
 		return;
 	}
 	if (name[name_len]) {
@@ -138,9 +279,18 @@ static const struct shell_command vm_commands[] = {
 
 static void switch_to(int t)
 {
+	int old = target;
+
 	if (t >= (int)vm_count)
 		t = -1;
-	target = t;
+	__atomic_store_n(&target, t, __ATOMIC_RELEASE);
+	/*
+	 * The VM that had input streamed its output and may have left a line
+	 * open; end it, or its next output would go on that line unlabelled
+	 * (and could pass for a control-channel response).
+	 */
+	if (old >= 0 && old != t)
+		vuart_flush(&vms[old]);
 	if (t < 0) {
 		kprintf("\nkairos: console input to the Kairos shell\n");
 		shell_prompt();
@@ -152,6 +302,10 @@ static void switch_to(int t)
 
 static void route(char c)
 {
+	if (ctl_active()) {
+		ctl_input(c);
+		return;
+	}
 	if (escape) {
 		escape = false;
 		if (c == 'k')
@@ -178,6 +332,7 @@ int shell_input_target(void)
 void shell_vm_init(void)
 {
 	shell_add_commands(vm_commands, ARRAY_SIZE(vm_commands));
+	ctl_init();
 }
 
 void shell_poll(void)

@@ -12,6 +12,7 @@
 #include <kairos/ckpt.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
+#include <kairos/ctl.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
@@ -374,6 +375,7 @@ void vm_stop(struct vm *vm, const char *why)
 	quiesce(vm);
 	vuart_flush(vm);
 	kprintf("kairos: VM %s stopped (%s)\n", vm->cfg->name, why);
+	ctl_event_vm(vm, "stopped");
 	for (unsigned int i = 0; i < vm_count; i++)
 		running += __atomic_load_n(&vms[i].state, __ATOMIC_ACQUIRE) !=
 			   VM_STOPPED;
@@ -405,6 +407,7 @@ void vm_reset(struct vm *vm)
 	vuart_flush(vm);
 	kprintf("kairos: VM %s: reset\n", vm->cfg->name);
 	vm_boot(vm);
+	ctl_event_vm(vm, "reset");
 	__atomic_store_n(&vm->resetting, false, __ATOMIC_RELEASE);
 	sched_wake(&vm->vcpus[0]);
 }

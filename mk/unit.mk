@@ -59,7 +59,8 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/vmmio.c core/sched.c core/shell_vm.c core/shell.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
-		core/vtimer.c core/ptimer.c core/ckpt.c lib/ckpt_format.c \
+		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
+		lib/ckpt_format.c \
 		arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
@@ -71,6 +72,10 @@ UNIT_SRCS_test_sched := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_sched := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_shell_vm := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_shell_vm := $(UNIT_FDT_OBJS)
+# The control channel (core/ctl.c) through the console, as a rig uses it.
+UNIT_TESTS += test_ctl
+UNIT_SRCS_test_ctl := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.
 UNIT_SRCS_test_vgic := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)

@@ -15,7 +15,10 @@ struct shell_command {
 /** Add a table of commands (boot time; a few tables at most). */
 void shell_add_commands(const struct shell_command *cmds, size_t n);
 
-/** Add the VM commands (vm list|pause|resume|reset) to the shell. */
+/**
+ * Add the VM commands (vm list|pause|resume|reset|info|migrate|
+ * checkpoint|restore|slots) and `ctl` to the shell.
+ */
 void shell_vm_init(void);
 
 /**
@@ -28,11 +31,20 @@ void shell_poll(void);
 /** Index of the VM console input goes to, or -1 for the Kairos shell. */
 int shell_input_target(void);
 
-/** Feed one received character; runs a command on end of line. */
+/**
+ * Feed one received character; runs a command on end of line. Backspace
+ * or DEL erases a character, Ctrl-U the whole line.
+ */
 void shell_input(char c);
 
 /** Run one command line (without the newline). */
 void shell_exec(const char *line);
+
+/**
+ * The command running hands the console to another reader (the control
+ * channel): no prompt after it.
+ */
+void shell_hand_over(void);
 
 /** Print the prompt. */
 void shell_prompt(void);

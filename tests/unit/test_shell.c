@@ -225,6 +225,44 @@ static void test_overlong_line_is_cut_not_overrun(void **state)
 	assert_out_has(KAIROS_VERSION);
 }
 
+static void test_ctrl_u_kills_the_line(void **state)
+{
+	(void)state;
+	type("frob");
+	clear();
+	type("\x15");
+	assert_string_equal(out, "\b \b\b \b\b \b\b \b");
+	type("version\r");
+	assert_out_has(KAIROS_VERSION);
+	assert_out_lacks("frob");
+	/* On an empty line it prints nothing. */
+	clear();
+	type("\x15");
+	assert_int_equal(nout, 0);
+}
+
+static void cmd_grab(const char *args)
+{
+	(void)args;
+	shell_hand_over();
+}
+
+static const struct shell_command grab_cmd[] = {
+	{ "grab", "test: hand the console over", cmd_grab },
+};
+
+static void test_hand_over_means_no_prompt(void **state)
+{
+	(void)state;
+	shell_add_commands(grab_cmd, 1);
+	type("grab\r");
+	assert_out_lacks("kairos> ");
+	/* Only for that command: the next one gets its prompt again. */
+	type("version\r");
+	assert_out_has(KAIROS_VERSION);
+	assert_out_has("kairos> ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +278,8 @@ int main(void)
 				       setup),
 		cmocka_unit_test_setup(test_overlong_line_is_cut_not_overrun,
 				       setup),
+		cmocka_unit_test_setup(test_ctrl_u_kills_the_line, setup),
+		cmocka_unit_test_setup(test_hand_over_means_no_prompt, setup),
 	};
 
 	return cmocka_run_group_tests_name("shell", tests, NULL, NULL);

@@ -228,6 +228,52 @@ static void test_ctrl_a_odd_keys(void **state)
 	assert_true(uart_empty(beta));
 }
 
+static void test_checkpoint_commands_without_store(void **state)
+{
+	(void)state;
+	shell_exec("vm slots");
+	util_out_has(
+		"vm: there are no checkpoint slots (they need a checkpoint-store in the configuration)");
+	util_out_clear();
+	shell_exec("vm checkpoint alpha 0");
+	util_out_has("vm: checkpoint of alpha into slot 0 failed: no slot 0");
+	util_out_clear();
+	shell_exec("vm restore beta 3 catch-up");
+	util_out_has("vm: restore of beta from slot 3 failed: no slot 3");
+	assert_int_equal(alpha->state, VM_RUNNING);
+	assert_int_equal(beta->state, VM_RUNNING);
+}
+
+static void test_checkpoint_usage(void **state)
+{
+	static const char *const wrong[] = {
+		"vm checkpoint alpha",      "vm checkpoint alpha x",
+		"vm checkpoint alpha 0 1",  "vm restore alpha",
+		"vm restore alpha 0 later", "vm restore alpha 0 pause x",
+		"vm restore alpha -1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(wrong); i++) {
+		util_out_clear();
+		shell_exec(wrong[i]);
+		util_out_has("vm: usage: vm ");
+		util_out_lacks("failed");
+	}
+	util_out_clear();
+	shell_exec("vm checkpoint gamma 0");
+	util_out_has("no VM of that name");
+}
+
+static void test_info_shows_checkpoint_counters(void **state)
+{
+	(void)state;
+	shell_exec("vm info beta");
+	util_out_has("vcpu");
+	util_out_has(
+		"  checkpoints 0, restores 0 (0 incremental), last restore copied 0 pages, last operation 0 us\r\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +290,14 @@ int main(void)
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_a_odd_keys, setup,
 						util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_checkpoint_commands_without_store, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_usage, setup,
+						util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_info_shows_checkpoint_counters, setup,
+			util_teardown),
 	};
 
 	return cmocka_run_group_tests_name("shell_vm", tests, setup_group,

@@ -256,14 +256,22 @@ static void test_console_target_streams(void **state)
 	puts_(beta, "# ");
 	assert_string_equal(util_out(), "[beta] login: root\r\n"
 					"[alpha] meanwhile\r\n[beta] # ");
-	/* Switching away: the open line is finished, unlabelled. */
+	/*
+	 * Switching away ends the open line; what follows is a new labelled
+	 * line (never an unlabelled one a control client could misread).
+	 */
 	util_type("\x01k");
 	shell_poll();
+	assert_int_equal(strncmp(util_out() + strlen("[beta] login: root\r\n"
+						     "[alpha] meanwhile\r\n"
+						     "[beta] # "),
+				 "\r\n", 2),
+			 0);
 	util_out_clear();
 	puts_(beta, "ls\n");
-	assert_string_equal(util_out(), "ls\r\n");
+	assert_string_equal(util_out(), "[beta] ls\r\n");
 	puts_(beta, "x\n");
-	assert_string_equal(util_out(), "ls\r\n[beta] x\r\n");
+	assert_string_equal(util_out(), "[beta] ls\r\n[beta] x\r\n");
 }
 
 static void test_streaming_after_buffered_text(void **state)

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control channel (docs/control.md): requests "<tag> <verb> [args]"
+ * on the console, answered by data lines "@<tag> - key=value ..." and one
+ * final line "@<tag> <status> <message>". Every output line is one
+ * console_write(), so it never interleaves with a guest's labelled lines
+ * or another CPU's messages.
+ */
+#include <kairos/ckpt.h>
+#include <kairos/compiler.h>
+#include <kairos/console.h>
+#include <kairos/ctl.h>
+#include <kairos/shell.h>
+#include <kairos/time.h>
+#include <kairos/version.h>
+#include <kairos/vm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CTRL_A 0x01
+#define CTRL_U 0x15
+#define OUT_MAX 256
+#define MSG_MAX 160
+#define BLANKS " \t"
+
+static const char *const state_names[] = { "running", "paused", "stopped" };
+static const char *const run_names[] = { "off", "ready", "blocked" };
+
+static bool active;
+
+/* The request being received. */
+static struct {
+	char line[CTL_LINE_MAX + 1];
+	size_t len;
+	bool too_long; /* characters past CTL_LINE_MAX were dropped */
+	bool bad_char; /* a control or non-ASCII byte was received */
+	bool escape;   /* Ctrl-A seen: drop the next key */
+} in;
+
+/*
+ * One output line "@<tag> <kind> <text>\n" in a single write. Control
+ * characters become blanks (a reason from elsewhere must not end the line
+ * early); a line too long for the buffer is cut but still ends.
+ */
+static void vout(const char *tag, const char *kind, const char *fmt, va_list ap)
+{
+	char buf[OUT_MAX];
+	int n = snprintf(buf, sizeof(buf) - 1, "@%s %s", tag, kind);
+	size_t len;
+
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(buf) - 1 ? (size_t)n : sizeof(buf) - 2;
+	n = vsnprintf(buf + len, sizeof(buf) - 1 - len, fmt, ap);
+	if (n > 0)
+		len += (size_t)n < sizeof(buf) - 1 - len ?
+			       (size_t)n :
+			       sizeof(buf) - 2 - len;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < ' ' || buf[i] == 0x7f)
+			buf[i] = ' ';
+	buf[len++] = '\n';
+	console_write(buf, len);
+}
+
+static void PRINTF_LIKE(3, 4)
+	out(const char *tag, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vout(tag, kind, fmt, ap);
+	va_end(ap);
+}
+
+#define row(tag, ...) out(tag, "- ", __VA_ARGS__)
+
+/* The final line of the response to @tag. */
+static void PRINTF_LIKE(3, 4)
+	finish(const char *tag, enum ctl_status st, const char *fmt, ...)
+{
+	char kind[8];
+	va_list ap;
+
+	snprintf(kind, sizeof(kind), "%u ", (unsigned int)st);
+	va_start(ap, fmt);
+	vout(tag, kind, fmt, ap);
+	va_end(ap);
+}
+
+static bool tag_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	return n && n <= CTL_TAG_MAX &&
+	       strspn(t, "abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n &&
+	       strcmp(t, "event") != 0 && strcmp(t, "ctl") != 0;
+}
+
+/* Next blank-separated word of *@p, NUL-terminated in place, or NULL. */
+static char *word(char **p)
+{
+	char *w = *p + strspn(*p, BLANKS);
+	size_t n = strcspn(w, BLANKS);
+
+	if (!n)
+		return NULL;
+	*p = w + n;
+	if (**p)
+		*(*p)++ = '\0';
+	return w;
+}
+
+enum ctl_status ctl_parse(char *line, struct ctl_request *req, const char **why)
+{
+	char *p = line, *w;
+
+	memset(req, 0, sizeof(*req));
+	w = word(&p);
+	if (!w || !tag_valid(w)) {
+		*why = "bad tag (1-16 of A-Z a-z 0-9 _ -, not 'event' or 'ctl')";
+		return CTL_BAD_REQUEST;
+	}
+	req->tag = w;
+	req->verb = word(&p);
+	if (!req->verb) {
+		*why = "missing verb";
+		return CTL_BAD_REQUEST;
+	}
+	while ((w = word(&p))) {
+		if (req->argc == CTL_ARGS_MAX) {
+			*why = "too many arguments";
+			return CTL_BAD_REQUEST;
+		}
+		req->argv[req->argc++] = w;
+	}
+	return CTL_OK;
+}
+
+enum ctl_status ctl_slot_parse(const char *s, unsigned int *slot, char *why,
+			       size_t why_len)
+{
+	size_t n = strspn(s, "0123456789");
+	unsigned int nr = ckpt_nr_slots();
+	unsigned long v = 0;
+
+	if (!n || s[n] || n > 9) {
+		snprintf(why, why_len, "slot '%.16s' is not a number", s);
+		return CTL_BAD_REQUEST;
+	}
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	if (v >= nr) {
+		if (nr)
+			snprintf(why, why_len, "no slot %lu (slots 0-%u)", v,
+				 nr - 1);
+		else
+			snprintf(why, why_len,
+				 "no slot %lu (there are no checkpoint slots)",
+				 v);
+		return CTL_NO_SLOT;
+	}
+	*slot = (unsigned int)v;
+	return CTL_OK;
+}
+
+bool ctl_policy_parse(const char *s, enum ckpt_policy *policy)
+{
+	if (!s || !strcmp(s, "pause"))
+		*policy = CKPT_POLICY_PAUSE;
+	else if (!strcmp(s, "catch-up"))
+		*policy = CKPT_POLICY_CATCHUP;
+	else
+		return false;
+	return true;
+}
+
+/* What a verb gets: the request, room for the final line's message. */
+struct ctl_call {
+	const char *tag;
+	const struct ctl_request *req;
+	char msg[MSG_MAX];
+};
+
+static struct vm *find_vm(struct ctl_call *c, const char *name)
+{
+	struct vm *vm = vm_by_name(name);
+
+	if (!vm)
+		snprintf(c->msg, sizeof(c->msg), "no VM named '%s'", name);
+	return vm;
+}
+
+static const char *state_of(const struct vm *vm)
+{
+	return state_names[__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE)];
+}
+
+static void state_row(struct ctl_call *c, const struct vm *vm)
+{
+	row(c->tag, "vm=%s state=%s", vm->cfg->name, state_of(vm));
+}
+
+static enum ctl_status verb_hello(struct ctl_call *c)
+{
+	char version[48];
+
+	/* A value is one word: "0.3 (g1234abcd)" becomes "0.3_(g1234abcd)". */
+	snprintf(version, sizeof(version), "%s", KAIROS_VERSION);
+	for (char *p = version; *p; p++)
+		if (*p == ' ')
+			*p = '_';
+	row(c->tag, "protocol=%u kairos=%s vms=%u slots=%u freq=%llu",
+	    CTL_PROTOCOL, version, vm_count, ckpt_nr_slots(),
+	    (unsigned long long)time_freq());
+	snprintf(c->msg, sizeof(c->msg), "Kairos %s, control protocol %u",
+		 KAIROS_VERSION, CTL_PROTOCOL);
+	return CTL_OK;
+}
+
+static enum ctl_status verb_list(struct ctl_call *c)
+{
+	for (unsigned int i = 0; i < vm_count; i++) {
+		uint64_t exits = 0;
+
+		for (unsigned int k = 0; k < vms[i].nr_vcpus; k++)
+			exits += vms[i].vcpus[k].exits;
+		row(c->tag, "vm=%s id=%u state=%s vcpus=%u exits=%llu",
+		    vms[i].cfg->name, i, state_of(&vms[i]), vms[i].nr_vcpus,
+		    (unsigned long long)exits);
+	}
+	snprintf(c->msg, sizeof(c->msg), "%u VMs", vm_count);
+	return CTL_OK;
+}
+
+static enum ctl_status verb_info(struct ctl_call *c)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+
+	if (!vm)
+		return CTL_NO_VM;
+	row(c->tag,
+	    "vm=%s id=%u state=%s vcpus=%u mem=%llu ipa=0x%llx priority=%u",
+	    vm->cfg->name, vm->id, state_of(vm), vm->nr_vcpus,
+	    (unsigned long long)vm->cfg->mem_size,
+	    (unsigned long long)ipa_addr(vm->cfg->mem_ipa), vm->cfg->priority);
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
+		const struct vcpu *v = &vm->vcpus[k];
+
+		row(c->tag, "vcpu=%u cpu=%u run=%s", k,
+		    __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE),
+		    run_names[__atomic_load_n(&v->run, __ATOMIC_ACQUIRE)]);
+	}
+	snprintf(c->msg, sizeof(c->msg), "info");
+	return CTL_OK;
+}
+
+static enum ctl_status verb_counters(struct ctl_call *c)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+	uint64_t exits = 0, migrations = 0;
+	struct ckpt_stats s;
+
+	if (!vm)
+		return CTL_NO_VM;
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
+		exits += vm->vcpus[k].exits;
+		migrations += vm->vcpus[k].migrations;
+	}
+	ckpt_stats(vm, &s);
+	row(c->tag,
+	    "vm=%s state=%s exits=%llu migrations=%llu checkpoints=%llu restores=%llu incremental=%llu pages_copied=%llu last_us=%llu",
+	    vm->cfg->name, state_of(vm), (unsigned long long)exits,
+	    (unsigned long long)migrations, (unsigned long long)s.checkpoints,
+	    (unsigned long long)s.restores, (unsigned long long)s.incremental,
+	    (unsigned long long)s.pages_copied,
+	    (unsigned long long)time_ticks_to_us(s.last_ticks));
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
+		row(c->tag, "vcpu=%u exits=%llu migrations=%llu", k,
+		    (unsigned long long)vm->vcpus[k].exits,
+		    (unsigned long long)vm->vcpus[k].migrations);
+	snprintf(c->msg, sizeof(c->msg), "counters");
+	return CTL_OK;
+}
+
+static enum ctl_status pause_resume(struct ctl_call *c, bool pause)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+	enum vm_state want = pause ? VM_PAUSED : VM_RUNNING, was;
+
+	if (!vm)
+		return CTL_NO_VM;
+	was = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+	if (was == VM_STOPPED) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "VM %s is stopped ('reset' starts it again)",
+			 vm->cfg->name);
+		return CTL_BAD_STATE;
+	}
+	vm_pause(vm, pause);
+	state_row(c, vm);
+	snprintf(c->msg, sizeof(c->msg), "%s%s", was == want ? "already " : "",
+		 pause ? "paused" : "running");
+	return CTL_OK;
+}
+
+static enum ctl_status verb_pause(struct ctl_call *c)
+{
+	return pause_resume(c, true);
+}
+
+static enum ctl_status verb_resume(struct ctl_call *c)
+{
+	return pause_resume(c, false);
+}
+
+static enum ctl_status verb_reset(struct ctl_call *c)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+
+	if (!vm)
+		return CTL_NO_VM;
+	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE)) {
+		snprintf(c->msg, sizeof(c->msg), "VM %s is being reset already",
+			 vm->cfg->name);
+		return CTL_BAD_STATE;
+	}
+	vm_reset(vm);
+	state_row(c, vm);
+	snprintf(c->msg, sizeof(c->msg), "reset");
+	return CTL_OK;
+}
+
+/* The VM and slot of "<vm> <slot>"; CTL_OK or why not in c->msg. */
+static enum ctl_status vm_and_slot(struct ctl_call *c, struct vm **vm,
+				   unsigned int *slot)
+{
+	enum ctl_status st =
+		ctl_slot_parse(c->req->argv[1], slot, c->msg, sizeof(c->msg));
+
+	if (st == CTL_BAD_REQUEST)
+		return st;
+	*vm = find_vm(c, c->req->argv[0]);
+	if (!*vm)
+		return CTL_NO_VM;
+	return st;
+}
+
+static enum ctl_status verb_checkpoint(struct ctl_call *c)
+{
+	struct ckpt_slot_info info;
+	struct ckpt_stats s;
+	unsigned int slot;
+	struct vm *vm;
+	enum ctl_status st = vm_and_slot(c, &vm, &slot);
+
+	if (st != CTL_OK)
+		return st;
+	if (!ckpt_checkpoint(vm, slot, c->msg, sizeof(c->msg)))
+		return CTL_FAILED;
+	ckpt_stats(vm, &s);
+	if (!ckpt_slot_info(slot, &info))
+		info.size = 0;
+	row(c->tag, "vm=%s slot=%u size=%llu us=%llu", vm->cfg->name, slot,
+	    (unsigned long long)info.size,
+	    (unsigned long long)time_ticks_to_us(s.last_ticks));
+	snprintf(c->msg, sizeof(c->msg), "checkpointed");
+	return CTL_OK;
+}
+
+static enum ctl_status verb_restore(struct ctl_call *c)
+{
+	enum ckpt_policy policy;
+	struct ckpt_stats s;
+	unsigned int slot;
+	struct vm *vm;
+	enum ctl_status st;
+
+	if (!ctl_policy_parse(c->req->argc > 2 ? c->req->argv[2] : NULL,
+			      &policy)) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "policy must be 'pause' or 'catch-up'");
+		return CTL_BAD_REQUEST;
+	}
+	st = vm_and_slot(c, &vm, &slot);
+	if (st != CTL_OK)
+		return st;
+	if (!ckpt_restore(vm, slot, policy, c->msg, sizeof(c->msg)))
+		return CTL_FAILED;
+	ckpt_stats(vm, &s);
+	row(c->tag, "vm=%s slot=%u state=%s pages_copied=%llu us=%llu",
+	    vm->cfg->name, slot, state_of(vm),
+	    (unsigned long long)s.pages_copied,
+	    (unsigned long long)time_ticks_to_us(s.last_ticks));
+	snprintf(c->msg, sizeof(c->msg), "restored");
+	return CTL_OK;
+}
+
+static enum ctl_status verb_slots(struct ctl_call *c)
+{
+	unsigned int nr = ckpt_nr_slots();
+
+	for (unsigned int i = 0; i < nr; i++) {
+		struct ckpt_slot_info s;
+
+		if (!ckpt_slot_info(i, &s))
+			continue;
+		row(c->tag,
+		    "slot=%u state=%s verified=%u vm=%s size=%llu capacity=%llu vcount=%llu vtime_us=%llu",
+		    i, s.used ? "used" : "empty", s.verified ? 1U : 0U,
+		    s.used && s.vm[0] ? s.vm : "-",
+		    (unsigned long long)(s.used ? s.size : 0),
+		    (unsigned long long)s.capacity,
+		    (unsigned long long)(s.used ? s.vcount : 0),
+		    (unsigned long long)(s.used ? time_ticks_to_us(s.vcount) :
+						  0));
+	}
+	snprintf(c->msg, sizeof(c->msg), "%u slots", nr);
+	return CTL_OK;
+}
+
+static enum ctl_status verb_exit(struct ctl_call *c)
+{
+	__atomic_store_n(&active, false, __ATOMIC_RELEASE);
+	snprintf(c->msg, sizeof(c->msg), "back to the shell");
+	return CTL_OK;
+}
+
+struct ctl_verb {
+	const char *name;
+	unsigned int min_args, max_args;
+	const char *usage;
+	enum ctl_status (*run)(struct ctl_call *c);
+};
+
+static const struct ctl_verb verbs[] = {
+	{ "hello", 0, 0, "hello", verb_hello },
+	{ "version", 0, 0, "version", verb_hello },
+	{ "list", 0, 0, "list", verb_list },
+	{ "info", 1, 1, "info <vm>", verb_info },
+	{ "counters", 1, 1, "counters <vm>", verb_counters },
+	{ "pause", 1, 1, "pause <vm>", verb_pause },
+	{ "resume", 1, 1, "resume <vm>", verb_resume },
+	{ "reset", 1, 1, "reset <vm>", verb_reset },
+	{ "checkpoint", 2, 2, "checkpoint <vm> <slot>", verb_checkpoint },
+	{ "restore", 2, 3, "restore <vm> <slot> [pause|catch-up]",
+	  verb_restore },
+	{ "slots", 0, 0, "slots", verb_slots },
+	{ "exit", 0, 0, "exit", verb_exit },
+};
+
+static enum ctl_status dispatch(struct ctl_call *c)
+{
+	const struct ctl_request *r = c->req;
+
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		const struct ctl_verb *v = &verbs[i];
+
+		if (strcmp(v->name, r->verb) != 0)
+			continue;
+		if (r->argc < v->min_args || r->argc > v->max_args) {
+			snprintf(c->msg, sizeof(c->msg), "usage: %s", v->usage);
+			return CTL_BAD_REQUEST;
+		}
+		return v->run(c);
+	}
+	snprintf(c->msg, sizeof(c->msg), "unknown verb '%.32s'", r->verb);
+	return CTL_UNKNOWN_VERB;
+}
+
+static void banner(void)
+{
+	finish("ctl", CTL_OK, "control mode, protocol %u ('<tag> exit' leaves)",
+	       CTL_PROTOCOL);
+}
+
+/* A whole request line is in @in: answer it. */
+static void request(void)
+{
+	struct ctl_request req;
+	struct ctl_call c = { .req = &req };
+	const char *why = NULL;
+	enum ctl_status st;
+
+	in.line[in.len] = '\0';
+	if (!in.too_long && !strcmp(in.line, "ctl")) {
+		banner(); /* a client that does not know the mode asks again */
+		return;
+	}
+	if (!in.too_long && strspn(in.line, BLANKS) == in.len)
+		return; /* CR LF, or a blank line: nothing asked */
+	st = ctl_parse(in.line, &req, &why);
+	c.tag = req.tag ? req.tag : "?";
+	if (in.too_long) {
+		finish(c.tag, CTL_TOO_LONG, "line longer than %u characters",
+		       CTL_LINE_MAX);
+		return;
+	}
+	if (in.bad_char) {
+		finish(c.tag, CTL_BAD_REQUEST,
+		       "control or non-ASCII character in the request");
+		return;
+	}
+	if (st != CTL_OK) {
+		finish(c.tag, st, "%s", why);
+		return;
+	}
+	st = dispatch(&c);
+	finish(c.tag, st, "%s", c.msg);
+	if (!active)
+		shell_prompt();
+}
+
+void ctl_input(char c)
+{
+	if (in.escape) {
+		in.escape = false;
+		return;
+	}
+	if (c == CTRL_A) {
+		in.escape = true;
+	} else if (c == '\r' || c == '\n') {
+		request();
+		in.len = 0;
+		in.too_long = in.bad_char = false;
+	} else if (c == CTRL_U) {
+		in.len = 0;
+		in.too_long = in.bad_char = false;
+	} else if (in.len == CTL_LINE_MAX) {
+		in.too_long = true;
+	} else {
+		if (((unsigned char)c < ' ' && c != '\t') ||
+		    (unsigned char)c >= 0x7f) {
+			in.bad_char = true;
+			c = ' ';
+		}
+		in.line[in.len++] = c;
+	}
+}
+
+bool ctl_active(void)
+{
+	return active;
+}
+
+void ctl_enter(void)
+{
+	memset(&in, 0, sizeof(in));
+	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
+	banner();
+}
+
+void ctl_event_vm(const struct vm *vm, const char *what)
+{
+	if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		out("event", "", "%s vm=%s state=%s", what, vm->cfg->name,
+		    state_of(vm));
+}
+
+static void cmd_ctl(const char *args)
+{
+	if (*args) {
+		kprintf("ctl: usage: ctl (no arguments; docs/control.md)\n");
+		return;
+	}
+	shell_hand_over();
+	ctl_enter();
+}
+
+static const struct shell_command ctl_commands[] = {
+	{ "ctl", "control mode for test rigs (docs/control.md)", cmd_ctl },
+};
+
+void ctl_init(void)
+{
+	shell_add_commands(ctl_commands, ARRAY_SIZE(ctl_commands));
+}

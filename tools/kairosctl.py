@@ -1,0 +1,595 @@
+# SPDX-License-Identifier: MIT
+"""Client of the Kairos control channel (docs/control.md).
+
+Kairos's console has a machine-readable mode for test rigs: requests
+"<tag> <verb> [args]", answered by data lines "@<tag> - key=value ..." and
+one final line "@<tag> <status> <message>"; guest output keeps its
+"[vm] " label, events come as "@event <kind> key=value ...".
+
+    from kairosctl import KairosCtl
+    with KairosCtl.spawn(["tools/kairos-qemu", "--vm", "..."]) as k:
+        k.connect()
+        k.pause("linux")
+        k.wait_guest("linux", r"login:", timeout=60)
+
+KairosCtl.open_serial("/dev/ttyUSB0", 115200) talks to a board instead.
+Only the Python standard library is used.
+"""
+import collections
+import os
+import random
+import re
+import select
+import signal
+import subprocess
+import sys
+import termios
+import threading
+import time
+import tty
+
+PROTOCOL = 1
+PROMPT = "kairos> "
+LINE_MAX = 127
+
+OK, BAD_REQUEST, NO_VM, NO_SLOT, FAILED, BAD_STATE, UNKNOWN_VERB, \
+    TOO_LONG = range(8)
+STATUS_NAMES = {
+    OK: "ok", BAD_REQUEST: "bad request", NO_VM: "no such VM",
+    NO_SLOT: "no such slot", FAILED: "failed", BAD_STATE: "wrong state",
+    UNKNOWN_VERB: "unknown verb", TOO_LONG: "line too long",
+}
+
+_GUEST_RE = re.compile(r"\[([A-Za-z0-9_-]{1,31})\] ?(.*)\Z", re.S)
+_RESPONSE_RE = re.compile(r"@(\S+) (-|\d+)(?: (.*))?\Z", re.S)
+_WORD_RE = re.compile(r"[\x21-\x7e]+\Z")
+
+
+class CtlError(Exception):
+    """A request answered with a non-zero status."""
+
+    def __init__(self, status, message, request):
+        self.status = status
+        self.message = message
+        self.request = request
+        name = STATUS_NAMES.get(status, "status")
+        super().__init__(f"{request!r}: {name} ({status}): {message}")
+
+
+class CtlTimeout(Exception):
+    """Kairos did not answer in time (or the console closed)."""
+
+
+Response = collections.namedtuple("Response", "status message rows")
+Event = collections.namedtuple("Event", "kind fields")
+
+
+def parse_fields(text):
+    """'a=1 b=x' -> {'a': '1', 'b': 'x'} (values are single words)."""
+    out = {}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+def numeric(row):
+    """A row with its decimal values as ints (the VM name stays a str)."""
+    return {k: int(v) if v.isdigit() and k != "vm" else v
+            for k, v in row.items()}
+
+
+class KairosCtl:
+    """One console of Kairos: a QEMU on a pty, or a board's serial port.
+
+    A reader thread takes everything Kairos prints and sorts it by line:
+    responses by tag, events, guest lines per VM, the rest as Kairos
+    lines. Requests wait for their final line."""
+
+    def __init__(self, fd, proc=None, log=None):
+        self.fd = fd
+        self.proc = proc
+        self.hello_row = None
+        self._log = open(log, "ab") if log else None
+        self._cond = threading.Condition()
+        self._partial = b""
+        self._closed = False
+        self._eof = False
+        # Tags go on from a random base: a late answer to another client's
+        # request (one that gave up on this serial line) is not ours.
+        self._tag = random.randrange(1000, 10000) * 1000
+        self._rows = collections.defaultdict(list)
+        self._finals = {}
+        self._ctl_banners = 0
+        self._prompts = 0
+        self._guest = collections.defaultdict(list)
+        self._kairos = []
+        self._events = []
+        self._tail = collections.deque(maxlen=40)
+        self.on_line = None  # callable(kind, name, text) for live output
+        self.timeout = 30.0  # default wait of the command line's requests
+        self._reader = threading.Thread(target=self._read_loop, daemon=True)
+        self._reader.start()
+
+    # -- opening and closing -------------------------------------------
+
+    @classmethod
+    def spawn(cls, cmd, log=None, cwd=None):
+        """Start @cmd (e.g. a tools/kairos-qemu command line) with its
+        stdio on a new pty."""
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        try:
+            proc = subprocess.Popen(cmd, stdin=slave, stdout=slave,
+                                    stderr=slave, cwd=cwd,
+                                    start_new_session=True)
+        finally:
+            os.close(slave)
+        if log:
+            with open(log, "ab") as f:
+                f.write(("$ " + " ".join(cmd) + "\n").encode())
+        return cls(master, proc=proc, log=log)
+
+    @classmethod
+    def open_serial(cls, path, baud=115200, log=None):
+        """Open a serial device (8N1, raw, no flow control)."""
+        speed = getattr(termios, f"B{baud}", None)
+        if speed is None:
+            raise ValueError(f"unsupported baud rate {baud}")
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        tty.setraw(fd)
+        attrs = termios.tcgetattr(fd)
+        attrs[2] |= termios.CLOCAL | termios.CREAD
+        attrs[2] &= ~getattr(termios, "CRTSCTS", 0)
+        attrs[4] = attrs[5] = speed
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+        termios.tcflush(fd, termios.TCIFLUSH)
+        return cls(fd, log=log)
+
+    def close(self):
+        """Stop reading; a spawned QEMU is terminated."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+        self._reader.join(timeout=5)
+        os.close(self.fd)
+        if self._log:
+            self._log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- reading ---------------------------------------------------------
+
+    def _read_loop(self):
+        while not self._closed:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.2)
+                if not ready:
+                    continue
+                data = os.read(self.fd, 4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""  # a pty whose other side is gone: EIO
+            if not data:
+                with self._cond:
+                    self._eof = True
+                    self._cond.notify_all()
+                return
+            if self._log:
+                self._log.write(data)
+                self._log.flush()
+            with self._cond:
+                self._feed(data)
+                self._cond.notify_all()
+
+    def _feed(self, data):
+        self._partial += data
+        *lines, self._partial = self._partial.split(b"\n")
+        for raw in lines:
+            self._line(raw.rstrip(b"\r").decode("utf-8", "replace"))
+        if self._partial.endswith(PROMPT.encode()):
+            # The prompt has no newline; count it once.
+            self._prompts += 1
+            self._partial = b""
+
+    def _line(self, text):
+        self._tail.append(text)
+        # The human shell's prompt stays on the line the next output
+        # goes to; it is never part of that output.
+        while text.startswith(PROMPT):
+            self._prompts += 1
+            text = text[len(PROMPT):]
+        m = _RESPONSE_RE.match(text)
+        if text.startswith("@event "):
+            kind, _, rest = text[7:].partition(" ")
+            self._events.append(Event(kind, parse_fields(rest)))
+            self._emit("event", None, text)
+        elif m:
+            tag, kind, rest = m.group(1), m.group(2), m.group(3) or ""
+            if kind == "-":
+                self._rows[tag].append(parse_fields(rest))
+            elif tag == "ctl":
+                self._ctl_banners += 1
+            else:
+                self._finals[tag] = Response(int(kind), rest,
+                                             self._rows.pop(tag, []))
+        elif (g := _GUEST_RE.match(text)):
+            self._guest[g.group(1)].append(g.group(2))
+            self._emit("guest", g.group(1), g.group(2))
+        elif text:
+            self._kairos.append(text)
+            self._emit("kairos", None, text)
+
+    def _emit(self, kind, name, text):
+        if self.on_line:
+            self.on_line(kind, name, text)
+
+    def _wait(self, pred, timeout, what):
+        """Wait (reader lock held) until pred() is true."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = pred()
+            if r:
+                return r
+            left = deadline - time.monotonic()
+            if self._eof or left <= 0:
+                tail = "\n".join(self._tail)
+                why = "the console closed" if self._eof else \
+                    f"no answer in {timeout} s"
+                raise CtlTimeout(f"waiting for {what}: {why}; last "
+                                 f"lines:\n{tail}")
+            self._cond.wait(min(left, 0.5))
+
+    # -- writing -----------------------------------------------------------
+
+    def send_raw(self, data):
+        """Write bytes to the console as they are."""
+        if isinstance(data, str):
+            data = data.encode()
+        while data:
+            try:
+                n = os.write(self.fd, data)
+            except BlockingIOError:
+                select.select([], [self.fd], [], 1)
+                continue
+            data = data[n:]
+
+    # -- the protocol ------------------------------------------------------
+
+    def connect(self, timeout=120):
+        """Enter control mode and check the protocol with `hello`.
+
+        Works whatever state the console is in: Ctrl-A k takes input back
+        from a VM (and is ignored in control mode), Ctrl-U drops a half
+        typed line, `ctl` enters the mode or, in it, is answered the same.
+        Repeated until Kairos answers (a board may still be booting)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if self.proc:
+                # A fresh boot: the first prompt says the shell is there.
+                self._wait(lambda: self._prompts or self._ctl_banners,
+                           timeout, "the Kairos prompt")
+            while True:
+                seen = self._ctl_banners
+                self.send_raw(b"\x01k\x15ctl\r")
+                try:
+                    self._wait(lambda: self._ctl_banners > seen,
+                               min(5.0, max(0.1, deadline -
+                                            time.monotonic())),
+                               "control mode")
+                    break
+                except CtlTimeout:
+                    if self._eof or time.monotonic() >= deadline:
+                        raise
+        r = self.request("hello")
+        self.hello_row = r.rows[0] if r.rows else {}
+        proto = int(self.hello_row.get("protocol", "0"))
+        if proto != PROTOCOL:
+            raise CtlError(FAILED, f"Kairos speaks control protocol "
+                           f"{proto}, this client {PROTOCOL}", "hello")
+        return self.hello_row
+
+    def request_line(self, tag, line, timeout=30):
+        """Send @line verbatim and wait for the final line of @tag."""
+        with self._cond:
+            self._finals.pop(tag, None)
+            self.send_raw(line.encode() + b"\r")
+            return self._wait(lambda: self._finals.pop(tag, None), timeout,
+                              f"the answer to {line[:60]!r}")
+
+    def request(self, verb, *args, timeout=30, check=True):
+        """Send one request; -> Response(status, message, rows).
+
+        rows are dicts of the data lines. A non-zero status raises
+        CtlError unless check is False."""
+        words = [verb, *map(str, args)]
+        for w in words:
+            if not _WORD_RE.match(w):
+                raise ValueError(f"{w!r}: a request word is printable "
+                                 f"ASCII without blanks")
+        self._tag += 1
+        tag = str(self._tag)
+        line = f"{tag} {' '.join(words)}"
+        if len(line) > LINE_MAX:
+            raise ValueError(f"request longer than {LINE_MAX} characters")
+        r = self.request_line(tag, line, timeout)
+        if check and r.status != OK:
+            raise CtlError(r.status, r.message, " ".join(words))
+        return r
+
+    def exit_control(self, timeout=30):
+        """Back to the human shell; waits for its prompt."""
+        with self._cond:
+            prompts = self._prompts
+        self.request("exit", timeout=timeout)
+        with self._cond:
+            self._wait(lambda: self._prompts > prompts, timeout,
+                       "the shell prompt")
+
+    def shell_command(self, line, timeout=30):
+        """In the human shell (after exit_control()): type @line and
+        return the Kairos lines it printed up to the next prompt."""
+        with self._cond:
+            prompts, start = self._prompts, len(self._kairos)
+            self.send_raw(line.encode() + b"\r")
+            self._wait(lambda: self._prompts > prompts, timeout,
+                       f"the prompt after {line!r}")
+            return self._kairos[start:]
+
+    # -- convenience ---------------------------------------------------------
+
+    def hello(self):
+        return numeric(self.request("hello").rows[0])
+
+    def list_vms(self):
+        """-> [{'vm': name, 'id', 'state', 'vcpus', 'exits'}, ...]"""
+        return [numeric(r) for r in self.request("list").rows]
+
+    def _state(self, verb, vm, timeout=30):
+        return self.request(verb, vm, timeout=timeout).rows[0]["state"]
+
+    def pause(self, vm):
+        """-> the VM's state afterwards ('paused')."""
+        return self._state("pause", vm)
+
+    def resume(self, vm):
+        return self._state("resume", vm)
+
+    def reset(self, vm, timeout=60):
+        return self._state("reset", vm, timeout)
+
+    def info(self, vm):
+        """-> {'vm': {...}, 'vcpus': [{...}, ...]}"""
+        return self._split_vcpus(self.request("info", vm).rows)
+
+    def counters(self, vm):
+        """-> {'vm': {exits, migrations, checkpoints, ...},
+        'vcpus': [{'vcpu', 'exits', 'migrations'}, ...]}"""
+        return self._split_vcpus(self.request("counters", vm).rows)
+
+    @staticmethod
+    def _split_vcpus(rows):
+        rows = [numeric(r) for r in rows]
+        return {"vm": next(r for r in rows if "vm" in r),
+                "vcpus": [r for r in rows if "vcpu" in r]}
+
+    def checkpoint(self, vm, slot, timeout=120):
+        """-> {'vm', 'slot', 'size', 'us'}"""
+        return numeric(self.request("checkpoint", vm, slot,
+                                    timeout=timeout).rows[0])
+
+    def restore(self, vm, slot, policy=None, timeout=120):
+        """policy: None (Kairos's default, pause), 'pause' or 'catch-up'.
+        -> {'vm', 'slot', 'state', 'pages_copied', 'us'}"""
+        args = [vm, slot] + ([policy] if policy else [])
+        return numeric(self.request("restore", *args,
+                                    timeout=timeout).rows[0])
+
+    def slots(self):
+        """-> [{'slot', 'state', 'verified', 'vm', 'size', ...}, ...]"""
+        return [numeric(r) for r in self.request("slots").rows]
+
+    # -- output of guests, Kairos, events ------------------------------------
+
+    def guest_lines(self, vm):
+        """Every line VM @vm printed so far (without its label)."""
+        with self._cond:
+            return list(self._guest[vm])
+
+    def wait_guest(self, vm, regex, timeout=60, since=0):
+        """Wait for a line of @vm matching @regex (re.search), looking at
+        its lines from index @since on (len(guest_lines(vm)) before an
+        action: only what it printed after). -> the match."""
+        pat = re.compile(regex)
+
+        def find():
+            for line in self._guest[vm][since:]:
+                m = pat.search(line)
+                if m:
+                    return m
+            return None
+        with self._cond:
+            return self._wait(find, timeout, f"[{vm}] {regex!r}")
+
+    def kairos_lines(self):
+        """Kairos's own lines (neither responses nor guest output)."""
+        with self._cond:
+            return list(self._kairos)
+
+    def events(self):
+        """Events so far: [Event(kind, fields)]."""
+        with self._cond:
+            return list(self._events)
+
+    def wait_event(self, kind, vm=None, timeout=60, since=0):
+        """Wait for an event @kind (of VM @vm) from index @since on."""
+        def find():
+            for e in self._events[since:]:
+                if e.kind == kind and (vm is None or e.fields.get("vm") == vm):
+                    return e
+            return None
+        with self._cond:
+            return self._wait(find, timeout, f"event {kind} {vm or ''}")
+
+
+# -- the command line --------------------------------------------------------
+
+USAGE = """\
+usage: kairosctl (--qemu | --serial DEV [--baud N]) [--timeout S]
+                 [--log FILE] [-c COMMAND]... [COMMAND [ARG...] | shell]
+                 [-- KAIROS-QEMU ARGS]
+
+Talk to Kairos's control channel (docs/control.md).
+
+  --qemu            boot Kairos with tools/kairos-qemu and the arguments
+                    after "--", on a pty; QEMU is stopped at the end
+  --serial DEV      a board's console (e.g. /dev/ttyUSB0), 8N1 raw
+  --baud N          its speed (default 115200)
+  --timeout S       how long to wait for Kairos to answer (default 120)
+  --log FILE        append everything the console prints to FILE
+  -c COMMAND        a request ("pause linux"); repeatable, run in order
+  COMMAND ARG...    one request, as words: list | info VM | counters VM |
+                    pause VM | resume VM | reset VM | checkpoint VM SLOT |
+                    restore VM SLOT [pause|catch-up] | slots | hello
+  shell             type requests interactively; guest output is shown
+
+Data lines are printed as "key=value ..." on stdout; a refusal is printed
+on stderr. The exit status is the first non-zero response status (0 ok,
+1 bad request, 2 no such VM, 3 no such slot, 4 failed, 5 wrong state,
+6 unknown verb, 7 line too long), 64 for a usage error, 69 when Kairos
+cannot be reached or does not answer.
+"""
+
+
+def _usage_error(msg):
+    print(f"kairosctl: {msg}\n{USAGE}", file=sys.stderr, end="")
+    return 64
+
+
+def _parse_args(argv):
+    opts = {"qemu": False, "serial": None, "baud": 115200, "timeout": 120.0,
+            "log": None, "commands": [], "qemu_args": []}
+    if "--" in argv:
+        i = argv.index("--")
+        argv, opts["qemu_args"] = argv[:i], argv[i + 1:]
+    words = []
+    it = iter(argv)
+    for a in it:
+        if a in ("-h", "--help"):
+            opts["help"] = True
+        elif a == "--qemu":
+            opts["qemu"] = True
+        elif a in ("--serial", "--baud", "--timeout", "--log", "-c"):
+            v = next(it, None)
+            if v is None:
+                raise ValueError(f"{a} needs a value")
+            if a == "-c":
+                opts["commands"].append(v.split())
+            elif a == "--baud":
+                opts["baud"] = int(v)
+            elif a == "--timeout":
+                opts["timeout"] = float(v)
+            else:
+                opts[a[2:]] = v
+        elif a.startswith("-") and not words:
+            raise ValueError(f"unknown option {a}")
+        else:
+            words.append(a)
+    if words:
+        opts["commands"].append(words)
+    return opts
+
+
+def _print_response(r, out):
+    for row in r.rows:
+        print(" ".join(f"{k}={v}" for k, v in row.items()), file=out)
+
+
+def _interactive(k):
+
+    def live(kind, name, text):
+        print(f"[{name}] {text}" if kind == "guest" else text, flush=True)
+    k.on_line = live
+    status = 0
+    print("kairosctl: requests as words ('list', 'pause linux'); "
+          "Ctrl-D ends", file=sys.stderr)
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        try:
+            r = k.request(*words, timeout=k.timeout, check=False)
+        except ValueError as e:
+            print(f"kairosctl: {e}", file=sys.stderr)
+            continue
+        _print_response(r, sys.stdout)
+        print(f"{r.status} {r.message}", flush=True)
+        status = r.status
+        if words[0] == "exit":
+            break
+    return status
+
+
+def main(argv=None):
+    """The kairosctl command; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        opts = _parse_args(argv)
+    except ValueError as e:
+        return _usage_error(str(e))
+    if opts.get("help"):
+        print(USAGE, end="")
+        return 0
+    if opts["qemu"] == bool(opts["serial"]):
+        return _usage_error("give exactly one of --qemu and --serial")
+    if not opts["commands"]:
+        return _usage_error("no command")
+    interactive = opts["commands"] == [["shell"]]
+    try:
+        if opts["qemu"]:
+            tool = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "kairos-qemu")
+            k = KairosCtl.spawn([tool, *opts["qemu_args"]], log=opts["log"])
+        else:
+            k = KairosCtl.open_serial(opts["serial"], opts["baud"],
+                                      log=opts["log"])
+    except (OSError, ValueError) as e:
+        print(f"kairosctl: {e}", file=sys.stderr)
+        return 69
+    k.timeout = opts["timeout"]
+    with k:
+        try:
+            k.connect(timeout=opts["timeout"])
+            if interactive:
+                return _interactive(k)
+            for words in opts["commands"]:
+                r = k.request(*words, timeout=opts["timeout"], check=False)
+                _print_response(r, sys.stdout)
+                if r.status != OK:
+                    print(f"kairosctl: {' '.join(words)}: {r.message} "
+                          f"(status {r.status}, "
+                          f"{STATUS_NAMES.get(r.status, '?')})",
+                          file=sys.stderr)
+                    return r.status
+        except ValueError as e:
+            return _usage_error(str(e))
+        except (CtlTimeout, CtlError) as e:
+            print(f"kairosctl: {e}", file=sys.stderr)
+            return 69
+    return 0
