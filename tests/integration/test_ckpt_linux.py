@@ -18,15 +18,15 @@ TICK_RE = r"\[linux\] KAIROS-TICK (\d+) ([0-9.]+)\r*\n"
 
 
 def checkpoint(con, vm, slot):
-    con.send_line(f"ck c {vm} {slot}")
-    m = con.expect(r"ck: (checkpointed|failed)([^\r\n]*)")
-    assert m.group(1) == b"checkpointed", m.group(0)
+    con.send_line(f"vm checkpoint {vm} {slot}")
+    m = con.expect(rf"vm: ({vm} checkpointed into|checkpoint of)[^\r\n]*")
+    assert b"checkpointed" in m.group(0), m.group(0)
 
 
 def restore(con, vm, slot, policy="pause"):
-    con.send_line(f"ck {'rc' if policy == 'catch-up' else 'r'} {vm} {slot}")
-    m = con.expect(r"ck: (restored|failed)([^\r\n]*)")
-    assert m.group(1) == b"restored", m.group(0)
+    con.send_line(f"vm restore {vm} {slot} {policy}")
+    m = con.expect(rf"vm: ({vm} restored from|restore of)[^\r\n]*")
+    assert b"restored" in m.group(0), m.group(0)
 
 
 def linux_cmd(mon_path, extra=(), vm_extra=""):

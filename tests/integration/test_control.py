@@ -2,10 +2,7 @@
 """The control channel (docs/control.md) through tools/kairosctl, as a
 test rig uses it: requests and status codes, pause/resume/reset seen in
 the counters, refusals that keep the channel open, guest output that can
-never pass for a response, and the way back to the human shell.
-
-The checkpoint success paths need core/ckpt.c; they are marked skip until
-it lands."""
+never pass for a response, and the way back to the human shell."""
 import os
 import re
 import subprocess
@@ -277,10 +274,8 @@ def store_system(tmp_path):
     return ["--smp", "2", "--system", str(dts)]
 
 
-NEEDS_CKPT = pytest.mark.skip(reason="needs core/ckpt.c")
 
 
-@NEEDS_CKPT
 def test_checkpoint_and_restore(kairos, tmp_path):
     k = kairos(store_system(tmp_path))
     slots = k.slots()
@@ -308,7 +303,6 @@ def test_checkpoint_and_restore(kairos, tmp_path):
     assert busy_exits(k, "a") > exits
 
 
-@NEEDS_CKPT
 def test_checkpoint_of_a_paused_vm_stays_paused(kairos, tmp_path):
     k = kairos(store_system(tmp_path))
     k.wait_guest("b", r"# running fp_preserved")
@@ -319,7 +313,6 @@ def test_checkpoint_of_a_paused_vm_stays_paused(kairos, tmp_path):
     assert k.restore("b", 0)["state"] == "paused"
 
 
-@NEEDS_CKPT
 def test_restore_from_an_empty_slot_fails(kairos, tmp_path):
     k = kairos(store_system(tmp_path))
     k.wait_guest("a", r"# running fp_preserved")
