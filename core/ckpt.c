@@ -378,8 +378,7 @@ static void track_from(struct vm *vm, int slot)
 {
 	const struct vm_config *cfg = vm->cfg;
 
-	if (arch_s2_track(vm->s2_root, ipa_addr(cfg->mem_ipa),
-			  cfg->mem_size)) {
+	if (arch_s2_track(vm->s2_root, ipa_addr(cfg->mem_ipa), cfg->mem_size)) {
 		vm->ckpt.tracking = true;
 		vm->ckpt.base_slot = slot;
 		vm->ckpt.base_gen = store.s[slot].gen;
@@ -465,8 +464,10 @@ static bool check_vcpu(const struct ckpt_vcpu *c, unsigned int k, char *why,
 	/* AArch64 EL0t, EL1t or EL1h only: never EL2, never AArch32. */
 	if (mode != PSR_MODE_EL0t && mode != PSR_MODE_EL1t &&
 	    mode != PSR_MODE_EL1h)
-		return fail(why, len, "vCPU %u: PSTATE mode 0x%llx is not EL0t, EL1t or EL1h",
-			    k, (unsigned long long)mode);
+		return fail(
+			why, len,
+			"vCPU %u: PSTATE mode 0x%llx is not EL0t, EL1t or EL1h",
+			k, (unsigned long long)mode);
 	if (c->power > CKPT_POWER_ON)
 		return fail(why, len, "vCPU %u: power state %u is unknown", k,
 			    c->power);
@@ -487,38 +488,47 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 	uint64_t fp = fingerprint(vm->cfg);
 
 	if (h->config_fp != fp)
-		return fail(why, len, "configuration mismatch: the image is of a VM configured otherwise (fingerprint %016llx, %s has %016llx)",
-			    (unsigned long long)h->config_fp, vm->cfg->name,
-			    (unsigned long long)fp);
+		return fail(
+			why, len,
+			"configuration mismatch: the image is of a VM configured otherwise (fingerprint %016llx, %s has %016llx)",
+			(unsigned long long)h->config_fp, vm->cfg->name,
+			(unsigned long long)fp);
 	if (h->cntfrq != time_freq())
-		return fail(why, len, "counter frequency mismatch: the image was taken at %llu Hz, this board counts at %llu Hz",
-			    (unsigned long long)h->cntfrq,
-			    (unsigned long long)time_freq());
+		return fail(
+			why, len,
+			"counter frequency mismatch: the image was taken at %llu Hz, this board counts at %llu Hz",
+			(unsigned long long)h->cntfrq,
+			(unsigned long long)time_freq());
 	if (h->gic_version != vm->vgic.version)
-		return fail(why, len, "GIC version mismatch: the image has a GICv%u, %s has a GICv%u",
-			    h->gic_version, vm->cfg->name, vm->vgic.version);
+		return fail(
+			why, len,
+			"GIC version mismatch: the image has a GICv%u, %s has a GICv%u",
+			h->gic_version, vm->cfg->name, vm->vgic.version);
 	if (h->nr_vcpus != vm->nr_vcpus || h->mem_size != vm->cfg->mem_size ||
 	    h->mem_ipa != ipa_addr(vm->cfg->mem_ipa))
-		return fail(why, len, "size mismatch: the image has %u vCPUs and %llu bytes of RAM at 0x%llx, %s has %u and %llu at 0x%llx",
-			    h->nr_vcpus, (unsigned long long)h->mem_size,
-			    (unsigned long long)h->mem_ipa, vm->cfg->name,
-			    vm->nr_vcpus,
-			    (unsigned long long)vm->cfg->mem_size,
-			    (unsigned long long)ipa_addr(vm->cfg->mem_ipa));
+		return fail(
+			why, len,
+			"size mismatch: the image has %u vCPUs and %llu bytes of RAM at 0x%llx, %s has %u and %llu at 0x%llx",
+			h->nr_vcpus, (unsigned long long)h->mem_size,
+			(unsigned long long)h->mem_ipa, vm->cfg->name,
+			vm->nr_vcpus, (unsigned long long)vm->cfg->mem_size,
+			(unsigned long long)ipa_addr(vm->cfg->mem_ipa));
 	ckpt_mem_view(img, &m);
 	if (m.hdr.ipa != h->mem_ipa || m.hdr.size != h->mem_size)
-		return fail(why, len, "the memory section covers 0x%llx+%llu, the VM section 0x%llx+%llu",
-			    (unsigned long long)m.hdr.ipa,
-			    (unsigned long long)m.hdr.size,
-			    (unsigned long long)h->mem_ipa,
-			    (unsigned long long)h->mem_size);
-	if (u->rx_len > sizeof(u->rx) ||
-	    u->line_len >= sizeof(vm->uart.line))
-		return fail(why, len, "UART: %u bytes of input or %u of output do not fit",
+		return fail(
+			why, len,
+			"the memory section covers 0x%llx+%llu, the VM section 0x%llx+%llu",
+			(unsigned long long)m.hdr.ipa,
+			(unsigned long long)m.hdr.size,
+			(unsigned long long)h->mem_ipa,
+			(unsigned long long)h->mem_size);
+	if (u->rx_len > sizeof(u->rx) || u->line_len >= sizeof(vm->uart.line))
+		return fail(why, len,
+			    "UART: %u bytes of input or %u of output do not fit",
 			    u->rx_len, u->line_len);
 	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
-		if (!check_vcpu(ckpt_payload(img, ckpt_find(img, CKPT_SEC_VCPU,
-							    k)),
+		if (!check_vcpu(ckpt_payload(img,
+					     ckpt_find(img, CKPT_SEC_VCPU, k)),
 				k, why, len))
 			return false;
 	return true;
@@ -539,10 +549,10 @@ static void irq_in(struct vgic_irq *i, const struct ckpt_irq *o,
 	i->route = o->route;
 }
 
-static void vcpu_in(struct vcpu *v, const struct ckpt_vcpu *o)
+/* Registers, FP/SIMD and power state: not part of T13's permutations. */
+static void vcpu_regs_in(struct vcpu *v, const struct ckpt_vcpu *o)
 {
 	struct vcpu_state *st = &v->st;
-	struct vgic_cpu *g = &st->vgic;
 
 	memcpy(st->regs.x, o->x, sizeof(st->regs.x));
 	st->regs.sp_el0 = o->sp_el0;
@@ -553,20 +563,74 @@ static void vcpu_in(struct vcpu *v, const struct ckpt_vcpu *o)
 	memcpy(st->fp.v, o->fp_v, sizeof(st->fp.v));
 	st->fp.fpsr = o->fpsr;
 	st->fp.fpcr = o->fpcr;
-	st->vtimer.ctl = o->vtimer_ctl & (TIMER_ENABLE | TIMER_IMASK);
-	st->vtimer.cval = o->vtimer_cval;
-	st->ptimer.ctl = o->ptimer_ctl & (TIMER_ENABLE | TIMER_IMASK);
-	st->ptimer.cval = o->ptimer_cval;
-	st->power = o->power == CKPT_POWER_OFF ? VCPU_POWER_OFF :
-						 VCPU_POWER_ON;
-	memset(g, 0, sizeof(*g));
-	g->waker = o->waker & 2U;
-	g->vmcr = o->vmcr;
-	memcpy(g->apr, o->apr, sizeof(g->apr));
-	memcpy(g->apr0, o->apr0, sizeof(g->apr0));
-	for (unsigned int k = 0; k < CKPT_NR_PRIVATE; k++)
-		irq_in(&g->priv[k], &o->priv[k], v->vm->nr_vcpus);
+	st->power = o->power == CKPT_POWER_OFF ? VCPU_POWER_OFF : VCPU_POWER_ON;
+	/* A held vCPU lists nothing and holds no physical active state. */
+	st->vgic.nr_lrs_used = 0;
+	st->vgic.lr_latched = 0;
+	st->vgic.hw_active = 0;
 	v->gen++; /* whatever a pCPU still had of it is stale */
+}
+
+static const struct ckpt_vcpu *vcpu_sec(const struct ckpt_image *img,
+					unsigned int k)
+{
+	return ckpt_payload(img, ckpt_find(img, CKPT_SEC_VCPU, k));
+}
+
+/* The board's INTID of the virtual timer (vm_boot mapped it). */
+static uint32_t vtimer_hw_intid(const struct vm *vm)
+{
+	return vm->vcpus[0].st.vgic.priv[VTIMER_INTID].hw_intid;
+}
+
+/*
+ * One part of the interrupt and timer state (T13). Each only copies: no
+ * line is evaluated, nothing is injected or woken; derive_lines() runs
+ * after all of them, so their order cannot matter.
+ */
+static void load_part(struct vm *vm, const struct ckpt_image *img,
+		      unsigned int part, uint64_t cntvoff, uint32_t hw)
+{
+	const struct ckpt_vgic *g =
+		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VGIC, 0));
+
+	if (part == CKPT_PART_CNTVOFF)
+		vm->cntvoff = cntvoff;
+	if (part == CKPT_PART_DIST) {
+		vm->vgic.ctlr = g->ctlr;
+		for (unsigned int k = 0; k < CKPT_NR_SPIS; k++)
+			irq_in(&vm->vgic.spi[k], &g->spi[k], vm->nr_vcpus);
+	}
+	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
+		struct vcpu_state *st = &vm->vcpus[k].st;
+		const struct ckpt_vcpu *o = vcpu_sec(img, k);
+
+		switch (part) {
+		case CKPT_PART_CTL:
+			st->vtimer.ctl = o->vtimer_ctl &
+					 (TIMER_ENABLE | TIMER_IMASK);
+			st->ptimer.ctl = o->ptimer_ctl &
+					 (TIMER_ENABLE | TIMER_IMASK);
+			break;
+		case CKPT_PART_CVAL:
+			st->vtimer.cval = o->vtimer_cval;
+			st->ptimer.cval = o->ptimer_cval;
+			break;
+		case CKPT_PART_REDIST:
+			st->vgic.waker = o->waker & 2U;
+			for (unsigned int i = 0; i < CKPT_NR_PRIVATE; i++)
+				irq_in(&st->vgic.priv[i], &o->priv[i],
+				       vm->nr_vcpus);
+			vgic_map_hw(&vm->vcpus[k], VTIMER_INTID, hw);
+			break;
+		case CKPT_PART_CPUIF:
+			st->vgic.vmcr = o->vmcr;
+			memcpy(st->vgic.apr, o->apr, sizeof(st->vgic.apr));
+			memcpy(st->vgic.apr0, o->apr0, sizeof(st->vgic.apr0));
+			break;
+		default: break;
+		}
+	}
 }
 
 static void uart_in(struct vuart *u, const struct ckpt_vuart *o)
@@ -672,6 +736,17 @@ static void load_all(struct mem_load *l)
 	l->copied = m->hdr.nr_pages;
 }
 
+/* The order of the parts (ckpt_set_restore_order: the T13 simulation). */
+static unsigned int part_order[CKPT_NR_PARTS] = {
+	CKPT_PART_CNTVOFF, CKPT_PART_CTL,    CKPT_PART_CVAL,
+	CKPT_PART_DIST,    CKPT_PART_REDIST, CKPT_PART_CPUIF,
+};
+
+void ckpt_set_restore_order(const unsigned int order[CKPT_NR_PARTS])
+{
+	memcpy(part_order, order, sizeof(part_order));
+}
+
 /* Rank of the image being restored (2 GiB of RAM at most). */
 static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64];
 
@@ -682,16 +757,14 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 	const struct vm_config *cfg = vm->cfg;
 	const struct ckpt_vm *h =
 		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VM, 0));
-	const struct ckpt_vgic *g =
-		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VGIC, 0));
 	struct ckpt_mem_view m;
 	struct mem_load l;
-	/* The board's INTID of the timer, before vcpu_in() clears it. */
-	uint32_t vtimer_hw = vm->vcpus[0].st.vgic.priv[VTIMER_INTID].hw_intid;
+	/* The board's INTID of the timer, before the parts overwrite it. */
+	uint32_t vtimer_hw = vtimer_hw_intid(vm);
 	bool incremental = vm->ckpt.tracking && vm->ckpt.base_slot == slot &&
 			   vm->ckpt.base_gen == store.s[slot].gen;
 	bool caches_off = false;
-	uint64_t now;
+	uint64_t now, cntvoff;
 
 	ckpt_mem_view(img, &m);
 	l = (struct mem_load){ &m, rank_buf, pa_to_ptr(cfg->mem_host),
@@ -708,29 +781,26 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 	}
 	vm->ckpt.pages_copied = l.copied;
 
+	now = arch_timer_now();
+	/* The clock: paused while stored, or caught up within one boot. */
+	if (policy == CKPT_POLICY_CATCHUP && h->boot_id == store.boot_id &&
+	    now >= h->pcount)
+		cntvoff = h->pcount - h->vcount;
+	else
+		cntvoff = now - h->vcount;
 	spin_lock(&vm->vgic.lock);
-	vm->vgic.ctlr = g->ctlr;
-	for (unsigned int k = 0; k < CKPT_NR_SPIS; k++)
-		irq_in(&vm->vgic.spi[k], &g->spi[k], vm->nr_vcpus);
 	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
 		struct vcpu *v = &vm->vcpus[k];
 
-		vcpu_in(v, ckpt_payload(img, ckpt_find(img, CKPT_SEC_VCPU, k)));
-		vgic_map_hw(v, VTIMER_INTID, vtimer_hw);
+		vcpu_regs_in(v, vcpu_sec(img, k));
 		caches_off |= (v->st.sys.sctlr & (SCTLR_M | SCTLR_C)) !=
 			      (SCTLR_M | SCTLR_C);
 	}
+	for (unsigned int i = 0; i < CKPT_NR_PARTS; i++)
+		load_part(vm, img, part_order[i], cntvoff, vtimer_hw);
 	spin_unlock(&vm->vgic.lock);
-	uart_in(&vm->uart, ckpt_payload(img, ckpt_find(img, CKPT_SEC_VUART,
-							 0)));
-
-	/* The clock: paused while stored, or caught up within one boot. */
-	now = arch_timer_now();
-	if (policy == CKPT_POLICY_CATCHUP && h->boot_id == store.boot_id &&
-	    now >= h->pcount)
-		vm->cntvoff = h->pcount - h->vcount;
-	else
-		vm->cntvoff = now - h->vcount;
+	uart_in(&vm->uart,
+		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VUART, 0)));
 
 	/* Lines last, from the restored timers and the new offset (T13). */
 	spin_lock(&vm->vgic.lock);

@@ -561,8 +561,9 @@ static enum kairos_err parse_resume(struct ctx *c, const struct dtnode *n,
 			      "the system has no checkpoint-store");
 	if (slot >= c->cfg->ckpt_slots)
 		return refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
-			      "resume-from", "slot %u does not exist (%u slots)",
-			      slot, c->cfg->ckpt_slots);
+			      "resume-from",
+			      "slot %u does not exist (%u slots)", slot,
+			      c->cfg->ckpt_slots);
 	vm->resume_from = (int)slot;
 	return KAIROS_OK;
 }

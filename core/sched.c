@@ -325,8 +325,8 @@ void sched_release_vm(struct vm *vm)
 	}
 	__atomic_store_n(&vm->hold, false, __ATOMIC_SEQ_CST);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		sched_kick(__atomic_load_n(&vm->vcpus[i].pcpu,
-					   __ATOMIC_ACQUIRE));
+		sched_kick(
+			__atomic_load_n(&vm->vcpus[i].pcpu, __ATOMIC_ACQUIRE));
 }
 
 const char *sched_migrate(struct vcpu *v, unsigned int pcpu)

@@ -80,7 +80,8 @@ void vtimer_entry(struct vcpu *v)
 	uint64_t ctl, cval, off = v->vm->cntvoff;
 
 	arch_vtimer_read(&cval, &ctl);
-	if ((ctl & (CTL_ENABLE | CTL_IMASK)) == CTL_ENABLE && cval + off < cval) {
+	if ((ctl & (CTL_ENABLE | CTL_IMASK)) == CTL_ENABLE &&
+	    cval + off < cval) {
 		arch_vtimer_refresh(off);
 		arch_vtimer_read(&cval, &ctl);
 		if (!(ctl & CTL_ISTATUS))

@@ -85,6 +85,10 @@ UNIT_LIBS_test_vtimer := $(UNIT_FDT_OBJS)
 # The emulated EL1 physical timer, through traps, the vGIC and sched_loop().
 UNIT_TESTS += test_ptimer
 UNIT_SRCS_test_ptimer := $(UNIT_VM_SRCS)
+# Checkpoint and restore (T13 over every restore order, refusals).
+UNIT_TESTS += test_ckpt
+UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)
 UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c

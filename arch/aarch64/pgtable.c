@@ -123,7 +123,8 @@ static bool pages_level(struct pgt_pool *pool, uint64_t *table, int level,
 			else if (level == 0 ||
 				 !(sub = split_block(pool, d, level)))
 				return false;
-			if (!pages_level(pool, sub, level + 1, va, next, fn, arg))
+			if (!pages_level(pool, sub, level + 1, va, next, fn,
+					 arg))
 				return false;
 		}
 		va = next;

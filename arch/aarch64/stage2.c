@@ -88,9 +88,11 @@ static uint64_t *page_entry(uint64_t *root, uint64_t ipa)
 	uint64_t *t = root;
 
 	for (unsigned int level = 1; level <= 3; level++) {
-		uint64_t *d = &t[(ipa >> (39U - 9U * level)) & (PT_ENTRIES - 1)];
+		uint64_t *d =
+			&t[(ipa >> (39U - 9U * level)) & (PT_ENTRIES - 1)];
 
-		if ((*d & (DESC_VALID | DESC_TABLE)) != (DESC_VALID | DESC_TABLE))
+		if ((*d & (DESC_VALID | DESC_TABLE)) !=
+		    (DESC_VALID | DESC_TABLE))
 			return NULL;
 		if (level == 3)
 			return d;

@@ -48,7 +48,7 @@ struct vm_config {
 	unsigned int nr_devices;
 	uint32_t irqs[VM_MAX_IRQS]; /**< passthrough SPIs (same INTID) */
 	unsigned int nr_irqs;
-	char path[64]; /**< node path, for messages */
+	char path[64];   /**< node path, for messages */
 	int resume_from; /**< checkpoint slot to resume from at boot, or -1 */
 };
 
