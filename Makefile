@@ -105,6 +105,7 @@ include mk/guests.mk
 include mk/linux.mk
 include mk/test.mk
 include mk/bench.mk
+include mk/ckpt.mk
 include mk/check.mk
 
 clean:

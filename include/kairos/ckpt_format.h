@@ -281,6 +281,13 @@ void ckpt_mem_view(const struct ckpt_image *img, struct ckpt_mem_view *m);
 /** Is page @page stored (not zero) in @m? */
 bool ckpt_page_stored(const struct ckpt_mem_view *m, uint64_t page);
 
+/**
+ * The CKPT_PAGE_SIZE bytes of page @page in @m, or NULL when the page is
+ * not stored (it is zero). Counts the bitmap up to @page: to walk all
+ * pages, keep a running pointer instead.
+ */
+const uint8_t *ckpt_page_data(const struct ckpt_mem_view *m, uint64_t page);
+
 /** Name of a section type, for messages ("vcpu", "memory", "type 9"). */
 const char *ckpt_section_name(uint32_t type);
 
