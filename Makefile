@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Kairos: make [PLATFORM=qemu-virt|rpi4] [all|run|test|check|clean]
+#         make ckpt-tool|fuzz   (checkpoint images: mk/ckpt.mk)
 # See README.md and docs/building.md.
 
 PLATFORM ?= qemu-virt

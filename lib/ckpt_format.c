@@ -34,7 +34,13 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define HDR_SIZE ((uint64_t)sizeof(struct ckpt_header))
 #define SEC_SIZE ((uint64_t)sizeof(struct ckpt_section))
 #define TRL_SIZE ((uint64_t)sizeof(struct ckpt_trailer))
-/* The bytes each self-CRC covers: everything before the crc field. */
+/*
+ * The bytes each self-CRC covers: everything before the crc field. The
+ * trailer's CRC covers the same SEC_CRC_LEN bytes of each section header,
+ * not the whole 24: a CRC32C run over bytes followed by their own CRC32C
+ * ends in a constant (the CRC residue), so a CRC of whole headers would
+ * depend on nothing but their number.
+ */
 #define HDR_CRC_LEN offsetof(struct ckpt_header, crc)
 #define SEC_CRC_LEN offsetof(struct ckpt_section, hcrc)
 
@@ -211,7 +217,7 @@ void ckpt_w_end(struct ckpt_writer *w)
 	memcpy(w->buf + w->sec_start, &s, sizeof(s));
 	memset(w->buf + w->pos, 0, (size_t)pad);
 	w->pos += pad;
-	w->toc_crc = ckpt_crc32c(w->toc_crc, &s, sizeof(s));
+	w->toc_crc = ckpt_crc32c(w->toc_crc, &s, SEC_CRC_LEN);
 	w->nr++;
 }
 
@@ -251,7 +257,8 @@ struct why {
 	size_t len;
 };
 
-__attribute__((format(printf, 2, 3))) static bool refuse(const struct why *why, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void say(const struct why *why,
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -260,8 +267,11 @@ __attribute__((format(printf, 2, 3))) static bool refuse(const struct why *why, 
 		vsnprintf(why->buf, why->len, fmt, ap);
 		va_end(ap);
 	}
-	return false;
 }
+
+/* Say why and be false: `return refuse(why, ...);` (a macro, so that the
+ * analyser sees the false). */
+#define refuse(why, ...) (say((why), __VA_ARGS__), false)
 
 const char *ckpt_section_name(uint32_t type)
 {
@@ -291,8 +301,8 @@ static const char *sec_label(const struct ckpt_sec_ref *r, char *buf,
 	return buf;
 }
 
-static bool check_header(const uint8_t *b, uint64_t len,
-			 struct ckpt_header *h, const struct why *why)
+static bool check_header(const uint8_t *b, uint64_t len, struct ckpt_header *h,
+			 const struct why *why)
 {
 	if (len < HDR_SIZE)
 		return refuse(why,
@@ -303,9 +313,10 @@ static bool check_header(const uint8_t *b, uint64_t len,
 	if (memcmp(h->magic, CKPT_MAGIC, sizeof(h->magic)) != 0)
 		return refuse(why, "bad magic (not a Kairos checkpoint image)");
 	if (h->version != CKPT_VERSION)
-		return refuse(why,
-			      "version %u is not supported (this Kairos reads version %u)",
-			      h->version, CKPT_VERSION);
+		return refuse(
+			why,
+			"version %u is not supported (this Kairos reads version %u)",
+			h->version, CKPT_VERSION);
 	if (h->header_size != HDR_SIZE)
 		return refuse(why, "header size %u, expected %llu",
 			      h->header_size, (unsigned long long)HDR_SIZE);
@@ -314,15 +325,17 @@ static bool check_header(const uint8_t *b, uint64_t len,
 	if (h->flags != 0)
 		return refuse(why, "unknown header flags 0x%x", h->flags);
 	if (h->total_size > len)
-		return refuse(why,
-			      "truncated: the header says %llu bytes, the slot holds %llu",
-			      (unsigned long long)h->total_size,
-			      (unsigned long long)len);
+		return refuse(
+			why,
+			"truncated: the header says %llu bytes, the slot holds %llu",
+			(unsigned long long)h->total_size,
+			(unsigned long long)len);
 	if (h->total_size < HDR_SIZE + TRL_SIZE || (h->total_size & 7U) != 0)
-		return refuse(why,
-			      "total size %llu is impossible (at least %llu, a multiple of 8)",
-			      (unsigned long long)h->total_size,
-			      (unsigned long long)(HDR_SIZE + TRL_SIZE));
+		return refuse(
+			why,
+			"total size %llu is impossible (at least %llu, a multiple of 8)",
+			(unsigned long long)h->total_size,
+			(unsigned long long)(HDR_SIZE + TRL_SIZE));
 	if (h->nr_sections > CKPT_MAX_SECTIONS)
 		return refuse(why, "%u sections, at most %u are allowed",
 			      h->nr_sections, CKPT_MAX_SECTIONS);
@@ -334,8 +347,8 @@ static bool check_header(const uint8_t *b, uint64_t len,
  * zero padding, payload CRC (not the memory's with CKPT_PARSE_TRUST_MEM).
  * Every length is compared with what is left before it is added.
  */
-static bool check_section(struct ckpt_image *img, unsigned int i,
-			  uint64_t *off, uint64_t end, unsigned int flags,
+static bool check_section(struct ckpt_image *img, unsigned int i, uint64_t *off,
+			  uint64_t end, unsigned int flags,
 			  const struct why *why)
 {
 	struct ckpt_sec_ref *r = &img->sec[i];
@@ -344,15 +357,16 @@ static bool check_section(struct ckpt_image *img, unsigned int i,
 	char l[24];
 
 	if (end - *off < SEC_SIZE)
-		return refuse(why,
-			      "section %u: its header at offset %llu runs into the trailer (the header says %u sections)",
-			      i, (unsigned long long)*off,
-			      img->hdr.nr_sections);
+		return refuse(
+			why,
+			"section %u: its header at offset %llu runs into the trailer (the header says %u sections)",
+			i, (unsigned long long)*off, img->hdr.nr_sections);
 	memcpy(&s, img->base + *off, sizeof(s));
 	if (ckpt_crc32c(0, &s, SEC_CRC_LEN) != s.hcrc)
-		return refuse(why,
-			      "section %u: header checksum does not match (at offset %llu)",
-			      i, (unsigned long long)*off);
+		return refuse(
+			why,
+			"section %u: header checksum does not match (at offset %llu)",
+			i, (unsigned long long)*off);
 	*r = (struct ckpt_sec_ref){ .type = s.type,
 				    .index = s.index,
 				    .offset = *off + SEC_SIZE,
@@ -361,16 +375,16 @@ static bool check_section(struct ckpt_image *img, unsigned int i,
 	room = end - r->offset;
 	pad = (8 - (s.length & 7U)) & 7U;
 	if (s.length > room || pad > room - s.length)
-		return refuse(why,
-			      "section %u (%s): length %llu runs past the trailer (%llu bytes left)",
-			      i, sec_label(r, l, sizeof(l)),
-			      (unsigned long long)s.length,
-			      (unsigned long long)room);
+		return refuse(
+			why,
+			"section %u (%s): length %llu runs past the trailer (%llu bytes left)",
+			i, sec_label(r, l, sizeof(l)),
+			(unsigned long long)s.length, (unsigned long long)room);
 	for (uint64_t p = 0; p < pad; p++)
 		if (img->base[r->offset + s.length + p] != 0)
 			return refuse(why,
-				      "section %u (%s): padding is not zero",
-				      i, sec_label(r, l, sizeof(l)));
+				      "section %u (%s): padding is not zero", i,
+				      sec_label(r, l, sizeof(l)));
 	if (!(s.type == CKPT_SEC_MEM && (flags & CKPT_PARSE_TRUST_MEM)) &&
 	    ckpt_crc32c(0, img->base + r->offset, (size_t)s.length) != s.crc)
 		return refuse(why, "checksum of section %u (%s) does not match",
@@ -386,20 +400,23 @@ static bool check_trailer(const struct ckpt_image *img, uint64_t off,
 	struct ckpt_trailer t;
 
 	if (off != end)
-		return refuse(why,
-			      "trailer missing or damaged: %llu bytes between the last section and the trailer",
-			      (unsigned long long)(end - off));
+		return refuse(
+			why,
+			"trailer missing or damaged: %llu bytes between the last section and the trailer",
+			(unsigned long long)(end - off));
 	memcpy(&t, img->base + end, sizeof(t));
 	if (memcmp(t.magic, CKPT_TRAILER_MAGIC, sizeof(t.magic)) != 0)
 		return refuse(why, "trailer missing or damaged: bad magic");
 	if (t.total_size != img->size || t.nr_sections != img->nr)
-		return refuse(why,
-			      "trailer missing or damaged: it says %llu bytes and %u sections, the header %llu and %u",
-			      (unsigned long long)t.total_size, t.nr_sections,
-			      (unsigned long long)img->size, img->nr);
+		return refuse(
+			why,
+			"trailer missing or damaged: it says %llu bytes and %u sections, the header %llu and %u",
+			(unsigned long long)t.total_size, t.nr_sections,
+			(unsigned long long)img->size, img->nr);
 	if (t.crc != toc_crc)
-		return refuse(why,
-			      "trailer missing or damaged: the section headers do not match its checksum");
+		return refuse(
+			why,
+			"trailer missing or damaged: the section headers do not match its checksum");
 	return true;
 }
 
@@ -410,10 +427,11 @@ static bool check_irqs(const struct ckpt_irq *irq, unsigned int n,
 {
 	for (unsigned int i = 0; i < n; i++)
 		if (irq[i].flags & ~CKPT_IRQ_KNOWN)
-			return refuse(why,
-				      "%s: interrupt %u has unknown flag bits 0x%x",
-				      what, first + i,
-				      irq[i].flags & ~CKPT_IRQ_KNOWN);
+			return refuse(
+				why,
+				"%s: interrupt %u has unknown flag bits 0x%x",
+				what, first + i,
+				irq[i].flags & ~CKPT_IRQ_KNOWN);
 	return true;
 }
 
@@ -430,25 +448,25 @@ static const struct ckpt_sec_ref *find_one(const struct ckpt_image *img,
 			n++;
 		}
 	if (n == 0) {
-		refuse(why, "no %s section", ckpt_section_name(type));
+		say(why, "no %s section", ckpt_section_name(type));
 		return NULL;
 	}
 	if (n > 1) {
-		refuse(why, "%u %s sections, expected one", n,
-		       ckpt_section_name(type));
+		say(why, "%u %s sections, expected one", n,
+		    ckpt_section_name(type));
 		return NULL;
 	}
 	if (r->index != 0) {
-		refuse(why, "%s section: index %u, expected 0",
-		       ckpt_section_name(type), r->index);
+		say(why, "%s section: index %u, expected 0",
+		    ckpt_section_name(type), r->index);
 		return NULL;
 	}
 	return r;
 }
 
 /* The one section of @type, of exactly @size bytes, copied to @out. */
-static bool one_section(const struct ckpt_image *img, uint32_t type,
-			void *out, uint64_t size, const struct why *why)
+static bool one_section(const struct ckpt_image *img, uint32_t type, void *out,
+			uint64_t size, const struct why *why)
 {
 	const struct ckpt_sec_ref *r = find_one(img, type, why);
 
@@ -467,18 +485,22 @@ static bool check_vm(const struct ckpt_image *img, struct ckpt_vm *vm,
 		     const struct why *why)
 {
 	if (img->nr == 0 || img->sec[0].type != CKPT_SEC_VM)
-		return refuse(why, "the first section is %s, not the vm section",
-			      img->nr == 0 ? "missing" :
-					     ckpt_section_name(img->sec[0].type));
+		return refuse(why,
+			      "the first section is %s, not the vm section",
+			      img->nr == 0 ?
+				      "missing" :
+				      ckpt_section_name(img->sec[0].type));
 	if (!one_section(img, CKPT_SEC_VM, vm, sizeof(*vm), why))
 		return false;
 	if (memchr(vm->name, '\0', sizeof(vm->name)) == NULL)
-		return refuse(why, "vm section: the name is not NUL-terminated");
+		return refuse(why,
+			      "vm section: the name is not NUL-terminated");
 	if (vm->nr_vcpus == 0 || vm->nr_vcpus > CKPT_MAX_VCPUS)
 		return refuse(why, "vm section: %u vCPUs, expected 1 to %u",
 			      vm->nr_vcpus, CKPT_MAX_VCPUS);
 	if (vm->gic_version != 2 && vm->gic_version != 3)
-		return refuse(why, "vm section: GIC version %u, expected 2 or 3",
+		return refuse(why,
+			      "vm section: GIC version %u, expected 2 or 3",
 			      vm->gic_version);
 	if (vm->cntfrq == 0)
 		return refuse(why, "vm section: counter frequency 0");
@@ -520,9 +542,10 @@ static bool check_vcpus(const struct ckpt_image *img, const struct ckpt_vm *vm,
 			continue;
 		n++;
 		if (r->index >= vm->nr_vcpus)
-			return refuse(why,
-				      "vcpu section for vCPU %u, the VM has %u vCPUs",
-				      r->index, vm->nr_vcpus);
+			return refuse(
+				why,
+				"vcpu section for vCPU %u, the VM has %u vCPUs",
+				r->index, vm->nr_vcpus);
 		if (seen & (1U << r->index))
 			return refuse(why, "two vcpu sections for vCPU %u",
 				      r->index);
@@ -545,7 +568,8 @@ static bool check_vgic(const struct ckpt_image *img, const struct ckpt_vm *vm,
 	if (!one_section(img, CKPT_SEC_VGIC, &g, sizeof(g), why))
 		return false;
 	if (g.version != vm->gic_version)
-		return refuse(why, "vgic section: GIC version %u, the VM has %u",
+		return refuse(why,
+			      "vgic section: GIC version %u, the VM has %u",
 			      g.version, vm->gic_version);
 	if (g.nr_spis != CKPT_NR_SPIS)
 		return refuse(why, "vgic section: %u SPIs, expected %u",
@@ -560,10 +584,10 @@ static bool check_vuart(const struct ckpt_image *img, const struct why *why)
 	if (!one_section(img, CKPT_SEC_VUART, &u, sizeof(u), why))
 		return false;
 	if (u.rx_len > sizeof(u.rx) || u.line_len > sizeof(u.line))
-		return refuse(why,
-			      "vuart section: %u input and %u output bytes, at most %zu and %zu",
-			      u.rx_len, u.line_len, sizeof(u.rx),
-			      sizeof(u.line));
+		return refuse(
+			why,
+			"vuart section: %u input and %u output bytes, at most %zu and %zu",
+			u.rx_len, u.line_len, sizeof(u.rx), sizeof(u.line));
 	return true;
 }
 
@@ -577,8 +601,7 @@ static unsigned int popcount64(uint64_t x)
 }
 
 /* Pages set in the bitmap; *@stray: a bit set past the last page. */
-static uint64_t bitmap_count(const uint8_t *bm, uint64_t nr_pages,
-			     bool *stray)
+static uint64_t bitmap_count(const uint8_t *bm, uint64_t nr_pages, bool *stray)
 {
 	uint64_t words = ckpt_bitmap_bytes(nr_pages) / 8, n = 0;
 
@@ -605,23 +628,23 @@ static bool check_mem_hdr(const struct ckpt_mem *m, const struct ckpt_vm *vm,
 		return refuse(why, "memory section: page size %u, expected %u",
 			      m->page_size, CKPT_PAGE_SIZE);
 	if (m->size == 0 || m->size % CKPT_PAGE_SIZE != 0)
-		return refuse(why,
-			      "memory section: size %llu is not a non-zero multiple of the page size",
-			      (unsigned long long)m->size);
+		return refuse(
+			why,
+			"memory section: size %llu is not a non-zero multiple of the page size",
+			(unsigned long long)m->size);
 	if (m->ipa != vm->mem_ipa || m->size != vm->mem_size)
-		return refuse(why,
-			      "memory section: 0x%llx bytes at 0x%llx, the vm section says 0x%llx at 0x%llx",
-			      (unsigned long long)m->size,
-			      (unsigned long long)m->ipa,
-			      (unsigned long long)vm->mem_size,
-			      (unsigned long long)vm->mem_ipa);
+		return refuse(
+			why,
+			"memory section: 0x%llx bytes at 0x%llx, the vm section says 0x%llx at 0x%llx",
+			(unsigned long long)m->size, (unsigned long long)m->ipa,
+			(unsigned long long)vm->mem_size,
+			(unsigned long long)vm->mem_ipa);
 	if (m->nr_pages != m->size / CKPT_PAGE_SIZE)
 		return refuse(why, "memory section: %llu pages for %llu bytes",
 			      (unsigned long long)m->nr_pages,
 			      (unsigned long long)m->size);
 	if (m->nr_data_pages > m->nr_pages)
-		return refuse(why,
-			      "memory section: %llu pages stored of %llu",
+		return refuse(why, "memory section: %llu pages stored of %llu",
 			      (unsigned long long)m->nr_data_pages,
 			      (unsigned long long)m->nr_pages);
 	return true;
@@ -637,42 +660,46 @@ static bool check_mem(const struct ckpt_image *img, const struct ckpt_vm *vm,
 {
 	const struct ckpt_sec_ref *r = find_one(img, CKPT_SEC_MEM, why);
 	const uint8_t *p;
-	uint64_t bm_bytes, set;
+	uint64_t bm_bytes, want, set;
 	struct ckpt_mem m;
 	bool stray;
 
 	if (r == NULL)
 		return false;
 	if (r->length < sizeof(m))
-		return refuse(why,
-			      "memory section: %llu bytes, less than its header (%zu)",
-			      (unsigned long long)r->length, sizeof(m));
+		return refuse(
+			why,
+			"memory section: %llu bytes, less than its header (%zu)",
+			(unsigned long long)r->length, sizeof(m));
 	p = ckpt_payload(img, r);
 	memcpy(&m, p, sizeof(m));
 	if (!check_mem_hdr(&m, vm, why))
 		return false;
 	bm_bytes = ckpt_bitmap_bytes(m.nr_pages);
+	/* For the message only: wraps only where size does. */
+	want = sizeof(m) + bm_bytes + m.nr_data_pages * CKPT_PAGE_SIZE;
 	if (r->length - sizeof(m) < bm_bytes ||
 	    r->length - sizeof(m) - bm_bytes !=
 		    m.nr_data_pages * CKPT_PAGE_SIZE)
-		return refuse(why,
-			      "memory section: %llu bytes, but %llu pages with %llu stored take %llu",
-			      (unsigned long long)r->length,
-			      (unsigned long long)m.nr_pages,
-			      (unsigned long long)m.nr_data_pages,
-			      (unsigned long long)(sizeof(m) + bm_bytes +
-						   m.nr_data_pages *
-							   CKPT_PAGE_SIZE));
+		return refuse(
+			why,
+			"memory section: %llu bytes, but %llu pages with %llu stored take %llu",
+			(unsigned long long)r->length,
+			(unsigned long long)m.nr_pages,
+			(unsigned long long)m.nr_data_pages,
+			(unsigned long long)want);
 	set = bitmap_count(p + sizeof(m), m.nr_pages, &stray);
 	if (stray)
-		return refuse(why,
-			      "memory section: the bitmap has bits set past page %llu",
-			      (unsigned long long)m.nr_pages);
+		return refuse(
+			why,
+			"memory section: the bitmap has bits set past page %llu",
+			(unsigned long long)m.nr_pages);
 	if (set != m.nr_data_pages)
-		return refuse(why,
-			      "memory section: bitmap has %llu pages set, header says %llu",
-			      (unsigned long long)set,
-			      (unsigned long long)m.nr_data_pages);
+		return refuse(
+			why,
+			"memory section: bitmap has %llu pages set, header says %llu",
+			(unsigned long long)set,
+			(unsigned long long)m.nr_data_pages);
 	return true;
 }
 
@@ -686,9 +713,9 @@ static bool check_frame(struct ckpt_image *img, unsigned int flags,
 	for (unsigned int i = 0; i < img->hdr.nr_sections; i++) {
 		if (!check_section(img, i, &off, end, flags, why))
 			return false;
-		toc_crc = ckpt_crc32c(toc_crc, img->base + img->sec[i].offset -
-						       SEC_SIZE,
-				      (size_t)SEC_SIZE);
+		toc_crc = ckpt_crc32c(toc_crc,
+				      img->base + img->sec[i].offset - SEC_SIZE,
+				      SEC_CRC_LEN);
 		img->nr = i + 1;
 	}
 	return check_trailer(img, off, toc_crc, why);
@@ -748,7 +775,7 @@ bool ckpt_page_stored(const struct ckpt_mem_view *m, uint64_t page)
 	 * byte 8 w + i / 8, and a byte is never misaligned. */
 	if (bm == NULL || page >= m->hdr.nr_pages)
 		return false;
-	return (bm[page / 8] >> (page % 8)) & 1U;
+	return ((unsigned int)bm[page / 8] >> (page % 8)) & 1U;
 }
 
 const uint8_t *ckpt_page_data(const struct ckpt_mem_view *m, uint64_t page)

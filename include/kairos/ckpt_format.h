@@ -10,7 +10,7 @@
  * with zeros to a multiple of 8 bytes. Every payload has its own CRC32C;
  * the header and every section header carry a CRC of themselves; the
  * trailer repeats the size and count and carries a CRC of all section
- * headers, so truncation and reordering are caught.
+ * headers (but their own CRCs), so truncation and reordering are caught.
  */
 #ifndef KAIROS_CKPT_FORMAT_H
 #define KAIROS_CKPT_FORMAT_H
@@ -63,7 +63,12 @@ struct ckpt_trailer {
 	char magic[8];       /**< CKPT_TRAILER_MAGIC */
 	uint64_t total_size; /**< as in the header */
 	uint32_t nr_sections;
-	uint32_t crc; /**< CRC32C of all section headers, in order */
+	/**
+	 * CRC32C of the section headers in order, each without its hcrc (its
+	 * first 20 bytes): a CRC over whole headers, each ending in its own
+	 * CRC, would be a constant for a given number of sections.
+	 */
+	uint32_t crc;
 };
 
 /** The VM as a whole. */
@@ -190,7 +195,7 @@ struct ckpt_writer {
 	uint64_t cap, pos;
 	uint64_t sec_start; /**< offset of the open section's header */
 	uint32_t sec_crc;   /**< CRC of its payload so far */
-	uint32_t toc_crc;   /**< CRC of the section headers closed so far */
+	uint32_t toc_crc;   /**< trailer CRC of the sections closed so far */
 	uint32_t nr;        /**< sections closed so far */
 	bool open;          /**< a section is open */
 	bool overflow;      /**< something did not fit: finish fails */

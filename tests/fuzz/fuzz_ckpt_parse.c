@@ -115,7 +115,8 @@ static void fix_crcs(uint8_t *b, size_t size)
 		if (s.length > end - off - sizeof(s))
 			s.length = end - off - sizeof(s);
 		s.crc = ckpt_crc32c(0, b + off + sizeof(s), (size_t)s.length);
-		s.hcrc = ckpt_crc32c(0, &s, offsetof(struct ckpt_section, hcrc));
+		s.hcrc =
+			ckpt_crc32c(0, &s, offsetof(struct ckpt_section, hcrc));
 		memcpy(b + off, &s, sizeof(s));
 		toc = ckpt_crc32c(toc, &s, sizeof(s));
 		off += sizeof(s) + ((s.length + 7) & ~7ULL);

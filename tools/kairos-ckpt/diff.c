@@ -14,11 +14,10 @@ struct field {
 	size_t off, end;
 };
 
-#define FIELD(s, name, first, last)                  \
-	{                                            \
-		name, offsetof(s, first),            \
-			offsetof(s, last) +          \
-				sizeof(((s *)0)->last) \
+#define FIELD(s, name, first, last)                                \
+	{                                                          \
+		name, offsetof(s, first),                          \
+			offsetof(s, last) + sizeof(((s *)0)->last) \
 	}
 
 static const struct field vm_fields[] = {
@@ -66,7 +65,8 @@ static bool diff_fields(const char *what, const struct field *f, size_t n,
 	bool any = false;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!memcmp(a + f[i].off, b + f[i].off, f[i].end - f[i].off))
+		if (memcmp(a + f[i].off, b + f[i].off, f[i].end - f[i].off) ==
+		    0)
 			continue;
 		printf("%s %s", any ? "," : what, f[i].name);
 		any = true;
@@ -90,7 +90,7 @@ static bool diff_vgic(const struct ckpt_image *a, const struct ckpt_image *b)
 			  sizeof(vgic_fields) / sizeof(vgic_fields[0]),
 			  (const uint8_t *)&ga, (const uint8_t *)&gb);
 	for (unsigned int i = 0; i < CKPT_NR_SPIS; i++)
-		if (memcmp(&ga.spi[i], &gb.spi[i], sizeof(ga.spi[i])))
+		if (memcmp(&ga.spi[i], &gb.spi[i], sizeof(ga.spi[i])) != 0)
 			ids[n++] = CKPT_NR_PRIVATE + i;
 	if (n > 0) {
 		printf("vgic: SPIs differ: ");
@@ -117,9 +117,11 @@ static const uint8_t *page_of(const struct ckpt_mem_view *m, uint64_t p,
 static void print_range(uint64_t ipa, uint64_t first, uint64_t last,
 			unsigned int i)
 {
-	printf("%s0x%llx-0x%llx", i ? ", " : " ",
-	       (unsigned long long)(ipa + first * CKPT_PAGE_SIZE),
-	       (unsigned long long)(ipa + (last + 1) * CKPT_PAGE_SIZE - 1));
+	uint64_t from = ipa + first * CKPT_PAGE_SIZE;
+	uint64_t to = ipa + (last + 1) * CKPT_PAGE_SIZE - 1;
+
+	printf("%s0x%llx-0x%llx", i ? ", " : " ", (unsigned long long)from,
+	       (unsigned long long)to);
 }
 
 /* Pages whose contents differ (a stored page of zeros equals a zero one). */
@@ -146,7 +148,7 @@ static bool diff_mem(const struct ckpt_image *a, const struct ckpt_image *b)
 		const uint8_t *pa = page_of(&ma, p, &na);
 		const uint8_t *pb = page_of(&mb, p, &nb);
 
-		if (!memcmp(pa, pb, CKPT_PAGE_SIZE))
+		if (memcmp(pa, pb, CKPT_PAGE_SIZE) == 0)
 			continue;
 		if (n > 0 && p == last + 1) {
 			last = p;
@@ -208,7 +210,7 @@ static bool diff_unknown(const struct ckpt_image *a, const struct ckpt_image *b,
 			any = true;
 		} else if (o->length != r->length ||
 			   memcmp(ckpt_payload(a, r), ckpt_payload(b, o),
-				  (size_t)r->length)) {
+				  (size_t)r->length) != 0) {
 			printf("%s index %u: differs\n",
 			       ckpt_section_name(r->type), r->index);
 			any = true;

@@ -183,7 +183,8 @@ static void print_sections(const uint8_t *b, uint64_t len)
 		bool hok, ok;
 
 		if (off > len || len - off < sizeof(s)) {
-			printf("  %-2u (header past the end of the image)\n", i);
+			printf("  %-2u (header past the end of the image)\n",
+			       i);
 			return;
 		}
 		memcpy(&s, b + off, sizeof(s));

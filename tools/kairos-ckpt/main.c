@@ -137,12 +137,12 @@ int main(int argc, char **argv)
 		{ "synth", ckpt_cmd_synth },
 	};
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;
 	}
-	for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]);
-	     i++)
+	for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
 	if (argc >= 2)

@@ -19,11 +19,11 @@ struct synth {
 	struct ckpt_vcpu vcpu[CKPT_MAX_VCPUS];
 	struct ckpt_vgic vgic;
 	struct ckpt_vuart vuart;
-	uint8_t *stored;      /* per page: 1 stored */
+	uint8_t *stored; /* per page: 1 stored */
 	uint64_t seed;
-	uint32_t omit, dup;   /* section types, 0: none */
-	uint32_t extra;       /* an unknown section type, 0: none */
-	int64_t lie_pages;    /* added to nr_data_pages */
+	uint32_t omit, dup; /* section types, 0: none */
+	uint32_t extra;     /* an unknown section type, 0: none */
+	int64_t lie_pages;  /* added to nr_data_pages */
 	struct {
 		uint64_t page, off;
 		uint8_t val;
@@ -142,7 +142,7 @@ static bool parse_pages(struct synth *s, const char *spec, uint64_t nr)
 	for (char *t = ok ? strtok_r(copy, ",", &save) : NULL; ok && t;
 	     t = strtok_r(NULL, ",", &save)) {
 		char *dash = strchr(t, '-');
-		uint64_t a, b;
+		uint64_t a = 0, b = 0;
 
 		if (!strcmp(t, "none"))
 			continue;
@@ -286,8 +286,8 @@ static bool parse_poke(struct synth *s, const char *arg)
 	return true;
 }
 
-static void write_section(struct ckpt_writer *w, uint32_t type,
-			  uint32_t index, const void *p, uint64_t len)
+static void write_section(struct ckpt_writer *w, uint32_t type, uint32_t index,
+			  const void *p, uint64_t len)
 {
 	ckpt_w_begin(w, type, index);
 	ckpt_w_append(w, p, len);
@@ -300,13 +300,14 @@ static void write_mem(struct ckpt_writer *w, const struct synth *s)
 	struct ckpt_mem m = { .ipa = s->vm.mem_ipa,
 			      .size = s->vm.mem_size,
 			      .page_size = CKPT_PAGE_SIZE };
-	uint64_t words, data = 0;
+	uint64_t words, data = 0, end;
 
 	m.nr_pages = m.size / CKPT_PAGE_SIZE;
 	words = ckpt_bitmap_bytes(m.nr_pages) / 8;
 	for (uint64_t p = 0; p < m.nr_pages; p++)
 		data += s->stored[p];
 	m.nr_data_pages = (uint64_t)((int64_t)data + s->lie_pages);
+	data = 0;
 	ckpt_w_begin(w, CKPT_SEC_MEM, 0);
 	ckpt_w_append(w, &m, sizeof(m));
 	for (uint64_t i = 0; i < words; i++) {
@@ -316,12 +317,18 @@ static void write_mem(struct ckpt_writer *w, const struct synth *s)
 			bits |= (uint64_t)s->stored[i * 64 + b] << b;
 		ckpt_w_append(w, &bits, sizeof(bits));
 	}
-	for (uint64_t p = 0; p < m.nr_pages; p++) {
+	/* As many pages as the header says (--lie-data-pages: more or
+	 * fewer than the bitmap has), so that only the bitmap disagrees. */
+	end = m.nr_pages + (uint64_t)(s->lie_pages > 0 ? s->lie_pages : 0);
+	for (uint64_t p = 0; p < end; p++) {
 		uint64_t r = s->seed ^ (p * 0x100000001b3ULL);
 		uint8_t *d;
 
-		if (!s->stored[p])
+		if (data == m.nr_data_pages)
+			break;
+		if (p < m.nr_pages && !s->stored[p])
 			continue;
+		data++;
 		/* Filled in place, as Kairos copies guest pages. */
 		d = ckpt_w_reserve(w, CKPT_PAGE_SIZE);
 		if (d == NULL)
@@ -364,7 +371,7 @@ static void write_type(struct ckpt_writer *w, const struct synth *s,
 
 static bool synth_write(const struct synth *s, const char *path)
 {
-	uint64_t cap = 64 * 1024 + s->vm.mem_size * 2;
+	uint64_t cap = (uint64_t)64 * 1024 + s->vm.mem_size * 2;
 	struct ckpt_writer w;
 	uint8_t *buf = malloc((size_t)cap);
 	uint64_t size;
@@ -425,11 +432,34 @@ static void synth_usage(FILE *out)
 
 enum {
 	/* The VM's shape: synth_opt_vm(); in synth_opts[] order. */
-	O_NAME = 256, O_VCPUS, O_GIC, O_MEM, O_IPA, O_PAGES, O_SEED,
-	O_CNTFRQ, O_VCOUNT, O_FP, O_PAUSED, O_OMIT, O_DUP, O_LIE, O_EXTRA,
+	O_NAME = 256,
+	O_VCPUS,
+	O_GIC,
+	O_MEM,
+	O_IPA,
+	O_PAGES,
+	O_SEED,
+	O_CNTFRQ,
+	O_VCOUNT,
+	O_FP,
+	O_PAUSED,
+	O_OMIT,
+	O_DUP,
+	O_LIE,
+	O_EXTRA,
 	/* Its state, from O_PC on: synth_opt_state(). */
-	O_PC, O_PSTATE, O_POWER, O_VTIMER, O_PTIMER, O_PENDING, O_ACTIVE,
-	O_IRQ_FLAGS, O_APR, O_POKE, O_UART_RX, O_HELP,
+	O_PC,
+	O_PSTATE,
+	O_POWER,
+	O_VTIMER,
+	O_PTIMER,
+	O_PENDING,
+	O_ACTIVE,
+	O_IRQ_FLAGS,
+	O_APR,
+	O_POKE,
+	O_UART_RX,
+	O_HELP,
 };
 
 static const struct option synth_opts[] = {
@@ -515,7 +545,12 @@ static bool synth_opt_vm(struct synth *s, int o, const char *arg)
 	case O_EXTRA:
 		return parse_u32(arg, UINT32_MAX, &s->extra) &&
 		       s->extra > CKPT_SEC_MEM;
-	case O_LIE: s->lie_pages = strtoll(arg, NULL, 0); return true;
+	case O_LIE: {
+		char *e;
+
+		s->lie_pages = strtoll(arg, &e, 0);
+		return *arg != '\0' && *e == '\0';
+	}
 	default: return false;
 	}
 }
@@ -562,8 +597,7 @@ struct synth_opt {
  * and the seed, then the pages (which need the memory size), then the
  * registers and devices over what the seed filled in.
  */
-static bool synth_apply(struct synth *s, const struct synth_opt *opt,
-			int n)
+static bool synth_apply(struct synth *s, const struct synth_opt *opt, int n)
 {
 	const char *pages = "0-3";
 	uint64_t nr;
@@ -572,19 +606,22 @@ static bool synth_apply(struct synth *s, const struct synth_opt *opt,
 	for (i = 0; i < n; i++)
 		if (opt[i].o == O_PAGES)
 			pages = opt[i].arg;
-		else if (opt[i].o < O_PC && !synth_opt_vm(s, opt[i].o, opt[i].arg))
+		else if (opt[i].o < O_PC &&
+			 !synth_opt_vm(s, opt[i].o, opt[i].arg))
 			goto bad;
 	s->vgic.version = s->vm.gic_version;
 	nr = s->vm.mem_size / CKPT_PAGE_SIZE;
 	s->stored = calloc((size_t)nr, 1);
 	if (s->stored == NULL || !parse_pages(s, pages, nr)) {
-		fprintf(stderr, "kairos-ckpt: synth: bad --pages '%s' for %llu pages\n",
+		fprintf(stderr,
+			"kairos-ckpt: synth: bad --pages '%s' for %llu pages\n",
 			pages, (unsigned long long)nr);
 		return false;
 	}
 	synth_fill_regs(s);
 	for (i = 0; i < n; i++)
-		if (opt[i].o >= O_PC && !synth_opt_state(s, opt[i].o, opt[i].arg))
+		if (opt[i].o >= O_PC &&
+		    !synth_opt_state(s, opt[i].o, opt[i].arg))
 			goto bad;
 	return true;
 bad:
