@@ -108,17 +108,23 @@ static void fix_crcs(uint8_t *b, size_t size)
 	end = whole ? h.total_size - sizeof(t) : size;
 	for (; n < h.nr_sections && n < CKPT_MAX_SECTIONS; n++) {
 		struct ckpt_section s;
+		uint64_t avail;
 
-		if (off > end || end - off < sizeof(s))
+		if (off > size || size - off < sizeof(s))
 			break;
 		memcpy(&s, b + off, sizeof(s));
-		if (s.length > end - off - sizeof(s))
-			s.length = end - off - sizeof(s);
-		s.crc = ckpt_crc32c(0, b + off + sizeof(s), (size_t)s.length);
+		/* A length past the end stays: its header is made right, so
+		 * the reader's bounds checks are what refuses it. */
+		avail = size - off - sizeof(s);
+		if (avail > s.length)
+			avail = s.length;
+		s.crc = ckpt_crc32c(0, b + off + sizeof(s), (size_t)avail);
 		s.hcrc =
 			ckpt_crc32c(0, &s, offsetof(struct ckpt_section, hcrc));
 		memcpy(b + off, &s, sizeof(s));
-		toc = ckpt_crc32c(toc, &s, sizeof(s));
+		toc = ckpt_crc32c(toc, &s, offsetof(struct ckpt_section, hcrc));
+		if (avail < s.length)
+			break;
 		off += sizeof(s) + ((s.length + 7) & ~7ULL);
 	}
 	if (whole) {

@@ -14,7 +14,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kairos-ckpt info [--json] IMAGE\n"
+		"usage: kairos-ckpt info IMAGE\n"
 		"       kairos-ckpt verify IMAGE...\n"
 		"       kairos-ckpt diff A B\n"
 		"       kairos-ckpt synth OUT [options]   (kairos-ckpt synth --help)\n"
