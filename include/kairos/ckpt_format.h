@@ -203,7 +203,11 @@ struct ckpt_writer {
 
 void ckpt_w_init(struct ckpt_writer *w, void *buf, uint64_t cap);
 
-/** Open a section. */
+/**
+ * Open a section. Misuse (a section already open, a payload outside one,
+ * more than CKPT_MAX_SECTIONS) marks the image overflowed, like a buffer
+ * too small: ckpt_w_finish() then returns 0.
+ */
 void ckpt_w_begin(struct ckpt_writer *w, uint32_t type, uint32_t index);
 
 /** Append @len bytes of payload to the open section (copied, CRC'd). */
@@ -222,7 +226,10 @@ void ckpt_w_commit(struct ckpt_writer *w, uint64_t len);
 /** Close the open section: its header, padding. */
 void ckpt_w_end(struct ckpt_writer *w);
 
-/** Write the trailer and the final header. Total size, or 0 (overflow). */
+/**
+ * Close a section still open, write the trailer and the final header.
+ * Total size, or 0 (overflow). Nothing is ever written past the capacity.
+ */
 uint64_t ckpt_w_finish(struct ckpt_writer *w);
 
 /* ---- Reading ---- */
