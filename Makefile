@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Kairos: make [PLATFORM=qemu-virt|rpi4] [all|run|test|check|clean]
+#         make ckpt-tool|fuzz   (checkpoint images: mk/ckpt.mk)
 # See README.md and docs/building.md.
 
 PLATFORM ?= qemu-virt
@@ -105,6 +106,7 @@ include mk/guests.mk
 include mk/linux.mk
 include mk/test.mk
 include mk/bench.mk
+include mk/ckpt.mk
 include mk/check.mk
 
 clean:

@@ -35,9 +35,10 @@ CHECK_TARGET_FLAGS = --target=aarch64-none-elf -std=gnu11 -ffreestanding \
 	-Ilib/include $(CHECK_TARGET_DEFS) $(CHECK_WARN)
 
 # Host-side C (arch/fake, tests/unit: core/ built against the fake for the
-# cmocka tests), analysed with the host flags of mk/unit.mk when it is
+# cmocka tests; the fuzzer and tools/kairos-ckpt), analysed with the host flags of mk/unit.mk when it is
 # included, else with an equivalent default.
-CHECK_HOST_SRCS = $(sort $(wildcard arch/fake/*.c tests/unit/*.c))
+CHECK_HOST_SRCS = $(sort $(wildcard arch/fake/*.c tests/unit/*.c \
+			tests/fuzz/*.c tools/kairos-ckpt/*.c))
 CHECK_HOST_INC = -Iinclude -Iarch/fake -isystem $(CHECK_DEPS)/src/libfdt \
 	-DUNIT_DTB_DIR='"."'
 CHECK_HOST_FLAGS ?= -std=gnu11 \

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
-# make test: host unit tests, then QEMU integration tests.
+# make test: host unit tests, a short fuzzing run, then the integration
+# tests (QEMU, and the host tools).
 PYTHON ?= /usr/bin/python3
 PYTEST_ARGS ?=
 
 -include mk/unit.mk
 
-test: unit integration
+# fuzz-smoke and ckpt-tool: mk/ckpt.mk (the checkpoint image format).
+test: unit fuzz-smoke integration
 
-integration: all guests linux-guest
+integration: all guests linux-guest ckpt-tool
 	$(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/integration

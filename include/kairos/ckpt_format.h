@@ -10,7 +10,7 @@
  * with zeros to a multiple of 8 bytes. Every payload has its own CRC32C;
  * the header and every section header carry a CRC of themselves; the
  * trailer repeats the size and count and carries a CRC of all section
- * headers, so truncation and reordering are caught.
+ * headers (but their own CRCs), so truncation and reordering are caught.
  */
 #ifndef KAIROS_CKPT_FORMAT_H
 #define KAIROS_CKPT_FORMAT_H
@@ -63,7 +63,12 @@ struct ckpt_trailer {
 	char magic[8];       /**< CKPT_TRAILER_MAGIC */
 	uint64_t total_size; /**< as in the header */
 	uint32_t nr_sections;
-	uint32_t crc; /**< CRC32C of all section headers, in order */
+	/**
+	 * CRC32C of the section headers in order, each without its hcrc (its
+	 * first 20 bytes): a CRC over whole headers, each ending in its own
+	 * CRC, would be a constant for a given number of sections.
+	 */
+	uint32_t crc;
 };
 
 /** The VM as a whole. */
@@ -190,7 +195,7 @@ struct ckpt_writer {
 	uint64_t cap, pos;
 	uint64_t sec_start; /**< offset of the open section's header */
 	uint32_t sec_crc;   /**< CRC of its payload so far */
-	uint32_t toc_crc;   /**< CRC of the section headers closed so far */
+	uint32_t toc_crc;   /**< trailer CRC of the sections closed so far */
 	uint32_t nr;        /**< sections closed so far */
 	bool open;          /**< a section is open */
 	bool overflow;      /**< something did not fit: finish fails */
@@ -198,7 +203,11 @@ struct ckpt_writer {
 
 void ckpt_w_init(struct ckpt_writer *w, void *buf, uint64_t cap);
 
-/** Open a section. */
+/**
+ * Open a section. Misuse (a section already open, a payload outside one,
+ * more than CKPT_MAX_SECTIONS) marks the image overflowed, like a buffer
+ * too small: ckpt_w_finish() then returns 0.
+ */
 void ckpt_w_begin(struct ckpt_writer *w, uint32_t type, uint32_t index);
 
 /** Append @len bytes of payload to the open section (copied, CRC'd). */
@@ -217,7 +226,10 @@ void ckpt_w_commit(struct ckpt_writer *w, uint64_t len);
 /** Close the open section: its header, padding. */
 void ckpt_w_end(struct ckpt_writer *w);
 
-/** Write the trailer and the final header. Total size, or 0 (overflow). */
+/**
+ * Close a section still open, write the trailer and the final header.
+ * Total size, or 0 (overflow). Nothing is ever written past the capacity.
+ */
 uint64_t ckpt_w_finish(struct ckpt_writer *w);
 
 /* ---- Reading ---- */
@@ -280,6 +292,13 @@ void ckpt_mem_view(const struct ckpt_image *img, struct ckpt_mem_view *m);
 
 /** Is page @page stored (not zero) in @m? */
 bool ckpt_page_stored(const struct ckpt_mem_view *m, uint64_t page);
+
+/**
+ * The CKPT_PAGE_SIZE bytes of page @page in @m, or NULL when the page is
+ * not stored (it is zero). Counts the bitmap up to @page: to walk all
+ * pages, keep a running pointer instead.
+ */
+const uint8_t *ckpt_page_data(const struct ckpt_mem_view *m, uint64_t page);
 
 /** Name of a section type, for messages ("vcpu", "memory", "type 9"). */
 const char *ckpt_section_name(uint32_t type);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kairos-ckpt: the host tool for checkpoint images (docs/checkpoint-format.md).
+ * Built with the host compiler from the same lib/ckpt_format.c as Kairos.
+ */
+#ifndef KAIROS_CKPT_TOOL_H
+#define KAIROS_CKPT_TOOL_H
+
+#include <kairos/ckpt_format.h>
+#include <stdio.h>
+
+/** A file read whole. */
+struct ckpt_file {
+	const char *path;
+	uint8_t *buf;
+	uint64_t len;
+};
+
+/** Read @path whole into @f; false (message printed) when it cannot. */
+bool ckpt_file_load(const char *path, struct ckpt_file *f);
+
+/** Free what ckpt_file_load() allocated. */
+void ckpt_file_free(struct ckpt_file *f);
+
+/** Print @n INTIDs of @ids as "27, 33-35" ("none" when @n is 0). */
+void ckpt_print_intids(FILE *out, const unsigned int *ids, unsigned int n);
+
+/** The subcommands; each returns the process exit status. */
+int ckpt_cmd_info(int argc, char **argv);
+int ckpt_cmd_verify(int argc, char **argv);
+int ckpt_cmd_diff(int argc, char **argv);
+int ckpt_cmd_synth(int argc, char **argv);
+
+#endif
