@@ -38,6 +38,7 @@
 #define SCTLR_M (1UL << 0)
 #define SCTLR_C (1UL << 2)
 
+// NOLINTBEGIN(misc-redundant-expression): equal by design, checked
 _Static_assert(VGIC_ENABLED == CKPT_IRQ_ENABLED &&
 		       VGIC_GROUP1 == CKPT_IRQ_GROUP1 &&
 		       VGIC_EDGE == CKPT_IRQ_EDGE &&
@@ -50,6 +51,7 @@ _Static_assert(VGIC_NR_PRIVATE == CKPT_NR_PRIVATE &&
 		       KAIROS_MAX_VCPUS <= CKPT_MAX_VCPUS &&
 		       VM_NAME_MAX <= CKPT_NAME_MAX,
 	       "checkpoint sizes cover the vGIC's and the VM's");
+// NOLINTEND(misc-redundant-expression)
 _Static_assert(sizeof(struct vcpu_sysregs) == sizeof(struct ckpt_sysregs),
 	       "the checkpoint's system registers are the vCPU's");
 

@@ -526,12 +526,14 @@ static enum kairos_err parse_slots(struct ctx *c, const struct dtnode *n)
 				      "checkpoint-slots",
 				      "given without checkpoint-store");
 		e = get_u32(n, "checkpoint-slots", &nr);
-		if (!e && (nr < 1 || nr > CKPT_MAX_SLOTS))
-			e = refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
-				   "checkpoint-slots", "%u is not in 1..%d", nr,
-				   CKPT_MAX_SLOTS);
+		if (e)
+			return e;
+		if (nr < 1 || nr > CKPT_MAX_SLOTS)
+			return refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+				      "checkpoint-slots", "%u is not in 1..%d",
+				      nr, CKPT_MAX_SLOTS);
 	}
-	if (!e && cfg->ckpt_store.size &&
+	if (nr && cfg->ckpt_store.size &&
 	    cfg->ckpt_store.size / nr < CKPT_MIN_SLOT_SIZE)
 		e = refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
 			   has(n, "checkpoint-slots") ? "checkpoint-slots" :
@@ -546,7 +548,7 @@ static enum kairos_err parse_slots(struct ctx *c, const struct dtnode *n)
 static enum kairos_err parse_resume(struct ctx *c, const struct dtnode *n,
 				    struct vm_config *vm)
 {
-	uint32_t slot;
+	uint32_t slot = 0;
 	enum kairos_err e;
 
 	vm->resume_from = -1;

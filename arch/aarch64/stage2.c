@@ -75,6 +75,7 @@ static void protect_page(uint64_t *pte, uint64_t va, void *arg)
 	*pte = (*pte & ~S2AP_W) | S2_TRACKED;
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
 {
 	struct pgt t = { root, 1, &track_pool };
@@ -137,6 +138,7 @@ static void collect_page(uint64_t *pte, uint64_t va, void *arg)
 		c->fn(c->arg, va);
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
 			       void (*fn)(void *arg, uint64_t ipa), void *arg)
 {

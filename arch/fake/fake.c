@@ -531,6 +531,7 @@ static struct {
 	unsigned int nr;
 } track;
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
 {
 	track.root = root;
@@ -540,6 +541,7 @@ bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
 	return true;
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 bool arch_s2_track_write(uint64_t *root, uint64_t ipa)
 {
 	if (root != track.root || ipa < track.ipa ||
@@ -552,6 +554,7 @@ bool arch_s2_track_write(uint64_t *root, uint64_t ipa)
 	return true;
 }
 
+// NOLINTNEXTLINE(readability-non-const-parameter)
 uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
 			       void (*fn)(void *arg, uint64_t ipa), void *arg)
 {

@@ -151,13 +151,13 @@ static bool listed(const struct first_entry *e, unsigned int k, uint32_t intid,
 
 static bool next_permutation(unsigned int *a, unsigned int n)
 {
-	unsigned int i = n - 1, j = n - 1;
+	unsigned int i = n - 1, j;
 
 	while (i > 0 && a[i - 1] >= a[i])
 		i--;
 	if (i == 0)
 		return false;
-	while (a[j] <= a[i - 1])
+	for (j = n - 1; a[j] <= a[i - 1];)
 		j--;
 	unsigned int t = a[i - 1];
 
