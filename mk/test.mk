@@ -7,5 +7,5 @@ PYTEST_ARGS ?=
 
 test: unit integration
 
-integration: all guests linux-guest
+integration: all guests linux-guest rpi4-test-deps
 	$(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/integration
