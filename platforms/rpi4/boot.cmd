@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # U-Boot boot script for Kairos on the Raspberry Pi 4, a template:
 # tools/kairos-rpi4 (make sdcard PLATFORM=rpi4) puts the loads of the
-# system in place of the @LOADS@ line and compiles it to boot.scr. Distro
-# boot sets devtype, devnum and distro_bootpart.
+# system in place of the marker line below and compiles it to boot.scr.
+# Distro boot sets devtype, devnum and distro_bootpart.
 #
 # The device tree is the one the firmware handed to U-Boot (${fdt_addr}:
 # on a real Pi, with the memory, MAC and serial number filled in), copied
