@@ -225,8 +225,9 @@ static void setup_console_input(void)
 	if (board.uart.intid) {
 		irq_set_handler(board.uart.intid, uart_irq, NULL);
 		irq_chip()->route(board.uart.intid, 0);
+	}
+	if (uart_enable_rx_irq(&board.uart)) {
 		irq_chip()->enable(board.uart.intid, true);
-		uart_enable_rx_irq(&board.uart);
 	} else {
 		/* No interrupt Kairos can take: poll every 10 ms. */
 		timerq_entry_init(&rx_poll_tick, rx_poll, NULL);

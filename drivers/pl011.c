@@ -40,7 +40,7 @@ static struct console_ops pl011_ops = {
 	.getc = pl011_getc,
 };
 
-static void pl011_init(void *base)
+const struct console_ops *pl011_console(void *base)
 {
 	uint32_t cr = mmio_read32(base, UART_CR);
 	uint32_t want = CR_UARTEN | CR_TXE | CR_RXE;
@@ -48,24 +48,11 @@ static void pl011_init(void *base)
 	if ((cr & want) != want)
 		mmio_write32(base, UART_CR, cr | want);
 	pl011_ops.ctx = base;
-}
-
-static void pl011_enable_rx_irq(void *base)
-{
-	mmio_write32(base, UART_ICR, INT_RX | INT_RT);
-	mmio_write32(base, UART_IMSC, INT_RX | INT_RT);
-}
-
-const struct console_ops *uart_console(const struct board_uart *u)
-{
-	if (u->kind != BOARD_UART_PL011)
-		return NULL;
-	pl011_init(pa_to_ptr(u->reg.base));
 	return &pl011_ops;
 }
 
-void uart_enable_rx_irq(const struct board_uart *u)
+void pl011_enable_rx_irq(void *base)
 {
-	if (u->kind == BOARD_UART_PL011)
-		pl011_enable_rx_irq(pa_to_ptr(u->reg.base));
+	mmio_write32(base, UART_ICR, INT_RX | INT_RT);
+	mmio_write32(base, UART_IMSC, INT_RX | INT_RT);
 }
