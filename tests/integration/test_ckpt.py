@@ -32,9 +32,10 @@ VCPU_REGS_END = 984
 VM_PAGES = 64 * 1024 * 1024 // 4096
 VTIMER_PPI = 27
 
-STORE_RE = re.compile(
-    rb"kairos: checkpoint store: (\d+) slots of (\d+) MiB at (0x[0-9a-f]+)")
-VERDICT_RE = r"\[g\] TEST {}: (PASS|FAIL|SKIP)([^\r\n]*)"
+STORE_RE = re.compile(rb"kairos: checkpoint store: (\d+) slots of (\d+) MiB "
+                      rb"at (0x[0-9a-f]+)[\r\n]")
+# Whole lines: pexpect matches what has arrived so far.
+VERDICT_RE = r"\[g\] TEST {}: (PASS|FAIL|SKIP)([^\r\n]*)[\r\n]"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -44,13 +45,17 @@ def ckpttest_built():
 
 
 # ---- The adapter: the only place that knows the shell's commands ----
+# (Temporary `ck c|r|rc <vm> <slot>`; for `vm checkpoint <vm> <slot>` and
+# `vm restore <vm> <slot> [pause|catch-up]` only these two functions change.
+# test_ckpt2 needs each checkpoint's hold in counter ticks, test_ckpt1/10
+# each restore's pages copied.)
 
 def checkpoint(con, vm, slot):
     """Checkpoint @vm into @slot; returns the hold's length in counter
     ticks."""
     con.send_line(f"ck c {vm} {slot}")
     m = con.expect(rf"ck: (?:checkpointed {vm} into {slot} \((\d+) ticks\)"
-                   r"|failed: ([^\r\n]*))")
+                   r"|failed: ([^\r\n]*)[\r\n])")
     assert m.group(1), f"checkpoint of {vm} into {slot} failed: " \
         f"{m.group(2).decode()}"
     return int(m.group(1))
@@ -62,7 +67,7 @@ def restore(con, vm, slot, policy="pause"):
     op = {"pause": "r", "catch-up": "rc"}[policy]
     con.send_line(f"ck {op} {vm} {slot}")
     m = con.expect(rf"ck: (?:restored {vm} from {slot} \((\d+) pages, "
-                   rf"(\d+) ticks\)|failed: ([^\r\n]*))")
+                   rf"(\d+) ticks\)|failed: ([^\r\n]*)[\r\n])")
     assert m.group(1), f"restore of {vm} from {slot} failed: " \
         f"{m.group(3).decode()}"
     return int(m.group(1)), int(m.group(2))
@@ -101,8 +106,9 @@ class Run:
         base = self.store + slot * self.slot_size
         self.monitor_cmd(f'pmemsave {base:#x} {HDR.size} "{path}"')
         with open(path, "rb") as f:
-            size = HDR.unpack(f.read())[3]
-        assert 0 < size <= self.slot_size, size
+            raw = f.read()
+        size = HDR.unpack(raw)[3]
+        assert 0 < size <= self.slot_size, raw
         self.monitor_cmd(f'pmemsave {base:#x} {size} "{path}"')
         with open(path, "rb") as f:
             return Image(f.read())
@@ -185,7 +191,9 @@ def check_storm(run, timers):
         counts
     for key, c in counts.items():
         # Every arming answered, by exactly one interrupt, never early.
-        assert c["armed"] == c["fired"] and c["armed"] >= 50, (key, c)
+        # (Few rounds on a loaded host: two vCPUs' timers can be answered
+        # 100-200 ms late there, with or without checkpoints.)
+        assert c["armed"] == c["fired"] and c["armed"] >= 20, (key, c)
         assert c["bogus"] == 0 and c["early"] == 0, (key, c)
     return counts
 
@@ -226,24 +234,25 @@ def test_ckpt2_deadline_inside_the_hold_fires_once(boot, tmp_path):
     # it began came due inside it.
     for h in holds:
         assert run.ms(h) > 2 * max_us / 1000, (holds, run.freq)
-    # And the guest saw it: an answer later than any delta, at least on
-    # one vCPU (the final timeline resumed from a checkpoint).
-    assert max(c["late"] for c in counts.values()) >= 1, counts
+    # And the guest saw it: the final timeline resumed from an image
+    # captured late in a hold, so one answer came that late.
+    late_us = max(c["max_late_us"] for c in counts.values())
+    assert late_us >= 300 * run.ms(min(holds)), (late_us, holds)
 
 
 def test_ckpt3_deadline_passed_while_stored_fires_once(boot, tmp_path):
     """vCPU0 waits for deadlines 50 ms ahead, again and again; it is
-    checkpointed, goes on 0.5 s, and is restored with catch-up: the
-    deadline it was waiting for at the checkpoint is 0.45 s or more in the
+    checkpointed, goes on 0.8 s, and is restored with catch-up: the
+    deadline it was waiting for at the checkpoint is 0.75 s or more in the
     past for the restored guest. It fires once right after the resume
     (one answer late by about the time stored), not never, not again."""
     run = start(boot, tmp_path, "test=late ms=3000 delay_us=50000 "
-                "late_us=150000")
+                "late_us=400000")
     run.con.expect(r"# ckpt late: start")
     time.sleep(0.3)
     checkpoint(run.con, VM, 0)
     t0 = time.monotonic()
-    time.sleep(0.5)
+    time.sleep(0.8)
     restore(run.con, VM, 0, "catch-up")
     stored = time.monotonic() - t0
     verdict, detail = run.verdict("late")
@@ -353,8 +362,12 @@ def test_ckpt6_active_interrupt_across_checkpoint_t17(boot, tmp_path, gic,
                   r"0x(\w+)", run.lines())
     assert verdict == "PASS", detail
     assert m, "no nested report"
-    assert m.groups() == ("1", "1", "a0", "80", "ff", m.group(6), "0"), \
+    sgi1, sgi2, rpr_outer, rpr_inner, rpr_after, apr_inside, apr_after = \
         m.groups()
+    assert (sgi1, sgi2) == ("1", "1"), m.groups()
+    assert (rpr_outer, rpr_inner, rpr_after) == ("a0", "80", "ff"), \
+        m.groups()
+    assert int(apr_inside, 16) != 0 and int(apr_after, 16) == 0, m.groups()
     # The image really caught both mid-handler.
     apr = [img.vcpu_u64(0, VCPU_APR + 8 * i) for i in range(4)] + \
         [img.vcpu_u64(0, VCPU_APR0 + 8 * i) for i in range(4)]
@@ -429,5 +442,5 @@ def test_ckpt10_incremental_restore_equals_full_restore(boot, tmp_path):
     verdict, detail = run.verdict("dirty")
     assert verdict == "PASS", detail
     m = re.search(r"# ckpt dirty: (\d+) rounds, (\d+) bad words", run.lines())
-    assert m and int(m.group(2)) == 0 and int(m.group(1)) > 1000, m
+    assert m and int(m.group(2)) == 0 and int(m.group(1)) > 100, m
     print(f"incremental restore {pages} pages, then {pages1}; full {pages0}")

@@ -35,7 +35,8 @@ struct ck_timer {
 	uint32_t bogus; /**< interrupts with the timer off, masked or not due */
 	uint32_t early; /**< of those: ISTATUS set but count < CVAL */
 	uint32_t late;  /**< answered more than ck.late_ticks after CVAL */
-	uint64_t max_late; /**< ticks */
+	uint64_t max_late;    /**< ticks */
+	uint32_t max_late_at; /**< the arming answered that late */
 };
 
 /** Per CPU. */

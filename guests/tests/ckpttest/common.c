@@ -108,8 +108,10 @@ static void ck_timer_irq(enum ck_kind k)
 		       (unsigned long long)cval);
 		return;
 	}
-	if (now - cval > t->max_late)
+	if (now - cval > t->max_late) {
 		t->max_late = now - cval;
+		t->max_late_at = t->armed;
+	}
 	if (ck_late_ticks && now - cval > ck_late_ticks)
 		ck_store(&t->late, t->late + 1);
 	ck_set_ctl(k, 0);
@@ -262,9 +264,9 @@ void ck_report_timer(const char *test, unsigned int cpu, enum ck_kind k)
 {
 	const struct ck_timer *t = &ck_cpus[cpu].t[k];
 
-	printf("# ckpt %s: CPU%u %s armed %u fired %u bogus %u early %u late %u max_late_us %llu\n",
+	printf("# ckpt %s: CPU%u %s armed %u fired %u bogus %u early %u late %u max_late_us %llu (arming %u)\n",
 	       test, cpu, ck_name(k), t->armed, t->fired, t->bogus, t->early,
-	       t->late, (unsigned long long)ck_us(t->max_late));
+	       t->late, (unsigned long long)ck_us(t->max_late), t->max_late_at);
 }
 
 void ck_check_counts(unsigned int cpu, uint32_t kinds)
