@@ -75,6 +75,9 @@ class Image:
                 assert crc32c(self.payload(s)) == s.crc, \
                     f"section {s.type}/{s.index} payload CRC"
             toc = crc32c(raw, toc)
+            want = {SEC_VM: VM.size, SEC_VCPU: VCPU_SIZE}.get(s.type)
+            assert want is None or s.length == want, \
+                f"section {s.type}: {s.length} bytes, this file knows {want}"
             self.sections.append(s)
             off = s.off + (s.length + 7) // 8 * 8
         magic, tsize, tnr, tcrc = TRAILER.unpack_from(self.data, off)
