@@ -133,6 +133,7 @@ static void vm_restore(struct vm *vm, const char *rest)
 	char buf[64], why[WHY_MAX];
 	enum ckpt_policy policy;
 	struct ckpt_stats cs;
+	uint64_t us;
 	const char *w[2];
 	unsigned int slot;
 	enum ctl_status st;
@@ -152,8 +153,11 @@ static void vm_restore(struct vm *vm, const char *rest)
 		return;
 	}
 	ckpt_stats(vm, &cs);
-	kprintf("vm: %s restored from slot %u (%llu pages copied)\n",
-		vm->cfg->name, slot, (unsigned long long)cs.pages_copied);
+	us = time_ticks_to_us(cs.last_ticks);
+	kprintf("vm: %s restored from slot %u (%llu pages copied, %llu.%03llu ms)\n",
+		vm->cfg->name, slot, (unsigned long long)cs.pages_copied,
+		(unsigned long long)(us / 1000),
+		(unsigned long long)(us % 1000));
 }
 
 static void vm_slots(void)

@@ -2,7 +2,8 @@
 """Parse and patch Kairos checkpoint images (include/kairos/ckpt_format.h)
 on the host: the header, the sections, the VM, vCPU and memory payloads;
 patching a vCPU field recomputes the section's payload CRC, its header
-CRC and the trailer's CRC of all section headers."""
+CRC and the trailer's CRC of all section headers (each without its own
+CRC, its last 4 bytes)."""
 import struct
 
 MAGIC = b"KAIROSCK"
@@ -74,7 +75,7 @@ class Image:
             if s.type != SEC_MEM or check_mem:
                 assert crc32c(self.payload(s)) == s.crc, \
                     f"section {s.type}/{s.index} payload CRC"
-            toc = crc32c(raw, toc)
+            toc = crc32c(raw[:20], toc)
             want = {SEC_VM: VM.size, SEC_VCPU: VCPU_SIZE}.get(s.type)
             assert want is None or s.length == want, \
                 f"section {s.type}: {s.length} bytes, this file knows {want}"
@@ -126,7 +127,7 @@ class Image:
         struct.pack_into("<I", self.data, s.hdr_off + 20, s.hcrc)
         toc = 0
         for t in self.sections:
-            toc = crc32c(self.data[t.hdr_off:t.hdr_off + SEC.size], toc)
+            toc = crc32c(self.data[t.hdr_off:t.hdr_off + SEC.size - 4], toc)
         struct.pack_into("<I", self.data, self.trailer_off + 20, toc)
 
     def memory(self):

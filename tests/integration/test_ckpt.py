@@ -45,33 +45,31 @@ def ckpttest_built():
         pytest.fail(f"{CKPTTEST} missing: run 'make guests' first")
 
 
-# ---- The adapter: the only place that knows the shell's commands ----
-# (Temporary `ck c|r|rc <vm> <slot>`; for `vm checkpoint <vm> <slot>` and
-# `vm restore <vm> <slot> [pause|catch-up]` only these two functions change.
-# test_ckpt2 needs each checkpoint's hold in counter ticks, test_ckpt1/10
-# each restore's pages copied.)
+# ---- The shell's checkpoint commands ----
+# test_ckpt2 needs each checkpoint's hold, test_ckpt1/10 each restore's
+# pages copied: the messages say both.
 
 def checkpoint(con, vm, slot):
-    """Checkpoint @vm into @slot; returns the hold's length in counter
-    ticks."""
-    con.send_line(f"ck c {vm} {slot}")
-    m = con.expect(rf"ck: (?:checkpointed {vm} into {slot} \((\d+) ticks\)"
-                   r"|failed: ([^\r\n]*)[\r\n])")
+    """Checkpoint @vm into @slot; returns how long the VM was held (ms)."""
+    con.send_line(f"vm checkpoint {vm} {slot}")
+    m = con.expect(rf"vm: (?:{vm} checkpointed into slot {slot} \(\d+ "
+                   rf"bytes, ([0-9.]+) ms\)|checkpoint of [^\r\n]* failed: "
+                   rf"([^\r\n]*))\r*\n")
     assert m.group(1), f"checkpoint of {vm} into {slot} failed: " \
         f"{m.group(2).decode()}"
-    return int(m.group(1))
+    return float(m.group(1))
 
 
 def restore(con, vm, slot, policy="pause"):
     """Restore @vm from @slot with @policy (pause or catch-up); returns
-    (pages copied, ticks)."""
-    op = {"pause": "r", "catch-up": "rc"}[policy]
-    con.send_line(f"ck {op} {vm} {slot}")
-    m = con.expect(rf"ck: (?:restored {vm} from {slot} \((\d+) pages, "
-                   rf"(\d+) ticks\)|failed: ([^\r\n]*)[\r\n])")
+    (pages copied, ms)."""
+    con.send_line(f"vm restore {vm} {slot} {policy}")
+    m = con.expect(rf"vm: (?:{vm} restored from slot {slot} \((\d+) pages "
+                   rf"copied, ([0-9.]+) ms\)|restore of [^\r\n]* failed: "
+                   rf"([^\r\n]*))\r*\n")
     assert m.group(1), f"restore of {vm} from {slot} failed: " \
         f"{m.group(3).decode()}"
-    return int(m.group(1)), int(m.group(2))
+    return int(m.group(1)), float(m.group(2))
 
 
 def pause(con, vm, paused=True):
@@ -90,9 +88,6 @@ class Run:
         self.con, self.freq = con, freq
         self.store, self.slot_size = store, slot_size
         self.monitor = monitor
-
-    def ms(self, ticks):
-        return ticks * 1000 / self.freq
 
     def verdict(self, test, timeout=60):
         m = self.con.expect(VERDICT_RE.format(test), timeout)
@@ -166,8 +161,8 @@ def timer_counts(log, test):
 def storm_sequence(run):
     """Checkpoints and restores during a storm: a restore right after its
     checkpoint, one after the guest went on, a full one (an older slot),
-    an incremental one. Returns the checkpoint holds and the restores'
-    (pages, ticks)."""
+    an incremental one. Returns the checkpoint holds (ms) and the
+    restores' (pages, ms)."""
     con = run.con
     holds, restores = [], []
     time.sleep(0.2)
@@ -215,8 +210,8 @@ def test_ckpt1_timer_storm_survives_checkpoint_and_restore(boot, tmp_path,
     assert restores[2][0] == VM_PAGES, restores
     for pages, _ in (restores[0], restores[1], restores[3]):
         assert pages < VM_PAGES // 100, restores
-    print(f"holds {[round(run.ms(t), 1) for t in holds]} ms, restores "
-          f"{[(p, round(run.ms(t), 1)) for p, t in restores]}, {counts}")
+    print(f"holds {[round(t, 1) for t in holds]} ms, restores "
+          f"{[(p, round(t, 1)) for p, t in restores]}, {counts}")
 
 
 def test_ckpt2_deadline_inside_the_hold_fires_once(boot, tmp_path):
@@ -234,11 +229,11 @@ def test_ckpt2_deadline_inside_the_hold_fires_once(boot, tmp_path):
     # Every hold outlasted every arming's delta: whatever was armed when
     # it began came due inside it.
     for h in holds:
-        assert run.ms(h) > 2 * max_us / 1000, (holds, run.freq)
+        assert h > 2 * max_us / 1000, (holds, run.freq)
     # And the guest saw it: the final timeline resumed from an image
     # captured late in a hold, so one answer came that late.
     late_us = max(c["max_late_us"] for c in counts.values())
-    assert late_us >= 300 * run.ms(min(holds)), (late_us, holds)
+    assert late_us >= 300 * min(holds), (late_us, holds)
 
 
 def test_ckpt3_deadline_passed_while_stored_fires_once(boot, tmp_path):

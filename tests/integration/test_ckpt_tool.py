@@ -16,6 +16,7 @@ import subprocess
 
 import pytest
 
+from ckpt_image import crc32c
 from kairos_qemu import ROOT
 
 TOOL = os.path.join(ROOT, "build", "host", "kairos-ckpt")
@@ -26,26 +27,6 @@ SEC = struct.Struct("<IIQII")       # type index length crc hcrc
 TRL = struct.Struct("<8sQII")       # magic total_size nr_sections crc
 PAGE = 4096
 IPA = 0x40000000
-
-
-def _crc_table():
-    tab = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        tab.append(c)
-    return tab
-
-
-CRC_TAB = _crc_table()
-
-
-def crc32c(data, crc=0):
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = (crc >> 8) ^ CRC_TAB[(crc ^ b) & 0xFF]
-    return crc ^ 0xFFFFFFFF
 
 
 @pytest.fixture(autouse=True)
