@@ -131,7 +131,7 @@ bool boot_cpu_local_init(struct cpu *c)
 		return false;
 	}
 	if (!irq_check_split_eoi(SPLIT_EOI_SGI)) {
-		kprintf("kairos: CPU%u: an EOIed interrupt did not stay active until deactivated: the GIC ignores EOImode=1; CPU stopped\n",
+		kprintf("kairos: CPU%u: an EOIed SGI did not stay active until deactivated, or never arrived within a second: the GIC ignores EOImode=1 or does not deliver SGIs; CPU stopped\n",
 			c->id);
 		return false;
 	}

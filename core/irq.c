@@ -62,7 +62,8 @@ void irq_handle(void)
 bool irq_check_split_eoi(uint32_t sgi)
 {
 	unsigned long flags = arch_irq_save();
-	uint64_t end = arch_timer_now() + arch_timer_hw_freq() / 100;
+	/* A second: an emulated CPU on a loaded host can take 10 ms and more. */
+	uint64_t end = arch_timer_now() + arch_timer_hw_freq();
 	bool found = false, active_after_eoi = false, active_after_dir = true;
 
 	chip->enable(sgi, true);

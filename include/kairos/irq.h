@@ -62,7 +62,7 @@ void irq_handle(void);
  * (EOImode=1): @sgi, sent to this CPU, must still be active after its EOI
  * and inactive after its deactivation. Other interrupts arriving
  * meanwhile are handled normally. Returns false if it is not so, or if
- * the SGI never arrives (10 ms).
+ * the SGI never arrives (within a second).
  */
 bool irq_check_split_eoi(uint32_t sgi);
 

@@ -192,8 +192,8 @@ static void split_eoi_refused_when_sgi_never_arrives(void **state)
 	gic.lose_sgis = true;
 	fake_counter_set_step(FAKE_FREQ / 1000); /* 1 ms per counter read */
 	assert_false(irq_check_split_eoi(15));
-	/* It gave up after its 10 ms bound, not at once. */
-	assert_true(fake_counter_peek() - start >= FAKE_FREQ / 100);
+	/* It gave up after its one-second bound, not at once. */
+	assert_true(fake_counter_peek() - start >= FAKE_FREQ);
 	assert_false(gic.enabled[15]);
 }
 
