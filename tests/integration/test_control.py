@@ -291,7 +291,9 @@ def test_checkpoint_and_restore(kairos, tmp_path):
     assert k.list_vms()[0]["state"] == "running"  # it went on
     r = k.restore("a", 0)
     assert (r["vm"], r["slot"], r["state"]) == ("a", 0, "running")
-    assert r["pages_copied"] > 0
+    # Incremental (the slot is the VM's base): only the pages the guest
+    # wrote since the checkpoint -- none, if its loop kept to registers.
+    assert 0 <= r["pages_copied"] < 256, r
     cnt = k.counters("a")["vm"]
     assert (cnt["checkpoints"], cnt["restores"]) == (1, 1)
     assert cnt["pages_copied"] == r["pages_copied"]
