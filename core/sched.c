@@ -307,8 +307,11 @@ void sched_hold_vm(struct vm *vm)
 			sched_kick(i);
 	park_held(cpu_current());
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		while (!__atomic_load_n(&vm->vcpus[i].parked, __ATOMIC_ACQUIRE))
+		while (!__atomic_load_n(&vm->vcpus[i].parked,
+					__ATOMIC_ACQUIRE)) {
 			park_held(cpu_current()); /* one may move here */
+			arch_cpu_relax();
+		}
 }
 
 void sched_release_vm(struct vm *vm)

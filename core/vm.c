@@ -362,7 +362,7 @@ static void quiesce(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		while (__atomic_load_n(&vm->vcpus[i].in_guest,
 				       __ATOMIC_ACQUIRE))
-			;
+			arch_cpu_relax();
 }
 
 void vm_stop(struct vm *vm, const char *why)

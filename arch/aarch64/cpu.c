@@ -63,6 +63,11 @@ void arch_wait_for_interrupt(void)
 	__asm__ volatile("dsb sy\n wfi" : : : "memory");
 }
 
+void arch_cpu_relax(void)
+{
+	__asm__ volatile("yield" : : : "memory");
+}
+
 void arch_cpu_halt(void)
 {
 	__asm__ volatile("msr daifset, #0xf" : : : "memory");

@@ -303,6 +303,10 @@ void arch_irq_disable(void)
 
 static bool idle_scripted(void);
 
+void arch_cpu_relax(void)
+{
+}
+
 void arch_wait_for_interrupt(void)
 {
 	if (!f.masked)

@@ -39,6 +39,12 @@ void arch_irq_disable(void);
  */
 void arch_wait_for_interrupt(void);
 
+/**
+ * One round of a polling loop that waits for another CPU: a hint that
+ * lets an emulator running its CPUs in turn run the one waited for.
+ */
+void arch_cpu_relax(void);
+
 /** Stop this CPU for good: interrupts masked, parked in WFI. */
 NORETURN void arch_cpu_halt(void);
 

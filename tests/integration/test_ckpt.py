@@ -8,9 +8,8 @@ counts and verdict at the end. A restore rewinds the guest with its
 memory: its counts are those of its final timeline.
 
 Real time, not -icount: the console must be read while the guest waits
-in WFI, the checkpoint's own duration (tens of ms) is what puts deadlines
-inside a hold, and under -icount two vCPUs' timers are answered up to
-87.5 ms (virtual) and 1.3 s (physical) late, checkpoints or not.
+in WFI, and the checkpoint's own duration (tens of ms) is what puts
+deadlines inside a hold.
 
 Slot images are read out of QEMU with its monitor (pmemsave) and taken
 apart with ckpt_image.py."""
