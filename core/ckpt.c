@@ -268,14 +268,15 @@ static void uart_out(struct ckpt_vuart *o, const struct vuart *u)
 	memcpy(o->line, u->line, u->len);
 }
 
+/* Stops at the first 32 bytes holding something: a data page costs one. */
 static bool page_is_zero(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)(const void *)p;
-	uint64_t acc = 0;
 
 	for (unsigned int k = 0; k < PAGE / 8; k += 4)
-		acc |= w[k] | w[k + 1] | w[k + 2] | w[k + 3];
-	return !acc;
+		if (w[k] | w[k + 1] | w[k + 2] | w[k + 3])
+			return false;
+	return true;
 }
 
 /* Fill scan_bitmap for @vm; the number of pages that hold something. */
@@ -380,7 +381,8 @@ static void track_from(struct vm *vm, int slot)
 {
 	const struct vm_config *cfg = vm->cfg;
 
-	if (arch_s2_track(vm->s2_root, ipa_addr(cfg->mem_ipa), cfg->mem_size)) {
+	if (arch_s2_track(vm->s2_root, &vm->ckpt.written,
+			  ipa_addr(cfg->mem_ipa), cfg->mem_size)) {
 		vm->ckpt.tracking = true;
 		vm->ckpt.base_slot = slot;
 		vm->ckpt.base_gen = store.s[slot].gen;
@@ -773,8 +775,8 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 			       ipa_addr(cfg->mem_ipa), 0 };
 	if (incremental) {
 		build_rank(&m, rank_buf);
-		arch_s2_track_collect(vm->s2_root, l.ipa, cfg->mem_size,
-				      load_page, &l);
+		arch_s2_track_collect(vm->s2_root, &vm->ckpt.written, l.ipa,
+				      cfg->mem_size, load_page, &l);
 		arch_s2_flush(vm->id + 1, vm->s2_root);
 		vm->ckpt.incremental++;
 	} else {

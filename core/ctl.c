@@ -14,6 +14,7 @@
 #include <kairos/time.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
+#include <kairos/vuart.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -271,12 +272,13 @@ static enum ctl_status verb_counters(struct ctl_call *c)
 	}
 	ckpt_stats(vm, &s);
 	row(c->tag,
-	    "vm=%s state=%s exits=%llu migrations=%llu checkpoints=%llu restores=%llu incremental=%llu pages_copied=%llu last_us=%llu",
+	    "vm=%s state=%s exits=%llu migrations=%llu checkpoints=%llu restores=%llu incremental=%llu pages_copied=%llu last_us=%llu last_ticks=%llu",
 	    vm->cfg->name, state_of(vm), (unsigned long long)exits,
 	    (unsigned long long)migrations, (unsigned long long)s.checkpoints,
 	    (unsigned long long)s.restores, (unsigned long long)s.incremental,
 	    (unsigned long long)s.pages_copied,
-	    (unsigned long long)time_ticks_to_us(s.last_ticks));
+	    (unsigned long long)time_ticks_to_us(s.last_ticks),
+	    (unsigned long long)s.last_ticks);
 	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
 		row(c->tag, "vcpu=%u exits=%llu migrations=%llu", k,
 		    (unsigned long long)vm->vcpus[k].exits,
@@ -363,9 +365,10 @@ static enum ctl_status verb_checkpoint(struct ctl_call *c)
 	ckpt_stats(vm, &s);
 	if (!ckpt_slot_info(slot, &info))
 		info.size = 0;
-	row(c->tag, "vm=%s slot=%u size=%llu us=%llu", vm->cfg->name, slot,
-	    (unsigned long long)info.size,
-	    (unsigned long long)time_ticks_to_us(s.last_ticks));
+	row(c->tag, "vm=%s slot=%u size=%llu us=%llu ticks=%llu", vm->cfg->name,
+	    slot, (unsigned long long)info.size,
+	    (unsigned long long)time_ticks_to_us(s.last_ticks),
+	    (unsigned long long)s.last_ticks);
 	snprintf(c->msg, sizeof(c->msg), "checkpointed");
 	return CTL_OK;
 }
@@ -390,10 +393,12 @@ static enum ctl_status verb_restore(struct ctl_call *c)
 	if (!ckpt_restore(vm, slot, policy, c->msg, sizeof(c->msg)))
 		return CTL_FAILED;
 	ckpt_stats(vm, &s);
-	row(c->tag, "vm=%s slot=%u state=%s pages_copied=%llu us=%llu",
+	row(c->tag,
+	    "vm=%s slot=%u state=%s pages_copied=%llu us=%llu ticks=%llu",
 	    vm->cfg->name, slot, state_of(vm),
 	    (unsigned long long)s.pages_copied,
-	    (unsigned long long)time_ticks_to_us(s.last_ticks));
+	    (unsigned long long)time_ticks_to_us(s.last_ticks),
+	    (unsigned long long)s.last_ticks);
 	snprintf(c->msg, sizeof(c->msg), "restored");
 	return CTL_OK;
 }
@@ -428,6 +433,35 @@ static enum ctl_status verb_exit(struct ctl_call *c)
 	return CTL_OK;
 }
 
+/*
+ * Type a line into the VM's UART: the words, one space between them, then
+ * CR (Enter). All of it or, if the receive FIFO fills, what fitted.
+ */
+static enum ctl_status verb_input(struct ctl_call *c)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+	char line[CTL_LINE_MAX + 2];
+	size_t len = 0, sent = 0;
+
+	if (!vm)
+		return CTL_NO_VM;
+	for (unsigned int i = 1; i < c->req->argc; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
+					i > 1 ? " " : "", c->req->argv[i]);
+	line[len++] = '\r';
+	while (sent < len && vuart_receive(vm, line[sent]))
+		sent++;
+	row(c->tag, "vm=%s chars=%zu", vm->cfg->name, sent);
+	if (sent != len) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "the receive FIFO of %s is full: %zu of %zu characters taken",
+			 vm->cfg->name, sent, len);
+		return CTL_FAILED;
+	}
+	snprintf(c->msg, sizeof(c->msg), "typed");
+	return CTL_OK;
+}
+
 struct ctl_verb {
 	const char *name;
 	unsigned int min_args, max_args;
@@ -448,6 +482,7 @@ static const struct ctl_verb verbs[] = {
 	{ "restore", 2, 3, "restore <vm> <slot> [pause|catch-up]",
 	  verb_restore },
 	{ "slots", 0, 0, "slots", verb_slots },
+	{ "input", 2, CTL_ARGS_MAX, "input <vm> <word>...", verb_input },
 	{ "exit", 0, 0, "exit", verb_exit },
 };
 

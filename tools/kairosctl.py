@@ -390,16 +390,21 @@ class KairosCtl:
                 "vcpus": [r for r in rows if "vcpu" in r]}
 
     def checkpoint(self, vm, slot, timeout=120):
-        """-> {'vm', 'slot', 'size', 'us'}"""
+        """-> {'vm', 'slot', 'size', 'us', 'ticks'}"""
         return numeric(self.request("checkpoint", vm, slot,
                                     timeout=timeout).rows[0])
 
     def restore(self, vm, slot, policy=None, timeout=120):
         """policy: None (Kairos's default, pause), 'pause' or 'catch-up'.
-        -> {'vm', 'slot', 'state', 'pages_copied', 'us'}"""
+        -> {'vm', 'slot', 'state', 'pages_copied', 'us', 'ticks'}"""
         args = [vm, slot] + ([policy] if policy else [])
         return numeric(self.request("restore", *args,
                                     timeout=timeout).rows[0])
+
+    def input(self, vm, *words):
+        """Type @words (one blank between them) and Enter into @vm's
+        UART. -> {'vm', 'chars'}"""
+        return numeric(self.request("input", vm, *words).rows[0])
 
     def slots(self):
         """-> [{'slot', 'state', 'verified', 'vm', 'size', ...}, ...]"""
@@ -466,7 +471,8 @@ Talk to Kairos's control channel (docs/control.md).
   -c COMMAND        a request ("pause linux"); repeatable, run in order
   COMMAND ARG...    one request, as words: list | info VM | counters VM |
                     pause VM | resume VM | reset VM | checkpoint VM SLOT |
-                    restore VM SLOT [pause|catch-up] | slots | hello
+                    restore VM SLOT [pause|catch-up] | slots | hello |
+                    input VM WORD... (typed into the VM's UART, then Enter)
   shell             type requests interactively; guest output is shown
 
 Data lines are printed as "key=value ..." on stdout; a refusal is printed

@@ -76,10 +76,12 @@ static void protect_page(uint64_t *pte, uint64_t va, void *arg)
 }
 
 // NOLINTNEXTLINE(readability-non-const-parameter)
-bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
+bool arch_s2_track(uint64_t *root, struct s2_write_log *log, uint64_t ipa,
+		   uint64_t size)
 {
 	struct pgt t = { root, 1, &track_pool };
 
+	log->n = 0;
 	return pgt_pages(&t, ipa, size, protect_page, NULL);
 }
 
@@ -102,13 +104,18 @@ static uint64_t *page_entry(uint64_t *root, uint64_t ipa)
 	return NULL;
 }
 
-bool arch_s2_track_write(uint64_t *root, uint64_t ipa)
+bool arch_s2_track_write(uint64_t *root, struct s2_write_log *log, uint64_t ipa)
 {
 	uint64_t *d = page_entry(root, ipa);
+	uint32_t k;
 
 	if (!d || !(*d & S2_TRACKED))
 		return false;
-	__atomic_store_n(d, *d | S2AP_W, __ATOMIC_RELAXED);
+	/* Logged before it is writable: a collect never misses it. */
+	k = __atomic_fetch_add(&log->n, 1U, __ATOMIC_RELAXED);
+	if (k < S2_WRITE_LOG_MAX)
+		log->pfn[k] = (uint32_t)(ipa >> 12);
+	__atomic_store_n(d, *d | S2AP_W, __ATOMIC_RELEASE);
 	/* Relaxing a permission: dropping this CPU's stale entry is enough;
 	 * another CPU that still has it faults once more and comes here. */
 	dsb_ish();
@@ -139,13 +146,24 @@ static void collect_page(uint64_t *pte, uint64_t va, void *arg)
 }
 
 // NOLINTNEXTLINE(readability-non-const-parameter)
-uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
+uint64_t arch_s2_track_collect(uint64_t *root, struct s2_write_log *log,
+			       uint64_t ipa, uint64_t size,
 			       void (*fn)(void *arg, uint64_t ipa), void *arg)
 {
 	struct pgt t = { root, 1, &track_pool };
 	struct collect c = { fn, arg, 0 };
+	uint32_t n = __atomic_load_n(&log->n, __ATOMIC_ACQUIRE);
 
-	if (!pgt_pages(&t, ipa, size, collect_page, &c))
-		return UINT64_MAX;
+	log->n = 0;
+	if (n > S2_WRITE_LOG_MAX)
+		return pgt_pages(&t, ipa, size, collect_page, &c) ? c.n :
+								    UINT64_MAX;
+	for (uint32_t k = 0; k < n; k++) {
+		uint64_t page = (uint64_t)log->pfn[k] << 12;
+		uint64_t *d = page_entry(root, page);
+
+		if (d && page - ipa < size)
+			collect_page(d, page, &c);
+	}
 	return c.n;
 }

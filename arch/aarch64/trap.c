@@ -136,7 +136,7 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 	/* A first write to RAM since a checkpoint or restore (ckpt.c). */
 	if (FSC_IS_PERMISSION(t->iss & 0x3f) &&
 	    __atomic_load_n(&v->vm->ckpt.tracking, __ATOMIC_ACQUIRE) &&
-	    arch_s2_track_write(v->vm->s2_root,
+	    arch_s2_track_write(v->vm->s2_root, &v->vm->ckpt.written,
 				permission_fault_ipa(t) & ~0xfffUL))
 		return TRAP_RESUME;
 	if (FSC_IS_PERMISSION(t->iss & 0x3f) && write &&

@@ -536,8 +536,10 @@ static struct {
 } track;
 
 // NOLINTNEXTLINE(readability-non-const-parameter)
-bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
+bool arch_s2_track(uint64_t *root, struct s2_write_log *log, uint64_t ipa,
+		   uint64_t size)
 {
+	log->n = 0;
 	track.root = root;
 	track.ipa = ipa;
 	track.size = size;
@@ -546,8 +548,9 @@ bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size)
 }
 
 // NOLINTNEXTLINE(readability-non-const-parameter)
-bool arch_s2_track_write(uint64_t *root, uint64_t ipa)
+bool arch_s2_track_write(uint64_t *root, struct s2_write_log *log, uint64_t ipa)
 {
+	(void)log;
 	if (root != track.root || ipa < track.ipa ||
 	    ipa - track.ipa >= track.size || track.nr == FAKE_S2_WRITES)
 		return false;
@@ -559,9 +562,11 @@ bool arch_s2_track_write(uint64_t *root, uint64_t ipa)
 }
 
 // NOLINTNEXTLINE(readability-non-const-parameter)
-uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
+uint64_t arch_s2_track_collect(uint64_t *root, struct s2_write_log *log,
+			       uint64_t ipa, uint64_t size,
 			       void (*fn)(void *arg, uint64_t ipa), void *arg)
 {
+	(void)log;
 	uint64_t n = track.nr;
 
 	if (root != track.root || ipa != track.ipa || size != track.size)

@@ -11,6 +11,19 @@ enum s2_kind {
 	S2_DEVICE, /**< Device-nGnRE, read-write (passthrough devices) */
 };
 
+/**
+ * The pages a VM wrote since tracking began, in the order of their first
+ * write, so that collecting them costs what was written, not the size of
+ * RAM. Past S2_WRITE_LOG_MAX entries the log only counts and collecting
+ * walks the tables instead. Entries may repeat (two CPUs faulting on one
+ * page); collecting takes each page once.
+ */
+#define S2_WRITE_LOG_MAX 4096
+struct s2_write_log {
+	uint32_t n;                     /**< writes logged (may exceed) */
+	uint32_t pfn[S2_WRITE_LOG_MAX]; /**< their IPA >> 12 */
+};
+
 /** A new, empty stage-2 root table, or NULL when the pool is used up. */
 uint64_t *arch_s2_create(void);
 
@@ -26,13 +39,16 @@ void arch_s2_flush(unsigned int vmid, const uint64_t *root);
  * running: map it page by page, read-only. The caller then flushes the
  * VMID. False when out of table pages (the pages before stay tracked).
  */
-bool arch_s2_track(uint64_t *root, uint64_t ipa, uint64_t size);
+bool arch_s2_track(uint64_t *root, struct s2_write_log *log, uint64_t ipa,
+		   uint64_t size);
 
 /**
  * A write to tracked page @ipa faulted (on this CPU, in the VM's
- * context): make the page writable. False when @ipa is not tracked.
+ * context): make the page writable and log it. False when @ipa is not
+ * tracked.
  */
-bool arch_s2_track_write(uint64_t *root, uint64_t ipa);
+bool arch_s2_track_write(uint64_t *root, struct s2_write_log *log,
+			 uint64_t ipa);
 
 /**
  * Of a VM that is not running: call @fn (may be NULL) for every tracked
@@ -40,7 +56,8 @@ bool arch_s2_track_write(uint64_t *root, uint64_t ipa);
  * last, and make it read-only again. Returns how many, or UINT64_MAX when
  * the range is not tracked. The caller then flushes the VMID.
  */
-uint64_t arch_s2_track_collect(uint64_t *root, uint64_t ipa, uint64_t size,
+uint64_t arch_s2_track_collect(uint64_t *root, struct s2_write_log *log,
+			       uint64_t ipa, uint64_t size,
 			       void (*fn)(void *arg, uint64_t ipa), void *arg);
 
 #endif

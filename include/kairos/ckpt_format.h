@@ -186,6 +186,8 @@ static inline uint64_t ckpt_bitmap_bytes(uint64_t nr_pages)
  * equals the CRC of a followed by b.
  */
 uint32_t ckpt_crc32c(uint32_t crc, const void *p, size_t len);
+/** Copies @len bytes from @src to @dst and returns their CRC as above. */
+uint32_t ckpt_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len);
 
 /* ---- Writing ---- */
 

@@ -3,6 +3,7 @@
 #ifndef KAIROS_VM_H
 #define KAIROS_VM_H
 
+#include <arch/stage2.h>
 #include <kairos/config.h>
 #include <kairos/spinlock.h>
 #include <kairos/timerq.h>
@@ -56,6 +57,7 @@ struct vm_ckpt {
 	uint32_t base_gen;
 	bool tracking; /**< its RAM is mapped page by page, written pages
 			    become writable on their first write */
+	struct s2_write_log written; /**< those pages, while tracking */
 };
 
 /** An emulated MMIO device of a VM. */

@@ -22,11 +22,20 @@ METRICS = ["vtimer_vector", "vtimer_handler", "vtimer_2vcpu_vector",
            "hvc_roundtrip", "mmio_gicd_read", "sgi_vector", "sgi_handler",
            "vcpu_switch", "boot_first_insn"]
 NO_NATIVE = {"vcpu_switch"}
+# The checkpoint rows: "native" is the plain copy of the same bytes.
+CKPT_METRICS = ["ckpt_checkpoint", "ckpt_restore_full",
+                "ckpt_restore_incr_1pct", "ckpt_restore_incr_10pct",
+                "ckpt_restore_incr_100pct"]
 
 LINE_RE = re.compile(r"^bench: (\S+) native=(n/a|-?\d+) kairos=(-?\d+) "
                      r"added=(n/a|-?\d+)$", re.M)
 TARGET_RE = re.compile(r"^bench-target: vtimer_vector added=(-?\d+) "
                        r"limit=(\d+) met=(yes|no)$", re.M)
+CKPT_TARGET_RE = re.compile(r"^bench-target: ckpt_restore_full "
+                            r"ratio=([\d.]+) limit=1.2 met=(yes|no)$", re.M)
+INCR_RE = re.compile(r"^bench-target: ckpt_restore_incremental "
+                     r"pages=(\d+),(\d+),(\d+) ", re.M)
+ROW_RE = re.compile(r"^(ckpt_\w+)\s+(\d+)\s+(\d+)\s+(\d+)\s", re.M)
 
 TIMEOUT = 120
 
@@ -51,7 +60,9 @@ def test_bench_quick(tmp_path):
     # The premise of the bench: one counter tick per instruction.
     assert "counter 1000000000 Hz" in out, out
     lines = {m[0]: m[1:] for m in LINE_RE.findall(out)}
-    assert list(lines) == METRICS, out
+    assert list(lines) == METRICS + CKPT_METRICS, out
+    for metric in CKPT_METRICS:
+        del lines[metric]
     for metric, (native, kairos, added) in lines.items():
         kairos = int(kairos)
         assert kairos > 0, f"{metric}: {out}"
@@ -71,8 +82,45 @@ def test_bench_quick(tmp_path):
     # The table shows every metric, and each boot left its log.
     for metric in METRICS:
         assert re.search(rf"^{metric}\s", out, re.M), out
-    for run in ("native", "kairos", "shared"):
+    for run in ("native", "kairos", "shared", "ckpt"):
         assert os.path.getsize(tmp_path / f"{run}.log") > 0
+
+
+def test_bench_checkpoint_rows(tmp_path):
+    """The checkpoint rows of a 64 MiB VM: every restore copies what it
+    must (all 16384 pages in full, the dirtied ones incrementally, in the
+    ratio 1 : 10 : 100), each has a limit (the plain copy) and a count,
+    and the target line agrees with the full-restore row."""
+    p = run_bench(tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    rows = {m[0]: tuple(map(int, m[1:])) for m in ROW_RE.findall(out)}
+    assert list(rows) == CKPT_METRICS, out
+    for metric, (pages, limit, kairos) in rows.items():
+        assert pages > 0 and limit > 0 and kairos > 0, f"{metric}: {out}"
+    assert rows["ckpt_restore_full"][0] == 64 * 256, out
+    assert rows["ckpt_checkpoint"][0] == 64 * 256, out
+    m = INCR_RE.search(out)
+    assert m, out
+    pages = [int(x) for x in m.groups()]
+    assert pages == [rows[f"ckpt_restore_incr_{p}pct"][0]
+                     for p in (1, 10, 100)], out
+    # The dirtied pages (1 %, 10 %, 100 % of the guest's data pages)
+    # plus the few the guest wrote itself (stack, UART state).
+    data = rows["ckpt_restore_incr_100pct"][0]
+    for share, n in zip((1, 10), pages):
+        assert abs(n - data * share / 100) < 64, (share, n, out)
+    # Incremental restores cost in proportion to the pages they copy.
+    assert pages[0] < pages[1] < pages[2], out
+    assert rows["ckpt_restore_incr_1pct"][2] < \
+        rows["ckpt_restore_incr_10pct"][2] < \
+        rows["ckpt_restore_incr_100pct"][2], out
+    full = rows["ckpt_restore_full"]
+    m = CKPT_TARGET_RE.search(out)
+    assert m, out
+    ratio = float(m[1])
+    assert abs(ratio - full[2] / full[1]) < 0.001, out
+    assert m[2] == ("yes" if ratio <= 1.2 else "no"), out
 
 
 def test_bench_fails_without_numbers(tmp_path):

@@ -235,7 +235,7 @@ static void test_pause_resume_reset_counters(void **state)
 	alpha->vcpus[1].migrations = 2;
 	type("c counters alpha\r");
 	util_out_has(
-		"@c - vm=alpha state=running exits=12 migrations=2 checkpoints=0 restores=0 incremental=0 pages_copied=0 last_us=0\r\n");
+		"@c - vm=alpha state=running exits=12 migrations=2 checkpoints=0 restores=0 incremental=0 pages_copied=0 last_us=0 last_ticks=0\r\n");
 	util_out_has("@c - vcpu=0 exits=5 migrations=0\r\n");
 	util_out_has("@c - vcpu=1 exits=7 migrations=2\r\n");
 	assert_int_equal(status_of("c", NULL), CTL_OK);
@@ -391,6 +391,54 @@ static void test_events_only_in_control_mode(void **state)
 	util_out_has("@event stopped vm=alpha state=stopped\r\n");
 }
 
+/* What the guest reads from its UART's data register, until it is empty. */
+static void guest_reads(struct vm *vm, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (!(vm->uart.rx_head == vm->uart.rx_tail) && n + 1 < len) {
+		buf[n++] = vm->uart.rx[vm->uart.rx_tail];
+		vm->uart.rx_tail = (vm->uart.rx_tail + 1) %
+				   (unsigned int)sizeof(vm->uart.rx);
+	}
+	buf[n] = '\0';
+}
+
+static void test_input_types_a_line_into_the_vm(void **state)
+{
+	char got[128];
+	const char *msg;
+
+	(void)state;
+	enter();
+	type("t input beta echo  hi there\r");
+	assert_int_equal(status_of("t", &msg), CTL_OK);
+	util_out_has("@t - vm=beta chars=14\r\n");
+	guest_reads(beta, got, sizeof(got));
+	assert_string_equal(got, "echo hi there\r");
+	guest_reads(alpha, got, sizeof(got));
+	assert_string_equal(got, "");
+
+	/* 40 + 1 + 40 + CR do not fit in 63: what fitted is taken. */
+	util_out_clear();
+	type("u input alpha "
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r");
+	assert_int_equal(status_of("u", &msg), CTL_FAILED);
+	assert_non_null(strstr(msg, "63 of 82 characters taken"));
+	util_out_has("@u - vm=alpha chars=63\r\n");
+	guest_reads(alpha, got, sizeof(got));
+	assert_int_equal(strlen(got), 63);
+	assert_int_equal(strncmp(got + 41, "bbbb", 4), 0);
+
+	util_out_clear();
+	type("v input gamma x\r");
+	assert_int_equal(status_of("v", NULL), CTL_NO_VM);
+	type("w input beta\r");
+	assert_int_equal(status_of("w", NULL), CTL_BAD_REQUEST);
+	assert_lines_whole();
+}
+
 static void test_exit_back_to_the_shell(void **state)
 {
 	(void)state;
@@ -431,6 +479,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_only_in_control_mode,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_input_types_a_line_into_the_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_back_to_the_shell,
 						setup, teardown),
 	};

@@ -40,4 +40,7 @@ bool board_arg(const char *key, char *buf, size_t len);
 /** `key=<number>` (decimal or 0x hex); false if absent or malformed. */
 bool board_arg_u64(const char *key, uint64_t *val);
 
+/** A character from the console UART, or -1 if none has arrived. */
+int uart_getc(void);
+
 #endif
