@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Issue 6, point 8: Linux checkpointed in the middle of its `sleep 1`
 loop and restored -- in the same boot, and after QEMU is restarted with the
-image put back into the store by the boot loader (QEMU's -device loader,
-kairos-qemu --slot-image) and the VM resuming from it (resume-from): the
+image put back into the store by the boot loader (U-Boot's `load` from the
+boot disk: kairos-qemu --uboot --slot-image) and the VM resuming from it
+(resume-from): the
 loop goes on where the image left it, each second still 1 s +- 5 % of
 guest time (-icount: guest time is instructions, not host load)."""
 import os
@@ -89,9 +90,13 @@ def test_ckpt8_linux_sleep_loop_restored_in_place_and_after_reboot(boot):
     save_slot(mon, slot0, image)
     mon.close()
     con.close()
-    con = boot(linux_cmd(mon_path, extra=["--slot-image", f"0={image}"],
+    con = boot(linux_cmd(mon_path,
+                         extra=["--uboot", "--slot-image", f"0={image}"],
                          vm_extra="resume=0,"))
-    con.expect(r"kairos: VM linux resumes from checkpoint slot 0")
+    con.expect(r"Kairos: loading slot0.img into checkpoint slot 0",
+               timeout=120)
+    con.expect(r"kairos: VM linux resumes from checkpoint slot 0",
+               timeout=300)
     con.expect(r"kairos: VM linux stopped \(PSCI SYSTEM_OFF\)", timeout=180)
     with open(con.log_path, errors="replace") as f:
         log = f.read()
