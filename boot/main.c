@@ -9,6 +9,7 @@
 #include <arch/mmu.h>
 #include <arch/timer.h>
 #include <arch/vgic_hw.h>
+#include <drivers/bcm2835_pm.h>
 #include <drivers/gic.h>
 #include <drivers/psci.h>
 #include <drivers/uart.h>
@@ -87,6 +88,9 @@ static void mmu_setup(const void *fdt)
 			    "the device tree");
 	map_or_stop(board.uart.reg.base, board.uart.reg.size, MMU_DEVICE,
 		    "the console UART");
+	if (board.pm_wdog.size)
+		map_or_stop(board.pm_wdog.base, board.pm_wdog.size, MMU_DEVICE,
+			    "the power-management watchdog");
 	map_or_stop(g->dist.base, g->dist.size, MMU_DEVICE, "GICD");
 	map_or_stop(g->cpu.base, g->cpu.size, MMU_DEVICE, "GICC");
 	map_or_stop(g->hyp.base, g->hyp.size, MMU_DEVICE, "GICH");
@@ -198,6 +202,8 @@ static void check_psci(void)
 		}
 	}
 	psci_init(&board.psci);
+	if (board.pm_wdog.size)
+		bcm2835_pm_init(pa_to_ptr(board.pm_wdog.base));
 }
 
 static void setup_cpus(void)

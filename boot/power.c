@@ -1,16 +1,37 @@
 // SPDX-License-Identifier: MIT
-/* Board power control through PSCI, when the board has it. */
+/*
+ * Board power control: PSCI when the board has it, else the Raspberry Pi's
+ * power-management watchdog (drivers/bcm2835_pm.c).
+ */
+#include <arch/cpu.h>
+#include <arch/timer.h>
+#include <drivers/bcm2835_pm.h>
 #include <drivers/psci.h>
+#include <kairos/time.h>
 #include <plat/power.h>
+
+/* The watchdog fires within a millisecond; a board that is still here
+ * after 100 ms did not restart. */
+static bool pm_restart(bool halt)
+{
+	uint64_t end;
+
+	if (!bcm2835_pm_restart(halt))
+		return false;
+	end = arch_timer_now() + time_us_to_ticks(100000);
+	while (arch_timer_now() < end)
+		arch_cpu_relax();
+	return false;
+}
 
 bool plat_power_off(void)
 {
 	psci_system_off();
-	return false; /* only reached when PSCI could not do it */
+	return pm_restart(true); /* only reached when PSCI could not */
 }
 
 bool plat_reset(void)
 {
 	psci_system_reset();
-	return false;
+	return pm_restart(false);
 }

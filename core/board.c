@@ -561,6 +561,18 @@ static enum kairos_err parse_timer(const void *fdt, int gic, struct board *b,
 	return KAIROS_OK;
 }
 
+/* Optional: a board without it powers off and resets through PSCI. */
+static void parse_pm_wdog(const void *fdt, struct board *b)
+{
+	static const char *const compat[] = { "brcm,bcm2835-pm-wdt",
+					      "brcm,bcm2835-pm" };
+	int node = find_compatible(fdt, compat, ARRAY_SIZE(compat));
+
+	if (node < 0 || !get_reg(fdt, node, 0, &b->pm_wdog) ||
+	    b->pm_wdog.size < 0x28)
+		b->pm_wdog = (struct board_range){ 0 };
+}
+
 enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
 			    struct board *b, struct board_err *err)
 {
@@ -584,6 +596,7 @@ enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
 	if (e)
 		return e;
 	parse_reserved(fdt, b);
+	parse_pm_wdog(fdt, b);
 	/* A console without a usable GIC interrupt is polled instead. */
 	int uart = fdt_path_offset(fdt, b->uart.path);
 

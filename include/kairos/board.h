@@ -90,6 +90,12 @@ struct board {
 	struct board_gic gic;
 	struct board_timer timer;
 	struct board_uart uart;
+	/**
+	 * The BCM2835/BCM2711 power-management watchdog ("pm" registers,
+	 * brcm,bcm2835-pm-wdt): how a Raspberry Pi, which has no PSCI,
+	 * resets or halts. Size 0 when the board has none.
+	 */
+	struct board_range pm_wdog;
 };
 
 /** A refusal: which node and property, and what was wrong with it. */

@@ -93,6 +93,7 @@ static void test_virt_gicv3(void **state)
 			 KAIROS_OK);
 	assert_int_equal(b.nr_mem, 1);
 	assert_range(b.mem[0], 0x40000000, 0x08000000);
+	assert_int_equal(b.pm_wdog.size, 0); /* PSCI powers it */
 	assert_int_equal(b.nr_cpus, 4);
 	assert_int_equal(b.ignored_cpus, 0);
 	assert_int_equal(b.boot_cpu, 0);
@@ -207,6 +208,10 @@ static void test_rpi4_spin_table_and_soc_ranges(void **state)
 	/* /reserved-memory/linux,cma, through an empty "ranges" */
 	assert_int_equal(b.nr_reserved, 1);
 	assert_range(b.reserved[0], 0x2c000000, 0x04000000);
+
+	/* No PSCI: power goes through the PM watchdog's first reg. */
+	assert_range(b.pm_wdog, soc_to_cpu(0x7e100000), 0x114);
+	assert_int_equal(pa_addr(b.pm_wdog.base), 0xfe100000);
 }
 
 static void test_rpi4_pl011_translated(void **state)
