@@ -13,6 +13,8 @@
 #define CTL_ISTATUS (1UL << 2)
 
 static uint32_t phys_intid;
+/* The hardware can trap the guest's CNTV_* accesses (vtimer_guard()). */
+static bool can_trap;
 
 /* The line as the architecture defines it (Arm ARM D11.2.4). */
 static bool line_of(uint64_t ctl)
@@ -53,7 +55,40 @@ static bool vtimer_irq(uint32_t intid, void *arg)
 void vtimer_init(uint32_t intid)
 {
 	phys_intid = intid;
+	can_trap = arch_vtimer_can_trap();
 	irq_set_handler(intid, vtimer_irq, NULL);
+}
+
+/*
+ * T11, where the guest masks IRQs. Natively the GIC's pending state of a
+ * level-sensitive interrupt follows its line: a guest that, with IRQs
+ * masked, lowers its timer's line (writes CVAL or CTL; typically its
+ * handler EOIs first, which re-raises the pending state, then re-arms)
+ * never takes the interrupt. Under a hypervisor the physical interrupt is
+ * taken at EL2 whatever the guest's PSTATE.I, and the virtual one listed
+ * pending; the guest's timer writes do not exit, so it would take an
+ * interrupt whose condition no longer holds.
+ *
+ * So while @v's timer interrupt is listed pending and its guest has IRQs
+ * masked, its timer accesses trap (where the hardware can: FEAT_ECV). The
+ * first one exits: the exit folds the list registers, the entry derives
+ * the line again, and an interrupt whose line has dropped is no longer
+ * listed (its physical INTID deactivated), exactly as the GIC would have
+ * withdrawn it. Once the guest has taken it or its line is gone the trap
+ * is off again: one extra exit at most per such interrupt, none when the
+ * guest runs with IRQs unmasked (it takes the interrupt before any
+ * instruction of its own).
+ */
+void vtimer_guard(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n)
+{
+	bool trap = false;
+
+	if (!can_trap)
+		return;
+	if (v->st.regs.pstate & PSR_I)
+		for (unsigned int k = 0; k < n && !trap; k++)
+			trap = lrs[k].intid == VTIMER_INTID && lrs[k].pending;
+	arch_vtimer_trap(trap);
 }
 
 void vtimer_sync(struct vcpu *v)

@@ -53,13 +53,18 @@ endfunc guest_enter
  * guest's deactivation of the hardware-mapped LR deactivates the
  * physical one) and return to the guest. Anything else leaves the guest
  * as exit kind 1; an IAR read here for another interrupt is handed to
- * irq_handle through struct cpu.
+ * irq_handle through struct cpu. So does the timer of a guest that has
+ * IRQs masked (SPSR_EL2.I): its entry then decides whether its timer
+ * accesses trap until it takes the interrupt (core/vtimer.c,
+ * vtimer_guard()).
  */
 func guest_irq
 	mrs	x0, tpidr_el2
 	ldr	x1, [x0, #CPU_FAST_LR]
 	cbz	x1, 3f
 	stp	x2, x3, [sp, #-16]!
+	mrs	x2, spsr_el2
+	tbnz	x2, #7, 2f
 	mrs	x2, icc_hppir1_el1
 	ldr	x3, [x0, #CPU_FAST_INTID]
 	cmp	x2, x3

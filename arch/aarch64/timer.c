@@ -56,3 +56,47 @@ void arch_vtimer_read(uint64_t *cval, uint64_t *ctl)
 	*ctl = read_sysreg(cntv_ctl_el0);
 	*cval = read_sysreg(cntv_cval_el0);
 }
+
+bool arch_vtimer_can_trap(void)
+{
+	return (read_sysreg(id_aa64mmfr0_el1) >> ID_AA64MMFR0_ECV_SHIFT) != 0;
+}
+
+void arch_vtimer_trap(bool on)
+{
+	uint64_t was = read_sysreg(cnthctl_el2);
+	uint64_t want = on ? was | CNTHCTL_EL1TVT : was & ~CNTHCTL_EL1TVT;
+
+	/* The eret into the guest synchronizes the write. */
+	if (want != was)
+		write_sysreg(cnthctl_el2, want);
+}
+
+/*
+ * At EL2 with HCR_EL2.E2H = 0, CNTV_*_EL0 are the EL1 virtual timer's, and
+ * TVAL counts against the virtual count (CNTPCT - CNTVOFF): the guest's.
+ */
+void arch_vtimer_access(enum arch_vtimer_reg r, bool write, uint64_t *val)
+{
+	switch (r) {
+	case VTIMER_REG_TVAL:
+		if (write)
+			write_sysreg(cntv_tval_el0, *val & 0xffffffffUL);
+		else
+			*val = read_sysreg(cntv_tval_el0) & 0xffffffffUL;
+		break;
+	case VTIMER_REG_CTL:
+		if (write)
+			write_sysreg(cntv_ctl_el0, *val & 3);
+		else
+			*val = read_sysreg(cntv_ctl_el0) & 7;
+		break;
+	case VTIMER_REG_CVAL:
+		if (write)
+			write_sysreg(cntv_cval_el0, *val);
+		else
+			*val = read_sysreg(cntv_cval_el0);
+		break;
+	}
+	isb();
+}

@@ -7,6 +7,7 @@
 #include "trap.h"
 
 #include <arch/stage2.h>
+#include <arch/timer.h>
 #include <asm/sysreg.h>
 #include <kairos/compiler.h>
 #include <kairos/ptimer.h>
@@ -189,6 +190,10 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 #define CNTP_TVAL_EL0 SYSREG_KEY(3U, 3U, 14U, 2U, 0U)
 #define CNTP_CTL_EL0 SYSREG_KEY(3U, 3U, 14U, 2U, 1U)
 #define CNTP_CVAL_EL0 SYSREG_KEY(3U, 3U, 14U, 2U, 2U)
+/* Trapped only in core/vtimer.c's window (CNTHCTL_EL2.EL1TVT). */
+#define CNTV_TVAL_EL0 SYSREG_KEY(3U, 3U, 14U, 3U, 0U)
+#define CNTV_CTL_EL0 SYSREG_KEY(3U, 3U, 14U, 3U, 1U)
+#define CNTV_CVAL_EL0 SYSREG_KEY(3U, 3U, 14U, 3U, 2U)
 
 static bool ptimer_reg_of(uint32_t key, enum ptimer_reg *r)
 {
@@ -223,6 +228,34 @@ static enum trap_result trap_ptimer(struct vcpu *v, enum ptimer_reg r,
 	return TRAP_RESUME;
 }
 
+static bool vtimer_reg_of(uint32_t key, enum arch_vtimer_reg *r)
+{
+	switch (key) {
+	case CNTV_TVAL_EL0: *r = VTIMER_REG_TVAL; return true;
+	case CNTV_CTL_EL0: *r = VTIMER_REG_CTL; return true;
+	case CNTV_CVAL_EL0: *r = VTIMER_REG_CVAL; return true;
+	default: return false;
+	}
+}
+
+/*
+ * The virtual timer, trapped while its interrupt waits in a list register
+ * for a guest with IRQs masked (core/vtimer.c, vtimer_guard()): performed
+ * as the guest asked; the exit itself is the point. As with the physical
+ * timer, an EL0 access seen here is one the guest's CNTKCTL_EL1 permits.
+ */
+static enum trap_result trap_vtimer(struct vcpu *v, enum arch_vtimer_reg r,
+				    bool read, unsigned int rt)
+{
+	uint64_t val = reg_read(v, rt);
+
+	arch_vtimer_access(r, !read, &val);
+	if (read && rt != 31)
+		v->st.regs.x[rt] = val;
+	v->st.regs.pc += 4;
+	return TRAP_RESUME;
+}
+
 static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 {
 	uint32_t key = SYSREG_KEY((t->iss >> 20) & 3, (t->iss >> 14) & 7,
@@ -231,10 +264,13 @@ static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 	bool read = t->iss & 1;
 	unsigned int rt = (t->iss >> 5) & 31;
 	uint64_t val = reg_read(v, rt);
+	enum arch_vtimer_reg vr;
 	enum ptimer_reg pr;
 
 	if (ptimer_reg_of(key, &pr))
 		return trap_ptimer(v, pr, read, rt);
+	if (vtimer_reg_of(key, &vr))
+		return trap_vtimer(v, vr, read, rt);
 	if (read) {
 		inject_undef(v); /* none of the others is readable */
 		return TRAP_RESUME;

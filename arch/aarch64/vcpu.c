@@ -166,6 +166,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 		n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 		arch_vgic_write_lrs(lrs, n, underflow);
 		vgic_sync_hw(v);
+		vtimer_guard(v, lrs, n);
 		fast_path_arm(c, v, n);
 		if (v->fp_loaded)
 			fp_access(true);

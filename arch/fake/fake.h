@@ -334,6 +334,15 @@ void fake_vtimer_log_clear(void);
 /** CNTV_CTL_EL0 (with ISTATUS) of pCPU @cpu, from any pCPU. */
 uint64_t fake_vtimer_ctl_on(unsigned int cpu);
 
+/**
+ * Whether arch_vtimer_can_trap() says yes (FEAT_ECV); no after
+ * fake_gic_reset(). Read by vtimer_init().
+ */
+void fake_vtimer_set_can_trap(bool can);
+
+/** The guest's virtual timer accesses trap on this pCPU (EL1TVT). */
+bool fake_vtimer_trapping(void);
+
 /* ---- vCPUs (arch/vcpu.h) ---- */
 
 /** Most guest runs one test may queue. */
@@ -355,8 +364,8 @@ void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
  * with the list registers filled (fake_vgic_guest_ack() ...): called
  * after the ticks, before the exit folds them back. arch_vcpu_run()
  * (fake_vcpu.c) fills, syncs and folds as the real one does:
- * vtimer_sync(), fill, write, vgic_sync_hw(), guest, read back, fold,
- * vtimer_sync().
+ * vtimer_entry(), fill, write, vgic_sync_hw(), vtimer_guard(), guest,
+ * read back, fold, vtimer_sync().
  */
 void fake_vcpu_push_guest(enum vcpu_exit e, uint64_t ticks, fake_guest_fn guest,
 			  fake_guest_fn fn, void *arg);

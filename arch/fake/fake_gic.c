@@ -41,12 +41,14 @@ struct fake_vt {
 	uint64_t cntvoff, cval, ctl; /* ctl: ENABLE and IMASK only */
 	unsigned int loads;
 	bool loaded; /* between arch_vtimer_load() and _save() */
+	bool trap;   /* the guest's accesses trap (arch_vtimer_trap()) */
 };
 
 static struct {
 	unsigned int version, nr_lrs, inits;
 	struct fake_vif vif[KAIROS_MAX_CPUS];
 	struct fake_vt vt[KAIROS_MAX_CPUS];
+	bool vt_can_trap;
 	/* Physical state: SGIs and PPIs banked per CPU, SPIs in [0]. */
 	bool active[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
 	bool pending[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
@@ -561,6 +563,60 @@ const char *fake_vtimer_log(void)
 void fake_vtimer_log_clear(void)
 {
 	g.vtlog[0] = '\0';
+}
+
+bool arch_vtimer_can_trap(void)
+{
+	return g.vt_can_trap;
+}
+
+void arch_vtimer_trap(bool on)
+{
+	if (on && !g.vt_can_trap)
+		fail_msg("fake: arch_vtimer_trap(true) without FEAT_ECV");
+	g.vt[here()].trap = on;
+}
+
+void arch_vtimer_access(enum arch_vtimer_reg r, bool write, uint64_t *val)
+{
+	unsigned int cpu = here();
+	struct fake_vt *t = &g.vt[cpu];
+	uint64_t vct = fake_counter_peek() - t->cntvoff;
+
+	if (!t->loaded)
+		fail_msg("fake: arch_vtimer_access() on CPU%u, where no timer is loaded",
+			 cpu);
+	switch (r) {
+	case VTIMER_REG_TVAL:
+		if (write)
+			t->cval = vct + (uint64_t)(int64_t)(int32_t)*val;
+		else
+			*val = (t->cval - vct) & 0xffffffffUL;
+		break;
+	case VTIMER_REG_CTL:
+		if (write)
+			t->ctl = *val & (CTL_ENABLE | CTL_IMASK);
+		else
+			*val = vt_ctl(cpu);
+		break;
+	case VTIMER_REG_CVAL:
+		if (write)
+			t->cval = *val;
+		else
+			*val = t->cval;
+		break;
+	}
+	vtlog(write ? "access-write" : "access-read", cpu);
+}
+
+void fake_vtimer_set_can_trap(bool can)
+{
+	g.vt_can_trap = can;
+}
+
+bool fake_vtimer_trapping(void)
+{
+	return g.vt[here()].trap;
 }
 
 uint64_t fake_vtimer_ctl_on(unsigned int cpu)

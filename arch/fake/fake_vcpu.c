@@ -29,6 +29,7 @@ enum vcpu_exit arch_vcpu_run(struct vcpu *v)
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 	arch_vgic_write_lrs(lrs, n, underflow);
 	vgic_sync_hw(v);
+	vtimer_guard(v, lrs, n);
 	fake_vcpu_guest(v, &s);
 	vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
 	vtimer_sync(v);

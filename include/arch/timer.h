@@ -40,4 +40,26 @@ void arch_vtimer_refresh(uint64_t cntvoff);
 /** CNTV_CTL_EL0 and CNTV_CVAL_EL0 of the loaded vCPU, untouched. */
 void arch_vtimer_read(uint64_t *cval, uint64_t *ctl);
 
+/** The EL1 virtual timer registers a guest accesses. */
+enum arch_vtimer_reg { VTIMER_REG_TVAL, VTIMER_REG_CTL, VTIMER_REG_CVAL };
+
+/**
+ * Whether this pCPU can trap the guest's accesses to its EL1 virtual
+ * timer registers (FEAT_ECV: CNTHCTL_EL2.EL1TVT).
+ */
+bool arch_vtimer_can_trap(void);
+
+/**
+ * Trap the guest's CNTV_CTL/CVAL/TVAL_EL0 accesses on this pCPU from the
+ * next entry on, or stop trapping them. Only where it can trap.
+ */
+void arch_vtimer_trap(bool on);
+
+/**
+ * Perform a trapped guest access to register @r of the loaded vCPU's
+ * virtual timer: *@val is read, or written (TVAL: the low 32 bits, signed,
+ * relative to the virtual count, as the hardware does).
+ */
+void arch_vtimer_access(enum arch_vtimer_reg r, bool write, uint64_t *val);
+
 #endif

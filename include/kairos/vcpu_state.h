@@ -73,6 +73,7 @@ struct vcpu_state {
 #define PSR_MODE_EL1h 0x5UL
 #define PSR_MODE_MASK 0xfUL
 #define PSR_DAIF (0xfUL << 6)
+#define PSR_I (1UL << 7) /**< IRQs masked */
 
 /** SCTLR_EL1 at reset as Kairos presents it: RES1 bits, MMU/caches off. */
 #define SCTLR_EL1_RESET 0x30d00800UL

@@ -7,6 +7,7 @@
 #ifndef KAIROS_VTIMER_H
 #define KAIROS_VTIMER_H
 
+#include <kairos/vgic.h>
 #include <kairos/vm.h>
 
 /** The guest's INTID of its virtual timer (profile virt: PPI 11). */
@@ -39,6 +40,15 @@ void vtimer_entry(struct vcpu *v);
  * found due early.
  */
 bool vtimer_arm_backup(struct vcpu *v);
+
+/**
+ * Just before entering the loaded @v, with @n list registers @lrs filled:
+ * trap its guest's virtual timer accesses while its timer interrupt is
+ * listed pending and the guest has IRQs masked (where the hardware can),
+ * so that a line it lowers before it takes the interrupt withdraws it
+ * (T11; see vtimer.c).
+ */
+void vtimer_guard(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n);
 
 /** Forget @v's backup deadline (it is being loaded). */
 void vtimer_cancel_backup(struct vcpu *v);

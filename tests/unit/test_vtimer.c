@@ -927,6 +927,151 @@ static void test_t7_put_releases_ppi_taken_at_el2(void **state)
 	assert_int_equal(timer_irqs_over_two_runs(a), 1);
 }
 
+/* ---- T11: a line lowered by a guest with IRQs masked ---- */
+
+/* What the guest of the T11 tests found during its last run. */
+static struct {
+	bool trapping;      /* its timer accesses trapped */
+	bool listed;        /* its timer interrupt was listed pending */
+	unsigned int taken; /* timer interrupts it acknowledged, in all */
+	uint64_t ctl;       /* CTL it read when it took one */
+} t11;
+
+static void t11_look(void)
+{
+	int k = fake_vgic_find(TIMER);
+
+	t11.trapping = fake_vtimer_trapping();
+	t11.listed = k >= 0 && fake_vgic_lr((unsigned int)k)->pending;
+}
+
+/*
+ * Masked, it re-arms its timer ahead (the write traps where the hardware
+ * can: the run ends there).
+ */
+static void guest_masked_rearm(struct vcpu *v, void *arg)
+{
+	uint64_t cval = vct(v) + AHEAD;
+
+	(void)arg;
+	t11_look();
+	arch_vtimer_access(VTIMER_REG_CVAL, true, &cval);
+}
+
+/* Masked, it reads its timer's CTL (a poll; it traps too). */
+static void guest_masked_poll(struct vcpu *v, void *arg)
+{
+	uint64_t ctl;
+
+	(void)v;
+	(void)arg;
+	t11_look();
+	arch_vtimer_access(VTIMER_REG_CTL, false, &ctl);
+}
+
+/* It unmasks IRQs and handles what it is given, as guest_handle(). */
+static void guest_unmask(struct vcpu *v, void *arg)
+{
+	uint32_t id;
+
+	(void)arg;
+	t11_look();
+	v->st.regs.pstate &= ~PSR_I;
+	while ((id = fake_vgic_guest_ack()) != IRQ_SPURIOUS) {
+		assert_int_equal(id, TIMER);
+		t11.taken++;
+		t11.ctl = fake_vtimer_ctl();
+		fake_vtimer_set(CTL_ENABLE, UINT64_MAX);
+		fake_vgic_guest_eoi(TIMER);
+	}
+}
+
+/* One VM of one vCPU, loaded, IRQs masked, its timer expired. */
+static struct vcpu *t11_setup(bool can_trap)
+{
+	struct vcpu *v;
+
+	fake_vtimer_set_can_trap(can_trap);
+	vtimer_init(FAKE_VTIMER_PPI);
+	v = &one_vm(1, NULL)->vcpus[0];
+	load(v);
+	v->st.regs.pstate |= PSR_I;
+	fake_vtimer_set(CTL_ENABLE, vct(v));
+	memset(&t11, 0, sizeof(t11));
+	return v;
+}
+
+/*
+ * The guest's handler EOIs while the line is up (the physical interrupt
+ * is taken again at EL2 and its virtual one listed pending) and only then
+ * re-arms, all with IRQs masked. Natively the GIC withdraws the pending
+ * state when the line drops. Kairos traps the re-arming write (FEAT_ECV)
+ * and the next entry no longer lists it: after the guest unmasks, no
+ * interrupt, and the physical INTID is inactive.
+ */
+static void test_t11_masked_rearm_withdraws_pending(void **state)
+{
+	struct vcpu *v;
+
+	(void)state;
+	v = t11_setup(true);
+	run(v, guest_masked_rearm);
+	assert_true(t11.listed);
+	assert_true(t11.trapping);
+	run(v, guest_unmask);
+	assert_false(t11.listed);
+	assert_false(t11.trapping);
+	assert_int_equal(t11.taken, 0);
+	assert_false(fake_irq_active(v->pcpu, FAKE_VTIMER_PPI));
+	assert_false(ppi_asserted(v));
+}
+
+/*
+ * The trap lasts while the interrupt waits for a masked guest, not
+ * longer: a guest that polls (line still up), then unmasks, takes it
+ * exactly once with ISTATUS set; at its next entry nothing traps.
+ */
+static void test_t11_masked_poll_then_taken_once(void **state)
+{
+	struct vcpu *v;
+
+	(void)state;
+	v = t11_setup(true);
+	run(v, guest_masked_poll);
+	assert_true(t11.listed && t11.trapping);
+	run(v, guest_unmask);
+	assert_true(t11.listed && t11.trapping);
+	assert_int_equal(t11.taken, 1);
+	assert_true(t11.ctl & CTL_ISTATUS);
+	run(v, guest_unmask);
+	assert_false(t11.listed || t11.trapping);
+	assert_int_equal(t11.taken, 1);
+}
+
+/*
+ * No trap when the guest has IRQs unmasked (it takes the interrupt before
+ * any instruction of its own), nor where the hardware cannot trap (the
+ * fake fails arch_vtimer_trap(true) there).
+ */
+static void test_t11_no_trap_unmasked_or_without_ecv(void **state)
+{
+	struct vcpu *v;
+
+	(void)state;
+	v = t11_setup(true);
+	v->st.regs.pstate &= ~PSR_I;
+	run(v, guest_unmask);
+	assert_true(t11.listed);
+	assert_false(t11.trapping);
+	assert_int_equal(t11.taken, 1);
+	util_teardown(NULL);
+	sys_setup(2);
+	v = t11_setup(false);
+	run(v, guest_masked_rearm);
+	assert_true(t11.listed);
+	assert_false(t11.trapping);
+}
+
 /* ---- T12: timer before vGIC ---- */
 
 /*
@@ -999,6 +1144,9 @@ int main(void)
 		T(test_t6_one_cntvoff_per_vm, setup),
 		T(test_t7_migrate_between_save_and_restore, setup),
 		T(test_t7_put_releases_ppi_taken_at_el2, setup),
+		T(test_t11_masked_rearm_withdraws_pending, setup),
+		T(test_t11_masked_poll_then_taken_once, setup),
+		T(test_t11_no_trap_unmasked_or_without_ecv, setup),
 		T(test_t12_timer_before_vgic, setup),
 		T(test_t12_vgic_reinit_while_loaded, setup),
 	};

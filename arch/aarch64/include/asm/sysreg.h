@@ -40,8 +40,14 @@
  * (QEMU's -cpu max), ECV (bit 12) = 0 leaves CNTPOFF_EL2 unused and
  * EL1TVT/EL1TVCT (bits 13, 14) = 0 leave the virtual timer and counter
  * untrapped; EL1NVPCT/EL1NVVCT (15, 16) act only with HCR_EL2.NV.
+ * EL1TVT is set only for the short window core/vtimer.c describes
+ * (vtimer_guard()).
  */
 #define CNTHCTL_EL2_BOOT 0x0UL
+#define CNTHCTL_EL1TVT (1UL << 13)
+
+/* ID_AA64MMFR0_EL1.ECV, bits 63:60: 1 or more has CNTHCTL_EL2.EL1TVT. */
+#define ID_AA64MMFR0_ECV_SHIFT 60
 
 /* MAIR_EL2 attribute indices. */
 #define MAIR_IDX_DEVICE_nGnRnE 0
