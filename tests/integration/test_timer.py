@@ -38,7 +38,7 @@ CASE_RUNS = {
     "kairos": [(3, t, m) for t in ("vt", "pt") for m in MODES]
     + [(2, "vt", "wfi"), (2, "vt", "busy")],
 }
-STRESS_ITERATIONS = {"native": 2000, "kairos": 1000}
+STRESS_ITERATIONS = {"native": 2000, "kairos": 2000}
 # The CPU model of every boot but those that name another: the Pi 4's.
 CPU = "cortex-a72"
 # A CPU model with FEAT_ECV, whose CNTHCTL_EL2.EL1TVT traps the guest's
