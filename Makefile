@@ -94,7 +94,7 @@ $(B)/kairos.bin: $(B)/kairos.elf
 
 # make run: the demo system; RUN_ARGS replaces it (tools/kairos-qemu --help).
 RUN_ARGS ?= --system platforms/qemu-virt/demo.dts
-$(B)/system/%.dtbo: platforms/$(PLATFORM)/%.dts $(HOST_STAMP)
+$(B)/system/%.dtbo: platforms/$(PLATFORM)/%.dts | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  DTC     $<"
 	$(Q)dtc -q -@ -I dts -O dtb -o $@ $<

@@ -34,7 +34,7 @@ DEPS_STAMPS = $(DEPS)/.newlib.stamp $(DEPS)/.libfdt.stamp
 .PHONY: deps deps-clean
 deps: $(DEPS_STAMPS)
 
-$(DEPS_DEBS)/.stamp: $(HOST_STAMP)
+$(DEPS_DEBS)/.stamp: | $(HOST_STAMP)
 	@echo "deps: downloading newlib-source and linux-source-6.1 (for libfdt)"
 	mkdir -p $(DEPS_DEBS)
 	cd $(DEPS_DEBS) && rm -f *.deb && apt-get download newlib-source linux-source-6.1

@@ -58,7 +58,7 @@ $(GUESTS_B)/$(1).elf: $(LIBGUEST_OBJS) $(call guest_objs,$(1)) \
 	@echo "  LD      $$@"
 	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T $(GUEST_LD) $(LIBGUEST_OBJS) \
 		$(call guest_objs,$(1)) $(GUESTS_B)/$(1)/lg_guest_name.o \
-		$(DEPS_LIBS) -Wl,-Map,$(GUESTS_B)/$(1).map -o $$@
+		$$(DEPS_LIBS) -Wl,-Map,$(GUESTS_B)/$(1).map -o $$@
 
 $(GUESTS_B)/$(1).bin: $(GUESTS_B)/$(1).elf
 	$(Q)$(GUEST_OBJCOPY) -O binary $$< $$@
