@@ -8,7 +8,7 @@ CROSS    ?= aarch64-linux-gnu-
 BUILD    ?= build
 B        := $(BUILD)/$(PLATFORM)
 DEPS     := $(BUILD)/deps
-HOST_STAMP := $(BUILD)/.host-setup.stamp
+HOST_STAMP := $(BUILD)/host-setup.mk
 
 ifeq ($(wildcard platforms/$(PLATFORM)/platform.mk),)
 $(error unknown PLATFORM '$(PLATFORM)': see platforms/)
@@ -30,7 +30,15 @@ endif
 all: $(B)/kairos.bin $(SYSTEM_DTBOS)
 
 # First use on a fresh machine: install the Debian packages (idempotent).
+# The setup's stamp is a makefile this one includes. GNU make brings the
+# makefiles it includes up to date before anything else and then starts
+# again, so nothing here is evaluated with a tool that setup has not yet
+# installed (docs/building.md). Goals that only remove files skip it.
+NO_SETUP_GOALS := clean distclean help
 setup: $(HOST_STAMP)
+ifneq ($(filter-out $(NO_SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(HOST_STAMP)
+endif
 $(HOST_STAMP): tools/setup-host.sh
 	@mkdir -p $(BUILD)
 	tools/setup-host.sh $@
