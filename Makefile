@@ -100,8 +100,10 @@ $(B)/kairos.bin: $(B)/kairos.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "built $@ ($$(stat -c %s $@) bytes, loads at $(LOAD_ADDR))"
 
-# make run: the demo system; RUN_ARGS replaces it (tools/kairos-qemu --help).
-RUN_ARGS ?= --system platforms/qemu-virt/demo.dts
+# make run: the demo system with a checkpoint store (two slots of 384 MiB,
+# each holds the 256 MiB Linux VM whole); RUN_ARGS replaces it
+# (tools/kairos-qemu --help).
+RUN_ARGS ?= --mem 2G --store 768M --slots 2 --system platforms/qemu-virt/demo.dts
 $(B)/system/%.dtbo: platforms/$(PLATFORM)/%.dts | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  DTC     $<"

@@ -20,6 +20,7 @@
 #include <kairos/ckpt.h>
 #include <kairos/ckpt_format.h>
 #include <kairos/console.h>
+#include <kairos/profile_virt.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vgic.h>
@@ -824,6 +825,12 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 								VCPU_RUN_OFF,
 				 __ATOMIC_RELEASE);
 	}
+	/* The UART's line, from its restored registers and input. */
+	vm->vgic.spi[VIRT_UART_INTID - VGIC_NR_PRIVATE].flags &=
+		(uint16_t)~VGIC_LINE;
+	if (vuart_line_level(&vm->uart))
+		vm->vgic.spi[VIRT_UART_INTID - VGIC_NR_PRIVATE].flags |=
+			VGIC_LINE;
 	vgic_rescan_all(vm);
 	spin_unlock(&vm->vgic.lock);
 

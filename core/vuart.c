@@ -8,6 +8,7 @@
 #include <kairos/console.h>
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
+#include <kairos/vgic.h>
 #include <kairos/vuart.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +108,39 @@ static void put_char(struct vm *vm, char c)
 	u->line[u->len++] = c;
 }
 
+/*
+ * Raw interrupt status. Transmission is instant, so TX is always raised
+ * (the FIFO is below any trigger level); RX and the receive timeout are
+ * raised while input waits. A guest masks TX when it has nothing to send
+ * (Linux's pl011 driver does), so the line is high only with work to do.
+ */
+static uint32_t ris(const struct vuart *u)
+{
+	return INT_TX | (u->rx_head != u->rx_tail ? INT_RX | INT_RT : 0);
+}
+
+bool vuart_line_level(const struct vuart *u)
+{
+	return (ris(u) & u->imsc) != 0;
+}
+
+void vuart_sync_line(struct vm *vm)
+{
+	bool level;
+
+	/*
+	 * The level is read and set under one lock, so the last update to
+	 * reach the vGIC reflects the newest state. vm->lock is not held
+	 * across vgic_set_line(): its wake-up takes scheduler locks.
+	 */
+	spin_lock(&vm->uart_line_lock);
+	spin_lock(&vm->lock);
+	level = vuart_line_level(&vm->uart);
+	spin_unlock(&vm->lock);
+	vgic_set_line(&vm->vcpus[0], VIRT_UART_INTID, level);
+	spin_unlock(&vm->uart_line_lock);
+}
+
 bool vuart_receive(struct vm *vm, char c)
 {
 	struct vuart *u = &vm->uart;
@@ -120,12 +154,9 @@ bool vuart_receive(struct vm *vm, char c)
 		ok = true;
 	}
 	spin_unlock(&vm->lock);
+	if (ok)
+		vuart_sync_line(vm);
 	return ok;
-}
-
-static uint32_t ris(const struct vuart *u)
-{
-	return INT_TX | (u->rx_head != u->rx_tail ? INT_RX | INT_RT : 0);
 }
 
 /* The 32-bit register at @off (word aligned), as a read sees it. */
@@ -184,6 +215,8 @@ static bool uart_read(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	spin_lock(&vm->lock);
 	w = reg_read(&vm->uart, off & ~3UL);
 	spin_unlock(&vm->lock);
+	if ((off & ~3UL) == UART_DR)
+		vuart_sync_line(vm); /* the FIFO may have emptied */
 	*val = (w >> ((off & 3) * 8)) &
 	       (len == 4 ? 0xffffffffU : (1U << (len * 8)) - 1);
 	return true;
@@ -202,6 +235,8 @@ static bool uart_write(struct vcpu *v, void *dev, uint64_t off,
 	spin_lock(&vm->lock);
 	reg_write(vm, off, (uint32_t)val);
 	spin_unlock(&vm->lock);
+	if (off == UART_IMSC)
+		vuart_sync_line(vm);
 	return true;
 }
 

@@ -37,7 +37,8 @@ deps: $(DEPS_STAMPS)
 $(DEPS_DEBS)/.stamp: | $(HOST_STAMP)
 	@tools/first-use 2 "downloading newlib-source and linux-source-6.1, building newlib for aarch64"
 	mkdir -p $(DEPS_DEBS)
-	cd $(DEPS_DEBS) && rm -f *.deb && apt-get download newlib-source linux-source-6.1
+	cd $(DEPS_DEBS) && rm -f *.deb && apt-get download -q newlib-source linux-source-6.1 2>&1 | \
+	  grep -v "unsandboxed as root"; ls newlib-source_*.deb linux-source-6.1_*.deb >/dev/null
 	touch $@
 
 $(DEPS)/.newlib.stamp: $(DEPS_DEBS)/.stamp

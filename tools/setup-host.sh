@@ -72,17 +72,29 @@ if [ $arm64_ok = no ]; then
 	say "adding the arm64 architecture (for apt-get download of guest packages)"
 	$SUDO dpkg --add-architecture arm64
 fi
-say "apt-get update"
-$SUDO apt-get update -qq
+# apt's and dpkg's own output goes to a log; a failure shows its end.
+log=$(mktemp "${TMPDIR:-/tmp}/kairos-setup.XXXXXX")
+run_logged() {
+	"$@" >>"$log" 2>&1 || {
+		echo "setup-host: failed: $*" >&2
+		tail -25 "$log" >&2
+		echo "setup-host: the whole log is $log" >&2
+		exit 1
+	}
+}
+say "apt-get update (log: $log)"
+run_logged $SUDO apt-get update
 export DEBIAN_FRONTEND=noninteractive
 if [ -n "$missing" ]; then
 	say "installing:$missing"
 	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends $missing
+	run_logged $SUDO apt-get install -y --no-install-recommends $missing
 fi
 if [ $qemu_ok = no ]; then
 	say "installing $BPO_PKGS from bookworm-backports"
-	$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports $BPO_PKGS
+	run_logged $SUDO apt-get install -y --no-install-recommends -t bookworm-backports $BPO_PKGS
 fi
-qemu-system-aarch64 --version | head -1
+say "$(qemu-system-aarch64 --version | head -1)"
+say "done: $(grep -c '^Setting up ' "$log") packages set up"
+rm -f "$log"
 stamp

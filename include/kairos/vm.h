@@ -96,6 +96,8 @@ struct vm {
 	struct mmio_region mmio[VM_MAX_MMIO];
 	unsigned int nr_mmio;
 	struct vuart uart;
+	/** Orders updates of the UART's interrupt line (vuart_sync_line). */
+	struct spinlock uart_line_lock;
 	struct vgic_dist vgic;
 	uint64_t cntvoff; /**< CNTVOFF_EL2 of all its vCPUs (one per VM) */
 	uint64_t entry_ipa, dtb_ipa; /**< how vCPU0 starts */

@@ -21,4 +21,14 @@ void vuart_flush(struct vm *vm);
 /** Queue a received character for @vm; false when its FIFO is full. */
 bool vuart_receive(struct vm *vm, char c);
 
+/** Level of the UART's interrupt line in state @u: MIS != 0. */
+bool vuart_line_level(const struct vuart *u);
+
+/**
+ * Set the UART's interrupt line (SPI 1 of the virt profile) from its
+ * state: high while an unmasked interrupt is raised (MIS != 0). Called
+ * after every change, and once after a restore.
+ */
+void vuart_sync_line(struct vm *vm);
+
 #endif

@@ -10,6 +10,7 @@
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
 #include <kairos/vexit.h>
+#include <kairos/vgic.h>
 #include <kairos/vuart.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,6 +154,41 @@ static void test_interrupt_status_and_mask(void **state)
 	/* Bits beyond the register's 11 are not kept. */
 	wr(alpha, IMSC, 4, 0xfffff800U);
 	assert_int_equal(rd(alpha, IMSC, 4), 0);
+}
+
+/* The level of the UART's SPI at the VM's distributor. */
+static bool uart_line(struct vm *vm)
+{
+	return vm->vgic.spi[VIRT_UART_INTID - VGIC_NR_PRIVATE].flags &
+	       VGIC_LINE;
+}
+
+static void test_interrupt_line_follows_masked_status(void **state)
+{
+	(void)state;
+	/* Low at reset; input alone does not raise it while masked. */
+	assert_false(uart_line(alpha));
+	vuart_receive(alpha, 'x');
+	assert_false(uart_line(alpha));
+	/* Unmasking with input waiting raises it; only alpha's. */
+	wr(alpha, IMSC, 4, INT_RX | INT_RT);
+	assert_true(uart_line(alpha));
+	assert_false(uart_line(beta));
+	/* Reading the last character lowers it, the next one raises it. */
+	assert_int_equal(rd(alpha, DR, 4), 'x');
+	assert_false(uart_line(alpha));
+	vuart_receive(alpha, 'y');
+	vuart_receive(alpha, 'z');
+	assert_true(uart_line(alpha));
+	rd(alpha, DR, 4);
+	assert_true(uart_line(alpha));
+	rd(alpha, DR, 4);
+	assert_false(uart_line(alpha));
+	/* TX is always ready: unmasking it raises the line until masked. */
+	wr(alpha, IMSC, 4, INT_TX);
+	assert_true(uart_line(alpha));
+	wr(alpha, IMSC, 4, 0);
+	assert_false(uart_line(alpha));
 }
 
 static void test_sixty_four_bit_access_refused(void **state)
@@ -313,6 +349,9 @@ int main(void)
 						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_interrupt_status_and_mask,
 						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_interrupt_line_follows_masked_status, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_sixty_four_bit_access_refused, setup,
 			util_teardown),
