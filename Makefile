@@ -119,6 +119,7 @@ include mk/test.mk
 include mk/bench.mk
 include mk/ckpt.mk
 include mk/check.mk
+include mk/docs.mk
 
 clean:
 	rm -rf $(B) $(BUILD)/host $(BUILD)/test $(BUILD)/guests

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Boot on the first CPU (DESIGN.md §2): console, board discovery, EL2
+ * Boot on the first CPU (docs/design.md §2): console, board discovery, EL2
  * MMU, GIC, timers, the timerq self-test, secondary CPUs, then the shell.
  */
 #include "boot.h"

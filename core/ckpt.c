@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Checkpoint and restore of whole VMs (DESIGN.md §7; see ckpt.h). The
+ * Checkpoint and restore of whole VMs (docs/design.md §7, ckpt.h). The
  * boot CPU does everything while the VM is held (sched_hold_vm): no vCPU
  * of it runs, each one's state is in memory, list registers are folded
  * and no deadline of theirs is queued (T14). A restore validates the

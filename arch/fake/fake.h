@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arch/fake: every arch_* and plat_* hook, for host unit tests. The
- * "hardware" here is deliberately unkind (STYLE.md rule 11):
+ * "hardware" here is deliberately unkind (docs/style.md rule 11):
  *
  * - the counter starts at an odd, large value, can be told to move on every
  *   read and to jump forward at a chosen read;
@@ -21,7 +21,7 @@
  *   fails the test;
  * - arch_vcpu_run() follows a script of exits the test queues, and returns
  *   RESCHED without entering the guest when a reschedule is requested, as
- *   the real one does (STYLE.md rule 8);
+ *   the real one does (docs/style.md rule 8);
  * - stage-2 roots come from a small pool that runs out;
  * - list registers hold stale pending interrupts out of reset, read back
  *   only their state, and writing the same INTID twice, or an HW one

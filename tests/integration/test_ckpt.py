@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Checkpoint and restore of whole VMs (DESIGN.md §7; TIME_INVARIANTS
+"""Checkpoint and restore of whole VMs (docs/design.md §7; invariants
 T13, T14, T17, T18) under the ckpttest guest (guests/tests/ckpttest): a
 2-vCPU, 64 MiB VM on 2 pCPUs with a 2-slot store. The guest runs a test
 for a few seconds of guest time and prints "# ckpt <test>: ..." lines;

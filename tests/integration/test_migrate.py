@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""vCPU migration between pCPUs on the shell's `vm migrate` (DESIGN.md §6,
+"""vCPU migration between pCPUs on the shell's `vm migrate` (docs/design.md §6,
 invariant T7): a migrated vCPU keeps its registers, FP/SIMD state and
 timer; a Linux guest whose vCPUs are re-pinned again and again while its
 timers fire keeps exact time; wrong requests are refused with a reason."""
