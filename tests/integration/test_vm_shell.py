@@ -13,6 +13,7 @@ def busy_vm(boot, iters):
                 f"bootargs=test=fp_preserved iters={iters}",
                 "--", "-no-reboot"])
     con.expect(r"\[busy\] # 1 CPUs, \d+ checks each")
+    con.to_shell()  # one VM: it has console input at first
     return con
 
 
