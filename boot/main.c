@@ -357,8 +357,9 @@ void boot_primary(void *fdt, unsigned long el)
 	shell_vm_init();
 	start_vms(fdt);
 	setup_console_input();
-	shell_console_start(on_qemu_virt(fdt) ?
-				    "QEMU (tools/kairos-qemu): Ctrl-] then x quits" :
-				    NULL);
+	shell_console_start(
+		on_qemu_virt(fdt) ?
+			"QEMU (tools/kairos-qemu): Ctrl-] then x quits" :
+			NULL);
 	sched_loop();
 }

@@ -62,8 +62,8 @@ void console_write(const char *s, size_t len)
 		spin_unlock(&lock);
 }
 
-void console_write_line(int owner, const char *label, const char *s,
-			size_t len, bool open)
+void console_write_line(int owner, const char *label, const char *s, size_t len,
+			bool open)
 {
 	if (locking)
 		spin_lock(&lock);

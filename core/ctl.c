@@ -344,8 +344,8 @@ static enum ctl_status verb_stop(struct ctl_call *c)
 		return CTL_NO_VM;
 	stopped = vm_operator_stop(vm, "control channel 'stop'");
 	state_row(c, vm);
-	snprintf(c->msg, sizeof(c->msg), "%s", stopped ? "stopped" :
-						      "already stopped");
+	snprintf(c->msg, sizeof(c->msg), "%s",
+		 stopped ? "stopped" : "already stopped");
 	return CTL_OK;
 }
 

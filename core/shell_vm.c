@@ -20,13 +20,13 @@
 #define CTRL_A 0x01
 #define WHY_MAX 160
 
-#define VM_USAGE                                                      \
-	"vm list | vm stop|start|reset|pause|resume|info <name> | "   \
+#define VM_USAGE                                                          \
+	"vm list | vm stop|start|reset|pause|resume|info <name> | "       \
 	"vm migrate <name> <vcpu> <cpu> | vm checkpoint <name> <slot> | " \
 	"vm restore <name> <slot> [pause|catch-up] | vm slots"
 
 /* What `help` says of `vm` (one line per verb). */
-#define VM_HELP                                                                      \
+#define VM_HELP                                                                       \
 	"VM commands; <name> as 'vm list' shows it:\n"                                \
 	"    vm list                       the VMs, their state and exits\n"          \
 	"    vm stop <name>                stop it: its vCPUs no longer run, its\n"   \
@@ -39,7 +39,7 @@
 	"    vm migrate <name> <vcpu> <cpu>  move a vCPU to another pCPU\n"           \
 	"    vm checkpoint <name> <slot>   save it into a checkpoint slot\n"          \
 	"    vm restore <name> <slot> [pause|catch-up]  bring it back from one\n"     \
-	"    vm slots                      the checkpoint slots\n"                     \
+	"    vm slots                      the checkpoint slots\n"                    \
 	"  Each prints one line saying what it did (or why not)."
 #define CKPT_USAGE "vm checkpoint <name> <slot>"
 #define RESTORE_USAGE "vm restore <name> <slot> [pause|catch-up]"

@@ -49,8 +49,8 @@ void console_write(const char *s, size_t len);
  * and it stays @owner's until anything else is printed - console_write()
  * ends it first, so other output never runs into it.
  */
-void console_write_line(int owner, const char *label, const char *s,
-			size_t len, bool open);
+void console_write_line(int owner, const char *label, const char *s, size_t len,
+			bool open);
 
 /** The console's last line is @owner's, unfinished. */
 bool console_line_open(int owner);

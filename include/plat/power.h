@@ -10,7 +10,7 @@
  * QEMU offers semihosting (tools/kairos-qemu; docs/user-guide.md).
  */
 enum power_status {
-	POWER_OK = 0,             /**< all VMs stopped by themselves; poweroff */
+	POWER_OK = 0, /**< all VMs stopped by themselves; poweroff */
 	POWER_CONFIG_REFUSED = 3, /**< the configuration was refused */
 	POWER_NO_VM = 4,          /**< the VMs could not be created */
 	POWER_VM_FAILED = 5,      /**< all stopped, one on a fatal error */

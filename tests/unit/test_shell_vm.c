@@ -59,7 +59,8 @@ static void test_console_start_one_vm_has_the_console(void **state)
 	(void)state;
 	shell_console_start(NULL);
 	util_out_has("Ctrl-A then 0 gives console input to that VM");
-	util_out_has("kairos: console input to VM solo (Ctrl-A k: back to Kairos)");
+	util_out_has(
+		"kairos: console input to VM solo (Ctrl-A k: back to Kairos)");
 	util_out_lacks("kairos> ");
 	util_out_lacks("quits");
 	assert_int_equal(shell_input_target(), 0);
@@ -229,7 +230,8 @@ static void test_stop_then_start_boots_cold(void **state)
 	beta->vcpus[0].st.regs.pc = 0x1234;
 	util_out_clear();
 	shell_exec("vm stop beta");
-	assert_one_line("kairos: VM beta stopped (vm stop; 'vm start' boots it again)");
+	assert_one_line(
+		"kairos: VM beta stopped (vm stop; 'vm start' boots it again)");
 	assert_int_equal(beta->state, VM_STOPPED);
 	assert_int_equal(beta->vcpus[0].run, VCPU_RUN_OFF);
 	/* State kept while stopped: nothing was reloaded. */
@@ -241,11 +243,13 @@ static void test_stop_then_start_boots_cold(void **state)
 	assert_one_line("vm: beta is already stopped");
 	util_out_clear();
 	shell_exec("vm resume beta");
-	assert_one_line("vm: beta is stopped: nothing to resume ('vm start beta' boots it)");
+	assert_one_line(
+		"vm: beta is stopped: nothing to resume ('vm start beta' boots it)");
 	assert_int_equal(beta->state, VM_STOPPED);
 	util_out_clear();
 	shell_exec("vm start beta");
-	assert_one_line("kairos: VM beta: started (a cold boot from its images)");
+	assert_one_line(
+		"kairos: VM beta: started (a cold boot from its images)");
 	assert_int_equal(beta->state, VM_RUNNING);
 	assert_int_equal(beta->vcpus[0].st.regs.pc, beta->entry_ipa);
 	assert_int_equal(beta->vcpus[0].run, VCPU_RUN_READY);
@@ -285,7 +289,8 @@ static void test_help_says_how_a_stopped_vm_comes_back(void **state)
 	(void)state;
 	shell_exec("help");
 	util_out_has("vm stop <name>");
-	util_out_has("vm start <name>               boot a stopped VM again, cold");
+	util_out_has(
+		"vm start <name>               boot a stopped VM again, cold");
 	util_out_has("vm pause|resume <name>");
 	util_out_has("vm reset <name>");
 }
@@ -294,7 +299,8 @@ static void test_console_start_gives_two_vms_the_shell(void **state)
 {
 	(void)state;
 	shell_console_start("Ctrl-] then x quits");
-	util_out_has("kairos: console: Ctrl-A then 0-1 gives console input to that VM, Ctrl-A k to the Kairos shell");
+	util_out_has(
+		"kairos: console: Ctrl-A then 0-1 gives console input to that VM, Ctrl-A k to the Kairos shell");
 	util_out_has("kairos: console: Ctrl-] then x quits\r\n");
 	util_out_has("kairos> ");
 	assert_int_equal(shell_input_target(), -1);

@@ -448,9 +448,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_output_between_ends_the_partial_line, setup,
 			util_teardown),
-		cmocka_unit_test_setup_teardown(
-			test_output_resets_the_idle_time, setup,
-			util_teardown),
+		cmocka_unit_test_setup_teardown(test_output_resets_the_idle_time,
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_control_characters_are_escaped, setup,
 			util_teardown),
