@@ -150,6 +150,8 @@ unsigned int fake_halts(void);
 /** What plat_power_off() and plat_reset() return. */
 void fake_power_set_result(bool power_off_ok, bool reset_ok);
 unsigned int fake_power_off_calls(void);
+/** Exit status of the last power-off, -1 if there was none. */
+int fake_power_off_status(void);
 unsigned int fake_reset_calls(void);
 
 /* ---- EL2 MMU and SMCCC ---- */

@@ -142,6 +142,7 @@ def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=()):
     m = con.expect(STORE_RE)
     slots, mib, base = int(m.group(1)), int(m.group(2)), int(m.group(3), 16)
     assert slots == 2
+    con.to_shell()  # one VM: it has console input at first
     return Run(con, freq, base, mib << 20, monitor)
 
 
