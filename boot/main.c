@@ -123,6 +123,12 @@ static bool uart_irq(uint32_t intid, void *arg)
 	(void)intid;
 	(void)arg;
 	console_rx_poll();
+	/*
+	 * The input is handled by shell_poll() in pCPU 0's scheduler loop:
+	 * a vCPU that runs there without exiting to it (1:1, no slice)
+	 * must give way now, or the input waits for its next reschedule.
+	 */
+	sched_kick(0);
 	return true;
 }
 
@@ -236,6 +242,12 @@ static void setup_console_input(void)
 	}
 	if (uart_enable_rx_irq(&board.uart)) {
 		irq_chip()->enable(board.uart.intid, true);
+		/*
+		 * What was typed before is in the UART's FIFO, and enabling
+		 * cleared its interrupt: QEMU's PL011 raises it again only
+		 * when a character arrives at the trigger level. Take it now.
+		 */
+		console_rx_poll();
 	} else {
 		/* No interrupt Kairos can take: poll every 10 ms. */
 		timerq_entry_init(&rx_poll_tick, rx_poll, NULL);
