@@ -87,14 +87,14 @@ UNIT_TESTS += test_ptimer
 UNIT_SRCS_test_ptimer := $(UNIT_VM_SRCS)
 # Checkpoint and restore (T13 over every restore order, refusals).
 UNIT_TESTS += test_ckpt
-UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS)
+UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)
 UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).
 UNIT_TESTS += test_ckpt_format
-UNIT_SRCS_test_ckpt_format := lib/ckpt_format.c
+UNIT_SRCS_test_ckpt_format := lib/ckpt_format.c tests/unit/ckpt_corpus.c
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
 UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \

@@ -21,8 +21,10 @@ static void usage(FILE *out)
 		"\n"
 		"info:   what the image holds (VM, vCPUs, timers, interrupts, memory,\n"
 		"        sections with their checksums); exit 1 if it is invalid\n"
-		"verify: every check Kairos makes before a restore; exit 0 when all\n"
-		"        pass, 1 with the failed check\n"
+		"verify: every check of the image Kairos makes before a restore\n"
+		"        (the same function; Kairos then only compares it with the\n"
+		"        VM it restores into); exit 0 when all pass, 1 with the\n"
+		"        failed check\n"
 		"diff:   which sections, vCPU register groups and memory pages differ;\n"
 		"        exit 0 identical, 1 different, 2 an image is invalid\n"
 		"synth:  write a synthetic image (for tests)\n");
