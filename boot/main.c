@@ -26,6 +26,7 @@
 #include <kairos/vm.h>
 #include <kairos/vtimer.h>
 #include <libfdt.h>
+#include <string.h>
 
 /* Linker-script symbols. */
 extern char _head[], _etext[], __rodata_start[], __rodata_end[], _end[];
@@ -241,6 +242,12 @@ static void setup_console_input(void)
 	}
 }
 
+/* The images' headers, where the boot loader put them (identity mapped). */
+static void read_host(paddr_t at, void *out, size_t len)
+{
+	memcpy(out, pa_to_ptr(at), len);
+}
+
 /*
  * The system configuration (/hypervisor). A refused configuration starts
  * no VM at all; Kairos stays up with its shell.
@@ -254,7 +261,8 @@ static void start_vms(const void *fdt)
 	};
 	struct board_err err = { .msg = "" };
 
-	if (config_parse(fdt, &board, busy, ARRAY_SIZE(busy), &syscfg, &err)) {
+	if (config_parse(fdt, &board, busy, ARRAY_SIZE(busy), read_host,
+			 &syscfg, &err)) {
 		kprintf("kairos: configuration refused: %s; no VM started\n",
 			err.msg);
 		return;

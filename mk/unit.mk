@@ -48,7 +48,7 @@ UNIT_LIBS_test_board := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_console := core/console.c core/panic.c
 UNIT_SRCS_test_shell := core/shell.c core/console.c
 UNIT_SRCS_test_irq := core/irq.c core/console.c core/panic.c
-UNIT_SRCS_test_config := core/config.c core/board.c
+UNIT_SRCS_test_config := core/config.c core/board.c core/vm_layout.c
 UNIT_LIBS_test_config := $(UNIT_FDT_OBJS)
 # The generated tree is read back with the board parser, as a guest would.
 UNIT_SRCS_test_guest_dtb := core/guest_dtb.c core/board.c
@@ -60,7 +60,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
-		lib/ckpt_format.c \
+		core/vm_layout.c lib/ckpt_format.c \
 		arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
