@@ -23,8 +23,9 @@
 #define SZ_2M (2ULL << 20)
 #define SZ_4K 4096ULL
 
-_Static_assert(GUEST_DTB_MAX <= VM_DTB_MAX, "a generated DTB is a DTB");
-_Static_assert(GUEST_DTB_MAX <= VM_RAW_KERNEL_OFFSET,
+_Static_assert((uint64_t)GUEST_DTB_MAX <= VM_DTB_MAX,
+	       "a generated DTB is a DTB");
+_Static_assert((uint64_t)GUEST_DTB_MAX <= VM_RAW_KERNEL_OFFSET,
 	       "a generated DTB fits below a raw image");
 
 void vm_layout_kernel_header(const void *hdr, size_t len, uint64_t size,
@@ -117,7 +118,7 @@ bool vm_layout_compute(const struct vm_images *in, struct vm_layout *out,
 				(unsigned long long)mem);
 		end = out->initrd + in->initrd_size;
 	}
-	out->dtb_room = in->dtb_size ? in->dtb_size : GUEST_DTB_MAX;
+	out->dtb_room = in->dtb_size ? in->dtb_size : (uint64_t)GUEST_DTB_MAX;
 	out->dtb = ALIGN_UP(end, SZ_2M);
 	if (out->dtb > mem || out->dtb_room > mem - out->dtb)
 		return refuse(

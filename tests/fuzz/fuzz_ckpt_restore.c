@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt_corpus.h"
-#include "util.h"
+#include "../unit/ckpt_corpus.h"
+#include "../unit/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

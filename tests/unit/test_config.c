@@ -370,7 +370,7 @@ static void refused_with(enum kairos_err got, enum kairos_err want,
 	snprintf(head, sizeof(head), VM1 ": property %s: ", prop);
 	print_message("    %s\n", err.msg);
 	assert_int_equal(got, want);
-	if (strncmp(err.msg, head, strlen(head)) || !strstr(err.msg, what))
+	if (strncmp(err.msg, head, strlen(head)) != 0 || !strstr(err.msg, what))
 		fail_msg("\"%s\" is not \"%s...%s...\"", err.msg, head, what);
 }
 
@@ -392,7 +392,7 @@ static void test_kernel_sizes(void **state)
 	assert_true(l->dtb_at_base);
 	assert_int_equal(parse_vm1(limit, 0, 0, NULL), KAIROS_OK);
 	assert_int_equal(l->dtb + l->dtb_room,
-			 VM1_MEM - MiB(2) + GUEST_DTB_MAX);
+			 VM1_MEM - MiB(2) + (uint64_t)GUEST_DTB_MAX);
 	refused_with(parse_vm1(limit + 1, 0, 0, NULL), KAIROS_ERR_LIMIT,
 		     "memory", "cannot hold the generated DTB (65536 bytes)");
 	refused_with(
@@ -475,12 +475,13 @@ static void test_dtb_contents(void **state)
 /* An arm64 Image header with @text_offset and @image_size. */
 static const uint8_t *arm64_header(uint64_t text_offset, uint64_t image_size)
 {
+	static const uint8_t magic[4] = { 'A', 'R', 'M', 0x64 };
 	static uint8_t h[VM_KERNEL_HEADER_SIZE];
 
 	memset(h, 0, sizeof(h));
 	memcpy(h + 8, &text_offset, 8);
 	memcpy(h + 16, &image_size, 8);
-	memcpy(h + 0x38, "ARM\x64", 4);
+	memcpy(h + 0x38, magic, sizeof(magic));
 	return h;
 }
 

@@ -412,7 +412,7 @@ static void test_largest_fits(void **state)
 	p.bootargs = args;
 	for (unsigned int i = 0; i < VM_MAX_DEVICES; i++) {
 		devs[i].reg = (struct board_range){
-			pa_init(0x10000000ULL + i * 0x1000), 0x1000
+			pa_init(0x10000000ULL + (uint64_t)i * 0x1000), 0x1000
 		};
 		memset(devs[i].dt.compat, 'c', sizeof(devs[i].dt.compat));
 		devs[i].dt.compat[sizeof(devs[i].dt.compat) - 1] = '\0';
