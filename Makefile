@@ -8,7 +8,7 @@ CROSS    ?= aarch64-linux-gnu-
 BUILD    ?= build
 B        := $(BUILD)/$(PLATFORM)
 DEPS     := $(BUILD)/deps
-HOST_STAMP := $(BUILD)/.host-setup.stamp
+HOST_STAMP := $(BUILD)/host-setup.mk
 
 ifeq ($(wildcard platforms/$(PLATFORM)/platform.mk),)
 $(error unknown PLATFORM '$(PLATFORM)': see platforms/)
@@ -30,7 +30,15 @@ endif
 all: $(B)/kairos.bin $(SYSTEM_DTBOS)
 
 # First use on a fresh machine: install the Debian packages (idempotent).
+# The setup's stamp is a makefile this one includes. GNU make brings the
+# makefiles it includes up to date before anything else and then starts
+# again, so nothing here is evaluated with a tool that setup has not yet
+# installed (docs/building.md). Goals that only remove files skip it.
+NO_SETUP_GOALS := clean distclean help
 setup: $(HOST_STAMP)
+ifneq ($(filter-out $(NO_SETUP_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(HOST_STAMP)
+endif
 $(HOST_STAMP): tools/setup-host.sh
 	@mkdir -p $(BUILD)
 	tools/setup-host.sh $@
@@ -92,8 +100,10 @@ $(B)/kairos.bin: $(B)/kairos.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "built $@ ($$(stat -c %s $@) bytes, loads at $(LOAD_ADDR))"
 
-# make run: the demo system; RUN_ARGS replaces it (tools/kairos-qemu --help).
-RUN_ARGS ?= --system platforms/qemu-virt/demo.dts
+# make run: the demo system with a checkpoint store (two slots of 384 MiB,
+# each holds the 256 MiB Linux VM whole); RUN_ARGS replaces it
+# (tools/kairos-qemu --help).
+RUN_ARGS ?= --mem 2G --store 768M --slots 2 --system platforms/qemu-virt/demo.dts
 $(B)/system/%.dtbo: platforms/$(PLATFORM)/%.dts | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  DTC     $<"
@@ -109,6 +119,7 @@ include mk/test.mk
 include mk/bench.mk
 include mk/ckpt.mk
 include mk/check.mk
+include mk/docs.mk
 
 clean:
 	rm -rf $(B) $(BUILD)/host $(BUILD)/test $(BUILD)/guests

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Boot on the first CPU (DESIGN.md §2): console, board discovery, EL2
+ * Boot on the first CPU (docs/design.md §2): console, board discovery, EL2
  * MMU, GIC, timers, the timerq self-test, secondary CPUs, then the shell.
  */
 #include "boot.h"
@@ -12,6 +12,7 @@
 #include <drivers/bcm2835_pm.h>
 #include <drivers/gic.h>
 #include <drivers/psci.h>
+#include <drivers/semihosting.h>
 #include <drivers/uart.h>
 #include <kairos/ckpt.h>
 #include <kairos/config.h>
@@ -26,6 +27,7 @@
 #include <kairos/vm.h>
 #include <kairos/vtimer.h>
 #include <libfdt.h>
+#include <plat/power.h>
 #include <string.h>
 
 /* Linker-script symbols. */
@@ -248,9 +250,19 @@ static void read_host(paddr_t at, void *out, size_t len)
 	memcpy(out, pa_to_ptr(at), len);
 }
 
+/* Nothing to run: power off with @st; the shell stays if that fails. */
+static void no_vm_to_run(enum power_status st)
+{
+	kprintf("kairos: no VM to run: powering off (exit status %u)\n",
+		(unsigned int)st);
+	if (!plat_power_off_status(st))
+		kprintf("kairos: this board cannot be powered off by software\n");
+}
+
 /*
  * The system configuration (/hypervisor). A refused configuration starts
- * no VM at all; Kairos stays up with its shell.
+ * no VM at all and powers the board off with a status that says so; a
+ * board without /hypervisor stays up with its shell.
  */
 static void start_vms(const void *fdt)
 {
@@ -265,6 +277,7 @@ static void start_vms(const void *fdt)
 			 &syscfg, &err)) {
 		kprintf("kairos: configuration refused: %s; no VM started\n",
 			err.msg);
+		no_vm_to_run(POWER_CONFIG_REFUSED);
 		return;
 	}
 	if (!syscfg.nr_vms) {
@@ -276,8 +289,29 @@ static void start_vms(const void *fdt)
 	arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
 	vtimer_init(board.timer.virt_intid);
 	ckpt_init(&syscfg);
-	if (!vm_create_all(&syscfg, &hw))
+	if (!vm_create_all(&syscfg, &hw)) {
 		kprintf("kairos: VM creation failed; no VM started\n");
+		no_vm_to_run(POWER_NO_VM);
+	}
+}
+
+/*
+ * tools/kairos-qemu sets /chosen/kairos,semihosting-exit when it gives
+ * QEMU -semihosting-config: only then may Kairos use semihosting.
+ */
+static void setup_semihosting(const void *fdt)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen");
+
+	semihosting_init(chosen >= 0 &&
+			 fdt_getprop(fdt, chosen, "kairos,semihosting-exit",
+				     NULL) != NULL);
+}
+
+/* QEMU's virt machine (for the console's hint on how to quit QEMU). */
+static bool on_qemu_virt(const void *fdt)
+{
+	return fdt_node_check_compatible(fdt, 0, "linux,dummy-virt") == 0;
 }
 
 static unsigned int count_online(void)
@@ -311,6 +345,7 @@ void boot_primary(void *fdt, unsigned long el)
 		boot_stop();
 	}
 	check_psci();
+	setup_semihosting(fdt);
 	mmu_setup(fdt);
 	console_enable_locking();
 	setup_cpus();
@@ -330,6 +365,9 @@ void boot_primary(void *fdt, unsigned long el)
 	shell_vm_init();
 	start_vms(fdt);
 	setup_console_input();
-	shell_prompt();
+	shell_console_start(
+		on_qemu_virt(fdt) ?
+			"QEMU (tools/kairos-qemu): Ctrl-] then x quits" :
+			NULL);
 	sched_loop();
 }

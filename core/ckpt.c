@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Checkpoint and restore of whole VMs (DESIGN.md §7; see ckpt.h). The
+ * Checkpoint and restore of whole VMs (docs/design.md §7, ckpt.h). The
  * boot CPU does everything while the VM is held (sched_hold_vm): no vCPU
  * of it runs, each one's state is in memory, list registers are folded
  * and no deadline of theirs is queued (T14). A restore validates the
@@ -20,6 +20,7 @@
 #include <kairos/ckpt.h>
 #include <kairos/ckpt_format.h>
 #include <kairos/console.h>
+#include <kairos/profile_virt.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vgic.h>
@@ -52,7 +53,7 @@ _Static_assert(VGIC_NR_PRIVATE == CKPT_NR_PRIVATE &&
 // NOLINTEND(misc-redundant-expression)
 _Static_assert(sizeof(struct vcpu_sysregs) == sizeof(struct ckpt_sysregs),
 	       "the checkpoint's system registers are the vCPU's");
-_Static_assert(VUART_LINE - 1 == CKPT_UART_LINE_MAX &&
+_Static_assert(VUART_LINE == CKPT_UART_LINE_MAX &&
 		       sizeof(((struct vuart *)0)->rx) == CKPT_UART_RX_CAP + 1,
 	       "the image's UART limits are the virtual UART's");
 _Static_assert(PAGE == CKPT_PAGE_SIZE, "one page size");
@@ -795,6 +796,12 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 								VCPU_RUN_OFF,
 				 __ATOMIC_RELEASE);
 	}
+	/* The UART's line, from its restored registers and input. */
+	vm->vgic.spi[VIRT_UART_INTID - VGIC_NR_PRIVATE].flags &=
+		(uint16_t)~VGIC_LINE;
+	if (vuart_line_level(&vm->uart))
+		vm->vgic.spi[VIRT_UART_INTID - VGIC_NR_PRIVATE].flags |=
+			VGIC_LINE;
 	vgic_rescan_all(vm);
 	spin_unlock(&vm->vgic.lock);
 

@@ -176,7 +176,7 @@ static enum kairos_err get_ram_range(const struct dtnode *n,
 /* ---- One VM ---- */
 
 /*
- * "vm-name" is the documented property; "name" (DESIGN.md's spelling) is
+ * "vm-name" is the documented property; "name" (the older spelling) is
  * accepted too, though dtc refuses to compile a "name" that differs from
  * the node name.
  */

@@ -4,6 +4,7 @@
 #include <kairos/spinlock.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define RX_RING 256U
 
@@ -12,10 +13,13 @@ static struct spinlock lock = SPINLOCK_INIT;
 static bool locking;
 static char rx_ring[RX_RING];
 static unsigned int rx_head, rx_tail; /* head: next write, tail: next read */
+/* Whose unfinished line the console's last line is, or CONSOLE_NOBODY. */
+static int open_owner = CONSOLE_NOBODY;
 
 void console_register(const struct console_ops *ops)
 {
 	dev = ops;
+	open_owner = CONSOLE_NOBODY; /* a new console has no line open */
 }
 
 void console_enable_locking(void)
@@ -39,11 +43,54 @@ static void write_raw(const char *s, size_t len)
 	}
 }
 
+/* End an owner's unfinished line before anything else is printed. */
+static void close_open_line(void)
+{
+	if (open_owner != CONSOLE_NOBODY) {
+		write_raw("\n", 1);
+		open_owner = CONSOLE_NOBODY;
+	}
+}
+
 void console_write(const char *s, size_t len)
 {
 	if (locking)
 		spin_lock(&lock);
+	close_open_line();
 	write_raw(s, len);
+	if (locking)
+		spin_unlock(&lock);
+}
+
+void console_write_line(int owner, const char *label, const char *s, size_t len,
+			bool open)
+{
+	if (locking)
+		spin_lock(&lock);
+	if (open_owner != owner || owner == CONSOLE_NOBODY) {
+		close_open_line();
+		write_raw(label, strlen(label));
+	}
+	write_raw(s, len);
+	if (!open)
+		write_raw("\n", 1);
+	open_owner = open ? owner : CONSOLE_NOBODY;
+	if (locking)
+		spin_unlock(&lock);
+}
+
+bool console_line_open(int owner)
+{
+	return owner != CONSOLE_NOBODY &&
+	       __atomic_load_n(&open_owner, __ATOMIC_ACQUIRE) == owner;
+}
+
+void console_end_line(int owner)
+{
+	if (locking)
+		spin_lock(&lock);
+	if (owner != CONSOLE_NOBODY && open_owner == owner)
+		close_open_line();
 	if (locking)
 		spin_unlock(&lock);
 }

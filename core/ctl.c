@@ -297,7 +297,7 @@ static enum ctl_status pause_resume(struct ctl_call *c, bool pause)
 	was = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
 	if (was == VM_STOPPED) {
 		snprintf(c->msg, sizeof(c->msg),
-			 "VM %s is stopped ('reset' starts it again)",
+			 "VM %s is stopped ('start' boots it again)",
 			 vm->cfg->name);
 		return CTL_BAD_STATE;
 	}
@@ -332,6 +332,37 @@ static enum ctl_status verb_reset(struct ctl_call *c)
 	vm_reset(vm);
 	state_row(c, vm);
 	snprintf(c->msg, sizeof(c->msg), "reset");
+	return CTL_OK;
+}
+
+static enum ctl_status verb_stop(struct ctl_call *c)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+	bool stopped;
+
+	if (!vm)
+		return CTL_NO_VM;
+	stopped = vm_operator_stop(vm, "control channel 'stop'");
+	state_row(c, vm);
+	snprintf(c->msg, sizeof(c->msg), "%s",
+		 stopped ? "stopped" : "already stopped");
+	return CTL_OK;
+}
+
+static enum ctl_status verb_start(struct ctl_call *c)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+
+	if (!vm)
+		return CTL_NO_VM;
+	if (!vm_start(vm)) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "VM %s is %s, not stopped ('reset' reboots it)",
+			 vm->cfg->name, state_of(vm));
+		return CTL_BAD_STATE;
+	}
+	state_row(c, vm);
+	snprintf(c->msg, sizeof(c->msg), "started");
 	return CTL_OK;
 }
 
@@ -478,6 +509,8 @@ static const struct ctl_verb verbs[] = {
 	{ "pause", 1, 1, "pause <vm>", verb_pause },
 	{ "resume", 1, 1, "resume <vm>", verb_resume },
 	{ "reset", 1, 1, "reset <vm>", verb_reset },
+	{ "stop", 1, 1, "stop <vm>", verb_stop },
+	{ "start", 1, 1, "start <vm>", verb_start },
 	{ "checkpoint", 2, 2, "checkpoint <vm> <slot>", verb_checkpoint },
 	{ "restore", 2, 3, "restore <vm> <slot> [pause|catch-up]",
 	  verb_restore },

@@ -88,10 +88,16 @@ void shell_add_commands(const struct shell_command *cmds, size_t n)
 static void cmd_help(const char *args)
 {
 	(void)args;
-	for (size_t t = 0; t < nr_tables; t++)
-		for (size_t i = 0; i < tables[t].n; i++)
-			kprintf("  %-10s %s\n", tables[t].cmds[i].name,
-				tables[t].cmds[i].help);
+	for (size_t t = 0; t < nr_tables; t++) {
+		for (size_t i = 0; i < tables[t].n; i++) {
+			const char *h = tables[t].cmds[i].help;
+
+			/* A help text may be longer than kprintf() formats. */
+			kprintf("  %-10s ", tables[t].cmds[i].name);
+			console_write(h, strlen(h));
+			kprintf("\n");
+		}
+	}
 }
 
 void shell_exec(const char *line)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * VM commands of the shell (vm list|pause|resume|reset|info|migrate,
- * checkpoint|restore|slots) and console input switching between the
+ * VM commands of the shell (vm list|stop|start|reset|pause|resume|info,
+ * migrate|checkpoint|restore|slots) and console input switching between the
  * Kairos shell, the VMs' UARTs and the control channel.
  */
 #include <kairos/ckpt.h>
@@ -20,11 +20,27 @@
 #define CTRL_A 0x01
 #define WHY_MAX 160
 
-#define VM_USAGE                                         \
-	"vm list | vm pause|resume|reset|info <name> | " \
-	"vm migrate <name> <vcpu> <cpu> | "              \
-	"vm checkpoint <name> <slot> | "                 \
+#define VM_USAGE                                                          \
+	"vm list | vm stop|start|reset|pause|resume|info <name> | "       \
+	"vm migrate <name> <vcpu> <cpu> | vm checkpoint <name> <slot> | " \
 	"vm restore <name> <slot> [pause|catch-up] | vm slots"
+
+/* What `help` says of `vm` (one line per verb). */
+#define VM_HELP                                                                       \
+	"VM commands; <name> as 'vm list' shows it:\n"                                \
+	"    vm list                       the VMs, their state and exits\n"          \
+	"    vm stop <name>                stop it: its vCPUs no longer run, its\n"   \
+	"                                  memory stays (the board stays on)\n"       \
+	"    vm start <name>               boot a stopped VM again, cold, from its\n" \
+	"                                  images (also: vm reset, vm restore)\n"     \
+	"    vm reset <name>               reboot it from its images now\n"           \
+	"    vm pause|resume <name>        hold its vCPUs / let them go on\n"         \
+	"    vm info <name>                its vCPUs and checkpoint counters\n"       \
+	"    vm migrate <name> <vcpu> <cpu>  move a vCPU to another pCPU\n"           \
+	"    vm checkpoint <name> <slot>   save it into a checkpoint slot\n"          \
+	"    vm restore <name> <slot> [pause|catch-up]  bring it back from one\n"     \
+	"    vm slots                      the checkpoint slots\n"                    \
+	"  Each prints one line saying what it did (or why not)."
 #define CKPT_USAGE "vm checkpoint <name> <slot>"
 #define RESTORE_USAGE "vm restore <name> <slot> [pause|catch-up]"
 
@@ -220,6 +236,55 @@ static void vm_migrate(struct vm *vm, const char *rest)
 			cpu);
 }
 
+static void vm_pause_resume(struct vm *vm, bool pause)
+{
+	enum vm_state was = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+	const char *name = vm->cfg->name;
+
+	if (was == VM_STOPPED) {
+		kprintf("vm: %s is stopped: nothing to %s ('vm start %s' boots it)\n",
+			name, pause ? "pause" : "resume", name);
+		return;
+	}
+	vm_pause(vm, pause);
+	if (was == (pause ? VM_PAUSED : VM_RUNNING))
+		kprintf("vm: %s is already %s\n", name,
+			pause ? "paused" : "running");
+	else
+		kprintf("vm: %s %s\n", name,
+			pause ? "paused (its vCPUs are held; 'vm resume' lets them go on)" :
+				"resumed");
+}
+
+/* "vm stop|start|reset|pause|resume|info <name>": @verb is @n long. */
+static void vm_lifecycle(struct vm *vm, const char *verb, size_t n)
+{
+	const char *name = vm->cfg->name;
+
+	if (n == 5 && !strncmp(verb, "pause", n)) {
+		vm_pause_resume(vm, true);
+	} else if (n == 6 && !strncmp(verb, "resume", n)) {
+		vm_pause_resume(vm, false);
+	} else if (n == 4 && !strncmp(verb, "stop", n)) {
+		/* vm_operator_stop() confirms: "kairos: VM <name> stopped". */
+		if (!vm_operator_stop(vm, "vm stop; 'vm start' boots it again"))
+			kprintf("vm: %s is already stopped\n", name);
+	} else if (n == 5 && !strncmp(verb, "start", n)) {
+		if (!vm_start(vm))
+			kprintf("vm: %s is %s ('vm reset %s' reboots it)\n",
+				name, state_names[vm->state], name);
+	} else if (n == 5 && !strncmp(verb, "reset", n)) {
+		if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE))
+			kprintf("vm: %s is being reset already\n", name);
+		else
+			vm_reset(vm); /* says "kairos: VM <name>: reset" */
+	} else if (n == 4 && !strncmp(verb, "info", n)) {
+		vm_info(vm);
+	} else {
+		kprintf("vm: unknown subcommand '%.*s'\n", (int)n, verb);
+	}
+}
+
 static void cmd_vm(const char *args)
 {
 	size_t n = strcspn(args, " ");
@@ -265,20 +330,11 @@ static void cmd_vm(const char *args)
 		kprintf("vm: usage: %s\n", VM_USAGE);
 		return;
 	}
-	if (n == 5 && !strncmp(args, "pause", n))
-		vm_pause(vm, true);
-	else if (n == 6 && !strncmp(args, "resume", n))
-		vm_pause(vm, false);
-	else if (n == 5 && !strncmp(args, "reset", n))
-		vm_reset(vm);
-	else if (n == 4 && !strncmp(args, "info", n))
-		vm_info(vm);
-	else
-		kprintf("vm: unknown subcommand '%.*s'\n", (int)n, args);
+	vm_lifecycle(vm, args, n);
 }
 
 static const struct shell_command vm_commands[] = {
-	{ "vm", VM_USAGE, cmd_vm },
+	{ "vm", VM_HELP, cmd_vm },
 };
 
 static void switch_to(int t)
@@ -302,6 +358,22 @@ static void switch_to(int t)
 		kprintf("\nkairos: console input to VM %s (Ctrl-A k: back to Kairos)\n",
 			vms[t].cfg->name);
 	}
+}
+
+void shell_console_start(const char *quit)
+{
+	char keys[16] = "0";
+
+	if (vm_count > 1)
+		snprintf(keys, sizeof(keys), "0-%u", vm_count - 1);
+	kprintf("kairos: console: Ctrl-A then %s gives console input to that VM, Ctrl-A k to the Kairos shell ('help' lists its commands)\n",
+		keys);
+	if (quit)
+		kprintf("kairos: console: %s\n", quit);
+	if (vm_count == 1)
+		switch_to(0); /* one VM: its console is what one wants */
+	else
+		shell_prompt();
 }
 
 static void route(char c)

@@ -362,26 +362,50 @@ static void quiesce(struct vm *vm)
 			arch_cpu_relax();
 }
 
-void vm_stop(struct vm *vm, const char *why)
+/* Why a VM stops: the board powers off when the last one stops by itself. */
+enum stop_cause { STOP_GUEST, STOP_FATAL, STOP_OPERATOR };
+
+/* The VM's last stop was a fatal error (for the board's exit status). */
+static bool failed[KAIROS_MAX_VMS];
+
+static bool stop(struct vm *vm, const char *why, enum stop_cause cause)
 {
 	unsigned int running = 0;
+	bool any_failed = false;
 
 	if (__atomic_exchange_n(&vm->state, VM_STOPPED, __ATOMIC_ACQ_REL) ==
 	    VM_STOPPED)
-		return;
+		return false;
+	failed[vm->id] = cause == STOP_FATAL;
 	quiesce(vm);
 	vuart_flush(vm);
 	kprintf("kairos: VM %s stopped (%s)\n", vm->cfg->name, why);
 	ctl_event_vm(vm, "stopped");
-	for (unsigned int i = 0; i < vm_count; i++)
+	for (unsigned int i = 0; i < vm_count; i++) {
 		running += __atomic_load_n(&vms[i].state, __ATOMIC_ACQUIRE) !=
 			   VM_STOPPED;
+		any_failed |= failed[i];
+	}
+	/* The operator who stopped it may start it again: stay on. */
+	if (cause == STOP_OPERATOR)
+		return true;
 	/* Two VMs stopping at once both see none running: say it once. */
 	if (!running &&
 	    !__atomic_exchange_n(&all_stopped, true, __ATOMIC_ACQ_REL)) {
 		kprintf("kairos: all VMs stopped\n");
-		plat_power_off();
+		plat_power_off_status(any_failed ? POWER_VM_FAILED : POWER_OK);
 	}
+	return true;
+}
+
+void vm_stop(struct vm *vm, const char *why)
+{
+	stop(vm, why, STOP_GUEST);
+}
+
+bool vm_operator_stop(struct vm *vm, const char *why)
+{
+	return stop(vm, why, STOP_OPERATOR);
 }
 
 void vm_fatal(struct vcpu *v, const char *why)
@@ -389,24 +413,40 @@ void vm_fatal(struct vcpu *v, const char *why)
 	kprintf("kairos: VM %s vCPU%u: %s at PC 0x%llx: stopping the VM\n",
 		v->vm->cfg->name, v->id, why,
 		(unsigned long long)v->st.regs.pc);
-	vm_stop(v->vm, why);
+	stop(v->vm, why, STOP_FATAL);
 }
 
-void vm_reset(struct vm *vm)
+/* Boot @vm again from its images; @vm->resetting is held. */
+static void reboot(struct vm *vm, const char *what)
 {
-	if (__atomic_exchange_n(&vm->resetting, true, __ATOMIC_ACQ_REL))
-		return;
 	/*
 	 * Its vCPUs are turned off, but the VM does not count as stopped:
 	 * another VM stopping meanwhile must not power the board off.
 	 */
 	quiesce(vm);
 	vuart_flush(vm);
-	kprintf("kairos: VM %s: reset\n", vm->cfg->name);
+	kprintf("kairos: VM %s: %s\n", vm->cfg->name, what);
 	vm_boot(vm);
-	ctl_event_vm(vm, "reset");
+	failed[vm->id] = false;
+	ctl_event_vm(vm, what[0] == 'r' ? "reset" : "started");
 	__atomic_store_n(&vm->resetting, false, __ATOMIC_RELEASE);
 	sched_wake(&vm->vcpus[0]);
+}
+
+void vm_reset(struct vm *vm)
+{
+	if (__atomic_exchange_n(&vm->resetting, true, __ATOMIC_ACQ_REL))
+		return;
+	reboot(vm, "reset");
+}
+
+bool vm_start(struct vm *vm)
+{
+	if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED ||
+	    __atomic_exchange_n(&vm->resetting, true, __ATOMIC_ACQ_REL))
+		return false;
+	reboot(vm, "started (a cold boot from its images)");
+	return true;
 }
 
 void vm_pause(struct vm *vm, bool pause)

@@ -28,7 +28,7 @@ _Static_assert(sizeof(struct ckpt_vgic) == 4112, "ckpt_vgic layout");
 _Static_assert(sizeof(struct ckpt_vuart) == 360, "ckpt_vuart layout");
 _Static_assert(sizeof(struct ckpt_mem) == 40, "ckpt_mem layout");
 _Static_assert(CKPT_UART_RX_CAP < sizeof(((struct ckpt_vuart *)0)->rx) &&
-		       CKPT_UART_LINE_MAX <
+		       CKPT_UART_LINE_MAX <=
 			       sizeof(((struct ckpt_vuart *)0)->line),
 	       "the UART limits fit the section's arrays");
 /* Fields are stored as the CPU holds them: both ends are little-endian. */

@@ -35,13 +35,14 @@ DEPS_STAMPS = $(DEPS)/.newlib.stamp $(DEPS)/.libfdt.stamp
 deps: $(DEPS_STAMPS)
 
 $(DEPS_DEBS)/.stamp: | $(HOST_STAMP)
-	@echo "deps: downloading newlib-source and linux-source-6.1 (for libfdt)"
+	@tools/first-use 2 "downloading newlib-source and linux-source-6.1, building newlib for aarch64"
 	mkdir -p $(DEPS_DEBS)
-	cd $(DEPS_DEBS) && rm -f *.deb && apt-get download newlib-source linux-source-6.1
+	cd $(DEPS_DEBS) && rm -f *.deb && apt-get download -q newlib-source linux-source-6.1 2>&1 | \
+	  grep -v "unsandboxed as root"; ls newlib-source_*.deb linux-source-6.1_*.deb >/dev/null
 	touch $@
 
 $(DEPS)/.newlib.stamp: $(DEPS_DEBS)/.stamp
-	@echo "deps: building newlib for aarch64 (once, about 2 minutes)"
+	@echo "deps: building newlib for aarch64 (once)"
 	rm -rf $(NEWLIB_SRC) $(NEWLIB_BLD) $(NEWLIB) $(DEPS)/src/newlib-deb
 	mkdir -p $(NEWLIB_SRC) $(NEWLIB_BLD)
 	dpkg-deb -x $(DEPS_DEBS)/newlib-source_*_all.deb $(DEPS)/src/newlib-deb
@@ -64,7 +65,7 @@ $(DEPS)/.newlib.stamp: $(DEPS_DEBS)/.stamp
 	touch $@
 
 $(DEPS)/.libfdt.stamp: $(DEPS_DEBS)/.stamp $(DEPS)/.newlib.stamp
-	@echo "deps: building libfdt for aarch64"
+	@tools/first-use 3 "building libfdt for aarch64"
 	rm -rf $(LIBFDT_SRC) $(LIBFDT) $(DEPS)/src/linux-deb
 	mkdir -p $(LIBFDT_SRC) $(LIBFDT)/obj $(LIBFDT)/include
 	dpkg-deb --fsys-tarfile $(DEPS_DEBS)/linux-source-6.1_*_all.deb | \

@@ -21,7 +21,7 @@ linux-guest: $(LINUX_IMAGE) $(LINUX_INITRD)
 # Order-only on the host setup: editing setup-host.sh must not re-download.
 $(LINUX_DEBS)/.stamp: | $(HOST_STAMP)
 	@mkdir -p $(LINUX_DEBS)
-	@echo "linux-guest: downloading linux-image-arm64:arm64 and busybox-static:arm64 into $(LINUX_DEBS)"
+	@tools/first-use 4 "downloading linux-image-arm64:arm64 and busybox-static:arm64 into $(LINUX_DEBS)"
 	$(Q)cd $(LINUX_DEBS) && rm -f *.deb && \
 	  apt-get download -q linux-image-arm64:arm64 busybox-static:arm64 2>&1 | \
 	    grep -v 'unsandboxed as root' ; \

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# unit.mk: host unit tests (STYLE.md rule 11). core/ compiled with the host
+# unit.mk: host unit tests (docs/style.md rule 11). core/ compiled with the host
 # gcc against arch/fake, ASan and UBSan on, cmocka for the runner; device
 # tree fixtures compiled with dtc. Everything lands in $(BUILD)/host/.
 #
@@ -79,7 +79,7 @@ UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.
 UNIT_SRCS_test_vgic := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)
-# The timer invariants (TIME_INVARIANTS.md, "Sim") on the same VMs.
+# The timer invariants (docs/time-invariants.md) on the same VMs.
 UNIT_SRCS_test_vtimer := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vtimer := $(UNIT_FDT_OBJS)
 # The emulated EL1 physical timer, through traps, the vGIC and sched_loop().

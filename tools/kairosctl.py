@@ -4,7 +4,8 @@
 Kairos's console has a machine-readable mode for test rigs: requests
 "<tag> <verb> [args]", answered by data lines "@<tag> - key=value ..." and
 one final line "@<tag> <status> <message>"; guest output keeps its
-"[vm] " label, events come as "@event <kind> key=value ...".
+"[vm] " label (in control mode its bytes are encoded: decoded here, raw
+bytes in guest_bytes()), events come as "@event <kind> key=value ...".
 
     from kairosctl import KairosCtl
     with KairosCtl.spawn(["tools/kairos-qemu", "--vm", "..."]) as k:
@@ -43,6 +44,25 @@ STATUS_NAMES = {
 _GUEST_RE = re.compile(r"\[([A-Za-z0-9_-]{1,31})\] ?(.*)\Z", re.S)
 _RESPONSE_RE = re.compile(r"@(\S+) (-|\d+)(?: (.*))?\Z", re.S)
 _WORD_RE = re.compile(r"[\x21-\x7e]+\Z")
+_ESCAPE_RE = re.compile(r"\\(\\|x[0-9a-fA-F]{2}|\Z)")
+
+
+def decode_guest(text):
+    """A guest line in control mode's encoding (docs/control.md) -> (the
+    bytes the guest wrote, whether its line goes on in the next one)."""
+    out, pos, more = bytearray(), 0, False
+    for m in _ESCAPE_RE.finditer(text):
+        out += text[pos:m.start()].encode("ascii", "replace")
+        esc = m.group(1)
+        if esc == "\\":
+            out += b"\\"
+        elif esc:
+            out.append(int(esc[1:], 16))
+        else:
+            more = True
+        pos = m.end()
+    out += text[pos:].encode("ascii", "replace")
+    return bytes(out), more
 
 
 class CtlError(Exception):
@@ -104,6 +124,10 @@ class KairosCtl:
         self._ctl_banners = 0
         self._prompts = 0
         self._guest = collections.defaultdict(list)
+        self._guest_raw = collections.defaultdict(bytearray)
+        self._guest_open = set()  # VMs whose last line goes on
+        self._ctl_mode = False
+        self._console_ready = False
         self._kairos = []
         self._events = []
         self._tail = collections.deque(maxlen=40)
@@ -226,15 +250,40 @@ class KairosCtl:
                 self._rows[tag].append(parse_fields(rest))
             elif tag == "ctl":
                 self._ctl_banners += 1
+                self._ctl_mode = True
             else:
                 self._finals[tag] = Response(int(kind), rest,
                                              self._rows.pop(tag, []))
+                if kind == "0" and rest == "back to the shell":
+                    self._ctl_mode = False
         elif (g := _GUEST_RE.match(text)):
-            self._guest[g.group(1)].append(g.group(2))
-            self._emit("guest", g.group(1), g.group(2))
+            self._guest_line(g.group(1), g.group(2))
         elif text:
+            if text.startswith("kairos: console input to "):
+                self._console_ready = True
             self._kairos.append(text)
             self._emit("kairos", None, text)
+
+    def _guest_line(self, vm, text):
+        """In control mode a line is encoded and may go on in the next
+        one; guest_lines() gets whole lines (the one going on grows)."""
+        if self._ctl_mode:
+            data, more = decode_guest(text)
+        else:
+            data, more = text.encode(), False
+        self._guest_raw[vm] += data if more else data + b"\n"
+        piece = data.decode("utf-8", "replace")
+        lines = self._guest[vm]
+        if vm in self._guest_open:
+            lines[-1] += piece
+        else:
+            lines.append(piece)
+        if more:
+            self._guest_open.add(vm)
+        else:
+            self._guest_open.discard(vm)
+            lines[-1] = lines[-1].rstrip("\r")
+        self._emit("guest", vm, piece)
 
     def _emit(self, kind, name, text):
         if self.on_line:
@@ -282,9 +331,10 @@ class KairosCtl:
         deadline = time.monotonic() + timeout
         with self._cond:
             if self.proc:
-                # A fresh boot: the first prompt says the shell is there.
-                self._wait(lambda: self._prompts or self._ctl_banners,
-                           timeout, "the Kairos prompt")
+                # A fresh boot: the first prompt (or, with one VM, console
+                # input going to it) says the shell is there.
+                self._wait(lambda: self._prompts or self._ctl_banners or
+                           self._console_ready, timeout, "the Kairos prompt")
             while True:
                 seen = self._ctl_banners
                 self.send_raw(b"\x01k\x15ctl\r")
@@ -374,6 +424,14 @@ class KairosCtl:
     def reset(self, vm, timeout=60):
         return self._state("reset", vm, timeout)
 
+    def stop(self, vm, timeout=60):
+        """-> 'stopped': its vCPUs no longer run, memory kept."""
+        return self._state("stop", vm, timeout)
+
+    def start(self, vm, timeout=60):
+        """Boot a stopped VM cold from its images. -> 'running'."""
+        return self._state("start", vm, timeout)
+
     def info(self, vm):
         """-> {'vm': {...}, 'vcpus': [{...}, ...]}"""
         return self._split_vcpus(self.request("info", vm).rows)
@@ -413,9 +471,16 @@ class KairosCtl:
     # -- output of guests, Kairos, events ------------------------------------
 
     def guest_lines(self, vm):
-        """Every line VM @vm printed so far (without its label)."""
+        """Every line VM @vm printed so far (without its label, its CR LF
+        or LF); the last one may still grow (a prompt)."""
         with self._cond:
             return list(self._guest[vm])
+
+    def guest_bytes(self, vm):
+        """What VM @vm wrote, as raw bytes (exact from when control mode
+        was entered on; before it, the console's escaped text)."""
+        with self._cond:
+            return bytes(self._guest_raw[vm])
 
     def wait_guest(self, vm, regex, timeout=60, since=0):
         """Wait for a line of @vm matching @regex (re.search), looking at
@@ -470,7 +535,8 @@ Talk to Kairos's control channel (docs/control.md).
   --log FILE        append everything the console prints to FILE
   -c COMMAND        a request ("pause linux"); repeatable, run in order
   COMMAND ARG...    one request, as words: list | info VM | counters VM |
-                    pause VM | resume VM | reset VM | checkpoint VM SLOT |
+                    pause VM | resume VM | reset VM | stop VM | start VM |
+                    checkpoint VM SLOT |
                     restore VM SLOT [pause|catch-up] | slots | hello |
                     input VM WORD... (typed into the VM's UART, then Enter)
   shell             type requests interactively; guest output is shown

@@ -6,18 +6,42 @@
 # (QEMU 10: -M raspi4b and a 1 GHz generic timer on virt).
 set -eu
 
+usage() {
+	cat <<'USAGE'
+usage: tools/setup-host.sh [STAMP]
+Install what Kairos needs on Debian 12: the Debian packages in PKGS (only
+the missing ones), qemu-system-arm from bookworm-backports, and the arm64
+architecture for apt-get download of guest packages. make runs it on first
+use; running it again installs nothing if nothing is missing.
+  STAMP        file written when everything is present (make passes
+               build/host-setup.mk, a makefile it includes)
+  -h, --help   this text
+Needs root or sudo, and the Debian archive.
+USAGE
+}
+
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+-*) echo "setup-host.sh: unknown option '$1'; see --help" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "setup-host.sh: one STAMP at most; see --help" >&2; exit 2; }
 STAMP=${1:-}
 BACKPORTS=/etc/apt/sources.list.d/kairos-bookworm-backports.list
 PKGS="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu u-boot-qemu u-boot-tools
 device-tree-compiler libcmocka-dev python3-pytest python3-pexpect xz-utils
 clang clang-format clang-tidy cppcheck make gcc dosfstools mtools fdisk cpio
-libclang-rt-14-dev"
+libclang-rt-14-dev graphviz"
 BPO_PKGS="qemu-system-arm"
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 say() { echo "setup-host: $*"; }
+
+# The stamp is included by the Makefile: make it a valid makefile.
+stamp() {
+	[ -z "$STAMP" ] || echo "# tools/setup-host.sh found every package present" >"$STAMP"
+}
 
 missing=
 for p in $PKGS; do
@@ -33,9 +57,11 @@ arm64_ok=no
 dpkg --print-foreign-architectures | grep -qx arm64 && arm64_ok=yes
 
 if [ -z "$missing" ] && [ $qemu_ok = yes ] && [ $arm64_ok = yes ]; then
-	[ -z "$STAMP" ] || touch "$STAMP"
+	stamp
 	exit 0
 fi
+
+"$(dirname "$0")/first-use" 1 "installing Debian packages"
 
 if [ ! -f "$BACKPORTS" ] && ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	say "adding bookworm-backports to $BACKPORTS"
@@ -46,17 +72,29 @@ if [ $arm64_ok = no ]; then
 	say "adding the arm64 architecture (for apt-get download of guest packages)"
 	$SUDO dpkg --add-architecture arm64
 fi
-say "apt-get update"
-$SUDO apt-get update -qq
+# apt's and dpkg's own output goes to a log; a failure shows its end.
+log=$(mktemp "${TMPDIR:-/tmp}/kairos-setup.XXXXXX")
+run_logged() {
+	"$@" >>"$log" 2>&1 || {
+		echo "setup-host: failed: $*" >&2
+		tail -25 "$log" >&2
+		echo "setup-host: the whole log is $log" >&2
+		exit 1
+	}
+}
+say "apt-get update (log: $log)"
+run_logged $SUDO apt-get update
 export DEBIAN_FRONTEND=noninteractive
 if [ -n "$missing" ]; then
 	say "installing:$missing"
 	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends $missing
+	run_logged $SUDO apt-get install -y --no-install-recommends $missing
 fi
 if [ $qemu_ok = no ]; then
 	say "installing $BPO_PKGS from bookworm-backports"
-	$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports $BPO_PKGS
+	run_logged $SUDO apt-get install -y --no-install-recommends -t bookworm-backports $BPO_PKGS
 fi
-qemu-system-aarch64 --version | head -1
-[ -z "$STAMP" ] || touch "$STAMP"
+say "$(qemu-system-aarch64 --version | head -1)"
+say "done: $(grep -c '^Setting up ' "$log") packages set up"
+rm -f "$log"
+stamp

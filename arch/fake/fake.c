@@ -65,6 +65,7 @@ static struct {
 
 	bool power_off_ok, reset_ok;
 	unsigned int power_off_calls, reset_calls;
+	int power_off_status; /* of the last power-off, -1 before any */
 
 	struct fake_mmu_map maps[FAKE_MMU_MAX];
 	unsigned int nr_maps;
@@ -399,10 +400,21 @@ void fake_power_set_result(bool power_off_ok, bool reset_ok)
 	f.reset_ok = reset_ok;
 }
 
-bool plat_power_off(void)
+bool plat_power_off_status(enum power_status st)
 {
 	f.power_off_calls++;
+	f.power_off_status = (int)st;
 	return f.power_off_ok;
+}
+
+bool plat_power_off(void)
+{
+	return plat_power_off_status(POWER_OK);
+}
+
+int fake_power_off_status(void)
+{
+	return f.power_off_calls ? f.power_off_status : -1;
 }
 
 bool plat_reset(void)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arch/fake: every arch_* and plat_* hook, for host unit tests. The
- * "hardware" here is deliberately unkind (STYLE.md rule 11):
+ * "hardware" here is deliberately unkind (docs/style.md rule 11):
  *
  * - the counter starts at an odd, large value, can be told to move on every
  *   read and to jump forward at a chosen read;
@@ -21,7 +21,7 @@
  *   fails the test;
  * - arch_vcpu_run() follows a script of exits the test queues, and returns
  *   RESCHED without entering the guest when a reschedule is requested, as
- *   the real one does (STYLE.md rule 8);
+ *   the real one does (docs/style.md rule 8);
  * - stage-2 roots come from a small pool that runs out;
  * - list registers hold stale pending interrupts out of reset, read back
  *   only their state, and writing the same INTID twice, or an HW one
@@ -150,6 +150,8 @@ unsigned int fake_halts(void);
 /** What plat_power_off() and plat_reset() return. */
 void fake_power_set_result(bool power_off_ok, bool reset_ok);
 unsigned int fake_power_off_calls(void);
+/** Exit status of the last power-off, -1 if there was none. */
+int fake_power_off_status(void);
 unsigned int fake_reset_calls(void);
 
 /* ---- EL2 MMU and SMCCC ---- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Checkpoint and restore of whole VMs (DESIGN.md §7) into numbered slots
+ * Checkpoint and restore of whole VMs (docs/design.md §7) into numbered slots
  * of the configuration's checkpoint-store. Called from the boot CPU only
  * (the shell and the control channel), never from a vCPU's exit.
  */
@@ -10,7 +10,7 @@
 #include <kairos/types.h>
 #include <kairos/vm.h>
 
-/** How a restored guest's clock goes on (DESIGN.md §7, T18). */
+/** How a restored guest's clock goes on (docs/design.md §7, T18). */
 enum ckpt_policy {
 	CKPT_POLICY_PAUSE,   /**< from where it stopped (default) */
 	CKPT_POLICY_CATCHUP, /**< as if it had run while stored */

@@ -35,8 +35,8 @@
  * room for one more, which an image must not use.
  */
 #define CKPT_UART_RX_CAP 63U
-/** Bytes of UART output a VM may have buffered (its line, less one). */
-#define CKPT_UART_LINE_MAX 255U
+/** Bytes of UART output a VM may have buffered: its whole line. */
+#define CKPT_UART_LINE_MAX 256U
 /** Largest guest RAM an image may hold (Kairos's capture bitmap). */
 #define CKPT_MAX_MEM (2ULL << 30)
 /** struct ckpt_vcpu.pstate: the mode field (M[4:0], with nRW) and the

@@ -32,8 +32,31 @@ void console_disable_locking(void);
 /** Formatted output; "\n" becomes "\r\n". */
 int kprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
-/** Write @len bytes (used by newlib's _write). */
+/**
+ * Write @len bytes (used by newlib's _write); an unfinished line of a VM
+ * is ended first.
+ */
 void console_write(const char *s, size_t len);
+
+/** No owner: console_write_line() for a line that is always labelled. */
+#define CONSOLE_NOBODY (-1)
+
+/**
+ * Write a piece of @owner's line (a VM's id): @s without its newline.
+ * When the console's last line is @owner's unfinished one, @s continues
+ * it; otherwise that other line is ended first and @s starts a new line
+ * after @label. @open: @s does not end the line (no newline after it),
+ * and it stays @owner's until anything else is printed - console_write()
+ * ends it first, so other output never runs into it.
+ */
+void console_write_line(int owner, const char *label, const char *s, size_t len,
+			bool open);
+
+/** The console's last line is @owner's, unfinished. */
+bool console_line_open(int owner);
+
+/** If the console's last line is @owner's unfinished one, end it. */
+void console_end_line(int owner);
 
 /** Drain the UART receiver into the input buffer (UART interrupt). */
 void console_rx_poll(void);

@@ -11,7 +11,7 @@
 
 #include <kairos/types.h>
 
-/** SGI that wakes another pCPU (the "kick" of STYLE.md rule 8). */
+/** SGI that wakes another pCPU (the "kick" of docs/style.md rule 8). */
 #define IRQ_SGI_KICK 0U
 
 /** INTIDs 1020..1023 are special (spurious etc.), GICv3 spec §2.2.1. */

@@ -7,7 +7,7 @@
 /**
  * Stop this CPU after printing why. Only for states the hypervisor itself
  * made impossible; never for anything a guest, a file or the device tree
- * controls (STYLE.md rule 6).
+ * controls (docs/style.md rule 6).
  */
 NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-pCPU scheduler (DESIGN.md §6): fixed priorities, round robin
+ * The per-pCPU scheduler (docs/design.md §6): fixed priorities, round robin
  * within a priority, a time slice from timerq only when vCPUs share the
  * pCPU; a vCPU in WFI leaves the run queue until something is pending.
  */

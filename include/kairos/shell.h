@@ -16,8 +16,8 @@ struct shell_command {
 void shell_add_commands(const struct shell_command *cmds, size_t n);
 
 /**
- * Add the VM commands (vm list|pause|resume|reset|info|migrate|
- * checkpoint|restore|slots) and `ctl` to the shell.
+ * Add the VM commands (vm list|stop|start|reset|pause|resume|info|
+ * migrate|checkpoint|restore|slots) and `ctl` to the shell.
  */
 void shell_vm_init(void);
 
@@ -27,6 +27,13 @@ void shell_vm_init(void);
  * one; everything else goes to the current target.
  */
 void shell_poll(void);
+
+/**
+ * After boot: say how to switch console input (and, @quit if not NULL,
+ * how to leave), then give input to the VM if there is exactly one, else
+ * prompt in the Kairos shell.
+ */
+void shell_console_start(const char *quit);
 
 /** Index of the VM console input goes to, or -1 for the Kairos shell. */
 int shell_input_target(void);

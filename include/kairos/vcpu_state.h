@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A vCPU's architectural state as plain data (STYLE.md rule 5): no
+ * A vCPU's architectural state as plain data (docs/style.md rule 5): no
  * pointers, fixed layout, so a checkpoint can capture it as bytes. The
  * world switch reads and writes struct vcpu_regs through offsets checked
  * by _Static_assert in arch/aarch64/include/asm/vcpu_offsets.h.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The virtual GIC model (DESIGN.md §5): the state of every virtual
+ * The virtual GIC model (docs/design.md §5): the state of every virtual
  * interrupt of a VM, whatever the hardware back end (GICv3 ICH_*_EL2 or
  * GICv2 GICH). List registers are a cache of this model: filled on entry,
  * folded back on exit.

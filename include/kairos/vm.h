@@ -77,9 +77,11 @@ struct mmio_region {
 /** The virtual PL011 of a VM. */
 struct vuart {
 	uint32_t cr, lcr_h, ibrd, fbrd, imsc, ris, ifls;
-	char line[VUART_LINE]; /**< output not yet printed */
+	char line[VUART_LINE]; /**< output not yet printed (raw bytes) */
 	unsigned int len;
-	bool open_line; /**< a labelled line is on the console, unfinished */
+	uint64_t last_write; /**< count at the last byte buffered */
+	unsigned int col;    /**< what its console line shows after the label */
+	bool cr_pending;     /**< a CR came: a line end, whatever follows */
 	char rx[64];
 	unsigned int rx_head, rx_tail;
 };
@@ -96,6 +98,8 @@ struct vm {
 	struct mmio_region mmio[VM_MAX_MMIO];
 	unsigned int nr_mmio;
 	struct vuart uart;
+	/** Orders updates of the UART's interrupt line (vuart_sync_line). */
+	struct spinlock uart_line_lock;
 	struct vgic_dist vgic;
 	uint64_t cntvoff; /**< CNTVOFF_EL2 of all its vCPUs (one per VM) */
 	uint64_t entry_ipa, dtb_ipa; /**< how vCPU0 starts */
@@ -122,11 +126,28 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *hw);
 /** (Re)load images and reset vCPUs; vCPU0 ready, others off. */
 void vm_boot(struct vm *vm);
 
-/** Stop every vCPU of @vm (PSCI SYSTEM_OFF, a fatal guest error). */
+/**
+ * Stop every vCPU of @vm (PSCI SYSTEM_OFF, a fatal guest error); its
+ * memory and vCPU state stay as they are. When no VM runs any more the
+ * board powers off.
+ */
 void vm_stop(struct vm *vm, const char *why);
+
+/**
+ * Stop @vm on the operator's request (shell `vm stop`, control `stop`):
+ * as vm_stop(), but the board stays on even when no VM runs any more.
+ * False if it was stopped already.
+ */
+bool vm_operator_stop(struct vm *vm, const char *why);
 
 /** Restart @vm from its images (PSCI SYSTEM_RESET, shell reset). */
 void vm_reset(struct vm *vm);
+
+/**
+ * Boot a stopped @vm cold from its images. False (nothing done) if it is
+ * not stopped or is being reset.
+ */
+bool vm_start(struct vm *vm);
 
 /** Pause or resume all vCPUs of @vm. */
 void vm_pause(struct vm *vm, bool pause);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The EL1 virtual timer of vCPUs (DESIGN.md §4). One CNTVOFF per VM; the
+ * The EL1 virtual timer of vCPUs (docs/design.md §4). One CNTVOFF per VM; the
  * timer line is derived from CTL (ENABLE, IMASK, ISTATUS) on every load
  * and exit, never restored; the backup deadline only wakes.
  */

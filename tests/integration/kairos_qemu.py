@@ -58,6 +58,13 @@ class Console:
     def send_line(self, line):
         self.child.send(line.encode() + b"\r")
 
+    def to_shell(self):
+        """Console input to the Kairos shell (Ctrl-A k): with one VM it
+        goes to that VM from boot on."""
+        self.child.send(b"\x01k")
+        self.expect(r"kairos: console input to the Kairos shell")
+        self.expect(r"kairos> ")
+
     def tail(self):
         with open(self.log_path, "rb") as f:
             return f.read()[-2000:].decode(errors="replace")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Checkpoint and restore of whole VMs (DESIGN.md §7; TIME_INVARIANTS
+"""Checkpoint and restore of whole VMs (docs/design.md §7; invariants
 T13, T14, T17, T18) under the ckpttest guest (guests/tests/ckpttest): a
 2-vCPU, 64 MiB VM on 2 pCPUs with a 2-slot store. The guest runs a test
 for a few seconds of guest time and prints "# ckpt <test>: ..." lines;
@@ -142,6 +142,7 @@ def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=()):
     m = con.expect(STORE_RE)
     slots, mib, base = int(m.group(1)), int(m.group(2)), int(m.group(3), 16)
     assert slots == 2
+    con.to_shell()  # one VM: it has console input at first
     return Run(con, freq, base, mib << 20, monitor)
 
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Issue 6, point 8: Linux checkpointed in the middle of its `sleep 1`
+"""Linux checkpointed in the middle of its `sleep 1`
 loop and restored -- in the same boot, and after QEMU is restarted with the
 image put back into the store by the boot loader (U-Boot's `load` from the
 boot disk: kairos-qemu --uboot --slot-image) and the VM resuming from it

@@ -55,16 +55,13 @@ def test_4mib_guest_dtb_refused_by_name(boot, tmp_path):
                    r"no VM started")
     assert re.fullmatch(r"/hypervisor/vm@[01]: property dtb: 4194304 "
                         r"bytes, at most 2097152", m.group(1).decode())
-    con.expect(r"kairos> ")
-    con.send_line("vm list")
-    con.expect(r"id\s+name\s+state")
-    con.expect(r"kairos> ")
-    whole = con.output_for(1)
+    # Nothing to run: the board powers off cleanly, QEMU's status says why.
+    con.expect(r"kairos: no VM to run: powering off \(exit status 3\)")
+    assert con.wait_exit(timeout=30) == 3
     with open(con.log_path, errors="replace") as f:
-        whole = f.read() + whole
+        whole = f.read()
     assert not EL2_TROUBLE.search(whole), whole
     assert "[b]" not in whole and "[a]" not in whole
-    assert con.alive()
 
 
 def test_1mib_guest_dtb_beside_a_vm_reading_its_flash(boot, tmp_path):
@@ -113,12 +110,12 @@ def test_uart_ring_of_64_refused_63_restored_and_checkpointed(boot,
     full.write_bytes(with_uart_input(img, text).data)
     rc, out = verify(full)
     assert rc == 1 and "vuart section: 64 input and 0 output bytes, at " \
-        "most 63 and 255" in out, out
+        "most 63 and 256" in out, out
     con = boot_resume(boot, tmp_path, full)
     m = con.expect(rf"kairos: VM {VM} cannot resume from checkpoint slot 0: "
                    rf"([^\r\n]*); booting it cold")
     assert "vuart section: 64 input and 0 output bytes, at most 63 and " \
-        "255" in m.group(1).decode(), m.group(1)
+        "256" in m.group(1).decode(), m.group(1)
     con.expect(r"\[g\] libguest: ckpttest, 2 CPUs")
     con.close()
 

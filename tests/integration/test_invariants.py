@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Named tests for the invariants of TIME_INVARIANTS.md that gictest
+"""Named tests for the invariants of docs/time-invariants.md that gictest
 cases already prove (their runs are those of test_vgic.py, under Kairos
 with 4 vCPUs on 4 pCPUs unless said otherwise). The timer invariants are
 in test_timer.py."""

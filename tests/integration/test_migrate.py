@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""vCPU migration between pCPUs on the shell's `vm migrate` (DESIGN.md §6,
+"""vCPU migration between pCPUs on the shell's `vm migrate` (docs/design.md §6,
 invariant T7): a migrated vCPU keeps its registers, FP/SIMD state and
 timer; a Linux guest whose vCPUs are re-pinned again and again while its
 timers fire keeps exact time; wrong requests are refused with a reason."""
@@ -31,6 +31,7 @@ def test_migrate_busy_vm_keeps_its_state(boot):
                 "bootargs=test=fp_preserved iters=20000000",
                 "--", "-no-reboot"])
     con.expect(r"\[busy\] # 1 CPUs, \d+ checks each")
+    con.to_shell()
     for k in range(12):
         con.send_line(f"vm migrate busy 0 {(k + 1) % 2}")
         con.expect(rf"vm: vCPU busy/0 moves to CPU{(k + 1) % 2}")
@@ -90,6 +91,7 @@ def test_migrate_refusals(boot):
                 "bootargs=test=fp_preserved iters=1000000000",
                 "--", "-no-reboot"])
     con.expect(r"\[busy\] # 1 CPUs, \d+ checks each")
+    con.to_shell()
     for cmd, answer in [
             ("vm migrate busy 3 1", r"vm: busy has no vCPU 3 \(it has 1\)"),
             ("vm migrate busy 0 7",
@@ -113,6 +115,7 @@ def test_cpu_affinity_moves_a_waiting_vcpu_to_an_idle_pcpu(boot):
                 "bootargs=test=fp_preserved iters=3000000",
                 "--", "-no-reboot"])
     con.expect(r"\[busy\] # 2 CPUs, \d+ checks each")
+    con.to_shell()
     info = vm_info(con, "busy")
     assert info[0][0] != info[1][0], info
     assert info[0][1] + info[1][1] >= 1, info

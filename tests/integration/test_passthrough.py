@@ -58,4 +58,4 @@ def test_passthrough_refusals(boot, tmp_path, devices, irqs, refusal):
     con.expect(r"kairos: configuration refused: /hypervisor/vm@0: " +
                refusal)
     con.expect(r"no VM started")
-    assert con.alive()
+    assert con.wait_exit(timeout=30) == 3

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Started wrongly or given a broken board description, Kairos says what
 is wrong in one line and stops cleanly: no silent hang, no reset loop."""
+import shlex
 import subprocess
 
 import pytest
 
-from kairos_qemu import KAIROS_BIN, SUMMARY_RE, dump_dtb, machine, qemu_cmd
+from kairos_qemu import (KAIROS_BIN, ROOT, SUMMARY_RE, TOOLS, dump_dtb,
+                         machine, qemu_cmd)
 
 
 def assert_stopped_after(con, line_re):
@@ -79,3 +81,57 @@ def test_spin_table_without_release_addr(boot, tmp_path):
     assert_stopped_after(
         con, r"kairos: /cpus/cpu@1: property cpu-release-addr missing "
              r"\(spin-table needs a 64-bit address\)")
+
+
+VMTEST = f"{ROOT}/build/guests/vmtest.bin"
+
+
+def kairos_qemu_dry_run(out, *vm_specs, extra=()):
+    """kairos-qemu's QEMU command and system DTB (--dry-run)."""
+    vms = [a for spec in vm_specs for a in ("--vm", spec)]
+    lines = subprocess.run(
+        [f"{TOOLS}/kairos-qemu", "--dry-run", "--smp", "2", "--out", out,
+         *extra, *vms],
+        check=True, capture_output=True, text=True).stdout.splitlines()
+    return shlex.split(lines[0]), lines[1].split(": ", 1)[1]
+
+
+def test_refused_configuration_powers_off_with_status_3(boot, tmp_path):
+    """A configuration that starts no VM leaves nothing to run: the board
+    powers off at once, and QEMU's exit status says why."""
+    cmd, dtb = kairos_qemu_dry_run(
+        str(tmp_path), f"name=a,image={VMTEST},bootargs=test=psci_version",
+        f"name=b,image={VMTEST},bootargs=test=psci_version")
+    subprocess.run(["fdtput", "-d", dtb, "/hypervisor/vm@1", "vcpus"],
+                   check=True)
+    con = boot(cmd + ["-no-reboot"])
+    con.expect(r"kairos: configuration refused: /hypervisor/vm@1: property "
+               r"vcpus: missing; no VM started")
+    con.expect(r"kairos: no VM to run: powering off \(exit status 3\)")
+    assert con.wait_exit(timeout=30) == 3
+
+
+def test_refused_configuration_without_semihosting_still_powers_off(
+        boot, tmp_path):
+    """Without semihosting (--no-semihosting) PSCI SYSTEM_OFF is all there
+    is: QEMU ends, with status 0, rather than running on."""
+    cmd, dtb = kairos_qemu_dry_run(
+        str(tmp_path), f"name=a,image={VMTEST}", extra=["--no-semihosting"])
+    assert "-semihosting-config" not in cmd
+    subprocess.run(["fdtput", "-t", "s", dtb, "/hypervisor/vm@0", "profile",
+                    "zynq"], check=True)
+    con = boot(cmd + ["-no-reboot"])
+    con.expect(r"kairos: configuration refused: /hypervisor/vm@0: property "
+               r"profile: ")
+    assert con.wait_exit(timeout=30) == 0
+
+
+def test_vms_that_stop_themselves_give_status_0(boot):
+    """Every VM stopped by itself (PSCI SYSTEM_OFF): status 0 through
+    semihosting (a VM stopped on a fatal error gives 5: unit-tested)."""
+    con = boot([f"{TOOLS}/kairos-qemu", "--smp", "2",
+                "--vm", f"name=ok,image={VMTEST},bootargs=test=psci_version",
+                "--", "-no-reboot"])
+    con.expect(r"\[ok\] TEST psci_version: PASS")
+    con.expect(r"kairos: all VMs stopped")
+    assert con.wait_exit(timeout=30) == 0

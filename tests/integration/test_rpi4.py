@@ -138,10 +138,12 @@ def test_shell_reset_and_poweroff_through_the_watchdog(boot, tmp_path):
                         ",bootargs=test=fp_preserved iters=1000000000"])
     expect_banner(con, timeout=60)
     con.expect(r"\[busy\] # running fp_preserved", timeout=60)
+    con.to_shell()  # one VM: it has console input at first
     con.send_line("reset")
     con.expect(r"kairos: resetting", timeout=30)
     expect_banner(con, timeout=60)
     con.expect(r"\[busy\] # running fp_preserved", timeout=60)
+    con.to_shell()
     con.send_line("poweroff")
     con.expect(r"kairos: powering off", timeout=30)
     assert con.wait_exit(timeout=30) == 0

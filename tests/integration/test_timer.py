@@ -10,7 +10,7 @@ proves the test itself) and as a VM under Kairos (env "kairos").
   of a disabled PPI, a long delay) for the virtual (vt_*) and physical
   (pt_*) timer, waiting in WFI, polling, or in WFI while a second vCPU of
   the VM busy-loops on the same pCPU (under Kairos `cpus=0:0`).
-- test_tN_*: the invariants of TIME_INVARIANTS.md the guest can prove.
+- test_tN_*: the invariants of docs/time-invariants.md the guest can prove.
 - test_stress_2vms_2vcpus_one_pcpu: random armings on 4 vCPUs of 2 VMs
   sharing one pCPU.
 

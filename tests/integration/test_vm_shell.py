@@ -13,6 +13,7 @@ def busy_vm(boot, iters):
                 f"bootargs=test=fp_preserved iters={iters}",
                 "--", "-no-reboot"])
     con.expect(r"\[busy\] # 1 CPUs, \d+ checks each")
+    con.to_shell()  # one VM: it has console input at first
     return con
 
 
@@ -49,3 +50,34 @@ def test_reset_restarts_from_the_images(boot):
     assert vm_row(con, "busy")[0] == "running"
     con.send_line("vm reset nosuch")
     con.expect(r"vm: no VM of that name")
+
+
+def test_stop_then_start_boots_again(boot):
+    """vm stop: the VM prints nothing more, the board stays on; vm start:
+    it boots cold from its images and prints again. Each verb confirms
+    itself in one line."""
+    con = busy_vm(boot, 1_000_000_000)
+    con.send_line("vm pause busy")
+    con.expect(r"vm: busy paused")
+    con.send_line("vm resume busy")
+    con.expect(r"vm: busy resumed")
+    con.send_line("vm stop busy")
+    con.expect(r"kairos: VM busy stopped \(vm stop; 'vm start' boots it "
+               r"again\)")
+    con.expect(r"kairos> ")
+    assert vm_row(con, "busy")[0] == "stopped"
+    quiet = con.output_for(2)
+    assert "[busy]" not in quiet and "all VMs stopped" not in quiet, quiet
+    assert con.alive()
+    con.send_line("vm stop busy")
+    con.expect(r"vm: busy is already stopped")
+    con.send_line("vm start busy")
+    con.expect(r"kairos: VM busy: started \(a cold boot from its images\)")
+    con.expect(r"\[busy\] libguest: vmtest, 1 CPUs")
+    con.expect(r"\[busy\] # running fp_preserved")
+    assert vm_row(con, "busy")[0] == "running"
+    con.send_line("vm start busy")
+    con.expect(r"vm: busy is running \('vm reset busy' reboots it\)")
+    con.send_line("help")
+    con.expect(r"vm start <name>\s+boot a stopped VM again, cold")
+    con.expect(r"kairos> ")

@@ -25,7 +25,7 @@
 #define PSTATE(mode) (0x3c0ULL | (mode))
 
 const struct ckpt_edit ckpt_corpus[] = {
-	/* The UART's receive ring holds 63 bytes, its line 255. */
+	/* The UART's receive ring holds 63 bytes, its line 256. */
 	{ "rx_len 0", UART, F(ckpt_vuart, rx_len), 0, NULL, true },
 	{ "rx_len at the limit", UART, F(ckpt_vuart, rx_len), CKPT_UART_RX_CAP,
 	  NULL, true },
@@ -36,7 +36,7 @@ const struct ckpt_edit ckpt_corpus[] = {
 	{ "line_len at the limit", UART, F(ckpt_vuart, line_len),
 	  CKPT_UART_LINE_MAX, NULL, true },
 	{ "line_len one past", UART, F(ckpt_vuart, line_len),
-	  CKPT_UART_LINE_MAX + 1, "256 output bytes, at most 63 and 255",
+	  CKPT_UART_LINE_MAX + 1, "257 output bytes, at most 63 and 256",
 	  false },
 	{ "line_len huge", UART, F(ckpt_vuart, line_len), UINT32_MAX,
 	  "4294967295 output bytes", false },

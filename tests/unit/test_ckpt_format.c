@@ -680,7 +680,7 @@ static void test_irq_flags_and_states(void **state)
 	setup(state);
 	vuart.rx_len = 65;
 	build_refused(
-		"vuart section: 65 input and 0 output bytes, at most 63 and 255");
+		"vuart section: 65 input and 0 output bytes, at most 63 and 256");
 	setup(state);
 	vuart.line_len = 257;
 	build_refused("vuart section: 3 input and 257 output bytes");

@@ -200,6 +200,44 @@ static void test_hello_and_list(void **state)
 	assert_lines_whole();
 }
 
+static void test_stop_and_start(void **state)
+{
+	const char *msg;
+
+	(void)state;
+	enter();
+	type("a start alpha\r");
+	assert_int_equal(status_of("a", &msg), CTL_BAD_STATE);
+	assert_non_null(strstr(msg, "VM alpha is running, not stopped"));
+	type("b stop beta\r");
+	assert_int_equal(status_of("b", &msg), CTL_OK);
+	assert_int_equal(strncmp(msg, "stopped", 7), 0);
+	util_out_has("@event stopped vm=beta state=stopped\r\n");
+	util_out_has("@b - vm=beta state=stopped\r\n");
+	assert_int_equal(beta->state, VM_STOPPED);
+	assert_int_equal(alpha->state, VM_RUNNING);
+	type("c stop beta\r");
+	assert_int_equal(status_of("c", &msg), CTL_OK);
+	assert_int_equal(strncmp(msg, "already stopped", 15), 0);
+	/* Stopped by request: the board stays on even with none running. */
+	type("d stop alpha\r");
+	assert_int_equal(status_of("d", NULL), CTL_OK);
+	assert_int_equal(fake_power_off_calls(), 0);
+	util_out_clear();
+	type("e start beta\r");
+	assert_int_equal(status_of("e", &msg), CTL_OK);
+	assert_int_equal(strncmp(msg, "started", 7), 0);
+	util_out_has("@event started vm=beta state=running\r\n");
+	util_out_has("@e - vm=beta state=running\r\n");
+	assert_int_equal(beta->state, VM_RUNNING);
+	assert_int_equal(beta->vcpus[0].st.regs.pc, beta->entry_ipa);
+	type("f stop nosuch\r");
+	assert_int_equal(status_of("f", NULL), CTL_NO_VM);
+	type("g start\r");
+	assert_int_equal(status_of("g", NULL), CTL_BAD_REQUEST);
+	assert_lines_whole();
+}
+
 static void test_pause_resume_reset_counters(void **state)
 {
 	const char *msg;
@@ -467,6 +505,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_and_list, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_stop_and_start, setup,
+						util_teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume_reset_counters,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_keep_the_channel,

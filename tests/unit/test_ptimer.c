@@ -3,7 +3,7 @@
  * core/ptimer.c, the emulated EL1 physical timer, as trapped guest
  * accesses and the scheduler see it, on VMs made by vm_create_all()
  * (tests/unit/util.c), judged against the Arm ARM's generic timer (D11.2)
- * and the invariants of TIME_INVARIANTS.md (tests named tN_ after them):
+ * and the invariants of docs/time-invariants.md (tests named tN_ after them):
  *
  * - the guest's physical count is the physical count minus its VM's
  *   cntvoff (its virtual count);

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * core/shell_vm.c as the user types it: "vm list" shows every VM and its
- * state, pause/resume/reset act on the VM named and only on it, a wrong
- * name or subcommand is said back, and Ctrl-A switches console input
- * between the Kairos shell and the VMs' UARTs.
+ * state, stop/start/reset/pause/resume act on the VM named and only on it
+ * and each says what it did in one line, a wrong name or subcommand is
+ * said back, Ctrl-A switches console input between the Kairos shell and
+ * the VMs' UARTs, and a board with one VM gives it the console at once.
  */
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
 #include <kairos/vexit.h>
+#include <plat/power.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +41,37 @@ static int setup(void **state)
 	alpha = &vms[0];
 	beta = &vms[1];
 	return 0;
+}
+
+static int setup_one(void **state)
+{
+	(void)state;
+	util_setup(1);
+	util_vm_add("solo", 1, NULL, 1);
+	util_create();
+	return 0;
+}
+
+static void test_console_start_one_vm_has_the_console(void **state)
+{
+	uint64_t val = 0;
+
+	(void)state;
+	shell_console_start(NULL);
+	util_out_has("Ctrl-A then 0 gives console input to that VM");
+	util_out_has(
+		"kairos: console input to VM solo (Ctrl-A k: back to Kairos)");
+	util_out_lacks("kairos> ");
+	util_out_lacks("quits");
+	assert_int_equal(shell_input_target(), 0);
+	/* What is typed goes to the VM, not to the shell. */
+	util_type("help\r");
+	shell_poll();
+	assert_int_equal(vmmio_access(&vms[0].vcpus[0], VIRT_UART, false, 4,
+				      &val),
+			 MMIO_OK);
+	assert_int_equal(val, 'h');
+	util_out_lacks("list commands");
 }
 
 static int setup_group(void **state)
@@ -145,13 +178,132 @@ static void test_wrong_name_or_subcommand(void **state)
 	shell_exec("vm");
 	util_out_has("usage");
 	util_out_clear();
-	shell_exec("vm stop alpha");
-	util_out_has("unknown subcommand 'stop'");
+	shell_exec("vm halt alpha");
+	util_out_has("unknown subcommand 'halt'");
+	util_out_clear();
+	shell_exec("vm stop alpha beta");
+	util_out_has("usage");
 	util_out_clear();
 	shell_exec("vm pause alph");
 	util_out_has("no VM of that name");
 	assert_int_equal(alpha->state, VM_RUNNING);
 	assert_int_equal(beta->state, VM_RUNNING);
+}
+
+/* One line of output, and it has @s. */
+static void assert_one_line(const char *s)
+{
+	util_out_has(s);
+	assert_int_equal(util_out_count("\n"), 1);
+}
+
+static void test_every_verb_confirms_in_one_line(void **state)
+{
+	(void)state;
+	util_out_clear();
+	shell_exec("vm pause alpha");
+	assert_one_line("vm: alpha paused");
+	util_out_clear();
+	shell_exec("vm pause alpha");
+	assert_one_line("vm: alpha is already paused");
+	util_out_clear();
+	shell_exec("vm resume alpha");
+	assert_one_line("vm: alpha resumed");
+	assert_int_equal(alpha->state, VM_RUNNING);
+	util_out_clear();
+	shell_exec("vm resume alpha");
+	assert_one_line("vm: alpha is already running");
+	util_out_clear();
+	shell_exec("vm reset alpha");
+	assert_one_line("kairos: VM alpha: reset");
+	util_out_clear();
+	shell_exec("vm start alpha");
+	assert_one_line("vm: alpha is running ('vm reset alpha' reboots it)");
+	assert_int_equal(alpha->state, VM_RUNNING);
+}
+
+static void test_stop_then_start_boots_cold(void **state)
+{
+	uint32_t gen = beta->vcpus[0].gen;
+
+	(void)state;
+	beta->vcpus[0].st.regs.pc = 0x1234;
+	util_out_clear();
+	shell_exec("vm stop beta");
+	assert_one_line(
+		"kairos: VM beta stopped (vm stop; 'vm start' boots it again)");
+	assert_int_equal(beta->state, VM_STOPPED);
+	assert_int_equal(beta->vcpus[0].run, VCPU_RUN_OFF);
+	/* State kept while stopped: nothing was reloaded. */
+	assert_int_equal(beta->vcpus[0].st.regs.pc, 0x1234);
+	assert_int_equal(beta->vcpus[0].gen, gen);
+	assert_int_equal(alpha->state, VM_RUNNING);
+	util_out_clear();
+	shell_exec("vm stop beta");
+	assert_one_line("vm: beta is already stopped");
+	util_out_clear();
+	shell_exec("vm resume beta");
+	assert_one_line(
+		"vm: beta is stopped: nothing to resume ('vm start beta' boots it)");
+	assert_int_equal(beta->state, VM_STOPPED);
+	util_out_clear();
+	shell_exec("vm start beta");
+	assert_one_line(
+		"kairos: VM beta: started (a cold boot from its images)");
+	assert_int_equal(beta->state, VM_RUNNING);
+	assert_int_equal(beta->vcpus[0].st.regs.pc, beta->entry_ipa);
+	assert_int_equal(beta->vcpus[0].run, VCPU_RUN_READY);
+	assert_true(beta->vcpus[0].gen != gen);
+	util_out_lacks("alpha");
+}
+
+static void test_operator_stop_keeps_board_on(void **state)
+{
+	(void)state;
+	shell_exec("vm stop alpha");
+	shell_exec("vm stop beta");
+	assert_int_equal(alpha->state, VM_STOPPED);
+	assert_int_equal(beta->state, VM_STOPPED);
+	util_out_lacks("all VMs stopped");
+	assert_int_equal(fake_power_off_calls(), 0);
+	/* Started again, then stopped by the guest: the board goes off. */
+	shell_exec("vm start beta");
+	vm_stop(beta, "PSCI SYSTEM_OFF");
+	util_out_has("kairos: all VMs stopped");
+	assert_int_equal(fake_power_off_calls(), 1);
+	assert_int_equal(fake_power_off_status(), 0);
+}
+
+static void test_fatal_stop_gives_failure_status(void **state)
+{
+	(void)state;
+	vm_fatal(&alpha->vcpus[1], "test fault");
+	assert_int_equal(fake_power_off_calls(), 0);
+	vm_stop(beta, "PSCI SYSTEM_OFF");
+	assert_int_equal(fake_power_off_calls(), 1);
+	assert_int_equal(fake_power_off_status(), POWER_VM_FAILED);
+}
+
+static void test_help_says_how_a_stopped_vm_comes_back(void **state)
+{
+	(void)state;
+	shell_exec("help");
+	util_out_has("vm stop <name>");
+	util_out_has(
+		"vm start <name>               boot a stopped VM again, cold");
+	util_out_has("vm pause|resume <name>");
+	util_out_has("vm reset <name>");
+}
+
+static void test_console_start_gives_two_vms_the_shell(void **state)
+{
+	(void)state;
+	shell_console_start("Ctrl-] then x quits");
+	util_out_has(
+		"kairos: console: Ctrl-A then 0-1 gives console input to that VM, Ctrl-A k to the Kairos shell");
+	util_out_has("kairos: console: Ctrl-] then x quits\r\n");
+	util_out_has("kairos> ");
+	assert_int_equal(shell_input_target(), -1);
 }
 
 static uint64_t uart_dr(struct vm *vm)
@@ -285,6 +437,26 @@ int main(void)
 						util_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_name_or_subcommand,
 						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_every_verb_confirms_in_one_line, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_then_start_boots_cold,
+						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_operator_stop_keeps_board_on, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fatal_stop_gives_failure_status, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_help_says_how_a_stopped_vm_comes_back, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_console_start_gives_two_vms_the_shell, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_console_start_one_vm_has_the_console, setup_one,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_ctrl_a_switches_console_input, setup,
 			util_teardown),

@@ -3,7 +3,7 @@
  * core/vgic.c and core/vgic_mmio.c as a guest and the world switch see
  * them, on VMs made by vm_create_all() (tests/unit/util.c), judged against
  * the GIC architecture (GICv3: IHI 0069, GICv2: IHI 0048B) and the
- * invariants of TIME_INVARIANTS.md (tests named tN_ after them):
+ * invariants of docs/time-invariants.md (tests named tN_ after them):
  *
  * - pending is the latch OR the line of a level-sensitive interrupt;
  * - list registers: filled active first, then by priority, each INTID

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/vtimer.c against the timer invariants of TIME_INVARIANTS.md that a
+ * core/vtimer.c against the timer invariants of docs/time-invariants.md that a
  * host simulation can check (tests named tN_ after them), on VMs made by
  * vm_create_all() (tests/unit/util.c) and the fake hardware: a simulated
  * counter, one EL1 virtual timer per fake pCPU whose ISTATUS follows the

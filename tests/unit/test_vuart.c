@@ -3,13 +3,21 @@
  * core/vuart.c as a guest's PL011 driver sees it (through vmmio, at the
  * profile's address) and as the user reads it on the console: ID
  * registers, flags, receive order, interrupt status, refused and ignored
- * accesses, lines labelled with the VM's name, long lines split, and the
+ * accesses, lines labelled with the VM's name, long lines kept whole,
+ * partial lines (prompts) shown after a short idle time and continued on
+ * the same console line, control characters escaped for the operator and
+ * encoded raw for the control channel, CR LF as one line end, and the
  * streamed output of the VM that has console input.
  */
 #include <kairos/console.h>
+#include <kairos/cpu.h>
+#include <kairos/ctl.h>
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
+#include <kairos/time.h>
+#include <kairos/timerq.h>
 #include <kairos/vexit.h>
+#include <kairos/vgic.h>
 #include <kairos/vuart.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,6 +163,41 @@ static void test_interrupt_status_and_mask(void **state)
 	assert_int_equal(rd(alpha, IMSC, 4), 0);
 }
 
+/* The level of the UART's SPI at the VM's distributor. */
+static bool uart_line(struct vm *vm)
+{
+	return vm->vgic.spi[VIRT_UART_INTID - VGIC_NR_PRIVATE].flags &
+	       VGIC_LINE;
+}
+
+static void test_interrupt_line_follows_masked_status(void **state)
+{
+	(void)state;
+	/* Low at reset; input alone does not raise it while masked. */
+	assert_false(uart_line(alpha));
+	vuart_receive(alpha, 'x');
+	assert_false(uart_line(alpha));
+	/* Unmasking with input waiting raises it; only alpha's. */
+	wr(alpha, IMSC, 4, INT_RX | INT_RT);
+	assert_true(uart_line(alpha));
+	assert_false(uart_line(beta));
+	/* Reading the last character lowers it, the next one raises it. */
+	assert_int_equal(rd(alpha, DR, 4), 'x');
+	assert_false(uart_line(alpha));
+	vuart_receive(alpha, 'y');
+	vuart_receive(alpha, 'z');
+	assert_true(uart_line(alpha));
+	rd(alpha, DR, 4);
+	assert_true(uart_line(alpha));
+	rd(alpha, DR, 4);
+	assert_false(uart_line(alpha));
+	/* TX is always ready: unmasking it raises the line until masked. */
+	wr(alpha, IMSC, 4, INT_TX);
+	assert_true(uart_line(alpha));
+	wr(alpha, IMSC, 4, 0);
+	assert_false(uart_line(alpha));
+}
+
 static void test_sixty_four_bit_access_refused(void **state)
 {
 	uint64_t val = 0;
@@ -209,7 +252,7 @@ static void test_lines_are_labelled(void **state)
 	util_out_lacks("\r\r");
 }
 
-static void test_long_line_is_split_not_cut(void **state)
+static void test_long_line_stays_whole(void **state)
 {
 	char line[VUART_LINE + 45], want[2 * VUART_LINE];
 
@@ -217,9 +260,11 @@ static void test_long_line_is_split_not_cut(void **state)
 	memset(line, 'x', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\0';
 	puts_(alpha, line);
+	/* A full buffer is printed; the line stays open for the rest. */
+	snprintf(want, sizeof(want), "[alpha] %.*s", VUART_LINE, line);
+	assert_string_equal(util_out(), want);
 	puts_(alpha, "\n");
-	snprintf(want, sizeof(want), "[alpha] %.*s\r\n[alpha] %s\r\n",
-		 VUART_LINE, line, line + VUART_LINE);
+	snprintf(want, sizeof(want), "[alpha] %s\r\n", line);
 	assert_string_equal(util_out(), want);
 }
 
@@ -236,6 +281,116 @@ static void test_flush_prints_unfinished_line(void **state)
 	assert_string_equal(util_out(), "[alpha] next\r\n");
 }
 
+/* Let @us microseconds pass and run what is due on this pCPU. */
+static void idle_for(uint64_t us)
+{
+	fake_counter_advance(time_us_to_ticks(us));
+	timerq_expire(&cpu_current()->timerq);
+}
+
+static void test_prompt_shows_after_idle_time(void **state)
+{
+	(void)state;
+	/* Well under 200 ms, so that a prompt shows before anyone waits. */
+	assert_true(VUART_IDLE_US >= 10000 && VUART_IDLE_US <= 100000);
+	puts_(alpha, "=> ");
+	idle_for(VUART_IDLE_US - 1000);
+	assert_string_equal(util_out(), "");
+	idle_for(1000);
+	assert_string_equal(util_out(), "[alpha] => ");
+	/* The rest goes on the same line, not as a new labelled piece. */
+	puts_(alpha, "version\r\n");
+	assert_string_equal(util_out(), "[alpha] => version\r\n");
+	util_out_lacks("[alpha] version");
+}
+
+static void test_output_between_ends_the_partial_line(void **state)
+{
+	(void)state;
+	puts_(alpha, "login: ");
+	idle_for(VUART_IDLE_US);
+	puts_(beta, "from beta\n");
+	kprintf("kairos: a message\n");
+	puts_(alpha, "root\n");
+	assert_string_equal(util_out(), "[alpha] login: \r\n"
+					"[beta] from beta\r\n"
+					"kairos: a message\r\n"
+					"[alpha] root\r\n");
+}
+
+static void test_output_resets_the_idle_time(void **state)
+{
+	(void)state;
+	puts_(alpha, "a");
+	idle_for(VUART_IDLE_US / 2);
+	puts_(alpha, "b");
+	idle_for(VUART_IDLE_US / 2 + 1);
+	assert_string_equal(util_out(), "");
+	idle_for(VUART_IDLE_US / 2);
+	assert_string_equal(util_out(), "[alpha] ab");
+	/* Nothing more to show: the deadline is not re-armed for ever. */
+	assert_int_equal(timerq_next_deadline(&cpu_current()->timerq),
+			 UINT64_MAX);
+}
+
+/* Write @n bytes (NULs included) to @vm's data register. */
+static void putn(struct vm *vm, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		wr(vm, DR, 1, (uint8_t)s[i]);
+}
+
+static void test_control_characters_are_escaped(void **state)
+{
+	static const char raw[] = "a\x1b[2Jb\0c\x0c\x7f\td\x07\x9b\xc3\xa9\n";
+
+	(void)state;
+	putn(alpha, raw, sizeof(raw) - 1);
+	assert_string_equal(util_out(), "[alpha] a\\x1b[2Jb\\x00c\\x0c\\x7f"
+					"\td\\x07\x9b\xc3\xa9\r\n");
+	util_out_lacks("\x1b");
+}
+
+static void test_backspace_never_eats_the_label(void **state)
+{
+	(void)state;
+	puts_(alpha, "ab\b\b\bc\n");
+	assert_string_equal(util_out(), "[alpha] ab\b\b\\x08c\r\n");
+}
+
+static void test_cr_lf_is_one_line_end(void **state)
+{
+	(void)state;
+	puts_(alpha, "one\r\ntwo\r\r\nthree\rfour\n\rfive\n\r\n\nsix\n");
+	assert_string_equal(util_out(), "[alpha] one\r\n[alpha] two\r\n"
+					"[alpha] three\r\n[alpha] four\r\n"
+					"[alpha] five\r\n[alpha] \r\n"
+					"[alpha] \r\n[alpha] six\r\n");
+	util_out_lacks("\\x0d");
+}
+
+static void test_control_mode_gets_raw_bytes_encoded(void **state)
+{
+	static const char raw[] = "a\\b\x1b[1m\0\xc3\xa9\r\n";
+
+	(void)state;
+	ctl_enter();
+	util_out_clear();
+	putn(alpha, raw, sizeof(raw) - 1);
+	assert_string_equal(util_out(),
+			    "[alpha] a\\\\b\\x1b[1m\\x00\\xc3\\xa9\\x0d\r\n");
+	/* A partial line is a whole console line ending in a backslash. */
+	util_out_clear();
+	puts_(alpha, "=> ");
+	idle_for(VUART_IDLE_US);
+	assert_string_equal(util_out(), "[alpha] => \\\r\n");
+	puts_(alpha, "x\n");
+	assert_string_equal(util_out(), "[alpha] => \\\r\n[alpha] x\r\n");
+	for (const char *p = "t exit\r"; *p; p++)
+		ctl_input(*p);
+	assert_false(ctl_active());
+}
+
 static void test_console_target_streams(void **state)
 {
 	(void)state;
@@ -247,7 +402,7 @@ static void test_console_target_streams(void **state)
 	/* A prompt shows at once, labelled once. */
 	puts_(beta, "login: ");
 	assert_string_equal(util_out(), "[beta] login: ");
-	puts_(beta, "r\roo");
+	puts_(beta, "roo");
 	puts_(alpha, "meanwhile");
 	puts_(beta, "t\r\n");
 	assert_string_equal(util_out(), "[beta] login: root\r\n");
@@ -314,6 +469,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interrupt_status_and_mask,
 						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
+			test_interrupt_line_follows_masked_status, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
 			test_sixty_four_bit_access_refused, setup,
 			util_teardown),
 		cmocka_unit_test_setup_teardown(
@@ -321,8 +479,27 @@ int main(void)
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_lines_are_labelled, setup,
 						util_teardown),
-		cmocka_unit_test_setup_teardown(test_long_line_is_split_not_cut,
+		cmocka_unit_test_setup_teardown(test_long_line_stays_whole,
 						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_prompt_shows_after_idle_time, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_output_between_ends_the_partial_line, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(test_output_resets_the_idle_time,
+						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_control_characters_are_escaped, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_backspace_never_eats_the_label, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(test_cr_lf_is_one_line_end,
+						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_control_mode_gets_raw_bytes_encoded, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_flush_prints_unfinished_line, setup,
 			util_teardown),

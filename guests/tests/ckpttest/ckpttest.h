@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ckpttest: a guest for checkpoint and restore of whole VMs (DESIGN.md §7,
+ * ckpttest: a guest for checkpoint and restore of whole VMs (docs/design.md §7,
  * tests/integration/test_ckpt.py). Each test runs for a while of guest
  * time and prints "# ckpt <test>: start" (and other "# ckpt" lines the
  * host waits for) so that the host checkpoints and restores the VM while

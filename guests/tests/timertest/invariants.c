@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Kairos's timer invariants (docs: TIME_INVARIANTS.md), one test each,
+ * Kairos's timer invariants (docs/time-invariants.md), one test each,
  * named after the invariant: t3 (no lost wakeup with a busy sibling), t6
  * (one counter for all vCPUs), t9 (ISPENDR/ICACTIVER on the hardware-
  * mapped timer PPI), t10 (a disabled timer PPI does not wedge), t11 (no
