@@ -8,12 +8,12 @@ erased; a checkpoint whose UART holds 64 bytes of input (the ring holds
 again (the capture of a 64-byte ring never ended)."""
 import os
 import re
-import struct
 import subprocess
 
 from kairos_qemu import ROOT, SUMMARY_RE, TOOLS
 from ckpt_image import SEC_VUART, Image
-from test_ckpt import VM, boot_resume, checkpoint, restore, start
+from kairos_qemu import STORE_RE
+from test_ckpt import CKPTTEST, VM, Run, boot_resume, checkpoint, restore
 
 VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
 CKPT_TOOL = os.path.join(ROOT, "build", "host", "kairos-ckpt")
@@ -96,10 +96,30 @@ def verify(path):
     return r.returncode, r.stdout + r.stderr
 
 
+def start_waiting(boot, tmp_path):
+    """The ckpttest VM waiting 4 s for its timer, the console at the
+    shell; with the monitor to read slots out. Input goes to the one VM
+    once it starts: Ctrl-A k is sent after that, and after the guest said
+    it waits, so neither is missed."""
+    monitor = str(tmp_path / "mon.sock")
+    con = boot([f"{TOOLS}/kairos-qemu", "--gic", "3", "--smp", "2",
+                "--store", "256M", "--slots", "2",
+                "--vm", f"name={VM},image={CKPTTEST},vcpus=2,cpus=0:1,"
+                "mem=64M,bootargs=test=wait delay_us=4000000",
+                "--", "-no-reboot", "-monitor",
+                f"unix:{monitor},server,nowait"])
+    freq = int(con.expect(SUMMARY_RE).group(4))
+    m = con.expect(STORE_RE)
+    con.expect(rf"kairos: console input to VM {VM}")
+    con.expect(r"# ckpt wait: armed")
+    con.to_shell()
+    return Run(con, freq, int(m.group(3), 16), int(m.group(2)) << 20,
+               monitor)
+
+
 def test_uart_ring_of_64_refused_63_restored_and_checkpointed(boot,
                                                               tmp_path):
-    run = start(boot, tmp_path, "test=wait delay_us=4000000")
-    run.con.expect(r"# ckpt wait: armed")
+    run = start_waiting(boot, tmp_path)
     checkpoint(run.con, VM, 0)
     img = run.dump_slot(0, str(tmp_path / "slot0.img"))
     run.con.close()
@@ -125,7 +145,8 @@ def test_uart_ring_of_64_refused_63_restored_and_checkpointed(boot,
     assert verify(ok)[0] == 0
     con = boot_resume(boot, tmp_path, ok)
     con.expect(rf"kairos: VM {VM} resumes from checkpoint slot 0")
-    con.expect(r"kairos> ")
+    con.expect(rf"kairos: console input to VM {VM}")  # then to the shell
+    con.to_shell()
     checkpoint(con, VM, 1)
     # What it wrote is an image Kairos restores (it parses and matches).
     restore(con, VM, 1)
