@@ -90,6 +90,10 @@ UNIT_TESTS += test_ckpt
 UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)
 UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
+# Images loaded where the configuration's layout puts them.
+UNIT_TESTS += test_vm_boot
+UNIT_SRCS_test_vm_boot := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vm_boot := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).
