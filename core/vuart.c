@@ -326,8 +326,10 @@ static bool uart_read(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	spin_lock(&vm->lock);
 	w = reg_read(&vm->uart, off & ~3UL);
 	spin_unlock(&vm->lock);
-	if ((off & ~3UL) == UART_DR)
+	if ((off & ~3UL) == UART_DR) {
 		vuart_sync_line(vm); /* the FIFO may have emptied */
+		shell_vm_input_space(vm);
+	}
 	*val = (w >> ((off & 3) * 8)) &
 	       (len == 4 ? 0xffffffffU : (1U << (len * 8)) - 1);
 	return true;

@@ -541,17 +541,37 @@ Talk to Kairos's control channel (docs/control.md).
                     input VM WORD... (typed into the VM's UART, then Enter)
   shell             type requests interactively; guest output is shown
 
+  --debug           on an unexpected failure, show the Python traceback
+  -h, --help        this text
+
 Data lines are printed as "key=value ..." on stdout; a refusal is printed
-on stderr. The exit status is the first non-zero response status (0 ok,
-1 bad request, 2 no such VM, 3 no such slot, 4 failed, 5 wrong state,
-6 unknown verb, 7 line too long), 64 for a usage error, 69 when Kairos
-cannot be reached or does not answer.
+on stderr. Exit status: 0 when every request succeeded; 10 + the first
+refusal's status (11 bad request, 12 no such VM, 13 no such slot,
+14 failed, 15 wrong state, 16 unknown verb, 17 line too long); 2 for a
+usage error; 69 when Kairos cannot be reached or does not answer.
 """
 
 
+#: The exit status of a refused request is this plus its status.
+EXIT_REFUSED_BASE = 10
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 69
+
+
 def _usage_error(msg):
-    print(f"kairosctl: {msg}\n{USAGE}", file=sys.stderr, end="")
-    return 64
+    print(f"kairosctl: {msg}; see --help", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _number(option, value, kind):
+    """@value as a positive @kind, or ValueError naming @option."""
+    try:
+        n = kind(value)
+    except ValueError:
+        raise ValueError(f"{option} {value!r} is not a number") from None
+    if not n > 0:
+        raise ValueError(f"{option} {value!r} must be above 0")
+    return n
 
 
 def _parse_args(argv):
@@ -567,6 +587,8 @@ def _parse_args(argv):
             opts["help"] = True
         elif a == "--qemu":
             opts["qemu"] = True
+        elif a == "--debug":
+            opts["debug"] = True
         elif a in ("--serial", "--baud", "--timeout", "--log", "-c"):
             v = next(it, None)
             if v is None:
@@ -574,13 +596,13 @@ def _parse_args(argv):
             if a == "-c":
                 opts["commands"].append(v.split())
             elif a == "--baud":
-                opts["baud"] = int(v)
+                opts["baud"] = _number(a, v, int)
             elif a == "--timeout":
-                opts["timeout"] = float(v)
+                opts["timeout"] = _number(a, v, float)
             else:
                 opts[a[2:]] = v
         elif a.startswith("-") and not words:
-            raise ValueError(f"unknown option {a}")
+            raise ValueError(f"unknown option '{a}'")
         else:
             words.append(a)
     if words:
@@ -643,7 +665,7 @@ def main(argv=None):
                                       log=opts["log"])
     except (OSError, ValueError) as e:
         print(f"kairosctl: {e}", file=sys.stderr)
-        return 69
+        return EXIT_UNREACHABLE
     k.timeout = opts["timeout"]
     with k:
         try:
@@ -658,10 +680,10 @@ def main(argv=None):
                           f"(status {r.status}, "
                           f"{STATUS_NAMES.get(r.status, '?')})",
                           file=sys.stderr)
-                    return r.status
+                    return EXIT_REFUSED_BASE + r.status
         except ValueError as e:
             return _usage_error(str(e))
         except (CtlTimeout, CtlError) as e:
             print(f"kairosctl: {e}", file=sys.stderr)
-            return 69
+            return EXIT_UNREACHABLE
     return 0

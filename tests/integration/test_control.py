@@ -236,14 +236,14 @@ def test_cli_exit_status(tmp_path):
                         "-c", "pause a", "-c", "checkpoint a 0", "-c",
                         "list", "--", *TWO_BUSY, "--", "-no-reboot"],
                        capture_output=True, text=True, timeout=300)
-    assert p.returncode == kairosctl.NO_SLOT, p
+    assert p.returncode == kairosctl.EXIT_REFUSED_BASE + kairosctl.NO_SLOT, p
     rows = p.stdout.splitlines()
     assert rows[0].startswith("vm=a id=0 state=running"), p.stdout
     assert rows[2] == "vm=a state=paused", p.stdout
     assert len(rows) == 3, p.stdout  # stopped at the refusal
     assert "no slot 0" in p.stderr
     p = subprocess.run([tool, "list"], capture_output=True, text=True)
-    assert p.returncode == 64
+    assert p.returncode == kairosctl.EXIT_USAGE, p
 
 
 # -- with a checkpoint store: these need core/ckpt.c -------------------------

@@ -3,6 +3,25 @@
 # fpcheck.sh FILE... : list functions (per object) that contain AArch64 FP/SIMD/SVE instructions.
 # Exit 1 if any are found. With FPCHECK_ALLOW_FPSIMD=1, functions named
 # __fpsimd_* (the guest FP context switch) are allowed.
+case "${1:-}" in
+-h | --help)
+	cat <<'USAGE'
+usage: tools/deps/fpcheck.sh FILE...
+List the functions of each AArch64 object, archive or ELF FILE that hold an
+FP/SIMD/SVE instruction (register operands v, q, d, s, h, b, z, p; FPCR,
+FPSR), one "object function<TAB>instruction" line each.
+Exit status: 0 none found, 1 some found, 2 usage error or unreadable FILE.
+  FPCHECK_ALLOW_FPSIMD=1   allow functions named __fpsimd_* (the guest FP
+                           context switch)
+  -h, --help               this text
+USAGE
+	exit 0 ;;
+-*) echo "fpcheck.sh: unknown option '$1'; see --help" >&2; exit 2 ;;
+'') echo "fpcheck.sh: no FILE; see --help" >&2; exit 2 ;;
+esac
+for f in "$@"; do
+	[ -r "$f" ] || { echo "fpcheck.sh: cannot read FILE '$f'" >&2; exit 2; }
+done
 aarch64-linux-gnu-objdump -d --no-show-raw-insn "$@" 2>/dev/null | \
   awk -v allow="${FPCHECK_ALLOW_FPSIMD:-0}" '
   /file format/ { obj=$1; next }

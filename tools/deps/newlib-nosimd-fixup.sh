@@ -11,6 +11,18 @@
 #                   therefore need the MMU on / Normal memory).
 # In both modes setjmp/longjmp (saves d8-d15) is removed, so using it is a link error.
 set -e
+case "${1:-}" in
+-h | --help)
+	echo 'usage: tools/deps/newlib-nosimd-fixup.sh <newlib-src> <prefix> "<target CFLAGS>" [all|simd]'
+	sed -n 's/^# \{0,1\}//; 4,12p' "$0"
+	echo "  -h, --help  this text"
+	exit 0 ;;
+-*) echo "newlib-nosimd-fixup.sh: unknown option '$1'; see --help" >&2; exit 2 ;;
+esac
+[ $# -ge 3 ] && [ $# -le 4 ] ||
+	{ echo "newlib-nosimd-fixup.sh: need <newlib-src> <prefix> \"<CFLAGS>\" [all|simd]; see --help" >&2; exit 2; }
+case "${4:-all}" in all | simd) ;; *) echo "newlib-nosimd-fixup.sh: mode '$4' is not all or simd; see --help" >&2; exit 2 ;; esac
+[ -d "$1/newlib" ] || { echo "newlib-nosimd-fixup.sh: <newlib-src> '$1' has no newlib folder" >&2; exit 2; }
 SRC=$1; P=$2; CFLAGS=$3; MODE=${4:-all}
 CC=aarch64-linux-gnu-gcc; AR=aarch64-linux-gnu-ar
 D=$(cd "$(dirname "$0")" && pwd); LIB=$P/aarch64-none-elf/lib; INC=$P/aarch64-none-elf/include

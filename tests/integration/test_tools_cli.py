@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: MIT
+"""Every tool under tools/ treats its command line the same way: --help
+describes every option and exits 0; an unknown option, a missing value or
+a malformed value is refused in one line that names it, with exit status
+2 and no Python traceback. A new executable under tools/ fails
+test_every_tool_is_covered until it is listed here."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from kairos_qemu import ROOT
+
+TOOLS_DIR = os.path.join(ROOT, "tools")
+CKPT_TOOL = os.path.join(ROOT, "build", "host", "kairos-ckpt")
+
+# tool (relative to tools/) -> (option whose value is left out,
+#     [(arguments with something malformed, what the refusal must name)])
+CASES = {
+    "kairos-qemu": ("--mem", [(["--smp", "two"], "two"),
+                              (["--mem", "lots"], "lots"),
+                              (["--vm", "no-equals-sign"], "no-equals-sign")]),
+    "kairos-rpi4": ("--sdcard", [(["--console", "uart9"], "uart9"),
+                                 (["--vm", "no-equals-sign"],
+                                  "no-equals-sign")]),
+    "kairosctl": ("--baud", [(["--qemu", "--baud", "fast", "list"], "fast"),
+                             (["--qemu", "--timeout", "-1", "list"], "-1")]),
+    "kairos-bench": ("--samples", [(["--samples", "many"], "many"),
+                                   (["--samples", "0"], "--samples")]),
+    "docs-examples": (None, [(["--check", "missing-doc-file"],
+                              "missing-doc-file")]),
+    "docs-diagrams": ("--out", []),
+    "mksdcard": (None, [(["x.img", "no-such-boot.cmd", "no-such-file"],
+                         "no-such-boot.cmd")]),
+    "mkbootdisk": (None, [(["x.img", "no-such-boot.cmd", "no-such-file"],
+                           "no-such-boot.cmd")]),
+    "first-use": (None, [(["9", "a stage that does not exist"], "9")]),
+    "fresh-check": ("--commit", [(["--commit", "no-such-revision"],
+                                  "no-such-revision"),
+                                 (["--root", "relative/dir"],
+                                  "relative/dir"),
+                                 (["test; rm -rf /"], "test; rm -rf /")]),
+    "setup-host.sh": (None, [(["stamp-one", "stamp-two"], "STAMP")]),
+    "deps/fpcheck.sh": (None, [(["no-such-object.o"], "no-such-object.o")]),
+    "deps/newlib-nosimd-fixup.sh": (None, [(["src", "prefix", "-O2",
+                                             "sometimes"], "sometimes")]),
+}
+
+# Executables under tools/ that are not command-line tools, and why.
+NOT_TOOLS = {
+    "deps/gro-cc": "a stand-in for the cross compiler (CC=): every "
+                   "argument, --help included, is the compiler's",
+}
+
+
+def tool_path(name):
+    return os.path.join(TOOLS_DIR, name)
+
+
+def run(name, *args, path=None):
+    return subprocess.run([path or tool_path(name), *args],
+                          capture_output=True, text=True, timeout=60,
+                          cwd=ROOT)
+
+
+def undescribed(help_text):
+    """Option lines of a --help text with no description beside or under
+    them."""
+    lines = help_text.splitlines()
+    bare = []
+    for i, line in enumerate(lines):
+        m = re.match(r"^( {1,8})(-{1,2}[A-Za-z][\w-]*)", line)
+        if not m:
+            continue
+        if re.search(r"\S {2,}\S", line.strip()):
+            continue  # the description follows on the same line
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        indent = len(m.group(1))
+        if (nxt.strip() and not nxt.strip().startswith("-")
+                and len(nxt) - len(nxt.lstrip()) > indent + 2):
+            continue  # the description is on the next line
+        bare.append(m.group(2))
+    return bare
+
+
+def assert_one_line_refusal(p, *names):
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    err = [line for line in p.stderr.splitlines() if line.strip()]
+    assert len(err) == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    for n in names:
+        assert n in err[0], (n, err[0])
+
+
+def test_every_tool_is_covered():
+    found = set()
+    for dirpath, dirs, files in os.walk(TOOLS_DIR):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for f in files:
+            path = os.path.join(dirpath, f)
+            if os.access(path, os.X_OK) and not os.path.isdir(path):
+                found.add(os.path.relpath(path, TOOLS_DIR))
+    missing = found - set(CASES) - set(NOT_TOOLS)
+    assert not missing, f"tools with no command-line test: {missing}"
+    gone = (set(CASES) | set(NOT_TOOLS)) - found
+    assert not gone, f"listed tools that do not exist: {gone}"
+
+
+TOOL_LIST = sorted(CASES) + ["kairos-ckpt"]
+
+
+def path_of(name):
+    if name == "kairos-ckpt":
+        if not os.path.exists(CKPT_TOOL):
+            pytest.fail(f"{CKPT_TOOL} missing: run 'make ckpt-tool'")
+        return CKPT_TOOL
+    return tool_path(name)
+
+
+@pytest.mark.parametrize("name", TOOL_LIST)
+def test_help_describes_every_option(name):
+    p = run(name, "--help", path=path_of(name))
+    assert p.returncode == 0, p
+    assert p.stdout.lower().startswith("usage:"), p.stdout[:200]
+    assert "Traceback" not in p.stdout + p.stderr
+    assert undescribed(p.stdout) == [], p.stdout
+
+
+@pytest.mark.parametrize("name", TOOL_LIST)
+def test_unknown_option_refused_in_one_line(name):
+    p = run(name, "--no-such-option", path=path_of(name))
+    assert_one_line_refusal(p, "--no-such-option")
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(CASES)
+                                  if CASES[n][0]])
+def test_missing_value_refused_in_one_line(name):
+    option = CASES[name][0]
+    p = run(name, option)
+    assert_one_line_refusal(p, option)
+
+
+@pytest.mark.parametrize("name,args,named",
+                         [(n, a, w) for n in sorted(CASES)
+                          for a, w in CASES[n][1]])
+def test_malformed_value_refused_in_one_line(name, args, named):
+    p = run(name, *args)
+    assert_one_line_refusal(p, named)
+
+
+def test_unforeseen_failure_one_line_traceback_only_with_debug():
+    """kairos_cli.run, which every Python tool ends in: an exception the
+    tool did not foresee is one line and exit status 1; with --debug, the
+    traceback."""
+    prog = ("import sys; sys.path.insert(0, %r); import kairos_cli\n"
+            "def main():\n    raise KeyError('the unforeseen')\n"
+            "kairos_cli.run(main, 'demo-tool')\n" % TOOLS_DIR)
+    for debug in (False, True):
+        p = subprocess.run(["/usr/bin/python3", "-c", prog]
+                           + (["--debug"] if debug else []),
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1, p
+        if debug:
+            assert "Traceback" in p.stderr, p.stderr
+        else:
+            assert p.stderr.splitlines() == [
+                "demo-tool: KeyError: 'the unforeseen' (--debug shows "
+                "where)"], p.stderr
