@@ -147,8 +147,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	if (argc >= 2)
-		fprintf(stderr, "kairos-ckpt: unknown command '%s'\n", argv[1]);
+	if (argc >= 2) {
+		/* One line, as every tool refuses a wrong command line. */
+		fprintf(stderr,
+			"kairos-ckpt: unknown command '%s' (info, verify, diff or synth; see kairos-ckpt --help)\n",
+			argv[1]);
+		return 2;
+	}
 	usage(stderr);
 	return 2;
 }
