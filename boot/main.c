@@ -28,6 +28,7 @@
 #include <kairos/vtimer.h>
 #include <libfdt.h>
 #include <plat/power.h>
+#include <string.h>
 
 /* Linker-script symbols. */
 extern char _head[], _etext[], __rodata_start[], __rodata_end[], _end[];
@@ -255,6 +256,12 @@ static void setup_console_input(void)
 	}
 }
 
+/* The images' headers, where the boot loader put them (identity mapped). */
+static void read_host(paddr_t at, void *out, size_t len)
+{
+	memcpy(out, pa_to_ptr(at), len);
+}
+
 /* Nothing to run: power off with @st; the shell stays if that fails. */
 static void no_vm_to_run(enum power_status st)
 {
@@ -278,7 +285,8 @@ static void start_vms(const void *fdt)
 	};
 	struct board_err err = { .msg = "" };
 
-	if (config_parse(fdt, &board, busy, ARRAY_SIZE(busy), &syscfg, &err)) {
+	if (config_parse(fdt, &board, busy, ARRAY_SIZE(busy), read_host,
+			 &syscfg, &err)) {
 		kprintf("kairos: configuration refused: %s; no VM started\n",
 			err.msg);
 		no_vm_to_run(POWER_CONFIG_REFUSED);
