@@ -578,6 +578,22 @@ static enum kairos_err parse_resume(struct ctx *c, const struct dtnode *n,
 	enum kairos_err e;
 
 	vm->resume_from = -1;
+	vm->resume_fallback_cold = false;
+	if (has(n, "resume-fallback")) {
+		char fallback[8];
+
+		e = get_str(n, "resume-fallback", fallback, sizeof(fallback),
+			    KAIROS_ERR_MALFORMED);
+		if (e)
+			return e;
+		if (strcmp(fallback, "cold") != 0 &&
+		    strcmp(fallback, "none") != 0)
+			return refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+				      "resume-fallback",
+				      "\"%s\" is neither \"cold\" nor \"none\"",
+				      fallback);
+		vm->resume_fallback_cold = strcmp(fallback, "cold") == 0;
+	}
 	if (!has(n, "resume-from"))
 		return KAIROS_OK;
 	e = get_u32(n, "resume-from", &slot);

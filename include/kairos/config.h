@@ -55,6 +55,8 @@ struct vm_config {
 	unsigned int nr_irqs;
 	char path[64];   /**< node path, for messages */
 	int resume_from; /**< checkpoint slot to resume from at boot, or -1 */
+	/** resume-fallback = "cold": a refused resume boots it cold. */
+	bool resume_fallback_cold;
 };
 
 /** The whole system. */

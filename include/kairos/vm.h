@@ -144,6 +144,12 @@ bool vm_operator_stop(struct vm *vm, const char *why);
 void vm_reset(struct vm *vm);
 
 /**
+ * Stop @vm as failed, before or while it runs (a resume it cannot make);
+ * if no VM runs any more the board powers off with the failure status.
+ */
+void vm_fail(struct vm *vm, const char *why);
+
+/**
  * Boot a stopped @vm cold from its images. False (nothing done) if it is
  * not stopped or is being reset.
  */
