@@ -201,7 +201,8 @@ static void st_run(void)
 		if (!st_round(me, &rng, it, base))
 			break;
 		tt_store64(&st.rounds[me], it + 1);
-		if (me == 0 && st.report_ticks && time_ticks() >= st.next_report) {
+		if (me == 0 && st.report_ticks &&
+		    time_ticks() >= st.next_report) {
 			st.next_report += st.report_ticks;
 			st_report("progress");
 		}
