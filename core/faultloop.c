@@ -16,8 +16,8 @@
 struct faultloop {
 	uint32_t ec;
 	uint64_t addr, pc;
-	uint32_t count;  /**< identical injections in a row */
-	bool injected;   /**< during the current exit */
+	uint32_t count; /**< identical injections in a row */
+	bool injected;  /**< during the current exit */
 };
 
 static struct faultloop loops[KAIROS_MAX_VMS][KAIROS_MAX_VCPUS];

@@ -144,8 +144,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stops_at_the_limit, setup,
 						util_teardown),
-		cmocka_unit_test_setup_teardown(
-			test_progress_restarts_the_count, setup, util_teardown),
+		cmocka_unit_test_setup_teardown(test_progress_restarts_the_count,
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_vcpus_counted_apart, setup,
 						util_teardown),
 		cmocka_unit_test_setup_teardown(test_limit_0_never_stops, setup,
