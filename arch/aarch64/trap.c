@@ -171,11 +171,7 @@ static bool aa32_cond_failed(const struct vcpu *v, const struct trap *t)
 
 static enum trap_result trap_undef(struct vcpu *v, const struct trap *t)
 {
-	if (aa32_cond_failed(v, t) &&
-	    (t->ec == EC_CP15_32 || t->ec == EC_CP15_64)) {
-		skip_insn(v, t);
-		return TRAP_RESUME;
-	}
+	(void)t;
 	return inject_undef(v);
 }
 
@@ -330,26 +326,6 @@ static bool ptimer_reg_of(uint32_t key, enum ptimer_reg *r)
 	}
 }
 
-/*
- * The EL1 physical timer and counter, emulated in core/ptimer.c. An EL0
- * access the guest's CNTKCTL_EL1 (EL0PTEN, EL0PCTEN) forbids is trapped
- * to its EL1 before CNTHCTL_EL2 applies (Arm ARM, CNTHCTL_EL2.EL1PCEN and
- * EL1PCTEN), so every one seen here is permitted.
- */
-static enum trap_result trap_ptimer(struct vcpu *v, const struct trap *t,
-				    enum ptimer_reg r, bool read,
-				    unsigned int rt)
-{
-	uint64_t val = reg_read(v, rt);
-
-	if (read ? !ptimer_read(v, r, &val) : !ptimer_write(v, r, val))
-		return inject_undef(v);
-	if (read && rt != 31)
-		v->st.regs.x[rt] = val;
-	skip_insn(v, t);
-	return TRAP_RESUME;
-}
-
 static bool vtimer_reg_of(uint32_t key, enum arch_vtimer_reg *r)
 {
 	switch (key) {
@@ -360,21 +336,87 @@ static bool vtimer_reg_of(uint32_t key, enum arch_vtimer_reg *r)
 	}
 }
 
-/*
- * The virtual timer, trapped while its interrupt waits in a list register
- * for a guest with IRQs masked (core/vtimer.c, vtimer_guard()): performed
- * as the guest asked; the exit itself is the point. As with the physical
- * timer, an EL0 access seen here is one the guest's CNTKCTL_EL1 permits.
- */
-static enum trap_result trap_vtimer(struct vcpu *v, const struct trap *t,
-				    enum arch_vtimer_reg r, bool read,
-				    unsigned int rt)
-{
-	uint64_t val = reg_read(v, rt);
+enum timer_access { TIMER_NONE, TIMER_DONE, TIMER_UNDEF };
 
-	arch_vtimer_access(r, !read, &val);
-	if (read && rt != 31)
-		v->st.regs.x[rt] = val;
+/*
+ * A timer register access of @v to the AArch64 register @key (@val: in
+ * for a write, out for a read).
+ *
+ * The EL1 physical timer and counter are emulated in core/ptimer.c. An
+ * EL0 access the guest's CNTKCTL_EL1 (EL0PTEN, EL0PCTEN) forbids is
+ * trapped to its EL1 before CNTHCTL_EL2 applies (Arm ARM, CNTHCTL_EL2.
+ * EL1PCEN and EL1PCTEN), so every one seen here is permitted.
+ *
+ * The virtual timer is trapped while its interrupt waits in a list
+ * register for a guest with IRQs masked (core/vtimer.c, vtimer_guard()):
+ * performed as the guest asked; the exit itself is the point.
+ */
+static enum timer_access timer_access(struct vcpu *v, uint32_t key, bool read,
+				      uint64_t *val)
+{
+	enum arch_vtimer_reg vr;
+	enum ptimer_reg pr;
+
+	if (ptimer_reg_of(key, &pr)) {
+		if (read ? !ptimer_read(v, pr, val) :
+			   !ptimer_write(v, pr, *val))
+			return TIMER_UNDEF;
+		return TIMER_DONE;
+	}
+	if (vtimer_reg_of(key, &vr)) {
+		arch_vtimer_access(vr, !read, val);
+		return TIMER_DONE;
+	}
+	return TIMER_NONE;
+}
+
+/*
+ * The CP15 names of the timer registers, for AArch32 EL0 (Arm ARM G8.2):
+ * MRC/MCR p15, 0, <Rt>, c14, c2|c3, 0|1 for CNTP/CNTV_TVAL and _CTL,
+ * MRRC/MCRR p15, 0|2|3, <Rt>, <Rt2>, c14 for CNTPCT, CNTP_CVAL and
+ * CNTV_CVAL; ISS encodings for EC 0x03 and 0x04 (D19.2.37). 0: none.
+ */
+static uint32_t cp15_timer_key(const struct trap *t)
+{
+	uint32_t crm = (t->iss >> 1) & 15;
+
+	if (t->ec == EC_CP15_64) {
+		switch (crm == 14 ? (t->iss >> 16) & 15 : 16) {
+		case 0: return CNTPCT_EL0;
+		case 2: return CNTP_CVAL_EL0;
+		case 3: return CNTV_CVAL_EL0;
+		default: return 0;
+		}
+	}
+	if (((t->iss >> 14) & 7) || ((t->iss >> 10) & 15) != 14 ||
+	    (crm != 2 && crm != 3) || ((t->iss >> 17) & 7) > 1)
+		return 0;
+	return SYSREG_KEY(3U, 3U, 14U, crm, (t->iss >> 17) & 7);
+}
+
+/* A trapped CP15 access of AArch32 EL0: the timer, else UNDEF. */
+static enum trap_result trap_cp15(struct vcpu *v, const struct trap *t)
+{
+	bool wide = t->ec == EC_CP15_64, read = t->iss & 1;
+	unsigned int rt = (t->iss >> 5) & 31, rt2 = (t->iss >> 10) & 31;
+	uint64_t *x = v->st.regs.x;
+	uint64_t val = (uint32_t)x[rt];
+
+	if (aa32_cond_failed(v, t)) {
+		skip_insn(v, t);
+		return TRAP_RESUME;
+	}
+	if (rt > 14 || (wide && rt2 > 14))
+		return inject_undef(v); /* the PC or APSR: no timer's */
+	if (wide)
+		val |= (uint64_t)(uint32_t)x[rt2] << 32;
+	if (timer_access(v, cp15_timer_key(t), read, &val) != TIMER_DONE)
+		return inject_undef(v);
+	if (read) {
+		x[rt] = (uint32_t)val;
+		if (wide)
+			x[rt2] = val >> 32;
+	}
 	skip_insn(v, t);
 	return TRAP_RESUME;
 }
@@ -387,13 +429,16 @@ static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 	bool read = t->iss & 1;
 	unsigned int rt = (t->iss >> 5) & 31;
 	uint64_t val = reg_read(v, rt);
-	enum arch_vtimer_reg vr;
-	enum ptimer_reg pr;
 
-	if (ptimer_reg_of(key, &pr))
-		return trap_ptimer(v, t, pr, read, rt);
-	if (vtimer_reg_of(key, &vr))
-		return trap_vtimer(v, t, vr, read, rt);
+	switch (timer_access(v, key, read, &val)) {
+	case TIMER_UNDEF: return inject_undef(v);
+	case TIMER_DONE:
+		if (read && rt != 31)
+			v->st.regs.x[rt] = val;
+		skip_insn(v, t);
+		return TRAP_RESUME;
+	default: break;
+	}
 	if (read)
 		return inject_undef(v); /* none of the others is readable */
 	switch (key) {
@@ -409,7 +454,8 @@ static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 }
 
 static const trap_fn handlers[64] = {
-	[EC_WFX] = trap_wfx,       [EC_FP] = trap_fp_access,
+	[EC_WFX] = trap_wfx,       [EC_CP15_32] = trap_cp15,
+	[EC_CP15_64] = trap_cp15,  [EC_FP] = trap_fp_access,
 	[EC_HVC64] = trap_hvc,     [EC_SMC64] = trap_undef,
 	[EC_SYSREG] = trap_sysreg, [EC_IABT_LOW] = trap_iabt,
 	[EC_DABT_LOW] = trap_dabt,

@@ -42,17 +42,10 @@ el2_vectors:
 	b	guest_irq
 	gentry	2			/* FIQ */
 	gentry	3			/* SError */
-	/*
-	 * Lower EL, AArch32: only EL0 can be (HCR_EL2.RW makes EL1 AArch64),
-	 * and its exits are those of AArch64 code; ESR_EL2 tells the two
-	 * apart where it matters (IL, the ISS of AArch32 classes).
-	 */
-	gentry	0			/* sync */
-	.balign	0x80			/* IRQ: as above */
-	stp	x0, x1, [sp, #-16]!
-	b	guest_irq
-	gentry	2			/* FIQ */
-	gentry	3			/* SError */
+	gentry	4			/* lower EL, AArch32: sync */
+	gentry	4			/* IRQ */
+	gentry	4			/* FIQ */
+	gentry	4			/* SError */
 
 /* x0/x1 are saved, x1 = vector number; save the rest of the frame. */
 .macro save_rest
