@@ -31,9 +31,10 @@ static bool a32_check_svc(const char *what, const uint64_t *r)
 {
 	if (r[6] == SLOT_A32_SYNC && ESR_EC(r[4]) == ESR_EC_SVC32)
 		return true;
-	test_fail("%s: left through vector slot %llu, ESR 0x%llx, ELR 0x%llx; want its SVC (slot 12, EC 0x11)",
-		  what, (unsigned long long)r[6], (unsigned long long)r[4],
-		  (unsigned long long)r[5]);
+	test_fail(
+		"%s: left through vector slot %llu, ESR 0x%llx, ELR 0x%llx; want its SVC (slot 12, EC 0x11)",
+		what, (unsigned long long)r[6], (unsigned long long)r[4],
+		(unsigned long long)r[5]);
 	return false;
 }
 

@@ -62,8 +62,7 @@ TEST(psci_smc32_args)
 	EXPECT(r == PSCI_AFF_ON,
 	       "AFFINITY_INFO (SMC32) of MPIDR 0x%llx with garbage in the upper halves of x1, x2 = 0x%llx, want 0 (ON)",
 	       (unsigned long long)self, (unsigned long long)r);
-	r = hvc_call(PSCI_FEATURES, 0xdead000000000000UL | PSCI_CPU_OFF, 0,
-		     0);
+	r = hvc_call(PSCI_FEATURES, 0xdead000000000000UL | PSCI_CPU_OFF, 0, 0);
 	EXPECT(r == 0,
 	       "PSCI_FEATURES(CPU_OFF) with garbage in the upper half of x1 = 0x%llx, want 0",
 	       (unsigned long long)r);
