@@ -49,7 +49,7 @@
 struct trap {
 	uint32_t ec;
 	uint32_t iss;
-	bool il32; /**< ESR_EL2.IL: a 32-bit instruction (else T32 16-bit) */
+	bool il32; /**< ESR_EL2.IL: a 32-bit instruction (else 16-bit Thumb) */
 	uint64_t far;
 	uint64_t ipa; /**< for aborts: faulting IPA (HPFAR + FAR[11:0]) */
 };
@@ -109,7 +109,7 @@ static uint64_t reg_read(const struct vcpu *v, unsigned int r)
 	return r == 31 ? 0 : v->st.regs.x[r];
 }
 
-/* T32 IT block: the state after one instruction (Arm ARM ITAdvance()). */
+/* Thumb IT block: the state after one instruction (Arm ARM ITAdvance()). */
 static void it_advance(struct vcpu *v)
 {
 	uint64_t psr = v->st.regs.pstate;
@@ -127,7 +127,7 @@ static void it_advance(struct vcpu *v)
 }
 
 /*
- * Step over the trapped instruction: 4 bytes, or 2 for a 16-bit T32 one
+ * Step over the trapped instruction: 4 bytes, or 2 for a 16-bit Thumb one
  * (ESR_EL2.IL = 0); in AArch32 the PC stays 32 bits and an IT block moves
  * on, as if the instruction had executed.
  */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AArch32 at EL0 for the aarch32_el0 test: a32_run() erets to A32 or T32
+ * AArch32 at EL0 for the aarch32_el0 test: a32_run() erets to A32 or Thumb
  * code with vectors of its own, whose lower-EL AArch32 entries bring the
- * SVC at the end (or anything else) back to the caller. The A32/T32 code
+ * SVC at the end (or anything else) back to the caller. The A32 and Thumb code
  * is hand-encoded: the toolchain assembles A64 only.
  */
 #include <lg/asm.h>
@@ -86,7 +86,7 @@ a32_code_arm:
 	.word	0xef000000	/* svc   #0 */
 
 /*
- * T32: 16-bit loads from the device, each to be stepped over by 2 bytes,
+ * Thumb: 16-bit loads from the device, each to be stepped over by 2 bytes,
  * the second inside an IT block whose ELSE instruction must not run:
  * R0 = [R1], R3 += 2, then R0 = [R1] again, R3 unchanged; then a 16-bit
  * WFE (trapped to the hypervisor when EL0 may run it) and R3 += 1.

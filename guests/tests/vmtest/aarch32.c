@@ -2,7 +2,7 @@
 /*
  * aarch32_el0: AArch32 code at EL0 (EL1 stays AArch64), as a 64-bit kernel
  * runs 32-bit programs. Its exits to the hypervisor must be handled as
- * those of AArch64 code: an emulated device access in A32 and in T32 (a
+ * those of AArch64 code: an emulated device access in A32 and in Thumb (a
  * 16-bit instruction is stepped over by 2 bytes, an IT block moves on), a
  * trapped WFE, the physical timer through CP15, an UNDEF injected at the
  * AArch32 vector, and a physical interrupt taken while it runs.
@@ -85,16 +85,16 @@ static void a32_thumb(void)
 	a32_run((uintptr_t)a32_code_thumb, SPSR_USR | SPSR_T | SPSR_AIF, r);
 	write_sysreg(sctlr, sctlr_el1);
 	isb();
-	if (!a32_check_svc("T32", r))
+	if (!a32_check_svc("Thumb", r))
 		return;
 	EXPECT((uint32_t)r[0] == PL011_PERIPHID0_VAL,
-	       "T32 ldr of PL011 PeriphID0 gave R0 = 0x%llx, want 0x%x",
+	       "Thumb ldr of PL011 PeriphID0 gave R0 = 0x%llx, want 0x%x",
 	       (unsigned long long)r[0], PL011_PERIPHID0_VAL);
 	EXPECT((uint32_t)r[3] == 3,
-	       "T32: R3 = %llu, want 3 (less: an instruction after a 16-bit load or WFE was skipped; 4: the IT block did not move on)",
+	       "Thumb: R3 = %llu, want 3 (less: an instruction after a 16-bit load or WFE was skipped; 4: the IT block did not move on)",
 	       (unsigned long long)(uint32_t)r[3]);
 	EXPECT(r[5] == (uintptr_t)&a32_code_thumb[9] + 2,
-	       "T32: SVC returns to 0x%llx, want 0x%llx",
+	       "Thumb: SVC returns to 0x%llx, want 0x%llx",
 	       (unsigned long long)r[5],
 	       (unsigned long long)((uintptr_t)&a32_code_thumb[9] + 2));
 }
