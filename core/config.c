@@ -635,6 +635,9 @@ static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 		e = refuse(c->err, KAIROS_ERR_MALFORMED, vm->path, "priority",
 			   "%u is not in 0..255", prio);
 	vm->priority = prio;
+	vm->fault_loop_limit = VM_FAULT_LOOP_LIMIT_DEFAULT;
+	if (!e && has(&n, "fault-loop-limit"))
+		e = get_u32(&n, "fault-loop-limit", &vm->fault_loop_limit);
 	if (!e)
 		e = parse_images(&n, c->b, vm);
 	if (!e && has(&n, "bootargs"))
