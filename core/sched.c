@@ -205,7 +205,8 @@ static struct vcpu *pick(struct cpu *c, uint64_t now,
 		c->boost_end = now + (uint64_t)(left < ticks(SCHED_BOOST_US) ?
 							left :
 							ticks(SCHED_BOOST_US));
-		c->boosts++;
+		if (cur)
+			c->boosts++; /* a preemption */
 	} else if (best) {
 		c->boost_end = 0; /* the turn holder itself: its turn resumes */
 	} else if (cur && c->boost_end && now < c->boost_end) {

@@ -55,7 +55,7 @@ struct cpu {
 	uint64_t run_start;   /**< when running was switched to */
 	uint64_t boost_end;   /**< running is on a boost until then, or 0 */
 	bool charge;          /**< running competes: its time is charged */
-	uint64_t boosts;      /**< statistics: wake-up preemptions */
+	uint64_t boosts;      /**< statistics: boosts that preempted */
 	uint64_t guarded;     /**< statistics: boosts the guard refused */
 };
 
