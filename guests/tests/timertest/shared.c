@@ -94,9 +94,17 @@ TEST_FLAGS(shared, TEST_NAMED_ONLY)
 			ahead++;
 			break;
 		}
+		/*
+		 * Armed when enabled: a vCPU switched out between reading the
+		 * count and this write armed its timer only now (a timer in the
+		 * past: due at once). The virtual count is read: it does not
+		 * trap, so only an interrupt taken by the hypervisor could
+		 * come between it and the write.
+		 */
+		due = time_ticks();
 		tt_set_ctl(k, TIMER_CTL_ENABLE);
-		/* Armed in the past: due at once. */
-		due = cval > now ? cval : now;
+		if (cval > due)
+			due = cval;
 		if (!sh_spin(&s->count, base + 1,
 			     due - now + tt_ticks(SH_LOST_US))) {
 			test_fail("%s arming %llu (CVAL 0x%llx) never answered",
@@ -162,10 +170,15 @@ TEST_FLAGS(fair, TEST_NAMED_ONLY)
 	s = &tt_self()->t[TT_VIRT];
 	start = time_ticks();
 	if (storm) {
-		/* Its handler sets CVAL to CVAL again: still in the past. */
+		/*
+		 * Its handler sets CVAL to CVAL again, still in the past,
+		 * until the tail ends: the loop here makes no progress
+		 * meanwhile, but the time it reads runs on.
+		 */
 		s->policy = TT_PERIODIC;
 		s->periods = UINT32_MAX;
 		s->period = 0;
+		s->until = start + tt_ticks((ms + FAIR_TAIL_MS) * 1000);
 		tt_set_cval(TT_VIRT, start - 1);
 		tt_set_ctl(TT_VIRT, TIMER_CTL_ENABLE);
 		irq_unmask();
