@@ -35,11 +35,20 @@ void sched_kick(unsigned int pcpu)
 		irq_chip()->send_sgi(pcpu, IRQ_SGI_KICK);
 }
 
+/* Boost @v, unless it is already: the earliest boost counts. */
+static void boost(struct vcpu *v)
+{
+	uint64_t none = 0;
+
+	__atomic_compare_exchange_n(&v->boost, &none, arch_timer_now() | 1,
+				    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 void sched_wake_irq(struct vcpu *v)
 {
 	/* Boosted before it can be seen ready: a pick that sees it ready
 	 * sees the boost. */
-	__atomic_store_n(&v->boost, true, __ATOMIC_RELEASE);
+	boost(v);
 	sched_wake(v);
 }
 
@@ -100,35 +109,40 @@ static void charge(struct cpu *c, uint64_t now)
 }
 
 /*
- * The wake-up boost: the first vCPU in round-robin order (at priority @p,
- * not @cur, the one running) woken with a newly pending interrupt, unless
- * the guard refuses it (its credit SCHED_GUARD_US overdrawn) or @cur was
- * switched to less than SCHED_MIN_RUN_US ago (then *@recheck says when).
+ * The wake-up boost: of the vCPUs at priority @p but @cur (the one
+ * running) woken with a newly pending interrupt, the one boosted first,
+ * unless the guard refuses it (its credit SCHED_GUARD_US overdrawn) or
+ * @cur was switched to less than SCHED_MIN_RUN_US ago (then *@recheck says
+ * when). First come, first served: n vCPUs woken at once each wait at
+ * most n - 1 minimum runs.
  */
 static struct vcpu *pick_boosted(struct cpu *c, const struct vcpu *cur,
 				 unsigned int p, uint64_t now,
 				 uint64_t *recheck)
 {
-	unsigned int n = c->nr_runq;
-	uint64_t min_run = time_us_to_ticks(SCHED_MIN_RUN_US);
+	uint64_t min_run = time_us_to_ticks(SCHED_MIN_RUN_US), first = 0;
+	struct vcpu *best = NULL;
 
-	for (unsigned int i = 0; i < n; i++) {
-		struct vcpu *v = c->runq[(c->rr_next + i) % n];
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+		uint64_t at = __atomic_load_n(&v->boost, __ATOMIC_ACQUIRE);
 
-		if (v == cur || !__atomic_load_n(&v->boost, __ATOMIC_ACQUIRE) ||
-		    !eligible(v, p))
+		if (v == cur || !at || !eligible(v, p))
 			continue;
 		if (v->credit <= -ticks(SCHED_GUARD_US)) {
 			c->guarded++;
 			continue;
 		}
-		if (cur && now - c->run_start < min_run) {
-			*recheck = c->run_start + min_run;
-			return NULL;
+		if (!best || at < first) {
+			best = v;
+			first = at;
 		}
-		return v;
 	}
-	return NULL;
+	if (best && cur && now - c->run_start < min_run) {
+		*recheck = c->run_start + min_run;
+		return NULL;
+	}
+	return best;
 }
 
 /*
@@ -219,7 +233,7 @@ static struct vcpu *pick(struct cpu *c, uint64_t now,
 			best = next_turn(c, p);
 		c->slice_over = false;
 	}
-	__atomic_store_n(&best->boost, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&best->boost, 0, __ATOMIC_RELEASE);
 	spin_unlock(&c->runq_lock);
 	return best;
 }
@@ -236,7 +250,7 @@ static bool watch_put(struct vcpu *v)
 		return false;
 	if (vtimer_arm_backup(v) && !vgic_has_pending(v))
 		return false;
-	__atomic_store_n(&v->boost, true, __ATOMIC_RELEASE);
+	boost(v);
 	return true;
 }
 
@@ -258,6 +272,8 @@ static bool put_loaded(struct cpu *c)
 		vcpu_discard(old);
 	spin_unlock(&old->vm->lock);
 	c->loaded = NULL;
+	/* A boost from while it ran is stale: watch_put() looks again. */
+	__atomic_store_n(&old->boost, 0, __ATOMIC_RELEASE);
 	return saved && watch_put(old);
 }
 
@@ -410,7 +426,7 @@ static void migrate_out(struct cpu *c, struct vcpu *v, unsigned int to)
 	v->migrations++;
 	/* Its deadlines are not queued there until it is loaded: it goes
 	 * first (a boost, under the guard). */
-	__atomic_store_n(&v->boost, true, __ATOMIC_RELEASE);
+	boost(v);
 	/* A WFI it was blocked in completes; it blocks again over there. */
 	__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
@@ -508,7 +524,7 @@ void sched_release_vm(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 
 		/* Its deadlines are gone: it goes first when released. */
-		__atomic_store_n(&v->boost, true, __ATOMIC_RELEASE);
+		boost(v);
 		/* A WFI it was blocked in completes (its deadline is gone). */
 		if (__atomic_load_n(&v->run, __ATOMIC_ACQUIRE) ==
 		    VCPU_RUN_BLOCKED)

@@ -42,8 +42,11 @@ struct vcpu {
 	 * it runs while others compete; boosts may take it below zero.
 	 */
 	int64_t credit;
-	/** Woken with a newly pending interrupt, not yet picked (atomic). */
-	bool boost;
+	/**
+	 * Woken with a newly pending interrupt and not picked since: the
+	 * physical count then (made odd, never 0), else 0 (atomic).
+	 */
+	uint64_t boost;
 	/** Wakes it at its vtimer while it is blocked in WFI or put. */
 	struct timerq_entry backup;
 	/** Wakes it at its ptimer's CVAL; armed only on its own pCPU. */

@@ -636,6 +636,47 @@ static void test_boost_never_preempts_a_higher_priority(void **state)
 	assert_int_equal(cpus[0].boosts, 0);
 }
 
+/* An interrupt for the running vCPU: it takes it at its next entry. */
+static void boost_self(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	sched_wake_irq(v);
+	assert_true(v->boost);
+	assert_int_equal(cpus[0].resched, 0); /* no kick for itself */
+}
+
+static void boost_c_later(struct vcpu *v, void *arg)
+{
+	struct vcpu *a = arg;
+
+	(void)v;
+	/* a's boost did not outlive its run: it cannot go before c. */
+	assert_false(a->boost);
+	fake_counter_advance(us(SCHED_MIN_RUN_US));
+	sched_wake_irq(&vms[2].vcpus[0]);
+}
+
+static void test_boost_of_the_running_vcpu_ends_when_it_is_put(void **state)
+{
+	struct vcpu *a, *b, *c;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_vm_add("b", 1, NULL, 1);
+	util_vm_add("c", 1, NULL, 1);
+	util_create();
+	a = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	c = &vms[2].vcpus[0];
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, boost_self, NULL);
+	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, boost_c_later, a);
+	push(2, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	/* c, woken last, goes first: the boosts are first come first served
+	 * and a's was over. */
+	assert_ran((const struct vcpu *const[]){ a, b, c, b }, 4);
+}
+
 #define STORM_STEPS 1000U
 #define STORM_STEP_US 250U
 
@@ -744,6 +785,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_guard_caps_a_storming_vcpu_to_its_share, setup,
 			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_boost_of_the_running_vcpu_ends_when_it_is_put,
+			setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_vcpus_on_one_pcpu,
 						setup, util_teardown),
 	};
