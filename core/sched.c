@@ -166,8 +166,9 @@ static struct vcpu *next_turn(struct cpu *c, unsigned int p)
 				continue;
 			if (!first)
 				first = v;
-			v->credit = v->credit + slice > slice ? slice :
-								v->credit + slice;
+			v->credit += slice;
+			if (v->credit > slice)
+				v->credit = slice;
 			if (v->credit > 0) {
 				c->turn = v;
 				c->rr_next = (k + 1) % n;
@@ -185,8 +186,8 @@ static struct vcpu *next_turn(struct cpu *c, unsigned int p)
  * holder while it has credit and has not yielded; else the next turn.
  * Sets *@competitors to the number of others runnable at that priority.
  */
-static struct vcpu *pick(struct cpu *c, uint64_t now,
-			 unsigned int *competitors, uint64_t *recheck)
+static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
+			 uint64_t *recheck)
 {
 	struct vcpu *best = NULL, *cur;
 	unsigned int n, ties = 0, p = 0;
@@ -314,10 +315,10 @@ static void arm_decision(struct cpu *c, const struct vcpu *v, uint64_t now,
 	uint64_t when = recheck;
 
 	if (competitors) {
-		uint64_t end = c->boost_end ?
-				       c->boost_end :
-				       now + (uint64_t)(v->credit > 0 ? v->credit :
-									0);
+		uint64_t end = c->boost_end;
+
+		if (!end)
+			end = now + (uint64_t)(v->credit > 0 ? v->credit : 0);
 
 		if (end < when)
 			when = end;

@@ -159,9 +159,10 @@ TEST(vtimer_shared_busy)
 		(void)bench_sgi_send(sgi1r);
 		bench_wait(&vt.fired, false);
 		if (vt.t_vector < cval || vt.t_handler < vt.t_vector) {
-			test_fail("timer IRQ before its deadline: cval %llu, vector %llu",
-				  (unsigned long long)cval,
-				  (unsigned long long)vt.t_vector);
+			test_fail(
+				"timer IRQ before its deadline: cval %llu, vector %llu",
+				(unsigned long long)cval,
+				(unsigned long long)vt.t_vector);
 			break;
 		}
 		ran = __atomic_load_n(&sb_t_nudge, __ATOMIC_ACQUIRE) != 0 &&

@@ -465,7 +465,6 @@ static void test_no_affinity_no_move(void **state)
 	assert_int_equal(v1->migrations, 0);
 }
 
-
 /* ---- Interrupts of vCPUs that are not running (wake-up boost) ---- */
 
 #define VTIMER_PPI 27U
@@ -524,8 +523,7 @@ static void a_boosted(struct vcpu *v, void *arg)
 {
 	(void)arg;
 	assert_true(cpus[0].slice.armed);
-	assert_int_equal(cpus[0].slice.deadline,
-			 a_due + us(SCHED_BOOST_US));
+	assert_int_equal(cpus[0].slice.deadline, a_due + us(SCHED_BOOST_US));
 	assert_int_equal(cpus[0].boost_end, cpus[0].slice.deadline);
 	assert_false(v->backup.armed);
 	assert_false(v->boost);
@@ -691,21 +689,20 @@ static void storm_step(struct vcpu *v, void *arg)
 	if (v != b)
 		sched_wake_irq(b);
 	/* What b may owe stays bounded by the guard and one boost. */
-	assert_true(b->credit >= -(int64_t)us(SCHED_GUARD_US) -
-					 (int64_t)us(STORM_STEP_US));
+	assert_true(b->credit >=
+		    -(int64_t)us(SCHED_GUARD_US) - (int64_t)us(STORM_STEP_US));
 }
 
 static void test_guard_caps_a_storming_vcpu_to_its_share(void **state)
 {
-	uint64_t total = STORM_STEPS * STORM_STEP_US, late;
+	uint64_t total = (uint64_t)STORM_STEPS * STORM_STEP_US, late;
 	struct vcpu *a, *b;
 
 	(void)state;
 	two_vms(&a, &b);
 	storm_ran[0] = storm_ran[1] = 0;
 	for (unsigned int i = 0; i < STORM_STEPS; i++)
-		fake_vcpu_push(VCPU_EXIT_IRQ, us(STORM_STEP_US), storm_step,
-			       b);
+		fake_vcpu_push(VCPU_EXIT_IRQ, us(STORM_STEP_US), storm_step, b);
 	fake_vcpu_run_script(sched_loop);
 	assert_int_equal(storm_ran[0] + storm_ran[1], total);
 	/* b preempted a time and again, until the guard stopped it. */

@@ -117,11 +117,12 @@ TEST_FLAGS(shared, TEST_NAMED_ONLY)
 			(void)tt_now(k);
 		irq_mask();
 		if (tt_load(&s->count) != base + 1 || s->last_cval != cval) {
-			test_fail("%s arming %llu: %u interrupts (want 1), CVAL 0x%llx (want 0x%llx)",
-				  tt_name(k), (unsigned long long)it,
-				  tt_load(&s->count) - base,
-				  (unsigned long long)s->last_cval,
-				  (unsigned long long)cval);
+			test_fail(
+				"%s arming %llu: %u interrupts (want 1), CVAL 0x%llx (want 0x%llx)",
+				tt_name(k), (unsigned long long)it,
+				tt_load(&s->count) - base,
+				(unsigned long long)s->last_cval,
+				(unsigned long long)cval);
 			break;
 		}
 		/* The handler failed the test if it came before CVAL. */
@@ -136,10 +137,10 @@ TEST_FLAGS(shared, TEST_NAMED_ONLY)
 	       zero, ahead, late,
 	       (unsigned long long)(max_late * 1000 / tt_ticks(1000)));
 	if (late)
-		test_fail("%u of %llu %s armings answered over %u us late (max %llu us)",
-			  late, (unsigned long long)iters, tt_name(k),
-			  SH_LATE_US,
-			  (unsigned long long)(max_late * 1000 / tt_ticks(1000)));
+		test_fail(
+			"%u of %llu %s armings answered over %u us late (max %llu us)",
+			late, (unsigned long long)iters, tt_name(k), SH_LATE_US,
+			(unsigned long long)(max_late * 1000 / tt_ticks(1000)));
 }
 
 /* Spins until the virtual count reaches @end; returns the ticks it ran. */
@@ -189,8 +190,8 @@ TEST_FLAGS(fair, TEST_NAMED_ONLY)
 	if (storm) {
 		tt_teardown(1U << TT_VIRT);
 		printf("# fair: storm of %u interrupts\n", tt_load(&s->count));
-		TT_CHECK(tt_load(&s->count) > 1000,
-			 "storm: only %u interrupts", tt_load(&s->count));
+		TT_CHECK(tt_load(&s->count) > 1000, "storm: only %u interrupts",
+			 tt_load(&s->count));
 		return;
 	}
 	/* Permille of the window it ran. */
