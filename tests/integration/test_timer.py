@@ -14,8 +14,9 @@ proves the test itself) and as a VM under Kairos (env "kairos").
 - test_stress_2vms_2vcpus_one_pcpu: random armings on 4 vCPUs of 2 VMs
   sharing one pCPU.
 - test_shared_pcpu_busy_*: busy VMs sharing one pCPU, each answered
-  within 1 ms of its deadline, and each given its share of the pCPU (also
-  beside a VM in a timer storm).
+  within 1 ms of its deadline (timers; SGIs from a vCPU on another pCPU),
+  and each given its share of the pCPU (also beside a VM in a timer
+  storm). docs/user-guide.md, "Scheduling".
 
 One boot runs many guest tests; its verdicts are cached and each pytest
 item checks its own, so the whole file boots QEMU about 40 times."""
@@ -416,3 +417,42 @@ def test_shared_pcpu_timer_storm_keeps_its_share():
     assert set(shares) == {"a"}, (shares, log)
     assert re.search(r"\[b\] # fair: storm of \d+ interrupts", out), log
     assert shares["a"] >= 450, (shares, log)
+
+
+SGI_RE = re.compile(r"^(?:\[(\w+)\] )?# sgi_shared: sent (\d+) taken (\d+) "
+                    r"late (\d+) max_late_us (\d+)", re.M)
+SGI_ITERATIONS = 300
+
+
+@pytest.mark.parametrize("env", ["native", "kairos"])
+def test_shared_pcpu_busy_sgi_on_time(env):
+    """vCPU1 of VM a, alone on pCPU 1, sends vCPU0 an SGI 300 times, 50 us
+    .. 20 ms apart, both spinning with IRQs unmasked; vCPU0 shares pCPU 0
+    with busy VM b: every SGI is taken once, within 1 ms of its sending
+    (guest-measured)."""
+    args = f"iterations={SGI_ITERATIONS}"
+    if env == "native":
+        out, log = run(env, 3, "sgi_shared", args=args)[1:]
+    else:
+        cmd = [f"{TOOLS}/kairos-qemu", "--icount", "--gic", "3", "--smp",
+               "2", "--cpu", CPU,
+               "--vm", f"name=a,image={TIMERTEST},vcpus=2,cpus=0:1,"
+               f"bootargs=test=sgi_shared {args}",
+               "--vm", f"name=b,image={TIMERTEST},vcpus=1,cpus=0,"
+               f"bootargs=test=fair ms=1500 storm=0", "--", "-no-reboot"]
+        key = ("kairos", 3, "sgi_shared", ("a", "b"), 2, "0:1", 2, args,
+               CPU)
+        out, log, _ = _boot(cmd, key, r"kairos: all VMs stopped")
+    verdicts = {(vm or "g", name): v
+                for vm, name, v, _ in VERDICT_RE.findall(out)}
+    vm = "g" if env == "native" else "a"
+    assert verdicts.get((vm, "sgi_shared")) == "PASS", (verdicts, log)
+    m = SGI_RE.findall(out)
+    assert len(m) == 1, (m, log)
+    _, sent, taken, late, max_late = m[0]
+    assert int(sent) == int(taken) == SGI_ITERATIONS, (m, log)
+    assert int(late) == 0 and int(max_late) <= 1000, (m, log)
+    if env == "kairos":
+        # b was busy on pCPU 0 all along.
+        assert re.search(r"^\[b\] # fair: ran \d+ of 1500 ms", out, re.M), \
+            log
