@@ -109,6 +109,28 @@ static void charge(struct cpu *c, uint64_t now)
 }
 
 /*
+ * A vCPU of priority @p back from WFI earns its share of the time it was
+ * away (1/@n of it, @n vCPUs competing, to a slice at most): one that
+ * mostly waits keeps its boosts, which a turn would otherwise refill only
+ * if it happened to be runnable when its turn came.
+ */
+static void refund(struct cpu *c, unsigned int p, unsigned int n, uint64_t now)
+{
+	int64_t slice = ticks(SCHED_SLICE_US);
+
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+
+		if (!v->blocked_at || !eligible(v, p))
+			continue;
+		v->credit += (int64_t)((now - v->blocked_at) / n);
+		if (v->credit > slice)
+			v->credit = slice;
+		v->blocked_at = 0;
+	}
+}
+
+/*
  * The wake-up boost: of the vCPUs at priority @p but @cur (the one
  * running) woken with a newly pending interrupt, the one boosted first,
  * unless the guard refuses it (its credit SCHED_GUARD_US overdrawn) or
@@ -212,6 +234,7 @@ static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
 		spin_unlock(&c->runq_lock);
 		return NULL;
 	}
+	refund(c, p, ties + 1, now);
 	cur = c->running && eligible(c->running, p) ? c->running : NULL;
 	best = pick_boosted(c, cur, p, now, recheck);
 	if (best && (best != c->turn || best->credit <= 0)) {
@@ -354,7 +377,9 @@ static void handle_exit(struct cpu *c, struct vcpu *v, enum vcpu_exit e)
 						    VCPU_RUN_READY, false,
 						    __ATOMIC_SEQ_CST,
 						    __ATOMIC_ACQUIRE);
+			break;
 		}
+		v->blocked_at = arch_timer_now() | 1;
 		break;
 	case VCPU_EXIT_YIELD:
 		/* WFE: let an equal run (end the boost, or else the turn). */

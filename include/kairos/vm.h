@@ -47,6 +47,8 @@ struct vcpu {
 	 * physical count then (made odd, never 0), else 0 (atomic).
 	 */
 	uint64_t boost;
+	/** When it last blocked in WFI on its pCPU, until refunded, or 0. */
+	uint64_t blocked_at;
 	/** Wakes it at its vtimer while it is blocked in WFI or put. */
 	struct timerq_entry backup;
 	/** Wakes it at its ptimer's CVAL; armed only on its own pCPU. */

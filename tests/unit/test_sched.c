@@ -675,6 +675,50 @@ static void test_boost_of_the_running_vcpu_ends_when_it_is_put(void **state)
 	assert_ran((const struct vcpu *const[]){ a, b, c, b }, 4);
 }
 
+#define WAITER_ROUNDS 150U
+
+static void wake_waiter(struct vcpu *v, void *arg)
+{
+	struct vcpu *w = arg;
+
+	(void)v;
+	assert_int_equal(w->run, VCPU_RUN_BLOCKED);
+	sched_wake_irq(w);
+}
+
+static void test_a_mostly_waiting_vcpu_keeps_its_boosts(void **state)
+{
+	struct vcpu *b, *w;
+
+	(void)state;
+	util_vm_add("waiter", 1, NULL, 1);
+	util_vm_add("busy", 1, NULL, 1);
+	util_create();
+	w = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	/* The waiter runs first and waits. */
+	fake_vcpu_push(VCPU_EXIT_WFI, us(200), NULL, NULL);
+	/*
+	 * Then, over and over: the busy vCPU runs 1 ms until the waiter's
+	 * interrupt comes, the waiter preempts it, handles it in 200 us and
+	 * waits again: 30 ms of boosts in all, more than the guard allows
+	 * in debt, but the waiter was away 4/5 of the time.
+	 */
+	for (unsigned int i = 0; i < WAITER_ROUNDS; i++) {
+		fake_vcpu_push(VCPU_EXIT_IRQ, us(1000), wake_waiter, w);
+		fake_vcpu_push(VCPU_EXIT_WFI, us(200), NULL, NULL);
+	}
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	for (unsigned int i = 0; i < 2 * WAITER_ROUNDS + 1; i++)
+		if (fake_vcpu_ran(i) != (i % 2 ? b : w))
+			fail_msg("run %u: the %s ran", i,
+				 fake_vcpu_ran(i)->vm->cfg->name);
+	assert_int_equal(cpus[0].boosts, WAITER_ROUNDS);
+	assert_int_equal(cpus[0].guarded, 0);
+	assert_true(w->credit > 0);
+}
+
 #define STORM_STEPS 1000U
 #define STORM_STEP_US 250U
 
@@ -785,6 +829,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_boost_of_the_running_vcpu_ends_when_it_is_put,
 			setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_mostly_waiting_vcpu_keeps_its_boosts, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_vcpus_on_one_pcpu,
 						setup, util_teardown),
 	};
