@@ -29,7 +29,7 @@ static struct {
 	uint64_t seed;
 	uint64_t report_ticks, next_report;
 	uint64_t rounds[2];
-	uint64_t max_late[2]; /* ticks from CVAL to the handler, worst */
+	uint64_t max_late[2]; /* ticks from due to the handler, worst */
 	uint64_t sample[2];
 	uint64_t last[2];
 	uint32_t checks[2];
@@ -91,6 +91,7 @@ static bool st_round(unsigned int me, uint64_t *rng, uint64_t it,
 {
 	enum st_arming a[TT_NR] = { A_PAST, A_PAST };
 	uint64_t cval[TT_NR] = { 0, 0 };
+	uint64_t due[TT_NR] = { 0, 0 }; /* when it was due: CVAL or arming */
 	struct tt_cpu *c = tt_self();
 	enum tt_mode mode;
 
@@ -101,6 +102,9 @@ static bool st_round(unsigned int me, uint64_t *rng, uint64_t it,
 		a[k] = (enum st_arming)(tt_rand(rng) % A_NR);
 		st_arm((enum tt_kind)k, a[k], tt_rand(rng));
 		cval[k] = tt_cval((enum tt_kind)k);
+		due[k] = tt_now((enum tt_kind)k);
+		if (cval[k] > due[k])
+			due[k] = cval[k];
 		st.armed[me][a[k]]++;
 	}
 	irq_unmask();
@@ -125,6 +129,9 @@ static bool st_round(unsigned int me, uint64_t *rng, uint64_t it,
 		/* Cancelled by reprogramming: the near one answers instead. */
 		st_arm((enum tt_kind)k, A_NEAR, tt_rand(rng));
 		cval[k] = tt_cval((enum tt_kind)k);
+		due[k] = tt_now((enum tt_kind)k);
+		if (cval[k] > due[k])
+			due[k] = cval[k];
 	}
 	/* Mostly WFI: polling CPUs sharing a pCPU would hold it a slice. */
 	mode = tt_rand(rng) % 8 ? TT_WFI : TT_POLL;
@@ -147,8 +154,8 @@ static bool st_round(unsigned int me, uint64_t *rng, uint64_t it,
 
 		if (!(st.kinds & (1U << k)))
 			continue;
-		late = c->t[k].last_now - cval[k];
-		if (c->t[k].last_now >= cval[k] && late > st.max_late[me])
+		late = c->t[k].last_now - due[k];
+		if (c->t[k].last_now >= due[k] && late > st.max_late[me])
 			st.max_late[me] = late;
 		base[k]++;
 		if (tt_load(&c->t[k].count) != base[k] ||
