@@ -118,6 +118,7 @@ include mk/rpi4.mk
 include mk/test.mk
 include mk/bench.mk
 include mk/ckpt.mk
+include mk/fuzz.mk
 include mk/check.mk
 include mk/docs.mk
 
