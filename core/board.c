@@ -176,6 +176,41 @@ static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 	return -FDT_ERR_NOTFOUND;
 }
 
+/*
+ * The structure block nests as the Devicetree Specification says: one root
+ * node, with an empty name, at its start; every node ended; properties
+ * only inside nodes; FDT_END last. libfdt's walkers trust this (its
+ * fdt_get_path() reads before its buffer on a tree with two top-level
+ * nodes or a named root), and the copy Kairos builds has no
+ * fdt_check_full(). False, with @err saying what, otherwise.
+ */
+static bool structure_ok(const void *fdt, struct board_err *err)
+{
+	int off = 0, next = 0, depth = 0, len = -1;
+	bool closed = false;
+	uint32_t tag;
+
+	if (!fdt_get_name(fdt, 0, &len) || len != 0) {
+		errf(err, "device tree: no root node with an empty name");
+		return false;
+	}
+	for (;; off = next) {
+		tag = fdt_next_tag(fdt, off, &next);
+		if (next < 0) /* truncated, or an unknown tag */
+			break;
+		if (tag == FDT_BEGIN_NODE && !closed)
+			depth++;
+		else if (tag == FDT_END_NODE && depth > 0)
+			closed = --depth == 0;
+		else if (tag == FDT_END && closed)
+			return true;
+		else if ((tag != FDT_PROP || depth == 0) && tag != FDT_NOP)
+			break;
+	}
+	errf(err, "device tree: structure block malformed at offset %d", off);
+	return false;
+}
+
 static enum kairos_err uart_at(const void *fdt, int node,
 			       struct board_uart *uart, struct board_err *err)
 {
@@ -211,6 +246,8 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 		errf(err, "device tree: bad header (no DTB in x0?)");
 		return KAIROS_ERR_MALFORMED;
 	}
+	if (!structure_ok(fdt, err))
+		return KAIROS_ERR_MALFORMED;
 	chosen = fdt_path_offset(fdt, "/chosen");
 	if (chosen >= 0) {
 		path = fdt_getprop(fdt, chosen, "stdout-path", &len);
