@@ -14,6 +14,10 @@
 /* MPIDR_EL1 affinity fields Aff3 (39:32) and Aff2..Aff0 (23:0). */
 #define MPIDR_AFF_MASK 0xff00ffffffULL
 
+/*
+ * The message is one console line: a control character the DTB put in a
+ * string it quotes (a newline in stdout-path) is shown as '?'.
+ */
 static void PRINTF_LIKE(2, 3) errf(struct board_err *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -21,6 +25,9 @@ static void PRINTF_LIKE(2, 3) errf(struct board_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	for (char *c = err->msg; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = '?';
 }
 
 static const char *path_of(const void *fdt, int node, char *buf, int len)
