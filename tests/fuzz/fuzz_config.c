@@ -72,9 +72,9 @@ static void check_vm(const struct board *b, const struct sys_config *cfg,
 	size_t len = strnlen(vm->name, sizeof(vm->name));
 
 	FUZZ_CHECK(len >= 1 && len < sizeof(vm->name));
-	FUZZ_CHECK(strspn(vm->name, "abcdefghijklmnopqrstuvwxyz"
-				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-		   len);
+	FUZZ_CHECK(strspn(vm->name,
+			  "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len);
 	FUZZ_CHECK(memchr(vm->bootargs, '\0', sizeof(vm->bootargs)) != NULL);
 	FUZZ_CHECK(vm->nr_vcpus >= 1 && vm->nr_vcpus <= KAIROS_MAX_VCPUS);
 	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
@@ -144,12 +144,11 @@ static void check_sys(const struct board *b, const struct sys_config *cfg)
 {
 	FUZZ_CHECK(cfg->nr_vms <= KAIROS_MAX_VMS);
 	FUZZ_CHECK(cfg->ckpt_slots <= CKPT_MAX_SLOTS);
-	FUZZ_CHECK(!cfg->ckpt_store.size ||
-		   (cfg->ckpt_slots &&
-		    cfg->ckpt_store.size / cfg->ckpt_slots >=
-			    CKPT_MIN_SLOT_SIZE &&
-		    board_in_ram(b, cfg->ckpt_store.base,
-				 cfg->ckpt_store.size)));
+	FUZZ_CHECK(
+		!cfg->ckpt_store.size ||
+		(cfg->ckpt_slots &&
+		 cfg->ckpt_store.size / cfg->ckpt_slots >= CKPT_MIN_SLOT_SIZE &&
+		 board_in_ram(b, cfg->ckpt_store.base, cfg->ckpt_store.size)));
 	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
 		check_vm(b, cfg, i);
 		build_guest_dtb(&cfg->vms[i], b->gic.version);

@@ -63,7 +63,8 @@ static void read_devices(struct reader *r, struct input *in)
 		d->dt.intid = (uint32_t)take(r, 2);
 		d->dt.primecell = take(r, 1) & 1;
 		/* board_find_device() copies at most sizeof(compat). */
-		d->dt.compat_len = (uint32_t)take(r, 1) % (sizeof(d->dt.compat) + 1);
+		d->dt.compat_len =
+			(uint32_t)take(r, 1) % (sizeof(d->dt.compat) + 1);
 		for (uint32_t i = 0; i < d->dt.compat_len; i++)
 			d->dt.compat[i] = (char)take(r, 1);
 	}

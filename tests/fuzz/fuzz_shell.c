@@ -153,9 +153,9 @@ static void make_system(void)
 	memset(&sys, 0, sizeof(sys));
 	add_vm("alpha", 2);
 	add_vm("beta", 1);
-	sys.ckpt_store = (struct board_range){
-		pa_init((uint64_t)(uintptr_t)store), STORE_SIZE
-	};
+	sys.ckpt_store =
+		(struct board_range){ pa_init((uint64_t)(uintptr_t)store),
+				      STORE_SIZE };
 	sys.ckpt_slots = 2;
 	/* Empty slots: ckpt_init() looks at their magic only. */
 	memset(store, 0, 4096);
