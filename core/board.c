@@ -186,7 +186,8 @@ static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 /*
  * The structure block nests as the Devicetree Specification says: one root
  * node, with an empty name, at its start; every node ended; properties
- * only inside nodes; FDT_END last. libfdt's walkers trust this (its
+ * only inside nodes; FDT_END last; the block 4-byte aligned. libfdt's
+ * walkers trust this (its
  * fdt_get_path() reads before its buffer on a tree with two top-level
  * nodes or a named root), and the copy Kairos builds has no
  * fdt_check_full(). False, with @err saying what, otherwise.
@@ -197,6 +198,13 @@ static bool structure_ok(const void *fdt, struct board_err *err)
 	bool closed = false;
 	uint32_t tag;
 
+	/* Read before the MMU is on: an unaligned tag would fault. */
+	if (fdt_off_dt_struct(fdt) % FDT_TAGSIZE) {
+		errf(err,
+		     "device tree: structure block at offset 0x%x is not 4-byte aligned",
+		     fdt_off_dt_struct(fdt));
+		return false;
+	}
 	if (!fdt_get_name(fdt, 0, &len) || len != 0) {
 		errf(err, "device tree: no root node with an empty name");
 		return false;
