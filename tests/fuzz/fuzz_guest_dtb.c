@@ -25,6 +25,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The room vm.c gives a generated tree. */
+#define DTB_MAX ((size_t)GUEST_DTB_MAX)
+
 /* The input, read front to back; zeros once it runs out. */
 struct reader {
 	const uint8_t *p;
@@ -78,8 +81,7 @@ static void read_input(const uint8_t *data, size_t size, struct input *in)
 
 	memset(in, 0, sizeof(*in));
 	/* Mostly the real buffer; sometimes too small for the tree. */
-	in->len = take(&r, 1) & 1 ? GUEST_DTB_MAX :
-				    (size_t)take(&r, 2) % GUEST_DTB_MAX;
+	in->len = take(&r, 1) & 1 ? DTB_MAX : (size_t)take(&r, 2) % DTB_MAX;
 	in->p.mem_ipa = take(&r, 8);
 	in->p.mem_size = take(&r, 8);
 	in->p.nr_vcpus = (unsigned int)take(&r, 1);
@@ -176,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!valid_params(&in.p)) {
 		FUZZ_CHECK(e == KAIROS_ERR_MALFORMED);
 	} else if (e == KAIROS_ERR_LIMIT) {
-		FUZZ_CHECK(in.len < GUEST_DTB_MAX);
+		FUZZ_CHECK(in.len < DTB_MAX);
 	} else {
 		FUZZ_CHECK(e == KAIROS_OK);
 		FUZZ_CHECK(fdt_check_full(buf, in.len) == 0);

@@ -243,6 +243,8 @@ static void check_lines(const uint8_t *data, size_t size)
 	}
 }
 
+/* libFuzzer's signature: it may change argc and argv. */
+// NOLINTNEXTLINE(readability-non-const-parameter)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
