@@ -186,10 +186,9 @@ static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 /*
  * The structure block nests as the Devicetree Specification says: one root
  * node, with an empty name, at its start; every node ended; properties
- * only inside nodes; FDT_END last; the block 4-byte aligned. libfdt's
- * walkers trust this (its
- * fdt_get_path() reads before its buffer on a tree with two top-level
- * nodes or a named root), and the copy Kairos builds has no
+ * only inside nodes; FDT_END last; the blocks aligned. libfdt's walkers
+ * trust this (its fdt_get_path() reads before its buffer on a tree with
+ * two top-level nodes or a named root), and the copy Kairos builds has no
  * fdt_check_full(). False, with @err saying what, otherwise.
  */
 static bool structure_ok(const void *fdt, struct board_err *err)
@@ -198,11 +197,15 @@ static bool structure_ok(const void *fdt, struct board_err *err)
 	bool closed = false;
 	uint32_t tag;
 
-	/* Read before the MMU is on: an unaligned tag would fault. */
-	if (fdt_off_dt_struct(fdt) % FDT_TAGSIZE) {
+	/*
+	 * Read before the MMU is on, where an unaligned access faults: the
+	 * blocks aligned as the Devicetree Specification (5.1) requires.
+	 */
+	if (fdt_off_dt_struct(fdt) % FDT_TAGSIZE ||
+	    fdt_off_mem_rsvmap(fdt) % sizeof(fdt64_t)) {
 		errf(err,
-		     "device tree: structure block at offset 0x%x is not 4-byte aligned",
-		     fdt_off_dt_struct(fdt));
+		     "device tree: structure block (offset 0x%x) not 4-byte or memory reservation block (0x%x) not 8-byte aligned",
+		     fdt_off_dt_struct(fdt), fdt_off_mem_rsvmap(fdt));
 		return false;
 	}
 	if (!fdt_get_name(fdt, 0, &len) || len != 0) {
