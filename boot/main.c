@@ -28,6 +28,7 @@
 #include <kairos/vtimer.h>
 #include <libfdt.h>
 #include <plat/power.h>
+#include <string.h>
 
 /* Linker-script symbols. */
 extern char _head[], _etext[], __rodata_start[], __rodata_end[], _end[];
@@ -123,6 +124,12 @@ static bool uart_irq(uint32_t intid, void *arg)
 	(void)intid;
 	(void)arg;
 	console_rx_poll();
+	/*
+	 * The input is handled by shell_poll() in pCPU 0's scheduler loop:
+	 * a vCPU that runs there without exiting to it (1:1, no slice)
+	 * must give way now, or the input waits for its next reschedule.
+	 */
+	sched_kick(0);
 	return true;
 }
 
@@ -236,11 +243,23 @@ static void setup_console_input(void)
 	}
 	if (uart_enable_rx_irq(&board.uart)) {
 		irq_chip()->enable(board.uart.intid, true);
+		/*
+		 * What was typed before is in the UART's FIFO, and enabling
+		 * cleared its interrupt: QEMU's PL011 raises it again only
+		 * when a character arrives at the trigger level. Take it now.
+		 */
+		console_rx_poll();
 	} else {
 		/* No interrupt Kairos can take: poll every 10 ms. */
 		timerq_entry_init(&rx_poll_tick, rx_poll, NULL);
 		timerq_arm(&cpus[0].timerq, &rx_poll_tick, arch_timer_now());
 	}
+}
+
+/* The images' headers, where the boot loader put them (identity mapped). */
+static void read_host(paddr_t at, void *out, size_t len)
+{
+	memcpy(out, pa_to_ptr(at), len);
 }
 
 /* Nothing to run: power off with @st; the shell stays if that fails. */
@@ -266,7 +285,8 @@ static void start_vms(const void *fdt)
 	};
 	struct board_err err = { .msg = "" };
 
-	if (config_parse(fdt, &board, busy, ARRAY_SIZE(busy), &syscfg, &err)) {
+	if (config_parse(fdt, &board, busy, ARRAY_SIZE(busy), read_host,
+			 &syscfg, &err)) {
 		kprintf("kairos: configuration refused: %s; no VM started\n",
 			err.msg);
 		no_vm_to_run(POWER_CONFIG_REFUSED);

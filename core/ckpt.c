@@ -31,8 +31,6 @@
 #include <string.h>
 
 #define PAGE 4096UL
-/* Largest VM RAM a checkpoint takes (the scan bitmap below). */
-#define CKPT_MAX_MEM (2UL << 30)
 #define PTIMER_INTID 30U
 #define TIMER_ENABLE 1UL
 #define TIMER_IMASK 2UL
@@ -55,6 +53,10 @@ _Static_assert(VGIC_NR_PRIVATE == CKPT_NR_PRIVATE &&
 // NOLINTEND(misc-redundant-expression)
 _Static_assert(sizeof(struct vcpu_sysregs) == sizeof(struct ckpt_sysregs),
 	       "the checkpoint's system registers are the vCPU's");
+_Static_assert(VUART_LINE == CKPT_UART_LINE_MAX &&
+		       sizeof(((struct vuart *)0)->rx) == CKPT_UART_RX_CAP + 1,
+	       "the image's UART limits are the virtual UART's");
+_Static_assert(PAGE == CKPT_PAGE_SIZE, "one page size");
 
 struct slot {
 	uint8_t *base;
@@ -262,11 +264,13 @@ static void uart_out(struct ckpt_vuart *o, const struct vuart *u)
 	o->imsc = u->imsc;
 	o->ris = u->ris;
 	o->ifls = u->ifls;
-	for (unsigned int k = u->rx_tail; k != u->rx_head;
+	/* At most the ring's capacity, whatever head and tail say. */
+	for (unsigned int k = u->rx_tail % sizeof(u->rx);
+	     k != u->rx_head && o->rx_len < CKPT_UART_RX_CAP;
 	     k = (k + 1) % sizeof(u->rx))
 		o->rx[o->rx_len++] = u->rx[k];
-	o->line_len = u->len;
-	memcpy(o->line, u->line, u->len);
+	o->line_len = u->len < CKPT_UART_LINE_MAX ? u->len : CKPT_UART_LINE_MAX;
+	memcpy(o->line, u->line, o->line_len);
 }
 
 /* Stops at the first 32 bytes holding something: a data page costs one. */
@@ -460,36 +464,15 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 
 /* ---- Restore ---- */
 
-/* Values of an image that are not for this VM, or not safe to load. */
-static bool check_vcpu(const struct ckpt_vcpu *c, unsigned int k, char *why,
-		       size_t len)
-{
-	uint64_t mode = c->pstate & 0x1f;
-
-	/* AArch64 EL0t, EL1t or EL1h only: never EL2, never AArch32. */
-	if (mode != PSR_MODE_EL0t && mode != PSR_MODE_EL1t &&
-	    mode != PSR_MODE_EL1h)
-		return fail(
-			why, len,
-			"vCPU %u: PSTATE mode 0x%llx is not EL0t, EL1t or EL1h",
-			k, (unsigned long long)mode);
-	if (c->power > CKPT_POWER_ON)
-		return fail(why, len, "vCPU %u: power state %u is unknown", k,
-			    c->power);
-	if (c->vtimer_ctl & ~7UL || c->ptimer_ctl & ~7UL)
-		return fail(why, len, "vCPU %u: timer control has unknown bits",
-			    k);
-	return true;
-}
-
+/*
+ * Whether a valid image (ckpt_parse() checked everything in it that
+ * Kairos uses as a bound or an index) is of this VM, on this board.
+ */
 static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 			char *why, size_t len)
 {
 	const struct ckpt_vm *h =
 		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VM, 0));
-	const struct ckpt_vuart *u =
-		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VUART, 0));
-	struct ckpt_mem_view m;
 	uint64_t fp = fingerprint(vm->cfg);
 
 	if (h->config_fp != fp)
@@ -518,24 +501,6 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 			(unsigned long long)h->mem_ipa, vm->cfg->name,
 			vm->nr_vcpus, (unsigned long long)vm->cfg->mem_size,
 			(unsigned long long)ipa_addr(vm->cfg->mem_ipa));
-	ckpt_mem_view(img, &m);
-	if (m.hdr.ipa != h->mem_ipa || m.hdr.size != h->mem_size)
-		return fail(
-			why, len,
-			"the memory section covers 0x%llx+%llu, the VM section 0x%llx+%llu",
-			(unsigned long long)m.hdr.ipa,
-			(unsigned long long)m.hdr.size,
-			(unsigned long long)h->mem_ipa,
-			(unsigned long long)h->mem_size);
-	if (u->rx_len > sizeof(u->rx) || u->line_len >= sizeof(vm->uart.line))
-		return fail(why, len,
-			    "UART: %u bytes of input or %u of output do not fit",
-			    u->rx_len, u->line_len);
-	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
-		if (!check_vcpu(ckpt_payload(img,
-					     ckpt_find(img, CKPT_SEC_VCPU, k)),
-				k, why, len))
-			return false;
 	return true;
 }
 
@@ -648,10 +613,13 @@ static void uart_in(struct vuart *u, const struct ckpt_vuart *o)
 	u->imsc = o->imsc;
 	u->ris = o->ris;
 	u->ifls = o->ifls;
-	for (unsigned int k = 0; k < o->rx_len; k++)
+	/* ckpt_parse() bounds both; the clamps keep the copies in bounds
+	 * by construction. */
+	for (unsigned int k = 0; k < o->rx_len && k < CKPT_UART_RX_CAP; k++)
 		u->rx[u->rx_head++] = o->rx[k];
-	u->len = o->line_len;
-	memcpy(u->line, o->line, o->line_len);
+	u->len = o->line_len < CKPT_UART_LINE_MAX ? o->line_len :
+						    CKPT_UART_LINE_MAX;
+	memcpy(u->line, o->line, u->len);
 }
 
 /* A timer's line (Arm ARM D11.2.4) at virtual count @vct. */
@@ -703,12 +671,18 @@ static void load_page(void *arg, uint64_t ipa)
 	l->copied++;
 }
 
+/* Rank of the image being restored (CKPT_MAX_MEM of RAM at most). */
+static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64];
+
 /* Stored pages before each word of the bitmap of @m into @rank. */
 static void build_rank(const struct ckpt_mem_view *m, uint32_t *rank)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, words = ckpt_bitmap_bytes(m->hdr.nr_pages) / 8;
 
-	for (uint64_t w = 0; w < (m->hdr.nr_pages + 63) / 64; w++) {
+	/* ckpt_parse() keeps RAM within CKPT_MAX_MEM; so does the bound. */
+	if (words > ARRAY_SIZE(rank_buf))
+		words = ARRAY_SIZE(rank_buf);
+	for (uint64_t w = 0; w < words; w++) {
 		uint64_t word;
 
 		rank[w] = (uint32_t)n;
@@ -751,9 +725,6 @@ void ckpt_set_restore_order(const unsigned int order[CKPT_NR_PARTS])
 {
 	memcpy(part_order, order, sizeof(part_order));
 }
-
-/* Rank of the image being restored (2 GiB of RAM at most). */
-static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64];
 
 /* Write the validated @img into the held @vm. */
 static void load(struct vm *vm, const struct ckpt_image *img, int slot,

@@ -10,7 +10,6 @@
  */
 #include <kairos/compiler.h>
 #include <kairos/config.h>
-#include <kairos/guest_dtb.h>
 #include <kairos/profile_virt.h>
 #include <kairos/vgic.h>
 #include <libfdt.h>
@@ -21,15 +20,6 @@
 
 /* VM RAM is mapped with 2 MiB stage-2 blocks. */
 #define VM_MEM_ALIGN MiB(2)
-
-/*
- * What the loader needs besides the images: the kernel sits at RAM base +
- * its text_offset (an arm64 Image's header field; 0x80000 for a raw image),
- * and the initrd and the DTB copy follow it, each rounded up. The arm64 boot
- * protocol (Documentation/arch/arm64/booting.rst) keeps text_offset below
- * 2 MiB, so 2 MiB covers the offset and the rounding.
- */
-#define VM_LOAD_SLACK MiB(2)
 
 /* Busy ranges, reserved memory, the store, 3 images and a memory per VM. */
 #define MAX_TAKEN \
@@ -46,6 +36,7 @@ struct taken {
 struct ctx {
 	const void *fdt;
 	const struct board *b;
+	config_read_fn read; /* the images' headers */
 	struct sys_config *cfg;
 	struct board_err *err;
 	struct taken taken[MAX_TAKEN];
@@ -361,28 +352,63 @@ static enum kairos_err parse_images(const struct dtnode *n,
 }
 
 /*
- * The images must fit the VM's RAM as the loader lays them out: kernel +
- * initrd + DTB (its own, or GUEST_DTB_MAX for a generated one) +
- * VM_LOAD_SLACK <= memory. Only the file sizes are known here: the bss an
- * arm64 Image announces in its header (image_size) is not counted.
+ * The VM's own DTB: at most VM_DTB_MAX bytes, and a flattened device tree
+ * (its header checked, which reads nothing past the header) whose
+ * totalsize fits the range given. vm_boot() copies totalsize bytes.
  */
-static enum kairos_err check_fit(const struct dtnode *n,
-				 const struct vm_config *vm)
+static enum kairos_err check_dtb(const struct ctx *c, const struct dtnode *n,
+				 struct vm_config *vm)
 {
-	uint64_t dtb = vm->dtb.size ? vm->dtb.size : (uint64_t)GUEST_DTB_MAX,
-		 need;
+	struct fdt_header h;
+	int rc;
 
-	if (__builtin_add_overflow(vm->kernel.size, vm->initrd.size, &need) ||
-	    __builtin_add_overflow(need, dtb, &need) ||
-	    __builtin_add_overflow(need, VM_LOAD_SLACK, &need) ||
-	    need > vm->mem_size)
+	if (!vm->dtb.size)
+		return KAIROS_OK;
+	if (vm->dtb.size > VM_DTB_MAX)
+		return refuse(n->err, KAIROS_ERR_LIMIT, n->path, "dtb",
+			      "%llu bytes, at most %llu",
+			      (unsigned long long)vm->dtb.size,
+			      (unsigned long long)VM_DTB_MAX);
+	if (vm->dtb.size < sizeof(h))
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "dtb",
+			      "%llu bytes, less than a device tree header (%zu)",
+			      (unsigned long long)vm->dtb.size, sizeof(h));
+	c->read(vm->dtb.base, &h, sizeof(h));
+	rc = fdt_check_header(&h);
+	if (rc)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "dtb",
+			      "not a flattened device tree at 0x%llx: %s",
+			      (unsigned long long)pa_addr(vm->dtb.base),
+			      fdt_strerror(rc));
+	if (fdt_totalsize(&h) > vm->dtb.size)
 		return refuse(
-			n->err, KAIROS_ERR_LIMIT, n->path, "memory",
-			"0x%llx bytes cannot hold kernel 0x%llx + initrd 0x%llx + dtb 0x%llx + 2 MiB",
-			(unsigned long long)vm->mem_size,
-			(unsigned long long)vm->kernel.size,
-			(unsigned long long)vm->initrd.size,
-			(unsigned long long)dtb);
+			n->err, KAIROS_ERR_MALFORMED, n->path, "dtb",
+			"the tree's totalsize is %u bytes, more than the %llu given",
+			fdt_totalsize(&h), (unsigned long long)vm->dtb.size);
+	vm->dtb_size = fdt_totalsize(&h);
+	return KAIROS_OK;
+}
+
+/*
+ * The images laid out in the VM's RAM as vm_boot() will copy them, the
+ * kernel's header read: refused, naming the image, when any does not fit.
+ */
+static enum kairos_err check_layout(const struct ctx *c, const struct dtnode *n,
+				    struct vm_config *vm)
+{
+	uint8_t hdr[VM_KERNEL_HEADER_SIZE];
+	size_t len = vm->kernel.size < sizeof(hdr) ? (size_t)vm->kernel.size :
+						     sizeof(hdr);
+	struct vm_images in = { .mem_size = vm->mem_size,
+				.initrd_size = vm->initrd.size,
+				.dtb_size = vm->dtb_size };
+	struct vm_layout_err lerr;
+
+	c->read(vm->kernel.base, hdr, len);
+	vm_layout_kernel_header(hdr, len, vm->kernel.size, &in);
+	if (!vm_layout_compute(&in, &vm->layout, &lerr))
+		return refuse(n->err, KAIROS_ERR_LIMIT, n->path, lerr.prop,
+			      "%s", lerr.msg);
 	return KAIROS_OK;
 }
 
@@ -609,7 +635,9 @@ static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 	if (!e)
 		e = parse_resume(c, &n, vm);
 	if (!e)
-		e = check_fit(&n, vm);
+		e = check_dtb(c, &n, vm);
+	if (!e)
+		e = check_layout(c, &n, vm);
 	return e;
 }
 
@@ -869,8 +897,8 @@ static enum kairos_err place(struct ctx *c, struct vm_config *vm)
 
 enum kairos_err config_parse(const void *fdt, const struct board *b,
 			     const struct config_busy *busy,
-			     unsigned int nr_busy, struct sys_config *cfg,
-			     struct board_err *err)
+			     unsigned int nr_busy, config_read_fn read,
+			     struct sys_config *cfg, struct board_err *err)
 {
 	static struct ctx c; /* ~2 KiB, off the EL2 stack; boot CPU only */
 	int hv = fdt_path_offset(fdt, "/hypervisor");
@@ -887,7 +915,11 @@ enum kairos_err config_parse(const void *fdt, const struct board *b,
 		return refuse(err, KAIROS_ERR_LIMIT, "/hypervisor", NULL,
 			      "%u busy ranges, at most %d", nr_busy,
 			      CONFIG_MAX_BUSY);
-	c = (struct ctx){ .fdt = fdt, .b = b, .cfg = cfg, .err = err };
+	c = (struct ctx){ .fdt = fdt,
+			  .b = b,
+			  .read = read,
+			  .cfg = cfg,
+			  .err = err };
 	e = parse_hv(&c, &n);
 	if (!e)
 		e = parse_vms(&c, hv);

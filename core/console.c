@@ -137,6 +137,13 @@ void console_rx_poll(void)
 	}
 }
 
+int console_peek(void)
+{
+	unsigned int head = __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE);
+
+	return rx_tail == head ? -1 : (unsigned char)rx_ring[rx_tail];
+}
+
 int console_getc(void)
 {
 	unsigned int head = __atomic_load_n(&rx_head, __ATOMIC_ACQUIRE);

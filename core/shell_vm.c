@@ -4,6 +4,7 @@
  * migrate|checkpoint|restore|slots) and console input switching between the
  * Kairos shell, the VMs' UARTs and the control channel.
  */
+#include <arch/timer.h>
 #include <kairos/ckpt.h>
 #include <kairos/compiler.h>
 #include <kairos/console.h>
@@ -49,6 +50,19 @@ static const char *const state_names[] = { "running", "paused", "stopped" };
 /* -1: the Kairos shell; otherwise the VM index input goes to. */
 static int target = -1;
 static bool escape;
+
+/*
+ * Input for a VM whose receive FIFO is full waits at the head of the
+ * console's input (a paste is not cut at 63 characters), until the VM
+ * reads or for at most INPUT_HOLD_US; then, as a UART overrun would, it is
+ * dropped, so that Ctrl-A still reaches Kairos when a VM does not read
+ * its UART at all. held_since: when the head first waited (timer ticks),
+ * 0 when it does not wait.
+ */
+#define INPUT_HOLD_US 200000U
+static uint64_t held_since;
+/* The hold expired: drop input for the VM until its FIFO has room. */
+static bool dropping;
 
 static void vm_list(void)
 {
@@ -344,6 +358,8 @@ static void switch_to(int t)
 	if (t >= (int)vm_count)
 		t = -1;
 	__atomic_store_n(&target, t, __ATOMIC_RELEASE);
+	held_since = 0;
+	dropping = false;
 	/*
 	 * The VM that had input streamed its output and may have left a line
 	 * open; end it, or its next output would go on that line unlabelled
@@ -376,11 +392,30 @@ void shell_console_start(const char *quit)
 		shell_prompt();
 }
 
-static void route(char c)
+/* The VM's FIFO is full: false while the character may wait longer. */
+static bool hold_expired(void)
+{
+	uint64_t now = arch_timer_now();
+
+	if (dropping)
+		return true;
+	if (!held_since) {
+		held_since = now ? now : 1;
+		return false;
+	}
+	if (now - held_since < time_us_to_ticks(INPUT_HOLD_US))
+		return false;
+	held_since = 0;
+	dropping = true;
+	return true;
+}
+
+/* Act on one input character; false: it must wait (the VM's FIFO). */
+static bool route(char c)
 {
 	if (ctl_active()) {
 		ctl_input(c);
-		return;
+		return true;
 	}
 	if (escape) {
 		escape = false;
@@ -390,14 +425,24 @@ static void route(char c)
 			switch_to(c - '0');
 		else if (c == CTRL_A)
 			switch_to(target + 1);
-		return;
+		return true;
 	}
 	if (c == CTRL_A)
 		escape = true;
 	else if (target < 0)
 		shell_input(c);
-	else
-		vuart_receive(&vms[target], c);
+	else if (!vuart_receive(&vms[target], c))
+		return hold_expired();
+	held_since = 0;
+	dropping = false;
+	return true;
+}
+
+void shell_vm_input_space(const struct vm *vm)
+{
+	if (__atomic_load_n(&held_since, __ATOMIC_RELAXED) &&
+	    shell_input_target() == (int)vm->id)
+		sched_kick(0); /* shell_poll() runs on pCPU 0 */
 }
 
 int shell_input_target(void)
@@ -415,6 +460,9 @@ void shell_poll(void)
 {
 	int c;
 
-	while ((c = console_getc()) >= 0)
-		route((char)c);
+	while ((c = console_peek()) >= 0) {
+		if (!route((char)c))
+			return;
+		console_getc();
+	}
 }

@@ -15,6 +15,7 @@
 #include <kairos/ctl.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/irq.h>
+#include <kairos/panic.h>
 #include <kairos/profile_virt.h>
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
@@ -230,34 +231,22 @@ void vcpu_power_off(struct vcpu *v)
 	spin_unlock(&v->vm->lock);
 }
 
-/* Copy @len bytes from host @src to guest @ipa (inside RAM, checked). */
-static void load_at(struct vm *vm, uint64_t ipa, paddr_t src, uint64_t len)
+/*
+ * Copy @len bytes from host @src to RAM offset @off: inside RAM, as
+ * config_parse() laid the images out (vm_layout_compute()).
+ */
+static void load_at(struct vm *vm, uint64_t off, const void *src, uint64_t len)
 {
-	void *dst = vm_ipa_to_host(vm, ipa, len);
+	void *dst = vm_ipa_to_host(vm, ipa_addr(vm->cfg->mem_ipa) + off, len);
 
-	memcpy(dst, pa_to_ptr(src), len);
+	CHECK(dst != NULL);
+	memcpy(dst, src, len);
 }
 
-/* Where an image goes: an arm64 Image at its text_offset, else 0x80000. */
-static uint64_t kernel_offset(const struct board_range *k, uint64_t *span)
-{
-	const uint8_t *h = pa_to_ptr(k->base);
-	uint64_t off = 0x80000, image_size = 0;
-
-	*span = k->size;
-	if (k->size >= 64 && !memcmp(h + 0x38, "ARM\x64", 4)) {
-		memcpy(&off, h + 8, 8);
-		memcpy(&image_size, h + 16, 8);
-		if (!image_size)
-			off = 0x80000; /* pre-3.17 header: fixed offset */
-		else if (off < 4096)
-			off += SZ_2M; /* as QEMU: keep the bottom for the DTB */
-		if (image_size > *span)
-			*span = image_size;
-	}
-	return off;
-}
-
+/*
+ * The generated DTB into dtb_buf: its size. The largest tree a checked
+ * configuration asks for fits GUEST_DTB_MAX (kairos/guest_dtb.h).
+ */
 static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 			  uint64_t initrd_size)
 {
@@ -277,47 +266,55 @@ static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		p.vcpu_mpidr[i] = i;
-	if (cfg->dtb.size) {
-		memcpy(dtb_buf, pa_to_ptr(cfg->dtb.base), cfg->dtb.size);
-		return cfg->dtb.size;
-	}
-	if (guest_dtb_build(dtb_buf, sizeof(dtb_buf), &p) != KAIROS_OK)
-		return 0;
+	CHECK(guest_dtb_build(dtb_buf, sizeof(dtb_buf), &p) == KAIROS_OK);
 	return fdt_totalsize(dtb_buf);
+}
+
+/*
+ * The DTB where the layout puts it, and at RAM base when it fits below
+ * the kernel. The VM's own is copied straight from where the boot loader
+ * put it (config_parse() checked its header and size).
+ */
+static void load_dtb(struct vm *vm, uint64_t initrd_ipa)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const struct vm_layout *l = &cfg->layout;
+	const void *src = pa_to_ptr(cfg->dtb.base);
+	uint64_t size = cfg->dtb_size;
+
+	if (!cfg->dtb.size) {
+		spin_lock(&dtb_lock);
+		size = build_dtb(vm, initrd_ipa, cfg->initrd.size);
+		src = dtb_buf;
+	}
+	CHECK(size <= l->dtb_room);
+	load_at(vm, l->dtb, src, size);
+	if (l->dtb_at_base)
+		load_at(vm, 0, src, size);
+	if (!cfg->dtb.size)
+		spin_unlock(&dtb_lock);
 }
 
 void vm_boot(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	uint64_t base = ipa_addr(cfg->mem_ipa), span, dtb_size;
-	uint64_t koff = kernel_offset(&cfg->kernel, &span);
-	uint64_t end = base + koff + span, initrd = 0;
+	const struct vm_layout *l = &cfg->layout;
+	uint64_t base = ipa_addr(cfg->mem_ipa);
 
 	arch_mem_zero(pa_to_ptr(cfg->mem_host), cfg->mem_size);
 	/* Kairos writes its RAM: it no longer equals any checkpoint. */
 	if (vm->ckpt.base_slot >= 0)
 		vm->ckpt.base_slot = -1;
-	load_at(vm, base + koff, cfg->kernel.base, cfg->kernel.size);
-	if (cfg->initrd.size) {
-		/* QEMU: min(RAM/2, 128 MiB) up, but above the kernel. */
-		initrd = base + (cfg->mem_size / 2 < (128UL << 20) ?
-					 cfg->mem_size / 2 :
-					 (128UL << 20));
-		if (initrd < ALIGN_UP(end, 4096))
-			initrd = ALIGN_UP(end, 4096);
-		load_at(vm, initrd, cfg->initrd.base, cfg->initrd.size);
-		end = initrd + cfg->initrd.size;
-	}
-	spin_lock(&dtb_lock);
-	dtb_size = build_dtb(vm, initrd, cfg->initrd.size);
-	vm->dtb_ipa = ALIGN_UP(end, SZ_2M);
-	memcpy(vm_ipa_to_host(vm, base, dtb_size), dtb_buf, dtb_size);
-	memcpy(vm_ipa_to_host(vm, vm->dtb_ipa, dtb_size), dtb_buf, dtb_size);
-	spin_unlock(&dtb_lock);
+	load_at(vm, l->kernel, pa_to_ptr(cfg->kernel.base), cfg->kernel.size);
+	if (cfg->initrd.size)
+		load_at(vm, l->initrd, pa_to_ptr(cfg->initrd.base),
+			cfg->initrd.size);
+	load_dtb(vm, cfg->initrd.size ? base + l->initrd : 0);
+	vm->dtb_ipa = base + l->dtb;
 	/* The guest starts with its MMU and caches off: all to the PoC. */
 	arch_dcache_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
 	arch_icache_invalidate_all();
-	vm->entry_ipa = base + koff;
+	vm->entry_ipa = base + l->kernel;
 	/* The guest's counter starts near zero; one value for all vCPUs. */
 	vm->cntvoff = arch_timer_now();
 	vgic_vm_init(vm, vm->vgic.version);

@@ -6,6 +6,7 @@
  * access. Transmission is instant, so the TX FIFO always reads empty.
  */
 #include <arch/timer.h>
+#include <kairos/ckpt_format.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/ctl.h>
@@ -38,6 +39,10 @@
 #define INT_RX (1U << 4)
 #define INT_TX (1U << 5)
 #define INT_RT (1U << 6)
+
+/* The receive ring keeps one slot empty: it holds what an image may. */
+_Static_assert(sizeof(((struct vuart *)0)->rx) == CKPT_UART_RX_CAP + 1,
+	       "the receive ring holds CKPT_UART_RX_CAP bytes");
 
 /* PeriphID0-3 and PCellID0-3 of a PL011 r1p5. */
 static const uint8_t uart_id[8] = { 0x11, 0x10, 0x14, 0x00,
@@ -321,8 +326,10 @@ static bool uart_read(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	spin_lock(&vm->lock);
 	w = reg_read(&vm->uart, off & ~3UL);
 	spin_unlock(&vm->lock);
-	if ((off & ~3UL) == UART_DR)
+	if ((off & ~3UL) == UART_DR) {
 		vuart_sync_line(vm); /* the FIFO may have emptied */
+		shell_vm_input_space(vm);
+	}
 	*val = (w >> ((off & 3) * 8)) &
 	       (len == 4 ? 0xffffffffU : (1U << (len * 8)) - 1);
 	return true;

@@ -8,12 +8,14 @@
 
 #define UART_DR 0x00
 #define UART_FR 0x18
+#define UART_LCR_H 0x2c
 #define UART_CR 0x30
 #define UART_IMSC 0x38
 #define UART_ICR 0x44
 
 #define FR_RXFE (1U << 4)
 #define FR_TXFF (1U << 5)
+#define LCR_H_FEN (1U << 4)
 #define CR_UARTEN (1U << 0)
 #define CR_TXE (1U << 8)
 #define CR_RXE (1U << 9)
@@ -43,10 +45,20 @@ static struct console_ops pl011_ops = {
 const struct console_ops *pl011_console(void *base)
 {
 	uint32_t cr = mmio_read32(base, UART_CR);
+	uint32_t lcr = mmio_read32(base, UART_LCR_H);
 	uint32_t want = CR_UARTEN | CR_TXE | CR_RXE;
 
 	if ((cr & want) != want)
 		mmio_write32(base, UART_CR, cr | want);
+	/*
+	 * The FIFOs on (PL011 TRM 3.3.7, LCR_H.FEN), keeping the line
+	 * settings the firmware chose, and first thing, as turning them on
+	 * empties them: without them the receiver holds one character, and
+	 * QEMU's model then hands out two that arrive together in the wrong
+	 * order.
+	 */
+	if (!(lcr & LCR_H_FEN))
+		mmio_write32(base, UART_LCR_H, lcr | LCR_H_FEN);
 	pl011_ops.ctx = base;
 	return &pl011_ops;
 }

@@ -27,6 +27,10 @@ _Static_assert(sizeof(struct ckpt_vcpu) == 1624, "ckpt_vcpu layout");
 _Static_assert(sizeof(struct ckpt_vgic) == 4112, "ckpt_vgic layout");
 _Static_assert(sizeof(struct ckpt_vuart) == 360, "ckpt_vuart layout");
 _Static_assert(sizeof(struct ckpt_mem) == 40, "ckpt_mem layout");
+_Static_assert(CKPT_UART_RX_CAP < sizeof(((struct ckpt_vuart *)0)->rx) &&
+		       CKPT_UART_LINE_MAX <=
+			       sizeof(((struct ckpt_vuart *)0)->line),
+	       "the UART limits fit the section's arrays");
 /* Fields are stored as the CPU holds them: both ends are little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the image format is little-endian");
@@ -468,18 +472,29 @@ static bool check_trailer(const struct ckpt_image *img, uint64_t off,
 	return true;
 }
 
-/* Unknown flag bits in @n interrupts of @what (INTIDs from @first). */
+/*
+ * Unknown flag bits, or an active SGI source no vCPU can be (a shift
+ * count when the vGIC lists it), in @n interrupts of @what (INTIDs from
+ * @first).
+ */
 static bool check_irqs(const struct ckpt_irq *irq, unsigned int n,
 		       unsigned int first, const char *what,
 		       const struct why *why)
 {
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
 		if (irq[i].flags & ~CKPT_IRQ_KNOWN)
 			return refuse(
 				why,
 				"%s: interrupt %u has unknown flag bits 0x%x",
 				what, first + i,
 				irq[i].flags & ~CKPT_IRQ_KNOWN);
+		if (irq[i].active_source >= CKPT_MAX_VCPUS)
+			return refuse(
+				why,
+				"%s: interrupt %u: active source %u, at most %u",
+				what, first + i, irq[i].active_source,
+				CKPT_MAX_VCPUS - 1);
+	}
 	return true;
 }
 
@@ -555,6 +570,37 @@ static bool check_vm(const struct ckpt_image *img, struct ckpt_vm *vm,
 	if (vm->paused > 1)
 		return refuse(why, "vm section: paused is %u, expected 0 or 1",
 			      vm->paused);
+	if (vm->mem_size > CKPT_MAX_MEM)
+		return refuse(
+			why,
+			"vm section: %llu bytes of RAM, at most %llu (2 GiB)",
+			(unsigned long long)vm->mem_size, CKPT_MAX_MEM);
+	return true;
+}
+
+/* What Kairos loads into a vCPU's registers and timers. */
+static bool check_vcpu_state(const struct ckpt_vcpu *v, uint32_t k,
+			     const struct why *why)
+{
+	uint64_t mode = v->pstate & CKPT_PSTATE_MODE_MASK;
+
+	/* AArch64 EL0t, EL1t or EL1h only: never EL2, never AArch32. */
+	if (mode != CKPT_PSTATE_EL0T && mode != CKPT_PSTATE_EL1T &&
+	    mode != CKPT_PSTATE_EL1H)
+		return refuse(
+			why,
+			"vcpu %u: PSTATE mode 0x%llx is not EL0t, EL1t or EL1h",
+			k, (unsigned long long)mode);
+	if (v->power > CKPT_POWER_ON)
+		return refuse(why, "vcpu %u: power state %u is unknown", k,
+			      v->power);
+	if ((v->vtimer_ctl | v->ptimer_ctl) & ~CKPT_TIMER_CTL_KNOWN)
+		return refuse(
+			why,
+			"vcpu %u: timer control 0x%llx / 0x%llx has unknown bits (known: 0x%llx)",
+			k, (unsigned long long)v->vtimer_ctl,
+			(unsigned long long)v->ptimer_ctl,
+			CKPT_TIMER_CTL_KNOWN);
 	return true;
 }
 
@@ -569,9 +615,8 @@ static bool check_vcpu(const struct ckpt_sec_ref *r, const void *payload,
 			      r->index, (unsigned long long)r->length,
 			      sizeof(v));
 	memcpy(&v, payload, sizeof(v));
-	if (v.power > CKPT_POWER_ON)
-		return refuse(why, "vcpu %u: power state %u is unknown",
-			      r->index, v.power);
+	if (!check_vcpu_state(&v, r->index, why))
+		return false;
 	snprintf(what, sizeof(what), "vcpu %u", r->index);
 	return check_irqs(v.priv, CKPT_NR_PRIVATE, 0, what, why);
 }
@@ -622,6 +667,11 @@ static bool check_vgic(const struct ckpt_image *img, const struct ckpt_vm *vm,
 	if (g.nr_spis != CKPT_NR_SPIS)
 		return refuse(why, "vgic section: %u SPIs, expected %u",
 			      g.nr_spis, CKPT_NR_SPIS);
+	if (g.ctlr & ~CKPT_GICD_CTLR_KNOWN)
+		return refuse(
+			why,
+			"vgic section: distributor control 0x%x has unknown bits (known: 0x%x)",
+			g.ctlr, CKPT_GICD_CTLR_KNOWN);
 	return check_irqs(g.spi, CKPT_NR_SPIS, CKPT_NR_PRIVATE, "vgic", why);
 }
 
@@ -631,11 +681,12 @@ static bool check_vuart(const struct ckpt_image *img, const struct why *why)
 
 	if (!one_section(img, CKPT_SEC_VUART, &u, sizeof(u), why))
 		return false;
-	if (u.rx_len > sizeof(u.rx) || u.line_len > sizeof(u.line))
+	if (u.rx_len > CKPT_UART_RX_CAP || u.line_len > CKPT_UART_LINE_MAX)
 		return refuse(
 			why,
-			"vuart section: %u input and %u output bytes, at most %zu and %zu",
-			u.rx_len, u.line_len, sizeof(u.rx), sizeof(u.line));
+			"vuart section: %u input and %u output bytes, at most %u and %u",
+			u.rx_len, u.line_len, CKPT_UART_RX_CAP,
+			CKPT_UART_LINE_MAX);
 	return true;
 }
 

@@ -5,7 +5,10 @@
 #
 #   make ckpt-tool    build/host/kairos-ckpt (tools/kairos-ckpt)
 #   make fuzz         fuzz ckpt_parse() for FUZZ_TIME seconds (600)
-#   make fuzz-smoke   the same for FUZZ_SMOKE_TIME seconds (25): make test
+#   make fuzz-restore fuzz restore + checkpoint into a VM on arch/fake
+#                     (tests/fuzz/fuzz_ckpt_restore.c) for FUZZ_TIME
+#   make fuzz-smoke   both, for FUZZ_SMOKE_TIME and FUZZ_RESTORE_SMOKE_TIME
+#                     seconds (25, 15): make test
 #
 # Crashes land in build/host/fuzz/ (crash-*, leak-*, timeout-*); the corpus
 # grows in build/host/fuzz/corpus, seeded from images kairos-ckpt synth
@@ -45,7 +48,20 @@ FUZZ_SEEDS := \
 	dup-vgic:--mem=16K,--dup=vgic \
 	lie:--mem=16K,--lie-data-pages=1
 
-.PHONY: ckpt-tool fuzz fuzz-smoke
+# The restore target: core/ckpt.c and the VM side of core/ with arch/fake
+# and tests/unit/util.c, as the unit tests link them (mk/unit.mk), built
+# with clang's libFuzzer. The fake reports misuse through cmocka.
+FUZZ_RESTORE_BIN := $(FUZZ_B)/fuzz_ckpt_restore
+FUZZ_RESTORE_SMOKE_TIME ?= 15
+FUZZ_RESTORE_SRCS := tests/fuzz/fuzz_ckpt_restore.c tests/unit/ckpt_corpus.c \
+		     $(UNIT_VM_SRCS) $(UNIT_FAKE)
+FUZZ_RESTORE_FDT := $(patsubst %,$(FUZZ_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
+		    fdt_sw fdt_rw fdt_strerror fdt_empty_tree)
+FUZZ_RESTORE_RUN = ASAN_OPTIONS=detect_leaks=0 $(FUZZ_RESTORE_BIN) \
+	-timeout=10 -max_len=220 -artifact_prefix=$(FUZZ_B)/restore- \
+	-print_final_stats=1 -max_total_time=$(1) $(FUZZ_B)/restore-corpus
+
+.PHONY: ckpt-tool fuzz fuzz-smoke fuzz-restore
 ckpt-tool: $(CKPT_TOOL)
 
 $(CKPT_TOOL): $(CKPT_SRCS) $(CKPT_HDRS)
@@ -61,6 +77,27 @@ $(FUZZ_BIN): tests/fuzz/fuzz_ckpt_parse.c lib/ckpt_format.c \
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_ckpt_parse.c \
 		lib/ckpt_format.c -o $@
 
+# libfdt's sources are third-party: built with their own warnings off, so
+# the flags of ours stay strict.
+$(FUZZ_B)/libfdt/%.o: $(UNIT_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $(UNIT_FDTSRC)/$*.c"
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 -w -I$(UNIT_FDTSRC) \
+		-fsanitize=fuzzer-no-link,address,undefined \
+		-c $(UNIT_FDTSRC)/$*.c -o $@
+
+$(FUZZ_RESTORE_BIN): $(FUZZ_RESTORE_SRCS) $(FUZZ_RESTORE_FDT) \
+		$(wildcard include/kairos/*.h arch/fake/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Iarch/fake -Itests/unit \
+		-isystem $(UNIT_FDTSRC) $(FUZZ_RESTORE_SRCS) \
+		$(FUZZ_RESTORE_FDT) -lcmocka -o $@
+
+fuzz-restore: $(FUZZ_RESTORE_BIN)
+	@mkdir -p $(FUZZ_B)/restore-corpus
+	$(call FUZZ_RESTORE_RUN,$(FUZZ_TIME))
+
 # A seed's name, then its synth options with ',' for ' ' (and '=' kept).
 $(FUZZ_B)/seed.stamp: $(CKPT_TOOL) mk/ckpt.mk
 	@mkdir -p $(FUZZ_B)/seed $(FUZZ_B)/corpus
@@ -74,8 +111,15 @@ $(FUZZ_B)/seed.stamp: $(CKPT_TOOL) mk/ckpt.mk
 fuzz: $(FUZZ_BIN) $(FUZZ_B)/seed.stamp
 	$(call FUZZ_RUN,$(FUZZ_TIME))
 
-fuzz-smoke: $(FUZZ_BIN) $(FUZZ_B)/seed.stamp
+fuzz-smoke: $(FUZZ_BIN) $(FUZZ_B)/seed.stamp $(FUZZ_RESTORE_BIN)
 	@echo "  FUZZ    ckpt_parse for $(FUZZ_SMOKE_TIME) s"
 	$(Q)$(call FUZZ_RUN,$(FUZZ_SMOKE_TIME)) >$(FUZZ_B)/smoke.log 2>&1 || { \
 		tail -50 $(FUZZ_B)/smoke.log; exit 1; }
 	@grep -E '^stat::number_of_executed_units' $(FUZZ_B)/smoke.log
+	@echo "  FUZZ    ckpt restore for $(FUZZ_RESTORE_SMOKE_TIME) s"
+	@mkdir -p $(FUZZ_B)/restore-corpus
+	$(Q)$(call FUZZ_RESTORE_RUN,$(FUZZ_RESTORE_SMOKE_TIME)) \
+		>$(FUZZ_B)/restore-smoke.log 2>&1 || { \
+		tail -50 $(FUZZ_B)/restore-smoke.log; exit 1; }
+	@grep -E '^stat::number_of_executed_units' \
+		$(FUZZ_B)/restore-smoke.log

@@ -48,7 +48,7 @@ UNIT_LIBS_test_board := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_console := core/console.c core/panic.c
 UNIT_SRCS_test_shell := core/shell.c core/console.c
 UNIT_SRCS_test_irq := core/irq.c core/console.c core/panic.c
-UNIT_SRCS_test_config := core/config.c core/board.c
+UNIT_SRCS_test_config := core/config.c core/board.c core/vm_layout.c
 UNIT_LIBS_test_config := $(UNIT_FDT_OBJS)
 # The generated tree is read back with the board parser, as a guest would.
 UNIT_SRCS_test_guest_dtb := core/guest_dtb.c core/board.c
@@ -60,7 +60,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
-		lib/ckpt_format.c \
+		core/vm_layout.c lib/ckpt_format.c \
 		arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
@@ -87,14 +87,18 @@ UNIT_TESTS += test_ptimer
 UNIT_SRCS_test_ptimer := $(UNIT_VM_SRCS)
 # Checkpoint and restore (T13 over every restore order, refusals).
 UNIT_TESTS += test_ckpt
-UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS)
+UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)
 UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
+# Images loaded where the configuration's layout puts them.
+UNIT_TESTS += test_vm_boot
+UNIT_SRCS_test_vm_boot := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vm_boot := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).
 UNIT_TESTS += test_ckpt_format
-UNIT_SRCS_test_ckpt_format := lib/ckpt_format.c
+UNIT_SRCS_test_ckpt_format := lib/ckpt_format.c tests/unit/ckpt_corpus.c
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
 UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \

@@ -28,6 +28,27 @@
 #define CKPT_NR_PRIVATE 32U
 #define CKPT_NR_SPIS 256U
 #define CKPT_MAX_VCPUS 8U
+/**
+ * Bytes of guest input the virtual UART's receive ring holds: a ring of
+ * CKPT_UART_RX_CAP + 1 slots, one always empty to tell full from empty
+ * (core/vuart.c checks its ring against this). struct ckpt_vuart.rx has
+ * room for one more, which an image must not use.
+ */
+#define CKPT_UART_RX_CAP 63U
+/** Bytes of UART output a VM may have buffered: its whole line. */
+#define CKPT_UART_LINE_MAX 256U
+/** Largest guest RAM an image may hold (Kairos's capture bitmap). */
+#define CKPT_MAX_MEM (2ULL << 30)
+/** struct ckpt_vcpu.pstate: the mode field (M[4:0], with nRW) and the
+ *  three modes a guest may be restored in, all AArch64 (Arm ARM C5.2.18) */
+#define CKPT_PSTATE_MODE_MASK 0x1fULL
+#define CKPT_PSTATE_EL0T 0x0ULL
+#define CKPT_PSTATE_EL1T 0x4ULL
+#define CKPT_PSTATE_EL1H 0x5ULL
+/** struct ckpt_vcpu timer controls: ENABLE, IMASK, ISTATUS */
+#define CKPT_TIMER_CTL_KNOWN 7ULL
+/** struct ckpt_vgic.ctlr: EnableGrp0, EnableGrp1 */
+#define CKPT_GICD_CTLR_KNOWN 3U
 
 /** At offset 0. */
 struct ckpt_header {
@@ -100,11 +121,12 @@ struct ckpt_vm {
 struct ckpt_irq {
 	uint16_t flags; /**< CKPT_IRQ_* */
 	uint8_t priority;
-	uint8_t targets;       /**< GICv2 ITARGETSR (SPIs) */
-	uint8_t sgi_sources;   /**< GICv2 SGIs: pending per source vCPU */
-	uint8_t active_source; /**< GICv2 SGIs: source of the active one */
-	uint16_t hw_intid;     /**< with CKPT_IRQ_HW */
-	uint64_t route;        /**< GICv3 IROUTER (SPIs) */
+	uint8_t targets;     /**< GICv2 ITARGETSR (SPIs) */
+	uint8_t sgi_sources; /**< GICv2 SGIs: pending per source vCPU */
+	/** GICv2 SGIs: source of the active one, below CKPT_MAX_VCPUS */
+	uint8_t active_source;
+	uint16_t hw_intid; /**< with CKPT_IRQ_HW */
+	uint64_t route;    /**< GICv3 IROUTER (SPIs) */
 };
 
 /* enum of struct ckpt_vcpu.power */
@@ -152,8 +174,8 @@ struct ckpt_vgic {
 /** The virtual PL011, with output not yet printed and input not read. */
 struct ckpt_vuart {
 	uint32_t cr, lcr_h, ibrd, fbrd, imsc, ris, ifls;
-	uint32_t rx_len;   /**< bytes in rx, oldest first */
-	uint32_t line_len; /**< bytes in line */
+	uint32_t rx_len; /**< bytes in rx, oldest first: <= CKPT_UART_RX_CAP */
+	uint32_t line_len; /**< bytes in line: <= CKPT_UART_LINE_MAX */
 	uint32_t reserved;
 	char rx[64];
 	char line[256];
@@ -263,7 +285,12 @@ struct ckpt_image {
  * truncation, every header and payload CRC, the trailer; then the
  * structure (one VM section first, one section per vCPU 0..n-1, one vGIC,
  * one UART, one memory section) and the consistency of each known
- * payload (lengths, counts, bitmap population, page size, flags). On
+ * payload (lengths, counts, bitmap population, page size, flags, and
+ * every value Kairos would use as a bound or an index: UART lengths,
+ * vCPU modes and power states, timer controls, interrupt sources, the
+ * RAM size). This is the one validation of an image: Kairos runs it
+ * before a restore and adds only the comparisons with the VM it restores
+ * into (configuration, counter frequency, GIC version, sizes). On
  * failure returns false and writes which check failed to @why (a
  * sentence without a trailing newline).
  */

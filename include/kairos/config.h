@@ -9,6 +9,7 @@
 #include <kairos/board.h>
 #include <kairos/err.h>
 #include <kairos/types.h>
+#include <kairos/vm_layout.h>
 
 #define KAIROS_MAX_VMS 8
 #define KAIROS_MAX_VCPUS 8
@@ -43,6 +44,10 @@ struct vm_config {
 	struct board_range kernel; /**< where the boot loader put the image */
 	struct board_range initrd; /**< size 0 when absent */
 	struct board_range dtb;    /**< size 0: generate one */
+	uint64_t dtb_size;         /**< its tree's totalsize (<= dtb.size) */
+	/** where vm_boot() puts the images, computed and checked by
+	 *  config_parse() (vm_layout_compute()) */
+	struct vm_layout layout;
 	char bootargs[VM_BOOTARGS_MAX];
 	struct vm_device devices[VM_MAX_DEVICES]; /**< passthrough MMIO */
 	unsigned int nr_devices;
@@ -74,18 +79,28 @@ struct config_busy {
 };
 
 /**
+ * Copies @len bytes of host RAM at @at to @out: how config_parse() reads
+ * the headers of the images (an arm64 Image's, a DTB's). The ranges it
+ * asks for lie in RAM and inside an image's range.
+ */
+typedef void (*config_read_fn)(paddr_t at, void *out, size_t len);
+
+/**
  * Parse /hypervisor from @fdt and validate it against @b. @busy lists host
  * ranges no VM memory may overlap (Kairos itself, the DTB; at most
  * CONFIG_MAX_BUSY); images, the checkpoint store and the board's reserved
  * memory are added by the parser. VMs without memory-host are then placed
  * in free RAM: each, in node order, at the highest 2 MiB-aligned address
  * where it overlaps nothing of the above nor a VM placed before it. A board
- * without /hypervisor gives nr_vms = 0 and KAIROS_OK. On failure @err names
- * the node and property.
+ * without /hypervisor gives nr_vms = 0 and KAIROS_OK. Each VM's images are
+ * read through @read (their headers only) and laid out in its RAM as
+ * vm_boot() will copy them (vm_layout_compute(), stored in its layout); a
+ * DTB must be a flattened device tree of at most VM_DTB_MAX bytes. On
+ * failure @err names the node and property.
  */
 enum kairos_err config_parse(const void *fdt, const struct board *b,
 			     const struct config_busy *busy,
-			     unsigned int nr_busy, struct sys_config *cfg,
-			     struct board_err *err);
+			     unsigned int nr_busy, config_read_fn read,
+			     struct sys_config *cfg, struct board_err *err);
 
 #endif

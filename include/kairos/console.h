@@ -61,6 +61,9 @@ void console_end_line(int owner);
 /** Drain the UART receiver into the input buffer (UART interrupt). */
 void console_rx_poll(void);
 
+/** The next input character without taking it, or -1 if none. */
+int console_peek(void);
+
 /** Next buffered input character, or -1. */
 int console_getc(void);
 

@@ -13,6 +13,18 @@
  */
 #define GUEST_DTB_MAX (64 * 1024)
 
+/**
+ * Most bytes of the largest generated tree besides its bootargs: 8 vCPUs,
+ * VM_MAX_DEVICES passthrough devices with the longest compatible lists,
+ * an initrd (tests/unit/test_guest_dtb.c measures it). The configuration
+ * limits bootargs to VM_BOOTARGS_MAX, so every tree a checked
+ * configuration asks for fits GUEST_DTB_MAX, and vm_boot() can rely on it.
+ */
+#define GUEST_DTB_FIXED_MAX (16 * 1024)
+
+_Static_assert(GUEST_DTB_FIXED_MAX + VM_BOOTARGS_MAX <= GUEST_DTB_MAX,
+	       "the longest bootargs fit the generated tree's room");
+
 /** What the generated tree describes. */
 struct guest_dtb_params {
 	uint64_t mem_ipa, mem_size;

@@ -38,6 +38,13 @@ void shell_console_start(const char *quit);
 /** Index of the VM console input goes to, or -1 for the Kairos shell. */
 int shell_input_target(void);
 
+struct vm;
+/**
+ * @vm's UART took a character from its receive FIFO: if console input
+ * waits for room there, have the console's pCPU deliver it now.
+ */
+void shell_vm_input_space(const struct vm *vm);
+
 /**
  * Feed one received character; runs a command on end of line. Backspace
  * or DEL erases a character, Ctrl-U the whole line.

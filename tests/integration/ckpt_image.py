@@ -119,8 +119,13 @@ class Image:
     def patch_vcpu(self, k, offset, fmt, value):
         """Write @value (struct @fmt) at @offset of vCPU @k's payload and
         fix the CRCs that cover it."""
-        s = self.find(SEC_VCPU, k)
-        struct.pack_into("<" + fmt, self.data, s.off + offset, value)
+        self.patch(SEC_VCPU, k, offset, fmt, value)
+
+    def patch(self, type_, index, offset, fmt, *values):
+        """Write @values (struct @fmt) at @offset of the payload of
+        section (@type_, @index) and fix the CRCs that cover it."""
+        s = self.find(type_, index)
+        struct.pack_into("<" + fmt, self.data, s.off + offset, *values)
         s.crc = crc32c(self.payload(s))
         struct.pack_into("<I", self.data, s.hdr_off + 16, s.crc)
         s.hcrc = crc32c(self.data[s.hdr_off:s.hdr_off + 20])

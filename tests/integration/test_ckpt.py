@@ -128,7 +128,11 @@ class Run:
         return out
 
 
-def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=()):
+def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=(),
+          before_shell=None):
+    """Boot the ckpttest VM with a store; give console input to the shell.
+    @before_shell: a line Kairos prints at boot, before it hands the
+    console to the VM, to wait for first (run.t_before: when it came)."""
     monitor = str(tmp_path / f"mon{len(os.listdir(tmp_path))}.sock")
     cmd = [f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", "2",
            "--store", "256M", "--slots", "2"]
@@ -142,8 +146,14 @@ def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=()):
     m = con.expect(STORE_RE)
     slots, mib, base = int(m.group(1)), int(m.group(2)), int(m.group(3), 16)
     assert slots == 2
+    t_before = None
+    if before_shell:
+        con.expect(before_shell)
+        t_before = time.monotonic()
     con.to_shell()  # one VM: it has console input at first
-    return Run(con, freq, base, mib << 20, monitor)
+    run = Run(con, freq, base, mib << 20, monitor)
+    run.t_before = t_before
+    return run
 
 
 def timer_counts(log, test):
@@ -290,9 +300,10 @@ def test_ckpt4_istatus_set_cval_future_raises_nothing(boot, tmp_path):
     assert again.irq(0, VTIMER_PPI)[0] & IRQ_LINE
 
     run = start(boot, tmp_path, "test=wait", vm_opts="resume=0,",
-                slot_images=[(0, patched)])
-    run.con.expect(rf"kairos: VM {VM} resumes from checkpoint slot 0")
-    t0 = time.monotonic()
+                slot_images=[(0, patched)],
+                before_shell=rf"kairos: VM {VM} resumes from checkpoint "
+                             r"slot 0")
+    t0 = run.t_before
     m = run.con.expect(r"# ckpt wait: answered at 0x[0-9a-f]+, (\d+) us "
                        r"after CVAL", timeout=30)
     waited = time.monotonic() - t0

@@ -397,3 +397,20 @@ def test_ckpt_diff_seed_changes_everything(tmp_path):
     assert rc == 1
     assert lines == ["vcpu 0: differs: gprs, pc/pstate, sysregs, fp",
                      "memory: 1 page differs: 0x40000000-0x40000fff"]
+
+
+# ---- limits: the UART ring holds 63 bytes of input ----
+
+@pytest.mark.parametrize("n, ok", [(0, True), (63, True), (64, False)])
+def test_ckpt_uart_input_limit(tmp_path, n, ok):
+    """synth --uart-rx writes what it is given; verify (and Kairos, which
+    runs the same check: test_hostile_images.py) takes at most 63 bytes."""
+    args = ["--uart-rx", "x" * n] if n else []
+    synth(tmp_path / "a", *args)
+    rc, out = verify(tmp_path / "a")
+    if ok:
+        assert rc == 0, out
+    else:
+        assert rc == 1
+        assert "vuart section: 64 input and 0 output bytes, at most 63 " \
+            "and 256" in out, out

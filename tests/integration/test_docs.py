@@ -163,19 +163,16 @@ def check_cites(regex, defined, what):
     return bad
 
 
-def test_design_sections():
-    sections = numbered("docs/design.md", r"^## §(\d+) ")
-    assert sections == set(range(1, 9)), \
-        f"docs/design.md has sections {sorted(sections)}, want §1-§8"
-    bad = check_cites(DESIGN_CITE_RE, sections, "section")
-    assert not bad, "\n".join(bad)
-
-
-def test_style_rules():
-    rules = numbered("docs/style.md", r"^(\d+)\. \*\*")
-    assert rules == set(range(1, 15)), \
-        f"docs/style.md has rules {sorted(rules)}, want 1-14"
-    bad = check_cites(STYLE_CITE_RE, rules, "rule")
+@pytest.mark.parametrize("doc,heading,cite_re,count,what", [
+    ("docs/design.md", r"^## §(\d+) ", DESIGN_CITE_RE, 8, "section"),
+    ("docs/style.md", r"^(\d+)\. \*\*", STYLE_CITE_RE, 14, "rule"),
+])
+def test_numbered_parts_and_their_citations(doc, heading, cite_re, count,
+                                            what):
+    parts = numbered(doc, heading)
+    assert parts == set(range(1, count + 1)), \
+        f"{doc} has {what}s {sorted(parts)}, want 1-{count}"
+    bad = check_cites(cite_re, parts, what)
     assert not bad, "\n".join(bad)
 
 

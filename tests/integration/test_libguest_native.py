@@ -18,7 +18,7 @@ SELFTEST = os.path.join(GUESTS, "selftest.bin")
 # Test names are a contract with the Kairos integration tests.
 VMTEST_NAMES = {"psci_version", "psci_cpus", "psci_off_secondary",
                 "hvc_unknown", "undef", "mmio_widths", "fault_past_ram",
-                "isolation", "fp_preserved"}
+                "isolation", "fp_preserved", "console_io"}
 
 VERDICT_RE = re.compile(r"^TEST (\S+): (PASS|FAIL)(?: (.*?))?\r*$", re.M)
 SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) passed, (\d+) failed\r*$", re.M)

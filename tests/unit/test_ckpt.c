@@ -11,6 +11,7 @@
 #include <kairos/sched.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
+#include <kairos/vuart.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
 #include <cmocka.h>
 
+#include "ckpt_corpus.h"
 #include "fake.h"
 #include "util.h"
 
@@ -238,6 +240,129 @@ static void test_ckpt9_refusals_leave_the_vm_as_it_was(void **state)
 	assert_int_equal(vm->vcpus[0].st.regs.pc, pc + 4);
 }
 
+/* The image slot 0 held before the corpus edits, and slot 1. */
+static uint8_t base_img[STORE_SIZE / 2];
+static uint8_t *const slot1 = store + STORE_SIZE / 2;
+
+/* @e in slot 1: refused by a restore exactly when ckpt_parse() says so. */
+static bool restore_edit(const struct ckpt_edit *e)
+{
+	struct ckpt_image img;
+	char msg[200], why[300];
+	bool parsed, restored;
+
+	memcpy(slot1, base_img, sizeof(base_img));
+	if (!ckpt_corpus_apply(slot1, sizeof(base_img), e))
+		fail_msg("%s: the image has no such field", e->name);
+	parsed = ckpt_parse(slot1, sizeof(base_img), 0, &img, msg, sizeof(msg));
+	if (parsed != (e->refusal == NULL))
+		fail_msg("%s: ckpt_parse() %s (%s)", e->name,
+			 parsed ? "accepts" : "refuses", msg);
+	restored = ckpt_restore(vm, 1, CKPT_POLICY_PAUSE, why, sizeof(why));
+	if (restored != parsed)
+		fail_msg("%s: restore %s (%s)", e->name,
+			 restored ? "accepts" : "refuses", why);
+	if (!parsed && !strstr(why, e->refusal))
+		fail_msg("%s: \"%s\" lacks \"%s\"", e->name, why, e->refusal);
+	return restored;
+}
+
+/*
+ * Every image of the corpus (ckpt_corpus.c) restored into the VM through
+ * the real restore, then the VM checkpointed again: each refused with the
+ * reader's sentence or restored, and then captured (a capture that never
+ * ends or writes outside its state fails here, under ASan), with the
+ * fields that survive a restore found again in the new image.
+ */
+static void test_corpus_restore_and_checkpoint_again(void **state)
+{
+	struct ckpt_image img;
+	char why[200];
+	unsigned int restored = 0;
+
+	(void)state;
+	setup_vm();
+	guest_state();
+	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	memcpy(base_img, store, sizeof(base_img));
+	for (unsigned int i = 0; i < ckpt_corpus_len; i++) {
+		const struct ckpt_edit *e = &ckpt_corpus[i];
+		uint64_t got;
+
+		if (!restore_edit(e))
+			continue;
+		restored++;
+		if (!ckpt_checkpoint(vm, 0, why, sizeof(why)))
+			fail_msg("%s: checkpoint after the restore: %s",
+				 e->name, why);
+		assert_true(ckpt_parse(store, STORE_SIZE / 2, 0, &img, why,
+				       sizeof(why)));
+		assert_true(ckpt_corpus_read(&img, e, &got));
+		if (e->round_trip && got != e->value)
+			fail_msg("%s: 0x%llx restored, 0x%llx captured",
+				 e->name, (unsigned long long)e->value,
+				 (unsigned long long)got);
+	}
+	assert_int_not_equal(restored, 0);
+}
+
+/* 63 bytes of input restored: the ring is full, read back in order. */
+static void test_full_uart_ring_restored(void **state)
+{
+	const struct ckpt_edit e = {
+		"rx_len 63", CKPT_SEC_VUART,
+		0,           offsetof(struct ckpt_vuart, rx_len),
+		4,           CKPT_UART_RX_CAP,
+		NULL,        true
+	};
+	char why[200];
+
+	(void)state;
+	setup_vm();
+	guest_state();
+	for (unsigned int k = 0; k < CKPT_UART_RX_CAP; k++)
+		assert_true(vuart_receive(vm, (char)('!' + k)));
+	assert_false(vuart_receive(vm, 'x')); /* full at 63 */
+	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	memcpy(base_img, store, sizeof(base_img));
+	vuart_reset(&vm->uart);
+	assert_true(restore_edit(&e));
+	assert_false(vuart_receive(vm, 'x'));
+	for (unsigned int k = 0; k < CKPT_UART_RX_CAP; k++)
+		assert_int_equal(vm->uart.rx[(vm->uart.rx_tail + k) %
+					     sizeof(vm->uart.rx)],
+				 '!' + k);
+	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+}
+
+/* Whatever head and tail say, a capture ends with at most 63 bytes. */
+static void test_capture_of_a_corrupt_ring_ends(void **state)
+{
+	const unsigned int ends[][2] = { { 64, 0 },
+					 { 1000, 3 },
+					 { 5, 900 },
+					 { UINT32_MAX, UINT32_MAX - 1 } };
+	struct ckpt_image img;
+	char why[200];
+
+	(void)state;
+	setup_vm();
+	for (unsigned int i = 0; i < ARRAY_SIZE(ends); i++) {
+		const struct ckpt_vuart *u;
+
+		vm->uart.rx_head = ends[i][0];
+		vm->uart.rx_tail = ends[i][1];
+		vm->uart.len = 1000 * i;
+		assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+		assert_true(ckpt_parse(store, STORE_SIZE / 2, 0, &img, why,
+				       sizeof(why)));
+		u = ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VUART, 0));
+		assert_true(u->rx_len <= CKPT_UART_RX_CAP);
+		assert_true(u->line_len <= CKPT_UART_LINE_MAX);
+	}
+	vuart_reset(&vm->uart);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, NULL, util_teardown)
 
 int main(void)
@@ -245,6 +370,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_t13_restore_order_does_not_matter),
 		T(test_ckpt9_refusals_leave_the_vm_as_it_was),
+		T(test_corpus_restore_and_checkpoint_again),
+		T(test_full_uart_ring_restored),
+		T(test_capture_of_a_corrupt_ring_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,8 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
 #include <cmocka.h>
 
+#include "ckpt_corpus.h"
+
 /* Guest RAM of the test images: 70 pages (two bitmap words, the second
  * partial), pages 0, 5, 63, 64 and 69 stored. */
 #define NR_PAGES 70U
@@ -678,7 +680,7 @@ static void test_irq_flags_and_states(void **state)
 	setup(state);
 	vuart.rx_len = 65;
 	build_refused(
-		"vuart section: 65 input and 0 output bytes, at most 64 and 256");
+		"vuart section: 65 input and 0 output bytes, at most 63 and 256");
 	setup(state);
 	vuart.line_len = 257;
 	build_refused("vuart section: 3 input and 257 output bytes");
@@ -879,9 +881,57 @@ static void test_why_buffers(void **state)
 	assert_int_equal(small[4], 'z');
 }
 
+/*
+ * The corpus of fields at their limit and one past it (ckpt_corpus.c),
+ * which test_ckpt.c also restores into a VM: accepted or refused with
+ * the sentence it names, by the reader kairos-ckpt verify runs.
+ */
+static void test_corpus_limits(void **state)
+{
+	uint64_t len;
+
+	for (unsigned int i = 0; i < ckpt_corpus_len; i++) {
+		const struct ckpt_edit *e = &ckpt_corpus[i];
+		uint64_t got;
+
+		setup(state);
+		len = build();
+		if (!ckpt_corpus_apply(buf, len, e))
+			fail_msg("%s: the image has no such field", e->name);
+		if (parse(len, 0) != (e->refusal == NULL))
+			fail_msg("%s: %s (%s)", e->name,
+				 e->refusal ? "accepted" : "refused", why);
+		if (e->refusal && !strstr(why, e->refusal))
+			fail_msg("%s: \"%s\" lacks \"%s\"", e->name, why,
+				 e->refusal);
+		if (!e->refusal) {
+			assert_true(ckpt_corpus_read(&img, e, &got));
+			assert_int_equal(got, e->value);
+		}
+	}
+}
+
+/* A bare RAM size at the limit and past it, section and header agreeing. */
+static void test_mem_size_limit(void **state)
+{
+	uint64_t len;
+
+	(void)state;
+	vm.mem_size = CKPT_MAX_MEM + CKPT_PAGE_SIZE;
+	build_refused("vm section: 2147487744 bytes of RAM, at most");
+	setup(state);
+	vm.mem_size = CKPT_MAX_MEM;
+	len = build();
+	assert_false(parse(len, 0));
+	/* Past the VM check: the memory section is the next to differ. */
+	assert_non_null(strstr(why, "memory section: 0x46000 bytes"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_corpus_limits, setup),
+		cmocka_unit_test_setup(test_mem_size_limit, setup),
 		cmocka_unit_test(test_crc_vectors),
 		cmocka_unit_test(test_crc_chaining),
 		cmocka_unit_test_setup(test_round_trip, setup),

@@ -10,6 +10,8 @@
 #include <kairos/board.h>
 #include <kairos/compiler.h>
 #include <kairos/config.h>
+#include <kairos/guest_dtb.h>
+#include <libfdt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,20 +40,68 @@ static struct board b;
 static struct sys_config cfg;
 static struct board_err err;
 
+/*
+ * The images' bytes config_parse() reads (their headers), at the fixture's
+ * host addresses; elsewhere RAM reads as zeros (a raw kernel image).
+ */
+struct image {
+	uint64_t base;
+	const void *bytes;
+	size_t len;
+};
+
+static struct image images[4];
+static unsigned int nr_images;
+/* A device tree header whose totalsize the tests set. */
+static _Alignas(8) unsigned char tree[sizeof(struct fdt_header)];
+/* The DTB of config-base.dtsi's vm@0. */
+static _Alignas(8) unsigned char vm0_tree[0x10000];
+
+static void add_image(uint64_t base, const void *bytes, size_t len)
+{
+	assert_true(nr_images < ARRAY_SIZE(images));
+	images[nr_images++] = (struct image){ base, bytes, len };
+}
+
+static void read_fake(paddr_t at, void *out, size_t len)
+{
+	uint64_t a = pa_addr(at);
+
+	memset(out, 0, len);
+	for (unsigned int i = 0; i < nr_images; i++) {
+		const uint8_t *src = images[i].bytes;
+
+		for (size_t k = 0; k < len; k++)
+			if (a + k >= images[i].base &&
+			    a + k - images[i].base < images[i].len)
+				((uint8_t *)out)[k] =
+					src[a + k - images[i].base];
+	}
+}
+
 static const void *load(const char *name)
 {
-	return dtb_fixture(name, dtb, sizeof(dtb));
+	const void *fdt = dtb_fixture(name, dtb, sizeof(dtb));
+
+	/* Room for the tests' edits of properties. */
+	assert_int_equal(fdt_open_into(fdt, dtb, sizeof(dtb)), 0);
+	return dtb;
+}
+
+static enum kairos_err parse_loaded(const struct config_busy *bz,
+				    unsigned int nr)
+{
+	assert_int_equal(board_parse(dtb, 0, &b, &err), KAIROS_OK);
+	memset(&cfg, 0xa5, sizeof(cfg)); /* config_parse must set it all */
+	return config_parse(dtb, &b, bz, nr, read_fake, &cfg, &err);
 }
 
 /* The board of fixture @name, then config_parse() on it with @bz. */
 static enum kairos_err parse_with(const char *name,
 				  const struct config_busy *bz, unsigned int nr)
 {
-	const void *fdt = load(name);
-
-	assert_int_equal(board_parse(fdt, 0, &b, &err), KAIROS_OK);
-	memset(&cfg, 0xa5, sizeof(cfg)); /* config_parse must set it all */
-	return config_parse(fdt, &b, bz, nr, &cfg, &err);
+	load(name);
+	return parse_loaded(bz, nr);
 }
 
 static enum kairos_err parse(const char *name)
@@ -64,6 +114,9 @@ static int setup(void **state)
 	(void)state;
 	fake_reset();
 	memset(&err, 0, sizeof(err));
+	nr_images = 0;
+	assert_int_equal(fdt_create_empty_tree(vm0_tree, sizeof(vm0_tree)), 0);
+	add_image(0x4f000000, vm0_tree, sizeof(vm0_tree));
 	return 0;
 }
 
@@ -256,6 +309,224 @@ static void test_too_many_busy_ranges(void **state)
 	assert_non_null(strstr(err.msg, "busy"));
 }
 
+#define VM0 "/hypervisor/vm@0"
+#define VM1 "/hypervisor/vm@1"
+
+/* ---- Image sizes: vm@1 (64 MiB of RAM) with images of test sizes ---- */
+
+#define VM1_MEM MiB(64)
+/* Free host RAM for vm@1's images, apart from everything else. */
+#define K_AT 0x60000000ULL
+#define I_AT 0x66000000ULL
+#define D_AT 0x6c000000ULL
+
+static void set_range(const char *prop, uint64_t base, uint64_t size)
+{
+	int node = fdt_path_offset(dtb, "/hypervisor/vm@1");
+	fdt64_t cells[2] = { cpu_to_fdt64(base), cpu_to_fdt64(size) };
+
+	assert_true(node >= 0);
+	assert_int_equal(fdt_setprop(dtb, node, prop, cells, sizeof(cells)), 0);
+}
+
+/* A device tree header saying it is @size bytes long, at @at. */
+static void add_tree(uint64_t at, uint64_t size)
+{
+	static _Alignas(8) unsigned char empty[256];
+
+	assert_int_equal(fdt_create_empty_tree(empty, sizeof(empty)), 0);
+	memcpy(tree, empty, sizeof(tree));
+	fdt_set_totalsize(tree, (uint32_t)size);
+	add_image(at, tree, sizeof(tree));
+}
+
+/*
+ * config-good with vm@1's kernel of @k bytes (at K_AT, raw unless @hdr
+ * gives its first 64 bytes), an initrd of @i bytes and a DTB of @d bytes
+ * (a tree of that totalsize) when not 0.
+ */
+static enum kairos_err parse_vm1(uint64_t k, uint64_t i, uint64_t d,
+				 const void *hdr)
+{
+	nr_images = 1; /* vm@0's DTB only */
+	load("config-good");
+	set_range("kernel", K_AT, k);
+	if (hdr)
+		add_image(K_AT, hdr, VM_KERNEL_HEADER_SIZE);
+	if (i)
+		set_range("initrd", I_AT, i);
+	if (d) {
+		set_range("dtb", D_AT, d);
+		add_tree(D_AT, d);
+	}
+	return parse_loaded(busy, ARRAY_SIZE(busy));
+}
+
+static void refused_with(enum kairos_err got, enum kairos_err want,
+			 const char *prop, const char *what)
+{
+	char head[64];
+
+	snprintf(head, sizeof(head), VM1 ": property %s: ", prop);
+	print_message("    %s\n", err.msg);
+	assert_int_equal(got, want);
+	if (strncmp(err.msg, head, strlen(head)) != 0 || !strstr(err.msg, what))
+		fail_msg("\"%s\" is not \"%s...%s...\"", err.msg, head, what);
+}
+
+/*
+ * A raw kernel goes to 0x80000 and the generated DTB (GUEST_DTB_MAX) to
+ * the next 2 MiB boundary above it (docs/configuration.md): the largest
+ * kernel leaves the last 2 MiB block of RAM to the DTB.
+ */
+static void test_kernel_sizes(void **state)
+{
+	const uint64_t limit = VM1_MEM - MiB(2) - VM_RAW_KERNEL_OFFSET;
+	const struct vm_layout *l = &cfg.vms[1].layout;
+
+	(void)state;
+	assert_int_equal(parse_vm1(1, 0, 0, NULL), KAIROS_OK);
+	assert_int_equal(l->kernel, VM_RAW_KERNEL_OFFSET);
+	assert_int_equal(l->dtb, MiB(2));
+	assert_int_equal(l->dtb_room, GUEST_DTB_MAX);
+	assert_true(l->dtb_at_base);
+	assert_int_equal(parse_vm1(limit, 0, 0, NULL), KAIROS_OK);
+	assert_int_equal(l->dtb + l->dtb_room,
+			 VM1_MEM - MiB(2) + (uint64_t)GUEST_DTB_MAX);
+	refused_with(parse_vm1(limit + 1, 0, 0, NULL), KAIROS_ERR_LIMIT,
+		     "memory", "cannot hold the generated DTB (65536 bytes)");
+	refused_with(
+		parse_vm1(MiB(64), 0, 0, NULL), KAIROS_ERR_LIMIT, "kernel",
+		"67108864 bytes at RAM offset 0x80000 do not fit in 67108864");
+}
+
+/* The initrd goes to RAM / 2 (above a 1 MiB kernel), the DTB above it. */
+static void test_initrd_sizes(void **state)
+{
+	const uint64_t limit = VM1_MEM / 2 - MiB(2);
+	const struct vm_layout *l = &cfg.vms[1].layout;
+
+	(void)state;
+	assert_int_equal(parse_vm1(MiB(1), 1, 0, NULL), KAIROS_OK);
+	assert_int_equal(l->initrd, VM1_MEM / 2);
+	assert_int_equal(l->dtb, VM1_MEM / 2 + MiB(2));
+	assert_int_equal(parse_vm1(MiB(1), limit, 0, NULL), KAIROS_OK);
+	assert_int_equal(l->dtb, VM1_MEM - MiB(2));
+	refused_with(parse_vm1(MiB(1), limit + 1, 0, NULL), KAIROS_ERR_LIMIT,
+		     "memory", "and initrd");
+	refused_with(
+		parse_vm1(MiB(1), MiB(64), 0, NULL), KAIROS_ERR_LIMIT, "initrd",
+		"67108864 bytes at RAM offset 0x2000000 (above the kernel)");
+}
+
+/* A DTB of its own: a device tree of at most 2 MiB (VM_DTB_MAX). */
+static void test_dtb_sizes(void **state)
+{
+	const struct vm_layout *l = &cfg.vms[1].layout;
+
+	(void)state;
+	refused_with(parse_vm1(MiB(1), 0, 1, NULL), KAIROS_ERR_MALFORMED, "dtb",
+		     "1 bytes, less than a device tree header (40)");
+	assert_int_equal(parse_vm1(MiB(1), 0, 4096, NULL), KAIROS_OK);
+	assert_int_equal(cfg.vms[1].dtb_size, 4096);
+	assert_int_equal(parse_vm1(MiB(1), 0, VM_DTB_MAX, NULL), KAIROS_OK);
+	assert_int_equal(cfg.vms[1].dtb_size, VM_DTB_MAX);
+	assert_int_equal(l->dtb, MiB(2));
+	assert_int_equal(l->dtb_room, VM_DTB_MAX);
+	assert_false(l->dtb_at_base); /* 2 MiB do not fit below 0x80000 */
+	refused_with(parse_vm1(MiB(1), 0, VM_DTB_MAX + 1, NULL),
+		     KAIROS_ERR_LIMIT, "dtb", "2097153 bytes, at most 2097152");
+	refused_with(parse_vm1(MiB(1), 0, MiB(4), NULL), KAIROS_ERR_LIMIT,
+		     "dtb", "4194304 bytes, at most 2097152");
+	refused_with(parse_vm1(MiB(1), 0, MiB(64), NULL), KAIROS_ERR_LIMIT,
+		     "dtb", "67108864 bytes, at most 2097152");
+	/* 2 MiB fill the last 2 MiB block above the kernel, and no more. */
+	assert_int_equal(parse_vm1(VM1_MEM - MiB(2) - VM_RAW_KERNEL_OFFSET, 0,
+				   VM_DTB_MAX, NULL),
+			 KAIROS_OK);
+	assert_int_equal(l->dtb + l->dtb_room, VM1_MEM);
+	refused_with(
+		parse_vm1(VM1_MEM - MiB(2) - VM_RAW_KERNEL_OFFSET + 1, 0,
+			  VM_DTB_MAX, NULL),
+		KAIROS_ERR_LIMIT, "dtb",
+		"cannot hold the VM's DTB (2097152 bytes) at RAM offset 0x4000000");
+}
+
+/* What the DTB range holds must be a device tree that fits the range. */
+static void test_dtb_contents(void **state)
+{
+	static const uint8_t junk[64] = { 0xd0, 0x0d, 0xfe, 0xee };
+
+	(void)state;
+	load("config-good");
+	set_range("dtb", D_AT, 4096);
+	add_image(D_AT, junk, sizeof(junk));
+	refused_with(parse_loaded(busy, ARRAY_SIZE(busy)), KAIROS_ERR_MALFORMED,
+		     "dtb", "not a flattened device tree at 0x6c000000");
+	setup(state);
+	load("config-good");
+	set_range("dtb", D_AT, 4096);
+	add_tree(D_AT, 8192);
+	refused_with(parse_loaded(busy, ARRAY_SIZE(busy)), KAIROS_ERR_MALFORMED,
+		     "dtb",
+		     "totalsize is 8192 bytes, more than the 4096 given");
+}
+
+/* An arm64 Image header with @text_offset and @image_size. */
+static const uint8_t *arm64_header(uint64_t text_offset, uint64_t image_size)
+{
+	static const uint8_t magic[4] = { 'A', 'R', 'M', 0x64 };
+	static uint8_t h[VM_KERNEL_HEADER_SIZE];
+
+	memset(h, 0, sizeof(h));
+	memcpy(h + 8, &text_offset, 8);
+	memcpy(h + 16, &image_size, 8);
+	memcpy(h + 0x38, magic, sizeof(magic));
+	return h;
+}
+
+/*
+ * The header's text_offset is below 2 MiB; its image_size (with the bss)
+ * is what the kernel takes, however small the file. Values are the
+ * image's own: any 64-bit number is refused cleanly.
+ */
+static void test_kernel_header(void **state)
+{
+	const struct vm_layout *l = &cfg.vms[1].layout;
+	/* text_offset 0: at 2 MiB, the DTB in the last 2 MiB block. */
+	const uint64_t limit = VM1_MEM - MiB(4);
+
+	(void)state;
+	assert_int_equal(parse_vm1(MiB(1), 0, 0, arm64_header(0, MiB(3))),
+			 KAIROS_OK);
+	assert_int_equal(l->kernel, MiB(2));
+	assert_int_equal(l->kernel_span, MiB(3));
+	assert_int_equal(l->dtb, MiB(6));
+	assert_int_equal(parse_vm1(MiB(1), 0, 0, arm64_header(0x80000, MiB(1))),
+			 KAIROS_OK);
+	assert_int_equal(l->kernel, 0x80000);
+	assert_int_equal(parse_vm1(MiB(1), 0, 0,
+				   arm64_header(MiB(2) - 1, MiB(1))),
+			 KAIROS_OK);
+	refused_with(parse_vm1(MiB(1), 0, 0, arm64_header(MiB(2), MiB(1))),
+		     KAIROS_ERR_LIMIT, "kernel",
+		     "text_offset 0x200000, at most 0x1fffff");
+	refused_with(parse_vm1(MiB(1), 0, 0, arm64_header(UINT64_MAX, MiB(1))),
+		     KAIROS_ERR_LIMIT, "kernel",
+		     "text_offset 0xffffffffffffffff");
+	assert_int_equal(parse_vm1(MiB(1), 0, 0, arm64_header(0, limit)),
+			 KAIROS_OK);
+	refused_with(parse_vm1(MiB(1), 0, 0, arm64_header(0, limit + 1)),
+		     KAIROS_ERR_LIMIT, "memory", "generated DTB");
+	refused_with(parse_vm1(MiB(1), 0, 0, arm64_header(0, UINT64_MAX)),
+		     KAIROS_ERR_LIMIT, "kernel",
+		     "18446744073709551615 bytes (image_size of its header)");
+	/* image_size 0: an old header, loaded at 0x80000 as a raw image. */
+	assert_int_equal(parse_vm1(MiB(1), 0, 0, arm64_header(MiB(8), 0)),
+			 KAIROS_OK);
+	assert_int_equal(l->kernel, VM_RAW_KERNEL_OFFSET);
+}
+
 /* ---- Refusals: fixture, error, and what the message must name ---- */
 
 struct refusal {
@@ -263,9 +534,6 @@ struct refusal {
 	enum kairos_err e;
 	const char *what[4];
 };
-
-#define VM0 "/hypervisor/vm@0"
-#define VM1 "/hypervisor/vm@1"
 
 static const struct refusal refusals[] = {
 	{ "config-hv-compatible",
@@ -348,7 +616,8 @@ static const struct refusal refusals[] = {
 	  { VM0, "property bootargs" } },
 	{ "config-image-too-big",
 	  KAIROS_ERR_LIMIT,
-	  { VM0, "property memory:", "kernel 0x2000000" } },
+	  { VM0, "property kernel:",
+	    "33554432 bytes at RAM offset 0x80000 do not fit in 33554432" } },
 	{ "config-images-overlap",
 	  KAIROS_ERR_MALFORMED,
 	  { VM1, "property kernel", "the kernel of " VM0 } },
@@ -411,6 +680,11 @@ int main(void)
 		cmocka_unit_test_setup(test_place_avoids_every_busy_range,
 				       setup),
 		cmocka_unit_test_setup(test_too_many_busy_ranges, setup),
+		cmocka_unit_test_setup(test_kernel_sizes, setup),
+		cmocka_unit_test_setup(test_initrd_sizes, setup),
+		cmocka_unit_test_setup(test_dtb_sizes, setup),
+		cmocka_unit_test_setup(test_dtb_contents, setup),
+		cmocka_unit_test_setup(test_kernel_header, setup),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(refusals)];
 

@@ -396,15 +396,32 @@ static void test_deterministic(void **state)
 	assert_memory_equal(buf, copy, sizeof(buf));
 }
 
-/* The largest tree config_parse() can ask for fits in GUEST_DTB_MAX. */
+/*
+ * The largest tree config_parse() can ask for fits in GUEST_DTB_MAX: the
+ * longest bootargs, every vCPU, every passthrough device with the longest
+ * compatible list, and the rest within GUEST_DTB_FIXED_MAX.
+ */
 static void test_largest_fits(void **state)
 {
 	static char args[VM_BOOTARGS_MAX];
+	static struct vm_device devs[VM_MAX_DEVICES];
 	struct guest_dtb_params p = params(KAIROS_MAX_VCPUS, 2);
 
 	(void)state;
 	memset(args, 'x', sizeof(args) - 1);
 	p.bootargs = args;
+	for (unsigned int i = 0; i < VM_MAX_DEVICES; i++) {
+		devs[i].reg = (struct board_range){
+			pa_init(0x10000000ULL + (uint64_t)i * 0x1000), 0x1000
+		};
+		memset(devs[i].dt.compat, 'c', sizeof(devs[i].dt.compat));
+		devs[i].dt.compat[sizeof(devs[i].dt.compat) - 1] = '\0';
+		devs[i].dt.compat_len = sizeof(devs[i].dt.compat);
+		devs[i].dt.intid = 1019;
+		devs[i].dt.primecell = true;
+	}
+	p.devices = devs;
+	p.nr_devices = VM_MAX_DEVICES;
 	p.initrd_ipa = 0x48000000;
 	p.initrd_size = 0x1000;
 	p.timer_freq = 1000000000;
@@ -413,6 +430,8 @@ static void test_largest_fits(void **state)
 	build(&p);
 	assert_int_equal(strlen(prop(buf, "/chosen", "bootargs", NULL)),
 			 VM_BOOTARGS_MAX - 1);
+	assert_true(fdt_totalsize(buf) - (VM_BOOTARGS_MAX - 1) <=
+		    GUEST_DTB_FIXED_MAX);
 	/* eight CPUs: a full CPU mask */
 	assert_timer_flags(buf, 0xff04);
 }

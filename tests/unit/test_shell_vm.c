@@ -10,6 +10,7 @@
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
+#include <kairos/time.h>
 #include <kairos/vexit.h>
 #include <plat/power.h>
 #include <setjmp.h>
@@ -363,6 +364,46 @@ static void test_ctrl_a_switches_console_input(void **state)
 	assert_true(uart_empty(alpha));
 }
 
+/*
+ * A paste longer than a VM's receive FIFO (63 characters) waits in the
+ * console's input and follows as the VM reads; input for a VM that does
+ * not read is dropped after the hold time, so that Ctrl-A still works.
+ */
+static void test_input_waits_for_a_full_fifo(void **state)
+{
+	char paste[101];
+
+	(void)state;
+	for (unsigned int k = 0; k < 100; k++)
+		paste[k] = (char)('a' + k % 26);
+	paste[100] = '\0';
+	util_type("\x01"
+		  "0");
+	shell_poll();
+	util_type(paste);
+	shell_poll();
+	for (unsigned int k = 0; k < 100; k++) {
+		assert_false(uart_empty(alpha));
+		assert_int_equal(uart_dr(alpha), paste[k]);
+		shell_poll(); /* as the kick of the read has it do */
+	}
+	assert_true(uart_empty(alpha));
+
+	/* alpha stops reading: its FIFO fills, the rest waits... */
+	util_type(paste);
+	shell_poll();
+	util_type("\x01k");
+	shell_poll();
+	assert_int_equal(shell_input_target(), 0);
+	/* ...for the hold time, then is dropped and Ctrl-A k goes through. */
+	fake_counter_advance(time_us_to_ticks(200001));
+	shell_poll();
+	assert_int_equal(shell_input_target(), -1);
+	for (unsigned int k = 0; k < 63; k++)
+		assert_int_equal(uart_dr(alpha), paste[k]);
+	assert_true(uart_empty(alpha));
+}
+
 static void test_ctrl_a_odd_keys(void **state)
 {
 	(void)state;
@@ -460,6 +501,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_ctrl_a_switches_console_input, setup,
 			util_teardown),
+		cmocka_unit_test_setup_teardown(test_input_waits_for_a_full_fifo,
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_a_odd_keys, setup,
 						util_teardown),
 		cmocka_unit_test_setup_teardown(

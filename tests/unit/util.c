@@ -165,8 +165,27 @@ struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
 	return c;
 }
 
+/* What config_parse() does for a VM: its images laid out (vm_layout.h). */
+static void util_layout(struct vm_config *c)
+{
+	struct vm_images img = { .mem_size = c->mem_size,
+				 .initrd_size = c->initrd.size,
+				 .dtb_size = c->dtb_size };
+	struct vm_layout_err err;
+	uint64_t len = c->kernel.size < VM_KERNEL_HEADER_SIZE ?
+			       c->kernel.size :
+			       VM_KERNEL_HEADER_SIZE;
+
+	vm_layout_kernel_header(pa_to_ptr(c->kernel.base), (size_t)len,
+				c->kernel.size, &img);
+	if (!vm_layout_compute(&img, &c->layout, &err))
+		fail_msg("%s: property %s: %s", c->path, err.prop, err.msg);
+}
+
 void util_create(void)
 {
+	for (unsigned int i = 0; i < util_sys.nr_vms; i++)
+		util_layout(&util_sys.vms[i]);
 	if (!vm_create_all(&util_sys, &util_hw))
 		fail_msg("vm_create_all() failed: \"%s\"", out);
 	util_out_clear();

@@ -21,8 +21,10 @@ static void usage(FILE *out)
 		"\n"
 		"info:   what the image holds (VM, vCPUs, timers, interrupts, memory,\n"
 		"        sections with their checksums); exit 1 if it is invalid\n"
-		"verify: every check Kairos makes before a restore; exit 0 when all\n"
-		"        pass, 1 with the failed check\n"
+		"verify: every check of the image Kairos makes before a restore\n"
+		"        (the same function; Kairos then only compares it with the\n"
+		"        VM it restores into); exit 0 when all pass, 1 with the\n"
+		"        failed check\n"
 		"diff:   which sections, vCPU register groups and memory pages differ;\n"
 		"        exit 0 identical, 1 different, 2 an image is invalid\n"
 		"synth:  write a synthetic image (for tests)\n");
@@ -145,8 +147,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	if (argc >= 2)
-		fprintf(stderr, "kairos-ckpt: unknown command '%s'\n", argv[1]);
+	if (argc >= 2) {
+		/* One line, as every tool refuses a wrong command line. */
+		fprintf(stderr,
+			"kairos-ckpt: unknown command '%s' (info, verify, diff or synth; see kairos-ckpt --help)\n",
+			argv[1]);
+		return 2;
+	}
 	usage(stderr);
 	return 2;
 }

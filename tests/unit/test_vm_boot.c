@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core/vm.c loading a VM's images where config_parse()'s layout puts them
+ * (core/vm_layout.c, docs/configuration.md "Images"), on VMs made by
+ * vm_create_all(): a VM's own DTB is copied from its range, whole, to the
+ * 2 MiB boundary above the kernel and never over the kernel; a generated
+ * one also lands at RAM base; a reset loads all of it again.
+ */
+#include <kairos/vm.h>
+#include <libfdt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
+#include <cmocka.h>
+
+#include "fake.h"
+#include "util.h"
+
+#define RAM 0x40000000UL
+#define DTB_SIZE (1UL << 20)
+
+/* A VM's own DTB of 1 MiB: more than 0x80000, the raw kernel's offset. */
+static _Alignas(8) uint8_t own_dtb[DTB_SIZE];
+
+static uint8_t *ram_of(const struct vm *vm)
+{
+	return pa_to_ptr(vm->cfg->mem_host);
+}
+
+static void boot_two(void)
+{
+	struct vm_config *c;
+
+	util_setup(1);
+	c = util_vm_add("own", 1, NULL, 1);
+	assert_int_equal(fdt_create_empty_tree(own_dtb, sizeof(own_dtb)), 0);
+	assert_int_equal(fdt_setprop_string(own_dtb, 0, "model", "own tree"),
+			 0);
+	assert_int_equal(fdt_totalsize(own_dtb), DTB_SIZE);
+	c->dtb = (struct board_range){ pa_init((uint64_t)(uintptr_t)own_dtb),
+				       DTB_SIZE };
+	c->dtb_size = DTB_SIZE;
+	util_vm_add("gen", 1, NULL, 1);
+	util_create();
+}
+
+static void assert_own_loaded(const struct vm *vm)
+{
+	const uint8_t *ram = ram_of(vm);
+	const uint8_t *kernel = pa_to_ptr(vm->cfg->kernel.base);
+
+	assert_int_equal(vm->dtb_ipa, RAM + (2UL << 20));
+	assert_int_equal(vm->vcpus[0].st.regs.x[0], vm->dtb_ipa);
+	assert_memory_equal(ram + (vm->dtb_ipa - RAM), own_dtb, DTB_SIZE);
+	/* Not at base: 1 MiB would cover the kernel at 0x80000. */
+	assert_false(vm->cfg->layout.dtb_at_base);
+	assert_memory_equal(ram + 0x80000, kernel, vm->cfg->kernel.size);
+	assert_int_equal(ram[0], 0);
+}
+
+static void test_own_dtb_copied_whole_above_the_kernel(void **state)
+{
+	(void)state;
+	boot_two();
+	assert_own_loaded(&vms[0]);
+}
+
+static void test_generated_dtb_at_base_and_above(void **state)
+{
+	const struct vm *vm;
+	const uint8_t *ram;
+
+	(void)state;
+	boot_two();
+	vm = &vms[1];
+	ram = ram_of(vm);
+	assert_true(vm->cfg->layout.dtb_at_base);
+	assert_int_equal(fdt_check_header(ram + (vm->dtb_ipa - RAM)), 0);
+	assert_memory_equal(ram, ram + (vm->dtb_ipa - RAM), fdt_totalsize(ram));
+	assert_string_equal(fdt_getprop(ram, 0, "model", NULL),
+			    "linux,dummy-virt");
+}
+
+/* The VM reset: memory as at boot again, the own DTB included. */
+static void test_reset_loads_the_own_dtb_again(void **state)
+{
+	uint8_t *ram;
+
+	(void)state;
+	boot_two();
+	ram = ram_of(&vms[0]);
+	memset(ram, 0x5a, UTIL_RAM);
+	vm_reset(&vms[0]);
+	assert_own_loaded(&vms[0]);
+	assert_int_equal(ram[UTIL_RAM - 1], 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, NULL, util_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_own_dtb_copied_whole_above_the_kernel),
+		T(test_generated_dtb_at_base_and_above),
+		T(test_reset_loads_the_own_dtb_again),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
