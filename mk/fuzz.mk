@@ -11,7 +11,8 @@
 #
 #   make fuzz                    each for FUZZ_SECONDS (30), then ckpt_parse
 #                                for FUZZ_TIME (mk/ckpt.mk)
-#   make fuzz-long FUZZ_SECONDS=N   every fuzzer, ckpt_parse too, N s each
+#   make fuzz-long FUZZ_SECONDS=N   every fuzzer, the checkpoint image
+#                                parser and restore ones too, N s each
 #   make fuzz-parsers-smoke      each for FUZZ_PARSERS_SMOKE s (15): make test
 #   make fuzz-regress            only the stored inputs, no fuzzing
 #
@@ -40,16 +41,16 @@ FUZZP_FDT := $(patsubst %,$(FUZZP_B)/obj/libfdt/%.o,fdt fdt_ro fdt_wip \
 FUZZP_FAKE := arch/fake/fake.c arch/fake/fake_gic.c
 
 # fdt_check_full(): from the host's libfdt (tests/fuzz/fdt_check.c).
-FUZZP_SRCS_config    := core/config.c core/board.c core/guest_dtb.c \
-			tests/fuzz/fdt_check.c
+FUZZP_SRCS_config    := core/config.c core/board.c core/vm_layout.c \
+			core/guest_dtb.c tests/fuzz/fdt_check.c
 FUZZP_SRCS_guest_dtb := core/guest_dtb.c tests/fuzz/fdt_check.c
 FUZZP_SRCS_shell     := core/vm.c core/vuart.c core/vpsci.c core/vmmio.c \
 			core/sched.c core/shell_vm.c core/shell.c \
 			core/console.c core/panic.c core/irq.c core/timerq.c \
 			core/time.c core/guest_dtb.c core/vgic.c \
 			core/vgic_mmio.c core/vtimer.c core/ptimer.c \
-			core/ctl.c core/ckpt.c lib/ckpt_format.c \
-			arch/fake/fake_vcpu.c
+			core/ctl.c core/ckpt.c core/vm_layout.c \
+			lib/ckpt_format.c arch/fake/fake_vcpu.c
 
 # The run: new inputs into the first directory, seeds from the others.
 # Extra seed directories per fuzzer: the unit tests' DTB fixtures.
@@ -69,9 +70,9 @@ FUZZP_RUN = mkdir -p $(FUZZP_B)/$(1)/corpus && \
 fuzz-parsers: $(patsubst %,fuzz-%,$(FUZZP_NAMES))
 fuzz: fuzz-parsers
 
-# Every fuzzer, the checkpoint image one too, for FUZZ_SECONDS each.
+# Every fuzzer, the checkpoint image ones too, for FUZZ_SECONDS each.
 fuzz-long: FUZZ_TIME = $(FUZZ_SECONDS)
-fuzz-long: fuzz
+fuzz-long: fuzz fuzz-restore
 
 $(patsubst %,fuzz-%,$(FUZZP_NAMES)): fuzz-%: $(FUZZP_B)/fuzz_% $(UNIT_DTBS)
 	@echo "  FUZZ    $* for $(FUZZ_SECONDS) s"

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target of the board and system-configuration parsers (make
  * fuzz, mk/fuzz.mk): the input is a board DTB, as boot/main.c gets it,
- * run through board_find_console(), board_parse() and config_parse(), and
+ * run through board_find_console(), board_parse() and config_parse() (the
+ * images' headers it reads are bytes of the input too), and
  * every VM the configuration accepts through guest_dtb_build() as vm.c
  * builds its tree. Whatever the bytes, nothing may read or write outside
  * its buffers, a refusal says why in one line naming a node, and an
@@ -36,6 +37,22 @@ static const struct config_busy busy[] = {
 };
 
 static _Alignas(8) uint8_t gdtb[GUEST_DTB_MAX];
+
+/* The input, which also stands for the images' bytes (see read_image). */
+static const uint8_t *input;
+static size_t input_len;
+
+/*
+ * How config_parse() reads an image's header: host RAM at @at is the
+ * input's bytes from offset @at modulo its length, so mutated addresses
+ * and contents reach the kernel header and DTB checks (a dtb whose base is
+ * a multiple of the input's length starts with a valid FDT header).
+ */
+static void read_image(paddr_t at, void *out, size_t len)
+{
+	for (size_t k = 0; k < len; k++)
+		((uint8_t *)out)[k] = input[(pa_addr(at) + k) % input_len];
+}
 
 /* Last byte of @r (ranges the parsers accept do not wrap). */
 static uint64_t last(struct board_range r)
@@ -195,8 +212,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_board(&b);
 	memset(&err, 0, sizeof(err));
 	memset(&cfg, 0xa5, sizeof(cfg)); /* config_parse() must set it all */
-	if (config_parse(fdt, &b, busy, ARRAY_SIZE(busy), &cfg, &err) ==
-	    KAIROS_OK) {
+	input = fdt;
+	input_len = size;
+	if (config_parse(fdt, &b, busy, ARRAY_SIZE(busy), read_image, &cfg,
+			 &err) == KAIROS_OK) {
 		check_sys(&b, &cfg);
 		say("accepted", cfg.nr_vms ? "VMs" : "no /hypervisor");
 	} else {

@@ -10,7 +10,8 @@
  * What it must do: refuse what config.c could never pass (vCPUs outside
  * 1..8, a GIC other than 2 or 3, a frequency over 32 bits) with
  * KAIROS_ERR_MALFORMED; say KAIROS_ERR_LIMIT when the buffer is too small,
- * never when it has GUEST_DTB_MAX bytes; and otherwise write a tree that
+ * never when it has GUEST_DTB_MAX bytes (the tree stays within
+ * GUEST_DTB_FIXED_MAX besides its bootargs); and otherwise write a tree that
  * fdt_check_full() accepts within the buffer, that describes what it was
  * given (memory, CPUs, bootargs, initrd, devices), and that depends on
  * the parameters only (built again over other bytes: the same tree).
@@ -183,6 +184,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(e == KAIROS_OK);
 		FUZZ_CHECK(fdt_check_full(buf, in.len) == 0);
 		FUZZ_CHECK(fdt_totalsize(buf) <= in.len);
+		/* GUEST_DTB_FIXED_MAX, and the bootargs property (its header,
+		 * value, padding and name) besides. */
+		FUZZ_CHECK(fdt_totalsize(buf) <=
+			   GUEST_DTB_FIXED_MAX + strlen(in.bootargs) + 32);
 		check_tree(buf, &in.p);
 		FUZZ_CHECK(guest_dtb_build(again, in.len, &in.p) == KAIROS_OK);
 		FUZZ_CHECK(!memcmp(buf, again, fdt_totalsize(buf)));
