@@ -117,6 +117,7 @@ include mk/linux.mk
 include mk/rpi4.mk
 include mk/test.mk
 include mk/bench.mk
+include mk/soak.mk
 include mk/ckpt.mk
 include mk/fuzz.mk
 include mk/check.mk

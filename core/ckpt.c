@@ -473,14 +473,32 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 {
 	const struct ckpt_vm *h =
 		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VM, 0));
-	uint64_t fp = fingerprint(vm->cfg);
+	const struct vm_config *c = vm->cfg;
 
-	if (h->config_fp != fp)
+	/* What the image records is named; the rest only the fingerprint. */
+	if (h->nr_vcpus != vm->nr_vcpus)
 		return fail(
 			why, len,
-			"configuration mismatch: the image is of a VM configured otherwise (fingerprint %016llx, %s has %016llx)",
-			(unsigned long long)h->config_fp, vm->cfg->name,
-			(unsigned long long)fp);
+			"configuration mismatch: property vcpus: the image has %u, %s has %u",
+			h->nr_vcpus, c->name, vm->nr_vcpus);
+	if (h->mem_size != c->mem_size || h->mem_ipa != ipa_addr(c->mem_ipa))
+		return fail(
+			why, len,
+			"configuration mismatch: property memory: the image has %llu MiB at 0x%llx, %s has %llu MiB at 0x%llx",
+			(unsigned long long)(h->mem_size >> 20),
+			(unsigned long long)h->mem_ipa, c->name,
+			(unsigned long long)(c->mem_size >> 20),
+			(unsigned long long)ipa_addr(c->mem_ipa));
+	if (h->profile != c->profile)
+		return fail(
+			why, len,
+			"configuration mismatch: property profile: the image has profile %u, %s has %u",
+			h->profile, c->name, (unsigned int)c->profile);
+	if (h->config_fp != fingerprint(c))
+		return fail(
+			why, len,
+			"configuration mismatch: property devices or interrupts: the image's passthrough devices or interrupts differ from those of %s",
+			c->name);
 	if (h->cntfrq != time_freq())
 		return fail(
 			why, len,
@@ -491,16 +509,7 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 		return fail(
 			why, len,
 			"GIC version mismatch: the image has a GICv%u, %s has a GICv%u",
-			h->gic_version, vm->cfg->name, vm->vgic.version);
-	if (h->nr_vcpus != vm->nr_vcpus || h->mem_size != vm->cfg->mem_size ||
-	    h->mem_ipa != ipa_addr(vm->cfg->mem_ipa))
-		return fail(
-			why, len,
-			"size mismatch: the image has %u vCPUs and %llu bytes of RAM at 0x%llx, %s has %u and %llu at 0x%llx",
-			h->nr_vcpus, (unsigned long long)h->mem_size,
-			(unsigned long long)h->mem_ipa, vm->cfg->name,
-			vm->nr_vcpus, (unsigned long long)vm->cfg->mem_size,
-			(unsigned long long)ipa_addr(vm->cfg->mem_ipa));
+			h->gic_version, c->name, vm->vgic.version);
 	return true;
 }
 
@@ -860,11 +869,17 @@ void ckpt_resume_at_boot(void)
 		if (slot < 0)
 			continue;
 		if (ckpt_restore(vm, (unsigned int)slot, CKPT_POLICY_PAUSE, why,
-				 sizeof(why)))
+				 sizeof(why))) {
 			kprintf("kairos: VM %s resumes from checkpoint slot %d\n",
 				vm->cfg->name, slot);
-		else
-			kprintf("kairos: VM %s cannot resume from checkpoint slot %d: %s; booting it cold\n",
+		} else if (vm->cfg->resume_fallback_cold) {
+			kprintf("kairos: VM %s cannot resume from checkpoint slot %d: %s; booting it cold (resume-fallback = \"cold\")\n",
 				vm->cfg->name, slot, why);
+		} else {
+			/* A rig that asked for this state must not get another. */
+			kprintf("kairos: VM %s cannot resume from checkpoint slot %d: %s; not starting it (resume-fallback = \"cold\" would boot it cold)\n",
+				vm->cfg->name, slot, why);
+			vm_fail(vm, "cannot resume from its checkpoint");
+		}
 	}
 }

@@ -582,6 +582,22 @@ static enum kairos_err parse_resume(struct ctx *c, const struct dtnode *n,
 	enum kairos_err e;
 
 	vm->resume_from = -1;
+	vm->resume_fallback_cold = false;
+	if (has(n, "resume-fallback")) {
+		char fallback[8];
+
+		e = get_str(n, "resume-fallback", fallback, sizeof(fallback),
+			    KAIROS_ERR_MALFORMED);
+		if (e)
+			return e;
+		if (strcmp(fallback, "cold") != 0 &&
+		    strcmp(fallback, "none") != 0)
+			return refuse(c->err, KAIROS_ERR_MALFORMED, n->path,
+				      "resume-fallback",
+				      "\"%s\" is neither \"cold\" nor \"none\"",
+				      fallback);
+		vm->resume_fallback_cold = strcmp(fallback, "cold") == 0;
+	}
 	if (!has(n, "resume-from"))
 		return KAIROS_OK;
 	e = get_u32(n, "resume-from", &slot);
@@ -623,6 +639,9 @@ static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 		e = refuse(c->err, KAIROS_ERR_MALFORMED, vm->path, "priority",
 			   "%u is not in 0..255", prio);
 	vm->priority = prio;
+	vm->fault_loop_limit = VM_FAULT_LOOP_LIMIT_DEFAULT;
+	if (!e && has(&n, "fault-loop-limit"))
+		e = get_u32(&n, "fault-loop-limit", &vm->fault_loop_limit);
 	if (!e)
 		e = parse_images(&n, c->b, vm);
 	if (!e && has(&n, "bootargs"))

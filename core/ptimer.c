@@ -79,7 +79,7 @@ static void expired(struct timerq_entry *e, uint64_t now)
 		timerq_arm(here(), e, deadline_of(cval, off, now));
 		return;
 	}
-	sched_wake(v);
+	sched_wake_irq(v);
 }
 
 /*

@@ -35,6 +35,23 @@ void sched_kick(unsigned int pcpu)
 		irq_chip()->send_sgi(pcpu, IRQ_SGI_KICK);
 }
 
+/* Boost @v, unless it is already: the earliest boost counts. */
+static void boost(struct vcpu *v)
+{
+	uint64_t none = 0;
+
+	__atomic_compare_exchange_n(&v->boost, &none, arch_timer_now() | 1,
+				    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+void sched_wake_irq(struct vcpu *v)
+{
+	/* Boosted before it can be seen ready: a pick that sees it ready
+	 * sees the boost. */
+	boost(v);
+	sched_wake(v);
+}
+
 void sched_wake(struct vcpu *v)
 {
 	enum vcpu_run blocked = VCPU_RUN_BLOCKED;
@@ -57,79 +74,249 @@ static bool runnable(const struct vcpu *v)
 	       !__atomic_load_n(&v->vm->hold, __ATOMIC_ACQUIRE);
 }
 
-/*
- * Highest priority first. Among equals the loaded vCPU keeps the pCPU
- * until its turn ends (slice over, yield, block); then round robin from
- * the one after it.
- */
-static struct vcpu *pick(struct cpu *c, unsigned int *competitors)
+static unsigned int prio(const struct vcpu *v)
 {
+	return v->vm->cfg->priority;
+}
+
+/* Runnable at priority @p, the highest runnable one. */
+static bool eligible(const struct vcpu *v, unsigned int p)
+{
+	return runnable(v) && prio(v) == p;
+}
+
+static int64_t ticks(uint64_t us)
+{
+	return (int64_t)time_us_to_ticks(us);
+}
+
+/*
+ * Charge the vCPU picked last for the time since it was last charged, if
+ * it competed for this pCPU (alone, its time is nobody's loss). The floor
+ * only bounds what a vCPU can owe: a boost stops at -SCHED_GUARD_US.
+ */
+static void charge(struct cpu *c, uint64_t now)
+{
+	struct vcpu *r = c->running;
+	int64_t floor = -ticks(SCHED_GUARD_US + SCHED_SLICE_US);
+
+	if (r && c->charge) {
+		r->credit -= (int64_t)(now - c->charged_at);
+		if (r->credit < floor)
+			r->credit = floor;
+	}
+	c->charged_at = now;
+}
+
+/*
+ * A vCPU of priority @p back from WFI earns its share of the time it was
+ * away (1/@n of it, @n vCPUs competing, to a slice at most): one that
+ * mostly waits keeps its boosts, which a turn would otherwise refill only
+ * if it happened to be runnable when its turn came.
+ */
+static void refund(struct cpu *c, unsigned int p, unsigned int n, uint64_t now)
+{
+	int64_t slice = ticks(SCHED_SLICE_US);
+
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+
+		if (!v->blocked_at || !eligible(v, p))
+			continue;
+		v->credit += (int64_t)((now - v->blocked_at) / n);
+		if (v->credit > slice)
+			v->credit = slice;
+		v->blocked_at = 0;
+	}
+}
+
+/*
+ * The wake-up boost: of the vCPUs at priority @p but @cur (the one
+ * running) woken with a newly pending interrupt, the one boosted first,
+ * unless the guard refuses it (its credit SCHED_GUARD_US overdrawn) or
+ * @cur was switched to less than SCHED_MIN_RUN_US ago (then *@recheck says
+ * when). First come, first served: n vCPUs woken at once each wait at
+ * most n - 1 minimum runs.
+ */
+static struct vcpu *pick_boosted(struct cpu *c, const struct vcpu *cur,
+				 unsigned int p, uint64_t now,
+				 uint64_t *recheck)
+{
+	uint64_t min_run = time_us_to_ticks(SCHED_MIN_RUN_US), first = 0;
 	struct vcpu *best = NULL;
-	unsigned int best_k = 0, n, ties = 0;
-	bool keep = false;
+
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+		uint64_t at = __atomic_load_n(&v->boost, __ATOMIC_ACQUIRE);
+
+		if (v == cur || !at || !eligible(v, p))
+			continue;
+		if (v->credit <= -ticks(SCHED_GUARD_US)) {
+			c->guarded++;
+			continue;
+		}
+		if (!best || at < first) {
+			best = v;
+			first = at;
+		}
+	}
+	if (best && cur && now - c->run_start < min_run) {
+		*recheck = c->run_start + min_run;
+		return NULL;
+	}
+	return best;
+}
+
+/*
+ * A new round-robin turn at priority @p, from the one after the last
+ * turn: each gets a slice more (at most a slice in all) and the first
+ * with credit left runs. A few rounds repay any debt; should the run
+ * queue change under it, the first eligible one runs.
+ */
+static struct vcpu *next_turn(struct cpu *c, unsigned int p)
+{
+	int64_t slice = ticks(SCHED_SLICE_US);
+	unsigned int n = c->nr_runq;
+	struct vcpu *first = NULL;
+
+	for (unsigned int round = 0; round < 8; round++) {
+		for (unsigned int i = 0; i < n; i++) {
+			unsigned int k = (c->rr_next + i) % n;
+			struct vcpu *v = c->runq[k];
+
+			if (!eligible(v, p))
+				continue;
+			if (!first)
+				first = v;
+			v->credit += slice;
+			if (v->credit > slice)
+				v->credit = slice;
+			if (v->credit > 0) {
+				c->turn = v;
+				c->rr_next = (k + 1) % n;
+				return v;
+			}
+		}
+	}
+	c->turn = first;
+	return first;
+}
+
+/*
+ * Highest priority first. Among equals: a boosted vCPU (pick_boosted());
+ * else the one on a boost goes on until the boost ends; else the turn
+ * holder while it has credit and has not yielded; else the next turn.
+ * Sets *@competitors to the number of others runnable at that priority.
+ */
+static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
+			 uint64_t *recheck)
+{
+	struct vcpu *best = NULL, *cur;
+	unsigned int n, ties = 0, p = 0;
 
 	spin_lock(&c->runq_lock);
 	n = c->nr_runq;
 	for (unsigned int i = 0; i < n; i++) {
-		unsigned int k = (c->rr_next + i) % n;
-		struct vcpu *v = c->runq[k];
+		struct vcpu *v = c->runq[i];
 
 		if (!runnable(v))
 			continue;
-		if (best && v->vm->cfg->priority == best->vm->cfg->priority) {
-			ties++;
-			/* The loaded one goes on while its turn lasts. */
-			if (v == c->loaded && !c->slice_over) {
-				best = v;
-				best_k = k;
-				keep = true;
-			}
-			continue;
-		}
-		if (!best || v->vm->cfg->priority > best->vm->cfg->priority) {
+		if (!best || prio(v) > p) {
 			best = v;
-			best_k = k;
+			p = prio(v);
 			ties = 0;
-			keep = v == c->loaded && !c->slice_over;
+		} else if (prio(v) == p) {
+			ties++;
 		}
 	}
-	if (best && !keep)
-		c->rr_next = (best_k + 1) % n;
-	spin_unlock(&c->runq_lock);
 	*competitors = ties;
+	if (!best) {
+		spin_unlock(&c->runq_lock);
+		return NULL;
+	}
+	refund(c, p, ties + 1, now);
+	cur = c->running && eligible(c->running, p) ? c->running : NULL;
+	best = pick_boosted(c, cur, p, now, recheck);
+	if (best && (best != c->turn || best->credit <= 0)) {
+		int64_t left = best->credit + ticks(SCHED_GUARD_US);
+
+		c->boost_end = now + (uint64_t)(left < ticks(SCHED_BOOST_US) ?
+							left :
+							ticks(SCHED_BOOST_US));
+		if (cur)
+			c->boosts++; /* a preemption */
+	} else if (best) {
+		c->boost_end = 0; /* the turn holder itself: its turn resumes */
+	} else if (cur && c->boost_end && now < c->boost_end) {
+		best = cur; /* the boost goes on */
+	} else {
+		c->boost_end = 0;
+		best = c->turn;
+		if (!best || !eligible(best, p) || best->credit <= 0 ||
+		    c->slice_over)
+			best = next_turn(c, p);
+		c->slice_over = false;
+	}
+	__atomic_store_n(&best->boost, 0, __ATOMIC_RELEASE);
+	spin_unlock(&c->runq_lock);
 	return best;
+}
+
+/*
+ * @v was just put and is still runnable: a deadline of its virtual timer
+ * must still reach its pCPU (its ptimer's stays queued anyway). With an
+ * interrupt already pending that it has not taken (it was switched out
+ * before it could), it is boosted as if woken now. Returns true then.
+ */
+static bool watch_put(struct vcpu *v)
+{
+	if (__atomic_load_n(&v->run, __ATOMIC_ACQUIRE) != VCPU_RUN_READY)
+		return false;
+	if (vtimer_arm_backup(v) && !vgic_has_pending(v))
+		return false;
+	boost(v);
+	return true;
 }
 
 /*
  * Save the loaded vCPU, only if its state in memory is still the one it
  * was loaded from (not reset meanwhile by CPU_ON or a VM reset, which
- * happen under the VM lock).
+ * happen under the VM lock). Returns true if it is boosted (watch_put()).
  */
-static void put_loaded(struct cpu *c)
+static bool put_loaded(struct cpu *c)
 {
 	struct vcpu *old = c->loaded;
+	bool saved;
 
 	spin_lock(&old->vm->lock);
-	if (old->loaded_gen == old->gen && old->st.power == VCPU_POWER_ON)
+	saved = old->loaded_gen == old->gen && old->st.power == VCPU_POWER_ON;
+	if (saved)
 		vcpu_put(old);
 	else
 		vcpu_discard(old);
 	spin_unlock(&old->vm->lock);
+	c->loaded = NULL;
+	/* A boost from while it ran is stale: watch_put() looks again. */
+	__atomic_store_n(&old->boost, 0, __ATOMIC_RELEASE);
+	return saved && watch_put(old);
 }
 
-/* Make @v the loaded vCPU. */
-static void switch_to(struct cpu *c, struct vcpu *v)
+/* Make @v the loaded vCPU. Returns true if the one put is boosted. */
+static bool switch_to(struct cpu *c, struct vcpu *v)
 {
+	bool boosted = false;
+
 	if (c->loaded == v &&
 	    v->loaded_gen == __atomic_load_n(&v->gen, __ATOMIC_ACQUIRE))
-		return;
+		return false;
 	if (c->loaded)
-		put_loaded(c);
+		boosted = put_loaded(c);
 	spin_lock(&v->vm->lock);
 	vcpu_load(v);
 	v->loaded_gen = v->gen;
 	spin_unlock(&v->vm->lock);
 	c->loaded = v;
+	return boosted;
 }
 
 static void slice_end(struct timerq_entry *e, uint64_t now)
@@ -137,8 +324,32 @@ static void slice_end(struct timerq_entry *e, uint64_t now)
 	struct cpu *c = e->arg;
 
 	(void)now;
-	c->slice_over = true;
 	__atomic_store_n(&c->resched, 1U, __ATOMIC_RELEASE);
+}
+
+/*
+ * Arm the next decision for @v, picked at @now: the end of its boost or
+ * of its turn while others compete, or @recheck (a boost waits for @v's
+ * min run), whichever comes first; nothing if neither.
+ */
+static void arm_decision(struct cpu *c, const struct vcpu *v, uint64_t now,
+			 unsigned int competitors, uint64_t recheck)
+{
+	uint64_t when = recheck;
+
+	if (competitors) {
+		uint64_t end = c->boost_end;
+
+		if (!end)
+			end = now + (uint64_t)(v->credit > 0 ? v->credit : 0);
+
+		if (end < when)
+			when = end;
+	}
+	if (when == UINT64_MAX)
+		timerq_cancel(&c->timerq, &c->slice);
+	else if (!c->slice.armed || c->slice.deadline != when)
+		timerq_arm(&c->timerq, &c->slice, when);
 }
 
 static void handle_exit(struct cpu *c, struct vcpu *v, enum vcpu_exit e)
@@ -166,10 +377,16 @@ static void handle_exit(struct cpu *c, struct vcpu *v, enum vcpu_exit e)
 						    VCPU_RUN_READY, false,
 						    __ATOMIC_SEQ_CST,
 						    __ATOMIC_ACQUIRE);
+			break;
 		}
+		v->blocked_at = arch_timer_now() | 1;
 		break;
 	case VCPU_EXIT_YIELD:
-		c->slice_over = true; /* WFE: let an equal run */
+		/* WFE: let an equal run (end the boost, or else the turn). */
+		if (c->boost_end)
+			c->boost_end = 0;
+		else
+			c->slice_over = true;
 		break;
 	case VCPU_EXIT_RESCHED:
 	default: break;
@@ -181,6 +398,17 @@ static void irq_window(void)
 {
 	arch_irq_enable();
 	arch_irq_disable();
+}
+
+/* @v leaves this pCPU: no decision may refer to it any more. */
+static void forget(struct cpu *c, const struct vcpu *v)
+{
+	if (c->running == v) {
+		c->running = NULL;
+		c->boost_end = 0;
+	}
+	if (c->turn == v)
+		c->turn = NULL;
 }
 
 /* Take @v out of this pCPU and give it to pCPU @to (see sched_migrate). */
@@ -201,10 +429,9 @@ static void migrate_out(struct cpu *c, struct vcpu *v, unsigned int to)
 		return;
 	}
 	/* Nothing of it may stay here: its hardware state, its deadlines. */
-	if (c->loaded == v) {
+	if (c->loaded == v)
 		put_loaded(c);
-		c->loaded = NULL;
-	}
+	forget(c, v);
 	vtimer_cancel_backup(v);
 	ptimer_cancel(v); /* re-armed where it is loaded next */
 	spin_lock(&c->runq_lock);
@@ -223,6 +450,9 @@ static void migrate_out(struct cpu *c, struct vcpu *v, unsigned int to)
 	d->nr_runq++;
 	spin_unlock(&d->runq_lock);
 	v->migrations++;
+	/* Its deadlines are not queued there until it is loaded: it goes
+	 * first (a boost, under the guard). */
+	boost(v);
 	/* A WFI it was blocked in completes; it blocks again over there. */
 	__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
@@ -289,10 +519,10 @@ static void park_held(struct cpu *c)
 		if (!__atomic_load_n(&v->vm->hold, __ATOMIC_ACQUIRE) ||
 		    __atomic_load_n(&v->parked, __ATOMIC_ACQUIRE))
 			continue;
-		if (c->loaded == v) {
+		if (c->loaded == v)
 			put_loaded(c);
-			c->loaded = NULL;
-		}
+		if (c->running == v)
+			c->running = NULL;
 		vtimer_cancel_backup(v);
 		ptimer_cancel(v);
 		__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
@@ -319,6 +549,8 @@ void sched_release_vm(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
+		/* Its deadlines are gone: it goes first when released. */
+		boost(v);
 		/* A WFI it was blocked in completes (its deadline is gone). */
 		if (__atomic_load_n(&v->run, __ATOMIC_ACQUIRE) ==
 		    VCPU_RUN_BLOCKED)
@@ -350,6 +582,7 @@ void sched_loop(void)
 	arch_irq_disable();
 	for (;;) {
 		unsigned int competitors;
+		uint64_t now, recheck = UINT64_MAX;
 		struct vcpu *v;
 
 		__atomic_store_n(&c->resched, 0U, __ATOMIC_RELEASE);
@@ -357,9 +590,13 @@ void sched_loop(void)
 			shell_poll();
 		do_migrations(c);
 		park_held(c);
-		v = pick(c, &competitors);
+		now = arch_timer_now();
+		charge(c, now);
+		v = pick(c, now, &competitors, &recheck);
 		if (!v) {
 			timerq_cancel(&c->timerq, &c->slice);
+			c->running = NULL;
+			c->boost_end = 0;
 			c->slice_over = false;
 			__atomic_store_n(&c->idle, true, __ATOMIC_RELEASE);
 			if (!__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
@@ -370,16 +607,15 @@ void sched_loop(void)
 		}
 		if (competitors)
 			balance(c, v);
-		if (!competitors) {
-			timerq_cancel(&c->timerq, &c->slice);
-		} else if (c->loaded != v || c->slice_over || !c->slice.armed) {
-			/* A new turn: a whole slice. */
-			timerq_arm(&c->timerq, &c->slice,
-				   arch_timer_now() +
-					   time_us_to_ticks(SCHED_SLICE_US));
-		}
-		c->slice_over = false;
-		switch_to(c, v);
+		if (v != c->running)
+			c->run_start = now;
+		c->running = v;
+		c->charge = competitors != 0;
+		/* One put with an interrupt pending waits for v's min run. */
+		if (switch_to(c, v))
+			recheck = c->run_start +
+				  time_us_to_ticks(SCHED_MIN_RUN_US);
+		arm_decision(c, v, now, competitors, recheck);
 		handle_exit(c, v, arch_vcpu_run(v));
 		irq_window();
 	}

@@ -73,11 +73,14 @@ void vgic_vcpu_reset(struct vcpu *v)
 				   VGIC_ENABLED * (v->vm->vgic.version == 2);
 }
 
-/* Someone must notice: wake @t if it waits in WFI, else kick its pCPU. */
+/*
+ * Someone must notice: wake @t if it waits in WFI, else kick its pCPU;
+ * either way it is boosted (sched_wake_irq()).
+ */
 static void notify(struct vcpu *t)
 {
 	if (t)
-		sched_wake(t);
+		sched_wake_irq(t);
 }
 
 void vgic_notify_all(struct vm *vm)

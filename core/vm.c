@@ -190,8 +190,14 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 	}
 	/* Before any vCPU runs: VMs that resume from a checkpoint do. */
 	ckpt_resume_at_boot();
-	for (unsigned int i = 0; i < vm_count; i++)
+	for (unsigned int i = 0; i < vm_count; i++) {
+		/* Not one whose resume failed without a fallback. */
+		if (vms[i].cfg->resume_from >= 0 &&
+		    __atomic_load_n(&vms[i].state, __ATOMIC_ACQUIRE) ==
+			    VM_STOPPED)
+			continue;
 		sched_wake(&vms[i].vcpus[0]);
+	}
 	return true;
 }
 
@@ -406,6 +412,11 @@ void vm_stop(struct vm *vm, const char *why)
 bool vm_operator_stop(struct vm *vm, const char *why)
 {
 	return stop(vm, why, STOP_OPERATOR);
+}
+
+void vm_fail(struct vm *vm, const char *why)
+{
+	stop(vm, why, STOP_FATAL);
 }
 
 void vm_fatal(struct vcpu *v, const char *why)

@@ -25,6 +25,7 @@
 #define PSCI_INVALID_PARAMETERS (-2)
 #define PSCI_ALREADY_ON (-4)
 #define PSCI_ON_PENDING (-5)
+#define PSCI_INVALID_ADDRESS (-9)
 
 #define MPIDR_AFF 0xff00ffffffUL
 
@@ -76,6 +77,13 @@ static int64_t cpu_on(struct vcpu *v, uint64_t mpidr, uint64_t entry,
 
 	if (!t)
 		return PSCI_INVALID_PARAMETERS;
+	/*
+	 * PSCI (DEN0022D, CPU_ON): an entry point the caller cannot execute from is
+	 * INVALID_ADDRESS. Only its RAM holds code a vCPU can run (flash is
+	 * erased, devices are not memory).
+	 */
+	if (!vm_ipa_to_host(vm, entry, 4))
+		return PSCI_INVALID_ADDRESS;
 	spin_lock(&vm->lock);
 	if (t->st.power == VCPU_POWER_ON)
 		r = PSCI_ALREADY_ON;
@@ -102,6 +110,18 @@ static int64_t affinity_info(struct vcpu *v, uint64_t mpidr, uint64_t level)
 	}
 }
 
+/*
+ * Argument @i of the call in x0: for the SMC32/HVC32 convention (bit 30 of
+ * the function ID clear) only its lower 32 bits, as SMCCC (DEN0028, 2.6)
+ * says the upper halves of x1-x7 are ignored for those.
+ */
+static uint64_t arg(const struct vcpu *v, unsigned int i)
+{
+	uint64_t a = v->st.regs.x[i];
+
+	return ((uint32_t)v->st.regs.x[0] & SMC64) ? a : (uint32_t)a;
+}
+
 enum vexit_result vpsci_call(struct vcpu *v)
 {
 	uint64_t *x = v->st.regs.x;
@@ -113,11 +133,14 @@ enum vexit_result vpsci_call(struct vcpu *v)
 	case SMCCC_ARCH_FEATURES: break;        /* no workarounds to offer */
 	case PSCI_VERSION: r = 0x10001; break;  /* PSCI 1.1 */
 	case PSCI_FEATURES:
-		r = known(base_id(x[1])) ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
+		r = known(base_id(arg(v, 1))) ? PSCI_SUCCESS :
+						PSCI_NOT_SUPPORTED;
 		break;
 	case PSCI_MIGRATE_INFO_TYPE: r = 2; break; /* no Trusted OS */
-	case PSCI_CPU_ON: r = cpu_on(v, x[1], x[2], x[3]); break;
-	case PSCI_AFFINITY_INFO: r = affinity_info(v, x[1], x[2]); break;
+	case PSCI_CPU_ON: r = cpu_on(v, arg(v, 1), arg(v, 2), arg(v, 3)); break;
+	case PSCI_AFFINITY_INFO:
+		r = affinity_info(v, arg(v, 1), arg(v, 2));
+		break;
 	case PSCI_CPU_SUSPEND: x[0] = PSCI_SUCCESS; return VEXIT_WFI;
 	case PSCI_CPU_OFF: vcpu_power_off(v); return VEXIT_RESCHED;
 	case PSCI_SYSTEM_OFF:

@@ -193,7 +193,7 @@ static void backup_expired(struct timerq_entry *e, uint64_t now)
 		timerq_arm(&cpu_current()->timerq, e, when);
 		return;
 	}
-	sched_wake(v);
+	sched_wake_irq(v);
 }
 
 bool vtimer_arm_backup(struct vcpu *v)

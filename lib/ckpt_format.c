@@ -584,12 +584,15 @@ static bool check_vcpu_state(const struct ckpt_vcpu *v, uint32_t k,
 {
 	uint64_t mode = v->pstate & CKPT_PSTATE_MODE_MASK;
 
-	/* AArch64 EL0t, EL1t or EL1h only: never EL2, never AArch32. */
+	/*
+	 * EL0t, EL1t, EL1h, or AArch32 User (a guest's 32-bit EL0 under its
+	 * AArch64 EL1): never EL2, never an AArch32 EL1 mode.
+	 */
 	if (mode != CKPT_PSTATE_EL0T && mode != CKPT_PSTATE_EL1T &&
-	    mode != CKPT_PSTATE_EL1H)
+	    mode != CKPT_PSTATE_EL1H && mode != CKPT_PSTATE_USR32)
 		return refuse(
 			why,
-			"vcpu %u: PSTATE mode 0x%llx is not EL0t, EL1t or EL1h",
+			"vcpu %u: PSTATE mode 0x%llx is not EL0t, EL1t, EL1h or AArch32 User",
 			k, (unsigned long long)mode);
 	if (v->power > CKPT_POWER_ON)
 		return refuse(why, "vcpu %u: power state %u is unknown", k,

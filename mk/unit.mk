@@ -94,6 +94,10 @@ UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_vm_boot
 UNIT_SRCS_test_vm_boot := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vm_boot := $(UNIT_FDT_OBJS)
+# Fault-loop detection (core/faultloop.c) on VMs made as boot makes them.
+UNIT_TESTS += test_faultloop
+UNIT_SRCS_test_faultloop := $(UNIT_VM_SRCS) core/faultloop.c
+UNIT_LIBS_test_faultloop := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).

@@ -50,7 +50,7 @@ DTC_FLAGS = ["-@", "-W", "no-unit_address_vs_reg",
              "-W", "no-avoid_unnecessary_addr_size"]
 
 VM_KEYS = ("name", "image", "initrd", "dtb", "vcpus", "cpus", "affinity",
-           "mem", "priority", "resume", "bootargs")
+           "mem", "priority", "resume", "resume-fallback", "bootargs")
 MAX_SLOTS = 16                 # CKPT_MAX_SLOTS
 MIN_SLOT = 1 * MiB             # CKPT_MIN_SLOT_SIZE
 FDT_MAGIC = b"\xd0\x0d\xfe\xed"
@@ -125,6 +125,7 @@ class Vm:
     priority: int | None = None
     affinity: list | None = None
     resume: int | None = None    # checkpoint slot to resume from
+    resume_fallback: str | None = None  # "cold" or "none"
     bootargs: str | None = None
     files: dict = dataclasses.field(default_factory=dict)  # kind -> path
     placed: dict = dataclasses.field(default_factory=dict)  # kind -> (a, s)
@@ -229,6 +230,11 @@ def parse_vm_spec(spec):
     if "resume" in kv:
         vm.resume = parse_int(kv["resume"], f"{what}: resume", 0,
                               MAX_SLOTS - 1)
+    if "resume-fallback" in kv:
+        if kv["resume-fallback"] not in ("cold", "none"):
+            raise ConfigError(f"{what}: resume-fallback="
+                              f"{kv['resume-fallback']}: want cold or none")
+        vm.resume_fallback = kv["resume-fallback"]
     if "bootargs" in kv:
         vm.bootargs = kv["bootargs"]
         check_bootargs(vm.bootargs, what)
@@ -586,6 +592,8 @@ def overlay_source(vms, first_index=0, sources=()):
                           "<" + " ".join(map(str, vm.affinity)) + ">", ""))
         if vm.resume is not None:
             props.append(("resume-from", f"<{vm.resume}>", ""))
+        if vm.resume_fallback is not None:
+            props.append(("resume-fallback", f'"{vm.resume_fallback}"', ""))
         for kind in FILE_PROPS:
             if kind in vm.placed:
                 base = comment_safe(os.path.basename(vm.files[kind]))

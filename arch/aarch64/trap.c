@@ -10,6 +10,7 @@
 #include <arch/timer.h>
 #include <asm/sysreg.h>
 #include <kairos/compiler.h>
+#include <kairos/faultloop.h>
 #include <kairos/ptimer.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
@@ -17,6 +18,8 @@
 #define ESR_IL (1UL << 25)
 #define EC_UNKNOWN 0x00
 #define EC_WFX 0x01
+#define EC_CP15_32 0x03 /* AArch32 MCR/MRC, coproc 0b1111 */
+#define EC_CP15_64 0x04 /* AArch32 MCRR/MRRC, coproc 0b1111 */
 #define EC_FP 0x07
 #define EC_HVC64 0x16
 #define EC_SMC64 0x17
@@ -33,10 +36,20 @@
 #define FSC_EXTERNAL 0x10U
 #define FSC_IS_PERMISSION(f) (((f)&0x3cU) == 0x0cU)
 
+/* ISS of the traps from AArch32 that may be conditional (D19.2.37). */
+#define ISS_CV (1U << 24)
+#define ISS_COND(iss) (((iss) >> 20) & 0xfU)
+
+/* SPSR_EL2 of a vCPU in AArch32 (EL0 only: EL1 is AArch64, HCR_EL2.RW). */
+#define PSR_AA32 (1UL << 4)
+#define PSR_IT_LO_SHIFT 25 /* IT[1:0] */
+#define PSR_IT_HI_SHIFT 10 /* IT[7:2] */
+
 /** One decoded exit. */
 struct trap {
 	uint32_t ec;
 	uint32_t iss;
+	bool il32; /**< ESR_EL2.IL: a 32-bit instruction (else 16-bit Thumb) */
 	uint64_t far;
 	uint64_t ipa; /**< for aborts: faulting IPA (HPFAR + FAR[11:0]) */
 };
@@ -48,37 +61,127 @@ static bool from_el0(const struct vcpu *v)
 	return (v->st.regs.pstate & PSR_MODE_MASK) == PSR_MODE_EL0t;
 }
 
-static void inject_undef(struct vcpu *v)
+static bool in_aarch32(const struct vcpu *v)
 {
-	trap_inject_sync(v, ESR_IL | ((uint64_t)EC_UNKNOWN << 26), 0);
+	return (v->st.regs.pstate & PSR_AA32) != 0;
 }
 
-/* A synchronous external abort, as hardware gives for a bus error. */
-static void inject_abort(struct vcpu *v, bool data, const struct trap *t)
+/*
+ * Inject an exception with @esr, @far into @v, unless it is one more of a
+ * fault loop (core/faultloop.c): then its VM has been stopped.
+ */
+static enum trap_result inject(struct vcpu *v, uint64_t esr, uint64_t far,
+			       uint64_t addr)
+{
+	if (faultloop_inject(v, (uint32_t)(esr >> 26) & 0x3f, addr))
+		return TRAP_RESCHED;
+	trap_inject_sync(v, esr, far);
+	return TRAP_RESUME;
+}
+
+/* UNDEF: EC 0 always has IL = 1 (D19.2.37). */
+static enum trap_result inject_undef(struct vcpu *v)
+{
+	return inject(v, ESR_IL | ((uint64_t)EC_UNKNOWN << 26), 0, 0);
+}
+
+/*
+ * A synchronous external abort, as hardware gives for a bus error. IL is
+ * 1: an instruction abort, or a data abort with ISV = 0 (D19.2.37).
+ */
+static enum trap_result inject_abort(struct vcpu *v, bool data,
+				     const struct trap *t)
 {
 	uint64_t ec = data ? EC_DABT_LOW : EC_IABT_LOW;
 	uint64_t iss = FSC_EXTERNAL | (data ? (t->iss & ISS_WNR) : 0);
 
 	if (!from_el0(v))
 		ec += 1; /* taken from the current EL */
-	trap_inject_sync(v, ESR_IL | (ec << 26) | iss, t->far);
+	return inject(v, ESR_IL | (ec << 26) | iss, t->far, t->ipa);
 }
 
+/*
+ * Register @r of a trapped instruction. In AArch32 (EL0, User mode) R0-R14
+ * are X0-X14 (D1.20.1); 31 is XZR in AArch64 only.
+ */
 static uint64_t reg_read(const struct vcpu *v, unsigned int r)
 {
 	return r == 31 ? 0 : v->st.regs.x[r];
 }
 
+/* Thumb IT block: the state after one instruction (Arm ARM ITAdvance()). */
+static void it_advance(struct vcpu *v)
+{
+	uint64_t psr = v->st.regs.pstate;
+	uint32_t it = (uint32_t)((psr >> PSR_IT_HI_SHIFT) & 0x3f) << 2 |
+		      (uint32_t)((psr >> PSR_IT_LO_SHIFT) & 3);
+
+	if ((it & 7) == 0)
+		it = 0;
+	else
+		it = (it & 0xe0) | ((it << 1) & 0x1f);
+	psr &= ~((0x3fUL << PSR_IT_HI_SHIFT) | (3UL << PSR_IT_LO_SHIFT));
+	psr |= (uint64_t)(it >> 2) << PSR_IT_HI_SHIFT |
+	       (uint64_t)(it & 3) << PSR_IT_LO_SHIFT;
+	v->st.regs.pstate = psr;
+}
+
+/*
+ * Step over the trapped instruction: 4 bytes, or 2 for a 16-bit Thumb one
+ * (ESR_EL2.IL = 0); in AArch32 the PC stays 32 bits and an IT block moves
+ * on, as if the instruction had executed.
+ */
+static void skip_insn(struct vcpu *v, const struct trap *t)
+{
+	v->st.regs.pc += t->il32 ? 4 : 2;
+	if (in_aarch32(v)) {
+		v->st.regs.pc &= 0xffffffffUL;
+		it_advance(v);
+	}
+}
+
+/* AArch32 condition @cond against the NZCV flags of @psr (Arm ARM F2.3). */
+static bool cond_holds(uint64_t psr, uint32_t cond)
+{
+	bool n = (psr >> 31) & 1, z = (psr >> 30) & 1, c = (psr >> 29) & 1,
+	     o = (psr >> 28) & 1, r;
+
+	switch (cond >> 1) {
+	case 0: r = z; break;
+	case 1: r = c; break;
+	case 2: r = n; break;
+	case 3: r = o; break;
+	case 4: r = c && !z; break;
+	case 5: r = n == o; break;
+	case 6: r = n == o && !z; break;
+	default: return true; /* AL */
+	}
+	return (cond & 1) ? !r : r;
+}
+
+/*
+ * A conditional AArch32 instruction may trap even when its condition
+ * fails (D19.2.37, ISS.CV/COND): then it does nothing but move on.
+ */
+static bool aa32_cond_failed(const struct vcpu *v, const struct trap *t)
+{
+	return in_aarch32(v) && (t->iss & ISS_CV) &&
+	       !cond_holds(v->st.regs.pstate, ISS_COND(t->iss));
+}
+
 static enum trap_result trap_undef(struct vcpu *v, const struct trap *t)
 {
 	(void)t;
-	inject_undef(v);
-	return TRAP_RESUME;
+	return inject_undef(v);
 }
 
 static enum trap_result trap_wfx(struct vcpu *v, const struct trap *t)
 {
-	v->st.regs.pc += 4;
+	bool skip = aa32_cond_failed(v, t);
+
+	skip_insn(v, t);
+	if (skip)
+		return TRAP_RESUME;
 	return (t->iss & 1) ? TRAP_YIELD : TRAP_WFI;
 }
 
@@ -89,9 +192,19 @@ static enum trap_result trap_fp_access(struct vcpu *v, const struct trap *t)
 	return TRAP_RESUME;
 }
 
+/*
+ * HVC #imm: SMCCC calls use immediate 0 (DEN0028, "SMC and HVC calling
+ * conventions"). Any other immediate is no SMCCC call: Kairos does not act
+ * on it and returns NOT_SUPPORTED (-1) in x0, as for an unknown function,
+ * so a guest probing for another hypervisor's interface gets a clean
+ * refusal. ELR already points past the HVC.
+ */
 static enum trap_result trap_hvc(struct vcpu *v, const struct trap *t)
 {
-	(void)t; /* ELR already points past the HVC */
+	if (t->iss & 0xffff) {
+		v->st.regs.x[0] = ~0UL;
+		return TRAP_RESUME;
+	}
 	switch (vpsci_call(v)) {
 	case VEXIT_RESCHED: return TRAP_RESCHED;
 	case VEXIT_WFI: return TRAP_WFI;
@@ -102,8 +215,7 @@ static enum trap_result trap_hvc(struct vcpu *v, const struct trap *t)
 static enum trap_result trap_iabt(struct vcpu *v, const struct trap *t)
 {
 	vm_log_once(v, "instruction fetch outside its memory at IPA", t->ipa);
-	inject_abort(v, false, t);
-	return TRAP_RESUME;
+	return inject_abort(v, false, t);
 }
 
 /*
@@ -142,14 +254,22 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 		return TRAP_RESUME;
 	if (FSC_IS_PERMISSION(t->iss & 0x3f) && write &&
 	    vm_ipa_ignores_writes(v->vm, t->ipa)) {
-		v->st.regs.pc += 4;
+		skip_insn(v, t);
 		return TRAP_RESUME;
 	}
-	if (!(t->iss & ISS_ISV)) {
+	/*
+	 * ISV = 0: the access cannot be emulated from the syndrome. That
+	 * includes every exclusive (LDXR/STXR and their acquire/release
+	 * forms) and atomic access (D19.2.37, ISV: "excluding Load Exclusive
+	 * or Store Exclusive"), which Kairos therefore never performs on an
+	 * emulated device: the guest gets a synchronous external abort, as
+	 * on a bus without exclusive support. In AArch32 a load to the PC
+	 * (SRT 15) is refused the same way.
+	 */
+	if (!(t->iss & ISS_ISV) || (in_aarch32(v) && srt == 15)) {
 		vm_log_once(v, "access without a valid syndrome (ISV=0) at IPA",
 			    t->ipa);
-		inject_abort(v, true, t);
-		return TRAP_RESUME;
+		return inject_abort(v, true, t);
 	}
 	if (write) {
 		val = reg_read(v, srt);
@@ -163,8 +283,7 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 				v,
 				"access outside its memory and devices at IPA",
 				t->ipa);
-		inject_abort(v, true, t);
-		return TRAP_RESUME;
+		return inject_abort(v, true, t);
 	}
 	if (!write && srt != 31) {
 		if ((t->iss & ISS_SSE) && len < 8 && (val >> (len * 8 - 1)) & 1)
@@ -173,7 +292,7 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 			val &= 0xffffffffUL;
 		v->st.regs.x[srt] = val;
 	}
-	v->st.regs.pc += 4;
+	skip_insn(v, t);
 	return TRAP_RESUME;
 }
 
@@ -207,27 +326,6 @@ static bool ptimer_reg_of(uint32_t key, enum ptimer_reg *r)
 	}
 }
 
-/*
- * The EL1 physical timer and counter, emulated in core/ptimer.c. An EL0
- * access the guest's CNTKCTL_EL1 (EL0PTEN, EL0PCTEN) forbids is trapped
- * to its EL1 before CNTHCTL_EL2 applies (Arm ARM, CNTHCTL_EL2.EL1PCEN and
- * EL1PCTEN), so every one seen here is permitted.
- */
-static enum trap_result trap_ptimer(struct vcpu *v, enum ptimer_reg r,
-				    bool read, unsigned int rt)
-{
-	uint64_t val = reg_read(v, rt);
-
-	if (read ? !ptimer_read(v, r, &val) : !ptimer_write(v, r, val)) {
-		inject_undef(v);
-		return TRAP_RESUME;
-	}
-	if (read && rt != 31)
-		v->st.regs.x[rt] = val;
-	v->st.regs.pc += 4;
-	return TRAP_RESUME;
-}
-
 static bool vtimer_reg_of(uint32_t key, enum arch_vtimer_reg *r)
 {
 	switch (key) {
@@ -238,21 +336,88 @@ static bool vtimer_reg_of(uint32_t key, enum arch_vtimer_reg *r)
 	}
 }
 
-/*
- * The virtual timer, trapped while its interrupt waits in a list register
- * for a guest with IRQs masked (core/vtimer.c, vtimer_guard()): performed
- * as the guest asked; the exit itself is the point. As with the physical
- * timer, an EL0 access seen here is one the guest's CNTKCTL_EL1 permits.
- */
-static enum trap_result trap_vtimer(struct vcpu *v, enum arch_vtimer_reg r,
-				    bool read, unsigned int rt)
-{
-	uint64_t val = reg_read(v, rt);
+enum timer_access { TIMER_NONE, TIMER_DONE, TIMER_UNDEF };
 
-	arch_vtimer_access(r, !read, &val);
-	if (read && rt != 31)
-		v->st.regs.x[rt] = val;
-	v->st.regs.pc += 4;
+/*
+ * A timer register access of @v to the AArch64 register @key (@val: in
+ * for a write, out for a read).
+ *
+ * The EL1 physical timer and counter are emulated in core/ptimer.c. An
+ * EL0 access the guest's CNTKCTL_EL1 (EL0PTEN, EL0PCTEN) forbids is
+ * trapped to its EL1 before CNTHCTL_EL2 applies (Arm ARM, CNTHCTL_EL2.
+ * EL1PCEN and EL1PCTEN), so every one seen here is permitted.
+ *
+ * The virtual timer is trapped while its interrupt waits in a list
+ * register for a guest with IRQs masked (core/vtimer.c, vtimer_guard()):
+ * performed as the guest asked; the exit itself is the point.
+ */
+static enum timer_access timer_access(struct vcpu *v, uint32_t key, bool read,
+				      uint64_t *val)
+{
+	enum arch_vtimer_reg vr;
+	enum ptimer_reg pr;
+
+	if (ptimer_reg_of(key, &pr)) {
+		if (read ? !ptimer_read(v, pr, val) :
+			   !ptimer_write(v, pr, *val))
+			return TIMER_UNDEF;
+		return TIMER_DONE;
+	}
+	if (vtimer_reg_of(key, &vr)) {
+		arch_vtimer_access(vr, !read, val);
+		return TIMER_DONE;
+	}
+	return TIMER_NONE;
+}
+
+/*
+ * The CP15 names of the timer registers, for AArch32 EL0 (Arm ARM G8.2):
+ * MRC/MCR p15, 0, <Rt>, c14, c2|c3, 0|1 for CNTP/CNTV_TVAL and _CTL,
+ * MRRC/MCRR p15, 0|2|3, <Rt>, <Rt2>, c14 for CNTPCT, CNTP_CVAL and
+ * CNTV_CVAL; ISS encodings for EC 0x03 and 0x04 (D19.2.37). 0: none.
+ */
+static uint32_t cp15_timer_key(const struct trap *t)
+{
+	uint32_t crm = (t->iss >> 1) & 15;
+
+	if (t->ec == EC_CP15_64) {
+		switch (crm == 14 ? (t->iss >> 16) & 15 : 16) {
+		case 0: return CNTPCT_EL0;
+		case 2: return CNTP_CVAL_EL0;
+		case 3: return CNTV_CVAL_EL0;
+		default: return 0;
+		}
+	}
+	if (((t->iss >> 14) & 7) || ((t->iss >> 10) & 15) != 14 ||
+	    (crm != 2 && crm != 3) || ((t->iss >> 17) & 7) > 1)
+		return 0;
+	return SYSREG_KEY(3U, 3U, 14U, crm, (t->iss >> 17) & 7);
+}
+
+/* A trapped CP15 access of AArch32 EL0: the timer, else UNDEF. */
+static enum trap_result trap_cp15(struct vcpu *v, const struct trap *t)
+{
+	bool wide = t->ec == EC_CP15_64, read = t->iss & 1;
+	unsigned int rt = (t->iss >> 5) & 31, rt2 = (t->iss >> 10) & 31;
+	uint64_t *x = v->st.regs.x;
+	uint64_t val = (uint32_t)x[rt];
+
+	if (aa32_cond_failed(v, t)) {
+		skip_insn(v, t);
+		return TRAP_RESUME;
+	}
+	if (rt > 14 || (wide && rt2 > 14))
+		return inject_undef(v); /* the PC or APSR: no timer's */
+	if (wide)
+		val |= (uint64_t)(uint32_t)x[rt2] << 32;
+	if (timer_access(v, cp15_timer_key(t), read, &val) != TIMER_DONE)
+		return inject_undef(v);
+	if (read) {
+		x[rt] = (uint32_t)val;
+		if (wide)
+			x[rt2] = val >> 32;
+	}
+	skip_insn(v, t);
 	return TRAP_RESUME;
 }
 
@@ -264,31 +429,33 @@ static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 	bool read = t->iss & 1;
 	unsigned int rt = (t->iss >> 5) & 31;
 	uint64_t val = reg_read(v, rt);
-	enum arch_vtimer_reg vr;
-	enum ptimer_reg pr;
 
-	if (ptimer_reg_of(key, &pr))
-		return trap_ptimer(v, pr, read, rt);
-	if (vtimer_reg_of(key, &vr))
-		return trap_vtimer(v, vr, read, rt);
-	if (read) {
-		inject_undef(v); /* none of the others is readable */
+	switch (timer_access(v, key, read, &val)) {
+	case TIMER_UNDEF: return inject_undef(v);
+	case TIMER_DONE:
+		if (read && rt != 31)
+			v->st.regs.x[rt] = val;
+		skip_insn(v, t);
 		return TRAP_RESUME;
+	default: break;
 	}
+	if (read)
+		return inject_undef(v); /* none of the others is readable */
 	switch (key) {
 	case ICC_SGI1R_EL1: vgic_sgi1r(v, val); break;
 	case ICC_DIR_EL1: vgic_deactivate(v, (uint32_t)val & 0xffffff); break;
 	case ICC_ASGI1R_EL1:
 	case ICC_SGI0R_EL1:
 		break; /* Group 0 / other Security state: none here */
-	default: inject_undef(v); return TRAP_RESUME;
+	default: return inject_undef(v);
 	}
-	v->st.regs.pc += 4;
+	skip_insn(v, t);
 	return TRAP_RESUME;
 }
 
 static const trap_fn handlers[64] = {
-	[EC_WFX] = trap_wfx,       [EC_FP] = trap_fp_access,
+	[EC_WFX] = trap_wfx,       [EC_CP15_32] = trap_cp15,
+	[EC_CP15_64] = trap_cp15,  [EC_FP] = trap_fp_access,
 	[EC_HVC64] = trap_hvc,     [EC_SMC64] = trap_undef,
 	[EC_SYSREG] = trap_sysreg, [EC_IABT_LOW] = trap_iabt,
 	[EC_DABT_LOW] = trap_dabt,
@@ -300,11 +467,14 @@ enum trap_result trap_sync(struct vcpu *v, uint64_t esr, uint64_t far,
 	struct trap t = {
 		.ec = (uint32_t)(esr >> 26) & 0x3f,
 		.iss = (uint32_t)esr & 0x1ffffff,
+		.il32 = (esr & ESR_IL) != 0,
 		.far = far,
 		/* HPFAR_EL2.FIPA (bits 43:4) holds IPA[51:12]. */
 		.ipa = ((hpfar & 0xffffffffff0UL) << 8) | (far & 0xfff),
 	};
 	trap_fn fn = handlers[t.ec];
+	enum trap_result r = fn ? fn(v, &t) : trap_undef(v, &t);
 
-	return fn ? fn(v, &t) : trap_undef(v, &t);
+	faultloop_exit_done(v);
+	return r;
 }

@@ -208,7 +208,7 @@ void trap_inject_sync(struct vcpu *v, uint64_t esr, uint64_t far)
 	switch (r->pstate & PSR_MODE_MASK) {
 	case PSR_MODE_EL1t: off = 0x000; break;
 	case PSR_MODE_EL1h: off = 0x200; break;
-	default: off = 0x400; break; /* from EL0, AArch64 */
+	default: off = r->pstate & (1UL << 4) ? 0x600 : 0x400; break; /* EL0 */
 	}
 	write_sysreg(elr_el1, r->pc);
 	write_sysreg(spsr_el1, r->pstate);

@@ -348,7 +348,7 @@ bool fake_vtimer_trapping(void);
 /* ---- vCPUs (arch/vcpu.h) ---- */
 
 /** Most guest runs one test may queue. */
-#define FAKE_RUN_MAX 64
+#define FAKE_RUN_MAX 1024
 
 /** What the guest did before it exited: a trap handled at EL2 (HVC...). */
 typedef void (*fake_guest_fn)(struct vcpu *v, void *arg);

@@ -10,6 +10,7 @@
 static struct {
 	uint32_t up;
 	uint32_t stop;
+	uint32_t busy; /* CPU1 spins rather than sleeps */
 	bool freq_printed;
 } bench;
 
@@ -127,8 +128,15 @@ static void bench_cpu1_main(void *arg)
 	gic_set_enable(BENCH_SGI_KICK, true);
 	gic_set_enable(BENCH_SGI_PING, true);
 	gic_set_enable(BENCH_SGI_PONG, true);
+	gic_set_enable(BENCH_SGI_NUDGE, true);
 	bench_store(&bench.up, 1);
-	bench_wait(&bench.stop, 1);
+	bench_wait(&bench.stop, !bench_load(&bench.busy));
+}
+
+bool bench_start_cpu1_busy(void)
+{
+	bench_store(&bench.busy, 1);
+	return bench_start_cpu1();
 }
 
 bool bench_start_cpu1(void)
@@ -156,6 +164,7 @@ bool bench_start_cpu1(void)
 		bench_yield();
 	}
 	bench_settle();
+	bench_store(&bench.busy, 0); /* the next start: asleep */
 	return true;
 }
 

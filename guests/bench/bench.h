@@ -19,6 +19,7 @@
 /* SGIs the bench uses. */
 #define BENCH_SGI_PING 1
 #define BENCH_SGI_PONG 2
+#define BENCH_SGI_NUDGE 3
 #define BENCH_SGI_KICK 15
 
 /** One metric's samples. */
@@ -80,6 +81,8 @@ void bench_report(const char *metric, const struct bench_samples *s);
  * bench_stop_cpu1. Returns once it is about to sleep.
  */
 bool bench_start_cpu1(void);
+/** As bench_start_cpu1(), but CPU1 spins (IRQs unmasked) instead. */
+bool bench_start_cpu1_busy(void);
 void bench_stop_cpu1(void);
 /**
  * Hands the machine to another CPU or vCPU that wants to run. QEMU runs

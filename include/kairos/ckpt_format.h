@@ -45,6 +45,8 @@
 #define CKPT_PSTATE_EL0T 0x0ULL
 #define CKPT_PSTATE_EL1T 0x4ULL
 #define CKPT_PSTATE_EL1H 0x5ULL
+/** AArch32 User: a guest's 32-bit EL0 under its AArch64 EL1. */
+#define CKPT_PSTATE_USR32 0x10ULL
 /** struct ckpt_vcpu timer controls: ENABLE, IMASK, ISTATUS */
 #define CKPT_TIMER_CTL_KNOWN 7ULL
 /** struct ckpt_vgic.ctlr: EnableGrp0, EnableGrp1 */

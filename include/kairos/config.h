@@ -55,7 +55,15 @@ struct vm_config {
 	unsigned int nr_irqs;
 	char path[64];   /**< node path, for messages */
 	int resume_from; /**< checkpoint slot to resume from at boot, or -1 */
+	/** resume-fallback = "cold": a refused resume boots it cold. */
+	bool resume_fallback_cold;
+	/** Identical injected faults in a row that stop it (0: never;
+	 *  core/faultloop.c) */
+	uint32_t fault_loop_limit;
 };
+
+/** fault-loop-limit of a VM whose node does not set it. */
+#define VM_FAULT_LOOP_LIMIT_DEFAULT 1000U
 
 /** The whole system. */
 struct sys_config {

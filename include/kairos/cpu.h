@@ -42,11 +42,21 @@ struct cpu {
 	unsigned int nr_runq;
 	struct spinlock runq_lock; /**< runq, nr_runq, rr_next */
 	unsigned int rr_next;      /**< round-robin position */
-	bool slice_over;           /**< the loaded vCPU's turn has ended */
+	bool slice_over;           /**< the turn holder yielded its turn */
 	bool idle;                 /**< waiting for work (atomic) */
 	struct vcpu *loaded;       /**< vCPU whose state is in the hardware */
 	uint32_t resched;          /**< set by others, then kicked (atomic) */
-	struct timerq_entry slice; /**< end of the current time slice */
+	struct timerq_entry slice; /**< next scheduling decision (turn end,
+					boost end, end of a min run) */
+	/* The scheduler's accounting (core/sched.c), this pCPU's only. */
+	struct vcpu *turn;    /**< whose round-robin turn it is */
+	struct vcpu *running; /**< picked last; charged since charged_at */
+	uint64_t charged_at;  /**< when running was last charged */
+	uint64_t run_start;   /**< when running was switched to */
+	uint64_t boost_end;   /**< running is on a boost until then, or 0 */
+	bool charge;          /**< running competes: its time is charged */
+	uint64_t boosts;      /**< statistics: boosts that preempted */
+	uint64_t guarded;     /**< statistics: boosts the guard refused */
 };
 
 /** struct cpu.stashed_iar holds an acknowledged INTID. */

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-pCPU scheduler (docs/design.md §6): fixed priorities, round robin
- * within a priority, a time slice from timerq only when vCPUs share the
- * pCPU; a vCPU in WFI leaves the run queue until something is pending.
+ * The per-pCPU scheduler (docs/design.md §6, docs/user-guide.md
+ * "Scheduling"): fixed priorities, round robin within a priority, a time
+ * slice from timerq only when vCPUs share the pCPU; a vCPU in WFI leaves
+ * the run queue until something is pending.
+ *
+ * Among equal priorities a vCPU woken with a newly pending interrupt
+ * preempts the running one (a wake-up boost) once that one has run
+ * SCHED_MIN_RUN_US, for at most SCHED_BOOST_US, charged to its own turn;
+ * a vCPU whose turn is SCHED_GUARD_US overdrawn gets no boost (the
+ * starvation guard), so that one raising interrupts all the time keeps
+ * its fair share and no more.
  */
 #ifndef KAIROS_SCHED_H
 #define KAIROS_SCHED_H
@@ -12,6 +20,22 @@
 /** Time slice when vCPUs share a pCPU. */
 #define SCHED_SLICE_US 10000
 
+/**
+ * A vCPU switched to runs at least this long before a boost preempts it:
+ * long enough to take the interrupt it was loaded for, so that two woken
+ * vCPUs do not take the pCPU from each other before either enters.
+ */
+#define SCHED_MIN_RUN_US 100
+
+/** The longest a boost lasts before the turn holder runs on. */
+#define SCHED_BOOST_US 1000
+
+/**
+ * The starvation guard: no boost for a vCPU whose credit is this far
+ * below zero; it waits for its round-robin turns, which repay the debt.
+ */
+#define SCHED_GUARD_US 20000
+
 /** Place @v on its pCPU's run queue (boot, before the pCPU schedules). */
 bool sched_place(struct vcpu *v);
 
@@ -20,6 +44,13 @@ void sched_kick(unsigned int pcpu);
 
 /** Make @v ready if it was blocked, and kick its pCPU. */
 void sched_wake(struct vcpu *v);
+
+/**
+ * An interrupt is newly pending for @v: boost it (it preempts an equal
+ * that has run SCHED_MIN_RUN_US, unless the guard refuses), then
+ * sched_wake() it.
+ */
+void sched_wake_irq(struct vcpu *v);
 
 /**
  * Move @v to pCPU @pcpu (any CPU may ask). Its pCPU puts it, cancels its

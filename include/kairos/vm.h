@@ -36,7 +36,21 @@ struct vcpu {
 	uint64_t migrations; /**< statistics */
 	/** Put, deadlines cancelled, not to run while its VM is held. */
 	bool parked;
-	struct timerq_entry backup; /**< wakes it from WFI at its vtimer */
+	/**
+	 * Ticks of turn it has left on its pCPU (core/sched.c; that pCPU's
+	 * only): granted a slice per round-robin turn, charged for the time
+	 * it runs while others compete; boosts may take it below zero.
+	 */
+	int64_t credit;
+	/**
+	 * Woken with a newly pending interrupt and not picked since: the
+	 * physical count then (made odd, never 0), else 0 (atomic).
+	 */
+	uint64_t boost;
+	/** When it last blocked in WFI on its pCPU, until refunded, or 0. */
+	uint64_t blocked_at;
+	/** Wakes it at its vtimer while it is blocked in WFI or put. */
+	struct timerq_entry backup;
 	/** Wakes it at its ptimer's CVAL; armed only on its own pCPU. */
 	struct timerq_entry ptimer;
 };
@@ -142,6 +156,12 @@ bool vm_operator_stop(struct vm *vm, const char *why);
 
 /** Restart @vm from its images (PSCI SYSTEM_RESET, shell reset). */
 void vm_reset(struct vm *vm);
+
+/**
+ * Stop @vm as failed, before or while it runs (a resume it cannot make);
+ * if no VM runs any more the board powers off with the failure status.
+ */
+void vm_fail(struct vm *vm, const char *why);
 
 /**
  * Boot a stopped @vm cold from its images. False (nothing done) if it is

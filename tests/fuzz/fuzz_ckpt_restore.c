@@ -110,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 		ready = true;
 	}
+	util_out_clear(); /* what a restore prints, per input, not for ever */
 	memcpy(slot1, base, SLOT);
 	for (size_t k = 0; k + PATCH <= size; k += PATCH)
 		patch(slot1, data + k);

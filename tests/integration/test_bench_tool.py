@@ -16,12 +16,13 @@ BENCH = os.path.join(ROOT, "tools", "kairos-bench")
 BENCH_BIN = os.path.join(ROOT, "build", "guests", "bench.bin")
 VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
 
-# The rows docs/bench.md defines; vcpu_switch has no native counterpart.
+# The rows docs/bench.md defines; vcpu_switch and vtimer_shared_busy have
+# no native counterpart.
 METRICS = ["vtimer_vector", "vtimer_handler", "vtimer_2vcpu_vector",
            "vtimer_2vcpu_handler", "wfi_wakeup_vector", "wfi_wakeup_handler",
            "hvc_roundtrip", "mmio_gicd_read", "sgi_vector", "sgi_handler",
-           "vcpu_switch", "boot_first_insn"]
-NO_NATIVE = {"vcpu_switch"}
+           "vcpu_switch", "vtimer_shared_busy", "boot_first_insn"]
+NO_NATIVE = {"vcpu_switch", "vtimer_shared_busy"}
 # The checkpoint rows: "native" is the plain copy of the same bytes.
 CKPT_METRICS = ["ckpt_checkpoint", "ckpt_restore_full",
                 "ckpt_restore_incr_1pct", "ckpt_restore_incr_10pct",
@@ -31,6 +32,9 @@ LINE_RE = re.compile(r"^bench: (\S+) native=(n/a|-?\d+) kairos=(-?\d+) "
                      r"added=(n/a|-?\d+)$", re.M)
 TARGET_RE = re.compile(r"^bench-target: vtimer_vector added=(-?\d+) "
                        r"limit=(\d+) met=(yes|no)$", re.M)
+SHARED_TARGET_RE = re.compile(r"^bench-target: vtimer_shared_busy "
+                              r"kairos=(\d+) limit=(\d+) met=(yes|no)$",
+                              re.M)
 CKPT_TARGET_RE = re.compile(r"^bench-target: ckpt_restore_full "
                             r"ratio=([\d.]+) limit=1.2 met=(yes|no)$", re.M)
 INCR_RE = re.compile(r"^bench-target: ckpt_restore_incremental "
@@ -79,6 +83,13 @@ def test_bench_quick(tmp_path):
     added, limit, met = int(m[1]), int(m[2]), m[3]
     assert added == int(lines["vtimer_vector"][2]) and limit == 80, out
     assert met == ("yes" if added <= limit else "no"), out
+    # A put runnable vCPU's deadline: 1 ms of the 1 GHz counter at most.
+    m = SHARED_TARGET_RE.search(out)
+    assert m, out
+    kairos, limit, met = int(m[1]), int(m[2]), m[3]
+    assert kairos == int(lines["vtimer_shared_busy"][1]), out
+    assert limit == 1000000, out
+    assert met == ("yes" if kairos <= limit else "no"), out
     # The table shows every metric, and each boot left its log.
     for metric in METRICS:
         assert re.search(rf"^{metric}\s", out, re.M), out

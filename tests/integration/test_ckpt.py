@@ -453,14 +453,17 @@ def test_ckpt10_incremental_restore_equals_full_restore(boot, tmp_path):
     print(f"incremental restore {pages} pages, then {pages1}; full {pages0}")
 
 
-def boot_resume(boot, tmp_path, image, gic=3, cpu=None, mem="64M"):
-    """Kairos with @image in slot 0 and the VM resuming from it."""
+def boot_resume(boot, tmp_path, image, gic=3, cpu=None, mem="64M",
+                fallback="cold"):
+    """Kairos with @image in slot 0 and the VM resuming from it (if it
+    cannot: booting cold with @fallback "cold", not at all with None)."""
     cmd = [f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", "2",
            "--store", "256M", "--slots", "2", "--slot-image", f"0={image}"]
     if cpu:
         cmd += ["--cpu", cpu]
+    fb = f"resume-fallback={fallback}," if fallback else ""
     cmd += ["--vm", f"name={VM},image={CKPTTEST},vcpus=2,cpus=0:1,mem={mem},"
-            "resume=0,bootargs=test=wait delay_us=1000",
+            f"resume=0,{fb}bootargs=test=wait delay_us=1000",
             "--", "-no-reboot"]
     return boot(cmd)
 
@@ -492,7 +495,8 @@ def test_ckpt9_mismatched_or_damaged_image_boots_cold(boot, tmp_path, case):
                   r"GICv2",
            "cntfrq": r"counter frequency mismatch: the image was taken at "
                      r"62500000 Hz, this board counts at 1000000000 Hz",
-           "config": r"configuration mismatch",
+           "config": r"configuration mismatch: property memory: the image "
+                     r"has 64 MiB at 0x40000000, g has 32 MiB at 0x40000000",
            "corrupt": r"checksum of section \d+ \(memory\) does not match",
            # The slot goes on past the file with zeros, so the cut shows
            # as the memory's checksum (kairos-ckpt on the file itself
@@ -500,9 +504,34 @@ def test_ckpt9_mismatched_or_damaged_image_boots_cold(boot, tmp_path, case):
            "truncated": r"checksum of section \d+ \(memory\) does not "
                         r"match"}[case]
     m = con.expect(rf"kairos: VM {VM} cannot resume from checkpoint slot 0: "
-                   rf"([^\r\n]*); booting it cold")
+                   rf"([^\r\n]*); booting it cold \(resume-fallback = "
+                   r'"cold"\)')
     assert re.search(why, m.group(1).decode()), m.group(1)
     # Cold: from its image's first instruction, its own test runs.
     con.expect(r"\[g\] libguest: ckpttest, 2 CPUs")
     con.expect(VERDICT_RE.format("wait"), timeout=60)
     assert b"PASS" in con.child.after, con.child.after
+
+
+def test_ckpt9_refused_resume_without_fallback_is_an_error(boot, tmp_path):
+    """Without resume-fallback = "cold", a resume Kairos must refuse (here:
+    an image cut short) does not boot the VM cold: the VM is not started,
+    and with no VM left to run the board powers off with the failure
+    status (5), so a rig sees it."""
+    run = start(boot, tmp_path, "test=wait delay_us=4000000")
+    run.con.expect(r"# ckpt wait: armed")
+    checkpoint(run.con, VM, 0)
+    img = run.dump_slot(0, str(tmp_path / "slot0.img"))
+    run.con.close()
+    bad = tmp_path / "bad.img"
+    bad.write_bytes(img.data[:len(img.data) // 2])
+    con = boot_resume(boot, tmp_path, bad, fallback=None)
+    con.expect(rf"kairos: VM {VM} cannot resume from checkpoint slot 0: "
+               r'[^\r\n]*; not starting it \(resume-fallback = "cold" '
+               r"would boot it cold\)")
+    con.expect(rf"kairos: VM {VM} stopped \(cannot resume from its "
+               r"checkpoint\)")
+    con.expect(r"kairos: all VMs stopped")
+    rest = con.output_for(30)
+    assert "libguest: ckpttest" not in rest, rest
+    assert con.wait_exit() == 5

@@ -28,6 +28,8 @@ CASES = {
                              (["--qemu", "--timeout", "-1", "list"], "-1")]),
     "kairos-bench": ("--samples", [(["--samples", "many"], "many"),
                                    (["--samples", "0"], "--samples")]),
+    "kairos-soak": ("--minutes", [(["--minutes", "long"], "long"),
+                                  (["--minutes", "0"], "--minutes")]),
     "docs-examples": (None, [(["--check", "missing-doc-file"],
                               "missing-doc-file")]),
     "docs-diagrams": ("--out", []),

@@ -236,6 +236,17 @@ static void test_cpu_affinity(void **state)
 	assert_int_equal(cfg.vms[1].cpu_affinity, 0);
 }
 
+static void test_fault_loop_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("config-good"), KAIROS_OK);
+	assert_int_equal(cfg.vms[0].fault_loop_limit, 1000); /* the default */
+	assert_int_equal(cfg.vms[1].fault_loop_limit, 1000);
+	assert_int_equal(parse("config-fault-loop"), KAIROS_OK);
+	assert_int_equal(cfg.vms[0].fault_loop_limit, 0); /* never stop */
+	assert_int_equal(cfg.vms[1].fault_loop_limit, 50);
+}
+
 static void test_no_hypervisor_node(void **state)
 {
 	(void)state;
@@ -601,6 +612,12 @@ static const struct refusal refusals[] = {
 	{ "config-priority",
 	  KAIROS_ERR_MALFORMED,
 	  { VM0, "property priority", "256" } },
+	{ "config-resume-fallback",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property resume-fallback", "\"warm\" is neither" } },
+	{ "config-fault-loop-cells",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property fault-loop-limit", "8 bytes, want one cell" } },
 	{ "config-no-kernel", KAIROS_ERR_MISSING, { VM0, "property kernel" } },
 	{ "config-kernel-empty",
 	  KAIROS_ERR_MALFORMED,
@@ -674,6 +691,7 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test_setup(test_good, setup),
 		cmocka_unit_test_setup(test_cpu_affinity, setup),
+		cmocka_unit_test_setup(test_fault_loop_limit, setup),
 		cmocka_unit_test_setup(test_no_hypervisor_node, setup),
 		cmocka_unit_test_setup(test_place, setup),
 		cmocka_unit_test_setup(test_place_is_deterministic, setup),

@@ -31,12 +31,17 @@
 #define RUN_TICKS 1000U
 
 static uint64_t slice_ticks;
+/* Checks right after the EL2 timer's deadlines ran (NULL: none). */
+static void (*after_timer)(void *arg);
+static void *after_timer_arg;
 
 /* The EL2 timer interrupt, as boot/main.c installs it. */
 static void timer_irq(void *arg)
 {
 	(void)arg;
 	timerq_expire(&cpu_current()->timerq);
+	if (after_timer)
+		after_timer(after_timer_arg);
 }
 
 static int setup(void **state)
@@ -44,6 +49,7 @@ static int setup(void **state)
 	(void)state;
 	util_setup(2);
 	fake_set_timer_irq(timer_irq, NULL);
+	after_timer = NULL;
 	slice_ticks = time_us_to_ticks(SCHED_SLICE_US);
 	return 0;
 }
@@ -459,6 +465,307 @@ static void test_no_affinity_no_move(void **state)
 	assert_int_equal(v1->migrations, 0);
 }
 
+/* ---- Interrupts of vCPUs that are not running (wake-up boost) ---- */
+
+#define VTIMER_PPI 27U
+
+static uint64_t us(uint64_t n)
+{
+	return time_us_to_ticks(n);
+}
+
+/* The physical count at which a's timer, armed by arm_2ms(), is due. */
+static uint64_t a_due;
+
+/* The guest arms its virtual timer 2 ms ahead (then yields its turn). */
+static void arm_2ms(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	a_due = fake_counter_peek() + us(2000);
+	fake_vtimer_set(CTL_ENABLE, a_due - v->vm->cntvoff);
+}
+
+/* b runs while a, put but runnable, has its deadline on the timerq. */
+static void b_runs_to_a_deadline(struct vcpu *v, void *arg)
+{
+	struct vcpu *a = arg;
+
+	(void)v;
+	assert_int_equal(a->run, VCPU_RUN_READY);
+	assert_true(a->backup.armed);
+	assert_int_equal(a->backup.deadline, a_due);
+	/* The hardware timer is due at a's deadline, before b's turn ends. */
+	assert_true(fake_hyp_enabled());
+	assert_int_equal(fake_hyp_cval(), a_due);
+	assert_false(a->boost);
+}
+
+/* The backup deadline fired: it only woke a (T1). */
+static void backup_only_woke(void *arg)
+{
+	struct vcpu *a = arg;
+	uint16_t flags = a->st.vgic.priv[VTIMER_PPI].flags;
+
+	if (a->backup.armed || !a->boost)
+		return; /* not yet due */
+	after_timer = NULL;
+	assert_int_equal(a->run, VCPU_RUN_READY);
+	assert_int_equal(cpus[0].resched, 1);
+	/* Nothing of its timer or vGIC state was written. */
+	assert_int_equal(flags & (VGIC_LINE | VGIC_LATCH), 0);
+	assert_int_equal(a->st.vtimer.ctl, CTL_ENABLE);
+	assert_int_equal(a->st.vtimer.cval, a_due - a->vm->cntvoff);
+	assert_ptr_equal(cpus[0].loaded, &vms[1].vcpus[0]);
+}
+
+/* a runs on a boost: its interrupt is presented, for 1 ms at most. */
+static void a_boosted(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	assert_true(cpus[0].slice.armed);
+	assert_int_equal(cpus[0].slice.deadline, a_due + us(SCHED_BOOST_US));
+	assert_int_equal(cpus[0].boost_end, cpus[0].slice.deadline);
+	assert_false(v->backup.armed);
+	assert_false(v->boost);
+}
+
+static void test_put_runnable_vcpu_rescheduled_at_its_deadline(void **state)
+{
+	struct vcpu *a, *b;
+
+	(void)state;
+	two_vms(&a, &b);
+	/* a arms its timer 2 ms ahead and yields: b's turn (10 ms). */
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, arm_2ms, NULL);
+	/* b busy, interrupted at a's deadline by the EL2 timer. */
+	fake_vcpu_push(VCPU_EXIT_IRQ, us(2000), b_runs_to_a_deadline, a);
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, a_boosted, NULL);
+	push(1, VCPU_EXIT_YIELD);
+	after_timer = backup_only_woke;
+	after_timer_arg = a;
+	fake_vcpu_run_script(sched_loop);
+	assert_null(after_timer); /* the backup fired */
+	/* a was not made to wait for b's turn to end. */
+	assert_ran((const struct vcpu *const[]){ a, b, a, b }, 4);
+	assert_int_equal(cpus[0].boosts, 1);
+}
+
+static uint64_t t0;
+
+static void boost_b(struct vcpu *v, void *arg)
+{
+	struct vcpu *b = arg;
+
+	(void)v;
+	t0 = fake_counter_peek() - RUN_TICKS;
+	sched_wake_irq(b);
+	assert_true(b->boost);
+	assert_int_equal(cpus[0].resched, 1);
+}
+
+/* a was switched to less than the min run ago: it goes on till then. */
+static void a_min_run(struct vcpu *v, void *arg)
+{
+	struct vcpu *b = arg;
+
+	(void)v;
+	assert_true(b->boost);
+	assert_int_equal(cpus[0].slice.deadline, t0 + us(SCHED_MIN_RUN_US));
+}
+
+static void b_on_boost(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	assert_false(v->boost);
+	assert_int_equal(cpus[0].slice.deadline,
+			 t0 + us(SCHED_MIN_RUN_US) + us(SCHED_BOOST_US));
+}
+
+/* The turn holder goes on: the boost was not charged to it. */
+static void a_turn_resumes(struct vcpu *v, void *arg)
+{
+	struct vcpu *b = arg;
+
+	(void)v;
+	assert_int_equal(cpus[0].boost_end, 0);
+	assert_int_equal(cpus[0].slice.deadline,
+			 t0 + slice_ticks + us(SCHED_BOOST_US));
+	assert_int_equal(b->credit, -(int64_t)us(SCHED_BOOST_US));
+}
+
+static void test_boost_preempts_an_equal_after_its_min_run(void **state)
+{
+	struct vcpu *a, *b;
+
+	(void)state;
+	two_vms(&a, &b);
+	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, boost_b, b);
+	fake_vcpu_push(VCPU_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS,
+		       a_min_run, b);
+	fake_vcpu_push(VCPU_EXIT_IRQ, us(SCHED_BOOST_US), b_on_boost, NULL);
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, a_turn_resumes, b);
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ a, a, b, a, b }, 5);
+	assert_int_equal(cpus[0].boosts, 1);
+}
+
+static void boost_lo(struct vcpu *v, void *arg)
+{
+	(void)v;
+	sched_wake_irq(arg);
+}
+
+static void test_boost_never_preempts_a_higher_priority(void **state)
+{
+	struct vcpu *lo, *hi;
+
+	(void)state;
+	util_vm_add("lo", 1, NULL, 1);
+	util_vm_add("hi", 1, NULL, 2);
+	util_create();
+	lo = &vms[0].vcpus[0];
+	hi = &vms[1].vcpus[0];
+	fake_vcpu_push(VCPU_EXIT_RESCHED, us(SCHED_SLICE_US), boost_lo, lo);
+	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, NULL, NULL);
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	assert_ran((const struct vcpu *const[]){ hi, hi, lo }, 3);
+	assert_int_equal(cpus[0].boosts, 0);
+}
+
+/* An interrupt for the running vCPU: it takes it at its next entry. */
+static void boost_self(struct vcpu *v, void *arg)
+{
+	(void)arg;
+	sched_wake_irq(v);
+	assert_true(v->boost);
+	assert_int_equal(cpus[0].resched, 0); /* no kick for itself */
+}
+
+static void boost_c_later(struct vcpu *v, void *arg)
+{
+	struct vcpu *a = arg;
+
+	(void)v;
+	/* a's boost did not outlive its run: it cannot go before c. */
+	assert_false(a->boost);
+	fake_counter_advance(us(SCHED_MIN_RUN_US));
+	sched_wake_irq(&vms[2].vcpus[0]);
+}
+
+static void test_boost_of_the_running_vcpu_ends_when_it_is_put(void **state)
+{
+	struct vcpu *a, *b, *c;
+
+	(void)state;
+	util_vm_add("a", 1, NULL, 1);
+	util_vm_add("b", 1, NULL, 1);
+	util_vm_add("c", 1, NULL, 1);
+	util_create();
+	a = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	c = &vms[2].vcpus[0];
+	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, boost_self, NULL);
+	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, boost_c_later, a);
+	push(2, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	/* c, woken last, goes first: the boosts are first come first served
+	 * and a's was over. */
+	assert_ran((const struct vcpu *const[]){ a, b, c, b }, 4);
+}
+
+#define WAITER_ROUNDS 150U
+
+static void wake_waiter(struct vcpu *v, void *arg)
+{
+	struct vcpu *w = arg;
+
+	(void)v;
+	assert_int_equal(w->run, VCPU_RUN_BLOCKED);
+	sched_wake_irq(w);
+}
+
+static void test_a_mostly_waiting_vcpu_keeps_its_boosts(void **state)
+{
+	struct vcpu *b, *w;
+
+	(void)state;
+	util_vm_add("waiter", 1, NULL, 1);
+	util_vm_add("busy", 1, NULL, 1);
+	util_create();
+	w = &vms[0].vcpus[0];
+	b = &vms[1].vcpus[0];
+	/* The waiter runs first and waits. */
+	fake_vcpu_push(VCPU_EXIT_WFI, us(200), NULL, NULL);
+	/*
+	 * Then, over and over: the busy vCPU runs 1 ms until the waiter's
+	 * interrupt comes, the waiter preempts it, handles it in 200 us and
+	 * waits again: 30 ms of boosts in all, more than the guard allows
+	 * in debt, but the waiter was away 4/5 of the time.
+	 */
+	for (unsigned int i = 0; i < WAITER_ROUNDS; i++) {
+		fake_vcpu_push(VCPU_EXIT_IRQ, us(1000), wake_waiter, w);
+		fake_vcpu_push(VCPU_EXIT_WFI, us(200), NULL, NULL);
+	}
+	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_run_script(sched_loop);
+	for (unsigned int i = 0; i < 2 * WAITER_ROUNDS + 1; i++)
+		if (fake_vcpu_ran(i) != (i % 2 ? b : w))
+			fail_msg("run %u: the %s ran", i,
+				 fake_vcpu_ran(i)->vm->cfg->name);
+	assert_int_equal(cpus[0].boosts, WAITER_ROUNDS);
+	assert_int_equal(cpus[0].guarded, 0);
+	assert_true(w->credit > 0);
+}
+
+#define STORM_STEPS 1000U
+#define STORM_STEP_US 250U
+
+static uint64_t storm_ran[2];
+
+/* b's timer is always due: every time a runs, b is woken again. */
+static void storm_step(struct vcpu *v, void *arg)
+{
+	struct vcpu *b = arg;
+
+	storm_ran[v == b] += STORM_STEP_US;
+	if (v != b)
+		sched_wake_irq(b);
+	/* What b may owe stays bounded by the guard and one boost. */
+	assert_true(b->credit >=
+		    -(int64_t)us(SCHED_GUARD_US) - (int64_t)us(STORM_STEP_US));
+}
+
+static void test_guard_caps_a_storming_vcpu_to_its_share(void **state)
+{
+	uint64_t total = (uint64_t)STORM_STEPS * STORM_STEP_US, late;
+	struct vcpu *a, *b;
+
+	(void)state;
+	two_vms(&a, &b);
+	storm_ran[0] = storm_ran[1] = 0;
+	for (unsigned int i = 0; i < STORM_STEPS; i++)
+		fake_vcpu_push(VCPU_EXIT_IRQ, us(STORM_STEP_US), storm_step, b);
+	fake_vcpu_run_script(sched_loop);
+	assert_int_equal(storm_ran[0] + storm_ran[1], total);
+	/* b preempted a time and again, until the guard stopped it. */
+	assert_true(cpus[0].boosts > 10);
+	assert_true(cpus[0].guarded > 0);
+	/*
+	 * Over the window, b got its half, plus at most what the guard lets
+	 * it owe and one boost (docs/user-guide.md, "Scheduling").
+	 */
+	late = SCHED_GUARD_US + SCHED_BOOST_US + STORM_STEP_US;
+	if (storm_ran[1] > total / 2 + late)
+		fail_msg("storm: b ran %llu us of %llu (a %llu)",
+			 (unsigned long long)storm_ran[1],
+			 (unsigned long long)total,
+			 (unsigned long long)storm_ran[0]);
+	/* And a was not starved of its own half either. */
+	assert_true(storm_ran[0] + late >= total / 2);
+}
+
 static void test_too_many_vcpus_on_one_pcpu(void **state)
 {
 	(void)state;
@@ -507,6 +814,24 @@ int main(void)
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_wake_kicks_the_other_pcpu,
 						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_put_runnable_vcpu_rescheduled_at_its_deadline,
+			setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_boost_preempts_an_equal_after_its_min_run, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_boost_never_preempts_a_higher_priority, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_guard_caps_a_storming_vcpu_to_its_share, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_boost_of_the_running_vcpu_ends_when_it_is_put,
+			setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_mostly_waiting_vcpu_keeps_its_boosts, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_vcpus_on_one_pcpu,
 						setup, util_teardown),
 	};

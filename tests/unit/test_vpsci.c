@@ -37,10 +37,11 @@
 #define NOT_SUPPORTED ((uint64_t)-1)
 #define INVALID_PARAMETERS ((uint64_t)-2)
 #define ALREADY_ON ((uint64_t)-4)
+#define INVALID_ADDRESS ((uint64_t)-9)
 
 #define RAM 0x40000000UL
 #define ENTRY 0x40123000UL
-#define CTX 0xc0ffee0000UL
+#define CTX 0xc0ffee00UL
 
 static struct vm *a, *b;
 static enum vexit_result res;
@@ -183,11 +184,12 @@ static void test_cpu_on_starts_secondary(void **state)
 static void test_cpu_on_smc64_and_same_pcpu(void **state)
 {
 	(void)state;
-	/* SMC64 form, the way Linux calls it, with a 64-bit entry. */
-	assert_int_equal(hvc(&a->vcpus[0], CPU_ON | SMC64, 3, 0x1234567890UL,
-			     1),
+	/* SMC64 form, the way Linux calls it, with a 64-bit context. */
+	assert_int_equal(hvc(&a->vcpus[0], CPU_ON | SMC64, 3, ENTRY,
+			     0x1234567890UL),
 			 0);
-	assert_int_equal(a->vcpus[3].st.regs.pc, 0x1234567890UL);
+	assert_int_equal(a->vcpus[3].st.regs.pc, ENTRY);
+	assert_int_equal(a->vcpus[3].st.regs.x[0], 0x1234567890UL);
 	/* A vCPU of this pCPU: flagged, but no SGI to oneself. */
 	cpus[0].resched = 0;
 	assert_int_equal(hvc(&b->vcpus[1], CPU_ON, 0, ENTRY, 0),
@@ -219,6 +221,67 @@ static void test_cpu_on_refusals(void **state)
 			 INVALID_PARAMETERS);
 	assert_int_equal(a->vcpus[2].st.power, VCPU_POWER_OFF);
 	assert_int_equal(res, VEXIT_RESUME);
+}
+
+/* PSCI: CPU_ON to an entry point outside the caller's RAM is refused. */
+static void test_cpu_on_entry_outside_ram(void **state)
+{
+	static const uint64_t bad[] = {
+		0,                  /* flash: erased, nothing to run */
+		0x09000000UL,       /* the UART */
+		RAM - 4,            /* just below RAM */
+		RAM + UTIL_RAM,     /* just past it */
+		RAM + UTIL_RAM - 2, /* an instruction that straddles the end */
+		0x1234567890UL,     /* far away */
+		0x8000000000000000UL, /* not an IPA at all */
+	};
+	struct vcpu *v = &a->vcpus[0];
+	struct vcpu *t = &a->vcpus[1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(hvc(v, CPU_ON | SMC64, 1, bad[i], CTX),
+				 INVALID_ADDRESS);
+		assert_int_equal(t->st.power, VCPU_POWER_OFF);
+		assert_int_equal(t->run, VCPU_RUN_OFF);
+	}
+	assert_int_equal(fake_sgis(1, IRQ_SGI_KICK), 0);
+	/* The first and the last instruction of RAM are fine. */
+	assert_int_equal(hvc(v, CPU_ON, 1, RAM, CTX), 0);
+	assert_int_equal(hvc(v, CPU_ON, 2, RAM + UTIL_RAM - 4, CTX), 0);
+	assert_int_equal(a->vcpus[2].st.regs.pc, RAM + UTIL_RAM - 4);
+}
+
+/*
+ * SMCCC: the SMC32/HVC32 forms (function ID bit 30 clear) ignore the
+ * upper halves of their arguments; the SMC64 forms use them.
+ */
+static void test_smc32_ignores_upper_halves(void **state)
+{
+	struct vcpu *v = &a->vcpus[0];
+	struct vcpu *t = &a->vcpus[1];
+
+	(void)state;
+	assert_int_equal(hvc(v, CPU_ON, 0xdead000000000001UL,
+			     0xbeef000000000000UL | ENTRY,
+			     0xf00d000000000000UL | 0x1234U),
+			 0);
+	assert_int_equal(t->st.power, VCPU_POWER_ON);
+	assert_int_equal(t->st.regs.pc, ENTRY);
+	assert_int_equal(t->st.regs.x[0], 0x1234U);
+	assert_int_equal(hvc(v, AFFINITY_INFO, 0x100000001UL,
+			     0xbeef000000000000UL, 0),
+			 0); /* ON, at level 0 */
+	assert_int_equal(hvc(v, PSCI_FEATURES, 0xdead000000000000UL | CPU_ON, 0,
+			     0),
+			 0);
+	/* SMC64: the same garbage is part of the arguments. */
+	assert_int_equal(hvc(v, AFFINITY_INFO | SMC64, 0x100000001UL, 0, 0),
+			 INVALID_PARAMETERS);
+	assert_int_equal(hvc(v, CPU_ON | SMC64, 2, 0xbeef000000000000UL | ENTRY,
+			     0),
+			 INVALID_ADDRESS);
+	assert_int_equal(a->vcpus[2].st.power, VCPU_POWER_OFF);
 }
 
 static void test_affinity_info(void **state)
@@ -376,6 +439,10 @@ int main(void)
 						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_on_refusals, setup,
 						util_teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_on_entry_outside_ram,
+						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(test_smc32_ignores_upper_halves,
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(test_affinity_info, setup,
 						util_teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_suspend_and_off, setup,

@@ -162,6 +162,7 @@ struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
 	c->priority = priority;
 	c->kernel.base = pa_init((uint64_t)(uintptr_t)kernel[i]);
 	c->kernel.size = KERNEL_SIZE;
+	c->resume_from = -1; /* as config_parse() without resume-from */
 	return c;
 }
 

@@ -140,7 +140,7 @@ static bool tt_timer_irq(enum tt_kind k, uint32_t iar)
 		policy = TT_KEEP;
 	switch (policy) {
 	case TT_PERIODIC:
-		if (s->periods > 1) {
+		if (s->periods > 1 && (!s->until || now < s->until)) {
 			s->periods--;
 			tt_set_cval(k, cval + s->period);
 			break;

@@ -8,7 +8,8 @@
  * cancelled by reprogramming it near and must never fire itself. Along
  * the way the CPUs publish CNTVCT samples to each other (and send SGIs):
  * a CPU's counter is never behind a sample another CPU published before
- * (T6), and never goes back.
+ * (T6), and never goes back. iterations=0 runs until the VM is stopped
+ * (make soak); report_s=N prints a progress line every N s of guest time.
  */
 #include "timertest.h"
 
@@ -26,6 +27,9 @@ static struct {
 	uint64_t iters;
 	uint32_t kinds;
 	uint64_t seed;
+	uint64_t report_ticks, next_report;
+	uint64_t rounds[2];
+	uint64_t max_late[2]; /* ticks from CVAL to the handler, worst */
 	uint64_t sample[2];
 	uint64_t last[2];
 	uint32_t checks[2];
@@ -139,8 +143,13 @@ static bool st_round(unsigned int me, uint64_t *rng, uint64_t it,
 		irq_mask();
 	}
 	for (unsigned int k = 0; k < TT_NR; k++) {
+		uint64_t late;
+
 		if (!(st.kinds & (1U << k)))
 			continue;
+		late = c->t[k].last_now - cval[k];
+		if (c->t[k].last_now >= cval[k] && late > st.max_late[me])
+			st.max_late[me] = late;
 		base[k]++;
 		if (tt_load(&c->t[k].count) != base[k] ||
 		    c->t[k].last_cval != cval[k]) {
@@ -160,6 +169,22 @@ static bool st_round(unsigned int me, uint64_t *rng, uint64_t it,
 	return !test_failed();
 }
 
+/* What both CPUs did so far, on one line (make soak reads it). */
+static void st_report(const char *what)
+{
+	uint64_t armed = 0;
+
+	for (unsigned int a = 0; a < A_NR; a++)
+		armed += st.armed[0][a] + st.armed[1][a];
+	printf("# stress %s: rounds %llu + %llu, armed %llu, answered once each, spurious %u + %u, max late %llu + %llu us\n",
+	       what, (unsigned long long)tt_load64(&st.rounds[0]),
+	       (unsigned long long)tt_load64(&st.rounds[1]),
+	       (unsigned long long)armed, tt_load(&tt_cpus[0].spurious),
+	       tt_load(&tt_cpus[1].spurious),
+	       (unsigned long long)(st.max_late[0] * 1000000 / time_freq()),
+	       (unsigned long long)(st.max_late[1] * 1000000 / time_freq()));
+}
+
 static void st_run(void)
 {
 	unsigned int me = cpu_index();
@@ -172,9 +197,16 @@ static void st_run(void)
 		gic_set_edge(tt_intid((enum tt_kind)k), false);
 		gic_set_enable(tt_intid((enum tt_kind)k), true);
 	}
-	for (uint64_t it = 0; it < st.iters; it++)
+	for (uint64_t it = 0; !st.iters || it < st.iters; it++) {
 		if (!st_round(me, &rng, it, base))
 			break;
+		tt_store64(&st.rounds[me], it + 1);
+		if (me == 0 && st.report_ticks &&
+		    time_ticks() >= st.next_report) {
+			st.next_report += st.report_ticks;
+			st_report("progress");
+		}
+	}
 	irq_mask();
 	for (unsigned int k = 0; k < TT_NR; k++)
 		if (st.kinds & (1U << k))
@@ -189,6 +221,9 @@ TEST_FLAGS(stress, TEST_NAMED_ONLY)
 	st = (typeof(st)){ .iters = 1000, .seed = 1 };
 	board_arg_u64("iterations", &st.iters);
 	board_arg_u64("seed", &st.seed);
+	if (board_arg_u64("report_s", &st.report_ticks))
+		st.report_ticks *= time_freq();
+	st.next_report = time_ticks() + st.report_ticks;
 	board_arg("timers", timers, sizeof(timers));
 	st.kinds = (strchr(timers, 'v') ? 1U << TT_VIRT : 0) |
 		   (strchr(timers, 'p') ? 1U << TT_PHYS : 0);
