@@ -119,6 +119,7 @@ include mk/test.mk
 include mk/bench.mk
 include mk/soak.mk
 include mk/ckpt.mk
+include mk/fuzz.mk
 include mk/check.mk
 include mk/docs.mk
 

@@ -14,6 +14,10 @@
 /* MPIDR_EL1 affinity fields Aff3 (39:32) and Aff2..Aff0 (23:0). */
 #define MPIDR_AFF_MASK 0xff00ffffffULL
 
+/*
+ * The message is one console line: a control character the DTB put in a
+ * string it quotes (a newline in stdout-path) is shown as '?'.
+ */
 static void PRINTF_LIKE(2, 3) errf(struct board_err *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -21,6 +25,9 @@ static void PRINTF_LIKE(2, 3) errf(struct board_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	for (char *c = err->msg; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = '?';
 }
 
 static const char *path_of(const void *fdt, int node, char *buf, int len)
@@ -176,6 +183,52 @@ static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 	return -FDT_ERR_NOTFOUND;
 }
 
+/*
+ * The structure block nests as the Devicetree Specification says: one root
+ * node, with an empty name, at its start; every node ended; properties
+ * only inside nodes; FDT_END last; the blocks aligned. libfdt's walkers
+ * trust this (its fdt_get_path() reads before its buffer on a tree with
+ * two top-level nodes or a named root), and the copy Kairos builds has no
+ * fdt_check_full(). False, with @err saying what, otherwise.
+ */
+static bool structure_ok(const void *fdt, struct board_err *err)
+{
+	int off = 0, next = 0, depth = 0, len = -1;
+	bool closed = false;
+	uint32_t tag;
+
+	/*
+	 * Read before the MMU is on, where an unaligned access faults: the
+	 * blocks aligned as the Devicetree Specification (5.1) requires.
+	 */
+	if (fdt_off_dt_struct(fdt) % FDT_TAGSIZE ||
+	    fdt_off_mem_rsvmap(fdt) % sizeof(fdt64_t)) {
+		errf(err,
+		     "device tree: structure block (offset 0x%x) not 4-byte or memory reservation block (0x%x) not 8-byte aligned",
+		     fdt_off_dt_struct(fdt), fdt_off_mem_rsvmap(fdt));
+		return false;
+	}
+	if (!fdt_get_name(fdt, 0, &len) || len != 0) {
+		errf(err, "device tree: no root node with an empty name");
+		return false;
+	}
+	for (;; off = next) {
+		tag = fdt_next_tag(fdt, off, &next);
+		if (next < 0) /* truncated, or an unknown tag */
+			break;
+		if (tag == FDT_BEGIN_NODE && !closed)
+			depth++;
+		else if (tag == FDT_END_NODE && depth > 0)
+			closed = --depth == 0;
+		else if (tag == FDT_END && closed)
+			return true;
+		else if ((tag != FDT_PROP || depth == 0) && tag != FDT_NOP)
+			break;
+	}
+	errf(err, "device tree: structure block malformed at offset %d", off);
+	return false;
+}
+
 static enum kairos_err uart_at(const void *fdt, int node,
 			       struct board_uart *uart, struct board_err *err)
 {
@@ -211,6 +264,8 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 		errf(err, "device tree: bad header (no DTB in x0?)");
 		return KAIROS_ERR_MALFORMED;
 	}
+	if (!structure_ok(fdt, err))
+		return KAIROS_ERR_MALFORMED;
 	chosen = fdt_path_offset(fdt, "/chosen");
 	if (chosen >= 0) {
 		path = fdt_getprop(fdt, chosen, "stdout-path", &len);

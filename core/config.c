@@ -64,6 +64,10 @@ static enum kairos_err PRINTF_LIKE(5, 6)
 	if (n > 0 && (size_t)n < sizeof(err->msg))
 		vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
 	va_end(ap);
+	/* One console line: control characters a quoted string had, '?'. */
+	for (char *c = err->msg; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = '?';
 	return e;
 }
 

@@ -8,6 +8,7 @@
  */
 #include <kairos/board.h>
 #include <kairos/compiler.h>
+#include <libfdt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +169,38 @@ static void test_find_console_bad_header(void **state)
 	assert_int_equal(board_find_console(junk, &u, &err),
 			 KAIROS_ERR_MALFORMED);
 	assert_true(strlen(err.msg) > 0);
+}
+
+/*
+ * Structure blocks libfdt's walkers must not see (found by fuzz_config:
+ * fdt_get_path() read before its buffer): a root node with a name, and a
+ * second top-level node after the root.
+ */
+static void test_malformed_structure_refused(void **state)
+{
+	static _Alignas(8) unsigned char two[256];
+	struct board_uart u;
+	void *fdt = (void *)load("virt-gicv3");
+
+	(void)state;
+	assert_int_equal(fdt_open_into(fdt, dtb, sizeof(dtb)), 0);
+	assert_int_equal(fdt_set_name(fdt, 0, "named"), 0);
+	assert_int_equal(board_find_console(fdt, &u, &err),
+			 KAIROS_ERR_MALFORMED);
+	assert_msg_has("root node");
+	assert_int_equal(board_parse(fdt, 0, &b, &err), KAIROS_ERR_MALFORMED);
+
+	assert_int_equal(fdt_create(two, sizeof(two)), 0);
+	assert_int_equal(fdt_finish_reservemap(two), 0);
+	assert_int_equal(fdt_begin_node(two, ""), 0);
+	assert_int_equal(fdt_end_node(two), 0);
+	assert_int_equal(fdt_begin_node(two, "chosen"), 0);
+	assert_int_equal(fdt_end_node(two), 0);
+	assert_int_equal(fdt_finish(two), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(board_find_console(two, &u, &err),
+			 KAIROS_ERR_MALFORMED);
+	assert_msg_has("structure block malformed at offset");
 }
 
 static void test_rpi4_spin_table_and_soc_ranges(void **state)
@@ -403,6 +436,7 @@ int main(void)
 				       setup),
 		cmocka_unit_test_setup(test_find_console_alone, setup),
 		cmocka_unit_test_setup(test_find_console_bad_header, setup),
+		cmocka_unit_test_setup(test_malformed_structure_refused, setup),
 		cmocka_unit_test_setup(test_rpi4_spin_table_and_soc_ranges,
 				       setup),
 		cmocka_unit_test_setup(test_rpi4_pl011_translated, setup),
