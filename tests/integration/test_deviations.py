@@ -3,37 +3,12 @@
 (docs/user-guide.md, "Architecture conformance"): the vmtest guest's
 conformance and aarch32 tests in VMs, on GICv3 and GICv2, and the
 fault-loop policy, which stops a VM that faults in a loop."""
-import os
 import re
 
 import pytest
 
-from kairos_qemu import ROOT, TOOLS
-
-VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
-GICS = [3, 2]
-
-
-def kairos(boot, gic, smp, *vms):
-    args = [f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", str(smp)]
-    for vm in vms:
-        args += ["--vm", vm]
-    return boot(args + ["--", "-no-reboot"])
-
-
-def vm(name, test, vcpus=1, cpus=None):
-    spec = f"name={name},image={VMTEST},vcpus={vcpus}"
-    if cpus:
-        spec += f",cpus={cpus}"
-    return spec + f",bootargs=test={test}"
-
-
-def verdict(con, name, test):
-    """The VM's verdict for @test; the VM then powers itself off."""
-    m = con.expect(rf"\[{name}\] TEST {test}: (PASS|FAIL[^\r\n]*)",
-                   timeout=120)
-    con.expect(rf"kairos: VM {name} stopped \(PSCI SYSTEM_OFF\)")
-    return m.group(1).decode()
+# The boot and verdict helpers of the other vmtest tests.
+from test_vm import GICS, kairos, verdict, vm
 
 
 @pytest.mark.parametrize("gic", GICS)
