@@ -110,8 +110,15 @@ static bool st_round(unsigned int me, uint64_t *rng, uint64_t it,
 	irq_unmask();
 	for (uint64_t n = tt_rand(rng) % 64; n; n--)
 		(void)time_ticks();
+	/*
+	 * IRQs masked: the SGI handler checks too, and one taken between
+	 * this check's counter read and its store of the last value would
+	 * make the older read look like the counter went back.
+	 */
+	irq_mask();
 	st_check(me, "loop");
 	tt_store64(&st.sample[me], time_ticks());
+	irq_unmask();
 	if (it % 8 == 0)
 		gic_send_sgi(1 - me, ST_SGI);
 	irq_mask();
