@@ -320,6 +320,20 @@ static void setup_semihosting(const void *fdt)
 				     NULL) != NULL);
 }
 
+/*
+ * /chosen/kairos,console-input = "shell": console input starts at the
+ * Kairos shell even with one VM (rigs that drive the shell ask for it).
+ */
+static bool console_input_shell(const void *fdt)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen"), len = 0;
+	const char *v = chosen < 0 ? NULL :
+				     fdt_getprop(fdt, chosen,
+						 "kairos,console-input", &len);
+
+	return v && len == (int)sizeof("shell") && !memcmp(v, "shell", 6);
+}
+
 /* QEMU's virt machine (for the console's hint on how to quit QEMU). */
 static bool on_qemu_virt(const void *fdt)
 {
@@ -380,6 +394,7 @@ void boot_primary(void *fdt, unsigned long el)
 	shell_console_start(
 		on_qemu_virt(fdt) ?
 			"QEMU (tools/kairos-qemu): Ctrl-] then x quits" :
-			NULL);
+			NULL,
+		console_input_shell(fdt));
 	sched_loop();
 }

@@ -376,7 +376,7 @@ static void switch_to(int t)
 	}
 }
 
-void shell_console_start(const char *quit)
+void shell_console_start(const char *quit, bool shell_first)
 {
 	char keys[16] = "0";
 
@@ -386,7 +386,7 @@ void shell_console_start(const char *quit)
 		keys);
 	if (quit)
 		kprintf("kairos: console: %s\n", quit);
-	if (vm_count == 1)
+	if (vm_count == 1 && !shell_first)
 		switch_to(0); /* one VM: its console is what one wants */
 	else
 		shell_prompt();

@@ -30,10 +30,10 @@ void shell_poll(void);
 
 /**
  * After boot: say how to switch console input (and, @quit if not NULL,
- * how to leave), then give input to the VM if there is exactly one, else
- * prompt in the Kairos shell.
+ * how to leave), then give input to the VM if there is exactly one and
+ * not @shell_first, else prompt in the Kairos shell.
  */
-void shell_console_start(const char *quit);
+void shell_console_start(const char *quit, bool shell_first);
 
 /** Index of the VM console input goes to, or -1 for the Kairos shell. */
 int shell_input_target(void);

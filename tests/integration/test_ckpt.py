@@ -130,12 +130,14 @@ class Run:
 
 def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=(),
           before_shell=None):
-    """Boot the ckpttest VM with a store; give console input to the shell.
-    @before_shell: a line Kairos prints at boot, before it hands the
-    console to the VM, to wait for first (run.t_before: when it came)."""
+    """Boot the ckpttest VM with a store, console input at the shell.
+    @before_shell: a line Kairos prints at boot, before the VM runs, to
+    wait for (run.t_before: when it came)."""
     monitor = str(tmp_path / f"mon{len(os.listdir(tmp_path))}.sock")
+    # The shell keeps console input from the start, so that no switch
+    # (Ctrl-A k) races the guest's first lines.
     cmd = [f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", "2",
-           "--store", "256M", "--slots", "2"]
+           "--store", "256M", "--slots", "2", "--console-input", "shell"]
     for slot, path in slot_images:
         cmd += ["--slot-image", f"{slot}={path}"]
     cmd += ["--vm", f"name={VM},image={CKPTTEST},vcpus=2,cpus=0:1,mem=64M,"
@@ -150,7 +152,6 @@ def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=(),
     if before_shell:
         con.expect(before_shell)
         t_before = time.monotonic()
-    con.to_shell()  # one VM: it has console input at first
     run = Run(con, freq, base, mib << 20, monitor)
     run.t_before = t_before
     return run

@@ -58,7 +58,7 @@ static void test_console_start_one_vm_has_the_console(void **state)
 	uint64_t val = 0;
 
 	(void)state;
-	shell_console_start(NULL);
+	shell_console_start(NULL, false);
 	util_out_has("Ctrl-A then 0 gives console input to that VM");
 	util_out_has(
 		"kairos: console input to VM solo (Ctrl-A k: back to Kairos)");
@@ -299,7 +299,7 @@ static void test_help_says_how_a_stopped_vm_comes_back(void **state)
 static void test_console_start_gives_two_vms_the_shell(void **state)
 {
 	(void)state;
-	shell_console_start("Ctrl-] then x quits");
+	shell_console_start("Ctrl-] then x quits", false);
 	util_out_has(
 		"kairos: console: Ctrl-A then 0-1 gives console input to that VM, Ctrl-A k to the Kairos shell");
 	util_out_has("kairos: console: Ctrl-] then x quits\r\n");

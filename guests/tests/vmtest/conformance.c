@@ -36,7 +36,7 @@ static uint64_t hvc_imm_1234(uint64_t fid, uint64_t a1, uint64_t a2,
  * SMCCC calls use HVC #0; another immediate is no SMCCC call and must not
  * act: SYSTEM_OFF through HVC #0x1234 leaves the VM running.
  */
-TEST(hvc_imm)
+TEST_FLAGS(hvc_imm, TEST_NAMED_ONLY)
 {
 	uint64_t r;
 
@@ -52,7 +52,7 @@ TEST(hvc_imm)
 }
 
 /* SMC32 PSCI calls ignore the upper halves of x1-x3 (SMCCC). */
-TEST(psci_smc32_args)
+TEST_FLAGS(psci_smc32_args, TEST_NAMED_ONLY)
 {
 	uint64_t self = board_cpu_mpidr(0);
 	uint64_t r;
@@ -82,7 +82,7 @@ static void on_secondary(void *arg)
 }
 
 /* PSCI: CPU_ON with an entry point outside RAM is INVALID_ADDRESS. */
-TEST(psci_cpu_on_outside_ram)
+TEST_FLAGS(psci_cpu_on_outside_ram, TEST_NAMED_ONLY)
 {
 	uint64_t mpidr, end = board_ram_end();
 	const uint64_t bad[] = { end, end + 0x100000, LG_PL011_BASE, 0 };
@@ -149,7 +149,7 @@ static bool is_sea(const struct probe *p)
  * takes a synchronous external abort; a store-exclusive aborts the same
  * way or fails (status 1) without reaching the device.
  */
-TEST(mmio_exclusive)
+TEST_FLAGS(mmio_exclusive, TEST_NAMED_ONLY)
 {
 	uint32_t ibrd = mmio_read32(PL011_IBRD);
 	struct probe p;
