@@ -28,7 +28,8 @@ def test_migrate_busy_vm_keeps_its_state(boot):
     dozen times: every register it checks survives every move."""
     con = boot([f"{TOOLS}/kairos-qemu", "--smp", "2", "--vm",
                 f"name=busy,image={VMTEST},cpus=0,"
-                "bootargs=test=fp_preserved iters=20000000",
+                # Long enough to outlast the moves on an idle host.
+                "bootargs=test=fp_preserved iters=200000000",
                 "--", "-no-reboot"])
     con.expect(r"\[busy\] # 1 CPUs, \d+ checks each")
     con.to_shell()
