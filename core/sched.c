@@ -257,6 +257,16 @@ static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
 			best = next_turn(c, p);
 		c->slice_over = false;
 	}
+	if (!best) {
+		/*
+		 * What was runnable in the scan above stopped being so before
+		 * the turn was chosen (held for a checkpoint, blocked, stopped
+		 * on another pCPU): pick again rather than wait.
+		 */
+		__atomic_store_n(&c->resched, 1U, __ATOMIC_RELEASE);
+		spin_unlock(&c->runq_lock);
+		return NULL;
+	}
 	__atomic_store_n(&best->boost, 0, __ATOMIC_RELEASE);
 	spin_unlock(&c->runq_lock);
 	return best;
