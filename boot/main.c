@@ -19,6 +19,7 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/selftest.h>
 #include <kairos/shell.h>
@@ -396,5 +397,5 @@ void boot_primary(void *fdt, unsigned long el)
 			"QEMU (tools/kairos-qemu): Ctrl-] then x quits" :
 			NULL,
 		console_input_shell(fdt));
-	sched_loop();
+	run_loop();
 }

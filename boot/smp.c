@@ -13,7 +13,7 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
-#include <kairos/sched.h>
+#include <kairos/run.h>
 #include <kairos/time.h>
 
 #define CPU_START_TIMEOUT_S 5
@@ -113,5 +113,5 @@ void boot_secondary(unsigned long idx)
 	boot_cpu_selftest(c);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	irq_chip()->send_sgi(0, KICK_SGI);
-	sched_loop();
+	run_loop();
 }

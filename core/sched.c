@@ -8,7 +8,6 @@
 #include <kairos/irq.h>
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
-#include <kairos/shell.h>
 #include <kairos/time.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
@@ -59,12 +58,15 @@ void sched_wake(struct vcpu *v)
 	__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	/*
-	 * The vCPU loaded here is out of the guest while this runs, and this
-	 * pCPU re-picks before it enters again: no kick (it would only
-	 * bounce the entry that is about to present the interrupt).
+	 * The vCPU loaded here is out of the guest while this runs: no kick
+	 * (it would only bounce the entry that is about to present the
+	 * interrupt), but its list registers are rebuilt before that entry
+	 * (core/run.c).
 	 */
 	if (v != cpu_current()->loaded)
 		sched_kick(__atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE));
+	else
+		__atomic_store_n(&v->lrs_stale, true, __ATOMIC_RELEASE);
 }
 
 static bool runnable(const struct vcpu *v)
@@ -362,13 +364,12 @@ static void arm_decision(struct cpu *c, const struct vcpu *v, uint64_t now,
 		timerq_arm(&c->timerq, &c->slice, when);
 }
 
-static void handle_exit(struct cpu *c, struct vcpu *v, enum vcpu_exit e)
+void sched_exited(struct cpu *c, struct vcpu *v, enum vexit_result e)
 {
 	enum vcpu_run ready = VCPU_RUN_READY;
 
 	switch (e) {
-	case VCPU_EXIT_IRQ: irq_handle(); break;
-	case VCPU_EXIT_WFI:
+	case VEXIT_WFI:
 		/*
 		 * Block first, then look: an interrupt made pending meanwhile
 		 * either is seen here or finds the vCPU blocked and wakes it
@@ -391,23 +392,17 @@ static void handle_exit(struct cpu *c, struct vcpu *v, enum vcpu_exit e)
 		}
 		v->blocked_at = arch_timer_now() | 1;
 		break;
-	case VCPU_EXIT_YIELD:
+	case VEXIT_YIELD:
 		/* WFE: let an equal run (end the boost, or else the turn). */
 		if (c->boost_end)
 			c->boost_end = 0;
 		else
 			c->slice_over = true;
 		break;
-	case VCPU_EXIT_RESCHED:
+	case VEXIT_RESUME:
+	case VEXIT_RESCHED:
 	default: break;
 	}
-}
-
-/* Let interrupts taken at EL2 (kicks, timers, the UART) be handled. */
-static void irq_window(void)
-{
-	arch_irq_enable();
-	arch_irq_disable();
 }
 
 /* @v leaves this pCPU: no decision may refer to it any more. */
@@ -584,49 +579,46 @@ const char *sched_migrate(struct vcpu *v, unsigned int pcpu)
 	return NULL;
 }
 
-void sched_loop(void)
+void sched_cpu_init(struct cpu *c)
 {
-	struct cpu *c = cpu_current();
-
 	timerq_entry_init(&c->slice, slice_end, c);
-	arch_irq_disable();
-	for (;;) {
-		unsigned int competitors;
-		uint64_t now, recheck = UINT64_MAX;
-		struct vcpu *v;
+}
 
-		__atomic_store_n(&c->resched, 0U, __ATOMIC_RELEASE);
-		if (c->id == 0)
-			shell_poll();
-		do_migrations(c);
-		park_held(c);
-		now = arch_timer_now();
-		charge(c, now);
-		v = pick(c, now, &competitors, &recheck);
-		if (!v) {
-			timerq_cancel(&c->timerq, &c->slice);
-			c->running = NULL;
-			c->boost_end = 0;
-			c->slice_over = false;
-			__atomic_store_n(&c->idle, true, __ATOMIC_RELEASE);
-			if (!__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
-				arch_wait_for_interrupt();
-			__atomic_store_n(&c->idle, false, __ATOMIC_RELEASE);
-			irq_window();
-			continue;
-		}
-		if (competitors)
-			balance(c, v);
-		if (v != c->running)
-			c->run_start = now;
-		c->running = v;
-		c->charge = competitors != 0;
-		/* One put with an interrupt pending waits for v's min run. */
-		if (switch_to(c, v))
-			recheck = c->run_start +
-				  time_us_to_ticks(SCHED_MIN_RUN_US);
-		arm_decision(c, v, now, competitors, recheck);
-		handle_exit(c, v, arch_vcpu_run(v));
-		irq_window();
+struct vcpu *sched_next(struct cpu *c)
+{
+	unsigned int competitors;
+	uint64_t now, recheck = UINT64_MAX;
+	struct vcpu *v;
+
+	do_migrations(c);
+	park_held(c);
+	now = arch_timer_now();
+	charge(c, now);
+	v = pick(c, now, &competitors, &recheck);
+	if (!v) {
+		timerq_cancel(&c->timerq, &c->slice);
+		c->running = NULL;
+		c->boost_end = 0;
+		c->slice_over = false;
+		return NULL;
 	}
+	if (competitors)
+		balance(c, v);
+	if (v != c->running)
+		c->run_start = now;
+	c->running = v;
+	c->charge = competitors != 0;
+	/* One put with an interrupt pending waits for v's min run. */
+	if (switch_to(c, v))
+		recheck = c->run_start + time_us_to_ticks(SCHED_MIN_RUN_US);
+	arm_decision(c, v, now, competitors, recheck);
+	return v;
+}
+
+void sched_idle(struct cpu *c)
+{
+	__atomic_store_n(&c->idle, true, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
+		arch_wait_for_interrupt();
+	__atomic_store_n(&c->idle, false, __ATOMIC_RELEASE);
 }

@@ -125,6 +125,10 @@ void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)
 		(uint8_t)(level ? i->flags | VGIC_LINE : i->flags & ~VGIC_LINE);
 	if (level)
 		vgic_mark(v, intid);
+	/* A listed one whose line dropped is withdrawn at the next entry. */
+	else if (i->flags & VGIC_IN_LR)
+		__atomic_store_n(&v->vm->vcpus[i->lr_owner].lrs_stale, true,
+				 __ATOMIC_RELEASE);
 	if (intid >= VGIC_NR_PRIVATE)
 		t = spi_target(v->vm, i);
 	spin_unlock(&d->lock);

@@ -478,15 +478,47 @@ static bool dir_write(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	return true;
 }
 
+/*
+ * Pending and active state (and GICv2's SGI pending state) is what list
+ * registers hold: accessing it needs them folded first; writes change
+ * what they must hold. The rest (IDs, configuration, enables,
+ * priorities, routing) reads the same either way.
+ */
+static bool lr_state(uint64_t off)
+{
+	return (off >= GICD_ISPENDR && off < GICD_IPRIORITYR) ||
+	       (off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 0x10);
+}
+
+static bool dist_settles(uint64_t off, bool write)
+{
+	return write || lr_state(off);
+}
+
+static bool redist_settles(uint64_t off, bool write)
+{
+	uint64_t in = off % GICR_FRAME;
+
+	return write || (in >= GICR_SGI && lr_state(in - GICR_SGI));
+}
+
+static bool dir_settles(uint64_t off, bool write)
+{
+	(void)off;
+	return write;
+}
+
 bool vgic_mmio_attach(struct vm *vm)
 {
-	struct mmio_region dist = { VIRT_GICD, VIRT_GICD_SIZE, dist_read,
-				    dist_write, vm };
-	struct mmio_region redist = { VIRT_GICR,
-				      (uint64_t)vm->nr_vcpus * GICR_FRAME,
-				      redist_read, redist_write, vm };
-	struct mmio_region dir = { VIRT_GICC + 0x1000, 0x1000, dir_read,
-				   dir_write, vm };
+	struct mmio_region dist = { VIRT_GICD,  VIRT_GICD_SIZE, dist_read,
+				    dist_write, dist_settles,   vm };
+	struct mmio_region redist = {
+		VIRT_GICR,      (uint64_t)vm->nr_vcpus * GICR_FRAME,
+		redist_read,    redist_write,
+		redist_settles, vm
+	};
+	struct mmio_region dir = { VIRT_GICC + 0x1000, 0x1000,      dir_read,
+				   dir_write,          dir_settles, vm };
 
 	if (!vm_add_mmio(vm, &dist))
 		return false;

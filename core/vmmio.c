@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Dispatch of trapped guest MMIO to the VM's emulated devices. */
+#include <kairos/run.h>
 #include <kairos/vexit.h>
 
 enum mmio_status vmmio_access(struct vcpu *v, uint64_t ipa, bool write,
@@ -13,6 +14,8 @@ enum mmio_status vmmio_access(struct vcpu *v, uint64_t ipa, bool write,
 
 		if (ipa < r->base || off >= r->size || len > r->size - off)
 			continue;
+		if (r->settles && r->settles(off, write))
+			run_settle(v);
 		if (write ? r->write(v, r->dev, off, len, *val) :
 			    r->read(v, r->dev, off, len, val))
 			return MMIO_OK;

@@ -34,8 +34,8 @@ UNIT_FDT_OBJS := $(patsubst %,$(UNIT_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
 
 # One binary per test file; UNIT_SRCS_<name> are the files it needs besides
 # its own tests/unit/<name>.c and arch/fake, UNIT_LIBS_<name> prebuilt objects.
-# arch/fake/fake_vcpu.c (arch_vcpu_run, which calls core/vgic and
-# core/vtimer, core/ptimer) comes with the VM sources only.
+# arch/fake/fake_vcpu.c (the world switch core/run.c drives, which calls
+# core/vgic, core/vtimer, core/ptimer) comes with the VM sources only.
 UNIT_FAKE   := arch/fake/fake.c arch/fake/fake_gic.c
 UNIT_TESTS := test_timerq test_selftest_judge test_board test_console \
 	      test_shell test_irq test_config test_guest_dtb
@@ -60,10 +60,12 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
-		core/vm_layout.c lib/ckpt_format.c \
+		core/vm_layout.c core/run.c lib/ckpt_format.c \
 		arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
-	      test_vgic test_vtimer
+	      test_vgic test_vtimer test_run
+UNIT_SRCS_test_run := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_run := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vuart := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_vpsci := $(UNIT_VM_SRCS)

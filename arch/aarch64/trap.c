@@ -8,10 +8,12 @@
 
 #include <arch/stage2.h>
 #include <arch/timer.h>
+#include <arch/vcpu.h>
 #include <asm/sysreg.h>
 #include <kairos/compiler.h>
 #include <kairos/faultloop.h>
 #include <kairos/ptimer.h>
+#include <kairos/run.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
 
@@ -54,7 +56,7 @@ struct trap {
 	uint64_t ipa; /**< for aborts: faulting IPA (HPFAR + FAR[11:0]) */
 };
 
-typedef enum trap_result (*trap_fn)(struct vcpu *v, const struct trap *t);
+typedef enum vexit_result (*trap_fn)(struct vcpu *v, const struct trap *t);
 
 static bool from_el0(const struct vcpu *v)
 {
@@ -70,17 +72,17 @@ static bool in_aarch32(const struct vcpu *v)
  * Inject an exception with @esr, @far into @v, unless it is one more of a
  * fault loop (core/faultloop.c): then its VM has been stopped.
  */
-static enum trap_result inject(struct vcpu *v, uint64_t esr, uint64_t far,
-			       uint64_t addr)
+static enum vexit_result inject(struct vcpu *v, uint64_t esr, uint64_t far,
+				uint64_t addr)
 {
 	if (faultloop_inject(v, (uint32_t)(esr >> 26) & 0x3f, addr))
-		return TRAP_RESCHED;
+		return VEXIT_RESCHED;
 	trap_inject_sync(v, esr, far);
-	return TRAP_RESUME;
+	return VEXIT_RESUME;
 }
 
 /* UNDEF: EC 0 always has IL = 1 (D19.2.37). */
-static enum trap_result inject_undef(struct vcpu *v)
+static enum vexit_result inject_undef(struct vcpu *v)
 {
 	return inject(v, ESR_IL | ((uint64_t)EC_UNKNOWN << 26), 0, 0);
 }
@@ -89,8 +91,8 @@ static enum trap_result inject_undef(struct vcpu *v)
  * A synchronous external abort, as hardware gives for a bus error. IL is
  * 1: an instruction abort, or a data abort with ISV = 0 (D19.2.37).
  */
-static enum trap_result inject_abort(struct vcpu *v, bool data,
-				     const struct trap *t)
+static enum vexit_result inject_abort(struct vcpu *v, bool data,
+				      const struct trap *t)
 {
 	uint64_t ec = data ? EC_DABT_LOW : EC_IABT_LOW;
 	uint64_t iss = FSC_EXTERNAL | (data ? (t->iss & ISS_WNR) : 0);
@@ -169,27 +171,27 @@ static bool aa32_cond_failed(const struct vcpu *v, const struct trap *t)
 	       !cond_holds(v->st.regs.pstate, ISS_COND(t->iss));
 }
 
-static enum trap_result trap_undef(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_undef(struct vcpu *v, const struct trap *t)
 {
 	(void)t;
 	return inject_undef(v);
 }
 
-static enum trap_result trap_wfx(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_wfx(struct vcpu *v, const struct trap *t)
 {
 	bool skip = aa32_cond_failed(v, t);
 
 	skip_insn(v, t);
 	if (skip)
-		return TRAP_RESUME;
-	return (t->iss & 1) ? TRAP_YIELD : TRAP_WFI;
+		return VEXIT_RESUME;
+	return (t->iss & 1) ? VEXIT_YIELD : VEXIT_WFI;
 }
 
-static enum trap_result trap_fp_access(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_fp_access(struct vcpu *v, const struct trap *t)
 {
 	(void)t;
 	trap_fp(v);
-	return TRAP_RESUME;
+	return VEXIT_RESUME;
 }
 
 /*
@@ -199,20 +201,16 @@ static enum trap_result trap_fp_access(struct vcpu *v, const struct trap *t)
  * so a guest probing for another hypervisor's interface gets a clean
  * refusal. ELR already points past the HVC.
  */
-static enum trap_result trap_hvc(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_hvc(struct vcpu *v, const struct trap *t)
 {
 	if (t->iss & 0xffff) {
 		v->st.regs.x[0] = ~0UL;
-		return TRAP_RESUME;
+		return VEXIT_RESUME;
 	}
-	switch (vpsci_call(v)) {
-	case VEXIT_RESCHED: return TRAP_RESCHED;
-	case VEXIT_WFI: return TRAP_WFI;
-	default: return TRAP_RESUME;
-	}
+	return vpsci_call(v);
 }
 
-static enum trap_result trap_iabt(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_iabt(struct vcpu *v, const struct trap *t)
 {
 	vm_log_once(v, "instruction fetch outside its memory at IPA", t->ipa);
 	return inject_abort(v, false, t);
@@ -238,7 +236,7 @@ static uint64_t permission_fault_ipa(const struct trap *t)
 	return (par & 0x0000fffffffff000UL) | (t->far & 0xfff);
 }
 
-static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 {
 	bool write = (t->iss & ISS_WNR) != 0;
 	unsigned int len = 1U << ((t->iss >> 22) & 3);
@@ -251,11 +249,11 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 	    __atomic_load_n(&v->vm->ckpt.tracking, __ATOMIC_ACQUIRE) &&
 	    arch_s2_track_write(v->vm->s2_root, &v->vm->ckpt.written,
 				permission_fault_ipa(t) & ~0xfffUL))
-		return TRAP_RESUME;
+		return VEXIT_RESUME;
 	if (FSC_IS_PERMISSION(t->iss & 0x3f) && write &&
 	    vm_ipa_ignores_writes(v->vm, t->ipa)) {
 		skip_insn(v, t);
-		return TRAP_RESUME;
+		return VEXIT_RESUME;
 	}
 	/*
 	 * ISV = 0: the access cannot be emulated from the syndrome. That
@@ -293,7 +291,7 @@ static enum trap_result trap_dabt(struct vcpu *v, const struct trap *t)
 		v->st.regs.x[srt] = val;
 	}
 	skip_insn(v, t);
-	return TRAP_RESUME;
+	return VEXIT_RESUME;
 }
 
 /* System register of a trapped MSR/MRS, ISS encoding for EC 0x18. */
@@ -358,12 +356,14 @@ static enum timer_access timer_access(struct vcpu *v, uint32_t key, bool read,
 	enum ptimer_reg pr;
 
 	if (ptimer_reg_of(key, &pr)) {
+		run_settle(v);
 		if (read ? !ptimer_read(v, pr, val) :
 			   !ptimer_write(v, pr, *val))
 			return TIMER_UNDEF;
 		return TIMER_DONE;
 	}
 	if (vtimer_reg_of(key, &vr)) {
+		run_settle(v);
 		arch_vtimer_access(vr, !read, val);
 		return TIMER_DONE;
 	}
@@ -395,7 +395,7 @@ static uint32_t cp15_timer_key(const struct trap *t)
 }
 
 /* A trapped CP15 access of AArch32 EL0: the timer, else UNDEF. */
-static enum trap_result trap_cp15(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_cp15(struct vcpu *v, const struct trap *t)
 {
 	bool wide = t->ec == EC_CP15_64, read = t->iss & 1;
 	unsigned int rt = (t->iss >> 5) & 31, rt2 = (t->iss >> 10) & 31;
@@ -404,7 +404,7 @@ static enum trap_result trap_cp15(struct vcpu *v, const struct trap *t)
 
 	if (aa32_cond_failed(v, t)) {
 		skip_insn(v, t);
-		return TRAP_RESUME;
+		return VEXIT_RESUME;
 	}
 	if (rt > 14 || (wide && rt2 > 14))
 		return inject_undef(v); /* the PC or APSR: no timer's */
@@ -418,10 +418,10 @@ static enum trap_result trap_cp15(struct vcpu *v, const struct trap *t)
 			x[rt2] = val >> 32;
 	}
 	skip_insn(v, t);
-	return TRAP_RESUME;
+	return VEXIT_RESUME;
 }
 
-static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
+static enum vexit_result trap_sysreg(struct vcpu *v, const struct trap *t)
 {
 	uint32_t key = SYSREG_KEY((t->iss >> 20) & 3, (t->iss >> 14) & 7,
 				  (t->iss >> 10) & 15, (t->iss >> 1) & 15,
@@ -436,21 +436,24 @@ static enum trap_result trap_sysreg(struct vcpu *v, const struct trap *t)
 		if (read && rt != 31)
 			v->st.regs.x[rt] = val;
 		skip_insn(v, t);
-		return TRAP_RESUME;
+		return VEXIT_RESUME;
 	default: break;
 	}
 	if (read)
 		return inject_undef(v); /* none of the others is readable */
 	switch (key) {
 	case ICC_SGI1R_EL1: vgic_sgi1r(v, val); break;
-	case ICC_DIR_EL1: vgic_deactivate(v, (uint32_t)val & 0xffffff); break;
+	case ICC_DIR_EL1:
+		run_settle(v);
+		vgic_deactivate(v, (uint32_t)val & 0xffffff);
+		break;
 	case ICC_ASGI1R_EL1:
 	case ICC_SGI0R_EL1:
 		break; /* Group 0 / other Security state: none here */
 	default: return inject_undef(v);
 	}
 	skip_insn(v, t);
-	return TRAP_RESUME;
+	return VEXIT_RESUME;
 }
 
 static const trap_fn handlers[64] = {
@@ -461,19 +464,19 @@ static const trap_fn handlers[64] = {
 	[EC_DABT_LOW] = trap_dabt,
 };
 
-enum trap_result trap_sync(struct vcpu *v, uint64_t esr, uint64_t far,
-			   uint64_t hpfar)
+enum vexit_result arch_vcpu_trap(struct vcpu *v, const struct vcpu_exit *x)
 {
+	uint64_t esr = x->syndrome;
 	struct trap t = {
 		.ec = (uint32_t)(esr >> 26) & 0x3f,
 		.iss = (uint32_t)esr & 0x1ffffff,
 		.il32 = (esr & ESR_IL) != 0,
-		.far = far,
+		.far = x->va,
 		/* HPFAR_EL2.FIPA (bits 43:4) holds IPA[51:12]. */
-		.ipa = ((hpfar & 0xffffffffff0UL) << 8) | (far & 0xfff),
+		.ipa = ((x->ipa_page & 0xffffffffff0UL) << 8) | (x->va & 0xfff),
 	};
 	trap_fn fn = handlers[t.ec];
-	enum trap_result r = fn ? fn(v, &t) : trap_undef(v, &t);
+	enum vexit_result r = fn ? fn(v, &t) : trap_undef(v, &t);
 
 	faultloop_exit_done(v);
 	return r;

@@ -5,12 +5,6 @@
 
 #include <kairos/vm.h>
 
-enum trap_result { TRAP_RESUME, TRAP_WFI, TRAP_YIELD, TRAP_RESCHED };
-
-/** Handle a synchronous exit of @v, the vCPU loaded on this pCPU. */
-enum trap_result trap_sync(struct vcpu *v, uint64_t esr, uint64_t far,
-			   uint64_t hpfar);
-
 /** Give @v its FP/SIMD registers after a CPTR_EL2.TFP trap. */
 void trap_fp(struct vcpu *v);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * vCPU context switch and the guest run loop. EL1 system registers stay
+ * vCPU context switch and the world switch. EL1 system registers stay
  * in hardware while a vCPU is loaded; FP/SIMD registers are switched
- * lazily through the CPTR_EL2.TFP trap and saved when the vCPU is put.
+ * lazily through the CPTR_EL2.TFP trap: from the vCPU's first FP access
+ * until it is put, the registers are its own and the trap is off (Kairos
+ * itself never uses them), so that entries and exits touch neither.
  */
 #include "trap.h"
 
@@ -98,7 +100,6 @@ void arch_vcpu_put(struct vcpu *v)
 
 	SYSREGS(SYSREG_SAVE)
 	if (v->fp_loaded) {
-		fp_access(true);
 		__fpsimd_save(&v->st.fp);
 		fp_access(false);
 		v->fp_loaded = false;
@@ -107,6 +108,8 @@ void arch_vcpu_put(struct vcpu *v)
 
 void arch_vcpu_discard(struct vcpu *v)
 {
+	if (v->fp_loaded)
+		fp_access(false);
 	v->fp_loaded = false;
 }
 
@@ -118,84 +121,27 @@ void trap_fp(struct vcpu *v)
 	v->fp_loaded = true;
 }
 
-/*
- * Arm the EL2 fast path (guest.S guest_irq) for @v's virtual timer, with
- * @n list registers filled.
- */
-static void fast_path_arm(struct cpu *c, struct vcpu *v, unsigned int n)
+void arch_vcpu_enter(struct vcpu *v, struct vcpu_exit *x)
 {
-	struct vgic_lr lr;
-	unsigned int k;
+	uint64_t kind;
 
-	c->fast_lr = 0;
-	if (vgic_fast_lr(v, VTIMER_INTID, n, &lr, &k) &&
-	    k < arch_vgic_nr_lrs()) {
-		c->fast_lr_idx = k;
-		c->fast_intid = lr.hw_intid;
-		c->fast_lr = arch_vgic_encode_lr(&lr);
-	}
-}
-
-static enum vcpu_exit trap_to_exit(enum trap_result e)
-{
-	switch (e) {
-	case TRAP_WFI: return VCPU_EXIT_WFI;
-	case TRAP_YIELD: return VCPU_EXIT_YIELD;
-	default: return VCPU_EXIT_RESCHED;
-	}
-}
-
-enum vcpu_exit arch_vcpu_run(struct vcpu *v)
-{
-	struct cpu *c = cpu_current();
-
-	for (;;) {
-		struct vgic_lr lrs[VGIC_MAX_LRS];
-		bool underflow;
-		unsigned int n;
-		uint64_t kind;
-		enum trap_result e;
-
-		/* Requests are re-checked with interrupts masked (rule 8). */
-		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE))
-			return VCPU_EXIT_RESCHED;
-		/* T2: the line is derived before every entry, not only at load
-		 * (a vCPU woken from WFI may still be the loaded one). */
-		vtimer_entry(v);
-		ptimer_sync(v);
-		n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
-		arch_vgic_write_lrs(lrs, n, underflow);
-		vgic_sync_hw(v);
-		vtimer_guard(v, lrs, n);
-		fast_path_arm(c, v, n);
-		if (v->fp_loaded)
-			fp_access(true);
-		__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
-		kind = guest_enter(&v->st.regs);
-		__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
-		if (v->fp_loaded)
-			fp_access(false);
-		c->fast_lr = 0;
-		if (c->fast_used) {
-			c->fast_used = 0;
-			if (c->fast_lr_idx == n)
-				vgic_fast_listed(v, n++, VTIMER_INTID);
-		}
-		vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
-		vtimer_sync(v);
-		ptimer_sync(v);
-		v->exits++;
-		if (kind == 1 || kind == 2)
-			return VCPU_EXIT_IRQ;
-		if (kind != 0) {
-			vm_fatal(v, kind == 3 ? "SError from the guest" :
-						"AArch32 execution");
-			return VCPU_EXIT_RESCHED;
-		}
-		e = trap_sync(v, read_sysreg(esr_el2), read_sysreg(far_el2),
-			      read_sysreg(hpfar_el2));
-		if (e != TRAP_RESUME)
-			return trap_to_exit(e);
+	__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
+	kind = guest_enter(&v->st.regs);
+	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
+	switch (kind) {
+	case 0:
+		x->kind = VCPU_EXIT_TRAP;
+		x->syndrome = read_sysreg(esr_el2);
+		x->va = read_sysreg(far_el2);
+		x->ipa_page = read_sysreg(hpfar_el2);
+		break;
+	case 1:
+	case 2: x->kind = VCPU_EXIT_IRQ; break;
+	default:
+		x->kind = VCPU_EXIT_FATAL;
+		x->why = kind == 3 ? "SError from the guest" :
+				     "AArch32 execution";
+		break;
 	}
 }
 

@@ -88,6 +88,11 @@ static struct {
 	struct fake_hw hw[KAIROS_MAX_CPUS];
 	jmp_buf *runner; /* fake_vcpu_run_script() in progress */
 	unsigned int idle_nth, idle_queued;
+	struct {
+		unsigned int nth;
+		fake_guest_fn fn;
+		void *arg;
+	} on[FAKE_NR_PHASES];
 	void (*idle_fn)(void *arg);
 	void *idle_arg;
 } f;
@@ -642,10 +647,35 @@ static void hw_release(struct fake_hw *h, struct vcpu *v, const char *what)
 	vlog(what, v);
 }
 
+void fake_vcpu_on(enum fake_phase phase, unsigned int nth, fake_guest_fn fn,
+		  void *arg)
+{
+	f.on[phase].nth = nth;
+	f.on[phase].fn = fn;
+	f.on[phase].arg = arg;
+}
+
+/* @phase reached for @v: its event, once, when its count is up. */
+static void phase_of(enum fake_phase phase, struct vcpu *v)
+{
+	fake_guest_fn fn = f.on[phase].fn;
+
+	if (!fn || --f.on[phase].nth > 0)
+		return;
+	f.on[phase].fn = NULL;
+	fn(v, f.on[phase].arg);
+}
+
+void fake_phase(enum fake_phase phase)
+{
+	phase_of(phase, hw_here()->owner);
+}
+
 void arch_vcpu_load(struct vcpu *v)
 {
 	struct fake_hw *h = hw_here();
 
+	phase_of(FAKE_AT_LOAD, v);
 	if (h->owner)
 		fail_msg("fake: arch_vcpu_load(%u.%u) over %u.%u, which was neither put nor discarded",
 			 v->vm->id, v->id, h->owner->vm->id, h->owner->id);
@@ -668,31 +698,25 @@ void arch_vcpu_discard(struct vcpu *v)
 	hw_release(hw_here(), v, "discard");
 }
 
-bool fake_vcpu_enter(struct vcpu *v, struct fake_step *s)
+void fake_vcpu_enter(struct vcpu *v, struct fake_step *s)
 {
 	struct fake_hw *h = hw_here();
 
 	if (!f.masked)
-		fail_msg("fake: arch_vcpu_run() with interrupts unmasked");
+		fail_msg("fake: arch_vcpu_enter() with interrupts unmasked");
 	if (h->owner != v)
-		fail_msg("fake: arch_vcpu_run(%u.%u), which is not loaded here",
+		fail_msg("fake: arch_vcpu_enter(%u.%u), which is not loaded here",
 			 v->vm->id, v->id);
-	/* As the real one: requests are re-checked right before entry. */
-	if (__atomic_load_n(&f.current->resched, __ATOMIC_ACQUIRE)) {
-		vlog("bounce", v);
-		return false;
-	}
 	if (f.next_step == f.nr_steps) {
 		if (f.runner)
 			longjmp(*f.runner, 1);
-		fail_msg("fake: arch_vcpu_run(%u.%u) with no run queued",
+		fail_msg("fake: arch_vcpu_enter(%u.%u) with no run queued",
 			 v->vm->id, v->id);
 	}
 	*s = f.steps[f.next_step++];
 	f.ran[f.nr_ran++] = v;
 	f.idle_queued = 0;
 	vlog("run", v);
-	return true;
 }
 
 void fake_vcpu_guest(struct vcpu *v, const struct fake_step *s)
@@ -709,7 +733,7 @@ void fake_vcpu_guest(struct vcpu *v, const struct fake_step *s)
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
 }
 
-void fake_vcpu_push_guest(enum vcpu_exit e, uint64_t ticks, fake_guest_fn guest,
+void fake_vcpu_push_guest(enum fake_exit e, uint64_t ticks, fake_guest_fn guest,
 			  fake_guest_fn fn, void *arg)
 {
 	if (f.nr_steps == FAKE_RUN_MAX)
@@ -717,7 +741,7 @@ void fake_vcpu_push_guest(enum vcpu_exit e, uint64_t ticks, fake_guest_fn guest,
 	f.steps[f.nr_steps++] = (struct fake_step){ e, ticks, guest, fn, arg };
 }
 
-void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
+void fake_vcpu_push(enum fake_exit e, uint64_t ticks, fake_guest_fn fn,
 		    void *arg)
 {
 	fake_vcpu_push_guest(e, ticks, NULL, fn, arg);

@@ -19,9 +19,8 @@
  *   memory meanwhile shows; put and discard scribble over the hardware
  *   copy; loading over an unsaved vCPU or running one that is not loaded
  *   fails the test;
- * - arch_vcpu_run() follows a script of exits the test queues, and returns
- *   RESCHED without entering the guest when a reschedule is requested, as
- *   the real one does (docs/style.md rule 8);
+ * - arch_vcpu_enter() follows a script of exits the test queues, around
+ *   which core/run.c's loop runs as on the hardware;
  * - stage-2 roots come from a small pool that runs out;
  * - list registers hold stale pending interrupts out of reset, read back
  *   only their state, and writing the same INTID twice, or an HW one
@@ -353,24 +352,53 @@ bool fake_vtimer_trapping(void);
 /** What the guest did before it exited: a trap handled at EL2 (HVC...). */
 typedef void (*fake_guest_fn)(struct vcpu *v, void *arg);
 
+/** How a scripted guest run ends. */
+enum fake_exit {
+	FAKE_EXIT_IRQ,     /**< an interrupt at EL2 (no handler runs) */
+	FAKE_EXIT_WFI,     /**< a trap whose handler says VEXIT_WFI */
+	FAKE_EXIT_YIELD,   /**< ... VEXIT_YIELD (WFE) */
+	FAKE_EXIT_RESCHED, /**< ... VEXIT_RESCHED */
+	FAKE_EXIT_RESUME,  /**< ... VEXIT_RESUME: the loop enters again */
+};
+
 /**
- * Queue one guest run: the next arch_vcpu_run() that enters the guest lets
- * it run for @ticks of the counter, then calls @fn (if not NULL) as the
- * trap handler would, then returns @e.
+ * Queue one guest run: the next arch_vcpu_enter() lets the guest run for
+ * @ticks of the counter and exits. For a trap, arch_vcpu_trap() calls @fn
+ * (if not NULL) as the trap's handler and returns the result @e stands
+ * for; for FAKE_EXIT_IRQ, @fn is called at the exit.
  */
-void fake_vcpu_push(enum vcpu_exit e, uint64_t ticks, fake_guest_fn fn,
+void fake_vcpu_push(enum fake_exit e, uint64_t ticks, fake_guest_fn fn,
 		    void *arg);
 
 /**
  * The same, and @guest (if not NULL) is what the guest does while it runs,
- * with the list registers filled (fake_vgic_guest_ack() ...): called
- * after the ticks, before the exit folds them back. arch_vcpu_run()
- * (fake_vcpu.c) fills, syncs and folds as the real one does:
- * vtimer_entry(), fill, write, vgic_sync_hw(), vtimer_guard(), guest,
- * read back, fold, vtimer_sync().
+ * with the list registers as core/run.c left them (fake_vgic_guest_ack()
+ * ...): called after the ticks, before the exit.
  */
-void fake_vcpu_push_guest(enum vcpu_exit e, uint64_t ticks, fake_guest_fn guest,
+void fake_vcpu_push_guest(enum fake_exit e, uint64_t ticks, fake_guest_fn guest,
 			  fake_guest_fn fn, void *arg);
+
+/** Where in the run loop a scripted event happens (fake_vcpu_on()). */
+enum fake_phase {
+	FAKE_AT_LOAD,      /**< arch_vcpu_load(), the vCPU not yet loaded */
+	FAKE_AT_LRS_WRITE, /**< list registers just written, not entered */
+	FAKE_AT_ENTER,     /**< entering, before the guest runs */
+	FAKE_AT_TRAP,      /**< exited, before the trap's handler runs */
+	FAKE_AT_LRS_READ,  /**< list registers being read back (a fold) */
+	FAKE_NR_PHASES,
+};
+
+/**
+ * Call @fn(@v, @arg) at the @nth time (1: the next) the run loop of any
+ * pCPU reaches @phase, @v being the vCPU concerned (loaded, or being
+ * loaded). One event per phase at a time.
+ */
+void fake_vcpu_on(enum fake_phase phase, unsigned int nth, fake_guest_fn fn,
+		  void *arg);
+
+/** Times the list registers were written and read back, on any pCPU. */
+unsigned int fake_vgic_lr_writes(void);
+unsigned int fake_vgic_lr_reads(void);
 
 /** Queued runs not yet consumed. */
 unsigned int fake_vcpu_pending(void);
@@ -381,8 +409,8 @@ struct vcpu *fake_vcpu_ran(unsigned int i);
 
 /**
  * What the vCPU hooks did, oldest first, as "load 0.1 run 0.1 put 0.1":
- * load, put, discard, run (entered the guest) and bounce (a run that
- * returned RESCHED at once), each with VM index and vCPU index.
+ * load, put, discard and run (entered the guest), each with VM index and
+ * vCPU index.
  */
 const char *fake_vcpu_log(void);
 
@@ -399,8 +427,8 @@ const struct vcpu_sysregs *fake_vcpu_hw(void);
 #define FAKE_SCTLR_M 1UL
 
 /**
- * Call @loop (sched_loop()) and return once the script is used up and
- * nothing is left to do: when arch_vcpu_run() is asked to enter the
+ * Call @loop (run_loop()) and return once the script is used up and
+ * nothing is left to do: when arch_vcpu_enter() is asked to enter the
  * guest with nothing queued, or the pCPU goes idle with nothing queued
  * and no fake_on_idle() hook left. Idling while runs are still queued
  * fails the test after a while (the queued vCPU never becomes runnable).

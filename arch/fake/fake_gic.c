@@ -53,6 +53,7 @@ static struct {
 	bool active[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
 	bool pending[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
 	unsigned int set_active_calls;
+	unsigned int lr_writes, lr_reads;
 	uint32_t last_set_intid;
 	bool last_set_active;
 	unsigned int sgis[KAIROS_MAX_CPUS][16];
@@ -290,6 +291,7 @@ void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 {
 	struct fake_vif *f = vif_here("arch_vgic_write_lrs()", true);
 
+	g.lr_writes++;
 	if (n > g.nr_lrs)
 		fail_msg("fake: %u list registers written, the hardware has %u",
 			 n, g.nr_lrs);
@@ -310,13 +312,27 @@ void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 	f->uie = underflow;
 	f->lrenpie = true;
 	f->eoi_maint = false;
+	fake_phase(FAKE_AT_LRS_WRITE);
+}
+
+unsigned int fake_vgic_lr_writes(void)
+{
+	return g.lr_writes;
+}
+
+unsigned int fake_vgic_lr_reads(void)
+{
+	return g.lr_reads;
 }
 
 unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n)
 {
 	struct fake_vif *f = vif_here("arch_vgic_read_lrs()", true);
-	unsigned int eoi = f->eoi_count;
+	unsigned int eoi;
 
+	g.lr_reads++;
+	fake_phase(FAKE_AT_LRS_READ);
+	eoi = f->eoi_count;
 	if (n > f->written)
 		fail_msg("fake: %u list registers read back, %u were written",
 			 n, f->written);

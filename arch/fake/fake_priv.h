@@ -7,20 +7,24 @@
 
 /** One queued guest run (fake_vcpu_push_guest()). */
 struct fake_step {
-	enum vcpu_exit e;
+	enum fake_exit e;
 	uint64_t ticks;
 	fake_guest_fn guest, fn;
 	void *arg;
 };
 
 /**
- * The checks and bookkeeping of arch_vcpu_run() before entry: false when
- * the run bounces (RESCHED requested); else *@s is the run to make.
+ * The checks and bookkeeping of arch_vcpu_enter(): *@s is the run to
+ * make. Fails the test on an entry with nothing queued (or ends
+ * fake_vcpu_run_script()).
  */
-bool fake_vcpu_enter(struct vcpu *v, struct fake_step *s);
+void fake_vcpu_enter(struct vcpu *v, struct fake_step *s);
 
 /** The guest part of run @s of @v: time passes, EL1 state changes. */
 void fake_vcpu_guest(struct vcpu *v, const struct fake_step *s);
+
+/** The run loop of this pCPU reached @phase: run its event if due. */
+void fake_phase(enum fake_phase phase);
 
 /**
  * The fake irqchip of the current pCPU would hand out an interrupt: the

@@ -4,15 +4,24 @@
 #define ARCH_VCPU_H
 
 #include <kairos/types.h>
+#include <kairos/vexit_result.h>
 
 struct vcpu;
 
-/** Why arch_vcpu_run() handed control back to the scheduler. */
-enum vcpu_exit {
-	VCPU_EXIT_IRQ,     /**< a physical interrupt is pending at EL2 */
-	VCPU_EXIT_WFI,     /**< the guest waits for an interrupt */
-	VCPU_EXIT_YIELD,   /**< WFE: let another vCPU run */
-	VCPU_EXIT_RESCHED, /**< its state changed (CPU_OFF, VM stop, ...) */
+/** How the guest left arch_vcpu_enter(). */
+enum vcpu_exit_kind {
+	VCPU_EXIT_TRAP,  /**< a synchronous exception: arch_vcpu_trap() */
+	VCPU_EXIT_IRQ,   /**< a physical interrupt is pending at EL2 */
+	VCPU_EXIT_FATAL, /**< something Kairos cannot continue: @why */
+};
+
+/** One exit, as arch_vcpu_enter() saw it. */
+struct vcpu_exit {
+	enum vcpu_exit_kind kind;
+	const char *why;   /**< VCPU_EXIT_FATAL: what happened */
+	uint64_t syndrome; /**< VCPU_EXIT_TRAP: arch-defined (ESR_EL2) */
+	uint64_t va;       /**< faulting virtual address, if any (FAR_EL2) */
+	uint64_t ipa_page; /**< faulting IPA page, if any (HPFAR_EL2) */
 };
 
 /** Put @v's EL1 state, VMPIDR and stage 2 into this pCPU. */
@@ -28,10 +37,17 @@ void arch_vcpu_put(struct vcpu *v);
 void arch_vcpu_discard(struct vcpu *v);
 
 /**
- * Run the loaded vCPU @v until something needs the scheduler: traps that
- * need no decision (MMIO, HVC, sysregs, FP) are handled inside. Called
- * and returns with interrupts masked.
+ * Enter the loaded vCPU @v, with its list registers as core/run.c wrote
+ * them, run it until it exits and describe the exit in *@x. A world switch
+ * of its general registers only: its EL1 state stays in the hardware while
+ * it is loaded. Called and returns with interrupts masked.
  */
-enum vcpu_exit arch_vcpu_run(struct vcpu *v);
+void arch_vcpu_enter(struct vcpu *v, struct vcpu_exit *x);
+
+/**
+ * Decode and handle a VCPU_EXIT_TRAP exit of @v (MMIO, HVC/SMC, system
+ * registers, FP, WFI/WFE, aborts): returns what happens next.
+ */
+enum vexit_result arch_vcpu_trap(struct vcpu *v, const struct vcpu_exit *x);
 
 #endif

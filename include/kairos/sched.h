@@ -15,6 +15,8 @@
 #ifndef KAIROS_SCHED_H
 #define KAIROS_SCHED_H
 
+#include <kairos/cpu.h>
+#include <kairos/vexit_result.h>
 #include <kairos/vm.h>
 
 /** Time slice when vCPUs share a pCPU. */
@@ -75,7 +77,22 @@ void sched_hold_vm(struct vm *vm);
  */
 void sched_release_vm(struct vm *vm);
 
-/** This pCPU's scheduling loop; never returns. */
-NORETURN void sched_loop(void);
+/* For the run loop (core/run.c), on its own pCPU @c. */
+
+/** Set up @c's scheduling state, before its first sched_next(). */
+void sched_cpu_init(struct cpu *c);
+
+/**
+ * Decide what @c runs next: hand over vCPUs asked to move, park those of
+ * held VMs, charge the one that ran, pick, and make the pick the loaded
+ * vCPU with its next decision armed. NULL: nothing is runnable.
+ */
+struct vcpu *sched_next(struct cpu *c);
+
+/** Nothing is runnable on @c: wait for an interrupt unless kicked. */
+void sched_idle(struct cpu *c);
+
+/** @v, run by @c, stopped running because its handler decided @e. */
+void sched_exited(struct cpu *c, struct vcpu *v, enum vexit_result e);
 
 #endif

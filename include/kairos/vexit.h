@@ -6,14 +6,8 @@
 #ifndef KAIROS_VEXIT_H
 #define KAIROS_VEXIT_H
 
+#include <kairos/vexit_result.h>
 #include <kairos/vm.h>
-
-/** Outcome of an emulated access or call. */
-enum vexit_result {
-	VEXIT_RESUME,  /**< continue the guest */
-	VEXIT_RESCHED, /**< the vCPU's run state changed: ask the scheduler */
-	VEXIT_WFI,     /**< behave as WFI (PSCI CPU_SUSPEND) */
-};
 
 /**
  * An HVC from @v (SMCCC: function ID in x0, arguments x1..x3, results in

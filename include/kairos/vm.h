@@ -32,6 +32,16 @@ struct vcpu {
 	uint32_t loaded_gen; /**< gen when last loaded: older hardware state
 				   is stale and must not be saved */
 	uint32_t migrate_to; /**< pCPU + 1 it is asked to move to, or 0 */
+	/*
+	 * Its list registers (core/run.c): written and not yet folded back
+	 * (only while its pCPU runs it, between an exit handled without
+	 * the vGIC or timers and the next entry: docs/design.md §6), how
+	 * many were written, and a change to its vGIC state since, which
+	 * they must be rebuilt for before it enters again (atomic).
+	 */
+	bool lrs_live;
+	unsigned int lrs_n;
+	bool lrs_stale;
 	uint64_t exits;      /**< statistics */
 	uint64_t migrations; /**< statistics */
 	/** Put, deadlines cancelled, not to run while its VM is held. */
@@ -82,6 +92,12 @@ struct mmio_region {
 		     uint64_t *val);
 	bool (*write)(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 		      uint64_t val);
+	/**
+	 * True if the access reads or changes interrupt state that the
+	 * accessing vCPU's list registers may hold (run_settle() first);
+	 * NULL: never.
+	 */
+	bool (*settles)(uint64_t off, bool write);
 	void *dev;
 };
 

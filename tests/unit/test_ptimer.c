@@ -19,6 +19,7 @@
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
 #include <kairos/ptimer.h>
+#include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
@@ -165,8 +166,8 @@ static void run_take(struct vcpu *v, struct seen *s)
 {
 	memset(s, 0, sizeof(*s));
 	cpus[v->pcpu].resched = 0; /* a line's rise kicked: no bounce */
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, 10, guest_take_all, NULL, s);
-	assert_int_equal(arch_vcpu_run(v), VCPU_EXIT_YIELD);
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, 10, guest_take_all, NULL, s);
+	assert_int_equal(run_vcpu(v), VEXIT_YIELD);
 }
 
 /* ---- The counter ---- */
@@ -507,9 +508,9 @@ static void test_t3_ptimer_wakes_vcpu_in_wfi(void **state)
 
 	(void)state;
 	enable_ppi(v);
-	fake_vcpu_push(VCPU_EXIT_WFI, 10, guest_programs, (void *)&p);
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, 10, guest_take_all, NULL, &s);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_push(FAKE_EXIT_WFI, 10, guest_programs, (void *)&p);
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, 10, guest_take_all, NULL, &s);
+	fake_vcpu_run_script(run_loop);
 	assert_int_equal(fake_vcpu_runs(), 2);
 	assert_int_equal(s.timer_irqs, 1);
 	assert_true(guest_count(v) >= v->st.ptimer.cval);
@@ -525,9 +526,9 @@ static void test_ptimer_line_high_wfi_does_not_block(void **state)
 	(void)state;
 	/* PPI 30 disabled at the vGIC: nothing else would end the WFI. */
 	gicr_w(v, GICR_ICENABLER0, PPI_BIT);
-	fake_vcpu_push(VCPU_EXIT_WFI, 10, guest_programs, (void *)&p);
-	fake_vcpu_push(VCPU_EXIT_YIELD, 10, NULL, NULL);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_push(FAKE_EXIT_WFI, 10, guest_programs, (void *)&p);
+	fake_vcpu_push(FAKE_EXIT_YIELD, 10, NULL, NULL);
+	fake_vcpu_run_script(run_loop);
 	assert_int_equal(fake_vcpu_runs(), 2);
 	assert_int_equal(fake_wfi_count(), 0);
 	assert_true(line(v));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/sched.c through sched_loop() on a scripted fake: which vCPU runs
+ * core/sched.c through run_loop() on a scripted fake: which vCPU runs
  * (priority first, round robin among equals, none of a paused VM, none in
  * WFI until woken), the time slice armed only while vCPUs compete, and a
  * vCPU's state reset in memory (CPU_ON, VM reset) never overwritten by the
@@ -9,6 +9,7 @@
  */
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vexit.h>
@@ -62,7 +63,7 @@ static void hvc(struct vcpu *v, uint64_t x0, uint64_t x1, uint64_t x2)
 	vpsci_call(v);
 }
 
-static void push(unsigned int n, enum vcpu_exit e)
+static void push(unsigned int n, enum fake_exit e)
 {
 	for (unsigned int i = 0; i < n; i++)
 		fake_vcpu_push(e, RUN_TICKS, NULL, NULL);
@@ -130,11 +131,11 @@ static void test_higher_priority_runs_first(void **state)
 	lo = &vms[0].vcpus[0];
 	hi = &vms[1].vcpus[0];
 	for (unsigned int i = 0; i < 2; i++)
-		fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
-	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, no_slice, NULL);
+		fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
+	fake_vcpu_push(FAKE_EXIT_WFI, RUN_TICKS, no_slice, NULL);
 	for (unsigned int i = 0; i < 2; i++)
-		fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
-	fake_vcpu_run_script(sched_loop);
+		fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
+	fake_vcpu_run_script(run_loop);
 	/* Only once the higher one waits does the lower one run. */
 	assert_ran((const struct vcpu *const[]){ hi, hi, hi, lo, lo }, 5);
 	assert_int_equal(hi->run, VCPU_RUN_BLOCKED);
@@ -154,8 +155,8 @@ static void test_round_robin_among_equals(void **state)
 	b = &vms[1].vcpus[0];
 	c = &vms[3].vcpus[0];
 	for (unsigned int i = 0; i < 7; i++)
-		fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, full_slice, NULL);
-	fake_vcpu_run_script(sched_loop);
+		fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, full_slice, NULL);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ a, b, c, a, b, c, a }, 7);
 }
 
@@ -167,13 +168,13 @@ static void test_slice_ends_and_next_gets_full_slice(void **state)
 	(void)state;
 	two_vms(&a, &b);
 	/* a runs until its slice ends: the timer fires in the guest. */
-	fake_vcpu_push(VCPU_EXIT_IRQ, slice_ticks, full_slice_at_start, NULL);
+	fake_vcpu_push(FAKE_EXIT_IRQ, slice_ticks, full_slice_at_start, NULL);
 	/* b gets a whole slice of its own, then waits. */
-	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, full_slice, NULL);
+	fake_vcpu_push(FAKE_EXIT_WFI, RUN_TICKS, full_slice, NULL);
 	/* a alone: no slice, the timer off. */
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, no_slice, NULL);
 	irqs = fake_timer_irqs();
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ a, b, a }, 3);
 	/* The slice's end was taken (after the stale reset-time one). */
 	assert_true(fake_timer_irqs() >= irqs + 1);
@@ -201,10 +202,10 @@ static void test_wfi_blocks_until_woken(void **state)
 	util_vm_add("a", 1, NULL, 1);
 	util_create();
 	a = &vms[0].vcpus[0];
-	push(1, VCPU_EXIT_WFI);
-	push(1, VCPU_EXIT_YIELD);
+	push(1, FAKE_EXIT_WFI);
+	push(1, FAKE_EXIT_YIELD);
 	fake_on_idle(3, wake, a);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ a, a }, 2);
 	assert_true(fake_wfi_count() >= 3);
 	/* Nothing else ran meanwhile: its state stayed in hardware. */
@@ -218,13 +219,13 @@ static void test_paused_vm_does_not_run(void **state)
 	(void)state;
 	two_vms(&a, &b);
 	vm_pause(&vms[0], true);
-	push(3, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	push(3, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ b, b, b }, 3);
 	vm_pause(&vms[0], false);
-	push(3, VCPU_EXIT_YIELD);
+	push(3, FAKE_EXIT_YIELD);
 	timerq_cancel(&cpus[0].timerq, &cpus[0].slice);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	/* b's turn goes on until it yields; then they alternate. */
 	assert_ran((const struct vcpu *const[]){ b, b, b, b, a, b }, 6);
 }
@@ -260,12 +261,12 @@ static void test_cpu_on_while_loaded_discards_stale_state(void **state)
 	v0 = &vms[0].vcpus[0]; /* on pCPU1, which this test does not run */
 	v1 = &vms[0].vcpus[1];
 	hvc(v0, CPU_ON, 1, ENTRY1);
-	push(1, VCPU_EXIT_YIELD); /* the guest turns its MMU on */
-	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, guest_cpu_off, NULL);
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry2);
+	push(1, FAKE_EXIT_YIELD); /* the guest turns its MMU on */
+	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, guest_cpu_off, NULL);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry2);
 	/* While pCPU0 idles with v1 still in hardware, v0 turns it on. */
 	fake_on_idle(1, cpu_on_1, v0);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ v1, v1, v1 }, 3);
 	assert_string_equal(fake_vcpu_log(),
 			    "load 0.1 run 0.1 run 0.1 discard 0.1 load 0.1 "
@@ -286,10 +287,10 @@ static void test_vm_reset_discards_and_switch_saves(void **state)
 	(void)state;
 	two_vms(&a, &b);
 	/* The reset VM's vCPU ends its turn (WFE): b runs in between. */
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, guest_system_reset, NULL);
-	push(1, VCPU_EXIT_YIELD);
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, guest_system_reset, NULL);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ a, b, a }, 3);
 	assert_string_equal(fake_vcpu_log(),
 			    "load 0.0 run 0.0 discard 0.0 load 1.0 run 1.0 "
@@ -308,10 +309,10 @@ static void test_cpu_off_then_other_vcpu_discards(void **state)
 	v0 = &vms[0].vcpus[0];
 	v1 = &vms[0].vcpus[1];
 	hvc(v0, CPU_ON, 1, ENTRY1);
-	push(1, VCPU_EXIT_YIELD);
-	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, guest_cpu_off, NULL);
-	push(1, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, guest_cpu_off, NULL);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ v0, v1, v0 }, 3);
 	/* An off vCPU's registers are of no use to anyone. */
 	assert_string_equal(fake_vcpu_log(),
@@ -344,12 +345,12 @@ static void test_loaded_keeps_its_turn_until_it_ends(void **state)
 	(void)state;
 	two_vms(&a, &b);
 	/* Exits inside the slice (interrupts, traps) do not end a's turn. */
-	push(3, VCPU_EXIT_IRQ);
-	push(1, VCPU_EXIT_RESCHED);
+	push(3, FAKE_EXIT_IRQ);
+	push(1, FAKE_EXIT_RESCHED);
 	/* Its WFE does: b's turn, then a's again. */
-	push(1, VCPU_EXIT_YIELD);
-	push(2, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	push(1, FAKE_EXIT_YIELD);
+	push(2, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ a, a, a, a, a, b, a }, 7);
 }
 
@@ -382,9 +383,9 @@ static void test_t7_migrate_blocked_vcpu_moves_backup(void **state)
 	util_vm_add("a", 1, NULL, 1);
 	util_create();
 	v = &vms[0].vcpus[0];
-	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, arm_far, NULL);
+	fake_vcpu_push(FAKE_EXIT_WFI, RUN_TICKS, arm_far, NULL);
 	fake_on_idle(1, migrate_to_1, v);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	/* Nothing of it is left on CPU0: not its state, not its deadline. */
 	assert_false(v->backup.armed);
 	assert_null(cpus[0].timerq.head);
@@ -433,8 +434,8 @@ static void test_affinity_moves_a_waiting_vcpu_to_an_idle_pcpu(void **state)
 	v1 = &vms[0].vcpus[1];
 	hvc(v0, CPU_ON, 1, ENTRY1);
 	cpus[1].idle = true; /* CPU1 waits for work */
-	push(1, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	/* v1 waited on CPU0 while CPU1 idled: it went there, unrun. */
 	assert_ran((const struct vcpu *const[]){ v0 }, 1);
 	assert_int_equal(v1->pcpu, 1);
@@ -458,8 +459,8 @@ static void test_no_affinity_no_move(void **state)
 	v1 = &vms[0].vcpus[1];
 	hvc(v0, CPU_ON, 1, ENTRY1);
 	cpus[1].idle = true;
-	push(2, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	push(2, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ v0, v1 }, 2);
 	assert_int_equal(v1->pcpu, 0);
 	assert_int_equal(v1->migrations, 0);
@@ -536,14 +537,14 @@ static void test_put_runnable_vcpu_rescheduled_at_its_deadline(void **state)
 	(void)state;
 	two_vms(&a, &b);
 	/* a arms its timer 2 ms ahead and yields: b's turn (10 ms). */
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, arm_2ms, NULL);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, arm_2ms, NULL);
 	/* b busy, interrupted at a's deadline by the EL2 timer. */
-	fake_vcpu_push(VCPU_EXIT_IRQ, us(2000), b_runs_to_a_deadline, a);
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, a_boosted, NULL);
-	push(1, VCPU_EXIT_YIELD);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(2000), b_runs_to_a_deadline, a);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, a_boosted, NULL);
+	push(1, FAKE_EXIT_YIELD);
 	after_timer = backup_only_woke;
 	after_timer_arg = a;
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	assert_null(after_timer); /* the backup fired */
 	/* a was not made to wait for b's turn to end. */
 	assert_ran((const struct vcpu *const[]){ a, b, a, b }, 4);
@@ -599,13 +600,13 @@ static void test_boost_preempts_an_equal_after_its_min_run(void **state)
 
 	(void)state;
 	two_vms(&a, &b);
-	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, boost_b, b);
-	fake_vcpu_push(VCPU_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS,
+	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, boost_b, b);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS,
 		       a_min_run, b);
-	fake_vcpu_push(VCPU_EXIT_IRQ, us(SCHED_BOOST_US), b_on_boost, NULL);
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, a_turn_resumes, b);
-	push(1, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_BOOST_US), b_on_boost, NULL);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, a_turn_resumes, b);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ a, a, b, a, b }, 5);
 	assert_int_equal(cpus[0].boosts, 1);
 }
@@ -626,10 +627,10 @@ static void test_boost_never_preempts_a_higher_priority(void **state)
 	util_create();
 	lo = &vms[0].vcpus[0];
 	hi = &vms[1].vcpus[0];
-	fake_vcpu_push(VCPU_EXIT_RESCHED, us(SCHED_SLICE_US), boost_lo, lo);
-	fake_vcpu_push(VCPU_EXIT_WFI, RUN_TICKS, NULL, NULL);
-	push(1, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_push(FAKE_EXIT_RESCHED, us(SCHED_SLICE_US), boost_lo, lo);
+	fake_vcpu_push(FAKE_EXIT_WFI, RUN_TICKS, NULL, NULL);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ hi, hi, lo }, 3);
 	assert_int_equal(cpus[0].boosts, 0);
 }
@@ -666,10 +667,10 @@ static void test_boost_of_the_running_vcpu_ends_when_it_is_put(void **state)
 	a = &vms[0].vcpus[0];
 	b = &vms[1].vcpus[0];
 	c = &vms[2].vcpus[0];
-	fake_vcpu_push(VCPU_EXIT_YIELD, RUN_TICKS, boost_self, NULL);
-	fake_vcpu_push(VCPU_EXIT_RESCHED, RUN_TICKS, boost_c_later, a);
-	push(2, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, boost_self, NULL);
+	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, boost_c_later, a);
+	push(2, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	/* c, woken last, goes first: the boosts are first come first served
 	 * and a's was over. */
 	assert_ran((const struct vcpu *const[]){ a, b, c, b }, 4);
@@ -697,7 +698,7 @@ static void test_a_mostly_waiting_vcpu_keeps_its_boosts(void **state)
 	w = &vms[0].vcpus[0];
 	b = &vms[1].vcpus[0];
 	/* The waiter runs first and waits. */
-	fake_vcpu_push(VCPU_EXIT_WFI, us(200), NULL, NULL);
+	fake_vcpu_push(FAKE_EXIT_WFI, us(200), NULL, NULL);
 	/*
 	 * Then, over and over: the busy vCPU runs 1 ms until the waiter's
 	 * interrupt comes, the waiter preempts it, handles it in 200 us and
@@ -705,11 +706,11 @@ static void test_a_mostly_waiting_vcpu_keeps_its_boosts(void **state)
 	 * in debt, but the waiter was away 4/5 of the time.
 	 */
 	for (unsigned int i = 0; i < WAITER_ROUNDS; i++) {
-		fake_vcpu_push(VCPU_EXIT_IRQ, us(1000), wake_waiter, w);
-		fake_vcpu_push(VCPU_EXIT_WFI, us(200), NULL, NULL);
+		fake_vcpu_push(FAKE_EXIT_IRQ, us(1000), wake_waiter, w);
+		fake_vcpu_push(FAKE_EXIT_WFI, us(200), NULL, NULL);
 	}
-	push(1, VCPU_EXIT_YIELD);
-	fake_vcpu_run_script(sched_loop);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
 	for (unsigned int i = 0; i < 2 * WAITER_ROUNDS + 1; i++)
 		if (fake_vcpu_ran(i) != (i % 2 ? b : w))
 			fail_msg("run %u: the %s ran", i,
@@ -746,8 +747,8 @@ static void test_guard_caps_a_storming_vcpu_to_its_share(void **state)
 	two_vms(&a, &b);
 	storm_ran[0] = storm_ran[1] = 0;
 	for (unsigned int i = 0; i < STORM_STEPS; i++)
-		fake_vcpu_push(VCPU_EXIT_IRQ, us(STORM_STEP_US), storm_step, b);
-	fake_vcpu_run_script(sched_loop);
+		fake_vcpu_push(FAKE_EXIT_IRQ, us(STORM_STEP_US), storm_step, b);
+	fake_vcpu_run_script(run_loop);
 	assert_int_equal(storm_ran[0] + storm_ran[1], total);
 	/* b preempted a time and again, until the guard stopped it. */
 	assert_true(cpus[0].boosts > 10);

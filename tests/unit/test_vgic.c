@@ -25,6 +25,7 @@
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
+#include <kairos/run.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
@@ -213,8 +214,8 @@ static void run(struct vcpu *v, fake_guest_fn guest, void *arg)
 {
 	/* Injections kicked this pCPU: that would bounce the entry. */
 	cpus[v->pcpu].resched = 0;
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, 100, guest, NULL, arg);
-	assert_int_equal(arch_vcpu_run(v), VCPU_EXIT_YIELD);
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, 100, guest, NULL, arg);
+	assert_int_equal(run_vcpu(v), VEXIT_YIELD);
 	assert_int_equal(fake_vcpu_pending(), 0);
 }
 

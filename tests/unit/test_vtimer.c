@@ -17,6 +17,7 @@
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
+#include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vexit.h>
@@ -214,8 +215,8 @@ static void run(struct vcpu *v, fake_guest_fn guest)
 	arch_cpu_set_current(&cpus[v->pcpu]);
 	/* An injection kicked this pCPU: that would bounce the entry. */
 	cpus[v->pcpu].resched = 0;
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, RUN_TICKS, guest, NULL, NULL);
-	assert_int_equal(arch_vcpu_run(v), VCPU_EXIT_YIELD);
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, RUN_TICKS, guest, NULL, NULL);
+	assert_int_equal(run_vcpu(v), VEXIT_YIELD);
 	assert_int_equal(fake_vcpu_pending(), 0);
 }
 
@@ -372,17 +373,17 @@ static void test_t1_backup_only_wakes_put_vcpu(void **state)
 	(void)state;
 	two_vms(&a, &b);
 	clear_seen();
-	fake_vcpu_push_guest(VCPU_EXIT_WFI, RUN_TICKS, guest_arm, NULL, NULL);
+	fake_vcpu_push_guest(FAKE_EXIT_WFI, RUN_TICKS, guest_arm, NULL, NULL);
 	/* b runs past a's deadline, then waits for ever (no timer). */
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, AHEAD / 2, guest_handle, NULL,
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, AHEAD / 2, guest_handle, NULL,
 			     NULL);
-	fake_vcpu_push_guest(VCPU_EXIT_WFI, AHEAD / 2, guest_handle, NULL,
+	fake_vcpu_push_guest(FAKE_EXIT_WFI, AHEAD / 2, guest_handle, NULL,
 			     NULL);
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, RUN_TICKS, guest_handle, NULL,
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, RUN_TICKS, guest_handle, NULL,
 			     NULL);
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, RUN_TICKS, guest_handle, NULL,
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, RUN_TICKS, guest_handle, NULL,
 			     NULL);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	assert_int_equal(fake_vcpu_runs(), 5);
 	assert_ptr_equal(fake_vcpu_ran(0), a);
 	assert_ptr_equal(fake_vcpu_ran(1), b);
@@ -410,10 +411,10 @@ static void test_t1_backup_only_wakes_paused_vm(void **state)
 	(void)state;
 	two_vms(&a, &b);
 	clear_seen();
-	fake_vcpu_push_guest(VCPU_EXIT_WFI, RUN_TICKS, guest_arm, NULL, NULL);
-	fake_vcpu_push_guest(VCPU_EXIT_YIELD, RUN_TICKS, guest_handle, NULL,
+	fake_vcpu_push_guest(FAKE_EXIT_WFI, RUN_TICKS, guest_arm, NULL, NULL);
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, RUN_TICKS, guest_handle, NULL,
 			     NULL);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	assert_int_equal(a->run, VCPU_RUN_BLOCKED);
 	assert_true(a->backup.armed);
 	vm_pause(a->vm, true);
@@ -421,9 +422,9 @@ static void test_t1_backup_only_wakes_paused_vm(void **state)
 	assert_int_equal(saved.ctl & (CTL_ENABLE | CTL_IMASK), CTL_ENABLE);
 	/* b runs on past a's deadline. */
 	for (unsigned int i = 0; i < 3; i++)
-		fake_vcpu_push_guest(VCPU_EXIT_YIELD, AHEAD, guest_handle, NULL,
+		fake_vcpu_push_guest(FAKE_EXIT_YIELD, AHEAD, guest_handle, NULL,
 				     NULL);
-	fake_vcpu_run_script(sched_loop);
+	fake_vcpu_run_script(run_loop);
 	assert_int_equal(fake_vcpu_runs(), 5);
 	for (unsigned int i = 1; i < 5; i++)
 		assert_ptr_equal(fake_vcpu_ran(i), b);

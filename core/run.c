@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vCPU run loop (see run.h, docs/design.md §6). Arch provides the
+ * world switch (arch_vcpu_enter()), the trap decoder (arch_vcpu_trap())
+ * and register-level hooks; everything between two entries is here, for
+ * the hardware and the fake alike.
+ *
+ * An exit's handler decides what comes next. One that resumes the guest
+ * without touching its interrupt or timer state (an HVC such as
+ * PSCI_VERSION, a read of a vGIC configuration register, an FP trap)
+ * re-enters at once: the list registers and timers are as the guest left
+ * them, so the exit is as if it never happened. Any other exit settles
+ * first (run_settle(): fold the list registers, re-sample both timer
+ * lines) and the next entry derives the lines and fills the list
+ * registers again (T2). A handler that needs the model whole settles
+ * itself; a change to the vGIC state of the vCPU made meanwhile (it
+ * raised its own interrupt, a level line dropped) marks it stale, and
+ * the entry rebuilds its list registers.
+ */
+#include <arch/cpu.h>
+#include <arch/vcpu.h>
+#include <arch/vgic_hw.h>
+#include <kairos/cpu.h>
+#include <kairos/irq.h>
+#include <kairos/ptimer.h>
+#include <kairos/run.h>
+#include <kairos/sched.h>
+#include <kairos/shell.h>
+#include <kairos/vexit.h>
+#include <kairos/vgic.h>
+#include <kairos/vtimer.h>
+
+/*
+ * Arm the EL2 fast path (arch_vgic_encode_lr(); on aarch64 guest.S's
+ * guest_irq) for @v's virtual timer, with @n list registers filled.
+ */
+static void fast_path_arm(struct cpu *c, struct vcpu *v, unsigned int n)
+{
+	struct vgic_lr lr;
+	unsigned int k;
+
+	c->fast_lr = 0;
+	if (vgic_fast_lr(v, VTIMER_INTID, n, &lr, &k) &&
+	    k < arch_vgic_nr_lrs()) {
+		c->fast_lr_idx = k;
+		c->fast_intid = lr.hw_intid;
+		c->fast_lr = arch_vgic_encode_lr(&lr);
+	}
+}
+
+/*
+ * Before an entry: derive @v's timer lines (T2: before every entry, not
+ * only at load; a vCPU woken from WFI may still be the loaded one), fill
+ * and write its list registers, and put the hardware-mapped ones'
+ * physical state where the model says.
+ */
+static void prepare(struct cpu *c, struct vcpu *v)
+{
+	struct vgic_lr lrs[VGIC_MAX_LRS];
+	bool underflow;
+	unsigned int n;
+
+	vtimer_entry(v);
+	ptimer_sync(v);
+	/* What changes from here on is in this fill or marks it stale. */
+	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
+	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
+	arch_vgic_write_lrs(lrs, n, underflow);
+	vgic_sync_hw(v);
+	vtimer_guard(v, lrs, n);
+	fast_path_arm(c, v, n);
+	v->lrs_n = n;
+	v->lrs_live = true;
+}
+
+void run_settle(struct vcpu *v)
+{
+	struct cpu *c = cpu_current();
+	struct vgic_lr lrs[VGIC_MAX_LRS];
+	unsigned int n = v->lrs_n;
+
+	/* Live list registers are on the pCPU that runs it: this one. */
+	if (!v->lrs_live || v->pcpu != c->id)
+		return;
+	v->lrs_live = false;
+	c->fast_lr = 0;
+	if (c->fast_used) {
+		c->fast_used = 0;
+		if (c->fast_lr_idx == n)
+			vgic_fast_listed(v, n++, VTIMER_INTID);
+	}
+	vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
+	vtimer_sync(v);
+	ptimer_sync(v);
+}
+
+enum vexit_result run_vcpu(struct vcpu *v)
+{
+	struct cpu *c = cpu_current();
+	enum vexit_result e;
+	struct vcpu_exit x;
+
+	for (;;) {
+		/* Requests are re-checked with interrupts masked (rule 8). */
+		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE)) {
+			e = VEXIT_RESCHED;
+			break;
+		}
+		if (__atomic_load_n(&v->lrs_stale, __ATOMIC_ACQUIRE))
+			run_settle(v);
+		if (!v->lrs_live)
+			prepare(c, v);
+		arch_vcpu_enter(v, &x);
+		v->exits++;
+		if (x.kind == VCPU_EXIT_IRQ) {
+			run_settle(v);
+			irq_handle();
+			return VEXIT_RESCHED;
+		}
+		if (x.kind == VCPU_EXIT_FATAL) {
+			run_settle(v);
+			vm_fatal(v, x.why);
+			return VEXIT_RESCHED;
+		}
+		e = arch_vcpu_trap(v, &x);
+		if (e == VEXIT_RESUME)
+			continue;
+		run_settle(v);
+		/* WFI with an interrupt already pending completes at once. */
+		if (e != VEXIT_WFI || !vgic_has_pending(v))
+			break;
+	}
+	run_settle(v);
+	return e;
+}
+
+/* Let interrupts taken at EL2 (kicks, timers, the UART) be handled. */
+static void irq_window(void)
+{
+	arch_irq_enable();
+	arch_irq_disable();
+}
+
+void run_loop(void)
+{
+	struct cpu *c = cpu_current();
+
+	sched_cpu_init(c);
+	arch_irq_disable();
+	for (;;) {
+		struct vcpu *v;
+
+		__atomic_store_n(&c->resched, 0U, __ATOMIC_RELEASE);
+		if (c->id == 0)
+			shell_poll();
+		v = sched_next(c);
+		if (v)
+			sched_exited(c, v, run_vcpu(v));
+		else
+			sched_idle(c);
+		irq_window();
+	}
+}
