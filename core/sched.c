@@ -87,10 +87,10 @@ static bool eligible(const struct vcpu *v, unsigned int p)
 	return runnable(v) && prio(v) == p;
 }
 
-static int64_t ticks(uint64_t us)
-{
-	return (int64_t)time_us_to_ticks(us);
-}
+/* The scheduler's spans in counter ticks, converted once (sched_cpu_init). */
+static struct {
+	int64_t slice, guard, boost, min_run;
+} span;
 
 /*
  * Charge the vCPU picked last for the time since it was last charged, if
@@ -100,7 +100,7 @@ static int64_t ticks(uint64_t us)
 static void charge(struct cpu *c, uint64_t now)
 {
 	struct vcpu *r = c->running;
-	int64_t floor = -ticks(SCHED_GUARD_US + SCHED_SLICE_US);
+	int64_t floor = -(span.guard + span.slice);
 
 	if (r && c->charge) {
 		r->credit -= (int64_t)(now - c->charged_at);
@@ -118,7 +118,7 @@ static void charge(struct cpu *c, uint64_t now)
  */
 static void refund(struct cpu *c, unsigned int p, unsigned int n, uint64_t now)
 {
-	int64_t slice = ticks(SCHED_SLICE_US);
+	int64_t slice = span.slice;
 
 	for (unsigned int i = 0; i < c->nr_runq; i++) {
 		struct vcpu *v = c->runq[i];
@@ -144,7 +144,7 @@ static struct vcpu *pick_boosted(struct cpu *c, const struct vcpu *cur,
 				 unsigned int p, uint64_t now,
 				 uint64_t *recheck)
 {
-	uint64_t min_run = time_us_to_ticks(SCHED_MIN_RUN_US), first = 0;
+	uint64_t min_run = (uint64_t)span.min_run, first = 0;
 	struct vcpu *best = NULL;
 
 	for (unsigned int i = 0; i < c->nr_runq; i++) {
@@ -153,7 +153,7 @@ static struct vcpu *pick_boosted(struct cpu *c, const struct vcpu *cur,
 
 		if (v == cur || !at || !eligible(v, p))
 			continue;
-		if (v->credit <= -ticks(SCHED_GUARD_US)) {
+		if (v->credit <= -span.guard) {
 			c->guarded++;
 			continue;
 		}
@@ -177,7 +177,7 @@ static struct vcpu *pick_boosted(struct cpu *c, const struct vcpu *cur,
  */
 static struct vcpu *next_turn(struct cpu *c, unsigned int p)
 {
-	int64_t slice = ticks(SCHED_SLICE_US);
+	int64_t slice = span.slice;
 	unsigned int n = c->nr_runq;
 	struct vcpu *first = NULL;
 
@@ -240,11 +240,10 @@ static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
 	cur = c->running && eligible(c->running, p) ? c->running : NULL;
 	best = pick_boosted(c, cur, p, now, recheck);
 	if (best && (best != c->turn || best->credit <= 0)) {
-		int64_t left = best->credit + ticks(SCHED_GUARD_US);
+		int64_t left = best->credit + span.guard;
 
-		c->boost_end = now + (uint64_t)(left < ticks(SCHED_BOOST_US) ?
-							left :
-							ticks(SCHED_BOOST_US));
+		c->boost_end =
+			now + (uint64_t)(left < span.boost ? left : span.boost);
 		if (cur)
 			c->boosts++; /* a preemption */
 	} else if (best) {
@@ -581,7 +580,41 @@ const char *sched_migrate(struct vcpu *v, unsigned int pcpu)
 
 void sched_cpu_init(struct cpu *c)
 {
+	span.slice = (int64_t)time_us_to_ticks(SCHED_SLICE_US);
+	span.guard = (int64_t)time_us_to_ticks(SCHED_GUARD_US);
+	span.boost = (int64_t)time_us_to_ticks(SCHED_BOOST_US);
+	span.min_run = (int64_t)time_us_to_ticks(SCHED_MIN_RUN_US);
 	timerq_entry_init(&c->slice, slice_end, c);
+}
+
+/*
+ * The pick when one vCPU is placed on @c and nothing is asked of it (no
+ * move, its VM not held): static partitioning, the common case. Nothing
+ * competes, so there is no turn, boost or charge to weigh; what the full
+ * pick would leave in them is set directly. NULL: take the full path.
+ */
+static struct vcpu *next_alone(struct cpu *c, uint64_t now)
+{
+	struct vcpu *v = c->runq[0];
+
+	if (__atomic_load_n(&c->nr_runq, __ATOMIC_ACQUIRE) != 1 ||
+	    __atomic_load_n(&v->migrate_to, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&v->vm->hold, __ATOMIC_ACQUIRE) || !runnable(v))
+		return NULL;
+	if (v != c->running)
+		c->run_start = now;
+	c->running = v;
+	c->turn = v;
+	c->charge = false;
+	c->charged_at = now;
+	c->boost_end = 0;
+	c->slice_over = false;
+	v->blocked_at = 0;
+	__atomic_store_n(&v->boost, 0, __ATOMIC_RELEASE);
+	if (c->slice.armed)
+		timerq_cancel(&c->timerq, &c->slice);
+	switch_to(c, v);
+	return v;
 }
 
 struct vcpu *sched_next(struct cpu *c)
@@ -590,6 +623,9 @@ struct vcpu *sched_next(struct cpu *c)
 	uint64_t now, recheck = UINT64_MAX;
 	struct vcpu *v;
 
+	v = next_alone(c, arch_timer_now());
+	if (v)
+		return v;
 	do_migrations(c);
 	park_held(c);
 	now = arch_timer_now();
@@ -610,7 +646,7 @@ struct vcpu *sched_next(struct cpu *c)
 	c->charge = competitors != 0;
 	/* One put with an interrupt pending waits for v's min run. */
 	if (switch_to(c, v))
-		recheck = c->run_start + time_us_to_ticks(SCHED_MIN_RUN_US);
+		recheck = c->run_start + (uint64_t)span.min_run;
 	arm_decision(c, v, now, competitors, recheck);
 	return v;
 }

@@ -56,6 +56,7 @@ void vgic_vm_init(struct vm *vm, unsigned int version)
 
 	memset(d->spi, 0, sizeof(d->spi));
 	memset(d->spi_cand, 0, sizeof(d->spi_cand));
+	d->spi_cand_words = 0;
 	d->ctlr = 0;
 	d->version = version;
 	for (unsigned int i = 0; i < VGIC_NR_SPIS; i++)
@@ -116,6 +117,14 @@ void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)
 
 	if (!i)
 		return;
+	/*
+	 * A private line is only ever set by its own vCPU's pCPU: unchanged,
+	 * there is nothing to do (and no lock to take, at every entry).
+	 */
+	if (intid < VGIC_NR_PRIVATE &&
+	    !(__atomic_load_n(&i->flags, __ATOMIC_RELAXED) & VGIC_LINE) ==
+		    !level)
+		return;
 	spin_lock(&d->lock);
 	rose = level && !(i->flags & VGIC_LINE);
 	/* An edge-configured input latches on its rising edge (§4.1.1). */
@@ -156,19 +165,33 @@ static struct vgic_irq *next_irq(struct vcpu *v, uint32_t *id)
 
 	while (*id < VGIC_NR_IRQS) {
 		uint32_t w = *id / 32;
-		uint32_t *cand = w ? &d->spi_cand[w - 1] : &c->priv_cand;
-		uint32_t bits = *cand & (~0U << (*id % 32));
+		uint32_t *cand, bits;
 		struct vgic_irq *i;
 
+		if (w > 0) {
+			/* Words of SPIs with no candidate are skipped whole. */
+			uint32_t words = d->spi_cand_words & (~0U << (w - 1));
+
+			if (!words)
+				break;
+			if (!(words & (1U << (w - 1)))) {
+				w = (uint32_t)__builtin_ctz(words) + 1;
+				*id = w * 32;
+			}
+		}
+		cand = w ? &d->spi_cand[w - 1] : &c->priv_cand;
+		bits = *cand & (~0U << (*id % 32));
 		if (!bits) {
 			*id = (w + 1) * 32;
 			continue;
 		}
 		*id = w * 32 + (uint32_t)__builtin_ctz(bits);
 		i = irq_of(v, *id);
-		if (!vgic_wants_lr(i))
+		if (!vgic_wants_lr(i)) {
 			*cand &= ~(1U << (*id % 32));
-		else if (*id < VGIC_NR_PRIVATE || spi_target(v->vm, i) == v)
+			if (w > 0 && !*cand)
+				d->spi_cand_words &= ~(1U << (w - 1));
+		} else if (*id < VGIC_NR_PRIVATE || spi_target(v->vm, i) == v)
 			return i;
 		(*id)++;
 	}
@@ -178,6 +201,7 @@ static struct vgic_irq *next_irq(struct vcpu *v, uint32_t *id)
 void vgic_rescan_all(struct vm *vm)
 {
 	memset(vm->vgic.spi_cand, 0xff, sizeof(vm->vgic.spi_cand));
+	vm->vgic.spi_cand_words = (1U << (VGIC_NR_SPIS / 32)) - 1;
 	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
 		vm->vcpus[k].st.vgic.priv_cand = ~0U;
 }
@@ -499,12 +523,19 @@ void vgic_sgir(struct vcpu *v, uint32_t val)
 void vgic_sync_hw(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->st.vgic;
+	/*
+	 * Only PPIs with something to hold can want it held (priv_cand is a
+	 * superset of those), and only those held may need releasing.
+	 */
+	uint32_t look = (c->priv_cand | c->hw_active) & ~0xffffU;
 
-	for (uint32_t id = 16; id < VGIC_NR_PRIVATE; id++) {
+	while (look) {
+		uint32_t id = (uint32_t)__builtin_ctz(look);
 		struct vgic_irq *i = &c->priv[id];
 		uint32_t bit = 1U << id;
 		bool want = i->flags & (VGIC_LINE | VGIC_ACTIVE | VGIC_IN_LR);
 
+		look &= ~bit;
 		if (!(i->flags & VGIC_HW) || want == !!(c->hw_active & bit))
 			continue;
 		irq_chip()->set_active(i->hw_intid, want);

@@ -41,9 +41,12 @@ __attribute__((nonnull)) static inline void vgic_mark(struct vcpu *v,
 {
 	if (intid < VGIC_NR_PRIVATE)
 		v->st.vgic.priv_cand |= 1U << intid;
-	else if (intid < VGIC_NR_IRQS)
-		v->vm->vgic.spi_cand[(intid - VGIC_NR_PRIVATE) / 32] |=
-			1U << (intid % 32);
+	else if (intid < VGIC_NR_IRQS) {
+		uint32_t w = (intid - VGIC_NR_PRIVATE) / 32;
+
+		v->vm->vgic.spi_cand[w] |= 1U << (intid % 32);
+		v->vm->vgic.spi_cand_words |= 1U << w;
+	}
 }
 
 /** Wake or kick every vCPU of @vm: an emulated write may have made

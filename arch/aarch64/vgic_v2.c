@@ -27,6 +27,9 @@ static unsigned int v2_nr_lrs(void)
 
 static void v2_load(const struct vgic_cpu *c)
 {
+	/* Empty (UNKNOWN out of reset): fills write only what they list. */
+	for (unsigned int n = 0; n < v2_nr_lrs(); n++)
+		mmio_write32(gich, GICH_LR + 4UL * n, 0);
 	mmio_write32(gich, GICH_VMCR, (uint32_t)c->vmcr);
 	mmio_write32(gich, GICH_APR, (uint32_t)c->apr[0]);
 	mmio_write32(gich, GICH_HCR, GICH_HCR_EN);
@@ -41,28 +44,29 @@ static void v2_put(struct vgic_cpu *c)
 	mmio_write32(gich, GICH_HCR, 0);
 }
 
+/*
+ * The list registers are empty here (emptied at load, and by each read
+ * back): only the @n listed are written. @nr: how many exist.
+ */
 static void v2_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 			 bool underflow, unsigned int nr)
 {
-	for (unsigned int k = 0; k < nr; k++) {
-		uint32_t v = 0;
+	(void)nr;
+	for (unsigned int k = 0; k < n; k++) {
+		const struct vgic_lr *l = &lrs[k];
+		uint32_t v = (l->intid & 0x3ff) |
+			     ((uint32_t)(l->priority >> 3) << 23) |
+			     ((uint32_t)l->pending << 28) |
+			     ((uint32_t)l->active << 29);
 
-		if (k < n) {
-			const struct vgic_lr *l = &lrs[k];
-
-			v = (l->intid & 0x3ff) |
-			    ((uint32_t)(l->priority >> 3) << 23) |
-			    ((uint32_t)l->pending << 28) |
-			    ((uint32_t)l->active << 29);
-			if (l->group1)
-				v |= GICH_LR_GROUP1;
-			if (l->hw)
-				v |= GICH_LR_HW | ((l->hw_intid & 0x3ff) << 10);
-			else if (l->intid < 16)
-				v |= (uint32_t)(l->source & 7) << 10;
-			if (!l->hw && l->eoi_maint)
-				v |= 1U << 19; /* EOI: maintenance on EOI */
-		}
+		if (l->group1)
+			v |= GICH_LR_GROUP1;
+		if (l->hw)
+			v |= GICH_LR_HW | ((l->hw_intid & 0x3ff) << 10);
+		else if (l->intid < 16)
+			v |= (uint32_t)(l->source & 7) << 10;
+		if (!l->hw && l->eoi_maint)
+			v |= 1U << 19; /* EOI: maintenance on EOI */
 		mmio_write32(gich, GICH_LR + 4UL * k, v);
 	}
 	mmio_write32(gich, GICH_HCR,

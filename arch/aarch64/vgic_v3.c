@@ -58,6 +58,11 @@ static unsigned int v3_nr_lrs(void)
 
 static void v3_load(const struct vgic_cpu *c)
 {
+	uint64_t zero = 0;
+
+	/* Empty (UNKNOWN out of reset): fills write only what they list. */
+	for (unsigned int n = 0; n < v3_nr_lrs(); n++)
+		lr_access(n, &zero, true);
 	write_sysreg(ich_vmcr_el2, c->vmcr);
 	write_sysreg(ich_ap1r0_el2, c->apr[0]);
 	write_sysreg(ich_ap0r0_el2, c->apr0[0]);
@@ -100,11 +105,16 @@ static uint64_t v3_encode_lr(const struct vgic_lr *l)
 	return v;
 }
 
+/*
+ * The list registers are empty here (emptied at load, and by each read
+ * back): only the @n listed are written. @nr: how many exist.
+ */
 static void v3_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 			 bool underflow, unsigned int nr)
 {
-	for (unsigned int k = 0; k < nr; k++) {
-		uint64_t v = k < n ? v3_encode_lr(&lrs[k]) : 0;
+	(void)nr;
+	for (unsigned int k = 0; k < n; k++) {
+		uint64_t v = v3_encode_lr(&lrs[k]);
 
 		lr_access(k, &v, true);
 	}

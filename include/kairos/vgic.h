@@ -71,6 +71,8 @@ struct vgic_dist {
 	struct vgic_irq spi[VGIC_NR_SPIS];
 	/** SPIs that may want a list register (as vgic_cpu.priv_cand). */
 	uint32_t spi_cand[VGIC_NR_SPIS / 32];
+	/** Bit w: spi_cand[w] may be non-zero (scans skip the rest). */
+	uint32_t spi_cand_words;
 	struct spinlock lock; /**< all vgic state of the VM */
 };
 
