@@ -3,12 +3,12 @@
 #include <arch/cpu.h>
 #include <arch/timer.h>
 #include <arch/vcpu.h>
-#include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/log.h>
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
-#include <kairos/shell.h>
+#include <kairos/task.h>
 #include <kairos/time.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
@@ -596,8 +596,7 @@ void sched_loop(void)
 		struct vcpu *v;
 
 		__atomic_store_n(&c->resched, 0U, __ATOMIC_RELEASE);
-		if (c->id == 0)
-			shell_poll();
+		task_run_pending(c->id);
 		do_migrations(c);
 		park_held(c);
 		now = arch_timer_now();

@@ -60,8 +60,8 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
-		core/vm_layout.c lib/ckpt_format.c \
-		arch/fake/fake_vcpu.c
+		core/vm_layout.c core/task.c core/vm_events.c \
+		lib/ckpt_format.c arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
 UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)
@@ -98,6 +98,13 @@ UNIT_LIBS_test_vm_boot := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_faultloop
 UNIT_SRCS_test_faultloop := $(UNIT_VM_SRCS) core/faultloop.c
 UNIT_LIBS_test_faultloop := $(UNIT_FDT_OBJS)
+# EL2 tasks (core/task.c) and VM observers (core/vm_events.c), with the
+# scheduler's kick and VMs made as boot makes them.
+UNIT_TESTS += test_task test_vm_events
+UNIT_SRCS_test_task := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_task := $(UNIT_FDT_OBJS)
+UNIT_SRCS_test_vm_events := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vm_events := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).
