@@ -21,6 +21,7 @@
 #include <kairos/time.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
+#include <kairos/virtio_mmio.h>
 #include <kairos/vm_events.h>
 #include <kairos/vtimer.h>
 #include <kairos/vuart.h>
@@ -98,7 +99,8 @@ static bool map_virt_profile(struct vm *vm)
 				 cfg->devices[k].reg.base,
 				 cfg->devices[k].reg.size, S2_DEVICE))
 			return false;
-	return vuart_attach(vm) && vgic_mmio_attach(vm);
+	return vuart_attach(vm) && vgic_mmio_attach(vm) &&
+	       virtio_mmio_attach(vm);
 }
 
 /*

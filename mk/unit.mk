@@ -61,6 +61,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
 		core/vm_layout.c core/task.c core/vm_events.c \
+		core/virtio_mmio.c \
 		lib/ckpt_format.c arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
@@ -105,6 +106,10 @@ UNIT_SRCS_test_task := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_task := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_vm_events := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vm_events := $(UNIT_FDT_OBJS)
+# The virt profile's empty virtio-mmio transports, through MMIO dispatch.
+UNIT_TESTS += test_virtio_mmio
+UNIT_SRCS_test_virtio_mmio := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_virtio_mmio := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).
