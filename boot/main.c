@@ -126,11 +126,11 @@ static bool uart_irq(uint32_t intid, void *arg)
 	(void)arg;
 	console_rx_poll();
 	/*
-	 * The input is handled by shell_poll() in pCPU 0's scheduler loop:
-	 * a vCPU that runs there without exiting to it (1:1, no slice)
-	 * must give way now, or the input waits for its next reschedule.
+	 * The console task takes the input on pCPU 0; waking it kicks that
+	 * pCPU, so a vCPU that runs there without exiting (1:1, no slice)
+	 * gives way now instead of at its next reschedule.
 	 */
-	sched_kick(0);
+	shell_wake();
 	return true;
 }
 
@@ -233,6 +233,8 @@ static void setup_cpus(void)
 static void rx_poll(struct timerq_entry *e, uint64_t now)
 {
 	console_rx_poll();
+	if (console_peek() >= 0)
+		shell_wake();
 	timerq_arm(&cpu_current()->timerq, e, now + time_us_to_ticks(10000));
 }
 

@@ -19,11 +19,12 @@
 #include <arch/timer.h>
 #include <kairos/ckpt.h>
 #include <kairos/ckpt_format.h>
-#include <kairos/console.h>
+#include <kairos/log.h>
 #include <kairos/profile_virt.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vgic.h>
+#include <kairos/vm_events.h>
 #include <kairos/vtimer.h>
 #include <kairos/vuart.h>
 #include <stdarg.h>
@@ -414,6 +415,15 @@ static const char *uncheckpointable(const struct vm *vm)
 	return NULL;
 }
 
+/* Tell the VM's observers what was done with @slot. */
+static void notify_slot(struct vm *vm, enum vm_event ev, unsigned int slot)
+{
+	char detail[16];
+
+	snprintf(detail, sizeof(detail), "slot %u", slot);
+	vm_notify(vm, ev, detail);
+}
+
 bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 		     size_t why_len)
 {
@@ -459,6 +469,7 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 	sched_release_vm(vm);
 	if (!s->used)
 		return fail(why, why_len, "the image written does not parse");
+	notify_slot(vm, VM_EVENT_CHECKPOINTED, slot);
 	return true;
 }
 
@@ -856,6 +867,7 @@ bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 	vm->ckpt.restores++;
 	vm->ckpt.last_ticks = arch_timer_now() - start;
 	sched_release_vm(vm);
+	notify_slot(vm, VM_EVENT_RESTORED, slot);
 	return true;
 }
 

@@ -445,6 +445,9 @@ static const char *device_conflict(const struct ctx *c,
 	if (ranges_overlap(a, sz, ipa_addr(vm->mem_ipa), vm->mem_size) ||
 	    ranges_overlap(a, sz, 0, VIRT_UART + VIRT_UART_SIZE))
 		return "the guest's RAM, flash, GIC or UART at that address";
+	if (ranges_overlap(a, sz, VIRT_VIRTIO,
+			   VIRT_VIRTIO_SIZE * VIRT_VIRTIO_COUNT))
+		return "the guest's virtio-mmio transports at that address";
 	for (unsigned int v = 0; v < c->cfg->nr_vms; v++)
 		for (unsigned int k = 0; k < c->cfg->vms[v].nr_devices; k++)
 			if (ranges_overlap(

@@ -14,6 +14,7 @@
 #include <kairos/time.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
+#include <kairos/vm_events.h>
 #include <kairos/vuart.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -620,12 +621,40 @@ void ctl_enter(void)
 	banner();
 }
 
-void ctl_event_vm(const struct vm *vm, const char *what)
+/* The state @ev leaves @vm in (it may have changed again since). */
+static const char *state_after(const struct vm *vm, enum vm_event ev)
 {
-	if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
-		out("event", "", "%s vm=%s state=%s", what, vm->cfg->name,
-		    state_of(vm));
+	switch (ev) {
+	case VM_EVENT_STARTED:
+	case VM_EVENT_RESET:
+	case VM_EVENT_RESUMED: return "running";
+	case VM_EVENT_STOPPED:
+	case VM_EVENT_FAILED: return "stopped";
+	case VM_EVENT_PAUSED: return "paused";
+	default: return state_of(vm);
+	}
 }
+
+/*
+ * In control mode, "@event <kind> vm=<name> state=<state>" (docs/
+ * control.md): a fatal stop is a "stopped" one, as the protocol has it.
+ */
+static void ctl_notify(const struct vm_observer *o, struct vm *vm,
+		       enum vm_event ev, const char *detail)
+{
+	(void)o;
+	(void)detail; /* the Kairos message before says why */
+	if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+		out("event", "", "%s vm=%s state=%s",
+		    vm_event_name(ev == VM_EVENT_FAILED ? VM_EVENT_STOPPED :
+							  ev),
+		    vm->cfg->name, state_after(vm, ev));
+}
+
+static const struct vm_observer ctl_observer = {
+	.name = "control channel",
+	.notify = ctl_notify,
+};
 
 static void cmd_ctl(const char *args)
 {
@@ -644,4 +673,5 @@ static const struct shell_command ctl_commands[] = {
 void ctl_init(void)
 {
 	shell_add_commands(ctl_commands, ARRAY_SIZE(ctl_commands));
+	vm_observer_register(&ctl_observer);
 }

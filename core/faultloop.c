@@ -7,7 +7,6 @@
  * exits do not: they happen in a loop too, and a guest that got anywhere
  * in between faults at another PC or address.
  */
-#include <kairos/console.h>
 #include <kairos/faultloop.h>
 #include <kairos/vexit.h>
 #include <stdio.h>

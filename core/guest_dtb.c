@@ -3,8 +3,9 @@
  * The device tree of a "virt"-profile guest, written with libfdt's
  * sequential-write calls. Nodes and values follow what QEMU's virt machine
  * (hw/arm/virt.c) gives a guest, less the devices Kairos does not model
- * (PCIe, virtio-mmio, fw-cfg, RTC, GPIO), so a guest kernel built for QEMU
- * virt finds what it expects. The output depends on @p only.
+ * (PCIe, fw-cfg, RTC, GPIO and its keys, the platform bus), so a guest
+ * kernel built for QEMU virt finds what it expects. The output depends on
+ * @p only.
  */
 #include <kairos/compiler.h>
 #include <kairos/guest_dtb.h>
@@ -20,6 +21,7 @@
 /* GIC binding: specifier <type number flags>. */
 #define GIC_SPI 0U
 #define GIC_PPI 1U
+#define IRQ_EDGE_RISING 1U
 #define IRQ_LEVEL_HIGH 4U
 /* GICv2 PPIs also carry the mask of CPUs they are wired to, bits 15:8. */
 #define GIC_PPI_CPUS_SHIFT 8
@@ -287,6 +289,28 @@ static void add_flash(struct fdt_w *w)
 	w_end(w);
 }
 
+/*
+ * The virtio-mmio transports, as QEMU lists them (in address order, each
+ * with its own edge-triggered SPI). None has a device: a guest that probes
+ * one reads DeviceID 0 and leaves it (core/virtio_mmio.c).
+ */
+static void add_virtio(struct fdt_w *w)
+{
+	for (unsigned int i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+		const uint64_t reg[] = { VIRT_VIRTIO + i * VIRT_VIRTIO_SIZE,
+					 VIRT_VIRTIO_SIZE };
+		const uint32_t irq[] = { GIC_SPI, VIRT_VIRTIO_INTID - 32 + i,
+					 IRQ_EDGE_RISING };
+
+		w_name(w, "virtio_mmio", reg[0]);
+		w_empty(w, "dma-coherent");
+		w_cells(w, "interrupts", irq, ARRAY_SIZE(irq));
+		w_reg(w, reg, 1);
+		w_str(w, "compatible", "virtio,mmio");
+		w_end(w);
+	}
+}
+
 /* A passthrough device, described as the board describes it. */
 static void add_devices(struct fdt_w *w, const struct guest_dtb_params *p)
 {
@@ -340,6 +364,7 @@ enum kairos_err guest_dtb_build(void *buf, size_t len,
 	add_gic(&w, p);
 	add_uart(&w);
 	add_flash(&w);
+	add_virtio(&w);
 	add_devices(&w, p);
 	w_end(&w);
 	if (!w.err)

@@ -25,7 +25,7 @@
 #include <kairos/ptimer.h>
 #include <kairos/run.h>
 #include <kairos/sched.h>
-#include <kairos/shell.h>
+#include <kairos/task.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
@@ -151,8 +151,7 @@ void run_loop(void)
 		struct vcpu *v;
 
 		__atomic_store_n(&c->resched, 0U, __ATOMIC_RELEASE);
-		if (c->id == 0)
-			shell_poll();
+		task_run_pending(c->id);
 		v = sched_next(c);
 		if (v)
 			sched_exited(c, v, run_vcpu(v));

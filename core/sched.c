@@ -3,9 +3,9 @@
 #include <arch/cpu.h>
 #include <arch/timer.h>
 #include <arch/vcpu.h>
-#include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/log.h>
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>

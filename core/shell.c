@@ -79,6 +79,9 @@ static bool handed_over;
 
 void shell_add_commands(const struct shell_command *cmds, size_t n)
 {
+	for (size_t t = 0; t < nr_tables; t++)
+		if (tables[t].cmds == cmds)
+			return; /* added already */
 	if (nr_tables < ARRAY_SIZE(tables)) {
 		tables[nr_tables].cmds = cmds;
 		tables[nr_tables++].n = n;

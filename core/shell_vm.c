@@ -11,8 +11,10 @@
 #include <kairos/ctl.h>
 #include <kairos/sched.h>
 #include <kairos/shell.h>
+#include <kairos/task.h>
 #include <kairos/time.h>
 #include <kairos/vm.h>
+#include <kairos/vm_events.h>
 #include <kairos/vuart.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,13 @@ static bool escape;
 static uint64_t held_since;
 /* The hold expired: drop input for the VM until its FIFO has room. */
 static bool dropping;
+
+/*
+ * Console input is taken by this task on pCPU 0: woken by the console
+ * UART's interrupt (or its polling tick), by a VM reading its UART while
+ * input waits for it, and by the end of that wait.
+ */
+static struct task console_task;
 
 static void vm_list(void)
 {
@@ -401,6 +410,8 @@ static bool hold_expired(void)
 		return true;
 	if (!held_since) {
 		held_since = now ? now : 1;
+		task_wake_at(&console_task,
+			     held_since + time_us_to_ticks(INPUT_HOLD_US));
 		return false;
 	}
 	if (now - held_since < time_us_to_ticks(INPUT_HOLD_US))
@@ -442,7 +453,18 @@ void shell_vm_input_space(const struct vm *vm)
 {
 	if (__atomic_load_n(&held_since, __ATOMIC_RELAXED) &&
 	    shell_input_target() == (int)vm->id)
-		sched_kick(0); /* shell_poll() runs on pCPU 0 */
+		shell_wake();
+}
+
+void shell_wake(void)
+{
+	task_wake(&console_task);
+}
+
+static void console_run(struct task *t)
+{
+	(void)t;
+	shell_poll();
 }
 
 int shell_input_target(void)
@@ -450,9 +472,43 @@ int shell_input_target(void)
 	return __atomic_load_n(&target, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * What the console says of a VM's state change, whoever made it (the
+ * guest, a fault, a command here or on the control channel). Pause,
+ * resume, checkpoint and restore are reported by the command that asked.
+ */
+static void shell_vm_notify(const struct vm_observer *o, struct vm *vm,
+			    enum vm_event ev, const char *detail)
+{
+	const char *name = vm->cfg->name;
+
+	(void)o;
+	switch (ev) {
+	case VM_EVENT_STOPPED:
+	case VM_EVENT_FAILED:
+		kprintf("kairos: VM %s stopped (%s)\n", name,
+			detail ? detail : "no reason given");
+		break;
+	case VM_EVENT_RESET: kprintf("kairos: VM %s: reset\n", name); break;
+	case VM_EVENT_STARTED:
+		kprintf("kairos: VM %s: started (a cold boot from its images)\n",
+			name);
+		break;
+	default: break;
+	}
+}
+
+static const struct vm_observer shell_observer = {
+	.name = "shell",
+	.notify = shell_vm_notify,
+};
+
 void shell_vm_init(void)
 {
 	shell_add_commands(vm_commands, ARRAY_SIZE(vm_commands));
+	task_register(&console_task, "console", 0, console_run);
+	/* Before the control channel's: the message precedes its event. */
+	vm_observer_register(&shell_observer);
 	ctl_init();
 }
 

@@ -10,11 +10,10 @@
 #include <arch/vcpu.h>
 #include <arch/vgic_hw.h>
 #include <kairos/ckpt.h>
-#include <kairos/console.h>
 #include <kairos/cpu.h>
-#include <kairos/ctl.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/irq.h>
+#include <kairos/log.h>
 #include <kairos/panic.h>
 #include <kairos/profile_virt.h>
 #include <kairos/ptimer.h>
@@ -22,6 +21,8 @@
 #include <kairos/time.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
+#include <kairos/virtio_mmio.h>
+#include <kairos/vm_events.h>
 #include <kairos/vtimer.h>
 #include <kairos/vuart.h>
 #include <libfdt.h>
@@ -98,7 +99,8 @@ static bool map_virt_profile(struct vm *vm)
 				 cfg->devices[k].reg.base,
 				 cfg->devices[k].reg.size, S2_DEVICE))
 			return false;
-	return vuart_attach(vm) && vgic_mmio_attach(vm);
+	return vuart_attach(vm) && vgic_mmio_attach(vm) &&
+	       virtio_mmio_attach(vm);
 }
 
 /*
@@ -385,8 +387,8 @@ static bool stop(struct vm *vm, const char *why, enum stop_cause cause)
 	failed[vm->id] = cause == STOP_FATAL;
 	quiesce(vm);
 	vuart_flush(vm);
-	kprintf("kairos: VM %s stopped (%s)\n", vm->cfg->name, why);
-	ctl_event_vm(vm, "stopped");
+	vm_notify(vm, cause == STOP_FATAL ? VM_EVENT_FAILED : VM_EVENT_STOPPED,
+		  why);
 	for (unsigned int i = 0; i < vm_count; i++) {
 		running += __atomic_load_n(&vms[i].state, __ATOMIC_ACQUIRE) !=
 			   VM_STOPPED;
@@ -428,7 +430,7 @@ void vm_fatal(struct vcpu *v, const char *why)
 }
 
 /* Boot @vm again from its images; @vm->resetting is held. */
-static void reboot(struct vm *vm, const char *what)
+static void reboot(struct vm *vm, enum vm_event what)
 {
 	/*
 	 * Its vCPUs are turned off, but the VM does not count as stopped:
@@ -436,10 +438,10 @@ static void reboot(struct vm *vm, const char *what)
 	 */
 	quiesce(vm);
 	vuart_flush(vm);
-	kprintf("kairos: VM %s: %s\n", vm->cfg->name, what);
+	/* Told before it boots: its first output comes after the news. */
+	vm_notify(vm, what, NULL);
 	vm_boot(vm);
 	failed[vm->id] = false;
-	ctl_event_vm(vm, what[0] == 'r' ? "reset" : "started");
 	__atomic_store_n(&vm->resetting, false, __ATOMIC_RELEASE);
 	sched_wake(&vm->vcpus[0]);
 }
@@ -448,7 +450,7 @@ void vm_reset(struct vm *vm)
 {
 	if (__atomic_exchange_n(&vm->resetting, true, __ATOMIC_ACQ_REL))
 		return;
-	reboot(vm, "reset");
+	reboot(vm, VM_EVENT_RESET);
 }
 
 bool vm_start(struct vm *vm)
@@ -456,7 +458,7 @@ bool vm_start(struct vm *vm)
 	if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STOPPED ||
 	    __atomic_exchange_n(&vm->resetting, true, __ATOMIC_ACQ_REL))
 		return false;
-	reboot(vm, "started (a cold boot from its images)");
+	reboot(vm, VM_EVENT_STARTED);
 	return true;
 }
 
@@ -470,6 +472,7 @@ void vm_pause(struct vm *vm, bool pause)
 		return;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		sched_kick(vm->vcpus[i].pcpu);
+	vm_notify(vm, pause ? VM_EVENT_PAUSED : VM_EVENT_RESUMED, NULL);
 }
 
 struct vm *vm_by_name(const char *name)

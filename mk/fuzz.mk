@@ -50,6 +50,7 @@ FUZZP_SRCS_shell     := core/vm.c core/vuart.c core/vpsci.c core/vmmio.c \
 			core/time.c core/guest_dtb.c core/vgic.c \
 			core/vgic_mmio.c core/vtimer.c core/ptimer.c \
 			core/ctl.c core/ckpt.c core/vm_layout.c \
+			core/task.c core/vm_events.c core/virtio_mmio.c \
 			lib/ckpt_format.c arch/fake/fake_vcpu.c
 
 # The run: new inputs into the first directory, seeds from the others.

@@ -60,8 +60,9 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
-		core/vm_layout.c core/run.c lib/ckpt_format.c \
-		arch/fake/fake_vcpu.c
+		core/vm_layout.c core/task.c core/vm_events.c \
+		core/virtio_mmio.c core/run.c \
+		lib/ckpt_format.c arch/fake/fake_vcpu.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer test_run
 UNIT_SRCS_test_run := $(UNIT_VM_SRCS)
@@ -100,6 +101,17 @@ UNIT_LIBS_test_vm_boot := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_faultloop
 UNIT_SRCS_test_faultloop := $(UNIT_VM_SRCS) core/faultloop.c
 UNIT_LIBS_test_faultloop := $(UNIT_FDT_OBJS)
+# EL2 tasks (core/task.c) and VM observers (core/vm_events.c), with the
+# scheduler's kick and VMs made as boot makes them.
+UNIT_TESTS += test_task test_vm_events
+UNIT_SRCS_test_task := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_task := $(UNIT_FDT_OBJS)
+UNIT_SRCS_test_vm_events := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vm_events := $(UNIT_FDT_OBJS)
+# The virt profile's empty virtio-mmio transports, through MMIO dispatch.
+UNIT_TESTS += test_virtio_mmio
+UNIT_SRCS_test_virtio_mmio := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_virtio_mmio := $(UNIT_FDT_OBJS)
 # MMIO dispatch alone, on VMs built by hand.
 UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).

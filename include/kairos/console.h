@@ -7,6 +7,7 @@
 #define KAIROS_CONSOLE_H
 
 #include <kairos/compiler.h>
+#include <kairos/log.h>
 #include <kairos/types.h>
 
 /** A physical UART driving the console. */
@@ -28,9 +29,6 @@ void console_enable_locking(void);
  * the lock. Output from several CPUs may interleave afterwards.
  */
 void console_disable_locking(void);
-
-/** Formatted output; "\n" becomes "\r\n". */
-int kprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /**
  * Write @len bytes (used by newlib's _write); an unfinished line of a VM

@@ -3,7 +3,7 @@
  * The control channel (docs/control.md): a machine-readable mode of the
  * console for test rigs. The shell command `ctl` enters it; requests are
  * lines "<tag> <verb> [args]", every response line starts with "@<tag> ",
- * guest output keeps its "[vm] " label. Runs on the boot CPU (shell_poll).
+ * guest output keeps its "[vm] " label. Runs in the console task (pCPU 0).
  */
 #ifndef KAIROS_CTL_H
 #define KAIROS_CTL_H
@@ -60,7 +60,11 @@ enum ctl_status ctl_slot_parse(const char *s, unsigned int *slot, char *why,
 /** "pause" or "catch-up" (NULL: the default, pause). False otherwise. */
 bool ctl_policy_parse(const char *s, enum ckpt_policy *policy);
 
-/** Add the shell command `ctl` (boot CPU, with the other commands). */
+/**
+ * Add the shell command `ctl` (boot CPU, with the other commands) and
+ * register the channel as a VM observer: in control mode every VM state
+ * change is an event line "@event <kind> vm=<name> state=<state>".
+ */
 void ctl_init(void);
 
 /** The console is in control mode (input goes to ctl_input()). */
@@ -75,8 +79,5 @@ void ctl_enter(void);
  * CR or LF ends it.
  */
 void ctl_input(char c);
-
-/** In control mode, print "@event <what> vm=<name> state=<state>". */
-void ctl_event_vm(const struct vm *vm, const char *what);
 
 #endif

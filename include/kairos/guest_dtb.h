@@ -43,7 +43,8 @@ struct guest_dtb_params {
  * enable-method psci), psci (1.0, method hvc), timer (PPIs 13 14 11 10),
  * the GIC at profile_virt.h's addresses (v3: GICD + GICR; v2: GICD + GICC)
  * with its maintenance interrupt, the PL011 with its clock, chosen
- * (stdout-path, bootargs, linux,initrd-start/end), and the two flash banks.
+ * (stdout-path, bootargs, linux,initrd-start/end), the two flash banks
+ * and the 32 virtio-mmio transports.
  */
 enum kairos_err guest_dtb_build(void *buf, size_t len,
 				const struct guest_dtb_params *p);

@@ -18,6 +18,14 @@
 #define VIRT_UART 0x09000000UL
 #define VIRT_UART_SIZE 0x1000UL
 #define VIRT_UART_INTID 33U /* SPI 1 */
+/*
+ * The virtio-mmio transports, all without a backend: VIRT_VIRTIO_COUNT of
+ * VIRT_VIRTIO_SIZE bytes each, edge-triggered SPIs 16-47 in the DTB.
+ */
+#define VIRT_VIRTIO 0x0a000000UL
+#define VIRT_VIRTIO_SIZE 0x200UL
+#define VIRT_VIRTIO_COUNT 32U
+#define VIRT_VIRTIO_INTID 48U /* SPI 16, of the first transport */
 #define VIRT_RAM 0x40000000UL
 
 /* Generic timer PPIs as INTIDs: secure, non-secure phys, virt, hyp. */

@@ -12,21 +12,32 @@ struct shell_command {
 	void (*run)(const char *args);
 };
 
-/** Add a table of commands (boot time; a few tables at most). */
+/**
+ * Add a table of commands (boot time; a few tables at most). Adding the
+ * same table again changes nothing.
+ */
 void shell_add_commands(const struct shell_command *cmds, size_t n);
 
 /**
  * Add the VM commands (vm list|stop|start|reset|pause|resume|info|
- * migrate|checkpoint|restore|slots) and `ctl` to the shell.
+ * migrate|checkpoint|restore|slots) and `ctl` to the shell, register the
+ * console task (pCPU 0) and the shell's and the control channel's VM
+ * observers (shell first: its message comes before the event line).
  */
 void shell_vm_init(void);
 
 /**
- * Take pending console input (boot CPU): Ctrl-A then a key switches where
- * it goes — k: the Kairos shell, 0-7: that VM's UART, Ctrl-A: the next
- * one; everything else goes to the current target.
+ * Take pending console input (the console task, on pCPU 0): Ctrl-A then a
+ * key switches where it goes — k: the Kairos shell, 0-7: that VM's UART,
+ * Ctrl-A: the next one; everything else goes to the current target.
  */
 void shell_poll(void);
+
+/**
+ * Console input arrived (the UART's interrupt or polling tick): have the
+ * console task take it. Any CPU, any context.
+ */
+void shell_wake(void);
 
 /**
  * After boot: say how to switch console input (and, @quit if not NULL,

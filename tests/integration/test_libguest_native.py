@@ -21,7 +21,7 @@ VMTEST_NAMES = {"psci_version", "psci_cpus", "psci_off_secondary",
                 "isolation", "fp_preserved", "console_io", "aarch32_el0",
                 "fault_loop", "hvc_imm", "mmio_exclusive",
                 "psci_cpu_on_outside_ram", "psci_smc32_args",
-                "tval_negative"}
+                "tval_negative", "virtio_mmio"}
 # Run only when named: they need a second VM, stop their VM, or check what
 # Kairos does where QEMU's own firmware may do otherwise.
 VMTEST_NAMED_ONLY = {"psci_off_secondary", "isolation", "console_io",

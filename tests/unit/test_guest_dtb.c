@@ -145,6 +145,31 @@ static void assert_guest_view(const struct guest_dtb_params *p)
 	assert_int_equal(b.uart.intid, VIRT_UART_INTID);
 }
 
+/*
+ * QEMU virt's 32 virtio-mmio transports: 0x200 bytes each from 0x0a000000,
+ * "virtio,mmio", DMA-coherent, edge-triggered (1) SPIs 16 to 47; no more.
+ */
+static void assert_virtio(const void *fdt)
+{
+	char path[40];
+
+	for (unsigned int i = 0; i < 32; i++) {
+		uint64_t base = 0x0a000000 + i * 0x200;
+
+		snprintf(path, sizeof(path), "/virtio_mmio@%llx",
+			 (unsigned long long)base);
+		ASSERT_STRS(fdt, path, "compatible", "virtio,mmio");
+		assert_true(has(fdt, path, "dma-coherent"));
+		assert_int_equal(cell(fdt, path, "reg", 0), 0);
+		assert_int_equal(cell(fdt, path, "reg", 1), base);
+		assert_int_equal(cell(fdt, path, "reg", 3), 0x200);
+		assert_int_equal(cell(fdt, path, "interrupts", 0), 0); /* SPI */
+		assert_int_equal(cell(fdt, path, "interrupts", 1), 16 + i);
+		assert_int_equal(cell(fdt, path, "interrupts", 2), 1);
+	}
+	assert_true(fdt_path_offset(fdt, "/virtio_mmio@a004000") < 0);
+}
+
 /* The parts every guest tree shares that the board parser skips. */
 static void assert_virt_extras(const void *fdt)
 {
@@ -173,6 +198,8 @@ static void assert_virt_extras(const void *fdt)
 	assert_int_equal(cell(fdt, "/flash@0", "reg", 3), VIRT_FLASH_SIZE);
 	assert_int_equal(cell(fdt, "/flash@0", "reg", 5), VIRT_FLASH1);
 	assert_int_equal(cell(fdt, "/flash@0", "reg", 7), VIRT_FLASH_SIZE);
+
+	assert_virtio(fdt);
 
 	/* The PL011's two clocks are the 24 MHz fixed clock. */
 	ASSERT_STRS(fdt, "/pl011@9000000", "compatible",

@@ -10,6 +10,7 @@
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
+#include <kairos/task.h>
 #include <kairos/time.h>
 #include <kairos/vexit.h>
 #include <plat/power.h>
@@ -404,6 +405,65 @@ static void test_input_waits_for_a_full_fifo(void **state)
 	assert_true(uart_empty(alpha));
 }
 
+/* Characters in @vm's receive FIFO. */
+static unsigned int fifo_level(const struct vm *vm)
+{
+	const unsigned int size = (unsigned int)sizeof(vm->uart.rx);
+
+	return (vm->uart.rx_head + size - vm->uart.rx_tail) % size;
+}
+
+/*
+ * The console task as pCPU 0's loop runs it, with no polling: it takes
+ * input when woken - by arriving input, by the VM reading its UART while
+ * input waits for room, by the end of the hold time (a timerq deadline) -
+ * and does nothing in between.
+ */
+static void test_console_task_runs_when_woken(void **state)
+{
+	char paste[101];
+	uint64_t held;
+
+	(void)state;
+	for (unsigned int k = 0; k < 100; k++)
+		paste[k] = (char)('a' + k % 26);
+	paste[100] = '\0';
+	task_run_pending(0);
+	util_type("\x01"
+		  "0");
+	shell_wake();
+	task_run_pending(0);
+	assert_int_equal(shell_input_target(), 0);
+	util_type(paste);
+	shell_wake();
+	task_run_pending(0);
+	held = fake_counter_peek();
+	assert_int_equal(fifo_level(alpha), 63);
+	/* Room made behind the UART's back: nobody woke the task. */
+	alpha->uart.rx_tail =
+		(alpha->uart.rx_tail + 1) % sizeof(alpha->uart.rx);
+	task_run_pending(0);
+	assert_int_equal(fifo_level(alpha), 62);
+	/* The guest reads: the task is woken and fills the FIFO again. */
+	uart_dr(alpha);
+	task_run_pending(0);
+	assert_int_equal(fifo_level(alpha), 63);
+
+	/* Nobody reads any more; Ctrl-A k waits behind the paste... */
+	util_type("\x01k");
+	shell_wake();
+	task_run_pending(0);
+	fake_counter_set(held + time_us_to_ticks(150000));
+	timerq_expire(&cpus[0].timerq);
+	task_run_pending(0);
+	assert_int_equal(shell_input_target(), 0);
+	/* ...until the hold time ends, which wakes the task by itself. */
+	fake_counter_set(held + time_us_to_ticks(200001));
+	timerq_expire(&cpus[0].timerq);
+	task_run_pending(0);
+	assert_int_equal(shell_input_target(), -1);
+}
+
 static void test_ctrl_a_odd_keys(void **state)
 {
 	(void)state;
@@ -503,6 +563,9 @@ int main(void)
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_input_waits_for_a_full_fifo,
 						setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_console_task_runs_when_woken, setup,
+			util_teardown),
 		cmocka_unit_test_setup_teardown(test_ctrl_a_odd_keys, setup,
 						util_teardown),
 		cmocka_unit_test_setup_teardown(

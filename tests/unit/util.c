@@ -124,6 +124,12 @@ void util_setup(unsigned int nr_cpus)
 	memset(vms, 0, sizeof(vms));
 	vm_count = 0;
 	memset(&util_sys, 0, sizeof(util_sys));
+	/*
+	 * As boot does: the shell's commands, the console task and the VM
+	 * observers that report stops and resets (once per binary: a second
+	 * registration changes nothing).
+	 */
+	shell_vm_init();
 }
 
 int util_teardown(void **state)

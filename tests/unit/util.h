@@ -30,7 +30,8 @@ void util_type(const char *s);
 
 /**
  * Reset the fake, the console and the VM tables; @nr_cpus pCPUs online,
- * this code on CPU0, the fake interrupt controller registered.
+ * this code on CPU0, the fake interrupt controller registered, the shell
+ * set up as boot sets it up (shell_vm_init()).
  */
 void util_setup(unsigned int nr_cpus);
 
