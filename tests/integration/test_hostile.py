@@ -74,7 +74,7 @@ XFAIL = {
         "GICv2: a hardware-mapped virtual timer whose line stays high "
         "through the guest's EOI (its handler re-arms CVAL = 0) is taken "
         "again only when the vCPU exits for another reason (1 of 5000 in "
-        "10 s alone, some 1400 in 1 s here); natively on QEMU's GICv2 all "
+        "10 s alone, some 300 in 200 ms here); natively on QEMU's GICv2 all "
         "5000 come at once. Not yet known whether Kairos's GICv2 list "
         "registers or QEMU's GICv2 HW deactivation is at fault",
 }
