@@ -4,10 +4,11 @@ hostile suite"), on GICv3 and GICv2.
 
 One boot per GIC version holds every case: VM 'h' (2 vCPUs on CPU0 and
 CPU1) runs the cases that leave it running, one after the other; each
-case that stops or resets its VM by design runs in a VM of its own on
-CPU1; VM 'inno' shares CPU0 with 'h' and checks its timer lateness and a
-RAM pattern until the test types 'q' on its console, once every hostile
-VM is done. Each case is one test here, judged by its verdict line (and,
+case that stops or resets its VM by design runs in a VM of its own (the
+fault loops on CPU0, the others on CPU1); VM 'inno' shares CPU0 with 'h'
+and checks its timer lateness and a RAM pattern until the test types 'q'
+on its console, once every hostile VM is done. The reset case waits for
+a cue until then: a reset's timing is not judged here. Each case is one test here, judged by its verdict line (and,
 for the console and stopping cases, by Kairos's log). `-k` picks cases:
 the boot then runs only those, e.g.
 
@@ -113,7 +114,9 @@ class Suite:
             n = STOP_LOG[c][0]
             # The reset waits for its cue, after the innocent VM's
             # verdict: a reset's timing is not judged here.
-            self._vm(args, self.vm_of[c], n, ":".join(["1"] * n), "32M",
+            # The fault loops share CPU0 with the innocent VM too.
+            cpu = "0" if "loop" in c else "1"
+            self._vm(args, self.vm_of[c], n, ":".join([cpu] * n), "32M",
                      f"test={c}" + (" wait" if c == RESET else ""))
         self.con = Console(args + ["--", "-no-reboot"], f"hostile-gic{gic}")
         try:

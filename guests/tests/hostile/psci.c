@@ -202,6 +202,26 @@ TEST(psci_cpu_suspend_garbage)
 	}
 }
 
+TEST(psci_garbage_args)
+{
+	int64_t r;
+
+	outcome("the implemented PSCI/SMCCC functions that take no arguments (PSCI_VERSION, MIGRATE_INFO_TYPE, SMCCC_VERSION), and PSCI_FEATURES, with all ones in x1-x3: the same answers as without");
+	r = call(PSCI_VERSION, ~0UL, ~0UL, ~0UL);
+	EXPECT(r == 0x10001, "PSCI_VERSION = 0x%llx", (unsigned long long)r);
+	r = call(0x84000006U, ~0UL, ~0UL, ~0UL);
+	EXPECT(r == 2, "MIGRATE_INFO_TYPE = %lld, want 2", (long long)r);
+	r = call(SMCCC_VERSION, ~0UL, ~0UL, ~0UL);
+	EXPECT(r == 0x10001, "SMCCC_VERSION = 0x%llx", (unsigned long long)r);
+	r = call(PSCI_FEATURES, PSCI_SYSTEM_OFF, ~0UL, ~0UL);
+	EXPECT(r == 0, "PSCI_FEATURES(SYSTEM_OFF, garbage) = %lld",
+	       (long long)r);
+	r = call(PSCI_FEATURES, 0xffffffff00000000UL | PSCI_VERSION, 0, 0);
+	EXPECT(r == 0,
+	       "PSCI_FEATURES(PSCI_VERSION, x1[63:32] set: SMC32) = %lld",
+	       (long long)r);
+}
+
 TEST(psci_unimplemented)
 {
 	static const uint32_t fids[] = {
