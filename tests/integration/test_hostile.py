@@ -76,8 +76,10 @@ XFAIL = {
         "through the guest's EOI (its handler re-arms CVAL = 0) is taken "
         "again only when the vCPU exits for another reason (1 of 5000 in "
         "10 s alone, some 300 in 200 ms here); natively on QEMU's GICv2 all "
-        "5000 come at once. Not yet known whether Kairos's GICv2 list "
-        "registers or QEMU's GICv2 HW deactivation is at fault",
+        "5000 come at once. Probably QEMU's GICv2 model: after the virtual "
+        "CPU interface deactivates a hardware interrupt it re-evaluates only "
+        "the virtual interface, so the physical PPI, pending again, is not "
+        "signalled until the next GIC event; not proven",
 }
 
 
