@@ -8,8 +8,9 @@ case that stops or resets its VM by design runs in a VM of its own (the
 fault loops on CPU0, the others on CPU1); VM 'inno' shares CPU0 with 'h'
 and checks its timer lateness and a RAM pattern until the test types 'q'
 on its console, once every hostile VM is done. The reset case waits for
-a cue until then: a reset's timing is not judged here. Each case is one test here, judged by its verdict line (and,
-for the console and stopping cases, by Kairos's log). `-k` picks cases:
+a cue until then: a reset's timing is not judged here. Each case is one
+test here, judged by its verdict line (and, for the console and stopping
+cases, by Kairos's log). `-k` picks cases:
 the boot then runs only those, e.g.
 
     pytest tests/integration/test_hostile.py -k "gic3 and mmio_ldp_uart"
@@ -65,7 +66,8 @@ STOP_LOG = {
     "psci_reset_secondary": (2, r"kairos: VM {vm}: reset"),
 }
 
-# Known Kairos bugs a case shows: (case, gic or None for both) -> reason.
+# Known bugs a case shows (Kairos's; for the GICv2 timer probably QEMU's):
+# (case, gic or None for both) -> reason.
 XFAIL = {
     ("mmio_flash_pair_writeback", None):
         "a store to the read-only flash is skipped without its base-register "
@@ -296,7 +298,8 @@ def test_stopping_case(request, hostile, case):
     assert f"[{vm}] TEST {case}:" not in hostile.text
     if case == RESET:
         # Booted again after the reset, and the reset reached only it.
-        assert len(re.findall(rf"\[{vm}\] libguest: hostile", hostile.text)) == 2
+        boots = re.findall(rf"\[{vm}\] libguest: hostile", hostile.text)
+        assert len(boots) == 2
         assert len(re.findall(r"kairos: VM \w+: reset", hostile.text)) == 1
     if "loop" in case:
         assert f"kairos: VM {vm} stopped (the same fault" in hostile.text
