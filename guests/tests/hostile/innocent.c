@@ -4,8 +4,9 @@
  * same pCPU, it arms its virtual timer again and again (0.2-3 ms ahead)
  * and waits for it in WFI, measuring how late each interrupt comes; it
  * keeps a pattern in 8 MiB of its RAM and checks a slice of it every
- * round. It runs until 'q' arrives on its console (or secs= pass), then
- * checks the whole pattern and reports. The PMU and debug registers it
+ * round. It runs until 'q' arrives on its console and it has done
+ * min_rounds= rounds (or secs= pass), then checks the whole pattern and
+ * reports. The PMU and debug registers it
  * set at the start are reported too: values a hostile VM left there
  * (sys_leak_plant) would be a leak between VMs.
  */
@@ -81,11 +82,14 @@ TEST_FLAGS(innocent, TEST_NAMED_ONLY)
 	uint64_t late_us = 1000, secs = 600, base = ram_base() + PATTERN_OFFSET;
 	uint64_t max_late = 0, rounds = 0, rng = 1, bad, slice = 0, t0;
 	unsigned int reported = 0;
+	uint64_t min_rounds = 0;
+	bool quit = false;
 	unsigned int intid = timer_virt_intid();
 
 	outcome("beside the hostile VMs: every timer interrupt within late_us= of its deadline, none lost, the RAM pattern intact");
 	board_arg_u64("late_us", &late_us);
 	board_arg_u64("secs", &secs);
+	board_arg_u64("min_rounds", &min_rounds);
 	EXPECT(board_is_ram(base, PATTERN_SIZE),
 	       "0x%llx + 8 MiB is not RAM: give the VM 64 MiB or more",
 	       (unsigned long long)base);
@@ -146,7 +150,9 @@ TEST_FLAGS(innocent, TEST_NAMED_ONLY)
 		slice = (slice + SLICE) % PATTERN_SIZE;
 		rounds++;
 		c = uart_getc();
-		if (c == 'q' || time_us() - t0 > secs * 1000000)
+		quit = quit || c == 'q';
+		if ((quit && rounds >= min_rounds) ||
+		    time_us() - t0 > secs * 1000000)
 			break;
 	}
 	timer_virt_set_ctl(0);
