@@ -16,6 +16,7 @@
 #define PATTERN_SIZE 0x800000UL
 #define SLICE 0x10000UL
 #define LOST_US 200000
+#define WARMUP_MS 50
 #define INNO_PMU 0x696e6e6fUL
 #define INNO_DBG 0x696e0000UL
 
@@ -113,6 +114,14 @@ TEST_FLAGS(innocent, TEST_NAMED_ONLY)
 		rng = rng * 6364136223846793005UL + 1442695040888963407UL;
 		delta = time_freq() / 5000 +
 			(rng >> 33) % (time_freq() * 28 / 10000);
+		/*
+		 * Round 0 waits WARMUP_MS, not judged: filling the pattern
+		 * spent this vCPU's credit, and an overdrawn vCPU is not
+		 * boosted until it has waited (docs/user-guide.md,
+		 * "Starvation guard").
+		 */
+		if (rounds == 0)
+			delta = time_freq() * WARMUP_MS / 1000;
 		cval = time_ticks() + delta;
 		timer_virt_set_cval(cval);
 		timer_virt_set_ctl(TIMER_CTL_ENABLE);
@@ -133,7 +142,7 @@ TEST_FLAGS(innocent, TEST_NAMED_ONLY)
 		EXPECT(tick_now >= cval,
 		       "round %llu: interrupt before the deadline",
 		       (unsigned long long)rounds);
-		late = (tick_now - cval) * 1000000 / time_freq();
+		late = rounds ? (tick_now - cval) * 1000000 / time_freq() : 0;
 		if (late > max_late)
 			max_late = late;
 		if (late > late_us && reported++ < 10) {
