@@ -17,8 +17,16 @@ enum mmio_status vmmio_access(struct vcpu *v, uint64_t ipa, bool write,
 		if (r->settles && r->settles(off, write))
 			run_settle(v);
 		if (write ? r->write(v, r->dev, off, len, *val) :
-			    r->read(v, r->dev, off, len, val))
+			    r->read(v, r->dev, off, len, val)) {
+			/*
+			 * A load gets only the bytes it asked for, whatever
+			 * the device returned (a whole register to a byte
+			 * read of it): the bus carries len bytes.
+			 */
+			if (!write && len < 8)
+				*val &= (1UL << (8 * len)) - 1;
 			return MMIO_OK;
+		}
 		return MMIO_REFUSED;
 	}
 	return MMIO_NO_DEVICE;
