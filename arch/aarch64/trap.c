@@ -250,7 +250,13 @@ static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 	    arch_s2_track_write(v->vm->s2_root, &v->vm->ckpt.written,
 				permission_fault_ipa(t) & ~0xfffUL))
 		return VEXIT_RESUME;
-	if (FSC_IS_PERMISSION(t->iss & 0x3f) && write &&
+	/*
+	 * A store to read-only flash is ignored when the syndrome describes
+	 * it (ISV = 1): skipping it is all it does. One with ISV = 0 (a pair,
+	 * a writeback) would need its base register updated as well: it
+	 * takes the external abort below, as on any emulated device.
+	 */
+	if (FSC_IS_PERMISSION(t->iss & 0x3f) && write && (t->iss & ISS_ISV) &&
 	    vm_ipa_ignores_writes(v->vm, t->ipa)) {
 		skip_insn(v, t);
 		return VEXIT_RESUME;

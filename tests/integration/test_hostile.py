@@ -71,10 +71,6 @@ STOP_LOG = {
 # Known bugs a case shows (Kairos's; for the GICv2 timer probably QEMU's):
 # (case, gic or None for both) -> reason.
 XFAIL = {
-    ("mmio_flash_pair_writeback", None):
-        "a store to the read-only flash is skipped without its base-register "
-        "writeback (arch/aarch64/trap.c trap_dabt, vm_ipa_ignores_writes): "
-        "STP [x], #16 leaves x unchanged",
     ("tmr_vcval_zero_storm", 2):
         "GICv2: a hardware-mapped virtual timer whose line stays high "
         "through the guest's EOI (its handler re-arms CVAL = 0) is taken "
