@@ -14,6 +14,7 @@
  * same slot again copies only the pages that became writable.
  */
 #include <arch/cpu.h>
+#include <arch/memops.h>
 #include <arch/mmu.h>
 #include <arch/stage2.h>
 #include <arch/timer.h>
@@ -76,7 +77,7 @@ static struct {
 } store;
 
 /* Pages of the VM being checkpointed that hold something. */
-static uint64_t scan_bitmap[CKPT_MAX_MEM / PAGE / 64];
+static uint64_t scan_bitmap[CKPT_MAX_MEM / PAGE / 64] NOINIT;
 
 static bool fail(char *why, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -674,14 +675,14 @@ static void load_page(void *arg, uint64_t ipa)
 	const uint8_t *src = stored_page(l, p);
 
 	if (src)
-		memcpy(l->ram + p * PAGE, src, PAGE);
+		arch_mem_copy(l->ram + p * PAGE, src, PAGE);
 	else
 		arch_mem_zero(l->ram + p * PAGE, PAGE);
 	l->copied++;
 }
 
 /* Rank of the image being restored (CKPT_MAX_MEM of RAM at most). */
-static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64];
+static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64] NOINIT;
 
 /* Stored pages before each word of the bitmap of @m into @rank. */
 static void build_rank(const struct ckpt_mem_view *m, uint32_t *rank)
@@ -714,7 +715,7 @@ static void load_all(struct mem_load *l)
 		while (q < m->hdr.nr_pages && ckpt_page_stored(m, q) == stored)
 			q++;
 		if (stored) {
-			memcpy(l->ram + p * PAGE, src, (q - p) * PAGE);
+			arch_mem_copy(l->ram + p * PAGE, src, (q - p) * PAGE);
 			src += (q - p) * PAGE;
 		} else {
 			arch_mem_zero(l->ram + p * PAGE, (q - p) * PAGE);

@@ -4,6 +4,7 @@
  * placement), booting images the way QEMU virt does, stop, reset, pause.
  */
 #include <arch/cpu.h>
+#include <arch/memops.h>
 #include <arch/mmu.h>
 #include <arch/stage2.h>
 #include <arch/timer.h>
@@ -35,8 +36,8 @@ unsigned int vm_count;
 static struct vm_hw hw;
 
 /* Erased NOR flash reads as all ones; one block backs both banks. */
-static uint8_t erased_flash[SZ_2M] __attribute__((aligned(SZ_2M)));
-static uint8_t dtb_buf[GUEST_DTB_MAX] __attribute__((aligned(8)));
+static uint8_t erased_flash[SZ_2M] NOINIT __attribute__((aligned(SZ_2M)));
+static uint8_t dtb_buf[GUEST_DTB_MAX] NOINIT __attribute__((aligned(8)));
 static struct spinlock dtb_lock = SPINLOCK_INIT;
 static bool all_stopped;
 
@@ -246,7 +247,9 @@ static void load_at(struct vm *vm, uint64_t off, const void *src, uint64_t len)
 	void *dst = vm_ipa_to_host(vm, ipa_addr(vm->cfg->mem_ipa) + off, len);
 
 	CHECK(dst != NULL);
-	memcpy(dst, src, len);
+	arch_mem_copy(dst, src, len);
+	/* The guest starts with its MMU and caches off: to the PoC. */
+	arch_dcache_clean(dst, len);
 }
 
 /*
@@ -307,7 +310,7 @@ void vm_boot(struct vm *vm)
 	const struct vm_layout *l = &cfg->layout;
 	uint64_t base = ipa_addr(cfg->mem_ipa);
 
-	arch_mem_zero(pa_to_ptr(cfg->mem_host), cfg->mem_size);
+	arch_mem_zero_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
 	/* Kairos writes its RAM: it no longer equals any checkpoint. */
 	if (vm->ckpt.base_slot >= 0)
 		vm->ckpt.base_slot = -1;
@@ -317,8 +320,6 @@ void vm_boot(struct vm *vm)
 			cfg->initrd.size);
 	load_dtb(vm, cfg->initrd.size ? base + l->initrd : 0);
 	vm->dtb_ipa = base + l->dtb;
-	/* The guest starts with its MMU and caches off: all to the PoC. */
-	arch_dcache_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
 	arch_icache_invalidate_all();
 	vm->entry_ipa = base + l->kernel;
 	/* The guest's counter starts near zero; one value for all vCPUs. */

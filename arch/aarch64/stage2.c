@@ -7,6 +7,7 @@
 #include <arch/stage2.h>
 #include <asm/pgtable.h>
 #include <asm/sysreg.h>
+#include <kairos/compiler.h>
 
 #define S2_POOL_PAGES 96
 /* Level-3 tables for RAM tracked page by page: 512 map 1 GiB. */
@@ -22,10 +23,11 @@
 /* Software bit (ignored by the MMU): a RAM page whose writes are tracked. */
 #define S2_TRACKED (1UL << 55)
 
-static uint64_t pool_pages[S2_POOL_PAGES][PT_ENTRIES]
+/* pgt_alloc() zeroes each page it hands out. */
+static uint64_t pool_pages[S2_POOL_PAGES][PT_ENTRIES] NOINIT
 	__attribute__((aligned(PAGE_SIZE)));
 static struct pgt_pool pool = { pool_pages, S2_POOL_PAGES, 0 };
-static uint64_t track_pages[S2_TRACK_POOL_PAGES][PT_ENTRIES]
+static uint64_t track_pages[S2_TRACK_POOL_PAGES][PT_ENTRIES] NOINIT
 	__attribute__((aligned(PAGE_SIZE)));
 static struct pgt_pool track_pool = { track_pages, S2_TRACK_POOL_PAGES, 0 };
 
