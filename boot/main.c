@@ -20,6 +20,7 @@
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/sched.h>
+#include <kairos/memops_selftest.h>
 #include <kairos/selftest.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
@@ -334,6 +335,26 @@ static bool console_input_shell(const void *fdt)
 	return v && len == (int)sizeof("shell") && !memcmp(v, "shell", 6);
 }
 
+/*
+ * /chosen/kairos,selftest = "memops": the copy, CRC32C and zeroing
+ * routines are checked against references before any VM exists
+ * (kairos/memops_selftest.h); the verdict goes to the console.
+ */
+static void memops_selftest_if_asked(const void *fdt)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen"), len = 0;
+	const char *v = chosen < 0 ? NULL :
+				     fdt_getprop(fdt, chosen, "kairos,selftest",
+						 &len);
+	char msg[400];
+
+	if (!v || len != (int)sizeof("memops") || memcmp(v, "memops", 7))
+		return;
+	kprintf("kairos: memops self-test %s: %s\n",
+		memops_selftest_all(msg, sizeof(msg)) ? "passed" : "FAILED",
+		msg);
+}
+
 /* QEMU's virt machine (for the console's hint on how to quit QEMU). */
 static bool on_qemu_virt(const void *fdt)
 {
@@ -382,6 +403,7 @@ void boot_primary(void *fdt, unsigned long el)
 	kprintf("kairos: CPU0 online (MPIDR 0x%llx, EOImode 1)\n",
 		(unsigned long long)cpus[0].mpidr);
 	boot_cpu_selftest(&cpus[0]);
+	memops_selftest_if_asked(fdt);
 	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
 	smp_start_secondaries();
 	kprintf("kairos: %u CPUs, GICv%u, %llu MiB RAM, counter %llu Hz\n",
