@@ -314,7 +314,7 @@ static void start_vms(const void *fdt)
  */
 static void setup_semihosting(const void *fdt)
 {
-	int chosen = fdt_path_offset(fdt, "/chosen");
+	int chosen = board_dt_path(fdt, "/chosen");
 
 	semihosting_init(chosen >= 0 &&
 			 fdt_getprop(fdt, chosen, "kairos,semihosting-exit",
@@ -327,7 +327,7 @@ static void setup_semihosting(const void *fdt)
  */
 static bool console_input_shell(const void *fdt)
 {
-	int chosen = fdt_path_offset(fdt, "/chosen"), len = 0;
+	int chosen = board_dt_path(fdt, "/chosen"), len = 0;
 	const char *v = chosen < 0 ? NULL :
 				     fdt_getprop(fdt, chosen,
 						 "kairos,console-input", &len);
@@ -342,7 +342,7 @@ static bool console_input_shell(const void *fdt)
  */
 static void memops_selftest_if_asked(const void *fdt)
 {
-	int chosen = fdt_path_offset(fdt, "/chosen"), len = 0;
+	int chosen = board_dt_path(fdt, "/chosen"), len = 0;
 	const char *v = chosen < 0 ? NULL :
 				     fdt_getprop(fdt, chosen, "kairos,selftest",
 						 &len);

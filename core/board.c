@@ -48,6 +48,9 @@ static struct {
 	int off[IX_MAX];     /* node offsets, ascending */
 	int parent[IX_MAX];  /* index of the parent, -1 for the root */
 	uint32_t ph[IX_MAX]; /* phandle, 0 when none */
+	/* Offsets of its compatible and device_type properties, or -1. */
+	int compat[IX_MAX], dtype[IX_MAX];
+	uint64_t sum; /* of the blocks, to tell when the tree changed */
 } ix;
 
 static uint32_t be32_at(const uint8_t *p)
@@ -56,18 +59,45 @@ static uint32_t be32_at(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Whether property name @nameoff is "phandle" or "linux,phandle". */
-static bool is_phandle_name(const void *fdt, uint32_t nameoff)
+/* A checksum of @fdt's structure and strings blocks. */
+static uint64_t ix_sum(const void *fdt)
+{
+	const uint8_t *b = (const uint8_t *)fdt + fdt_off_dt_struct(fdt);
+	const uint8_t *s = (const uint8_t *)fdt + fdt_off_dt_strings(fdt);
+	uint32_t bn = fdt_size_dt_struct(fdt), sn = fdt_size_dt_strings(fdt);
+	uint64_t h = (uint64_t)bn << 32 | sn;
+
+	/* The structure block is 4-byte aligned (structure_ok()). */
+	for (uint32_t i = 0; i + 4 <= bn; i += 4)
+		h = (h ^ be32_at(b + i)) * 0x100000001b3ULL;
+	for (uint32_t i = 0; i < sn; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Whether property name @nameoff is @name (@len bytes with the NUL). */
+static bool prop_name_is(const void *fdt, uint32_t nameoff, const char *name,
+			 uint32_t len)
 {
 	uint32_t size = fdt_size_dt_strings(fdt);
 	const char *s = (const char *)fdt + fdt_off_dt_strings(fdt);
 
-	if (nameoff >= size)
-		return false;
-	s += nameoff;
-	size -= nameoff;
-	return (size >= 8 && !memcmp(s, "phandle", 8)) ||
-	       (size >= 14 && !memcmp(s, "linux,phandle", 14));
+	return nameoff < size && size - nameoff >= len &&
+	       s[nameoff] == name[0] && !memcmp(s + nameoff, name, len);
+}
+
+/* Note the property at @o (relative to the block) of node @i. */
+static void ix_prop(const void *fdt, const uint8_t *b, uint32_t o, int i)
+{
+	uint32_t len = be32_at(b + o + 4), name = be32_at(b + o + 8);
+
+	if (len == 4 && (prop_name_is(fdt, name, "phandle", 8) ||
+			 prop_name_is(fdt, name, "linux,phandle", 14)))
+		ix.ph[i] = be32_at(b + o + 12);
+	else if (prop_name_is(fdt, name, "compatible", 11))
+		ix.compat[i] = (int)o;
+	else if (prop_name_is(fdt, name, "device_type", 12))
+		ix.dtype[i] = (int)o;
 }
 
 /* One node's BEGIN_NODE at @off (relative to the block) into the index. */
@@ -78,6 +108,7 @@ static bool ix_add(int off, const int *stack, int depth)
 	ix.off[ix.n] = off;
 	ix.parent[ix.n] = depth ? stack[depth - 1] : -1;
 	ix.ph[ix.n] = 0;
+	ix.compat[ix.n] = ix.dtype[ix.n] = -1;
 	ix.n++;
 	return true;
 }
@@ -112,8 +143,7 @@ static bool ix_walk(const void *fdt)
 			len = be32_at(b + o + 4);
 			if (len > size - o - 12)
 				return false;
-			if (len == 4 && is_phandle_name(fdt, be32_at(b + o + 8)))
-				ix.ph[stack[depth - 1]] = be32_at(b + o + 12);
+			ix_prop(fdt, b, o, stack[depth - 1]);
 			o = ALIGN_UP(o + 12 + len, 4U);
 			break;
 		case FDT_NOP: o += 4; break;
@@ -129,8 +159,10 @@ static void ix_build(const void *fdt)
 {
 	ix.fdt = NULL;
 	ix.n = 0;
-	if (fdt_version(fdt) >= 17 && ix_walk(fdt))
+	if (fdt_version(fdt) >= 17 && ix_walk(fdt)) {
 		ix.fdt = fdt;
+		ix.sum = ix_sum(fdt);
+	}
 }
 
 /* Index of the node at @off, or -1. */
@@ -236,6 +268,14 @@ static int path_offset(const void *fdt, const char *path, int len)
 		p = q;
 	}
 	return ix.off[cur];
+}
+
+int board_dt_path(const void *fdt, const char *path)
+{
+	/* Another tree at the same address (or this one edited): rebuild. */
+	if (ix.fdt == fdt && ix_sum(fdt) != ix.sum)
+		ix.fdt = NULL;
+	return path_offset(fdt, path, (int)strlen(path));
 }
 
 static const char *path_of(const void *fdt, int node, char *buf, int len)
@@ -377,6 +417,17 @@ static bool get_gic_irq(const void *fdt, int node, int gic, int idx,
 	return true;
 }
 
+/* The value of the property at @prop of the index (-1: none) has @s. */
+static bool ix_prop_has(const void *fdt, int prop, const char *s)
+{
+	const uint8_t *p =
+		(const uint8_t *)fdt + fdt_off_dt_struct(fdt) + (uint32_t)prop;
+
+	return prop >= 0 &&
+	       fdt_stringlist_contains((const char *)p + 12,
+				       (int)be32_at(p + 4), s);
+}
+
 static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -384,8 +435,7 @@ static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 
 		if (ix.fdt == fdt) {
 			for (int k = 0; k < ix.n; k++)
-				if (!fdt_node_check_compatible(fdt, ix.off[k],
-							       compat[i]) &&
+				if (ix_prop_has(fdt, ix.compat[k], compat[i]) &&
 				    node_enabled(fdt, ix.off[k]))
 					return ix.off[k];
 			continue;
@@ -408,8 +458,12 @@ static int next_with_prop(const void *fdt, int node, const char *prop,
 		return fdt_node_offset_by_prop_value(fdt, node, prop, val, len);
 	for (; k < ix.n; k++) {
 		int l;
-		const void *v = fdt_getprop(fdt, ix.off[k], prop, &l);
+		const void *v;
 
+		/* Most nodes have no device_type: the index knows which. */
+		if (!strcmp(prop, "device_type") && ix.dtype[k] < 0)
+			continue;
+		v = fdt_getprop(fdt, ix.off[k], prop, &l);
 		if (v && l == len && !memcmp(v, val, (size_t)len))
 			return ix.off[k];
 	}
