@@ -25,6 +25,7 @@
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vgic.h>
+#include <kairos/vm_ram.h>
 #include <kairos/vtimer.h>
 #include <kairos/vuart.h>
 #include <stdarg.h>
@@ -436,6 +437,8 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 		sched_release_vm(vm);
 		return fail(why, why_len, "%s", no);
 	}
+	/* Fresh chunks are zero: they are read as such. */
+	vm_ram_touch_all(vm);
 	data_pages = scan_memory(vm);
 	need = image_bytes(vm, data_pages);
 	if (need > store.slot_size) {
@@ -756,12 +759,15 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 	l = (struct mem_load){ &m, rank_buf, pa_to_ptr(cfg->mem_host),
 			       ipa_addr(cfg->mem_ipa), 0 };
 	if (incremental) {
+		/* Tracking began with every chunk mapped; none is fresh. */
 		build_rank(&m, rank_buf);
 		arch_s2_track_collect(vm->s2_root, &vm->ckpt.written, l.ipa,
 				      cfg->mem_size, load_page, &l);
 		arch_s2_flush(vm->id + 1, vm->s2_root);
 		vm->ckpt.incremental++;
 	} else {
+		/* load_all() writes every byte: no need to zero them first. */
+		vm_ram_claim_all(vm);
 		load_all(&l);
 		track_from(vm, slot);
 	}

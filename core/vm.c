@@ -23,6 +23,7 @@
 #include <kairos/time.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
+#include <kairos/vm_ram.h>
 #include <kairos/vtimer.h>
 #include <kairos/vuart.h>
 #include <libfdt.h>
@@ -247,6 +248,7 @@ static void load_at(struct vm *vm, uint64_t off, const void *src, uint64_t len)
 	void *dst = vm_ipa_to_host(vm, ipa_addr(vm->cfg->mem_ipa) + off, len);
 
 	CHECK(dst != NULL);
+	vm_ram_touch(vm, off, len);
 	arch_mem_copy(dst, src, len);
 	/* The guest starts with its MMU and caches off: to the PoC. */
 	arch_dcache_clean(dst, len);
@@ -310,7 +312,7 @@ void vm_boot(struct vm *vm)
 	const struct vm_layout *l = &cfg->layout;
 	uint64_t base = ipa_addr(cfg->mem_ipa);
 
-	arch_mem_zero_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
+	vm_ram_fresh(vm);
 	/* Kairos writes its RAM: it no longer equals any checkpoint. */
 	if (vm->ckpt.base_slot >= 0)
 		vm->ckpt.base_slot = -1;

@@ -51,7 +51,7 @@ FUZZP_SRCS_shell     := core/vm.c core/vuart.c core/vpsci.c core/vmmio.c \
 			core/vgic_mmio.c core/vtimer.c core/ptimer.c \
 			core/ctl.c core/ckpt.c core/vm_layout.c \
 			lib/ckpt_format.c arch/fake/fake_vcpu.c \
-			arch/fake/fake_memops.c
+			arch/fake/fake_memops.c core/vm_ram.c
 
 # The run: new inputs into the first directory, seeds from the others.
 # Extra seed directories per fuzzer: the unit tests' DTB fixtures.

@@ -61,7 +61,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
 		core/vm_layout.c lib/ckpt_format.c \
-		arch/fake/fake_vcpu.c arch/fake/fake_memops.c
+		core/vm_ram.c arch/fake/fake_vcpu.c arch/fake/fake_memops.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer
 UNIT_SRCS_test_vuart := $(UNIT_VM_SRCS)

@@ -58,6 +58,49 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 	return pgt_map(&t, ipa, pa_addr(pa), size, kind_attrs(kind));
 }
 
+/* Invalidate [@va, @end) under @table at @level. Bounded by the levels. */
+// NOLINTNEXTLINE(misc-no-recursion)
+static void unmap_level(uint64_t *table, int level, uint64_t va, uint64_t end)
+{
+	unsigned int shift = 39U - 9U * (unsigned int)level;
+	uint64_t block = 1UL << shift;
+
+	while (va < end) {
+		uint64_t next = ALIGN_DOWN(va, block) + block;
+		uint64_t *d = &table[(va >> shift) & (PT_ENTRIES - 1)];
+		bool is_table = level < 3 && (*d & (DESC_VALID | DESC_TABLE)) ==
+						     (DESC_VALID | DESC_TABLE);
+
+		if (next > end)
+			next = end;
+		if (is_table)
+			unmap_level((uint64_t *)(uintptr_t)(*d & DESC_OA_MASK),
+				    level + 1, va, next);
+		else if (next - va == block || level == 3)
+			*d = 0;
+		/* A block only partly in the range: callers align to 2 MiB. */
+		va = next;
+	}
+}
+
+// NOLINTNEXTLINE(readability-non-const-parameter)
+void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	unmap_level(root, 1, ipa, ipa + size);
+	dsb_ish();
+}
+
+bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa,
+		      uint64_t size)
+{
+	bool ok = arch_s2_map(root, ipa, pa, size, S2_RAM);
+
+	/* Invalid to valid needs no TLB maintenance, only the stores seen. */
+	dsb_ish();
+	isb();
+	return ok;
+}
+
 void arch_s2_flush(unsigned int vmid, const uint64_t *root)
 {
 	uint64_t old = read_sysreg(vttbr_el2);

@@ -532,6 +532,34 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 	return true;
 }
 
+static unsigned int s2_unmaps, s2_live_maps;
+
+// NOLINTNEXTLINE(readability-non-const-parameter)
+void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	(void)root;
+	(void)ipa;
+	(void)size;
+	s2_unmaps++;
+}
+
+// NOLINTNEXTLINE(readability-non-const-parameter)
+bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa,
+		      uint64_t size)
+{
+	(void)root;
+	(void)ipa;
+	(void)pa;
+	(void)size;
+	s2_live_maps++;
+	return true;
+}
+
+unsigned int fake_s2_live_maps(void)
+{
+	return s2_live_maps;
+}
+
 void arch_s2_flush(unsigned int vmid, const uint64_t *root)
 {
 	(void)root;

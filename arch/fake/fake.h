@@ -188,6 +188,8 @@ enum fake_mem_fault {
 };
 /** Plant @what in every call of length @len (FAKE_MEM_NONE: none). */
 void fake_mem_break(enum fake_mem_fault what, size_t len);
+/** Number of arch_s2_map_live() calls (RAM mapped at its first touch). */
+unsigned int fake_s2_live_maps(void);
 /** Number of arch_icache_invalidate_all() calls. */
 unsigned int fake_icache_invalidations(void);
 
