@@ -19,8 +19,8 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
-#include <kairos/sched.h>
 #include <kairos/memops_selftest.h>
+#include <kairos/sched.h>
 #include <kairos/selftest.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
@@ -343,9 +343,9 @@ static bool console_input_shell(const void *fdt)
 static void memops_selftest_if_asked(const void *fdt)
 {
 	int chosen = board_dt_path(fdt, "/chosen"), len = 0;
-	const char *v = chosen < 0 ? NULL :
-				     fdt_getprop(fdt, chosen, "kairos,selftest",
-						 &len);
+	const char *v =
+		chosen < 0 ? NULL :
+			     fdt_getprop(fdt, chosen, "kairos,selftest", &len);
 	char msg[400];
 
 	if (!v || len != (int)sizeof("memops") || memcmp(v, "memops", 7))

@@ -50,7 +50,8 @@ static struct {
 	uint32_t ph[IX_MAX]; /* phandle, 0 when none */
 	/* Offsets of its compatible and device_type properties, or -1. */
 	int compat[IX_MAX], dtype[IX_MAX];
-	uint64_t sum; /* of the blocks, to tell when the tree changed */
+	uint64_t sum;  /* of the blocks, to tell when the tree changed */
+	uint32_t size; /* its totalsize */
 } ix;
 
 static uint32_t be32_at(const uint8_t *p)
@@ -67,9 +68,13 @@ static uint64_t ix_sum(const void *fdt)
 	uint32_t bn = fdt_size_dt_struct(fdt), sn = fdt_size_dt_strings(fdt);
 	uint64_t h = (uint64_t)bn << 32 | sn;
 
-	/* The structure block is 4-byte aligned (structure_ok()). */
-	for (uint32_t i = 0; i + 4 <= bn; i += 4)
-		h = (h ^ be32_at(b + i)) * 0x100000001b3ULL;
+	if ((uintptr_t)b & 3U)
+		for (uint32_t i = 0; i + 4 <= bn; i += 4)
+			h = (h ^ be32_at(b + i)) * 0x100000001b3ULL;
+	else /* whole words: the usual case (structure_ok() wants it) */
+		for (uint32_t i = 0; i + 4 <= bn; i += 4)
+			h = (h ^ *(const uint32_t *)(const void *)(b + i)) *
+			    0x100000001b3ULL;
 	for (uint32_t i = 0; i < sn; i++)
 		h = (h ^ s[i]) * 0x100000001b3ULL;
 	return h;
@@ -162,6 +167,7 @@ static void ix_build(const void *fdt)
 	if (fdt_version(fdt) >= 17 && ix_walk(fdt)) {
 		ix.fdt = fdt;
 		ix.sum = ix_sum(fdt);
+		ix.size = fdt_totalsize(fdt);
 	}
 }
 
@@ -423,9 +429,8 @@ static bool ix_prop_has(const void *fdt, int prop, const char *s)
 	const uint8_t *p =
 		(const uint8_t *)fdt + fdt_off_dt_struct(fdt) + (uint32_t)prop;
 
-	return prop >= 0 &&
-	       fdt_stringlist_contains((const char *)p + 12,
-				       (int)be32_at(p + 4), s);
+	return prop >= 0 && fdt_stringlist_contains((const char *)p + 12,
+						    (int)be32_at(p + 4), s);
 }
 
 static int find_compatible(const void *fdt, const char *const *compat, size_t n)
@@ -539,6 +544,26 @@ static enum kairos_err uart_at(const void *fdt, int node,
 							   KAIROS_ERR_MALFORMED;
 }
 
+/*
+ * The tree checked and indexed, unless the index is of this very tree
+ * (board_parse() after board_find_console(), as at boot): checking the
+ * structure walks the whole block, at libfdt's pace.
+ */
+static bool check_and_index(const void *fdt, struct board_err *err)
+{
+	if (fdt_check_header(fdt)) {
+		errf(err, "device tree: bad header (no DTB in x0?)");
+		return false;
+	}
+	if (ix.fdt == fdt && ix.size == fdt_totalsize(fdt) &&
+	    ix_sum(fdt) == ix.sum)
+		return true;
+	if (!structure_ok(fdt, err))
+		return false;
+	ix_build(fdt);
+	return true;
+}
+
 enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 				   struct board_err *err)
 {
@@ -547,13 +572,8 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 	const char *path = NULL;
 
 	memset(uart, 0, sizeof(*uart));
-	if (fdt_check_header(fdt)) {
-		errf(err, "device tree: bad header (no DTB in x0?)");
+	if (!check_and_index(fdt, err))
 		return KAIROS_ERR_MALFORMED;
-	}
-	if (!structure_ok(fdt, err))
-		return KAIROS_ERR_MALFORMED;
-	ix_build(fdt);
 	chosen = path_offset(fdt, "/chosen", 7);
 	if (chosen >= 0) {
 		path = fdt_getprop(fdt, chosen, "stdout-path", &len);
@@ -590,8 +610,8 @@ static enum kairos_err parse_memory(const void *fdt, struct board *b,
 	int node = -1;
 	char p[96];
 
-	while ((node = next_with_prop(fdt, node, "device_type", "memory",
-				      7)) >= 0) {
+	while ((node = next_with_prop(fdt, node, "device_type", "memory", 7)) >=
+	       0) {
 		int n = reg_count(fdt, node);
 
 		if (!node_enabled(fdt, node))

@@ -52,7 +52,8 @@ static void fill(uint8_t *p, size_t len, uint64_t *seed)
 static bool fail(char *msg, size_t len, const char *what, unsigned int so,
 		 unsigned int dof, size_t n)
 {
-	snprintf(msg, len, "%s wrong at source offset %u, destination offset %u, length %zu",
+	snprintf(msg, len,
+		 "%s wrong at source offset %u, destination offset %u, length %zu",
 		 what, so, dof, n);
 	return false;
 }
@@ -126,8 +127,8 @@ static bool random_chunks(char *msg, size_t len)
 		off += n;
 	}
 	if (pieces != whole || memcmp(big, big_dst, BIG)) {
-		snprintf(msg, len, "random chunks of %u bytes: CRC or copy wrong",
-			 BIG);
+		snprintf(msg, len,
+			 "random chunks of %u bytes: CRC or copy wrong", BIG);
 		return false;
 	}
 	if (arch_mem_crc32c(0, big, BIG) != whole) {
@@ -148,9 +149,11 @@ static bool zeroing(char *msg, size_t len)
 		memset(big, FILL, BIG);
 		arch_mem_zero_clean(big + 2048, n);
 		for (size_t i = 0; i < BIG; i++)
-			if (big[i] != ((i >= 2048 && i < 2048 + n) ? 0 : FILL)) {
-				snprintf(msg, len, "zeroing %zu bytes: byte %zu wrong",
-					 n, i);
+			if (big[i] !=
+			    ((i >= 2048 && i < 2048 + n) ? 0 : FILL)) {
+				snprintf(msg, len,
+					 "zeroing %zu bytes: byte %zu wrong", n,
+					 i);
 				return false;
 			}
 	}
@@ -167,7 +170,8 @@ bool memops_selftest(char *msg, size_t len)
 	if (!exhaustive(msg, len) || !random_chunks(msg, len) ||
 	    !zeroing(msg, len))
 		return false;
-	snprintf(msg, len, "lengths 0..%u at 16 alignments, %u random bytes, zeroing",
+	snprintf(msg, len,
+		 "lengths 0..%u at 16 alignments, %u random bytes, zeroing",
 		 MAX_LEN, BIG);
 	return true;
 }
@@ -193,9 +197,8 @@ bool memops_selftest_all(char *msg, size_t len)
 			ok &= pass;
 			verdict = pass ? "passed" : "FAILED";
 		}
-		used += (size_t)snprintf(msg + used, len - used,
-					 "%s%s %s: %s", k ? "; " : "",
-					 names[k], verdict, m);
+		used += (size_t)snprintf(msg + used, len - used, "%s%s %s: %s",
+					 k ? "; " : "", names[k], verdict, m);
 	}
 	arch_mem_set_crc_impl(was);
 	return ok;

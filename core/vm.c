@@ -30,14 +30,10 @@
 #include <plat/power.h>
 #include <string.h>
 
-#define SZ_2M (2UL << 20)
-
 struct vm vms[KAIROS_MAX_VMS];
 unsigned int vm_count;
 static struct vm_hw hw;
 
-/* Erased NOR flash reads as all ones; one block backs both banks. */
-static uint8_t erased_flash[SZ_2M] NOINIT __attribute__((aligned(SZ_2M)));
 static uint8_t dtb_buf[GUEST_DTB_MAX] NOINIT __attribute__((aligned(8)));
 static struct spinlock dtb_lock = SPINLOCK_INIT;
 static bool all_stopped;
@@ -82,15 +78,12 @@ void vm_log_once(struct vcpu *v, const char *what, uint64_t addr)
 static bool map_virt_profile(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	paddr_t flash = pa_init((uint64_t)(uintptr_t)erased_flash);
 
 	if (!arch_s2_map(vm->s2_root, ipa_addr(cfg->mem_ipa), cfg->mem_host,
-			 cfg->mem_size, S2_RAM))
+			 cfg->mem_size, S2_RAM) ||
+	    !arch_s2_map_erased(vm->s2_root, VIRT_FLASH0,
+				VIRT_FLASH1 + VIRT_FLASH_SIZE - VIRT_FLASH0))
 		return false;
-	for (uint64_t a = VIRT_FLASH0; a < VIRT_FLASH1 + VIRT_FLASH_SIZE;
-	     a += SZ_2M)
-		if (!arch_s2_map(vm->s2_root, a, flash, SZ_2M, S2_RAM_RO))
-			return false;
 	/* GICv2: the guest's GICC page is the GICV frame itself. */
 	if (vm->vgic.version == 2 &&
 	    !arch_s2_map(vm->s2_root, VIRT_GICC, hw.gicv, 0x1000, S2_DEVICE))
@@ -166,8 +159,6 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 {
 	hw = *h;
-	memset(erased_flash, 0xff, sizeof(erased_flash));
-	arch_dcache_clean(erased_flash, sizeof(erased_flash));
 	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
 		vms[i].id = i;
 		if (!vm_create(&vms[i], &cfg->vms[i]))

@@ -44,9 +44,8 @@ static void materialize(struct vm *vm, uint64_t c, bool zero)
 	uint64_t off = c * VM_RAM_CHUNK;
 
 	if (zero)
-		arch_mem_zero_clean(
-			(uint8_t *)pa_to_ptr(cfg->mem_host) + off,
-			VM_RAM_CHUNK);
+		arch_mem_zero_clean((uint8_t *)pa_to_ptr(cfg->mem_host) + off,
+				    VM_RAM_CHUNK);
 	/* The tables were made at creation: no page is needed. */
 	CHECK(arch_s2_map_live(vm->s2_root, ipa_addr(cfg->mem_ipa) + off,
 			       pa_init(pa_addr(cfg->mem_host) + off),

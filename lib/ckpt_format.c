@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 /* The layout is the contract: any change here is a version bump. */
 _Static_assert(sizeof(struct ckpt_header) == 40, "ckpt_header layout");
 _Static_assert(sizeof(struct ckpt_section) == 24, "ckpt_section layout");

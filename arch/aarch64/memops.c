@@ -19,8 +19,7 @@
 #include <string.h>
 
 void memops_copy8(void *dst, const void *src, size_t len);
-uint32_t memops_copy_crc8(uint32_t crc, void *dst, const void *src,
-			  size_t len);
+uint32_t memops_copy_crc8(uint32_t crc, void *dst, const void *src, size_t len);
 uint32_t memops_crc8(uint32_t crc, const void *p, size_t len);
 uint32_t memops_crc_bytes(uint32_t crc, const void *p, size_t len);
 void memops_zero_clean(void *p, size_t len, size_t line);

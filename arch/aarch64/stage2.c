@@ -4,10 +4,12 @@
  * 39-bit IPA, walks from level 1, VMID = VM index + 1 (8-bit). Tables are
  * built before a VM first runs; afterwards they only gain entries.
  */
+#include <arch/mmu.h>
 #include <arch/stage2.h>
 #include <asm/pgtable.h>
 #include <asm/sysreg.h>
 #include <kairos/compiler.h>
+#include <string.h>
 
 #define S2_POOL_PAGES 96
 /* Level-3 tables for RAM tracked page by page: 512 map 1 GiB. */
@@ -90,8 +92,7 @@ void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size)
 	dsb_ish();
 }
 
-bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa,
-		      uint64_t size)
+bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size)
 {
 	bool ok = arch_s2_map(root, ipa, pa, size, S2_RAM);
 
@@ -99,6 +100,46 @@ bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa,
 	dsb_ish();
 	isb();
 	return ok;
+}
+
+static uint8_t erased_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t erased_l3[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+
+/* The page of ones and its table, once; to the PoC for caches-off reads. */
+static void erased_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	memset(erased_page, 0xff, sizeof(erased_page));
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		erased_l3[i] = (uintptr_t)erased_page | kind_attrs(S2_RAM_RO) |
+			       DESC_VALID | DESC_TABLE;
+	arch_dcache_clean(erased_page, sizeof(erased_page));
+	arch_dcache_clean(erased_l3, sizeof(erased_l3));
+	done = true;
+}
+
+bool arch_s2_map_erased(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	erased_init();
+	for (uint64_t a = ipa; a < ipa + size; a += 2UL << 20) {
+		uint64_t *l1 = &root[(a >> 30) & (PT_ENTRIES - 1)], *l2;
+
+		if (!(*l1 & DESC_VALID)) {
+			l2 = pgt_alloc(&pool);
+			if (!l2)
+				return false;
+			*l1 = (uintptr_t)l2 | DESC_VALID | DESC_TABLE;
+		}
+		if (!(*l1 & DESC_TABLE))
+			return false; /* a 1 GiB block there: not flash's */
+		l2 = (uint64_t *)(uintptr_t)(*l1 & DESC_OA_MASK);
+		l2[(a >> 21) & (PT_ENTRIES - 1)] = (uintptr_t)erased_l3 |
+						   DESC_VALID | DESC_TABLE;
+	}
+	return true;
 }
 
 void arch_s2_flush(unsigned int vmid, const uint64_t *root)

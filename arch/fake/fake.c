@@ -534,6 +534,17 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 
 static unsigned int s2_unmaps, s2_live_maps;
 
+bool arch_s2_map_erased(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	/* As the single mapping it stands for: read-only, all ones. */
+	static uint8_t ones[4096];
+
+	if (!ones[0])
+		memset(ones, 0xff, sizeof(ones));
+	return arch_s2_map(root, ipa, pa_init((uint64_t)(uintptr_t)ones), size,
+			   S2_RAM_RO);
+}
+
 // NOLINTNEXTLINE(readability-non-const-parameter)
 void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size)
 {
@@ -544,8 +555,7 @@ void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size)
 }
 
 // NOLINTNEXTLINE(readability-non-const-parameter)
-bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa,
-		      uint64_t size)
+bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size)
 {
 	(void)root;
 	(void)ipa;

@@ -28,8 +28,7 @@
 
 /* arch/aarch64/memops.S: 8-aligned pointers, whole words. */
 void memops_copy8(void *dst, const void *src, size_t len);
-uint32_t memops_copy_crc8(uint32_t crc, void *dst, const void *src,
-			  size_t len);
+uint32_t memops_copy_crc8(uint32_t crc, void *dst, const void *src, size_t len);
 
 extern char _end[];
 

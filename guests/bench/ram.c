@@ -62,10 +62,11 @@ static bool all_zero(uintptr_t first, uint64_t count)
 		}
 	}
 	if (bad) {
-		test_fail("%llu of %llu pages not zero, the first at 0x%llx (a word 0x%llx)",
-			  (unsigned long long)bad, (unsigned long long)count,
-			  (unsigned long long)first_bad,
-			  (unsigned long long)word);
+		test_fail(
+			"%llu of %llu pages not zero, the first at 0x%llx (a word 0x%llx)",
+			(unsigned long long)bad, (unsigned long long)count,
+			(unsigned long long)first_bad,
+			(unsigned long long)word);
 		return false;
 	}
 	printf("# ram: fresh, %llu pages at 0x%llx all zero\n",

@@ -81,9 +81,12 @@ static void test_selftest_finds_each_defect(void **state)
 		size_t len;
 		const char *says;
 	} cases[] = {
-		{ FAKE_MEM_COPY_LAST_BYTE, 4095, "copy wrong at source offset 0, destination offset 0, length 4095" },
-		{ FAKE_MEM_COPY_OVERRUN, 7, "copy wrong at source offset 0, destination offset 0, length 7" },
-		{ FAKE_MEM_CRC, 4096, "CRC wrong at source offset 0, destination offset 0, length 4096" },
+		{ FAKE_MEM_COPY_LAST_BYTE, 4095,
+		  "copy wrong at source offset 0, destination offset 0, length 4095" },
+		{ FAKE_MEM_COPY_OVERRUN, 7,
+		  "copy wrong at source offset 0, destination offset 0, length 7" },
+		{ FAKE_MEM_CRC, 4096,
+		  "CRC wrong at source offset 0, destination offset 0, length 4096" },
 		{ FAKE_MEM_ZERO_SHORT, 4096, "zeroing 4096 bytes" },
 	};
 
@@ -155,8 +158,8 @@ int main(void)
 				       reset),
 		cmocka_unit_test_setup(test_selftest_all_names_both_and_restores,
 				       reset),
-		cmocka_unit_test_setup(test_selftest_without_crc_insns_uses_tables,
-				       reset),
+		cmocka_unit_test_setup(
+			test_selftest_without_crc_insns_uses_tables, reset),
 		cmocka_unit_test_setup(test_selftest_finds_each_defect, reset),
 		cmocka_unit_test_setup(test_table_crc_matches_bitwise, reset),
 		cmocka_unit_test_setup(test_fused_copy_large_random, reset),
