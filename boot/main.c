@@ -348,7 +348,7 @@ static void memops_selftest_if_asked(const void *fdt)
 			     fdt_getprop(fdt, chosen, "kairos,selftest", &len);
 	char msg[400];
 
-	if (!v || len != (int)sizeof("memops") || memcmp(v, "memops", 7))
+	if (!v || len != (int)sizeof("memops") || memcmp(v, "memops", 7) != 0)
 		return;
 	kprintf("kairos: memops self-test %s: %s\n",
 		memops_selftest_all(msg, sizeof(msg)) ? "passed" : "FAILED",

@@ -126,13 +126,13 @@ static bool random_chunks(char *msg, size_t len)
 					      n);
 		off += n;
 	}
-	if (pieces != whole || memcmp(big, big_dst, BIG)) {
+	if (pieces != whole || memcmp(big, big_dst, BIG) != 0) {
 		snprintf(msg, len,
-			 "random chunks of %u bytes: CRC or copy wrong", BIG);
+			 "random chunks of %zu bytes: CRC or copy wrong", BIG);
 		return false;
 	}
 	if (arch_mem_crc32c(0, big, BIG) != whole) {
-		snprintf(msg, len, "CRC of %u random bytes wrong", BIG);
+		snprintf(msg, len, "CRC of %zu random bytes wrong", BIG);
 		return false;
 	}
 	return true;
@@ -171,7 +171,7 @@ bool memops_selftest(char *msg, size_t len)
 	    !zeroing(msg, len))
 		return false;
 	snprintf(msg, len,
-		 "lengths 0..%u at 16 alignments, %u random bytes, zeroing",
+		 "lengths 0..%u at 16 alignments, %zu random bytes, zeroing",
 		 MAX_LEN, BIG);
 	return true;
 }

@@ -244,12 +244,26 @@ uint64_t arch_s2_track_collect(uint64_t *root, struct s2_write_log *log,
 	if (n > S2_WRITE_LOG_MAX)
 		return pgt_pages(&t, ipa, size, collect_page, &c) ? c.n :
 								    UINT64_MAX;
+	/*
+	 * Re-protect in batches: the pages of one 2 MiB share a level-3
+	 * table, so a walk is needed only when the log moves to another.
+	 */
+	uint64_t *l3 = NULL, region = ~0UL;
+
 	for (uint32_t k = 0; k < n; k++) {
 		uint64_t page = (uint64_t)log->pfn[k] << 12;
-		uint64_t *d = page_entry(root, page);
+		uint64_t *d;
 
-		if (d && page - ipa < size)
-			collect_page(d, page, &c);
+		if (page - ipa >= size)
+			continue;
+		if (page >> 21 != region) {
+			d = page_entry(root, page);
+			region = page >> 21;
+			l3 = d ? d - ((page >> 12) & (PT_ENTRIES - 1)) : NULL;
+		}
+		if (l3)
+			collect_page(&l3[(page >> 12) & (PT_ENTRIES - 1)], page,
+				     &c);
 	}
 	return c.n;
 }

@@ -7,7 +7,7 @@
 /** Largest length of the exhaustive part of the memops self-test. */
 #define MEMOPS_SELFTEST_MAX_LEN 4096U
 /** Size of the random buffer of its second part. */
-#define MEMOPS_SELFTEST_BIG (256U * 1024U)
+#define MEMOPS_SELFTEST_BIG ((size_t)256 * 1024)
 
 /**
  * Self-test of arch/memops.h with the CRC implementation in use, against
