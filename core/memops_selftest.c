@@ -118,7 +118,7 @@ static bool random_chunks(char *msg, size_t len)
 	fill(big, BIG, &seed);
 	whole = bitwise(0, big, BIG);
 	while (off < BIG) {
-		size_t n = (size_t)(rnd(&seed) % (5 * MAX_LEN));
+		size_t n = (size_t)(rnd(&seed) % (5UL * MAX_LEN));
 
 		if (n > BIG - off)
 			n = BIG - off;
