@@ -26,7 +26,7 @@ CKPT_TOOL = os.path.join(ROOT, "build", "host", "kairos-ckpt")
 VM = "t"
 FRESH = rf"\[{VM}\] # ram: fresh, (\d+) pages at 0x[0-9a-f]+ all zero"
 READY = rf"\[{VM}\] # ram: ready"
-FAILED = rf"\[{VM}\] TEST ram_fresh: FAIL([^\r\n]*)"
+FAILED = rf"\[{VM}\] TEST ram_fresh: FAIL([^\r\n]*)[\r\n]"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -167,8 +167,8 @@ def test_memops_selftest_at_el2(boot):
                 "--selftest", "memops", "--vm",
                 f"name={VM},image={BENCH},bootargs=test=boot samples=1",
                 "--", "-no-reboot"])
-    m = con.expect(r"kairos: memops self-test (passed|FAILED): ([^\r\n]*)",
-                   timeout=300)
+    m = con.expect(r"kairos: memops self-test (passed|FAILED): "
+                   r"([^\r\n]*)[\r\n]", timeout=300)
     verdict, detail = m.group(1).decode(), m.group(2).decode()
     assert verdict == "passed", detail
     assert "instructions passed" in detail and "tables passed" in detail, \
