@@ -33,10 +33,11 @@ func primary_entry
 	/*
 	 * The image and BSS are written with the MMU off: clean and
 	 * invalidate them to the point of coherency first so no stale line
-	 * from the boot loader survives into the cached world.
+	 * from the boot loader survives into the cached world. .noinit, after
+	 * the BSS, is first written with the MMU on: not needed there.
 	 */
 	adr_l	x0, _head
-	adr_l	x1, _end
+	adr_l	x1, __bss_end
 	bl	dcache_civac_range
 	adr_l	x0, __bss_start
 	adr_l	x1, __bss_end

@@ -19,6 +19,7 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
+#include <kairos/memops_selftest.h>
 #include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/selftest.h>
@@ -316,7 +317,7 @@ static void start_vms(const void *fdt)
  */
 static void setup_semihosting(const void *fdt)
 {
-	int chosen = fdt_path_offset(fdt, "/chosen");
+	int chosen = board_dt_path(fdt, "/chosen");
 
 	semihosting_init(chosen >= 0 &&
 			 fdt_getprop(fdt, chosen, "kairos,semihosting-exit",
@@ -329,12 +330,32 @@ static void setup_semihosting(const void *fdt)
  */
 static bool console_input_shell(const void *fdt)
 {
-	int chosen = fdt_path_offset(fdt, "/chosen"), len = 0;
+	int chosen = board_dt_path(fdt, "/chosen"), len = 0;
 	const char *v = chosen < 0 ? NULL :
 				     fdt_getprop(fdt, chosen,
 						 "kairos,console-input", &len);
 
 	return v && len == (int)sizeof("shell") && !memcmp(v, "shell", 6);
+}
+
+/*
+ * /chosen/kairos,selftest = "memops": the copy, CRC32C and zeroing
+ * routines are checked against references before any VM exists
+ * (kairos/memops_selftest.h); the verdict goes to the console.
+ */
+static void memops_selftest_if_asked(const void *fdt)
+{
+	int chosen = board_dt_path(fdt, "/chosen"), len = 0;
+	const char *v =
+		chosen < 0 ? NULL :
+			     fdt_getprop(fdt, chosen, "kairos,selftest", &len);
+	char msg[400];
+
+	if (!v || len != (int)sizeof("memops") || memcmp(v, "memops", 7) != 0)
+		return;
+	kprintf("kairos: memops self-test %s: %s\n",
+		memops_selftest_all(msg, sizeof(msg)) ? "passed" : "FAILED",
+		msg);
 }
 
 /* QEMU's virt machine (for the console's hint on how to quit QEMU). */
@@ -385,6 +406,7 @@ void boot_primary(void *fdt, unsigned long el)
 	kprintf("kairos: CPU0 online (MPIDR 0x%llx, EOImode 1)\n",
 		(unsigned long long)cpus[0].mpidr);
 	boot_cpu_selftest(&cpus[0]);
+	memops_selftest_if_asked(fdt);
 	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
 	smp_start_secondaries();
 	kprintf("kairos: %u CPUs, GICv%u, %llu MiB RAM, counter %llu Hz\n",

@@ -30,9 +30,272 @@ static void PRINTF_LIKE(2, 3) errf(struct board_err *err, const char *fmt, ...)
 			*c = '?';
 }
 
+/*
+ * An index of the tree's nodes, made in one pass over the structure block:
+ * libfdt finds a node's parent, a phandle, a path or a compatible node by
+ * walking the whole block each time, at ~125 instructions a tag, and a
+ * board parse asks hundreds of such questions (docs/bench.md, "Where the
+ * boot's instructions go"). Built at each entry point for the tree it is
+ * given; when the tree does not fit or does not parse, ix.fdt stays NULL
+ * and every question goes to libfdt as before.
+ */
+#define IX_MAX 768
+#define IX_MAX_DEPTH 16
+
+static struct {
+	const void *fdt;
+	int n;
+	int off[IX_MAX];     /* node offsets, ascending */
+	int parent[IX_MAX];  /* index of the parent, -1 for the root */
+	uint32_t ph[IX_MAX]; /* phandle, 0 when none */
+	/* Offsets of its compatible and device_type properties, or -1. */
+	int compat[IX_MAX], dtype[IX_MAX];
+	uint64_t sum;  /* of the blocks, to tell when the tree changed */
+	uint32_t size; /* its totalsize */
+} ix;
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A checksum of @fdt's structure and strings blocks. */
+static uint64_t ix_sum(const void *fdt)
+{
+	const uint8_t *b = (const uint8_t *)fdt + fdt_off_dt_struct(fdt);
+	const uint8_t *s = (const uint8_t *)fdt + fdt_off_dt_strings(fdt);
+	uint32_t bn = fdt_size_dt_struct(fdt), sn = fdt_size_dt_strings(fdt);
+	uint64_t h = (uint64_t)bn << 32 | sn;
+
+	if ((uintptr_t)b & 3U)
+		for (uint32_t i = 0; i + 4 <= bn; i += 4)
+			h = (h ^ be32_at(b + i)) * 0x100000001b3ULL;
+	else /* whole words: the usual case (structure_ok() wants it) */
+		for (uint32_t i = 0; i + 4 <= bn; i += 4)
+			h = (h ^ *(const uint32_t *)(const void *)(b + i)) *
+			    0x100000001b3ULL;
+	for (uint32_t i = 0; i < sn; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Whether property name @nameoff is @name (@len bytes with the NUL). */
+static bool prop_name_is(const void *fdt, uint32_t nameoff, const char *name,
+			 uint32_t len)
+{
+	uint32_t size = fdt_size_dt_strings(fdt);
+	const char *s = (const char *)fdt + fdt_off_dt_strings(fdt);
+
+	return nameoff < size && size - nameoff >= len &&
+	       s[nameoff] == name[0] && !memcmp(s + nameoff, name, len);
+}
+
+/* Note the property at @o (relative to the block) of node @i. */
+static void ix_prop(const void *fdt, const uint8_t *b, uint32_t o, int i)
+{
+	uint32_t len = be32_at(b + o + 4), name = be32_at(b + o + 8);
+
+	if (len == 4 && (prop_name_is(fdt, name, "phandle", 8) ||
+			 prop_name_is(fdt, name, "linux,phandle", 14)))
+		ix.ph[i] = be32_at(b + o + 12);
+	else if (prop_name_is(fdt, name, "compatible", 11))
+		ix.compat[i] = (int)o;
+	else if (prop_name_is(fdt, name, "device_type", 12))
+		ix.dtype[i] = (int)o;
+}
+
+/* One node's BEGIN_NODE at @off (relative to the block) into the index. */
+static bool ix_add(int off, const int *stack, int depth)
+{
+	if (ix.n == IX_MAX || depth >= IX_MAX_DEPTH)
+		return false;
+	ix.off[ix.n] = off;
+	ix.parent[ix.n] = depth ? stack[depth - 1] : -1;
+	ix.ph[ix.n] = 0;
+	ix.compat[ix.n] = ix.dtype[ix.n] = -1;
+	ix.n++;
+	return true;
+}
+
+/* The walk of ix_build(); false on anything unexpected. */
+static bool ix_walk(const void *fdt)
+{
+	const uint8_t *b = (const uint8_t *)fdt + fdt_off_dt_struct(fdt);
+	uint32_t size = fdt_size_dt_struct(fdt), o = 0;
+	int stack[IX_MAX_DEPTH], depth = 0;
+
+	while (o + 4 <= size) {
+		uint32_t tag = be32_at(b + o), len;
+		const uint8_t *nul;
+
+		switch (tag) {
+		case FDT_BEGIN_NODE:
+			/* One root: nothing opens after it closed. */
+			if (ix.n && !depth)
+				return false;
+			nul = memchr(b + o + 4, '\0', size - o - 4);
+			if (!nul || !ix_add((int)o, stack, depth))
+				return false;
+			stack[depth++] = ix.n - 1;
+			o = ALIGN_UP((uint32_t)(nul + 1 - b), 4U);
+			break;
+		case FDT_END_NODE:
+			if (!depth--)
+				return false;
+			o += 4;
+			break;
+		case FDT_PROP:
+			if (o + 12 > size || !depth)
+				return false;
+			len = be32_at(b + o + 4);
+			if (len > size - o - 12)
+				return false;
+			ix_prop(fdt, b, o, stack[depth - 1]);
+			o = ALIGN_UP(o + 12 + len, 4U);
+			break;
+		case FDT_NOP: o += 4; break;
+		case FDT_END: return depth == 0 && ix.n > 0;
+		default: return false;
+		}
+	}
+	return false;
+}
+
+/* Index @fdt (whose header fdt_check_header() accepted). */
+static void ix_build(const void *fdt)
+{
+	ix.fdt = NULL;
+	ix.n = 0;
+	if (fdt_version(fdt) >= 17 && ix_walk(fdt)) {
+		ix.fdt = fdt;
+		ix.sum = ix_sum(fdt);
+		ix.size = fdt_totalsize(fdt);
+	}
+}
+
+/* Index of the node at @off, or -1. */
+static int ix_find(const void *fdt, int off)
+{
+	int lo = 0, hi = ix.n - 1;
+
+	if (ix.fdt != fdt)
+		return -1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+
+		if (ix.off[mid] == off)
+			return mid;
+		if (ix.off[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+static int parent_of(const void *fdt, int node)
+{
+	int i = ix_find(fdt, node);
+
+	if (i < 0)
+		return fdt_parent_offset(fdt, node);
+	return ix.parent[i] < 0 ? -FDT_ERR_NOTFOUND : ix.off[ix.parent[i]];
+}
+
+static int node_by_phandle(const void *fdt, uint32_t ph)
+{
+	if (ix.fdt != fdt)
+		return fdt_node_offset_by_phandle(fdt, ph);
+	for (int i = 0; ph && ph != ~0U && i < ix.n; i++)
+		if (ix.ph[i] == ph)
+			return ix.off[i];
+	return -FDT_ERR_NOTFOUND;
+}
+
+/* fdt_get_path() through the index. */
+static int get_path(const void *fdt, int node, char *buf, int len)
+{
+	int chain[IX_MAX_DEPTH], n = 0, used = 0;
+
+	if (ix_find(fdt, node) < 0)
+		return fdt_get_path(fdt, node, buf, len);
+	for (int i = ix_find(fdt, node); i > 0 && n < IX_MAX_DEPTH;
+	     i = ix.parent[i])
+		chain[n++] = i;
+	if (len < 2)
+		return -FDT_ERR_NOSPACE;
+	buf[used++] = '/';
+	while (n-- > 0) {
+		int l;
+		const char *name = fdt_get_name(fdt, ix.off[chain[n]], &l);
+
+		if (!name || l < 0 || used + l + (n > 0) >= len)
+			return -FDT_ERR_NOSPACE;
+		memcpy(buf + used, name, (size_t)l);
+		used += l;
+		if (n > 0)
+			buf[used++] = '/';
+	}
+	buf[used] = '\0';
+	return 0;
+}
+
+/*
+ * @name (@l bytes) names indexed node @off: exactly, or without its unit
+ * address. The index's walk found the node's name NUL-terminated inside
+ * the block, right after its tag.
+ */
+static bool name_matches(const void *fdt, int off, const char *name, int l)
+{
+	const char *n =
+		(const char *)fdt + fdt_off_dt_struct(fdt) + (uint32_t)off + 4;
+	size_t nl = strlen(n);
+
+	return nl >= (size_t)l && !memcmp(n, name, (size_t)l) &&
+	       (nl == (size_t)l ||
+		(!memchr(name, '@', (size_t)l) && n[l] == '@'));
+}
+
+/* fdt_path_offset_namelen() through the index (absolute paths). */
+static int path_offset(const void *fdt, const char *path, int len)
+{
+	int cur = 0, p = 0;
+
+	if (ix.fdt != fdt || !len || path[0] != '/')
+		return fdt_path_offset_namelen(fdt, path, len);
+	while (p < len) {
+		int q, found = -1;
+
+		while (p < len && path[p] == '/')
+			p++;
+		if (p == len)
+			break;
+		for (q = p; q < len && path[q] != '/'; q++)
+			;
+		for (int i = cur + 1; i < ix.n && found < 0; i++)
+			if (ix.parent[i] == cur &&
+			    name_matches(fdt, ix.off[i], path + p, q - p))
+				found = i;
+		if (found < 0)
+			return -FDT_ERR_NOTFOUND;
+		cur = found;
+		p = q;
+	}
+	return ix.off[cur];
+}
+
+int board_dt_path(const void *fdt, const char *path)
+{
+	/* Another tree at the same address (or this one edited): rebuild. */
+	if (ix.fdt == fdt && ix_sum(fdt) != ix.sum)
+		ix.fdt = NULL;
+	return path_offset(fdt, path, (int)strlen(path));
+}
+
 static const char *path_of(const void *fdt, int node, char *buf, int len)
 {
-	if (fdt_get_path(fdt, node, buf, len) < 0)
+	if (get_path(fdt, node, buf, len) < 0)
 		snprintf(buf, (size_t)len, "<node at offset %d>", node);
 	return buf;
 }
@@ -57,7 +320,7 @@ static uint64_t read_cells(const fdt32_t *p, int n)
 static bool translate(const void *fdt, int parent, uint64_t *addr)
 {
 	while (parent > 0) {
-		int len, gp = fdt_parent_offset(fdt, parent);
+		int len, gp = parent_of(fdt, parent);
 		const fdt32_t *r = fdt_getprop(fdt, parent, "ranges", &len);
 		int cac = fdt_address_cells(fdt, parent);
 		int pac = fdt_address_cells(fdt, gp < 0 ? 0 : gp);
@@ -89,7 +352,7 @@ static bool translate(const void *fdt, int parent, uint64_t *addr)
 /* Number of reg entries of @node, or -1 when reg is missing/malformed. */
 static int reg_count(const void *fdt, int node)
 {
-	int len, parent = fdt_parent_offset(fdt, node);
+	int len, parent = parent_of(fdt, node);
 	int ac = fdt_address_cells(fdt, parent);
 	int sc = fdt_size_cells(fdt, parent);
 
@@ -102,7 +365,7 @@ static int reg_count(const void *fdt, int node)
 /* Entry @idx of @node's reg, translated to a CPU physical address. */
 static bool get_reg(const void *fdt, int node, int idx, struct board_range *r)
 {
-	int parent = fdt_parent_offset(fdt, node);
+	int parent = parent_of(fdt, node);
 	int ac = fdt_address_cells(fdt, parent);
 	int sc = fdt_size_cells(fdt, parent);
 	const fdt32_t *p = fdt_getprop(fdt, node, "reg", NULL);
@@ -134,12 +397,11 @@ static bool reg_or_err(const void *fdt, int node, int idx,
 /* The node an "interrupt-parent" chain from @node leads to, or -1. */
 static int irq_parent(const void *fdt, int node)
 {
-	for (; node >= 0; node = fdt_parent_offset(fdt, node)) {
+	for (; node >= 0; node = parent_of(fdt, node)) {
 		const fdt32_t *ph =
 			fdt_getprop(fdt, node, "interrupt-parent", NULL);
 		if (ph)
-			return fdt_node_offset_by_phandle(fdt,
-							  fdt32_to_cpu(*ph));
+			return node_by_phandle(fdt, fdt32_to_cpu(*ph));
 		if (node == 0)
 			break;
 	}
@@ -170,15 +432,54 @@ static bool get_gic_irq(const void *fdt, int node, int gic, int idx,
 	return true;
 }
 
+/* The value of the property at @prop of the index (-1: none) has @s. */
+static bool ix_prop_has(const void *fdt, int prop, const char *s)
+{
+	const uint8_t *p =
+		(const uint8_t *)fdt + fdt_off_dt_struct(fdt) + (uint32_t)prop;
+
+	return prop >= 0 && fdt_stringlist_contains((const char *)p + 12,
+						    (int)be32_at(p + 4), s);
+}
+
 static int find_compatible(const void *fdt, const char *const *compat, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int node = -1;
 
+		if (ix.fdt == fdt) {
+			for (int k = 0; k < ix.n; k++)
+				if (ix_prop_has(fdt, ix.compat[k], compat[i]) &&
+				    node_enabled(fdt, ix.off[k]))
+					return ix.off[k];
+			continue;
+		}
 		while ((node = fdt_node_offset_by_compatible(fdt, node,
 							     compat[i])) >= 0)
 			if (node_enabled(fdt, node))
 				return node;
+	}
+	return -FDT_ERR_NOTFOUND;
+}
+
+/* The next node after @node (-1: the first) whose @prop is @val (@len). */
+static int next_with_prop(const void *fdt, int node, const char *prop,
+			  const char *val, int len)
+{
+	int k = node < 0 ? 0 : ix_find(fdt, node) + 1;
+
+	if (ix.fdt != fdt || (node >= 0 && k == 0))
+		return fdt_node_offset_by_prop_value(fdt, node, prop, val, len);
+	for (; k < ix.n; k++) {
+		int l;
+		const void *v;
+
+		/* Most nodes have no device_type: the index knows which. */
+		if (!strcmp(prop, "device_type") && ix.dtype[k] < 0)
+			continue;
+		v = fdt_getprop(fdt, ix.off[k], prop, &l);
+		if (v && l == len && !memcmp(v, val, (size_t)len))
+			return ix.off[k];
 	}
 	return -FDT_ERR_NOTFOUND;
 }
@@ -252,6 +553,42 @@ static enum kairos_err uart_at(const void *fdt, int node,
 							   KAIROS_ERR_MALFORMED;
 }
 
+/*
+ * The tree checked and indexed, unless the index is of this very tree
+ * (board_parse() after board_find_console(), as at boot): checking the
+ * structure walks the whole block, at libfdt's pace.
+ */
+static bool check_and_index(const void *fdt, struct board_err *err)
+{
+	if (fdt_check_header(fdt)) {
+		errf(err, "device tree: bad header (no DTB in x0?)");
+		return false;
+	}
+	if (ix.fdt == fdt && ix.size == fdt_totalsize(fdt) &&
+	    ix_sum(fdt) == ix.sum)
+		return true;
+	/*
+	 * The index's walk checks what structure_ok() does (one root with an
+	 * empty name, nesting, properties only inside nodes, FDT_END last),
+	 * in a tenth of its instructions; structure_ok() runs when the walk
+	 * fails, to say what is wrong, or when the blocks are misaligned.
+	 */
+	if (fdt_off_dt_struct(fdt) % FDT_TAGSIZE == 0 &&
+	    fdt_off_mem_rsvmap(fdt) % sizeof(fdt64_t) == 0) {
+		int len = -1;
+
+		ix_build(fdt);
+		if (ix.fdt == fdt && fdt_get_name(fdt, 0, &len) && len == 0)
+			return true;
+	}
+	/* Refused or not indexed: no later call may take it as checked. */
+	ix.fdt = NULL;
+	if (!structure_ok(fdt, err))
+		return false;
+	ix_build(fdt);
+	return true;
+}
+
 enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 				   struct board_err *err)
 {
@@ -260,13 +597,9 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 	const char *path = NULL;
 
 	memset(uart, 0, sizeof(*uart));
-	if (fdt_check_header(fdt)) {
-		errf(err, "device tree: bad header (no DTB in x0?)");
+	if (!check_and_index(fdt, err))
 		return KAIROS_ERR_MALFORMED;
-	}
-	if (!structure_ok(fdt, err))
-		return KAIROS_ERR_MALFORMED;
-	chosen = fdt_path_offset(fdt, "/chosen");
+	chosen = path_offset(fdt, "/chosen", 7);
 	if (chosen >= 0) {
 		path = fdt_getprop(fdt, chosen, "stdout-path", &len);
 		if (!path)
@@ -278,7 +611,7 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 		int n = colon ? (int)(colon - path) :
 				(int)strnlen(path, (size_t)len);
 
-		node = fdt_path_offset_namelen(fdt, path, n);
+		node = path_offset(fdt, path, n);
 		if (node < 0) {
 			errf(err,
 			     "/chosen: property stdout-path: \"%.*s\" names no node",
@@ -302,8 +635,8 @@ static enum kairos_err parse_memory(const void *fdt, struct board *b,
 	int node = -1;
 	char p[96];
 
-	while ((node = fdt_node_offset_by_prop_value(fdt, node, "device_type",
-						     "memory", 7)) >= 0) {
+	while ((node = next_with_prop(fdt, node, "device_type", "memory", 7)) >=
+	       0) {
 		int n = reg_count(fdt, node);
 
 		if (!node_enabled(fdt, node))
@@ -352,7 +685,7 @@ static void parse_reserved(const void *fdt, struct board *b)
 		if (!fdt_get_mem_rsv(fdt, i, &base, &size))
 			add_reserved(b, base, size);
 	}
-	rm = fdt_path_offset(fdt, "/reserved-memory");
+	rm = path_offset(fdt, "/reserved-memory", 16);
 	if (rm < 0)
 		return;
 	fdt_for_each_subnode(child, fdt, rm) {
@@ -404,7 +737,7 @@ static enum kairos_err parse_cpu_enable(const void *fdt, int node,
 static enum kairos_err parse_cpus(const void *fdt, uint64_t boot_mpidr,
 				  struct board *b, struct board_err *err)
 {
-	int cpus_node = fdt_path_offset(fdt, "/cpus"), node;
+	int cpus_node = path_offset(fdt, "/cpus", 5), node;
 	bool have_boot = false;
 	char p[96];
 
@@ -646,14 +979,14 @@ enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
 		e = parse_gic(fdt, b, err);
 	if (e)
 		return e;
-	gic = fdt_path_offset(fdt, b->gic.path);
+	gic = path_offset(fdt, b->gic.path, (int)strlen(b->gic.path));
 	e = parse_timer(fdt, gic, b, err);
 	if (e)
 		return e;
 	parse_reserved(fdt, b);
 	parse_pm_wdog(fdt, b);
 	/* A console without a usable GIC interrupt is polled instead. */
-	int uart = fdt_path_offset(fdt, b->uart.path);
+	int uart = path_offset(fdt, b->uart.path, (int)strlen(b->uart.path));
 
 	if (!get_gic_irq(fdt, uart, gic, 0, &b->uart.intid) ||
 	    b->uart.intid < 32)
@@ -687,8 +1020,12 @@ bool board_in_ram(const struct board *b, paddr_t base, uint64_t size)
 bool board_find_device(const void *fdt, const struct board *b, paddr_t base,
 		       struct board_device *out)
 {
-	int gic = fdt_path_offset(fdt, b->gic.path);
+	int gic;
 
+	if (fdt_check_header(fdt))
+		return false;
+	ix_build(fdt);
+	gic = path_offset(fdt, b->gic.path, (int)strlen(b->gic.path));
 	for (int node = fdt_next_node(fdt, -1, NULL); node >= 0;
 	     node = fdt_next_node(fdt, node, NULL)) {
 		struct board_range r;

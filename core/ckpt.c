@@ -14,6 +14,7 @@
  * same slot again copies only the pages that became writable.
  */
 #include <arch/cpu.h>
+#include <arch/memops.h>
 #include <arch/mmu.h>
 #include <arch/stage2.h>
 #include <arch/timer.h>
@@ -25,6 +26,7 @@
 #include <kairos/time.h>
 #include <kairos/vgic.h>
 #include <kairos/vm_events.h>
+#include <kairos/vm_ram.h>
 #include <kairos/vtimer.h>
 #include <kairos/vuart.h>
 #include <stdarg.h>
@@ -77,7 +79,7 @@ static struct {
 } store;
 
 /* Pages of the VM being checkpointed that hold something. */
-static uint64_t scan_bitmap[CKPT_MAX_MEM / PAGE / 64];
+static uint64_t scan_bitmap[CKPT_MAX_MEM / PAGE / 64] NOINIT;
 
 static bool fail(char *why, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -445,6 +447,8 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 		sched_release_vm(vm);
 		return fail(why, why_len, "%s", no);
 	}
+	/* Fresh chunks are zero: they are read as such. */
+	vm_ram_touch_all(vm);
 	data_pages = scan_memory(vm);
 	need = image_bytes(vm, data_pages);
 	if (need > store.slot_size) {
@@ -685,14 +689,14 @@ static void load_page(void *arg, uint64_t ipa)
 	const uint8_t *src = stored_page(l, p);
 
 	if (src)
-		memcpy(l->ram + p * PAGE, src, PAGE);
+		arch_mem_copy(l->ram + p * PAGE, src, PAGE);
 	else
 		arch_mem_zero(l->ram + p * PAGE, PAGE);
 	l->copied++;
 }
 
 /* Rank of the image being restored (CKPT_MAX_MEM of RAM at most). */
-static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64];
+static uint32_t rank_buf[CKPT_MAX_MEM / PAGE / 64] NOINIT;
 
 /* Stored pages before each word of the bitmap of @m into @rank. */
 static void build_rank(const struct ckpt_mem_view *m, uint32_t *rank)
@@ -725,7 +729,7 @@ static void load_all(struct mem_load *l)
 		while (q < m->hdr.nr_pages && ckpt_page_stored(m, q) == stored)
 			q++;
 		if (stored) {
-			memcpy(l->ram + p * PAGE, src, (q - p) * PAGE);
+			arch_mem_copy(l->ram + p * PAGE, src, (q - p) * PAGE);
 			src += (q - p) * PAGE;
 		} else {
 			arch_mem_zero(l->ram + p * PAGE, (q - p) * PAGE);
@@ -766,12 +770,15 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 	l = (struct mem_load){ &m, rank_buf, pa_to_ptr(cfg->mem_host),
 			       ipa_addr(cfg->mem_ipa), 0 };
 	if (incremental) {
+		/* Tracking began with every chunk mapped; none is fresh. */
 		build_rank(&m, rank_buf);
 		arch_s2_track_collect(vm->s2_root, &vm->ckpt.written, l.ipa,
 				      cfg->mem_size, load_page, &l);
 		arch_s2_flush(vm->id + 1, vm->s2_root);
 		vm->ckpt.incremental++;
 	} else {
+		/* load_all() writes every byte: no need to zero them first. */
+		vm_ram_claim_all(vm);
 		load_all(&l);
 		track_from(vm, slot);
 	}

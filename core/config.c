@@ -736,7 +736,7 @@ static enum kairos_err check_unique_names(struct ctx *c)
 
 	for (unsigned int i = 1; i < cfg->nr_vms; i++) {
 		const struct vm_config *vm = &cfg->vms[i];
-		struct dtnode n = { c->fdt, fdt_path_offset(c->fdt, vm->path),
+		struct dtnode n = { c->fdt, board_dt_path(c->fdt, vm->path),
 				    vm->path, c->err };
 
 		for (unsigned int k = 0; k < i; k++)
@@ -923,7 +923,7 @@ enum kairos_err config_parse(const void *fdt, const struct board *b,
 			     struct sys_config *cfg, struct board_err *err)
 {
 	static struct ctx c; /* ~2 KiB, off the EL2 stack; boot CPU only */
-	int hv = fdt_path_offset(fdt, "/hypervisor");
+	int hv = board_dt_path(fdt, "/hypervisor");
 	struct dtnode n = { fdt, hv, "/hypervisor", err };
 	enum kairos_err e;
 

@@ -4,6 +4,7 @@
  * placement), booting images the way QEMU virt does, stop, reset, pause.
  */
 #include <arch/cpu.h>
+#include <arch/memops.h>
 #include <arch/mmu.h>
 #include <arch/stage2.h>
 #include <arch/timer.h>
@@ -23,21 +24,18 @@
 #include <kairos/vgic.h>
 #include <kairos/virtio_mmio.h>
 #include <kairos/vm_events.h>
+#include <kairos/vm_ram.h>
 #include <kairos/vtimer.h>
 #include <kairos/vuart.h>
 #include <libfdt.h>
 #include <plat/power.h>
 #include <string.h>
 
-#define SZ_2M (2UL << 20)
-
 struct vm vms[KAIROS_MAX_VMS];
 unsigned int vm_count;
 static struct vm_hw hw;
 
-/* Erased NOR flash reads as all ones; one block backs both banks. */
-static uint8_t erased_flash[SZ_2M] __attribute__((aligned(SZ_2M)));
-static uint8_t dtb_buf[GUEST_DTB_MAX] __attribute__((aligned(8)));
+static uint8_t dtb_buf[GUEST_DTB_MAX] NOINIT __attribute__((aligned(8)));
 static struct spinlock dtb_lock = SPINLOCK_INIT;
 static bool all_stopped;
 
@@ -81,15 +79,12 @@ void vm_log_once(struct vcpu *v, const char *what, uint64_t addr)
 static bool map_virt_profile(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	paddr_t flash = pa_init((uint64_t)(uintptr_t)erased_flash);
 
 	if (!arch_s2_map(vm->s2_root, ipa_addr(cfg->mem_ipa), cfg->mem_host,
-			 cfg->mem_size, S2_RAM))
+			 cfg->mem_size, S2_RAM) ||
+	    !arch_s2_map_erased(vm->s2_root, VIRT_FLASH0,
+				VIRT_FLASH1 + VIRT_FLASH_SIZE - VIRT_FLASH0))
 		return false;
-	for (uint64_t a = VIRT_FLASH0; a < VIRT_FLASH1 + VIRT_FLASH_SIZE;
-	     a += SZ_2M)
-		if (!arch_s2_map(vm->s2_root, a, flash, SZ_2M, S2_RAM_RO))
-			return false;
 	/* GICv2: the guest's GICC page is the GICV frame itself. */
 	if (vm->vgic.version == 2 &&
 	    !arch_s2_map(vm->s2_root, VIRT_GICC, hw.gicv, 0x1000, S2_DEVICE))
@@ -166,8 +161,6 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 {
 	hw = *h;
-	memset(erased_flash, 0xff, sizeof(erased_flash));
-	arch_dcache_clean(erased_flash, sizeof(erased_flash));
 	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
 		vms[i].id = i;
 		if (!vm_create(&vms[i], &cfg->vms[i]))
@@ -248,7 +241,10 @@ static void load_at(struct vm *vm, uint64_t off, const void *src, uint64_t len)
 	void *dst = vm_ipa_to_host(vm, ipa_addr(vm->cfg->mem_ipa) + off, len);
 
 	CHECK(dst != NULL);
-	memcpy(dst, src, len);
+	vm_ram_touch(vm, off, len);
+	arch_mem_copy(dst, src, len);
+	/* The guest starts with its MMU and caches off: to the PoC. */
+	arch_dcache_clean(dst, len);
 }
 
 /*
@@ -309,7 +305,7 @@ void vm_boot(struct vm *vm)
 	const struct vm_layout *l = &cfg->layout;
 	uint64_t base = ipa_addr(cfg->mem_ipa);
 
-	arch_mem_zero(pa_to_ptr(cfg->mem_host), cfg->mem_size);
+	vm_ram_fresh(vm);
 	/* Kairos writes its RAM: it no longer equals any checkpoint. */
 	if (vm->ckpt.base_slot >= 0)
 		vm->ckpt.base_slot = -1;
@@ -319,8 +315,6 @@ void vm_boot(struct vm *vm)
 			cfg->initrd.size);
 	load_dtb(vm, cfg->initrd.size ? base + l->initrd : 0);
 	vm->dtb_ipa = base + l->dtb;
-	/* The guest starts with its MMU and caches off: all to the PoC. */
-	arch_dcache_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
 	arch_icache_invalidate_all();
 	vm->entry_ipa = base + l->kernel;
 	/* The guest's counter starts near zero; one value for all vCPUs. */

@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
-#include <arm_acle.h>
-#endif
-
 /* The layout is the contract: any change here is a version bump. */
 _Static_assert(sizeof(struct ckpt_header) == 40, "ckpt_header layout");
 _Static_assert(sizeof(struct ckpt_section) == 24, "ckpt_section layout");
@@ -50,70 +46,12 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 
 /* ---- CRC32C ---- */
 
-#if defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
-/*
- * FEAT_CRC32 (mandatory from Armv8.1, present on Cortex-A72 and QEMU's
- * cpu max): CRC32CX folds 8 bytes per instruction. The Makefile builds
- * this file with -march=armv8-a+crc.
- */
-/* Whole words, read where p is 8-aligned (Kairos is -mstrict-align). */
-typedef uint64_t __attribute__((may_alias, aligned(8))) word64;
-
-static uint32_t crc_raw(uint32_t crc, const uint8_t *p, size_t len)
-{
-	while (len > 0 && ((uintptr_t)p & 7U) != 0) {
-		crc = __crc32cb(crc, *p++);
-		len--;
-	}
-	for (; len >= 32; p += 32, len -= 32) {
-		const word64 *w = (const word64 *)(const void *)p;
-
-		crc = __crc32cd(crc, w[0]);
-		crc = __crc32cd(crc, w[1]);
-		crc = __crc32cd(crc, w[2]);
-		crc = __crc32cd(crc, w[3]);
-	}
-	for (; len >= 8; p += 8, len -= 8)
-		crc = __crc32cd(crc, *(const word64 *)(const void *)p);
-	while (len-- > 0)
-		crc = __crc32cb(crc, *p++);
-	return crc;
-}
-
-/*
- * Copy and fold in one pass when both ends are 8-aligned (every payload
- * of an image is): each word is loaded once, for the store and the CRC.
- */
-static uint32_t crc_copy_raw(uint32_t crc, uint8_t *d, const uint8_t *s,
-			     size_t len)
-{
-	if ((((uintptr_t)d | (uintptr_t)s) & 7U) != 0) {
-		memcpy(d, s, len);
-		return crc_raw(crc, s, len);
-	}
-	for (; len >= 32; d += 32, s += 32, len -= 32) {
-		const word64 *r = (const word64 *)(const void *)s;
-		word64 *w = (word64 *)(void *)d;
-		uint64_t a = r[0], b = r[1], c = r[2], e = r[3];
-
-		w[0] = a;
-		w[1] = b;
-		w[2] = c;
-		w[3] = e;
-		crc = __crc32cd(crc, a);
-		crc = __crc32cd(crc, b);
-		crc = __crc32cd(crc, c);
-		crc = __crc32cd(crc, e);
-	}
-	memcpy(d, s, len);
-	return crc_raw(crc, s, len);
-}
-#else
 /*
  * Slicing-by-8 (Intel's, as in zlib and the Linux kernel): table k maps a
  * byte to its CRC followed by k zero bytes, so 8 lookups fold 8 bytes.
- * Built on first use; only the host and a target build without FEAT_CRC32
- * (analysis) get here.
+ * Built on first use. The host tool and tests use it; Kairos uses the
+ * CPU's CRC32C instructions through arch/memops.h and falls back to this
+ * one when the CPU has none.
  */
 #define CRC32C_POLY 0x82f63b78U
 
@@ -141,8 +79,10 @@ static uint32_t crc_byte(uint32_t crc, uint8_t b)
 	return (crc >> 8) ^ crc_tab[0][(crc ^ b) & 0xffU];
 }
 
-static uint32_t crc_raw(uint32_t crc, const uint8_t *p, size_t len)
+uint32_t ckpt_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
+
 	if (!crc_tab_ready)
 		crc_tab_init();
 	for (; len >= 8; p += 8, len -= 8) {
@@ -160,6 +100,26 @@ static uint32_t crc_raw(uint32_t crc, const uint8_t *p, size_t len)
 	while (len-- > 0)
 		crc = crc_byte(crc, *p++);
 	return crc;
+}
+
+#ifdef CKPT_CRC_ARCH
+/* In Kairos: arch/memops.h, one pass for the copy and the CRC. */
+#include <arch/memops.h>
+
+static uint32_t crc_raw(uint32_t crc, const uint8_t *p, size_t len)
+{
+	return arch_mem_crc32c(crc, p, len);
+}
+
+static uint32_t crc_copy_raw(uint32_t crc, uint8_t *d, const uint8_t *s,
+			     size_t len)
+{
+	return arch_mem_copy_crc32c(crc, d, s, len);
+}
+#else
+static uint32_t crc_raw(uint32_t crc, const uint8_t *p, size_t len)
+{
+	return ckpt_crc32c_sw(crc, p, len);
 }
 
 static uint32_t crc_copy_raw(uint32_t crc, uint8_t *d, const uint8_t *s,

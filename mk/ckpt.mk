@@ -14,9 +14,15 @@
 # grows in build/host/fuzz/corpus, seeded from images kairos-ckpt synth
 # writes into build/host/fuzz/seed.
 
-# In Kairos: the image CRCs with the FEAT_CRC32 instructions (Cortex-A72
-# and QEMU's cpu max have them). `private`: not passed on to the deps.
-$(B)/obj/lib/ckpt_format.c.o: private CFLAGS += -march=armv8-a+crc
+# In Kairos: the image CRCs through arch/memops.h (the FEAT_CRC32
+# instructions when the CPU has them, fused with the copy). `private`: not
+# passed on to the deps.
+$(B)/obj/lib/ckpt_format.c.o: private CFLAGS += -DCKPT_CRC_ARCH
+# make KAIROS_CRC32=table: Kairos folds CRCs with the tables even on a CPU
+# with the instructions (to test the fallback).
+ifeq ($(KAIROS_CRC32),table)
+$(B)/obj/arch/aarch64/memops.c.o: private CFLAGS += -DMEMOPS_CRC_TABLE
+endif
 
 CKPT_HOST_CC ?= gcc
 CKPT_TOOL    := $(BUILD)/host/kairos-ckpt

@@ -50,8 +50,9 @@ FUZZP_SRCS_shell     := core/vm.c core/vuart.c core/vpsci.c core/vmmio.c \
 			core/time.c core/guest_dtb.c core/vgic.c \
 			core/vgic_mmio.c core/vtimer.c core/ptimer.c \
 			core/ctl.c core/ckpt.c core/vm_layout.c \
-			core/task.c core/vm_events.c core/virtio_mmio.c \
-			lib/ckpt_format.c arch/fake/fake_vcpu.c
+			core/task.c core/vm_events.c core/virtio_mmio.c core/run.c \
+			lib/ckpt_format.c arch/fake/fake_vcpu.c \
+			arch/fake/fake_memops.c core/vm_ram.c
 
 # The run: new inputs into the first directory, seeds from the others.
 # Extra seed directories per fuzzer: the unit tests' DTB fixtures.

@@ -62,7 +62,8 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
 		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
 		core/vm_layout.c core/task.c core/vm_events.c \
 		core/virtio_mmio.c core/run.c \
-		lib/ckpt_format.c arch/fake/fake_vcpu.c
+		lib/ckpt_format.c arch/fake/fake_vcpu.c \
+		core/vm_ram.c arch/fake/fake_memops.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
 	      test_vgic test_vtimer test_run
 UNIT_SRCS_test_run := $(UNIT_VM_SRCS)
@@ -117,6 +118,10 @@ UNIT_SRCS_test_vmmio := core/vmmio.c
 # The checkpoint image format, as the host tool builds it (mk/ckpt.mk).
 UNIT_TESTS += test_ckpt_format
 UNIT_SRCS_test_ckpt_format := lib/ckpt_format.c tests/unit/ckpt_corpus.c
+# The bulk memory operations' self-test and the CRC32C implementations.
+UNIT_TESTS += test_memops
+UNIT_SRCS_test_memops := core/memops_selftest.c arch/fake/fake_memops.c \
+			 lib/ckpt_format.c
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))
 UNIT_OBJS := $(sort $(foreach t,$(UNIT_TESTS), \

@@ -22,7 +22,8 @@
 /** Root table; secondary_entry hands its address to mmu_enable_asm. */
 uint64_t mmu_root[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 
-static uint64_t pool_pages[PT_POOL_PAGES][PT_ENTRIES]
+/* pgt_alloc() zeroes each page it hands out. */
+static uint64_t pool_pages[PT_POOL_PAGES][PT_ENTRIES] NOINIT
 	__attribute__((aligned(PAGE_SIZE)));
 static struct pgt_pool pool = { pool_pages, PT_POOL_PAGES, 0 };
 static struct pgt el2_map = { mmu_root, 0, &pool };

@@ -4,9 +4,12 @@
  * 39-bit IPA, walks from level 1, VMID = VM index + 1 (8-bit). Tables are
  * built before a VM first runs; afterwards they only gain entries.
  */
+#include <arch/mmu.h>
 #include <arch/stage2.h>
 #include <asm/pgtable.h>
 #include <asm/sysreg.h>
+#include <kairos/compiler.h>
+#include <string.h>
 
 #define S2_POOL_PAGES 96
 /* Level-3 tables for RAM tracked page by page: 512 map 1 GiB. */
@@ -22,10 +25,11 @@
 /* Software bit (ignored by the MMU): a RAM page whose writes are tracked. */
 #define S2_TRACKED (1UL << 55)
 
-static uint64_t pool_pages[S2_POOL_PAGES][PT_ENTRIES]
+/* pgt_alloc() zeroes each page it hands out. */
+static uint64_t pool_pages[S2_POOL_PAGES][PT_ENTRIES] NOINIT
 	__attribute__((aligned(PAGE_SIZE)));
 static struct pgt_pool pool = { pool_pages, S2_POOL_PAGES, 0 };
-static uint64_t track_pages[S2_TRACK_POOL_PAGES][PT_ENTRIES]
+static uint64_t track_pages[S2_TRACK_POOL_PAGES][PT_ENTRIES] NOINIT
 	__attribute__((aligned(PAGE_SIZE)));
 static struct pgt_pool track_pool = { track_pages, S2_TRACK_POOL_PAGES, 0 };
 
@@ -54,6 +58,88 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 	struct pgt t = { root, 1, &pool };
 
 	return pgt_map(&t, ipa, pa_addr(pa), size, kind_attrs(kind));
+}
+
+/* Invalidate [@va, @end) under @table at @level. Bounded by the levels. */
+// NOLINTNEXTLINE(misc-no-recursion)
+static void unmap_level(uint64_t *table, int level, uint64_t va, uint64_t end)
+{
+	unsigned int shift = 39U - 9U * (unsigned int)level;
+	uint64_t block = 1UL << shift;
+
+	while (va < end) {
+		uint64_t next = ALIGN_DOWN(va, block) + block;
+		uint64_t *d = &table[(va >> shift) & (PT_ENTRIES - 1)];
+		bool is_table = level < 3 && (*d & (DESC_VALID | DESC_TABLE)) ==
+						     (DESC_VALID | DESC_TABLE);
+
+		if (next > end)
+			next = end;
+		if (is_table)
+			unmap_level((uint64_t *)(uintptr_t)(*d & DESC_OA_MASK),
+				    level + 1, va, next);
+		else if (next - va == block || level == 3)
+			*d = 0;
+		/* A block only partly in the range: callers align to 2 MiB. */
+		va = next;
+	}
+}
+
+// NOLINTNEXTLINE(readability-non-const-parameter)
+void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	unmap_level(root, 1, ipa, ipa + size);
+	dsb_ish();
+}
+
+bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size)
+{
+	bool ok = arch_s2_map(root, ipa, pa, size, S2_RAM);
+
+	/* Invalid to valid needs no TLB maintenance, only the stores seen. */
+	dsb_ish();
+	isb();
+	return ok;
+}
+
+static uint8_t erased_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t erased_l3[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+
+/* The page of ones and its table, once; to the PoC for caches-off reads. */
+static void erased_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	memset(erased_page, 0xff, sizeof(erased_page));
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		erased_l3[i] = (uintptr_t)erased_page | kind_attrs(S2_RAM_RO) |
+			       DESC_VALID | DESC_TABLE;
+	arch_dcache_clean(erased_page, sizeof(erased_page));
+	arch_dcache_clean(erased_l3, sizeof(erased_l3));
+	done = true;
+}
+
+bool arch_s2_map_erased(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	erased_init();
+	for (uint64_t a = ipa; a < ipa + size; a += 2UL << 20) {
+		uint64_t *l1 = &root[(a >> 30) & (PT_ENTRIES - 1)], *l2;
+
+		if (!(*l1 & DESC_VALID)) {
+			l2 = pgt_alloc(&pool);
+			if (!l2)
+				return false;
+			*l1 = (uintptr_t)l2 | DESC_VALID | DESC_TABLE;
+		}
+		if (!(*l1 & DESC_TABLE))
+			return false; /* a 1 GiB block there: not flash's */
+		l2 = (uint64_t *)(uintptr_t)(*l1 & DESC_OA_MASK);
+		l2[(a >> 21) & (PT_ENTRIES - 1)] = (uintptr_t)erased_l3 |
+						   DESC_VALID | DESC_TABLE;
+	}
+	return true;
 }
 
 void arch_s2_flush(unsigned int vmid, const uint64_t *root)
@@ -158,12 +244,26 @@ uint64_t arch_s2_track_collect(uint64_t *root, struct s2_write_log *log,
 	if (n > S2_WRITE_LOG_MAX)
 		return pgt_pages(&t, ipa, size, collect_page, &c) ? c.n :
 								    UINT64_MAX;
+	/*
+	 * Re-protect in batches: the pages of one 2 MiB share a level-3
+	 * table, so a walk is needed only when the log moves to another.
+	 */
+	uint64_t *l3 = NULL, region = ~0UL;
+
 	for (uint32_t k = 0; k < n; k++) {
 		uint64_t page = (uint64_t)log->pfn[k] << 12;
-		uint64_t *d = page_entry(root, page);
+		uint64_t *d;
 
-		if (d && page - ipa < size)
-			collect_page(d, page, &c);
+		if (page - ipa >= size)
+			continue;
+		if (page >> 21 != region) {
+			d = page_entry(root, page);
+			region = page >> 21;
+			l3 = d ? d - ((page >> 12) & (PT_ENTRIES - 1)) : NULL;
+		}
+		if (l3)
+			collect_page(&l3[(page >> 12) & (PT_ENTRIES - 1)], page,
+				     &c);
 	}
 	return c.n;
 }

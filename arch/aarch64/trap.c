@@ -16,6 +16,7 @@
 #include <kairos/run.h>
 #include <kairos/vexit.h>
 #include <kairos/vgic.h>
+#include <kairos/vm_ram.h>
 
 #define ESR_IL (1UL << 25)
 #define EC_UNKNOWN 0x00
@@ -37,6 +38,7 @@
 #define ISS_S1PTW (1U << 7)
 #define FSC_EXTERNAL 0x10U
 #define FSC_IS_PERMISSION(f) (((f)&0x3cU) == 0x0cU)
+#define FSC_IS_TRANSLATION(f) (((f)&0x3cU) == 0x04U)
 
 /* ISS of the traps from AArch32 that may be conditional (D19.2.37). */
 #define ISS_CV (1U << 24)
@@ -212,6 +214,10 @@ static enum vexit_result trap_hvc(struct vcpu *v, const struct trap *t)
 
 static enum vexit_result trap_iabt(struct vcpu *v, const struct trap *t)
 {
+	/* Fresh RAM's first touch (core/vm_ram.c): zeroed, mapped, retried. */
+	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
+	    vm_ram_first_touch(v->vm, t->ipa))
+		return VEXIT_RESUME;
 	vm_log_once(v, "instruction fetch outside its memory at IPA", t->ipa);
 	return inject_abort(v, false, t);
 }
@@ -244,6 +250,10 @@ static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 	uint64_t val = 0;
 	enum mmio_status st;
 
+	/* Fresh RAM's first touch (core/vm_ram.c): zeroed, mapped, retried. */
+	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
+	    vm_ram_first_touch(v->vm, t->ipa))
+		return VEXIT_RESUME;
 	/* A first write to RAM since a checkpoint or restore (ckpt.c). */
 	if (FSC_IS_PERMISSION(t->iss & 0x3f) &&
 	    __atomic_load_n(&v->vm->ckpt.tracking, __ATOMIC_ACQUIRE) &&

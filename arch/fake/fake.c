@@ -537,6 +537,44 @@ bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 	return true;
 }
 
+static unsigned int s2_unmaps, s2_live_maps;
+
+bool arch_s2_map_erased(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	/* As the single mapping it stands for: read-only, all ones. */
+	static uint8_t ones[4096];
+
+	if (!ones[0])
+		memset(ones, 0xff, sizeof(ones));
+	return arch_s2_map(root, ipa, pa_init((uint64_t)(uintptr_t)ones), size,
+			   S2_RAM_RO);
+}
+
+// NOLINTNEXTLINE(readability-non-const-parameter)
+void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size)
+{
+	(void)root;
+	(void)ipa;
+	(void)size;
+	s2_unmaps++;
+}
+
+// NOLINTNEXTLINE(readability-non-const-parameter)
+bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size)
+{
+	(void)root;
+	(void)ipa;
+	(void)pa;
+	(void)size;
+	s2_live_maps++;
+	return true;
+}
+
+unsigned int fake_s2_live_maps(void)
+{
+	return s2_live_maps;
+}
+
 void arch_s2_flush(unsigned int vmid, const uint64_t *root)
 {
 	(void)root;

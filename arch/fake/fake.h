@@ -172,6 +172,23 @@ void fake_smc_set_result(uint64_t x0);
 uint64_t fake_smc_last(unsigned int reg);
 unsigned int fake_smc_calls(void);
 
+/**
+ * A CPU without CRC32C instructions (@absent): arch_mem_set_crc_impl()
+ * refuses MEM_CRC_INSN and the tables are used.
+ */
+void fake_mem_crc_insn_absent(bool absent);
+/** A defect to plant in arch/memops.h (so its self-test can be seen failing). */
+enum fake_mem_fault {
+	FAKE_MEM_NONE,
+	FAKE_MEM_COPY_LAST_BYTE, /**< a copy's last byte flipped */
+	FAKE_MEM_COPY_OVERRUN,   /**< a copy writes one byte past its end */
+	FAKE_MEM_CRC,            /**< a CRC off by one bit */
+	FAKE_MEM_ZERO_SHORT,     /**< zeroing leaves its last byte */
+};
+/** Plant @what in every call of length @len (FAKE_MEM_NONE: none). */
+void fake_mem_break(enum fake_mem_fault what, size_t len);
+/** Number of arch_s2_map_live() calls (RAM mapped at its first touch). */
+unsigned int fake_s2_live_maps(void);
 /** Number of arch_icache_invalidate_all() calls. */
 unsigned int fake_icache_invalidations(void);
 

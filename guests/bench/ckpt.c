@@ -2,10 +2,14 @@
 /*
  * The guest's side of the checkpoint bench (docs/bench.md).
  *
- * copy (native): the limit. A plain memcpy of the bytes a full restore of a
- *   ckpt_mib= MiB VM writes (default 64), in one call (ckpt_copy), and
+ * copy (native): the limits. A plain memcpy of the bytes a full restore of
+ *   a ckpt_mib= MiB VM writes (default 64), in one call (ckpt_copy), and
  *   page by page in the order a restore visits them (ckpt_copy_pages);
- *   ckpt_samples= samples (default 3: under -icount they do not vary).
+ *   the same with Kairos's own copy routine (arch/aarch64/memops.S, linked
+ *   in: ckpt_copy_opt, ckpt_copy_opt_pages) and its copy with the CRC32C
+ *   fused in (ckpt_copy_crc, what a checkpoint's capture cannot go
+ *   below); ckpt_samples= samples (default 3: under -icount they do not
+ *   vary).
  * ckpt (under Kairos): fills every page of its RAM above the image with
  *   data (no page left for the checkpoint to elide), then takes lines
  *   from its UART, which the host types with the control channel's
@@ -22,6 +26,10 @@
 #define PAGE 4096UL
 #define CMD_MAX 32
 
+/* arch/aarch64/memops.S: 8-aligned pointers, whole words. */
+void memops_copy8(void *dst, const void *src, size_t len);
+uint32_t memops_copy_crc8(uint32_t crc, void *dst, const void *src, size_t len);
+
 extern char _end[];
 
 static uintptr_t page_up(uintptr_t a)
@@ -37,9 +45,36 @@ static uint64_t ckpt_bytes(void)
 	return mib << 20;
 }
 
+/* Kairos's copy of @bytes, whole and page by page, into @whole, @pages;
+ * its fused copy and CRC32C into @crc. */
+static void copy_opt(uint8_t *dst, const uint8_t *src, uint64_t bytes,
+		     uint64_t n, struct bench_samples *s)
+{
+	for (uint64_t i = 0; i <= n; i++) {
+		uint64_t t0 = bench_now(), t1;
+
+		memops_copy8(dst, src, bytes);
+		t1 = bench_now();
+		if (i > 0)
+			bench_record(&s[0], t1 - t0);
+		t0 = bench_now();
+		for (uint64_t off = 0; off < bytes; off += PAGE)
+			memops_copy8(dst + off, src + off, PAGE);
+		t1 = bench_now();
+		if (i > 0)
+			bench_record(&s[1], t1 - t0);
+		t0 = bench_now();
+		(void)memops_copy_crc8(~0U, dst, src, bytes);
+		t1 = bench_now();
+		if (i > 0)
+			bench_record(&s[2], t1 - t0);
+	}
+}
+
 TEST(copy)
 {
 	struct bench_samples whole = { .n = 0 }, pages = { .n = 0 };
+	struct bench_samples opt[3] = { { .n = 0 }, { .n = 0 }, { .n = 0 } };
 	uint64_t n = 3, bytes = ckpt_bytes();
 	uint8_t *src = (uint8_t *)page_up((uintptr_t)_end + PAGE);
 	uint8_t *dst = src + bytes;
@@ -72,10 +107,16 @@ TEST(copy)
 			bench_record(&pages, t1 - t0);
 	}
 	EXPECT(memcmp(dst, src, bytes) == 0, "the copy differs");
+	memset(dst, 0xa5, bytes);
+	copy_opt(dst, src, bytes, n, opt);
+	EXPECT(memcmp(dst, src, bytes) == 0, "Kairos's copy differs");
 	printf("# bench: copy of %llu pages\n",
 	       (unsigned long long)(bytes / PAGE));
 	bench_report("ckpt_copy", &whole);
 	bench_report("ckpt_copy_pages", &pages);
+	bench_report("ckpt_copy_opt", &opt[0]);
+	bench_report("ckpt_copy_opt_pages", &opt[1]);
+	bench_report("ckpt_copy_crc", &opt[2]);
 }
 
 /* A line from the UART (polled): false when it overflows @len. */

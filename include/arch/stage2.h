@@ -31,6 +31,29 @@ uint64_t *arch_s2_create(void);
 bool arch_s2_map(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size,
 		 enum s2_kind kind);
 
+/**
+ * Of a VM that is not running: make [@ipa, @ipa + @size) (2 MiB aligned)
+ * unmapped, so that an access faults. Tables stay (for a later map);
+ * blocks and pages become invalid. The caller then flushes the VMID.
+ */
+void arch_s2_unmap(uint64_t *root, uint64_t ipa, uint64_t size);
+
+/**
+ * Map RAM [@ipa, @ipa + @size) to @pa where nothing is mapped, while the
+ * VM may run: new entries only, visible to the table walks of every CPU
+ * when this returns. False when out of table pages.
+ */
+bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size);
+
+/**
+ * Map [@ipa, @ipa + @size) (2 MiB aligned, below 512 GiB) read-only to
+ * erased NOR flash: every byte reads 0xff, writes fault. One 4 KiB page
+ * of ones backs it all, through one level-3 table that every 2 MiB of
+ * every VM shares, so that no VM needs megabytes of 0xff filled at boot.
+ * False when out of table pages.
+ */
+bool arch_s2_map_erased(uint64_t *root, uint64_t ipa, uint64_t size);
+
 /** Invalidate every TLB entry of @vmid on all CPUs. */
 void arch_s2_flush(unsigned int vmid, const uint64_t *root);
 

@@ -111,6 +111,14 @@ enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
 				   struct board_err *err);
 
 /**
+ * fdt_path_offset() for an absolute @path of the tree that the last
+ * board_parse() or board_find_console() read, through its index (one
+ * lookup costs what the path's nodes' siblings cost, not a walk of the
+ * whole tree); libfdt's own for any other tree.
+ */
+int board_dt_path(const void *fdt, const char *path);
+
+/**
  * Parse the whole board. @boot_mpidr is the affinity of the CPU running
  * this; it must match one cpu node. On failure @err names the node and
  * property.

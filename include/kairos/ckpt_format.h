@@ -212,6 +212,11 @@ static inline uint64_t ckpt_bitmap_bytes(uint64_t nr_pages)
 uint32_t ckpt_crc32c(uint32_t crc, const void *p, size_t len);
 /** Copies @len bytes from @src to @dst and returns their CRC as above. */
 uint32_t ckpt_crc32c_copy(uint32_t crc, void *dst, const void *src, size_t len);
+/**
+ * The table-driven CRC32C, raw (no inversion before or after): Kairos's
+ * fallback on a CPU without the CRC32C instructions, and the host's.
+ */
+uint32_t ckpt_crc32c_sw(uint32_t crc, const void *p, size_t len);
 
 /* ---- Writing ---- */
 

@@ -19,5 +19,11 @@
 #define NORETURN __attribute__((noreturn))
 #define UNUSED __attribute__((unused))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+/*
+ * Static storage that boot does not zero (boot/kairos.ld.in: .noinit, after
+ * the BSS): for large buffers that are written before they are read, so
+ * clearing them would only cost boot time. Its contents start undefined.
+ */
+#define NOINIT __attribute__((section(".noinit")))
 
 #endif

@@ -116,6 +116,19 @@ struct vuart {
 	unsigned int rx_head, rx_tail;
 };
 
+/** RAM of a VM in 2 MiB chunks, zeroed at their first touch (vm_ram.h). */
+#define VM_RAM_CHUNK (2UL << 20)
+/** Most chunks tracked (8 GiB of RAM); a larger VM is zeroed at boot. */
+#define VM_RAM_CHUNKS_MAX 4096U
+
+/** Which chunks of a VM's RAM are fresh (core/vm_ram.c). */
+struct vm_ram {
+	bool lazy;            /**< chunks are zeroed at first touch */
+	struct spinlock lock; /**< orders first touches of the chunks */
+	/** Bit set: the chunk is unmapped and not yet zeroed. */
+	uint64_t fresh[VM_RAM_CHUNKS_MAX / 64];
+};
+
 /** A VM. */
 struct vm {
 	unsigned int id; /**< index; VMID is id + 1 */
@@ -139,6 +152,7 @@ struct vm {
 	 *  memory (a checkpoint or restore is reading or writing it). */
 	bool hold;
 	struct vm_ckpt ckpt;
+	struct vm_ram ram;
 };
 
 /** What VMs need of the board. */

@@ -21,7 +21,8 @@ VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
 METRICS = ["vtimer_vector", "vtimer_handler", "vtimer_2vcpu_vector",
            "vtimer_2vcpu_handler", "wfi_wakeup_vector", "wfi_wakeup_handler",
            "hvc_roundtrip", "mmio_gicd_read", "sgi_vector", "sgi_handler",
-           "vcpu_switch", "vtimer_shared_busy", "boot_first_insn"]
+           "vcpu_switch", "vtimer_shared_busy", "boot_first_insn",
+           "boot_first_insn_512m"]
 NO_NATIVE = {"vcpu_switch", "vtimer_shared_busy"}
 # The checkpoint rows: "native" is the plain copy of the same bytes.
 CKPT_METRICS = ["ckpt_checkpoint", "ckpt_restore_full",
@@ -29,7 +30,7 @@ CKPT_METRICS = ["ckpt_checkpoint", "ckpt_restore_full",
                 "ckpt_restore_incr_100pct"]
 
 LINE_RE = re.compile(r"^bench: (\S+) native=(n/a|-?\d+) kairos=(-?\d+) "
-                     r"added=(n/a|-?\d+)$", re.M)
+                     r"added=(n/a|-?\d+)(?: limit=(\d+))?$", re.M)
 TARGET_RE = re.compile(r"^bench-target: vtimer_vector added=(-?\d+) "
                        r"limit=(\d+) met=(yes|no)$", re.M)
 SHARED_TARGET_RE = re.compile(r"^bench-target: vtimer_shared_busy "
@@ -66,8 +67,12 @@ def test_bench_quick(tmp_path):
     lines = {m[0]: m[1:] for m in LINE_RE.findall(out)}
     assert list(lines) == METRICS + CKPT_METRICS, out
     for metric in CKPT_METRICS:
+        # The optimized copy of the same bytes, below newlib's memcpy.
+        native, limit = int(lines[metric][0]), lines[metric][3]
+        assert limit and 0 < int(limit) < native, f"{metric}: {out}"
         del lines[metric]
-    for metric, (native, kairos, added) in lines.items():
+    for metric, (native, kairos, added, limit) in lines.items():
+        assert not limit, f"{metric}: {out}"
         kairos = int(kairos)
         assert kairos > 0, f"{metric}: {out}"
         if metric in NO_NATIVE:
@@ -95,6 +100,26 @@ def test_bench_quick(tmp_path):
         assert re.search(rf"^{metric}\s", out, re.M), out
     for run in ("native", "kairos", "shared", "ckpt"):
         assert os.path.getsize(tmp_path / f"{run}.log") > 0
+
+
+BOOT_TARGET_RE = re.compile(r"^bench-target: (boot_first_insn\w*) "
+                            r"added=(\d+) limit=(\d+) met=(yes|no)$", re.M)
+
+
+def test_bench_boot_rows_and_targets(tmp_path):
+    """Both boot rows (128 MiB and 512 MiB VMs) have their target lines,
+    which agree with the rows."""
+    p = run_bench(tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    lines = {m[0]: m[1:] for m in LINE_RE.findall(out)}
+    targets = {m[0]: m[1:] for m in BOOT_TARGET_RE.findall(out)}
+    assert set(targets) == {"boot_first_insn", "boot_first_insn_512m"}, out
+    for metric, (added, limit, met) in targets.items():
+        assert added == lines[metric][2], out
+        assert int(limit) == {"boot_first_insn": 2000000,
+                              "boot_first_insn_512m": 2500000}[metric]
+        assert met == ("yes" if int(added) <= int(limit) else "no"), out
 
 
 def test_bench_checkpoint_rows(tmp_path):
@@ -132,6 +157,16 @@ def test_bench_checkpoint_rows(tmp_path):
     ratio = float(m[1])
     assert abs(ratio - full[2] / full[1]) < 0.001, out
     assert m[2] == ("yes" if ratio <= 1.2 else "no"), out
+    cap = rows["ckpt_checkpoint"]
+    m = re.search(r"^bench-target: ckpt_checkpoint ratio=([\d.]+) "
+                  r"limit=1.5 met=(yes|no)$", out, re.M)
+    assert m and abs(float(m[1]) - cap[2] / cap[1]) < 0.001, out
+    assert m[2] == ("yes" if float(m[1]) <= 1.5 else "no"), out
+    inc = rows["ckpt_restore_incr_1pct"]
+    m = re.search(r"^bench-target: ckpt_restore_incr_1pct added=(-?\d+) "
+                  r"limit=60000 met=(yes|no)$", out, re.M)
+    assert m and int(m[1]) == inc[2] - inc[1], out
+    assert m[2] == ("yes" if int(m[1]) <= 60000 else "no"), out
 
 
 def test_bench_fails_without_numbers(tmp_path):

@@ -4,9 +4,13 @@
  * (core/vm_layout.c, docs/configuration.md "Images"), on VMs made by
  * vm_create_all(): a VM's own DTB is copied from its range, whole, to the
  * 2 MiB boundary above the kernel and never over the kernel; a generated
- * one also lands at RAM base; a reset loads all of it again.
+ * one also lands at RAM base; a reset loads all of it again. RAM that
+ * is 2 MiB aligned is zeroed at its first touch, a chunk at a time: the
+ * images' chunks at boot, the others when the guest faults on them, all
+ * of them before a checkpoint reads them.
  */
 #include <kairos/vm.h>
+#include <kairos/vm_ram.h>
 #include <libfdt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,6 +103,82 @@ static void test_reset_loads_the_own_dtb_again(void **state)
 	assert_int_equal(ram[UTIL_RAM - 1], 0);
 }
 
+#define CHUNK (2UL << 20)
+#define LAZY_RAM (4 * CHUNK)
+static uint8_t lazy_ram[LAZY_RAM] __attribute__((aligned(2UL << 20)));
+
+/* One VM of 8 MiB at a 2 MiB aligned host address, full of 0x5a. */
+static struct vm *boot_lazy(void)
+{
+	struct vm_config *c;
+
+	util_setup(1);
+	c = util_vm_add("lazy", 1, NULL, 1);
+	c->mem_host = pa_init((uint64_t)(uintptr_t)lazy_ram);
+	c->mem_size = LAZY_RAM;
+	memset(lazy_ram, 0x5a, sizeof(lazy_ram));
+	util_create();
+	assert_true(vms[0].ram.lazy);
+	return &vms[0];
+}
+
+/* Chunk @k of lazy_ram: all @v. */
+static void assert_chunk(unsigned int k, uint8_t v)
+{
+	for (size_t i = 0; i < CHUNK; i += 512)
+		if (lazy_ram[k * CHUNK + i] != v)
+			fail_msg("chunk %u byte 0x%zx: 0x%x, want 0x%x", k, i,
+				 lazy_ram[k * CHUNK + i], v);
+}
+
+static void test_fresh_ram_zeroed_at_first_touch(void **state)
+{
+	struct vm *vm;
+	unsigned int maps;
+
+	(void)state;
+	vm = boot_lazy();
+	/* The kernel (chunk 0) and the DTB (chunk 1) loaded, the rest not
+	 * touched: unmapped, still holding what was there. */
+	assert_memory_equal(lazy_ram + 0x80000, pa_to_ptr(vm->cfg->kernel.base),
+			    vm->cfg->kernel.size);
+	assert_int_equal(lazy_ram[CHUNK - 1], 0);
+	assert_chunk(2, 0x5a);
+	assert_chunk(3, 0x5a);
+	maps = fake_s2_live_maps();
+	/* The guest touches chunk 2: zeroed and mapped; chunk 3 not. */
+	assert_true(vm_ram_first_touch(vm, RAM + 2 * CHUNK + 0x1234));
+	assert_chunk(2, 0);
+	assert_chunk(3, 0x5a);
+	assert_int_equal(fake_s2_live_maps(), maps + 1);
+	/* Mapped already: retried, nothing zeroed again. */
+	lazy_ram[2 * CHUNK] = 7;
+	assert_true(vm_ram_first_touch(vm, RAM + 2 * CHUNK));
+	assert_int_equal(lazy_ram[2 * CHUNK], 7);
+	/* Not RAM: for the MMIO path. */
+	assert_false(vm_ram_first_touch(vm, RAM + LAZY_RAM));
+	assert_false(vm_ram_first_touch(vm, RAM - 1));
+	/* A checkpoint reads every chunk: the fresh ones zeroed first. */
+	vm_ram_touch_all(vm);
+	assert_chunk(3, 0);
+	assert_int_equal(lazy_ram[2 * CHUNK], 7);
+}
+
+static void test_reset_makes_ram_fresh_again(void **state)
+{
+	struct vm *vm;
+
+	(void)state;
+	vm = boot_lazy();
+	vm_ram_touch_all(vm);
+	memset(lazy_ram, 0x33, sizeof(lazy_ram));
+	vm_reset(vm);
+	assert_int_equal(lazy_ram[CHUNK - 1], 0);
+	assert_chunk(3, 0x33); /* fresh: unmapped until touched */
+	assert_true(vm_ram_first_touch(vm, RAM + 3 * CHUNK));
+	assert_chunk(3, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, NULL, util_teardown)
 
 int main(void)
@@ -107,6 +187,8 @@ int main(void)
 		T(test_own_dtb_copied_whole_above_the_kernel),
 		T(test_generated_dtb_at_base_and_above),
 		T(test_reset_loads_the_own_dtb_again),
+		T(test_fresh_ram_zeroed_at_first_touch),
+		T(test_reset_makes_ram_fresh_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
