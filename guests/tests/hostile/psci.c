@@ -469,3 +469,15 @@ TEST_FLAGS(psci_reset_secondary, TEST_NAMED_ONLY)
 	outcome("reset: SYSTEM_RESET from vCPU1 while vCPU0 runs reboots the whole VM, which boots again from its images (with wait on the command line: once 'g' arrives on the console)");
 	from_secondary(true);
 }
+
+/*
+ * A reset storm: SYSTEM_RESET as soon as it boots, every time, until the
+ * test stops the VM (tests/integration/test_reset_storm.py judges its
+ * neighbour's lateness).
+ */
+TEST_FLAGS(psci_reset_storm, TEST_NAMED_ONLY)
+{
+	outcome("reset storm: SYSTEM_RESET at once after every boot; a VM sharing the pCPU keeps its lateness");
+	(void)psci_system_reset();
+	FAIL("SYSTEM_RESET returned");
+}

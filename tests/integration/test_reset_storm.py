@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+"""A SYSTEM_RESET storm from one VM leaves the VM sharing its pCPU within
+its normal lateness (docs/security.md, "What a guest can do").
+
+VM 'r' (the hostile guest's psci_reset_storm) resets itself as soon as it
+boots, again and again; VM 'inno' (the hostile guest's innocent VM) runs
+on the same pCPU, checks every timer interrupt against the scheduling
+bound and an 8 MiB RAM pattern, until the test types 'q' once 'r' has
+reset RESETS times. -icount: lateness is guest time, not the host's load.
+"""
+import os
+import re
+
+from kairos_qemu import ROOT, TOOLS, Console
+
+HOSTILE = os.path.join(ROOT, "build", "guests", "hostile.bin")
+# docs/user-guide.md "Scheduling", "Bound".
+LATE_US = 1000
+RESETS = 100
+
+
+def test_reset_storm_leaves_neighbour_on_time():
+    args = [f"{TOOLS}/kairos-qemu", "--icount", "--smp", "1",
+            "--mem", "1G",
+            "--vm", f"name=inno,image={HOSTILE},mem=64M,"
+            f"bootargs=test=innocent late_us={LATE_US} min_rounds=100",
+            "--vm", f"name=r,image={HOSTILE},mem=128M,"
+            "bootargs=test=psci_reset_storm",
+            "--", "-no-reboot"]
+    con = Console(args, "reset-storm")
+    try:
+        con.expect(r"kairos: console input to VM inno", timeout=120)
+        for _ in range(RESETS):
+            con.expect(r"kairos: VM r: reset", timeout=60)
+        con.child.send(b"q")
+        con.expect(r"\[inno\] TEST innocent: ", timeout=60)
+        con.expect(r"\r?\n")
+    finally:
+        con.close()
+    with open(con.log_path, errors="replace") as f:
+        text = f.read()
+    assert len(re.findall(r"kairos: VM r: reset", text)) >= RESETS
+    assert "[inno] TEST innocent: PASS" in text, \
+        re.search(r"\[inno\] TEST innocent: [^\n]*", text)[0]
+    m = re.search(r"\[inno\] # innocent: (\d+) rounds .* max lateness "
+                  r"(\d+) us", text)
+    assert m, "the innocent VM did not report its lateness"
+    assert int(m.group(1)) >= 100
+    assert int(m.group(2)) <= LATE_US
+    assert "EL2" not in text, "Kairos took an exception at EL2"
