@@ -29,7 +29,9 @@ def test_reset_storm_leaves_neighbour_on_time():
             "--", "-no-reboot"]
     con = Console(args, "reset-storm")
     try:
-        con.expect(r"kairos: console input to VM inno", timeout=120)
+        con.expect(r"kairos: console: QEMU", timeout=120)
+        con.child.send(b"\x010")
+        con.expect(r"kairos: console input to VM inno", timeout=60)
         for _ in range(RESETS):
             con.expect(r"kairos: VM r: reset", timeout=60)
         con.child.send(b"q")
