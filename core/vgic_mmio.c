@@ -7,6 +7,8 @@
  */
 #include "vgic_priv.h"
 
+#include <kairos/run.h>
+
 #include <kairos/profile_virt.h>
 #include <kairos/vexit.h>
 
@@ -350,6 +352,18 @@ static bool irouter(struct vcpu *v, uint64_t off, unsigned int len,
 	return true;
 }
 
+/*
+ * Pending and active state (and GICv2's SGI pending state) is what list
+ * registers hold: accessing it needs them folded first; writes change
+ * what they must hold. The rest (IDs, configuration, enables,
+ * priorities, routing) reads the same either way.
+ */
+static bool lr_state(uint64_t off)
+{
+	return (off >= GICD_ISPENDR && off < GICD_IPRIORITYR) ||
+	       (off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 0x10);
+}
+
 static bool dist_access(struct vcpu *v, void *dev, uint64_t off,
 			unsigned int len, uint64_t *val, bool write)
 {
@@ -358,6 +372,13 @@ static bool dist_access(struct vcpu *v, void *dev, uint64_t off,
 	uint32_t lo = d->version == 3 ? VGIC_NR_PRIVATE : 0;
 	bool done;
 
+	/* Identification reads (probed at boot and by drivers): no lock. */
+	if (!write && (off == GICD_TYPER || off == GICD_IIDR)) {
+		*val = off == GICD_TYPER ? typer(vm) : VGIC_IIDR;
+		return true;
+	}
+	if (write || lr_state(off))
+		run_settle(v);
 	/* Sending SGIs takes the lock itself. */
 	if (write && off == GICD_SGIR) {
 		if (d->version == 2 && len == 4)
@@ -431,7 +452,8 @@ static bool redist_access(struct vcpu *v, void *dev, uint64_t off,
 	struct vcpu *t = &vm->vcpus[off / GICR_FRAME];
 	uint64_t in = off % GICR_FRAME;
 
-	(void)v;
+	if (write || (in >= GICR_SGI && lr_state(in - GICR_SGI)))
+		run_settle(v);
 	spin_lock(&vm->vgic.lock);
 	if (in < GICR_SGI)
 		rd_frame(t, in, len, val, write);
@@ -473,52 +495,21 @@ static bool dir_write(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 		      uint64_t val)
 {
 	(void)dev;
+	run_settle(v);
 	if (off == 0 && len == 4)
 		vgic_deactivate(v, (uint32_t)val & 0x3ff);
 	return true;
 }
 
-/*
- * Pending and active state (and GICv2's SGI pending state) is what list
- * registers hold: accessing it needs them folded first; writes change
- * what they must hold. The rest (IDs, configuration, enables,
- * priorities, routing) reads the same either way.
- */
-static bool lr_state(uint64_t off)
-{
-	return (off >= GICD_ISPENDR && off < GICD_IPRIORITYR) ||
-	       (off >= GICD_CPENDSGIR && off < GICD_SPENDSGIR + 0x10);
-}
-
-static bool dist_settles(uint64_t off, bool write)
-{
-	return write || lr_state(off);
-}
-
-static bool redist_settles(uint64_t off, bool write)
-{
-	uint64_t in = off % GICR_FRAME;
-
-	return write || (in >= GICR_SGI && lr_state(in - GICR_SGI));
-}
-
-static bool dir_settles(uint64_t off, bool write)
-{
-	(void)off;
-	return write;
-}
-
 bool vgic_mmio_attach(struct vm *vm)
 {
-	struct mmio_region dist = { VIRT_GICD,  VIRT_GICD_SIZE, dist_read,
-				    dist_write, dist_settles,   vm };
-	struct mmio_region redist = {
-		VIRT_GICR,      (uint64_t)vm->nr_vcpus * GICR_FRAME,
-		redist_read,    redist_write,
-		redist_settles, vm
-	};
-	struct mmio_region dir = { VIRT_GICC + 0x1000, 0x1000,      dir_read,
-				   dir_write,          dir_settles, vm };
+	struct mmio_region dist = { VIRT_GICD, VIRT_GICD_SIZE, dist_read,
+				    dist_write, vm };
+	struct mmio_region redist = { VIRT_GICR,
+				      (uint64_t)vm->nr_vcpus * GICR_FRAME,
+				      redist_read, redist_write, vm };
+	struct mmio_region dir = { VIRT_GICC + 0x1000, 0x1000, dir_read,
+				   dir_write, vm };
 
 	if (!vm_add_mmio(vm, &dist))
 		return false;

@@ -92,12 +92,6 @@ struct mmio_region {
 		     uint64_t *val);
 	bool (*write)(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 		      uint64_t val);
-	/**
-	 * True if the access reads or changes interrupt state that the
-	 * accessing vCPU's list registers may hold (run_settle() first);
-	 * NULL: never.
-	 */
-	bool (*settles)(uint64_t off, bool write);
 	void *dev;
 };
 
@@ -140,6 +134,7 @@ struct vm {
 	unsigned int nr_vcpus;
 	struct mmio_region mmio[VM_MAX_MMIO];
 	unsigned int nr_mmio;
+	unsigned int mmio_last; /**< the region hit last (atomic; a hint) */
 	struct vuart uart;
 	/** Orders updates of the UART's interrupt line (vuart_sync_line). */
 	struct spinlock uart_line_lock;

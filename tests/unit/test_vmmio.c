@@ -3,10 +3,8 @@
  * core/vmmio.c: a guest access reaches the device whose region holds every
  * byte of it, at the right offset and with the right value; an access that
  * leaves the region (or starts before it) reaches no device; a device that
- * rejects an access makes it REFUSED (an abort in the guest); a region
- * that says an access needs the vCPU settled gets it settled first.
+ * rejects an access makes it REFUSED (an abort in the guest).
  */
-#include <kairos/run.h>
 #include <kairos/vexit.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,23 +31,6 @@ struct dev {
 static struct vm vm;
 static struct vcpu *v = &vm.vcpus[0];
 static struct dev d0, d1, dtop;
-
-/* The run loop's run_settle() (core/run.c), recorded: calls, and the
- * device calls seen by then. */
-static unsigned int settles, device_calls_at_settle;
-
-void run_settle(struct vcpu *vc)
-{
-	assert_ptr_equal(vc, v);
-	settles++;
-	device_calls_at_settle = d0.calls;
-}
-
-/* d0 as a device whose writes and odd offsets change interrupt state. */
-static bool odd_or_write(uint64_t off, bool write)
-{
-	return write || (off & 1);
-}
 
 static bool dev_read(struct vcpu *vc, void *dev, uint64_t off, unsigned int len,
 		     uint64_t *val)
@@ -99,8 +80,6 @@ static int setup(void **state)
 	memset(&d0, 0, sizeof(d0));
 	memset(&d1, 0, sizeof(d1));
 	memset(&dtop, 0, sizeof(dtop));
-	settles = 0;
-	device_calls_at_settle = 0;
 	v->vm = &vm;
 	vm.nr_vcpus = 1;
 	/* Two regions back to back, and one at the very top. */
@@ -229,28 +208,6 @@ static void test_refusal_is_reported(void **state)
 	assert_int_equal(rd(BASE + SIZE + 4, 4, &val), MMIO_OK);
 }
 
-static void test_settled_only_where_the_region_says_before_it_acts(void **state)
-{
-	uint64_t val = 0;
-
-	(void)state;
-	assert_int_equal(rd(BASE + 4, 4, &val), MMIO_OK);
-	assert_int_equal(settles, 0); /* no settles() at all: never */
-	vm.mmio[0].settles = odd_or_write;
-	assert_int_equal(rd(BASE + 4, 4, &val), MMIO_OK);
-	assert_int_equal(settles, 0);
-	assert_int_equal(rd(BASE + 5, 1, &val), MMIO_OK);
-	assert_int_equal(settles, 1);
-	assert_int_equal(device_calls_at_settle, 2); /* before the third */
-	assert_int_equal(vmmio_access(v, BASE + 8, true, 4, &val), MMIO_OK);
-	assert_int_equal(settles, 2);
-	assert_int_equal(device_calls_at_settle, 3);
-	assert_int_equal(d0.calls, 4);
-	/* Nothing to settle for where there is no device. */
-	assert_int_equal(rd(BASE - 8, 4, &val), MMIO_NO_DEVICE);
-	assert_int_equal(settles, 2);
-}
-
 static void test_vm_without_devices(void **state)
 {
 	uint64_t val = 0;
@@ -265,9 +222,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_first_and_last_byte, setup),
-		cmocka_unit_test_setup(
-			test_settled_only_where_the_region_says_before_it_acts,
-			setup),
 		cmocka_unit_test_setup(test_neighbour_gets_its_own_first_byte,
 				       setup),
 		cmocka_unit_test_setup(test_outside_reaches_no_device, setup),
