@@ -547,8 +547,8 @@ void vgic_release_hw(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->st.vgic;
 
-	for (uint32_t id = 16; id < VGIC_NR_PRIVATE; id++)
-		if (c->hw_active & (1U << id))
-			irq_chip()->set_active(c->priv[id].hw_intid, false);
+	for (uint32_t held = c->hw_active & ~0xffffU; held; held &= held - 1)
+		irq_chip()->set_active(c->priv[__builtin_ctz(held)].hw_intid,
+				       false);
 	c->hw_active = 0;
 }
