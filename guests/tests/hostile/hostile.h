@@ -10,6 +10,7 @@
 #ifndef HOSTILE_H
 #define HOSTILE_H
 
+#include <lg/probe.h>
 #include <libguest.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,54 +55,6 @@
 #define EC_SP_ALIGN 0x26
 #define EC_BKPT_CUR 0x31
 #define DFSC_ALIGN 0x21
-
-/** What one access did. */
-struct probe {
-	bool completed; /**< no exception */
-	uint64_t val;   /**< the destination register (or the status) */
-	uint64_t base;  /**< the base register afterwards (writeback forms) */
-	uint64_t pc;    /**< address of the access instruction */
-	struct exc_record rec;
-};
-
-#define PROBE_LOAD(fname, insn, reg)                                        \
-	static inline void fname(uintptr_t addr, struct probe *p)           \
-	{                                                                   \
-		uint64_t v = 0, at;                                         \
-                                                                            \
-		exc_catch_begin();                                          \
-		__asm__ volatile("adr %1, 1f\n1:\t" insn " %" reg "0, [%2]" \
-				 : "+r"(v), "=&r"(at)                       \
-				 : "r"(addr)                                \
-				 : "memory");                               \
-		p->completed = !exc_catch_end(&p->rec);                     \
-		p->val = v;                                                 \
-		p->pc = at;                                                 \
-	}
-
-#define PROBE_STORE(fname, insn, reg)                                       \
-	static inline void fname(uintptr_t addr, uint64_t val,              \
-				 struct probe *p)                           \
-	{                                                                   \
-		uint64_t at;                                                \
-                                                                            \
-		exc_catch_begin();                                          \
-		__asm__ volatile("adr %0, 1f\n1:\t" insn " %" reg "1, [%2]" \
-				 : "=&r"(at)                                \
-				 : "r"(val), "r"(addr)                      \
-				 : "memory");                               \
-		p->completed = !exc_catch_end(&p->rec);                     \
-		p->val = val;                                               \
-		p->pc = at;                                                 \
-	}
-
-PROBE_LOAD(probe_ldrb, "ldrb", "w")
-PROBE_LOAD(probe_ldrh, "ldrh", "w")
-PROBE_LOAD(probe_ldr32, "ldr", "w")
-PROBE_LOAD(probe_ldr64, "ldr", "x")
-PROBE_STORE(probe_strb, "strb", "w")
-PROBE_STORE(probe_str32, "str", "w")
-PROBE_STORE(probe_str64, "str", "x")
 
 /** Prints the case's expected outcome. */
 void outcome(const char *what);

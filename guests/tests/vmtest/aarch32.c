@@ -7,7 +7,9 @@
  * trapped WFE, the physical timer through CP15, an UNDEF injected at the
  * AArch32 vector, and a physical interrupt taken while it runs.
  */
-#include "probe.h"
+#include <lg/probe.h>
+#include <libguest.h>
+#include <string.h>
 
 #define PL011_PERIPHID0 (LG_PL011_BASE + 0xfe0)
 #define PL011_PERIPHID0_VAL 0x11

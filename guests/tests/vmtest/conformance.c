@@ -5,7 +5,9 @@
  * SMC32 argument width, CPU_ON entry points, exclusives on emulated
  * devices, a negative TVAL, and (named only) a fault loop.
  */
-#include "probe.h"
+#include <lg/probe.h>
+#include <libguest.h>
+#include <string.h>
 
 #define PL011_IBRD (LG_PL011_BASE + 0x24)
 #define PL011_PERIPHID0 (LG_PL011_BASE + 0xfe0)

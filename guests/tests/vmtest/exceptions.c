@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Exceptions the guest must see: UNDEF, external aborts, isolation. */
-#include "probe.h"
+#include <lg/probe.h>
+#include <libguest.h>
+#include <string.h>
 
 #define SPSR_M_MASK 0xfUL
 #define SPSR_M_EL1H 0x5UL

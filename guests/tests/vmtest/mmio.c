@@ -4,7 +4,9 @@
  * hypervisor emulating the access (ESR_EL2.ISS: SAS, SSE, SF, SRT) must
  * reproduce exactly.
  */
-#include "probe.h"
+#include <lg/probe.h>
+#include <libguest.h>
+#include <string.h>
 
 #define PL011_ID_REGS (LG_PL011_BASE + 0xfe0)
 #define NREGS 8

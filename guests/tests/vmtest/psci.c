@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* PSCI and SMCCC as a guest sees them: version, features, CPU power. */
-#include "probe.h"
+#include <lg/probe.h>
+#include <libguest.h>
+#include <string.h>
 
 #define CYCLES 3
 #define WAIT_US 2000000
