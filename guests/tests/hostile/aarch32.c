@@ -12,7 +12,6 @@
 #define SPSR_AIF (7UL << 6)
 #define SLOT_A32_SYNC 12
 
-uint64_t hs_a32_run(uint64_t pc, uint64_t spsr, uint64_t *regs);
 extern const uint32_t hs_a32_ldm[], hs_a32_ldr_pc[], hs_a32_hvc[], hs_a32_smc[];
 extern const uint16_t hs_t32_str[];
 
@@ -27,8 +26,7 @@ static bool a32_expect(const char *what, const void *code, bool thumb,
 {
 	uint64_t r[7] = { 0x1111, r1, 0x2222, 0 };
 
-	hs_a32_run((uintptr_t)code, SPSR_USR | SPSR_AIF | (thumb ? SPSR_T : 0),
-		   r);
+	a32_run((uintptr_t)code, SPSR_USR | SPSR_AIF | (thumb ? SPSR_T : 0), r);
 	if (r[6] != SLOT_A32_SYNC || ESR_EC(r[4]) != ec ||
 	    r[5] != (uintptr_t)code) {
 		test_fail(

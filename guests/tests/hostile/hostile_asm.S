@@ -108,73 +108,8 @@ hs_secondary_runs:
 	.quad	0
 
 /* clang-format off */
-/*
- * uint64_t hs_a32_run(uint64_t pc, uint64_t spsr, uint64_t *regs): ERET to
- * AArch32 EL0 code with vectors of its own, whose every entry brings the
- * first exception back to the caller. regs[0-3] go in R0-R3 and come back
- * from them; regs[4] = ESR_EL1, regs[5] = ELR_EL1, regs[6] = the vector
- * slot taken. (The toolchain assembles A64 only: the AArch32 programs
- * below are hand-encoded.)
- */
+/* AArch32 programs for libguest's a32_run(), hand-encoded. */
 	.text
-func hs_a32_run
-	stp	x29, x30, [sp, #-96]!
-	stp	x19, x20, [sp, #16]
-	stp	x21, x22, [sp, #32]
-	stp	x23, x24, [sp, #48]
-	stp	x25, x26, [sp, #64]
-	stp	x27, x28, [sp, #80]
-	mrs	x9, vbar_el1
-	mrs	x10, daif
-	stp	x9, x10, [sp, #-16]!
-	str	x2, [sp, #-16]!
-	msr	daifset, #0xf
-	adr	x9, a32_vectors
-	msr	vbar_el1, x9
-	isb
-	msr	elr_el1, x0
-	msr	spsr_el1, x1
-	mov	x9, x2
-	ldp	x0, x1, [x9]
-	ldp	x2, x3, [x9, #16]
-	eret
-	dsb	nsh
-	isb
-endfunc hs_a32_run
-
-a32_back:
-	ldr	x9, [sp], #16
-	stp	x0, x1, [x9]
-	stp	x2, x3, [x9, #16]
-	mrs	x11, esr_el1
-	mrs	x12, elr_el1
-	stp	x11, x12, [x9, #32]
-	str	x10, [x9, #48]
-	ldp	x9, x10, [sp], #16
-	msr	vbar_el1, x9
-	isb
-	msr	daif, x10
-	ldp	x19, x20, [sp, #16]
-	ldp	x21, x22, [sp, #32]
-	ldp	x23, x24, [sp, #48]
-	ldp	x25, x26, [sp, #64]
-	ldp	x27, x28, [sp, #80]
-	ldp	x29, x30, [sp], #96
-	mov	x0, #0
-	ret
-
-.macro a32_vec slot
-	.balign	0x80
-	mov	x10, #\slot
-	b	a32_back
-.endm
-
-	.balign	2048
-a32_vectors:
-	.irp	slot, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-	a32_vec	\slot
-	.endr
-
 /* A32: LDM R1, {R0, R2} (no syndrome), then SVC #0. */
 	.balign	4
 	.globl	hs_a32_ldm

@@ -23,7 +23,6 @@
 #define CNTKCTL_EL0PCTEN (1UL << 0)
 #define CNTKCTL_EL0PTEN (1UL << 9)
 
-uint64_t a32_run(uint64_t pc, uint64_t spsr, uint64_t *regs);
 extern const uint32_t a32_code_arm[];
 extern const uint16_t a32_code_thumb[];
 extern const uint32_t a32_code_timer[];

@@ -74,4 +74,12 @@ const char *exc_ec_name(uint64_t ec);
  */
 uint64_t run_at_el0(uint64_t (*fn)(void *arg), void *arg);
 
+/**
+ * Run hand-encoded AArch32 code at EL0 from @pc with SPSR @spsr (User
+ * mode; T for Thumb) until its first exception (guests/libguest/a32_run.S):
+ * @regs[0..3] go in R0-R3 and come back from them; @regs[4] = ESR_EL1,
+ * @regs[5] = ELR_EL1, @regs[6] = the vector slot taken. Returns 0.
+ */
+uint64_t a32_run(uint64_t pc, uint64_t spsr, uint64_t *regs);
+
 #endif
