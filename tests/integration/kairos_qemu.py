@@ -3,6 +3,7 @@
 import os
 import re
 import shlex
+import socket
 import subprocess
 
 import pexpect
@@ -162,3 +163,24 @@ def monitor_args(path):
 
 STORE_RE = re.compile(
     rb"kairos: checkpoint store: (\d+) slots of (\d+) MiB at 0x([0-9a-f]+)")
+
+
+def qemu_monitor(path, line):
+    """One command on the QEMU human monitor at the UNIX socket @path; its
+    output. Fails on an error or an unknown command."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(path)
+        out = b""
+        for send in (None, line):
+            if send is not None:
+                s.sendall(send.encode() + b"\n")
+                out = b""
+            # The prompt after the banner, then after the command.
+            while not out.endswith(b"(qemu) "):
+                chunk = s.recv(4096)
+                assert chunk, f"monitor closed: {out!r}"
+                out += chunk
+    out = out.decode(errors="replace")
+    assert "rror" not in out and 'Try "help' not in out, out
+    return out

@@ -15,12 +15,11 @@ Slot images are read out of QEMU with its monitor (pmemsave) and taken
 apart with ckpt_image.py."""
 import os
 import re
-import socket
 import time
 
 import pytest
 
-from kairos_qemu import ROOT, SUMMARY_RE, TOOLS
+from kairos_qemu import ROOT, SUMMARY_RE, TOOLS, qemu_monitor
 from ckpt_image import (HDR, IRQ_ACTIVE, IRQ_LINE, IRQ_SIZE, VCPU_APR,
                         VCPU_APR0, VCPU_PRIV, VCPU_VTIMER_CTL,
                         VCPU_VTIMER_CVAL, Image, memory_diff)
@@ -110,22 +109,7 @@ class Run:
 
     def monitor_cmd(self, line):
         """One command on the QEMU monitor; its output."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(30)
-            s.connect(self.monitor)
-            out = b""
-            for send in (None, line):
-                if send is not None:
-                    s.sendall(send.encode() + b"\n")
-                    out = b""
-                # The prompt after the banner, then after the command.
-                while not out.endswith(b"(qemu) "):
-                    chunk = s.recv(4096)
-                    assert chunk, f"monitor closed: {out!r}"
-                    out += chunk
-        out = out.decode(errors="replace")
-        assert "rror" not in out and 'Try "help' not in out, out
-        return out
+        return qemu_monitor(self.monitor, line)
 
 
 def start(boot, tmp_path, bootargs, gic=3, vm_opts="", slot_images=(),

@@ -10,12 +10,11 @@ each must read zeros, never the pattern. And the memops self-test
 routines at EL2 against references, with the CRC32C instructions and
 with the tables."""
 import os
-import socket
 import subprocess
 
 import pytest
 
-from kairos_qemu import ROOT, TOOLS
+from kairos_qemu import ROOT, TOOLS, qemu_monitor
 
 BENCH = os.path.join(ROOT, "build", "guests", "bench.bin")
 # Written by Kairos before its CRC32C moved into arch/aarch64/memops.S
@@ -89,18 +88,7 @@ def shell(con, line, answer):
 
 
 def monitor(con, line):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(30)
-        s.connect(con.monitor)
-        out = b""
-        for send in (None, line):
-            if send is not None:
-                s.sendall(send.encode() + b"\n")
-                out = b""
-            while not out.endswith(b"(qemu) "):
-                chunk = s.recv(4096)
-                assert chunk, f"monitor closed: {out!r}"
-                out += chunk
+    return qemu_monitor(con.monitor, line)
 
 
 def test_fresh_ram_after_stop_and_start_from_the_shell(boot, tmp_path):
