@@ -8,6 +8,7 @@
  * each new entry checked against those before it; last, the other VMs are
  * placed around that list. Every refusal names the node and the property.
  */
+#include <arch/stage2.h>
 #include <kairos/compiler.h>
 #include <kairos/config.h>
 #include <kairos/profile_virt.h>
@@ -250,6 +251,14 @@ static enum kairos_err parse_memory(const struct dtnode *n,
 			n->err, KAIROS_ERR_MALFORMED, n->path, "memory",
 			"IPA 0x%llx is below 0x%lx, where the virt profile's devices are",
 			(unsigned long long)pa_addr(r.base), VIRT_RAM);
+	if (r.size > (1UL << S2_IPA_BITS) ||
+	    pa_addr(r.base) > (1UL << S2_IPA_BITS) - r.size)
+		return refuse(
+			n->err, KAIROS_ERR_LIMIT, n->path, "memory",
+			"0x%llx-0x%llx ends above the %u-bit IPA space stage 2 translates (0x%llx)",
+			(unsigned long long)pa_addr(r.base),
+			(unsigned long long)(pa_addr(r.base) + r.size - 1),
+			S2_IPA_BITS, (unsigned long long)(1UL << S2_IPA_BITS));
 	vm->mem_ipa = ipa_init(pa_addr(r.base));
 	vm->mem_size = r.size;
 	host = fdt_getprop(n->fdt, n->off, "memory-host", &len);
@@ -483,6 +492,14 @@ parse_devices(const struct ctx *c, const struct dtnode *n, struct vm_config *vm)
 				"devices",
 				"0x%llx size 0x%llx: not whole 4 KiB pages",
 				(unsigned long long)a, (unsigned long long)sz);
+		/* IPA = PA: the guest must be able to reach all of it. */
+		if (sz > (1UL << S2_IPA_BITS) || a > (1UL << S2_IPA_BITS) - sz)
+			return refuse(
+				n->err, KAIROS_ERR_LIMIT, n->path, "devices",
+				"0x%llx-0x%llx ends above the %u-bit IPA space stage 2 translates (0x%llx)",
+				(unsigned long long)a,
+				(unsigned long long)(a + sz - 1), S2_IPA_BITS,
+				(unsigned long long)(1UL << S2_IPA_BITS));
 		what = device_conflict(c, vm, a, sz);
 		if (what)
 			return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,

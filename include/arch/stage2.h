@@ -19,6 +19,9 @@ enum s2_kind {
  * page); collecting takes each page once.
  */
 #define S2_WRITE_LOG_MAX 4096
+
+/** Guest physical addresses stage 2 translates: IPAs below 1 << this. */
+#define S2_IPA_BITS 39
 struct s2_write_log {
 	uint32_t n;                     /**< writes logged (may exceed) */
 	uint32_t pfn[S2_WRITE_LOG_MAX]; /**< their IPA >> 12 */
