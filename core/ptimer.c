@@ -8,11 +8,8 @@
 #include <kairos/cpu.h>
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
+#include <kairos/time.h>
 #include <kairos/vgic.h>
-
-#define CTL_ENABLE (1UL << 0)
-#define CTL_IMASK (1UL << 1)
-#define CTL_ISTATUS (1UL << 2)
 
 static struct timerq *here(void)
 {
@@ -28,7 +25,7 @@ static uint64_t count_of(const struct vcpu *v)
 /* ENABLE and not IMASK: the line follows the timer condition. */
 static bool unmasked(uint64_t ctl)
 {
-	return (ctl & (CTL_ENABLE | CTL_IMASK)) == CTL_ENABLE;
+	return (ctl & (TIMER_CTL_ENABLE | TIMER_CTL_IMASK)) == TIMER_CTL_ENABLE;
 }
 
 /*
@@ -47,21 +44,6 @@ static void set_line(struct vcpu *v, bool level)
 }
 
 /*
- * Physical time at which @cval is reached, seen at physical @now with
- * offset @off. The delta is taken in the virtual domain (T5): no
- * unguarded cval + off, and "never" saturates at UINT64_MAX.
- */
-static uint64_t deadline_of(uint64_t cval, uint64_t off, uint64_t now)
-{
-	uint64_t vct = now - off, delta;
-
-	if (vct >= cval)
-		return now;
-	delta = cval - vct;
-	return delta > UINT64_MAX - now ? UINT64_MAX : now + delta;
-}
-
-/*
  * The deadline expired. It only wakes (T1): the line is derived at the
  * next entry. An expiry before the guest's count reaches CVAL (the state
  * or the offset changed since it was armed) re-arms instead (T4). It may
@@ -76,7 +58,7 @@ static void expired(struct timerq_entry *e, uint64_t now)
 	uint64_t off = __atomic_load_n(&v->vm->cntvoff, __ATOMIC_RELAXED);
 
 	if (unmasked(ctl) && now - off < cval) {
-		timerq_arm(here(), e, deadline_of(cval, off, now));
+		timerq_arm(here(), e, time_phys_deadline(now, off, cval));
 		return;
 	}
 	sched_wake_irq(v);
@@ -105,7 +87,7 @@ static bool update(struct vcpu *v)
 		if (v->ptimer.fn != expired)
 			timerq_entry_init(&v->ptimer, expired, v);
 		timerq_arm(here(), &v->ptimer,
-			   deadline_of(t->cval, v->vm->cntvoff, now));
+			   time_phys_deadline(now, v->vm->cntvoff, t->cval));
 	}
 	set_line(v, line);
 	return line;
@@ -119,8 +101,8 @@ bool ptimer_read(struct vcpu *v, enum ptimer_reg r, uint64_t *val)
 	case PTIMER_CTL:
 		/* ISTATUS is UNKNOWN while disabled: reads as 0, as QEMU's. */
 		*val = t->ctl;
-		if ((t->ctl & CTL_ENABLE) && count_of(v) >= t->cval)
-			*val |= CTL_ISTATUS;
+		if ((t->ctl & TIMER_CTL_ENABLE) && count_of(v) >= t->cval)
+			*val |= TIMER_CTL_ISTATUS;
 		return true;
 	case PTIMER_CVAL: *val = t->cval; return true;
 	case PTIMER_TVAL:
@@ -139,7 +121,7 @@ bool ptimer_write(struct vcpu *v, enum ptimer_reg r, uint64_t val)
 	switch (r) {
 	case PTIMER_CTL:
 		/* ISTATUS is read-only, the other bits RES0. */
-		t->ctl = val & (CTL_ENABLE | CTL_IMASK);
+		t->ctl = val & (TIMER_CTL_ENABLE | TIMER_CTL_IMASK);
 		break;
 	case PTIMER_CVAL: t->cval = val; break;
 	case PTIMER_TVAL:

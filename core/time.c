@@ -25,3 +25,13 @@ uint64_t time_ticks_to_us(uint64_t ticks)
 		return 0;
 	return (uint64_t)((unsigned __int128)ticks * 1000000U / freq);
 }
+
+uint64_t time_phys_deadline(uint64_t now, uint64_t cntvoff, uint64_t cval)
+{
+	uint64_t vct = now - cntvoff, delta;
+
+	if (vct >= cval)
+		return now;
+	delta = cval - vct;
+	return delta > UINT64_MAX - now ? UINT64_MAX : now + delta;
+}

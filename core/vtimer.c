@@ -5,12 +5,9 @@
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/sched.h>
+#include <kairos/time.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
-
-#define CTL_ENABLE (1UL << 0)
-#define CTL_IMASK (1UL << 1)
-#define CTL_ISTATUS (1UL << 2)
 
 static uint32_t phys_intid;
 /* The hardware can trap the guest's CNTV_* accesses (vtimer_guard()). */
@@ -19,8 +16,9 @@ static bool can_trap;
 /* The line as the architecture defines it (Arm ARM D11.2.4). */
 static bool line_of(uint64_t ctl)
 {
-	return (ctl & (CTL_ENABLE | CTL_IMASK | CTL_ISTATUS)) ==
-	       (CTL_ENABLE | CTL_ISTATUS);
+	return (ctl &
+		(TIMER_CTL_ENABLE | TIMER_CTL_IMASK | TIMER_CTL_ISTATUS)) ==
+	       (TIMER_CTL_ENABLE | TIMER_CTL_ISTATUS);
 }
 
 /*
@@ -115,11 +113,11 @@ void vtimer_entry(struct vcpu *v)
 	uint64_t ctl, cval, off = v->vm->cntvoff;
 
 	arch_vtimer_read(&cval, &ctl);
-	if ((ctl & (CTL_ENABLE | CTL_IMASK)) == CTL_ENABLE &&
+	if ((ctl & (TIMER_CTL_ENABLE | TIMER_CTL_IMASK)) == TIMER_CTL_ENABLE &&
 	    cval + off < cval) {
 		arch_vtimer_refresh(off);
 		arch_vtimer_read(&cval, &ctl);
-		if (!(ctl & CTL_ISTATUS))
+		if (!(ctl & TIMER_CTL_ISTATUS))
 			vtimer_arm_backup(v);
 	}
 	vgic_set_line(v, VTIMER_INTID, line_of(ctl));
@@ -139,23 +137,6 @@ void vtimer_put(struct vcpu *v)
 	struct vcpu_vtimer *t = &v->st.vtimer;
 
 	arch_vtimer_save(&t->cval, &t->ctl);
-}
-
-/*
- * The physical count at which the virtual count (@now - @cntvoff, modulo
- * 2^64 as the hardware computes it) reaches @cval: @now if it has. T5:
- * computed as a delta in the virtual domain, so that a CNTVOFF above the
- * physical count (virtual time ahead of physical time) does not look like
- * an overflow; beyond 2^64 it saturates at "never".
- */
-static uint64_t phys_deadline(uint64_t now, uint64_t cntvoff, uint64_t cval)
-{
-	uint64_t vct = now - cntvoff, delta;
-
-	if (vct >= cval)
-		return now;
-	delta = cval - vct;
-	return delta > UINT64_MAX - now ? UINT64_MAX : now + delta;
 }
 
 /*
@@ -186,9 +167,9 @@ static void backup_expired(struct timerq_entry *e, uint64_t now)
 	uint64_t ctl, cval, when;
 
 	timer_state(v, &cval, &ctl);
-	if ((ctl & (CTL_ENABLE | CTL_IMASK)) != CTL_ENABLE)
+	if ((ctl & (TIMER_CTL_ENABLE | TIMER_CTL_IMASK)) != TIMER_CTL_ENABLE)
 		return;
-	when = phys_deadline(now, v->vm->cntvoff, cval);
+	when = time_phys_deadline(now, v->vm->cntvoff, cval);
 	if (when > now) {
 		timerq_arm(&cpu_current()->timerq, e, when);
 		return;
@@ -201,10 +182,10 @@ bool vtimer_arm_backup(struct vcpu *v)
 	uint64_t ctl, cval, now, when;
 
 	timer_state(v, &cval, &ctl);
-	if ((ctl & (CTL_ENABLE | CTL_IMASK)) != CTL_ENABLE)
+	if ((ctl & (TIMER_CTL_ENABLE | TIMER_CTL_IMASK)) != TIMER_CTL_ENABLE)
 		return true;
 	now = arch_timer_now();
-	when = phys_deadline(now, v->vm->cntvoff, cval);
+	when = time_phys_deadline(now, v->vm->cntvoff, cval);
 	if (when <= now)
 		return false;
 	if (v->backup.fn != backup_expired)
