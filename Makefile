@@ -59,7 +59,7 @@ LDFLAGS := -nostdlib -nostartfiles -static -no-pie -Wl,--gc-sections \
 	   -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 KAIROS_SRCS := $(wildcard boot/*.c boot/*.S arch/aarch64/*.c arch/aarch64/*.S \
-		 core/*.c drivers/*.c lib/*.c)
+		 core/*.c core/*/*.c drivers/*.c lib/*.c)
 KAIROS_OBJS := $(patsubst %,$(B)/obj/%.o,$(KAIROS_SRCS)) $(B)/obj/version.c.o
 
 $(B)/obj/%.c.o: %.c $(DEPS_STAMPS)

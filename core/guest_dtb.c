@@ -292,7 +292,7 @@ static void add_flash(struct fdt_w *w)
 /*
  * The virtio-mmio transports, as QEMU lists them (in address order, each
  * with its own edge-triggered SPI). None has a device: a guest that probes
- * one reads DeviceID 0 and leaves it (core/virtio_mmio.c).
+ * one reads DeviceID 0 and leaves it (core/vdev/virtio_mmio.c).
  */
 static void add_virtio(struct fdt_w *w)
 {

@@ -21,7 +21,7 @@ CHECK_FORMAT_FILES = $(shell find $(CHECK_DIRS) -name build -prune -o \
 # counterpart of gcc's, from the same LLVM as clang-tidy) and drops only the
 # host's /usr/include; newlib and libfdt come first, as in the build.
 CHECK_TARGET_SRCS = $(sort $(wildcard boot/*.c arch/aarch64/*.c core/*.c \
-			drivers/*.c lib/*.c))
+			core/*/*.c drivers/*.c lib/*.c))
 CHECK_DEPS        = $(or $(DEPS),build/deps)
 CHECK_NEWLIB_INC  = $(CHECK_DEPS)/newlib/aarch64-none-elf/include
 CHECK_LIBFDT_INC  = $(CHECK_DEPS)/libfdt/include

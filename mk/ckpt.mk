@@ -54,7 +54,7 @@ FUZZ_SEEDS := \
 	dup-vgic:--mem=16K,--dup=vgic \
 	lie:--mem=16K,--lie-data-pages=1
 
-# The restore target: core/ckpt.c and the VM side of core/ with arch/fake
+# The restore target: core/ckpt/ckpt.c and the VM side of core/ with arch/fake
 # and tests/unit/util.c, as the unit tests link them (mk/unit.mk), built
 # with clang's libFuzzer. The fake reports misuse through cmocka.
 FUZZ_RESTORE_BIN := $(FUZZ_B)/fuzz_ckpt_restore

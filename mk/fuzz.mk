@@ -41,16 +41,16 @@ FUZZP_FDT := $(patsubst %,$(FUZZP_B)/obj/libfdt/%.o,fdt fdt_ro fdt_wip \
 FUZZP_FAKE := arch/fake/fake.c arch/fake/fake_gic.c
 
 # fdt_check_full(): from the host's libfdt (tests/fuzz/fdt_check.c).
-FUZZP_SRCS_config    := core/config.c core/board.c core/vm_layout.c \
+FUZZP_SRCS_config    := core/config/config.c core/config/board.c core/vm_layout.c \
 			core/guest_dtb.c tests/fuzz/fdt_check.c
 FUZZP_SRCS_guest_dtb := core/guest_dtb.c tests/fuzz/fdt_check.c
-FUZZP_SRCS_shell     := core/vm.c core/vuart.c core/vpsci.c core/vmmio.c \
-			core/sched.c core/shell_vm.c core/shell.c \
+FUZZP_SRCS_shell     := core/vm.c core/vdev/vuart.c core/vdev/vpsci.c core/vmmio.c \
+			core/sched.c core/ui/shell_vm.c core/ui/shell.c \
 			core/console.c core/panic.c core/irq.c core/timerq.c \
-			core/time.c core/guest_dtb.c core/vgic.c \
-			core/vgic_mmio.c core/vtimer.c core/ptimer.c \
-			core/ctl.c core/ckpt.c core/vm_layout.c \
-			core/task.c core/vm_events.c core/virtio_mmio.c core/run.c \
+			core/time.c core/guest_dtb.c core/vgic/vgic.c \
+			core/vgic/vgic_mmio.c core/vtimer.c core/ptimer.c \
+			core/ui/ctl.c core/ckpt/ckpt.c core/vm_layout.c \
+			core/task.c core/vm_events.c core/vdev/virtio_mmio.c core/run.c \
 			lib/ckpt_format.c arch/fake/fake_vcpu.c \
 			arch/fake/fake_memops.c core/vm_ram.c
 

@@ -39,29 +39,29 @@ UNIT_FDT_OBJS := $(patsubst %,$(UNIT_B)/libfdt/%.o,fdt fdt_ro fdt_wip \
 UNIT_FAKE   := arch/fake/fake.c arch/fake/fake_gic.c
 UNIT_TESTS := test_timerq test_selftest_judge test_board test_console \
 	      test_shell test_irq test_config test_guest_dtb
-UNIT_SRCS_test_timerq := core/timerq.c core/timerq_selftest.c core/time.c
+UNIT_SRCS_test_timerq := core/timerq.c core/selftest/timerq_selftest.c core/time.c
 # The judge needs no timerq, but shares a file with the run that does.
-UNIT_SRCS_test_selftest_judge := core/timerq_selftest.c core/timerq.c \
+UNIT_SRCS_test_selftest_judge := core/selftest/timerq_selftest.c core/timerq.c \
 				 core/time.c
-UNIT_SRCS_test_board := core/board.c
+UNIT_SRCS_test_board := core/config/board.c
 UNIT_LIBS_test_board := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_console := core/console.c core/panic.c
-UNIT_SRCS_test_shell := core/shell.c core/console.c
+UNIT_SRCS_test_shell := core/ui/shell.c core/console.c
 UNIT_SRCS_test_irq := core/irq.c core/console.c core/panic.c
-UNIT_SRCS_test_config := core/config.c core/board.c core/vm_layout.c
+UNIT_SRCS_test_config := core/config/config.c core/config/board.c core/vm_layout.c
 UNIT_LIBS_test_config := $(UNIT_FDT_OBJS)
 # The generated tree is read back with the board parser, as a guest would.
-UNIT_SRCS_test_guest_dtb := core/guest_dtb.c core/board.c
+UNIT_SRCS_test_guest_dtb := core/guest_dtb.c core/config/board.c
 UNIT_LIBS_test_guest_dtb := $(UNIT_FDT_OBJS)
 # The VM tests make their VMs with vm_create_all(), as boot does, so they
 # link the VM side of core/ whole; tests/unit/util.c builds the system.
-UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vuart.c core/vpsci.c \
-		core/vmmio.c core/sched.c core/shell_vm.c core/shell.c \
+UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vdev/vuart.c core/vdev/vpsci.c \
+		core/vmmio.c core/sched.c core/ui/shell_vm.c core/ui/shell.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
-		core/time.c core/guest_dtb.c core/vgic.c core/vgic_mmio.c \
-		core/vtimer.c core/ptimer.c core/ctl.c core/ckpt.c \
+		core/time.c core/guest_dtb.c core/vgic/vgic.c core/vgic/vgic_mmio.c \
+		core/vtimer.c core/ptimer.c core/ui/ctl.c core/ckpt/ckpt.c \
 		core/vm_layout.c core/task.c core/vm_events.c \
-		core/virtio_mmio.c core/run.c \
+		core/vdev/virtio_mmio.c core/run.c \
 		lib/ckpt_format.c arch/fake/fake_vcpu.c \
 		core/vm_ram.c arch/fake/fake_memops.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
@@ -76,7 +76,7 @@ UNIT_SRCS_test_sched := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_sched := $(UNIT_FDT_OBJS)
 UNIT_SRCS_test_shell_vm := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_shell_vm := $(UNIT_FDT_OBJS)
-# The control channel (core/ctl.c) through the console, as a rig uses it.
+# The control channel (core/ui/ctl.c) through the console, as a rig uses it.
 UNIT_TESTS += test_ctl
 UNIT_SRCS_test_ctl := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
@@ -120,7 +120,7 @@ UNIT_TESTS += test_ckpt_format
 UNIT_SRCS_test_ckpt_format := lib/ckpt_format.c tests/unit/ckpt_corpus.c
 # The bulk memory operations' self-test and the CRC32C implementations.
 UNIT_TESTS += test_memops
-UNIT_SRCS_test_memops := core/memops_selftest.c arch/fake/fake_memops.c \
+UNIT_SRCS_test_memops := core/selftest/memops_selftest.c arch/fake/fake_memops.c \
 			 lib/ckpt_format.c
 
 UNIT_BINS := $(patsubst %,$(UNIT_B)/%,$(UNIT_TESTS))

@@ -3,7 +3,7 @@
  * The fake world switch and trap decoder: each entry is one scripted
  * guest run (fake_vcpu_push()), and its exit's "handler" is the script's.
  * The loop around them is core/run.c's, the one that ships. Apart from
- * the rest of arch/fake because the run loop it serves calls core/vgic.c
+ * the rest of arch/fake because the run loop it serves calls core/vgic/vgic.c
  * and core/vtimer.c: only the tests that link those link this.
  */
 #include <arch/vgic_hw.h>

@@ -31,7 +31,7 @@
 /**
  * Bytes of guest input the virtual UART's receive ring holds: a ring of
  * CKPT_UART_RX_CAP + 1 slots, one always empty to tell full from empty
- * (core/vuart.c checks its ring against this). struct ckpt_vuart.rx has
+ * (core/vdev/vuart.c checks its ring against this). struct ckpt_vuart.rx has
  * room for one more, which an image must not use.
  */
 #define CKPT_UART_RX_CAP 63U

@@ -67,7 +67,7 @@ struct vcpu {
 
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
 
-/** Checkpoint bookkeeping of a VM (core/ckpt.c). */
+/** Checkpoint bookkeeping of a VM (core/ckpt/ckpt.c). */
 struct vm_ckpt {
 	uint64_t checkpoints, restores;
 	uint64_t incremental;  /**< restores that copied dirty pages only */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target of checkpoint restore (make fuzz-restore, mk/ckpt.mk):
- * not the reader alone but core/ckpt.c, on a VM made as boot makes it
+ * not the reader alone but core/ckpt/ckpt.c, on a VM made as boot makes it
  * (tests/unit/util.c on arch/fake). Once, a 2-vCPU VM with some state is
  * checkpointed: the base image. Each input is a list of patches to that
  * image -- a field offset (within everything before the memory pages), a

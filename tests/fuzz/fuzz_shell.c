@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target of the console's line parsers (make fuzz, mk/fuzz.mk):
- * the Kairos shell (core/shell.c), its VM commands (core/shell_vm.c) and
- * the control channel (core/ctl.c), fed the input as typed characters
+ * the Kairos shell (core/ui/shell.c), its VM commands (core/ui/shell_vm.c) and
+ * the control channel (core/ui/ctl.c), fed the input as typed characters
  * through the real path - console_rx_poll() into the receive ring,
  * shell_poll() routing them to the shell, a VM's UART or control mode -
  * with two VMs made by vm_create_all() on arch/fake (one pCPU, as the
@@ -94,7 +94,7 @@ static const struct console_ops con = {
 
 /*
  * Let the shell take what was received. Input for a VM whose receive FIFO
- * is full waits at the head of the ring for a while (core/shell_vm.c):
+ * is full waits at the head of the ring for a while (core/ui/shell_vm.c):
  * time passes, as it does between keys, until the ring is empty.
  */
 static void poll_all(void)

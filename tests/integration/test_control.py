@@ -246,7 +246,7 @@ def test_cli_exit_status(tmp_path):
     assert p.returncode == kairosctl.EXIT_USAGE, p
 
 
-# -- with a checkpoint store: these need core/ckpt.c -------------------------
+# -- with a checkpoint store: these need core/ckpt/ckpt.c -------------------------
 
 def store_system(tmp_path):
     """Two busy vmtest guests and a 128 MiB checkpoint-store."""

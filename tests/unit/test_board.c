@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/board.c on DTBs compiled from tests/unit/dts: what a QEMU-virt
+ * core/config/board.c on DTBs compiled from tests/unit/dts: what a QEMU-virt
  * GICv3 board, a GICv2 board and a Raspberry-Pi-4-like board (spin-table,
  * devices and GIC behind /soc "ranges") parse to, and that each broken
  * board is refused with the right error and a message naming the node and

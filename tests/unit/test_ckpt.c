@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/ckpt.c on VMs made by vm_create_all() (tests/unit/util.c) and the
+ * core/ckpt/ckpt.c on VMs made by vm_create_all() (tests/unit/util.c) and the
  * fake hardware: invariant T13 of docs/time-invariants.md -- restore order does
  * not matter and restore has no side effects -- as a simulation over every
  * permutation of {cntvoff, CTL, CVAL, distributor, redistributor, CPU

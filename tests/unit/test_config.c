@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/config.c on the config-*.dtb fixtures (tests/unit/dts): the good
+ * core/config/config.c on the config-*.dtb fixtures (tests/unit/dts): the good
  * configuration parses to what config-base.dtsi says, VMs without
  * memory-host land where the placement rule puts them (the highest free
  * 2 MiB-aligned RAM) and never on anything else, and each broken

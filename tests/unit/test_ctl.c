@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/ctl.c as a test rig drives it: the request parser on its own, then
+ * core/ui/ctl.c as a test rig drives it: the request parser on its own, then
  * the control mode through the console — every response line tagged, one
  * final status line per request, refusals that keep the channel open, no
  * Ctrl-A switching, guest output that stays labelled, events, and `exit`

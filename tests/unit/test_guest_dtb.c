@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * core/guest_dtb.c: the tree a "virt" guest receives, read back with
- * Kairos's own board parser (core/board.c) the way a guest kernel would
+ * Kairos's own board parser (core/config/board.c) the way a guest kernel would
  * read it: memory, CPUs started through PSCI over HVC, the GIC at QEMU
  * virt's addresses, the timer PPIs, the PL011 console. What the parser does
  * not look at (chosen, flash, clocks, interrupt flags) is checked on the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The bulk memory operations' self-test (core/memops_selftest.c) on the
+ * The bulk memory operations' self-test (core/selftest/memops_selftest.c) on the
  * host, against arch/fake's routines with each CRC implementation: it
  * passes on correct routines and names the defect on each kind of broken
  * one. The table CRC (ckpt_crc32c_sw) and ckpt_crc32c() against a bitwise

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/shell.c through the console and a fake UART: every command that
+ * core/ui/shell.c through the console and a fake UART: every command that
  * "help" lists runs, an unknown one is named back to the user, line
  * editing (echo, backspace, overlong lines) and the board hooks the
  * commands reach (plat_power_off, plat_reset, arch_trigger_fault).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/shell_vm.c as the user types it: "vm list" shows every VM and its
+ * core/ui/shell_vm.c as the user types it: "vm list" shows every VM and its
  * state, stop/start/reset/pause/resume act on the VM named and only on it
  * and each says what it did in one line, a wrong name or subcommand is
  * said back, Ctrl-A switches console input between the Kairos shell and

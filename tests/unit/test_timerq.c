@@ -4,7 +4,7 @@
  * deadlines, cancel, move, callbacks that arm and cancel, a counter that
  * jumps, deadlines at the top of the range; after every operation the
  * recorded CNTHP state must hold the earliest deadline or be off. Then the
- * boot self-test (core/timerq_selftest.c) through the fake's interrupt
+ * boot self-test (core/selftest/timerq_selftest.c) through the fake's interrupt
  * path, passing on good hardware and failing when an interrupt is lost.
  */
 #include <arch/cpu.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/vgic.c and core/vgic_mmio.c as a guest and the world switch see
+ * core/vgic/vgic.c and core/vgic/vgic_mmio.c as a guest and the world switch see
  * them, on VMs made by vm_create_all() (tests/unit/util.c), judged against
  * the GIC architecture (GICv3: IHI 0069, GICv2: IHI 0048B) and the
  * invariants of docs/time-invariants.md (tests named tN_ after them):

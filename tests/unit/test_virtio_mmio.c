@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/virtio_mmio.c through a VM's MMIO dispatch, as a guest's loads and
+ * core/vdev/virtio_mmio.c through a VM's MMIO dispatch, as a guest's loads and
  * stores reach it: every one of the 32 transports answers the magic
  * value, version 1, DeviceID 0 and QEMU's vendor ID; every other register
  * reads zero; writes change nothing; narrow and 64-bit reads give what

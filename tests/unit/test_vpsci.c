@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/vpsci.c as guests call it (Arm DEN0022D PSCI 1.1, DEN0028 SMCCC):
+ * core/vdev/vpsci.c as guests call it (Arm DEN0022D PSCI 1.1, DEN0028 SMCCC):
  * versions and features, CPU_ON with the state a secondary's entry code
  * relies on and the kick that makes its pCPU run it, the error codes of
  * CPU_ON and AFFINITY_INFO, CPU_SUSPEND and CPU_OFF, unknown functions,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/vuart.c as a guest's PL011 driver sees it (through vmmio, at the
+ * core/vdev/vuart.c as a guest's PL011 driver sees it (through vmmio, at the
  * profile's address) and as the user reads it on the console: ID
  * registers, flags, receive order, interrupt status, refused and ignored
  * accesses, lines labelled with the VM's name, long lines kept whole,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by core/vgic.c and core/vgic_mmio.c. */
+/* Helpers shared by core/vgic/vgic.c and core/vgic/vgic_mmio.c. */
 #ifndef CORE_VGIC_PRIV_H
 #define CORE_VGIC_PRIV_H
 
