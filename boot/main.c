@@ -25,6 +25,7 @@
 #include <kairos/selftest.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
 #include <kairos/vtimer.h>
@@ -305,10 +306,15 @@ static void start_vms(const void *fdt)
 	arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
 	vtimer_init(board.timer.virt_intid);
 	ckpt_init(&syscfg);
+	vdev_register();
 	if (!vm_create_all(&syscfg, &hw)) {
 		kprintf("kairos: VM creation failed; no VM started\n");
 		no_vm_to_run(POWER_NO_VM);
+		return;
 	}
+	/* Before any vCPU runs: VMs that resume from a checkpoint do. */
+	ckpt_resume_at_boot();
+	vm_run_all();
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <arch/mmu.h>
 #include <arch/timer.h>
 #include <drivers/psci.h>
+#include <kairos/config.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>

@@ -155,3 +155,40 @@ int console_getc(void)
 	rx_tail = (rx_tail + 1) % RX_RING;
 	return c;
 }
+
+static bool framed;
+static int input_owner = CONSOLE_NOBODY;
+static void (*input_space_hook)(int owner);
+
+void console_set_framed(bool on)
+{
+	__atomic_store_n(&framed, on, __ATOMIC_RELEASE);
+}
+
+bool console_framed(void)
+{
+	return __atomic_load_n(&framed, __ATOMIC_ACQUIRE);
+}
+
+void console_set_input_owner(int owner)
+{
+	__atomic_store_n(&input_owner, owner, __ATOMIC_RELEASE);
+}
+
+int console_input_owner(void)
+{
+	return __atomic_load_n(&input_owner, __ATOMIC_ACQUIRE);
+}
+
+void console_set_input_space_hook(void (*fn)(int owner))
+{
+	__atomic_store_n(&input_space_hook, fn, __ATOMIC_RELEASE);
+}
+
+void console_input_space(int owner)
+{
+	void (*fn)(int) = __atomic_load_n(&input_space_hook, __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn(owner);
+}

@@ -8,7 +8,7 @@
  * in between faults at another PC or address.
  */
 #include <kairos/faultloop.h>
-#include <kairos/vexit.h>
+#include <kairos/vm.h>
 #include <stdio.h>
 
 /** One vCPU's loop being counted. */

@@ -26,8 +26,8 @@
 #include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/task.h>
-#include <kairos/vexit.h>
 #include <kairos/vgic.h>
+#include <kairos/vm.h>
 #include <kairos/vtimer.h>
 
 /*

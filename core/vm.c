@@ -10,7 +10,6 @@
 #include <arch/timer.h>
 #include <arch/vcpu.h>
 #include <arch/vgic_hw.h>
-#include <kairos/ckpt.h>
 #include <kairos/cpu.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/irq.h>
@@ -20,13 +19,11 @@
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
-#include <kairos/vexit.h>
 #include <kairos/vgic.h>
-#include <kairos/virtio_mmio.h>
 #include <kairos/vm_events.h>
 #include <kairos/vm_ram.h>
+#include <kairos/vmmio.h>
 #include <kairos/vtimer.h>
-#include <kairos/vuart.h>
 #include <libfdt.h>
 #include <plat/power.h>
 #include <string.h>
@@ -38,6 +35,8 @@ static struct vm_hw hw;
 static uint8_t dtb_buf[GUEST_DTB_MAX] NOINIT __attribute__((aligned(8)));
 static struct spinlock dtb_lock = SPINLOCK_INIT;
 static bool all_stopped;
+static const struct vm_dev_class *dev_classes[VM_DEV_CLASSES_MAX];
+static unsigned int nr_dev_classes;
 
 static uint64_t host_of(const struct vm *vm, uint64_t ipa)
 {
@@ -94,8 +93,38 @@ static bool map_virt_profile(struct vm *vm)
 				 cfg->devices[k].reg.base,
 				 cfg->devices[k].reg.size, S2_DEVICE))
 			return false;
-	return vuart_attach(vm) && vgic_mmio_attach(vm) &&
-	       virtio_mmio_attach(vm);
+	if (!vgic_mmio_attach(vm))
+		return false;
+	for (unsigned int i = 0; i < nr_dev_classes; i++)
+		if (!dev_classes[i]->attach(vm))
+			return false;
+	return true;
+}
+
+/* Every device class's reset (or flush) for @vm. */
+static void devs_reset(struct vm *vm)
+{
+	for (unsigned int i = 0; i < nr_dev_classes; i++)
+		if (dev_classes[i]->reset)
+			dev_classes[i]->reset(vm);
+}
+
+static void devs_flush(struct vm *vm)
+{
+	for (unsigned int i = 0; i < nr_dev_classes; i++)
+		if (dev_classes[i]->flush)
+			dev_classes[i]->flush(vm);
+}
+
+bool vm_dev_register(const struct vm_dev_class *c)
+{
+	for (unsigned int i = 0; i < nr_dev_classes; i++)
+		if (dev_classes[i] == c)
+			return true; /* registered already */
+	if (nr_dev_classes == VM_DEV_CLASSES_MAX)
+		return false;
+	dev_classes[nr_dev_classes++] = c;
+	return true;
 }
 
 /*
@@ -183,8 +212,11 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 		kprintf("kairos: VM %s: cntvoff %llu\n", vms[i].cfg->name,
 			(unsigned long long)vms[i].cntvoff);
 	}
-	/* Before any vCPU runs: VMs that resume from a checkpoint do. */
-	ckpt_resume_at_boot();
+	return true;
+}
+
+void vm_run_all(void)
+{
 	for (unsigned int i = 0; i < vm_count; i++) {
 		/* Not one whose resume failed without a fallback. */
 		if (vms[i].cfg->resume_from >= 0 &&
@@ -193,7 +225,6 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 			continue;
 		sched_wake(&vms[i].vcpus[0]);
 	}
-	return true;
 }
 
 /*
@@ -325,7 +356,7 @@ void vm_boot(struct vm *vm)
 		irq_chip()->set_active(cfg->irqs[k], false);
 		vgic_map_hw(&vm->vcpus[0], cfg->irqs[k], cfg->irqs[k]);
 	}
-	vuart_reset(&vm->uart);
+	devs_reset(vm);
 	vm->abort_logged = false;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -380,7 +411,7 @@ static bool stop(struct vm *vm, const char *why, enum stop_cause cause)
 		return false;
 	failed[vm->id] = cause == STOP_FATAL;
 	quiesce(vm);
-	vuart_flush(vm);
+	devs_flush(vm);
 	vm_notify(vm, cause == STOP_FATAL ? VM_EVENT_FAILED : VM_EVENT_STOPPED,
 		  why);
 	for (unsigned int i = 0; i < vm_count; i++) {
@@ -431,7 +462,7 @@ static void reboot(struct vm *vm, enum vm_event what)
 	 * another VM stopping meanwhile must not power the board off.
 	 */
 	quiesce(vm);
-	vuart_flush(vm);
+	devs_flush(vm);
 	/* Told before it boots: its first output comes after the news. */
 	vm_notify(vm, what, NULL);
 	vm_boot(vm);

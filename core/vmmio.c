@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Dispatch of trapped guest MMIO to the VM's emulated devices. */
-#include <kairos/vexit.h>
+#include <kairos/vmmio.h>
 
 /* Whether @r holds all @len bytes at @ipa; its offset in *@off. */
 static bool holds(const struct mmio_region *r, uint64_t ipa, unsigned int len,

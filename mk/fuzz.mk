@@ -44,7 +44,7 @@ FUZZP_FAKE := arch/fake/fake.c arch/fake/fake_gic.c
 FUZZP_SRCS_config    := core/config/config.c core/config/board.c core/vm_layout.c \
 			core/guest_dtb.c tests/fuzz/fdt_check.c
 FUZZP_SRCS_guest_dtb := core/guest_dtb.c tests/fuzz/fdt_check.c
-FUZZP_SRCS_shell     := core/vm.c core/vdev/vuart.c core/vdev/vpsci.c core/vmmio.c \
+FUZZP_SRCS_shell     := core/vm.c core/vdev/vuart.c core/vdev/vdev.c core/vdev/vpsci.c core/vmmio.c \
 			core/sched.c core/ui/shell_vm.c core/ui/shell.c \
 			core/console.c core/panic.c core/irq.c core/timerq.c \
 			core/time.c core/guest_dtb.c core/vgic/vgic.c \

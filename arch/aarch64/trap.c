@@ -14,9 +14,10 @@
 #include <kairos/faultloop.h>
 #include <kairos/ptimer.h>
 #include <kairos/run.h>
-#include <kairos/vexit.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
 #include <kairos/vm_ram.h>
+#include <kairos/vmmio.h>
 
 #define ESR_IL (1UL << 25)
 #define EC_UNKNOWN 0x00

@@ -14,7 +14,6 @@
 #include <asm/vcpu_offsets.h>
 #include <kairos/cpu.h>
 #include <kairos/ptimer.h>
-#include <kairos/vexit.h>
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
 #include <kairos/vtimer.h>

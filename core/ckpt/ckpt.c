@@ -24,11 +24,11 @@
 #include <kairos/profile_virt.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
 #include <kairos/vm_events.h>
 #include <kairos/vm_ram.h>
 #include <kairos/vtimer.h>
-#include <kairos/vuart.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

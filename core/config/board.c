@@ -6,6 +6,7 @@
  */
 #include <kairos/board.h>
 #include <kairos/compiler.h>
+#include <kairos/config.h>
 #include <libfdt.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -12,10 +12,10 @@
 #include <kairos/ctl.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
 #include <kairos/vm_events.h>
-#include <kairos/vuart.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,8 +28,6 @@
 
 static const char *const state_names[] = { "running", "paused", "stopped" };
 static const char *const run_names[] = { "off", "ready", "blocked" };
-
-static bool active;
 
 /* The request being received. */
 static struct {
@@ -460,7 +458,7 @@ static enum ctl_status verb_slots(struct ctl_call *c)
 
 static enum ctl_status verb_exit(struct ctl_call *c)
 {
-	__atomic_store_n(&active, false, __ATOMIC_RELEASE);
+	console_set_framed(false);
 	snprintf(c->msg, sizeof(c->msg), "back to the shell");
 	return CTL_OK;
 }
@@ -578,7 +576,7 @@ static void request(void)
 	}
 	st = dispatch(&c);
 	finish(c.tag, st, "%s", c.msg);
-	if (!active)
+	if (!console_framed())
 		shell_prompt();
 }
 
@@ -611,13 +609,13 @@ void ctl_input(char c)
 
 bool ctl_active(void)
 {
-	return active;
+	return console_framed();
 }
 
 void ctl_enter(void)
 {
 	memset(&in, 0, sizeof(in));
-	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
+	console_set_framed(true);
 	banner();
 }
 
@@ -644,7 +642,7 @@ static void ctl_notify(const struct vm_observer *o, struct vm *vm,
 {
 	(void)o;
 	(void)detail; /* the Kairos message before says why */
-	if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+	if (console_framed())
 		out("event", "", "%s vm=%s state=%s",
 		    vm_event_name(ev == VM_EVENT_FAILED ? VM_EVENT_STOPPED :
 							  ev),

@@ -13,9 +13,9 @@
 #include <kairos/shell.h>
 #include <kairos/task.h>
 #include <kairos/time.h>
+#include <kairos/vdev.h>
 #include <kairos/vm.h>
 #include <kairos/vm_events.h>
-#include <kairos/vuart.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,6 @@
 static const char *const state_names[] = { "running", "paused", "stopped" };
 
 /* -1: the Kairos shell; otherwise the VM index input goes to. */
-static int target = -1;
 static bool escape;
 
 /*
@@ -362,11 +361,11 @@ static const struct shell_command vm_commands[] = {
 
 static void switch_to(int t)
 {
-	int old = target;
+	int old = console_input_owner();
 
 	if (t >= (int)vm_count)
 		t = -1;
-	__atomic_store_n(&target, t, __ATOMIC_RELEASE);
+	console_set_input_owner(t);
 	held_since = 0;
 	dropping = false;
 	/*
@@ -424,6 +423,8 @@ static bool hold_expired(void)
 /* Act on one input character; false: it must wait (the VM's FIFO). */
 static bool route(char c)
 {
+	int target = console_input_owner();
+
 	if (ctl_active()) {
 		ctl_input(c);
 		return true;
@@ -449,10 +450,11 @@ static bool route(char c)
 	return true;
 }
 
-void shell_vm_input_space(const struct vm *vm)
+/* console_input_space(): the held character may go in now. */
+static void input_space(int owner)
 {
 	if (__atomic_load_n(&held_since, __ATOMIC_RELAXED) &&
-	    shell_input_target() == (int)vm->id)
+	    console_input_owner() == owner)
 		shell_wake();
 }
 
@@ -469,7 +471,7 @@ static void console_run(struct task *t)
 
 int shell_input_target(void)
 {
-	return __atomic_load_n(&target, __ATOMIC_ACQUIRE);
+	return console_input_owner();
 }
 
 /*
@@ -507,6 +509,7 @@ void shell_vm_init(void)
 {
 	shell_add_commands(vm_commands, ARRAY_SIZE(vm_commands));
 	task_register(&console_task, "console", 0, console_run);
+	console_set_input_space_hook(input_space);
 	/* Before the control channel's: the message precedes its event. */
 	vm_observer_register(&shell_observer);
 	ctl_init();

@@ -9,7 +9,9 @@
  * and 0 inside a register; a 64-bit read is two 32-bit ones.
  */
 #include <kairos/profile_virt.h>
-#include <kairos/virtio_mmio.h>
+#include <kairos/vdev.h>
+
+#include "vdev_priv.h"
 
 #define REG_MAGIC 0x000
 #define REG_VERSION 0x004

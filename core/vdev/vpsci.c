@@ -5,7 +5,7 @@
  * made under its VM's lock; the pCPU that runs the target is kicked.
  */
 #include <kairos/sched.h>
-#include <kairos/vexit.h>
+#include <kairos/vdev.h>
 
 #define SMCCC_VERSION 0x80000000U
 #define SMCCC_ARCH_FEATURES 0x80000001U

@@ -9,14 +9,14 @@
 #include <kairos/ckpt_format.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
-#include <kairos/ctl.h>
 #include <kairos/profile_virt.h>
-#include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
-#include <kairos/vuart.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "vdev_priv.h"
 
 #define UART_DR 0x000
 #define UART_RSR 0x004
@@ -107,7 +107,7 @@ static void emit(struct vm *vm, bool end)
 {
 	struct vuart *u = &vm->uart;
 	char out[4 * VUART_LINE + 2], label[VM_NAME_MAX + 4];
-	bool ctl = ctl_active();
+	bool ctl = console_framed();
 	size_t n = 0;
 
 	if (!console_line_open((int)vm->id))
@@ -194,7 +194,7 @@ static void end_line(struct vm *vm)
 static void put_char(struct vm *vm, char c)
 {
 	struct vuart *u = &vm->uart;
-	bool ctl = ctl_active();
+	bool ctl = console_framed();
 
 	if (c == '\r' && !ctl) {
 		u->cr_pending = true;
@@ -213,7 +213,7 @@ static void put_char(struct vm *vm, char c)
 	if (u->len == VUART_LINE)
 		emit(vm, false); /* full: print it, the line goes on */
 	u->line[u->len++] = c;
-	if (!ctl && shell_input_target() == (int)vm->id)
+	if (!ctl && console_input_owner() == (int)vm->id)
 		emit(vm, false);
 	else
 		arm_idle(u);
@@ -328,7 +328,7 @@ static bool uart_read(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	spin_unlock(&vm->lock);
 	if ((off & ~3UL) == UART_DR) {
 		vuart_sync_line(vm); /* the FIFO may have emptied */
-		shell_vm_input_space(vm);
+		console_input_space((int)vm->id);
 	}
 	*val = (w >> ((off & 3) * 8)) &
 	       (len == 4 ? 0xffffffffU : (1U << (len * 8)) - 1);
@@ -351,6 +351,11 @@ static bool uart_write(struct vcpu *v, void *dev, uint64_t off,
 	if (off == UART_IMSC)
 		vuart_sync_line(vm);
 	return true;
+}
+
+void vuart_reset_vm(struct vm *vm)
+{
+	vuart_reset(&vm->uart);
 }
 
 bool vuart_attach(struct vm *vm)

@@ -10,7 +10,7 @@
 #include <kairos/run.h>
 
 #include <kairos/profile_virt.h>
-#include <kairos/vexit.h>
+#include <kairos/vm.h>
 
 #define GICD_CTLR 0x0000
 #define GICD_TYPER 0x0004

@@ -8,7 +8,6 @@
 #define KAIROS_BOARD_H
 
 #include <kairos/cpu.h>
-#include <kairos/err.h>
 #include <kairos/types.h>
 
 #define BOARD_MAX_MEM 8
@@ -98,34 +97,6 @@ struct board {
 	struct board_range pm_wdog;
 };
 
-/** A refusal: which node and property, and what was wrong with it. */
-struct board_err {
-	char msg[200];
-};
-
-/**
- * Find the console UART: /chosen/stdout-path (aliases and ":options"
- * allowed). Used before anything else so later errors can be printed.
- */
-enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
-				   struct board_err *err);
-
-/**
- * fdt_path_offset() for an absolute @path of the tree that the last
- * board_parse() or board_find_console() read, through its index (one
- * lookup costs what the path's nodes' siblings cost, not a walk of the
- * whole tree); libfdt's own for any other tree.
- */
-int board_dt_path(const void *fdt, const char *path);
-
-/**
- * Parse the whole board. @boot_mpidr is the affinity of the CPU running
- * this; it must match one cpu node. On failure @err names the node and
- * property.
- */
-enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
-			    struct board *b, struct board_err *err);
-
 /** A device node of the board, as a VM given it needs to describe it. */
 struct board_device {
 	char compat[64];     /**< compatible list, NUL-separated */
@@ -133,18 +104,5 @@ struct board_device {
 	uint32_t intid;      /**< its first GIC interrupt, 0 if none */
 	bool primecell;      /**< arm,primecell: needs an apb_pclk */
 };
-
-/**
- * The enabled node of @fdt whose first reg starts at @base: its
- * compatible and first GIC interrupt. False if there is none.
- */
-bool board_find_device(const void *fdt, const struct board *b, paddr_t base,
-		       struct board_device *out);
-
-/** Total RAM in bytes. */
-uint64_t board_ram_size(const struct board *b);
-
-/** True if [base, base+size) lies entirely inside one memory range. */
-bool board_in_ram(const struct board *b, paddr_t base, uint64_t size);
 
 #endif

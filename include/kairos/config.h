@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The system configuration: the /hypervisor node (docs/configuration.md).
- * Parsing and validation are pure (libfdt only) so host tests drive them.
+ * The configuration parsers (core/config/): the board's device tree and
+ * its /hypervisor node (docs/configuration.md), read into the structures
+ * of kairos/board.h and kairos/vm_config.h that core works from. Parsing
+ * and validation are pure (libfdt only) so host tests drive them.
  */
 #ifndef KAIROS_CONFIG_H
 #define KAIROS_CONFIG_H
@@ -9,73 +11,52 @@
 #include <kairos/board.h>
 #include <kairos/err.h>
 #include <kairos/types.h>
-#include <kairos/vm_layout.h>
+#include <kairos/vm_config.h>
 
-#define KAIROS_MAX_VMS 8
-#define KAIROS_MAX_VCPUS 8
-#define VM_NAME_MAX 32
-#define VM_BOOTARGS_MAX 512
+/* The board: its device tree, read by core/config/board.c. */
 
-enum vm_profile { VM_PROFILE_VIRT };
-
-#define VM_MAX_DEVICES 4
-#define VM_MAX_IRQS 8
-
-/** A physical device given to a VM: mapped at IPA = PA. */
-struct vm_device {
-	struct board_range reg;
-	struct board_device dt; /**< how the board describes it */
+/** A refusal: which node and property, and what was wrong with it. */
+struct board_err {
+	char msg[200];
 };
 
-/** One VM as configured. */
-struct vm_config {
-	char name[VM_NAME_MAX];
-	enum vm_profile profile;
-	ipa_t mem_ipa;       /**< guest-physical RAM base */
-	uint64_t mem_size;   /**< bytes */
-	paddr_t mem_host;    /**< host RAM backing it (placed if not fixed) */
-	bool mem_host_fixed; /**< memory-host was given */
-	unsigned int nr_vcpus;
-	unsigned int vcpu_cpu[KAIROS_MAX_VCPUS]; /**< pCPU of each vCPU */
-	unsigned int priority;
-	/** pCPUs (bit per CPU) its vCPUs may be moved to, to run on an idle
-	 *  one; 0: each stays where placed (cpu-affinity) */
-	uint32_t cpu_affinity;
-	struct board_range kernel; /**< where the boot loader put the image */
-	struct board_range initrd; /**< size 0 when absent */
-	struct board_range dtb;    /**< size 0: generate one */
-	uint64_t dtb_size;         /**< its tree's totalsize (<= dtb.size) */
-	/** where vm_boot() puts the images, computed and checked by
-	 *  config_parse() (vm_layout_compute()) */
-	struct vm_layout layout;
-	char bootargs[VM_BOOTARGS_MAX];
-	struct vm_device devices[VM_MAX_DEVICES]; /**< passthrough MMIO */
-	unsigned int nr_devices;
-	uint32_t irqs[VM_MAX_IRQS]; /**< passthrough SPIs (same INTID) */
-	unsigned int nr_irqs;
-	char path[64];   /**< node path, for messages */
-	int resume_from; /**< checkpoint slot to resume from at boot, or -1 */
-	/** resume-fallback = "cold": a refused resume boots it cold. */
-	bool resume_fallback_cold;
-	/** Identical injected faults in a row that stop it (0: never;
-	 *  core/faultloop.c) */
-	uint32_t fault_loop_limit;
-};
+/**
+ * Find the console UART: /chosen/stdout-path (aliases and ":options"
+ * allowed). Used before anything else so later errors can be printed.
+ */
+enum kairos_err board_find_console(const void *fdt, struct board_uart *uart,
+				   struct board_err *err);
 
-/** fault-loop-limit of a VM whose node does not set it. */
-#define VM_FAULT_LOOP_LIMIT_DEFAULT 1000U
+/**
+ * fdt_path_offset() for an absolute @path of the tree that the last
+ * board_parse() or board_find_console() read, through its index (one
+ * lookup costs what the path's nodes' siblings cost, not a walk of the
+ * whole tree); libfdt's own for any other tree.
+ */
+int board_dt_path(const void *fdt, const char *path);
 
-/** The whole system. */
-struct sys_config {
-	struct vm_config vms[KAIROS_MAX_VMS];
-	unsigned int nr_vms;
-	struct board_range ckpt_store; /**< size 0 when absent */
-	unsigned int ckpt_slots;       /**< slots it is cut into (equal) */
-};
+/**
+ * Parse the whole board. @boot_mpidr is the affinity of the CPU running
+ * this; it must match one cpu node. On failure @err names the node and
+ * property.
+ */
+enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
+			    struct board *b, struct board_err *err);
 
-/** Most checkpoint slots, and the least a slot may hold. */
-#define CKPT_MAX_SLOTS 16
-#define CKPT_MIN_SLOT_SIZE (1UL << 20)
+/**
+ * The enabled node of @fdt whose first reg starts at @base: its
+ * compatible and first GIC interrupt. False if there is none.
+ */
+bool board_find_device(const void *fdt, const struct board *b, paddr_t base,
+		       struct board_device *out);
+
+/** Total RAM in bytes. */
+uint64_t board_ram_size(const struct board *b);
+
+/** True if [base, base+size) lies entirely inside one memory range. */
+bool board_in_ram(const struct board *b, paddr_t base, uint64_t size);
+
+/* The /hypervisor node, read by core/config/config.c. */
 
 /** Most ranges a caller may pass to config_parse() as @busy. */
 #define CONFIG_MAX_BUSY 8

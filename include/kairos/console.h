@@ -65,4 +65,34 @@ int console_peek(void);
 /** Next buffered input character, or -1. */
 int console_getc(void);
 
+/*
+ * The console's modes. The user interface (core/ui/) sets them; the
+ * devices that print and take input (the vUART) read them, so that they
+ * never name the shell or the control channel (docs/design.md, "Layers").
+ */
+
+/**
+ * Every line is framed for a program (the control channel): guest bytes
+ * are encoded and a line is printed whole, never left open.
+ */
+void console_set_framed(bool on);
+
+/** Lines are framed for a program (see console_set_framed()). */
+bool console_framed(void);
+
+/** The VM (its id) console input goes to, or CONSOLE_NOBODY for the shell. */
+void console_set_input_owner(int owner);
+
+/** The VM console input goes to, or CONSOLE_NOBODY. */
+int console_input_owner(void);
+
+/** @fn runs when a VM's receive FIFO has room again (see below). */
+void console_set_input_space_hook(void (*fn)(int owner));
+
+/**
+ * VM @owner took input from its receive FIFO: input held back for it may
+ * go on. Called by the vUART with no lock held.
+ */
+void console_input_space(int owner);
+
 #endif

@@ -3,8 +3,8 @@
 #ifndef KAIROS_GUEST_DTB_H
 #define KAIROS_GUEST_DTB_H
 
-#include <kairos/config.h>
 #include <kairos/err.h>
+#include <kairos/vm_config.h>
 
 /**
  * Room a generated tree gets in the VM's RAM (config_parse() counts it when

@@ -51,12 +51,6 @@ int shell_input_target(void);
 
 struct vm;
 /**
- * @vm's UART took a character from its receive FIFO: if console input
- * waits for room there, have the console's pCPU deliver it now.
- */
-void shell_vm_input_space(const struct vm *vm);
-
-/**
  * Feed one received character; runs a command on end of line. Backspace
  * or DEL erases a character, Ctrl-U the whole line.
  */

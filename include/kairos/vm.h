@@ -4,10 +4,10 @@
 #define KAIROS_VM_H
 
 #include <arch/stage2.h>
-#include <kairos/config.h>
 #include <kairos/spinlock.h>
 #include <kairos/timerq.h>
 #include <kairos/vcpu_state.h>
+#include <kairos/vm_config.h>
 
 struct vm;
 struct vcpu;
@@ -159,8 +159,17 @@ struct vm_hw {
 extern struct vm vms[KAIROS_MAX_VMS];
 extern unsigned int vm_count;
 
-/** Create every configured VM (boot CPU, before secondaries run them). */
+/**
+ * Create and boot every configured VM (boot CPU, before secondaries run
+ * them); none runs until vm_run_all().
+ */
 bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *hw);
+
+/**
+ * Let every VM run: vCPU 0 of each is woken, except in a VM that a
+ * refused resume left stopped. Boot calls it after the resumes.
+ */
+void vm_run_all(void);
 
 /** (Re)load images and reset vCPUs; vCPU0 ready, others off. */
 void vm_boot(struct vm *vm);
@@ -221,7 +230,37 @@ void vcpu_put(struct vcpu *v);
 /** Leave the hardware clean without saving (@v's state was reset). */
 void vcpu_discard(struct vcpu *v);
 
+/**
+ * A kind of emulated device every VM gets. The devices register their
+ * classes at boot (core/vdev/, vdev_register()), so that core creates,
+ * resets and drains them without naming them.
+ */
+struct vm_dev_class {
+	const char *name;
+	/** At creation: register its MMIO windows in @vm; false: no room. */
+	bool (*attach)(struct vm *vm);
+	/** At cold boot and reset: power-on state. */
+	void (*reset)(struct vm *vm);
+	/** The VM stops: nothing it produced is lost (output printed). */
+	void (*flush)(struct vm *vm);
+};
+
+/** Most device classes vm_dev_register() takes. */
+#define VM_DEV_CLASSES_MAX 4
+
+/** Add @c for every VM created from now on; false when full. */
+bool vm_dev_register(const struct vm_dev_class *c);
+
 /** Add an emulated device. */
 bool vm_add_mmio(struct vm *vm, const struct mmio_region *r);
+
+/**
+ * Log a stray guest access, once per VM (a hostile guest must not flood
+ * the console): @what describes it.
+ */
+void vm_log_once(struct vcpu *v, const char *what, uint64_t addr);
+
+/** The guest did something Kairos cannot continue: stop its VM. */
+void vm_fatal(struct vcpu *v, const char *why);
 
 #endif

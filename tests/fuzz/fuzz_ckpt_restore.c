@@ -17,9 +17,9 @@
  */
 #include <kairos/ckpt.h>
 #include <kairos/ckpt_format.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
-#include <kairos/vuart.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -25,6 +25,7 @@
 #include <kairos/irq.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
 #include <kairos/vm_layout.h>
@@ -183,7 +184,9 @@ static void make_system(void)
 	memset(store, 0, 4096);
 	memset(store + STORE_SIZE / 2, 0, 4096);
 	ckpt_init(&sys);
+	vdev_register();
 	FUZZ_CHECK(vm_create_all(&sys, &hw));
+	vm_run_all();
 }
 
 /* The console as after boot: the shell has input, its line is empty. */

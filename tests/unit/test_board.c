@@ -8,6 +8,7 @@
  */
 #include <kairos/board.h>
 #include <kairos/compiler.h>
+#include <kairos/config.h>
 #include <libfdt.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -9,9 +9,9 @@
 #include <kairos/ckpt.h>
 #include <kairos/ckpt_format.h>
 #include <kairos/sched.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
-#include <kairos/vuart.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

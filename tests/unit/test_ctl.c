@@ -9,7 +9,7 @@
 #include <kairos/ctl.h>
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
-#include <kairos/vexit.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

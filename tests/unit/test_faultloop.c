@@ -6,7 +6,7 @@
  * 0 never stops anything; vCPUs and VMs are counted apart.
  */
 #include <kairos/faultloop.h>
-#include <kairos/vexit.h>
+#include <kairos/vm.h>
 #include <plat/power.h>
 #include <setjmp.h>
 #include <stdarg.h>

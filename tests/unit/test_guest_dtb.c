@@ -9,6 +9,7 @@
  */
 #include <kairos/board.h>
 #include <kairos/compiler.h>
+#include <kairos/config.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/profile_virt.h>
 #include <libfdt.h>

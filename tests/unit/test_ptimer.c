@@ -21,8 +21,9 @@
 #include <kairos/ptimer.h>
 #include <kairos/run.h>
 #include <kairos/sched.h>
-#include <kairos/vexit.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
 #include <kairos/cpu.h>
 #include <kairos/run.h>
 #include <kairos/sched.h>
-#include <kairos/vexit.h>
 #include <kairos/vgic.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -12,7 +12,7 @@
 #include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
-#include <kairos/vexit.h>
+#include <kairos/vdev.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

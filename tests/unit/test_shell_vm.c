@@ -12,7 +12,7 @@
 #include <kairos/shell.h>
 #include <kairos/task.h>
 #include <kairos/time.h>
-#include <kairos/vexit.h>
+#include <kairos/vmmio.h>
 #include <plat/power.h>
 #include <setjmp.h>
 #include <stdarg.h>

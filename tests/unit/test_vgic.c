@@ -26,8 +26,8 @@
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
 #include <kairos/run.h>
-#include <kairos/vexit.h>
 #include <kairos/vgic.h>
+#include <kairos/vmmio.h>
 #include <kairos/vtimer.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -8,7 +8,7 @@
  * window ends where the 32nd transport does.
  */
 #include <kairos/profile_virt.h>
-#include <kairos/vexit.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

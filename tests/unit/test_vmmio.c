@@ -5,7 +5,7 @@
  * leaves the region (or starts before it) reaches no device; a device that
  * rejects an access makes it REFUSED (an abort in the guest).
  */
-#include <kairos/vexit.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -8,7 +8,8 @@
  */
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
-#include <kairos/vexit.h>
+#include <kairos/vdev.h>
+#include <kairos/vmmio.h>
 #include <libfdt.h>
 #include <setjmp.h>
 #include <stdarg.h>

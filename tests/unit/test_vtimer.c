@@ -20,8 +20,9 @@
 #include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
-#include <kairos/vexit.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
+#include <kairos/vmmio.h>
 #include <kairos/vtimer.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -16,9 +16,9 @@
 #include <kairos/shell.h>
 #include <kairos/time.h>
 #include <kairos/timerq.h>
-#include <kairos/vexit.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
-#include <kairos/vuart.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -2,11 +2,13 @@
 /* Helpers of the VM tests; see util.h. */
 #include "util.h"
 
+#include <kairos/ckpt.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,6 +132,7 @@ void util_setup(unsigned int nr_cpus)
 	 * registration changes nothing).
 	 */
 	shell_vm_init();
+	vdev_register();
 }
 
 int util_teardown(void **state)
@@ -195,5 +198,7 @@ void util_create(void)
 		util_layout(&util_sys.vms[i]);
 	if (!vm_create_all(&util_sys, &util_hw))
 		fail_msg("vm_create_all() failed: \"%s\"", out);
+	ckpt_resume_at_boot(); /* as boot does */
+	vm_run_all();
 	util_out_clear();
 }
