@@ -45,6 +45,8 @@
 
 static void *gicd, *gicc;
 static unsigned int nr_irqs;
+/* Each CPU's CPU interface mask (ITARGETSR), by board CPU number. */
+static uint32_t gic_target[KAIROS_MAX_CPUS];
 static bool secext;
 
 static bool gicv2_cpu_init(void)
@@ -53,7 +55,7 @@ static bool gicv2_cpu_init(void)
 	uint32_t mask = mmio_read8(gicd, GICD_ITARGETSR);
 
 	/* A uniprocessor GIC reads ITARGETSR as zero (§4.3.12). */
-	c->gic_target = mask ? mask : 1;
+	gic_target[c->id] = mask ? mask : 1;
 	mmio_write32(gicd, GICD_ICENABLER, 0xffff0000U);
 	mmio_write32(gicd, GICD_ICPENDR, ~0U);
 	mmio_write32(gicd, GICD_ICACTIVER, ~0U);
@@ -96,14 +98,13 @@ static void gicv2_route(uint32_t intid, unsigned int cpu)
 {
 	if (intid >= 32 && intid < nr_irqs && cpu < cpu_count)
 		mmio_write8(gicd, GICD_ITARGETSR + intid,
-			    (uint8_t)cpus[cpu].gic_target);
+			    (uint8_t)gic_target[cpu]);
 }
 
 static void gicv2_send_sgi(unsigned int cpu, uint32_t sgi)
 {
 	__asm__ volatile("dsb ishst" : : : "memory");
-	mmio_write32(gicd, GICD_SGIR,
-		     (cpus[cpu].gic_target << 16) | (sgi & 0xf));
+	mmio_write32(gicd, GICD_SGIR, (gic_target[cpu] << 16) | (sgi & 0xf));
 }
 
 static bool gicv2_is_active(uint32_t intid)

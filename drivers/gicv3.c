@@ -50,6 +50,8 @@
 static void *gicd;
 static const struct board_gic *gic;
 static unsigned int nr_irqs;
+/* Each CPU's redistributor RD_base, by board CPU number. */
+static void *gicr_of[KAIROS_MAX_CPUS];
 
 static bool wait_clear(const void *base, uint64_t off, uint32_t bit)
 {
@@ -100,7 +102,7 @@ static bool gicv3_cpu_init(void)
 			c->id, (unsigned long long)c->mpidr, gic->path);
 		return false;
 	}
-	c->gicr = rd;
+	gicr_of[c->id] = rd;
 	sgi = (char *)rd + GICR_SGI;
 	mmio_write32(rd, GICR_WAKER,
 		     mmio_read32(rd, GICR_WAKER) & ~GICR_WAKER_SLEEP);
@@ -134,16 +136,11 @@ static bool gicv3_cpu_init(void)
 
 static struct irq_ack gicv3_ack(void)
 {
-	struct cpu *c = cpu_current();
 	uint32_t iar;
 
 	/* The guest timer's fast path may have taken it already. */
-	if (c->stashed_iar & CPU_STASHED_IAR_VALID) {
-		iar = (uint32_t)c->stashed_iar;
-		c->stashed_iar = 0;
-	} else {
+	if (!arch_irq_take_stashed(&iar))
 		iar = (uint32_t)read_sysreg(icc_iar1_el1);
-	}
 
 	return (struct irq_ack){ .intid = iar & 0xffffff, .raw = iar };
 }
@@ -166,7 +163,7 @@ static void gicv3_enable(uint32_t intid, bool on)
 		(on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4;
 
 	if (intid < 32)
-		mmio_write32((char *)cpu_current()->gicr + GICR_SGI, off,
+		mmio_write32((char *)gicr_of[cpu_current()->id] + GICR_SGI, off,
 			     1U << (intid % 32));
 	else if (intid < nr_irqs)
 		mmio_write32(gicd, off, 1U << (intid % 32));
@@ -197,7 +194,7 @@ static bool gicv3_is_active(uint32_t intid)
 	const void *base = gicd;
 
 	if (intid < 32)
-		base = (const char *)cpu_current()->gicr + GICR_SGI;
+		base = (const char *)gicr_of[cpu_current()->id] + GICR_SGI;
 	else if (intid >= nr_irqs)
 		return false;
 	return (mmio_read32(base, off) >> (intid % 32)) & 1;
@@ -209,7 +206,7 @@ static void gicv3_set_active(uint32_t intid, bool active)
 		(active ? GICD_ISACTIVER : GICD_ICACTIVER) + (intid / 32) * 4;
 
 	if (intid < 32)
-		mmio_write32((char *)cpu_current()->gicr + GICR_SGI, off,
+		mmio_write32((char *)gicr_of[cpu_current()->id] + GICR_SGI, off,
 			     1U << (intid % 32));
 	else if (intid < nr_irqs)
 		mmio_write32(gicd, off, 1U << (intid % 32));

@@ -3,6 +3,7 @@
 #include <arch/cpu.h>
 #include <arch/timer.h>
 #include <asm/sysreg.h>
+#include <kairos/cpu.h>
 
 static unsigned int boot_el;
 
@@ -82,4 +83,15 @@ void arch_trigger_fault(void)
 	volatile uint64_t *p = (volatile uint64_t *)0xfffffff0000UL;
 
 	(void)*p;
+}
+
+bool arch_irq_take_stashed(uint32_t *iar)
+{
+	struct arch_cpu *a = &arch_cpu_current()->arch;
+
+	if (!(a->stashed_iar & CPU_STASHED_IAR_VALID))
+		return false;
+	*iar = (uint32_t)a->stashed_iar;
+	a->stashed_iar = 0;
+	return true;
 }

@@ -2,6 +2,8 @@
 /* Dispatch of include/arch/vgic_hw.h to the GICv3 or GICv2 back end. */
 #include "vgic_hw_ops.h"
 
+#include <kairos/cpu.h>
+
 static const struct vgic_hw_ops *ops;
 static unsigned int nr_lrs;
 
@@ -48,4 +50,25 @@ unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n)
 uint64_t arch_vgic_encode_lr(const struct vgic_lr *l)
 {
 	return ops->encode_lr ? ops->encode_lr(l) : 0;
+}
+
+void arch_vgic_fast_arm(uint64_t lr, unsigned int k, uint32_t hw_intid)
+{
+	struct arch_cpu *a = &cpu_current()->arch;
+
+	a->fast_lr_idx = k;
+	a->fast_intid = hw_intid;
+	a->fast_lr = lr;
+}
+
+bool arch_vgic_fast_disarm(unsigned int *k)
+{
+	struct arch_cpu *a = &cpu_current()->arch;
+
+	a->fast_lr = 0;
+	if (!a->fast_used)
+		return false;
+	a->fast_used = 0;
+	*k = (unsigned int)a->fast_lr_idx;
+	return true;
 }

@@ -26,6 +26,14 @@ unsigned long arch_irq_save(void);
 /** Restore the interrupt mask state returned by arch_irq_save(). */
 void arch_irq_restore(unsigned long flags);
 
+/**
+ * An interrupt the EL2 vectors acknowledged already on this CPU (the
+ * virtual timer's fast path takes whatever the controller offers): true
+ * and its IAR value in *@iar, once. The interrupt controller driver asks
+ * before it acknowledges one itself.
+ */
+bool arch_irq_take_stashed(uint32_t *iar);
+
 /** Unmask interrupts on this CPU. */
 void arch_irq_enable(void);
 

@@ -4,39 +4,25 @@
 #define KAIROS_CPU_H
 
 #include <arch/cpu.h>
+#include <asm/cpu_arch.h>
 #include <kairos/limits.h>
 #include <kairos/spinlock.h>
 #include <kairos/timerq.h>
 #include <kairos/types.h>
 
 struct vcpu;
-struct vcpu_regs;
 
 /** vCPUs one pCPU can host. */
 #define KAIROS_MAX_CPU_VCPUS 16
 
 /** One physical CPU. */
 struct cpu {
-	/** Registers of the vCPU in guest context (the world switch's). */
-	struct vcpu_regs *guest_regs;
-	/*
-	 * The virtual timer's EL2 fast path (arch/aarch64/guest.S), set up
-	 * before every entry: the list register that presents the loaded
-	 * vCPU's timer interrupt (0: no fast path this time), the free list
-	 * register it goes to, the physical INTID it answers.
-	 */
-	uint64_t fast_lr;
-	uint64_t fast_lr_idx;
-	uint64_t fast_intid;
-	uint64_t fast_used;   /**< the fast path listed it during this run */
-	uint64_t stashed_iar; /**< bit 63: an IAR the fast path acknowledged
-				   that was not the timer's, for irq_handle */
+	/** The architecture's own (first: its world switch reaches it). */
+	struct arch_cpu arch;
 	unsigned int id;      /**< index in the board's CPU list */
 	uint64_t mpidr;       /**< affinity Aff3..Aff0 */
 	bool online;          /**< reached its idle loop */
 	bool selftest_ok;     /**< passed the timerq boot self-test */
-	uint32_t gic_target;  /**< GICv2 CPU interface mask (ITARGETSR) */
-	void *gicr;           /**< GICv3 redistributor RD_base of this CPU */
 	struct timerq timerq; /**< deadlines on this CPU's EL2 timer */
 	struct vcpu *runq[KAIROS_MAX_CPU_VCPUS]; /**< vCPUs placed here */
 	unsigned int nr_runq;
@@ -58,9 +44,6 @@ struct cpu {
 	uint64_t boosts;      /**< statistics: boosts that preempted */
 	uint64_t guarded;     /**< statistics: boosts the guard refused */
 };
-
-/** struct cpu.stashed_iar holds an acknowledged INTID. */
-#define CPU_STASHED_IAR_VALID (1UL << 63)
 
 /** The table of pCPUs, indexed by board CPU number. */
 extern struct cpu cpus[KAIROS_MAX_CPUS];

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the aarch64 world switch keeps per pCPU (struct cpu.arch, first in
+ * struct cpu: arch/aarch64/guest.S reaches it through TPIDR_EL2 at the
+ * offsets of asm/vcpu_offsets.h).
+ */
+#ifndef ASM_CPU_ARCH_H
+#define ASM_CPU_ARCH_H
+
+#include <kairos/types.h>
+
+struct vcpu_regs;
+
+struct arch_cpu {
+	/** Registers of the vCPU in guest context (the world switch's). */
+	struct vcpu_regs *guest_regs;
+	/*
+	 * The virtual timer's EL2 fast path (guest.S's guest_irq), armed
+	 * before every entry (arch_vgic_fast_arm()): the list register
+	 * value that presents the loaded vCPU's timer interrupt (0: no fast
+	 * path this time), the free list register it goes to, the physical
+	 * INTID it answers.
+	 */
+	uint64_t fast_lr;
+	uint64_t fast_lr_idx;
+	uint64_t fast_intid;
+	uint64_t fast_used; /**< the fast path listed it during this run */
+	/** bit 63: an IAR the fast path acknowledged that was not the
+	 *  timer's, for the interrupt controller driver's next ack */
+	uint64_t stashed_iar;
+};
+
+/** struct arch_cpu.stashed_iar holds an acknowledged INTID. */
+#define CPU_STASHED_IAR_VALID (1UL << 63)
+
+#endif
