@@ -15,6 +15,7 @@
 #include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
+#include <kairos/vm_cmd.h>
 #include <kairos/vm_events.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,9 +26,6 @@
 #define OUT_MAX 256
 #define MSG_MAX 160
 #define BLANKS " \t"
-
-static const char *const state_names[] = { "running", "paused", "stopped" };
-static const char *const run_names[] = { "off", "ready", "blocked" };
 
 /* The request being received. */
 static struct {
@@ -195,7 +193,7 @@ static struct vm *find_vm(struct ctl_call *c, const char *name)
 
 static const char *state_of(const struct vm *vm)
 {
-	return state_names[__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE)];
+	return vm_cmd_state(vm);
 }
 
 static void state_row(struct ctl_call *c, const struct vm *vm)
@@ -223,13 +221,12 @@ static enum ctl_status verb_hello(struct ctl_call *c)
 static enum ctl_status verb_list(struct ctl_call *c)
 {
 	for (unsigned int i = 0; i < vm_count; i++) {
-		uint64_t exits = 0;
+		struct vm_cmd_counts n;
 
-		for (unsigned int k = 0; k < vms[i].nr_vcpus; k++)
-			exits += vms[i].vcpus[k].exits;
+		vm_cmd_counts(&vms[i], &n);
 		row(c->tag, "vm=%s id=%u state=%s vcpus=%u exits=%llu",
 		    vms[i].cfg->name, i, state_of(&vms[i]), vms[i].nr_vcpus,
-		    (unsigned long long)exits);
+		    (unsigned long long)n.exits);
 	}
 	snprintf(c->msg, sizeof(c->msg), "%u VMs", vm_count);
 	return CTL_OK;
@@ -251,7 +248,7 @@ static enum ctl_status verb_info(struct ctl_call *c)
 
 		row(c->tag, "vcpu=%u cpu=%u run=%s", k,
 		    __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE),
-		    run_names[__atomic_load_n(&v->run, __ATOMIC_ACQUIRE)]);
+		    vm_cmd_run_state(v));
 	}
 	snprintf(c->msg, sizeof(c->msg), "info");
 	return CTL_OK;
@@ -260,24 +257,21 @@ static enum ctl_status verb_info(struct ctl_call *c)
 static enum ctl_status verb_counters(struct ctl_call *c)
 {
 	struct vm *vm = find_vm(c, c->req->argv[0]);
-	uint64_t exits = 0, migrations = 0;
-	struct ckpt_stats s;
+	struct vm_cmd_counts n;
+	const struct ckpt_stats *s = &n.ckpt;
 
 	if (!vm)
 		return CTL_NO_VM;
-	for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
-		exits += vm->vcpus[k].exits;
-		migrations += vm->vcpus[k].migrations;
-	}
-	ckpt_stats(vm, &s);
+	vm_cmd_counts(vm, &n);
 	row(c->tag,
 	    "vm=%s state=%s exits=%llu migrations=%llu checkpoints=%llu restores=%llu incremental=%llu pages_copied=%llu last_us=%llu last_ticks=%llu",
-	    vm->cfg->name, state_of(vm), (unsigned long long)exits,
-	    (unsigned long long)migrations, (unsigned long long)s.checkpoints,
-	    (unsigned long long)s.restores, (unsigned long long)s.incremental,
-	    (unsigned long long)s.pages_copied,
-	    (unsigned long long)time_ticks_to_us(s.last_ticks),
-	    (unsigned long long)s.last_ticks);
+	    vm->cfg->name, state_of(vm), (unsigned long long)n.exits,
+	    (unsigned long long)n.migrations,
+	    (unsigned long long)s->checkpoints, (unsigned long long)s->restores,
+	    (unsigned long long)s->incremental,
+	    (unsigned long long)s->pages_copied,
+	    (unsigned long long)time_ticks_to_us(s->last_ticks),
+	    (unsigned long long)s->last_ticks);
 	for (unsigned int k = 0; k < vm->nr_vcpus; k++)
 		row(c->tag, "vcpu=%u exits=%llu migrations=%llu", k,
 		    (unsigned long long)vm->vcpus[k].exits,
@@ -289,20 +283,20 @@ static enum ctl_status verb_counters(struct ctl_call *c)
 static enum ctl_status pause_resume(struct ctl_call *c, bool pause)
 {
 	struct vm *vm = find_vm(c, c->req->argv[0]);
-	enum vm_state want = pause ? VM_PAUSED : VM_RUNNING, was;
+	struct vm_cmd_result r;
 
 	if (!vm)
 		return CTL_NO_VM;
-	was = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
-	if (was == VM_STOPPED) {
+	vm_cmd_pause(vm, pause, &r);
+	if (r.st == VM_CMD_BAD_STATE) {
 		snprintf(c->msg, sizeof(c->msg),
 			 "VM %s is stopped ('start' boots it again)",
 			 vm->cfg->name);
 		return CTL_BAD_STATE;
 	}
-	vm_pause(vm, pause);
 	state_row(c, vm);
-	snprintf(c->msg, sizeof(c->msg), "%s%s", was == want ? "already " : "",
+	snprintf(c->msg, sizeof(c->msg), "%s%s",
+		 r.st == VM_CMD_ALREADY ? "already " : "",
 		 pause ? "paused" : "running");
 	return CTL_OK;
 }
@@ -320,15 +314,16 @@ static enum ctl_status verb_resume(struct ctl_call *c)
 static enum ctl_status verb_reset(struct ctl_call *c)
 {
 	struct vm *vm = find_vm(c, c->req->argv[0]);
+	struct vm_cmd_result r;
 
 	if (!vm)
 		return CTL_NO_VM;
-	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE)) {
+	vm_cmd_reset(vm, &r);
+	if (r.st == VM_CMD_BAD_STATE) {
 		snprintf(c->msg, sizeof(c->msg), "VM %s is being reset already",
 			 vm->cfg->name);
 		return CTL_BAD_STATE;
 	}
-	vm_reset(vm);
 	state_row(c, vm);
 	snprintf(c->msg, sizeof(c->msg), "reset");
 	return CTL_OK;
@@ -337,24 +332,26 @@ static enum ctl_status verb_reset(struct ctl_call *c)
 static enum ctl_status verb_stop(struct ctl_call *c)
 {
 	struct vm *vm = find_vm(c, c->req->argv[0]);
-	bool stopped;
+	struct vm_cmd_result r;
 
 	if (!vm)
 		return CTL_NO_VM;
-	stopped = vm_operator_stop(vm, "control channel 'stop'");
+	vm_cmd_stop(vm, "control channel 'stop'", &r);
 	state_row(c, vm);
 	snprintf(c->msg, sizeof(c->msg), "%s",
-		 stopped ? "stopped" : "already stopped");
+		 r.st == VM_CMD_DONE ? "stopped" : "already stopped");
 	return CTL_OK;
 }
 
 static enum ctl_status verb_start(struct ctl_call *c)
 {
 	struct vm *vm = find_vm(c, c->req->argv[0]);
+	struct vm_cmd_result r;
 
 	if (!vm)
 		return CTL_NO_VM;
-	if (!vm_start(vm)) {
+	vm_cmd_start(vm, &r);
+	if (r.st != VM_CMD_DONE) {
 		snprintf(c->msg, sizeof(c->msg),
 			 "VM %s is %s, not stopped ('reset' reboots it)",
 			 vm->cfg->name, state_of(vm));
@@ -382,23 +379,22 @@ static enum ctl_status vm_and_slot(struct ctl_call *c, struct vm **vm,
 
 static enum ctl_status verb_checkpoint(struct ctl_call *c)
 {
-	struct ckpt_slot_info info;
-	struct ckpt_stats s;
+	struct vm_cmd_result r;
 	unsigned int slot;
 	struct vm *vm;
 	enum ctl_status st = vm_and_slot(c, &vm, &slot);
 
 	if (st != CTL_OK)
 		return st;
-	if (!ckpt_checkpoint(vm, slot, c->msg, sizeof(c->msg)))
+	vm_cmd_checkpoint(vm, slot, &r);
+	if (r.st != VM_CMD_DONE) {
+		snprintf(c->msg, sizeof(c->msg), "%s", r.why);
 		return CTL_FAILED;
-	ckpt_stats(vm, &s);
-	if (!ckpt_slot_info(slot, &info))
-		info.size = 0;
+	}
 	row(c->tag, "vm=%s slot=%u size=%llu us=%llu ticks=%llu", vm->cfg->name,
-	    slot, (unsigned long long)info.size,
-	    (unsigned long long)time_ticks_to_us(s.last_ticks),
-	    (unsigned long long)s.last_ticks);
+	    slot, (unsigned long long)r.size,
+	    (unsigned long long)time_ticks_to_us(r.ticks),
+	    (unsigned long long)r.ticks);
 	snprintf(c->msg, sizeof(c->msg), "checkpointed");
 	return CTL_OK;
 }
@@ -406,7 +402,7 @@ static enum ctl_status verb_checkpoint(struct ctl_call *c)
 static enum ctl_status verb_restore(struct ctl_call *c)
 {
 	enum ckpt_policy policy;
-	struct ckpt_stats s;
+	struct vm_cmd_result r;
 	unsigned int slot;
 	struct vm *vm;
 	enum ctl_status st;
@@ -420,15 +416,17 @@ static enum ctl_status verb_restore(struct ctl_call *c)
 	st = vm_and_slot(c, &vm, &slot);
 	if (st != CTL_OK)
 		return st;
-	if (!ckpt_restore(vm, slot, policy, c->msg, sizeof(c->msg)))
+	vm_cmd_restore(vm, slot, policy, &r);
+	if (r.st != VM_CMD_DONE) {
+		snprintf(c->msg, sizeof(c->msg), "%s", r.why);
 		return CTL_FAILED;
-	ckpt_stats(vm, &s);
+	}
 	row(c->tag,
 	    "vm=%s slot=%u state=%s pages_copied=%llu us=%llu ticks=%llu",
 	    vm->cfg->name, slot, state_of(vm),
-	    (unsigned long long)s.pages_copied,
-	    (unsigned long long)time_ticks_to_us(s.last_ticks),
-	    (unsigned long long)s.last_ticks);
+	    (unsigned long long)r.pages_copied,
+	    (unsigned long long)time_ticks_to_us(r.ticks),
+	    (unsigned long long)r.ticks);
 	snprintf(c->msg, sizeof(c->msg), "restored");
 	return CTL_OK;
 }

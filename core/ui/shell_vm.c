@@ -15,6 +15,7 @@
 #include <kairos/time.h>
 #include <kairos/vdev.h>
 #include <kairos/vm.h>
+#include <kairos/vm_cmd.h>
 #include <kairos/vm_events.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,6 @@
 #define CKPT_USAGE "vm checkpoint <name> <slot>"
 #define RESTORE_USAGE "vm restore <name> <slot> [pause|catch-up]"
 
-static const char *const state_names[] = { "running", "paused", "stopped" };
-
 /* -1: the Kairos shell; otherwise the VM index input goes to. */
 static bool escape;
 
@@ -77,21 +76,19 @@ static void vm_list(void)
 	kprintf("  %-3s %-16s %-8s %-6s %s\n", "id", "name", "state", "vcpus",
 		"exits");
 	for (unsigned int i = 0; i < vm_count; i++) {
-		uint64_t exits = 0;
+		struct vm_cmd_counts n;
 
-		for (unsigned int k = 0; k < vms[i].nr_vcpus; k++)
-			exits += vms[i].vcpus[k].exits;
+		vm_cmd_counts(&vms[i], &n);
 		kprintf("  %-3u %-16s %-8s %-6u %llu\n", i, vms[i].cfg->name,
-			state_names[vms[i].state], vms[i].nr_vcpus,
-			(unsigned long long)exits);
+			vm_cmd_state(&vms[i]), vms[i].nr_vcpus,
+			(unsigned long long)n.exits);
 	}
 }
 
-static const char *const run_names[] = { "off", "ready", "blocked" };
-
 static void vm_info(const struct vm *vm)
 {
-	struct ckpt_stats cs;
+	struct vm_cmd_counts n;
+	const struct ckpt_stats *cs = &n.ckpt;
 
 	kprintf("  %-5s %-4s %-8s %-12s %s\n", "vcpu", "cpu", "state", "exits",
 		"migrations");
@@ -100,17 +97,16 @@ static void vm_info(const struct vm *vm)
 
 		kprintf("  %-5u %-4u %-8s %-12llu %llu\n", k,
 			__atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE),
-			run_names[__atomic_load_n(&v->run, __ATOMIC_ACQUIRE)],
-			(unsigned long long)v->exits,
+			vm_cmd_run_state(v), (unsigned long long)v->exits,
 			(unsigned long long)v->migrations);
 	}
-	ckpt_stats(vm, &cs);
+	vm_cmd_counts(vm, &n);
 	kprintf("  checkpoints %llu, restores %llu (%llu incremental), last restore copied %llu pages, last operation %llu us\n",
-		(unsigned long long)cs.checkpoints,
-		(unsigned long long)cs.restores,
-		(unsigned long long)cs.incremental,
-		(unsigned long long)cs.pages_copied,
-		(unsigned long long)time_ticks_to_us(cs.last_ticks));
+		(unsigned long long)cs->checkpoints,
+		(unsigned long long)cs->restores,
+		(unsigned long long)cs->incremental,
+		(unsigned long long)cs->pages_copied,
+		(unsigned long long)time_ticks_to_us(cs->last_ticks));
 }
 
 /* Split @buf in place at blanks into at most @max words; their number. */
@@ -136,8 +132,7 @@ static size_t split(char *buf, const char **w, size_t max)
 static void vm_checkpoint(struct vm *vm, const char *rest)
 {
 	char buf[64], why[WHY_MAX];
-	struct ckpt_slot_info info;
-	struct ckpt_stats cs;
+	struct vm_cmd_result r;
 	const char *w[1];
 	unsigned int slot;
 	enum ctl_status st;
@@ -150,17 +145,16 @@ static void vm_checkpoint(struct vm *vm, const char *rest)
 		kprintf("vm: usage: %s\n", CKPT_USAGE);
 		return;
 	}
-	if (st != CTL_OK || !ckpt_checkpoint(vm, slot, why, sizeof(why))) {
+	if (st == CTL_OK)
+		vm_cmd_checkpoint(vm, slot, &r);
+	if (st != CTL_OK || r.st != VM_CMD_DONE) {
 		kprintf("vm: checkpoint of %s into slot %s failed: %s\n",
-			vm->cfg->name, w[0], why);
+			vm->cfg->name, w[0], st != CTL_OK ? why : r.why);
 		return;
 	}
-	ckpt_stats(vm, &cs);
-	if (!ckpt_slot_info(slot, &info))
-		info.size = 0;
-	us = time_ticks_to_us(cs.last_ticks);
+	us = time_ticks_to_us(r.ticks);
 	kprintf("vm: %s checkpointed into slot %u (%llu bytes, %llu.%03llu ms)\n",
-		vm->cfg->name, slot, (unsigned long long)info.size,
+		vm->cfg->name, slot, (unsigned long long)r.size,
 		(unsigned long long)(us / 1000),
 		(unsigned long long)(us % 1000));
 }
@@ -170,7 +164,7 @@ static void vm_restore(struct vm *vm, const char *rest)
 {
 	char buf[64], why[WHY_MAX];
 	enum ckpt_policy policy;
-	struct ckpt_stats cs;
+	struct vm_cmd_result r;
 	uint64_t us;
 	const char *w[2];
 	unsigned int slot;
@@ -185,15 +179,16 @@ static void vm_restore(struct vm *vm, const char *rest)
 		kprintf("vm: usage: %s\n", RESTORE_USAGE);
 		return;
 	}
-	if (st != CTL_OK || !ckpt_restore(vm, slot, policy, why, sizeof(why))) {
+	if (st == CTL_OK)
+		vm_cmd_restore(vm, slot, policy, &r);
+	if (st != CTL_OK || r.st != VM_CMD_DONE) {
 		kprintf("vm: restore of %s from slot %s failed: %s\n",
-			vm->cfg->name, w[0], why);
+			vm->cfg->name, w[0], st != CTL_OK ? why : r.why);
 		return;
 	}
-	ckpt_stats(vm, &cs);
-	us = time_ticks_to_us(cs.last_ticks);
+	us = time_ticks_to_us(r.ticks);
 	kprintf("vm: %s restored from slot %u (%llu pages copied, %llu.%03llu ms)\n",
-		vm->cfg->name, slot, (unsigned long long)cs.pages_copied,
+		vm->cfg->name, slot, (unsigned long long)r.pages_copied,
 		(unsigned long long)(us / 1000),
 		(unsigned long long)(us % 1000));
 }
@@ -260,16 +255,16 @@ static void vm_migrate(struct vm *vm, const char *rest)
 
 static void vm_pause_resume(struct vm *vm, bool pause)
 {
-	enum vm_state was = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
 	const char *name = vm->cfg->name;
+	struct vm_cmd_result r;
 
-	if (was == VM_STOPPED) {
+	vm_cmd_pause(vm, pause, &r);
+	if (r.st == VM_CMD_BAD_STATE) {
 		kprintf("vm: %s is stopped: nothing to %s ('vm start %s' boots it)\n",
 			name, pause ? "pause" : "resume", name);
 		return;
 	}
-	vm_pause(vm, pause);
-	if (was == (pause ? VM_PAUSED : VM_RUNNING))
+	if (r.st == VM_CMD_ALREADY)
 		kprintf("vm: %s is already %s\n", name,
 			pause ? "paused" : "running");
 	else
@@ -282,6 +277,7 @@ static void vm_pause_resume(struct vm *vm, bool pause)
 static void vm_lifecycle(struct vm *vm, const char *verb, size_t n)
 {
 	const char *name = vm->cfg->name;
+	struct vm_cmd_result r;
 
 	if (n == 5 && !strncmp(verb, "pause", n)) {
 		vm_pause_resume(vm, true);
@@ -289,17 +285,18 @@ static void vm_lifecycle(struct vm *vm, const char *verb, size_t n)
 		vm_pause_resume(vm, false);
 	} else if (n == 4 && !strncmp(verb, "stop", n)) {
 		/* vm_operator_stop() confirms: "kairos: VM <name> stopped". */
-		if (!vm_operator_stop(vm, "vm stop; 'vm start' boots it again"))
+		vm_cmd_stop(vm, "vm stop; 'vm start' boots it again", &r);
+		if (r.st == VM_CMD_ALREADY)
 			kprintf("vm: %s is already stopped\n", name);
 	} else if (n == 5 && !strncmp(verb, "start", n)) {
-		if (!vm_start(vm))
+		vm_cmd_start(vm, &r);
+		if (r.st == VM_CMD_BAD_STATE)
 			kprintf("vm: %s is %s ('vm reset %s' reboots it)\n",
-				name, state_names[vm->state], name);
+				name, vm_cmd_state(vm), name);
 	} else if (n == 5 && !strncmp(verb, "reset", n)) {
-		if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE))
+		vm_cmd_reset(vm, &r); /* says "kairos: VM <name>: reset" */
+		if (r.st == VM_CMD_BAD_STATE)
 			kprintf("vm: %s is being reset already\n", name);
-		else
-			vm_reset(vm); /* says "kairos: VM <name>: reset" */
 	} else if (n == 4 && !strncmp(verb, "info", n)) {
 		vm_info(vm);
 	} else {
