@@ -3,6 +3,7 @@
 #ifndef CORE_VGIC_PRIV_H
 #define CORE_VGIC_PRIV_H
 
+#include <kairos/panic.h>
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
 
@@ -39,6 +40,7 @@ static inline bool vgic_wants_lr(const struct vgic_irq *i)
 __attribute__((nonnull)) static inline void vgic_mark(struct vcpu *v,
 						      uint32_t intid)
 {
+	CHECK(spin_held(&v->vm->vgic.lock));
 	if (intid < VGIC_NR_PRIVATE)
 		v->st.vgic.priv_cand |= 1U << intid;
 	else if (intid < VGIC_NR_IRQS) {

@@ -37,6 +37,7 @@
 /* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
 #include <cmocka.h>
 
+#include "../../core/vgic/vgic_priv.h"
 #include "fake.h"
 #include "util.h"
 
@@ -317,6 +318,20 @@ static void test_has_pending(void **state)
 	dist_set(ICPENDR, 40);
 	dist_set(ISACTIVER, 40);
 	assert_false(vgic_has_pending(vc(1)));
+}
+
+/*
+ * Marking an interrupt for the entry path requires the VM's vGIC lock
+ * (docs/design.md, "Locks"): without it, a CHECK stops Kairos.
+ */
+static void test_mark_requires_vgic_lock(void **state)
+{
+	(void)state;
+	expect_assert_failure(vgic_mark(vc(0), 40));
+	spin_lock(&vm->vgic.lock);
+	vgic_mark(vc(0), 40);
+	spin_unlock(&vm->vgic.lock);
+	assert_true(vm->vgic.spi_cand_words & 1U);
 }
 
 /* ---- Filling list registers ---- */
@@ -1117,6 +1132,7 @@ int main(void)
 		T(test_edge_rising_line_latches, setup_v3),
 		T(test_level_ppi_pending_while_disabled, setup_v3),
 		T(test_has_pending, setup_v3),
+		T(test_mark_requires_vgic_lock, setup_v3),
 		T(test_t16_fill_active_first_then_priority, setup_v3),
 		T(test_t16_overflow_highest_first, setup_v3),
 		T(test_fold_acked_becomes_active, setup_v3),
