@@ -132,7 +132,7 @@ static size_t split(char *buf, const char **w, size_t max)
 static void vm_checkpoint(struct vm *vm, const char *rest)
 {
 	char buf[64], why[WHY_MAX];
-	struct vm_cmd_result r;
+	struct vm_cmd_result r = { .st = VM_CMD_FAILED };
 	const char *w[1];
 	unsigned int slot;
 	enum ctl_status st;
@@ -164,7 +164,7 @@ static void vm_restore(struct vm *vm, const char *rest)
 {
 	char buf[64], why[WHY_MAX];
 	enum ckpt_policy policy;
-	struct vm_cmd_result r;
+	struct vm_cmd_result r = { .st = VM_CMD_FAILED };
 	uint64_t us;
 	const char *w[2];
 	unsigned int slot;
