@@ -83,6 +83,10 @@ UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.
 UNIT_SRCS_test_vgic := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)
+# Every distributor and redistributor register, register by register.
+UNIT_TESTS += test_vgic_mmio
+UNIT_SRCS_test_vgic_mmio := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vgic_mmio := $(UNIT_FDT_OBJS)
 # The timer invariants (docs/time-invariants.md) on the same VMs.
 UNIT_SRCS_test_vtimer := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vtimer := $(UNIT_FDT_OBJS)
