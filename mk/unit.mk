@@ -83,6 +83,10 @@ UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.
 UNIT_SRCS_test_vgic := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)
+# VM creation and life cycle (core/vm.c), on VMs made as boot makes them.
+UNIT_TESTS += test_vm
+UNIT_SRCS_test_vm := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vm := $(UNIT_FDT_OBJS)
 # Every distributor and redistributor register, register by register.
 UNIT_TESTS += test_vgic_mmio
 UNIT_SRCS_test_vgic_mmio := $(UNIT_VM_SRCS)
