@@ -102,6 +102,10 @@ UNIT_TESTS += test_ckpt
 UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)
 UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
+# Capture then restore, round trips and refused images (core/ckpt.c).
+UNIT_TESTS += test_ckpt_capture
+UNIT_SRCS_test_ckpt_capture := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
+UNIT_LIBS_test_ckpt_capture := $(UNIT_FDT_OBJS)
 # Images loaded where the configuration's layout puts them.
 UNIT_TESTS += test_vm_boot
 UNIT_SRCS_test_vm_boot := $(UNIT_VM_SRCS)
