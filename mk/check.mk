@@ -3,7 +3,9 @@
 # cppcheck, and fails on any finding (CI runs it); `make format` rewrites the
 # sources in place. Configuration: .clang-format, .clang-tidy, and the
 # cppcheck options below. Each check also runs alone: check-format,
-# check-tidy, check-cppcheck. See docs/building.md.
+# check-tidy, check-cppcheck. `make check-deps` checks the includes between
+# subsystems against tools/deps.rules (tools/check-deps). See
+# docs/building.md.
 
 CHECK_CLANG_FORMAT ?= clang-format
 CHECK_CLANG_TIDY   ?= clang-tidy
@@ -55,7 +57,7 @@ CHECK_CPPCHECK_TARGET = -D__GNUC__ -D__aarch64__ $(CHECK_TARGET_DEFS) \
 	-Iinclude -Iarch/aarch64/include -Ilib/include -I$(CHECK_LIBFDT_INC)
 CHECK_CPPCHECK_HOST = -D__GNUC__ -Iinclude -Iarch/fake
 
-.PHONY: check check-format check-tidy check-cppcheck format
+.PHONY: check check-format check-tidy check-cppcheck check-deps format
 
 check: check-format check-tidy check-cppcheck
 	@echo "check: clang-format, clang-tidy and cppcheck found nothing"
@@ -89,6 +91,10 @@ ifneq ($(strip $(CHECK_HOST_SRCS)),)
 	$(Q)$(CHECK_CPPCHECK) $(CHECK_CPPCHECK_OPTS) $(CHECK_CPPCHECK_HOST) \
 		$(CHECK_HOST_SRCS)
 endif
+
+# Pure Python: no deps, no build.
+check-deps:
+	$(Q)$(or $(PYTHON),/usr/bin/python3) tools/check-deps
 
 format:
 	$(Q)$(CHECK_CLANG_FORMAT) -i $(CHECK_FORMAT_FILES)

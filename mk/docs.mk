@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # docs.mk: `make docs` renders the diagrams of docs/user-guide.md with
-# Graphviz (tools/docs-diagrams: sources in docs/img/src/ and
-# include/kairos/profile_virt.h) into build/docs/ and copies the SVGs to
+# Graphviz (tools/docs-diagrams: sources in docs/img/src/,
+# include/kairos/profile_virt.h and the subsystem graph of tools/check-deps
+# --graph --dot) into build/docs/ and copies the SVGs to
 # docs/img/, where they are committed; then, like `make docs-examples`, it
 # writes the example outputs marked in the docs from this build
 # (tools/docs-examples). tests/integration/test_docs.py and

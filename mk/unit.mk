@@ -83,6 +83,14 @@ UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.
 UNIT_SRCS_test_vgic := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vgic := $(UNIT_FDT_OBJS)
+# VM creation and life cycle (core/vm.c), on VMs made as boot makes them.
+UNIT_TESTS += test_vm
+UNIT_SRCS_test_vm := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vm := $(UNIT_FDT_OBJS)
+# Every distributor and redistributor register, register by register.
+UNIT_TESTS += test_vgic_mmio
+UNIT_SRCS_test_vgic_mmio := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vgic_mmio := $(UNIT_FDT_OBJS)
 # The timer invariants (docs/time-invariants.md) on the same VMs.
 UNIT_SRCS_test_vtimer := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vtimer := $(UNIT_FDT_OBJS)
@@ -94,6 +102,10 @@ UNIT_TESTS += test_ckpt
 UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)
 UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
+# Capture then restore, round trips and refused images (core/ckpt.c).
+UNIT_TESTS += test_ckpt_capture
+UNIT_SRCS_test_ckpt_capture := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
+UNIT_LIBS_test_ckpt_capture := $(UNIT_FDT_OBJS)
 # Images loaded where the configuration's layout puts them.
 UNIT_TESTS += test_vm_boot
 UNIT_SRCS_test_vm_boot := $(UNIT_VM_SRCS)

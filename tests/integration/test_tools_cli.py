@@ -33,6 +33,8 @@ CASES = {
     "docs-examples": (None, [(["--check", "missing-doc-file"],
                               "missing-doc-file")]),
     "docs-diagrams": ("--out", []),
+    "check-deps": ("--rules", [(["--root", "no-such-dir"], "no-such-dir"),
+                               (["--dot"], "--dot")]),
     "mksdcard": (None, [(["x.img", "no-such-boot.cmd", "no-such-file"],
                          "no-such-boot.cmd")]),
     "mkbootdisk": (None, [(["x.img", "no-such-boot.cmd", "no-such-file"],

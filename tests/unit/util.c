@@ -192,11 +192,16 @@ static void util_layout(struct vm_config *c)
 		fail_msg("%s: property %s: %s", c->path, err.prop, err.msg);
 }
 
-void util_create(void)
+bool util_try_create(void)
 {
 	for (unsigned int i = 0; i < util_sys.nr_vms; i++)
 		util_layout(&util_sys.vms[i]);
-	if (!vm_create_all(&util_sys, &util_hw))
+	return vm_create_all(&util_sys, &util_hw);
+}
+
+void util_create(void)
+{
+	if (!util_try_create())
 		fail_msg("vm_create_all() failed: \"%s\"", out);
 	ckpt_resume_at_boot(); /* as boot does */
 	vm_run_all();

@@ -62,4 +62,7 @@ struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
  */
 void util_create(void);
 
+/** vm_create_all(&util_sys) as util_create() calls it: its result. */
+bool util_try_create(void);
+
 #endif

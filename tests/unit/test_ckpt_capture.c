@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: MIT
+/*
+ * core/ckpt.c capture then restore, on VMs made by vm_create_all()
+ * (tests/unit/util.c): what a checkpoint holds comes back whole after
+ * the VM ran on and changed everything -- every vCPU register, both
+ * timers with the counter offset of each VM (the guest's clock paused
+ * while stored, or caught up), the pending, active and configuration
+ * state of every virtual interrupt at either GIC version -- and a
+ * damaged or foreign image (a bad CRC, a truncated image, another format
+ * version, another GIC version) is refused naming the slot and what is
+ * wrong, with nothing of the VM changed. test_ckpt.c has the restore
+ * order (T13) and the corpus of images at their limits.
+ */
+#include <kairos/ckpt.h>
+#include <kairos/ckpt_format.h>
+#include <kairos/profile_virt.h>
+#include <kairos/ptimer.h>
+#include <kairos/vgic.h>
+#include <kairos/vtimer.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cmocka.h needs <setjmp.h>, <stdarg.h> and <stddef.h> first. */
+#include <cmocka.h>
+
+#include "ckpt_corpus.h"
+#include "fake.h"
+#include "util.h"
+
+#define STORE_SIZE (16UL << 20)
+#define SLOT_SIZE (STORE_SIZE / 2)
+#define ENABLE 1UL
+#define IMASK 2UL
+#define PTIMER 30U
+#define STORED_FOR 1000000UL /* counter ticks between capture and restore */
+
+static uint8_t store[STORE_SIZE] __attribute__((aligned(4096)));
+static struct vm *vm;
+
+/*
+ * Slots of 8 MiB; VMs "a" and "b" of 2 vCPUs with a vGIC of @version,
+ * all on this pCPU (holding a VM waits for the pCPUs that run it).
+ */
+static void make_vms(unsigned int version)
+{
+	util_setup(1);
+	if (version == 2)
+		irq_chip_register(&fake_irqchip_v2);
+	util_vm_add("a", 2, NULL, 1);
+	util_vm_add("b", 2, NULL, 1);
+	util_sys.ckpt_store =
+		(struct board_range){ pa_init((uint64_t)(uintptr_t)store),
+				      STORE_SIZE };
+	util_sys.ckpt_slots = 2;
+	memset(store, 0, sizeof(store));
+	ckpt_init(&util_sys);
+	util_create();
+	vm = &vms[0];
+	assert_int_equal(vm->vgic.version, version);
+}
+
+static int setup_v3(void **state)
+{
+	(void)state;
+	make_vms(3);
+	return 0;
+}
+
+static int setup_v2(void **state)
+{
+	(void)state;
+	make_vms(2);
+	return 0;
+}
+
+static void checkpoint(unsigned int slot)
+{
+	char why[200];
+
+	if (!ckpt_checkpoint(vm, slot, why, sizeof(why)))
+		fail_msg("checkpoint: %s", why);
+}
+
+static void restore(unsigned int slot, enum ckpt_policy policy)
+{
+	char why[200];
+
+	if (!ckpt_restore(vm, slot, policy, why, sizeof(why)))
+		fail_msg("restore: %s", why);
+}
+
+/* A pattern no two registers share: @seed in the top bits, @k below. */
+static uint64_t pattern(uint64_t seed, unsigned int k)
+{
+	return seed << 40 | (uint64_t)k << 8 | 0x5a;
+}
+
+/* Every register of @v, from @seed, as a running guest would leave it. */
+static void fill_regs(struct vcpu *v, uint64_t seed)
+{
+	uint64_t *sys = (uint64_t *)&v->st.sys;
+
+	for (unsigned int k = 0; k < 31; k++)
+		v->st.regs.x[k] = pattern(seed, k);
+	v->st.regs.sp_el0 = pattern(seed, 40);
+	v->st.regs.pc = 0x40080000UL + 4 * seed;
+	v->st.regs.pstate = PSR_MODE_EL1h | (seed & 1 ? PSR_DAIF : 0);
+	for (unsigned int k = 0; k < sizeof(v->st.sys) / 8; k++)
+		sys[k] = pattern(seed, 50 + k);
+	/* MMU and caches on (SCTLR_EL1.M, C): no clean to the PoC. */
+	v->st.sys.sctlr = SCTLR_EL1_RESET | 5;
+	v->st.sys.vmpidr = (1UL << 31) | v->id;
+	for (unsigned int k = 0; k < 64; k++)
+		v->st.fp.v[k] = pattern(seed, 100 + k);
+	v->st.fp.fpsr = 0x08000010;
+	v->st.fp.fpcr = 0x03c00000 ^ (seed << 22 & 0x00c00000);
+}
+
+/* ---- vCPU registers ---- */
+
+static void test_vcpu_registers_round_trip(void **state)
+{
+	struct vcpu_state want[2];
+
+	(void)state;
+	vcpu_power_on(&vm->vcpus[1], 0x40100000, 0);
+	for (unsigned int k = 0; k < 2; k++) {
+		fill_regs(&vm->vcpus[k], k + 1);
+		want[k] = vm->vcpus[k].st;
+	}
+	checkpoint(0);
+	/* The VM runs on: every register changes, vCPU1 turns off. */
+	for (unsigned int k = 0; k < 2; k++)
+		fill_regs(&vm->vcpus[k], k + 7);
+	vcpu_power_off(&vm->vcpus[1]);
+	restore(0, CKPT_POLICY_PAUSE);
+	for (unsigned int k = 0; k < 2; k++) {
+		struct vcpu_state *st = &vm->vcpus[k].st;
+
+		assert_memory_equal(&st->regs, &want[k].regs, sizeof(st->regs));
+		assert_memory_equal(&st->sys, &want[k].sys, sizeof(st->sys));
+		assert_memory_equal(&st->fp, &want[k].fp, sizeof(st->fp));
+		assert_int_equal(st->power, VCPU_POWER_ON);
+		assert_int_equal(vm->vcpus[k].run, VCPU_RUN_READY);
+	}
+	/* The other VM was not touched. */
+	assert_int_equal(vms[1].vcpus[0].st.regs.pc, vms[1].entry_ipa);
+}
+
+/* What the image holds is the state at capture, not after. */
+static void test_image_holds_the_state_at_capture(void **state)
+{
+	struct ckpt_image img;
+	const struct ckpt_vcpu *c;
+	const struct ckpt_vm *h;
+	char why[200];
+
+	(void)state;
+	fill_regs(&vm->vcpus[0], 3);
+	vm_pause(vm, true);
+	checkpoint(1);
+	vm->vcpus[0].st.regs.pc += 64;
+	assert_true(ckpt_parse(store + SLOT_SIZE, SLOT_SIZE, 0, &img, why,
+			       sizeof(why)));
+	c = ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VCPU, 0));
+	h = ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VM, 0));
+	assert_int_equal(c->pc, 0x40080000UL + 4 * 3);
+	assert_int_equal(c->x[30], pattern(3, 30));
+	assert_int_equal(c->sys.vbar, vm->vcpus[0].st.sys.vbar);
+	assert_int_equal(c->power, CKPT_POWER_ON);
+	assert_string_equal(h->name, "a");
+	assert_int_equal(h->nr_vcpus, 2);
+	assert_int_equal(h->gic_version, 3);
+	assert_int_equal(h->paused, 1);
+	/* A paused VM comes back paused. */
+	vm_pause(vm, false);
+	restore(1, CKPT_POLICY_PAUSE);
+	assert_int_equal(vm->state, VM_PAUSED);
+}
+
+/* ---- Timers and the counter offset ---- */
+
+/*
+ * vCPU0's virtual timer due 500 ticks of guest time after the capture,
+ * its physical timer masked; their CVALs in the guest's own count.
+ */
+static uint64_t set_timers(void)
+{
+	uint64_t vct = fake_counter_peek() - vm->cntvoff;
+	struct vcpu *v = &vm->vcpus[0];
+
+	v->st.vtimer.ctl = ENABLE;
+	v->st.vtimer.cval = vct + 500;
+	v->st.ptimer.ctl = ENABLE | IMASK;
+	v->st.ptimer.cval = vct + 100;
+	return vct;
+}
+
+/*
+ * CKPT_POLICY_PAUSE: the guest's count goes on from the capture however
+ * long the image was stored -- this VM's offset moves, no other VM's
+ * does -- so its timer is still 500 ticks away and not firing.
+ */
+static void test_paused_clock_moves_only_this_vms_offset(void **state)
+{
+	uint64_t vct, b_off = vms[1].cntvoff, off;
+	struct vcpu *v = &vm->vcpus[0];
+
+	(void)state;
+	fake_counter_advance(12345);
+	vct = set_timers();
+	off = vm->cntvoff;
+	checkpoint(0);
+	v->st.vtimer.cval = 1;
+	v->st.ptimer.ctl = 0;
+	vm->cntvoff += 3;
+	fake_counter_advance(STORED_FOR);
+	restore(0, CKPT_POLICY_PAUSE);
+	assert_int_equal(fake_counter_peek() - vm->cntvoff, vct);
+	assert_int_equal(vm->cntvoff, off + STORED_FOR);
+	assert_int_equal(vms[1].cntvoff, b_off);
+	assert_int_equal(v->st.vtimer.ctl, ENABLE);
+	assert_int_equal(v->st.vtimer.cval, vct + 500);
+	assert_int_equal(v->st.ptimer.ctl, ENABLE | IMASK);
+	assert_int_equal(v->st.ptimer.cval, vct + 100);
+	assert_false(v->st.vgic.priv[VTIMER_INTID].flags & VGIC_LINE);
+	/* vCPU1's timers were off: they stay off. */
+	assert_int_equal(vm->vcpus[1].st.vtimer.ctl & ENABLE, 0);
+}
+
+/*
+ * CKPT_POLICY_CATCHUP within one boot: as if the guest had run while
+ * stored -- the offset of the capture, and the timer, due meanwhile, is
+ * firing at once.
+ */
+static void test_caught_up_clock_keeps_the_offset(void **state)
+{
+	uint64_t vct, off;
+	struct vcpu *v = &vm->vcpus[0];
+
+	(void)state;
+	vct = set_timers();
+	off = vm->cntvoff;
+	checkpoint(0);
+	vm->cntvoff += 3;
+	fake_counter_advance(STORED_FOR);
+	restore(0, CKPT_POLICY_CATCHUP);
+	assert_int_equal(vm->cntvoff, off);
+	assert_int_equal(fake_counter_peek() - vm->cntvoff, vct + STORED_FOR);
+	assert_int_equal(v->st.vtimer.cval, vct + 500);
+	assert_true(v->st.vgic.priv[VTIMER_INTID].flags & VGIC_LINE);
+	/* Masked: its line stays low though it is due too. */
+	assert_false(v->st.vgic.priv[PTIMER].flags & VGIC_LINE);
+}
+
+/* Two VMs, two images, two offsets: each restore its own. */
+static void test_each_vm_restores_its_own_offset(void **state)
+{
+	struct vm *b = &vms[1];
+	uint64_t a_vct, b_vct;
+	char why[200];
+
+	(void)state;
+	b->cntvoff -= 777777; /* b has run longer */
+	a_vct = fake_counter_peek() - vm->cntvoff;
+	b_vct = fake_counter_peek() - b->cntvoff;
+	checkpoint(0);
+	assert_true(ckpt_checkpoint(b, 1, why, sizeof(why)));
+	fake_counter_advance(STORED_FOR);
+	assert_true(ckpt_restore(b, 1, CKPT_POLICY_PAUSE, why, sizeof(why)));
+	restore(0, CKPT_POLICY_PAUSE);
+	assert_int_equal(fake_counter_peek() - vm->cntvoff, a_vct);
+	assert_int_equal(fake_counter_peek() - b->cntvoff, b_vct);
+	assert_int_not_equal(vm->cntvoff, b->cntvoff);
+}
+
+/* ---- Virtual interrupts ---- */
+
+#define SPI_PENDING 40U
+#define SPI_ACTIVE 41U
+#define SPI_EDGE 42U
+#define PPI_PENDING 20U
+#define SGI_ACTIVE 2U
+#define SGI_V2 3U
+
+/* Something in every kind of vGIC state, as a guest and devices make. */
+static void vgic_state(void)
+{
+	struct vgic_irq *spi = vm->vgic.spi - VGIC_NR_PRIVATE;
+	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
+
+	vm->vgic.ctlr = 3;
+	spi[SPI_PENDING].flags |= VGIC_ENABLED | VGIC_GROUP1 | VGIC_LATCH;
+	spi[SPI_PENDING].priority = 0x40;
+	spi[SPI_ACTIVE].flags |= VGIC_ENABLED | VGIC_GROUP1 | VGIC_ACTIVE;
+	spi[SPI_ACTIVE].priority = 0xa0;
+	spi[SPI_EDGE].flags |= VGIC_EDGE | VGIC_ENABLED;
+	if (vm->vgic.version == 3) {
+		spi[SPI_PENDING].route = 1;
+	} else {
+		spi[SPI_PENDING].targets = 2;
+		spi[SPI_ACTIVE].targets = 1;
+		v1->st.vgic.priv[SGI_V2].sgi_sources = 0x1;
+		v1->st.vgic.priv[SGI_V2].flags |= VGIC_GROUP1;
+	}
+	v1->st.vgic.priv[PPI_PENDING].flags |= VGIC_ENABLED | VGIC_LATCH;
+	v1->st.vgic.priv[PPI_PENDING].priority = 0x10;
+	v0->st.vgic.priv[SGI_ACTIVE].flags |= VGIC_ENABLED | VGIC_ACTIVE;
+	v0->st.vgic.priv[SGI_ACTIVE].priority = 0x80;
+	v0->st.vgic.apr[0] = 1U << (0x80 >> 3);
+	v0->st.vgic.vmcr = 0xf0000001UL;
+	v1->st.vgic.vmcr = 0xe0000003UL;
+	v1->st.vgic.waker = 0;
+	vgic_rescan_all(vm);
+}
+
+/* What of an interrupt a checkpoint keeps (lines of devices excepted:
+ * they are derived from the timers and the UART at restore). */
+static void irq_kept(const struct vgic_irq *i, uint32_t intid,
+		     struct vgic_irq *out)
+{
+	bool derived = intid == VTIMER_INTID || intid == PTIMER ||
+		       intid == VIRT_UART_INTID;
+
+	memset(out, 0, sizeof(*out));
+	out->flags = (uint16_t)(i->flags & CKPT_IRQ_KNOWN &
+				(derived ? ~VGIC_LINE : 0xffffU));
+	out->priority = i->priority;
+	out->targets = i->targets;
+	out->sgi_sources = i->sgi_sources;
+	out->route = i->route;
+	out->hw_intid = i->flags & VGIC_HW ? i->hw_intid : 0;
+}
+
+/* The kept state of every interrupt of the VM and its vCPUs. */
+struct vgic_kept {
+	uint32_t ctlr;
+	struct vgic_irq spi[VGIC_NR_SPIS];
+	struct vgic_irq priv[2][VGIC_NR_PRIVATE];
+	uint64_t vmcr[2], apr[2][4], apr0[2][4];
+	uint32_t waker[2];
+};
+
+static void vgic_kept(struct vgic_kept *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ctlr = vm->vgic.ctlr;
+	for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
+		irq_kept(&vm->vgic.spi[i], i + VGIC_NR_PRIVATE, &k->spi[i]);
+	for (unsigned int c = 0; c < 2; c++) {
+		const struct vgic_cpu *g = &vm->vcpus[c].st.vgic;
+
+		for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
+			irq_kept(&g->priv[i], i, &k->priv[c][i]);
+		k->vmcr[c] = g->vmcr;
+		memcpy(k->apr[c], g->apr, sizeof(g->apr));
+		memcpy(k->apr0[c], g->apr0, sizeof(g->apr0));
+		k->waker[c] = g->waker;
+	}
+}
+
+static void vgic_round_trip(void)
+{
+	struct vgic_kept want, got;
+
+	vgic_state();
+	vgic_kept(&want);
+	checkpoint(0);
+	/*
+	 * The guest goes on: all acknowledged, EOIed, reconfigured (the
+	 * timer's mapping to the board's PPI stays, as vm_boot() makes it).
+	 */
+	vgic_vm_init(vm, vm->vgic.version);
+	for (unsigned int k = 0; k < 2; k++) {
+		vgic_vcpu_reset(&vm->vcpus[k]);
+		vgic_map_hw(&vm->vcpus[k], VTIMER_INTID, FAKE_VTIMER_PPI);
+		vm->vcpus[k].st.vgic.vmcr = 0;
+	}
+	restore(0, CKPT_POLICY_PAUSE);
+	vgic_kept(&got);
+	assert_memory_equal(&got, &want, sizeof(got));
+	/* And it is deliverable as before. */
+	assert_true(vgic_has_pending(&vm->vcpus[1]));
+}
+
+static void test_vgic_v3_round_trip(void **state)
+{
+	(void)state;
+	vgic_round_trip();
+	assert_true(vm->vgic.spi[SPI_PENDING - VGIC_NR_PRIVATE].flags &
+		    VGIC_LATCH);
+	assert_int_equal(vm->vgic.spi[SPI_PENDING - VGIC_NR_PRIVATE].route, 1);
+}
+
+static void test_vgic_v2_round_trip(void **state)
+{
+	(void)state;
+	vgic_round_trip();
+	assert_int_equal(vm->vcpus[1].st.vgic.priv[SGI_V2].sgi_sources, 0x1);
+	assert_int_equal(vm->vgic.spi[SPI_PENDING - VGIC_NR_PRIVATE].targets,
+			 2);
+}
+
+/* ---- Refusals: nothing of the VM changes ---- */
+
+/* Everything of the VM a restore writes, and its RAM. */
+struct vm_snapshot {
+	struct vcpu_state st[2];
+	enum vcpu_run run[2];
+	struct vgic_irq spi[VGIC_NR_SPIS];
+	uint32_t ctlr;
+	uint64_t cntvoff;
+	struct vuart uart;
+	enum vm_state state;
+	uint8_t *ram;
+};
+
+static void snap(struct vm_snapshot *s)
+{
+	for (unsigned int k = 0; k < 2; k++) {
+		s->st[k] = vm->vcpus[k].st;
+		s->run[k] = vm->vcpus[k].run;
+	}
+	memcpy(s->spi, vm->vgic.spi, sizeof(s->spi));
+	s->ctlr = vm->vgic.ctlr;
+	s->cntvoff = vm->cntvoff;
+	s->uart = vm->uart;
+	s->state = vm->state;
+	s->ram = malloc(UTIL_RAM);
+	assert_non_null(s->ram);
+	memcpy(s->ram, pa_to_ptr(vm->cfg->mem_host), UTIL_RAM);
+}
+
+static void assert_unchanged(struct vm_snapshot *s, const char *what)
+{
+	struct vm_snapshot now;
+
+	snap(&now);
+	for (unsigned int k = 0; k < 2; k++)
+		if (memcmp(&now.st[k], &s->st[k], sizeof(s->st[k])) ||
+		    now.run[k] != s->run[k])
+			fail_msg("%s: vCPU%u changed", what, k);
+	if (memcmp(now.spi, s->spi, sizeof(s->spi)) || now.ctlr != s->ctlr)
+		fail_msg("%s: the distributor changed", what);
+	if (now.cntvoff != s->cntvoff)
+		fail_msg("%s: the counter offset changed", what);
+	if (memcmp(&now.uart, &s->uart, sizeof(s->uart)))
+		fail_msg("%s: the UART changed", what);
+	if (now.state != s->state)
+		fail_msg("%s: the VM's state changed", what);
+	if (memcmp(now.ram, s->ram, UTIL_RAM))
+		fail_msg("%s: RAM changed", what);
+	free(now.ram);
+}
+
+/*
+ * An image in slot 0, then the VM ran on (registers, an interrupt,
+ * RAM): the state a refused restore must leave.
+ */
+static void image_then_more(struct vm_snapshot *s)
+{
+	uint8_t *ram = pa_to_ptr(vm->cfg->mem_host);
+
+	fill_regs(&vm->vcpus[0], 5);
+	vgic_state();
+	memset(ram + 0x100000, 0xab, 4096);
+	checkpoint(0);
+	fill_regs(&vm->vcpus[0], 6);
+	vm->vgic.spi[SPI_EDGE - VGIC_NR_PRIVATE].flags |= VGIC_LATCH;
+	memset(ram + 0x100000, 0xcd, 4096);
+	fake_counter_advance(STORED_FOR);
+	snap(s);
+}
+
+/* A restore from slot 0 is refused with "slot 0: " and @reason. */
+static void refused(struct vm_snapshot *s, const char *reason)
+{
+	char why[300];
+
+	assert_false(ckpt_restore(vm, 0, CKPT_POLICY_PAUSE, why, sizeof(why)));
+	if (strncmp(why, "slot 0: ", 8) || !strstr(why, reason))
+		fail_msg("refusal \"%s\" lacks \"slot 0: ...%s\"", why, reason);
+	assert_unchanged(s, reason);
+	free(s->ram);
+}
+
+static struct ckpt_header *header(void)
+{
+	return (struct ckpt_header *)store;
+}
+
+static void header_crc(void)
+{
+	struct ckpt_header *h = header();
+
+	h->crc = ckpt_crc32c(0, h, offsetof(struct ckpt_header, crc));
+}
+
+static void test_refuses_a_bad_crc(void **state)
+{
+	struct vm_snapshot s;
+	struct ckpt_image img;
+	char why[200];
+
+	(void)state;
+	image_then_more(&s);
+	assert_true(ckpt_parse(store, SLOT_SIZE, 0, &img, why, sizeof(why)));
+	store[ckpt_find(&img, CKPT_SEC_VGIC, 0)->offset + 100] ^= 0x10;
+	refused(&s, "checksum of section");
+}
+
+static void test_refuses_a_truncated_image(void **state)
+{
+	struct vm_snapshot s;
+
+	(void)state;
+	image_then_more(&s);
+	/* Longer than the slot: its end was never written. */
+	header()->total_size = SLOT_SIZE + 4096;
+	header_crc();
+	refused(&s, "truncated");
+}
+
+static void test_refuses_an_image_without_its_end(void **state)
+{
+	struct vm_snapshot s;
+
+	(void)state;
+	image_then_more(&s);
+	/* The trailer (its last 24 bytes) lost. */
+	memset(store + header()->total_size - sizeof(struct ckpt_trailer), 0,
+	       sizeof(struct ckpt_trailer));
+	refused(&s, "trailer missing or damaged");
+}
+
+static void test_refuses_another_format_version(void **state)
+{
+	struct vm_snapshot s;
+
+	(void)state;
+	image_then_more(&s);
+	header()->version = CKPT_VERSION + 1;
+	header_crc();
+	refused(&s, "is not supported");
+}
+
+static void test_refuses_another_gic_version(void **state)
+{
+	const struct ckpt_edit vm_v2 = {
+		"gic 2", CKPT_SEC_VM,
+		0,       offsetof(struct ckpt_vm, gic_version),
+		4,       2,
+		NULL,    false
+	};
+	const struct ckpt_edit vgic_v2 = {
+		"vgic 2", CKPT_SEC_VGIC,
+		0,        offsetof(struct ckpt_vgic, version),
+		4,        2,
+		NULL,     false
+	};
+	struct vm_snapshot s;
+
+	(void)state;
+	image_then_more(&s);
+	/* A consistent GICv2 image, for this GICv3 VM. */
+	assert_true(ckpt_corpus_apply(store, SLOT_SIZE, &vm_v2));
+	assert_true(ckpt_corpus_apply(store, SLOT_SIZE, &vgic_v2));
+	refused(&s, "GIC version mismatch: the image has a GICv2, a has a "
+		    "GICv3");
+}
+
+/* After a refusal, a good image still restores. */
+static void test_good_image_after_a_refusal(void **state)
+{
+	struct vm_snapshot s;
+	uint64_t pc;
+
+	(void)state;
+	image_then_more(&s);
+	free(s.ram);
+	pc = vm->vcpus[0].st.regs.pc;
+	checkpoint(1);
+	header()->version = 0;
+	header_crc();
+	vm->vcpus[0].st.regs.pc = 0;
+	restore(1, CKPT_POLICY_PAUSE);
+	assert_int_equal(vm->vcpus[0].st.regs.pc, pc);
+}
+
+#define V3(fn) cmocka_unit_test_setup_teardown(fn, setup_v3, util_teardown)
+#define V2(fn) cmocka_unit_test_setup_teardown(fn, setup_v2, util_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		V3(test_vcpu_registers_round_trip),
+		V3(test_image_holds_the_state_at_capture),
+		V3(test_paused_clock_moves_only_this_vms_offset),
+		V3(test_caught_up_clock_keeps_the_offset),
+		V3(test_each_vm_restores_its_own_offset),
+		V3(test_vgic_v3_round_trip),
+		V2(test_vgic_v2_round_trip),
+		V3(test_refuses_a_bad_crc),
+		V3(test_refuses_a_truncated_image),
+		V3(test_refuses_an_image_without_its_end),
+		V3(test_refuses_another_format_version),
+		V3(test_refuses_another_gic_version),
+		V3(test_good_image_after_a_refusal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
