@@ -59,8 +59,8 @@ CHECK_CPPCHECK_HOST = -D__GNUC__ -Iinclude -Iarch/fake
 
 .PHONY: check check-format check-tidy check-cppcheck check-deps format
 
-check: check-format check-tidy check-cppcheck
-	@echo "check: clang-format, clang-tidy and cppcheck found nothing"
+check: check-format check-tidy check-cppcheck check-deps
+	@echo "check: clang-format, clang-tidy, cppcheck and check-deps found nothing"
 
 check-format:
 	@echo "  FORMAT  (check) $(words $(CHECK_FORMAT_FILES)) files"

@@ -102,7 +102,7 @@ UNIT_TESTS += test_ckpt
 UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)
 UNIT_LIBS_test_ptimer := $(UNIT_FDT_OBJS)
-# Capture then restore, round trips and refused images (core/ckpt.c).
+# Capture then restore, round trips and refused images (core/ckpt/ckpt.c).
 UNIT_TESTS += test_ckpt_capture
 UNIT_SRCS_test_ckpt_capture := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt_capture := $(UNIT_FDT_OBJS)

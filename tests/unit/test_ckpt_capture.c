@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/ckpt.c capture then restore, on VMs made by vm_create_all()
+ * core/ckpt/ckpt.c capture then restore, on VMs made by vm_create_all()
  * (tests/unit/util.c): what a checkpoint holds comes back whole after
  * the VM ran on and changed everything -- every vCPU register, both
  * timers with the counter offset of each VM (the guest's clock paused

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * core/vgic_mmio.c register by register, as a guest driver sees the
+ * core/vgic/vgic_mmio.c register by register, as a guest driver sees the
  * virtual distributor (GICv3 IHI 0069 §12.9, GICv2 IHI 0048B §4.3), the
  * GICv3 redistributors (§12.10, §12.11) and the trapped GICv2 GICC_DIR,
  * on VMs made by vm_create_all() (tests/unit/util.c): set and clear pairs
@@ -11,7 +11,8 @@
  * GICR_TYPER, GICR_WAKER).
  */
 #include <kairos/profile_virt.h>
-#include <kairos/vexit.h>
+#include <kairos/vm.h>
+#include <kairos/vmmio.h>
 #include <kairos/vgic.h>
 #include <setjmp.h>
 #include <stdarg.h>

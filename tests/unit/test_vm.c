@@ -12,7 +12,8 @@
  */
 #include <kairos/cpu.h>
 #include <kairos/profile_virt.h>
-#include <kairos/vexit.h>
+#include <kairos/vm.h>
+#include <kairos/vmmio.h>
 #include <kairos/vgic.h>
 #include <kairos/vm_events.h>
 #include <kairos/vtimer.h>
