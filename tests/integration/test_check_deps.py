@@ -3,8 +3,9 @@
 on the small tree of tests/fixtures/deps (ui -> core -> base) and on
 variants of it made in a temporary folder: a wrong include is printed as
 file, line and rule with exit status 1; a file no subsystem claims, an
-include of no file and a cycle across subsystems are errors too; a
-malformed rules file is refused naming its line. Pure Python, a second.
+include of no file, a glob of no file and a cycle across subsystems are
+errors too; a malformed rules file is refused naming its line. Pure
+Python, seconds.
 Also: every file of this repository belongs to a subsystem of
 tools/deps.rules."""
 import os
@@ -89,6 +90,21 @@ def test_file_of_no_subsystem_is_an_error(tmp_path):
     assert p.returncode == 1
     assert p.stdout.splitlines() == [
         "core/stray.c: matches no subsystem of tools/deps.rules"]
+
+
+def test_glob_of_no_file_is_an_error(tmp_path):
+    """A file moved away from the name its rule gives: the rule says so,
+    and the file, unclaimed at its new place, too."""
+    t = tree(tmp_path)
+    (t / "core" / "ui_shell.c").rename(t / "core" / "shell.c")
+    rules = (t / "tools" / "deps.rules").read_text().splitlines()
+    n = 1 + next(i for i, ln in enumerate(rules) if "core/ui_*" in ln)
+    p = check(t)
+    assert p.returncode == 1
+    assert p.stdout.splitlines() == [
+        "core/shell.c: matches no subsystem of tools/deps.rules",
+        f"tools/deps.rules:{n}: core/ui_* matches no file (a file moved "
+        "or gone?)"]
 
 
 def test_include_of_no_file_is_an_error(tmp_path):

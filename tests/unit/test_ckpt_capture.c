@@ -168,7 +168,7 @@ static void test_image_holds_the_state_at_capture(void **state)
 			       sizeof(why)));
 	c = ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VCPU, 0));
 	h = ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VM, 0));
-	assert_int_equal(c->pc, 0x40080000UL + 4 * 3);
+	assert_int_equal(c->pc, 0x40080000UL + 4UL * 3);
 	assert_int_equal(c->x[30], pattern(3, 30));
 	assert_int_equal(c->sys.vbar, vm->vcpus[0].st.sys.vbar);
 	assert_int_equal(c->power, CKPT_POWER_ON);
@@ -287,23 +287,28 @@ static void test_each_vm_restores_its_own_offset(void **state)
 #define SGI_ACTIVE 2U
 #define SGI_V2 3U
 
+/* The SPI @intid of the VM. */
+static struct vgic_irq *spi(uint32_t intid)
+{
+	return &vm->vgic.spi[intid - VGIC_NR_PRIVATE];
+}
+
 /* Something in every kind of vGIC state, as a guest and devices make. */
 static void vgic_state(void)
 {
-	struct vgic_irq *spi = vm->vgic.spi - VGIC_NR_PRIVATE;
 	struct vcpu *v0 = &vm->vcpus[0], *v1 = &vm->vcpus[1];
 
 	vm->vgic.ctlr = 3;
-	spi[SPI_PENDING].flags |= VGIC_ENABLED | VGIC_GROUP1 | VGIC_LATCH;
-	spi[SPI_PENDING].priority = 0x40;
-	spi[SPI_ACTIVE].flags |= VGIC_ENABLED | VGIC_GROUP1 | VGIC_ACTIVE;
-	spi[SPI_ACTIVE].priority = 0xa0;
-	spi[SPI_EDGE].flags |= VGIC_EDGE | VGIC_ENABLED;
+	spi(SPI_PENDING)->flags |= VGIC_ENABLED | VGIC_GROUP1 | VGIC_LATCH;
+	spi(SPI_PENDING)->priority = 0x40;
+	spi(SPI_ACTIVE)->flags |= VGIC_ENABLED | VGIC_GROUP1 | VGIC_ACTIVE;
+	spi(SPI_ACTIVE)->priority = 0xa0;
+	spi(SPI_EDGE)->flags |= VGIC_EDGE | VGIC_ENABLED;
 	if (vm->vgic.version == 3) {
-		spi[SPI_PENDING].route = 1;
+		spi(SPI_PENDING)->route = 1;
 	} else {
-		spi[SPI_PENDING].targets = 2;
-		spi[SPI_ACTIVE].targets = 1;
+		spi(SPI_PENDING)->targets = 2;
+		spi(SPI_ACTIVE)->targets = 1;
 		v1->st.vgic.priv[SGI_V2].sgi_sources = 0x1;
 		v1->st.vgic.priv[SGI_V2].flags |= VGIC_GROUP1;
 	}
@@ -391,9 +396,8 @@ static void test_vgic_v3_round_trip(void **state)
 {
 	(void)state;
 	vgic_round_trip();
-	assert_true(vm->vgic.spi[SPI_PENDING - VGIC_NR_PRIVATE].flags &
-		    VGIC_LATCH);
-	assert_int_equal(vm->vgic.spi[SPI_PENDING - VGIC_NR_PRIVATE].route, 1);
+	assert_true(spi(SPI_PENDING)->flags & VGIC_LATCH);
+	assert_int_equal(spi(SPI_PENDING)->route, 1);
 }
 
 static void test_vgic_v2_round_trip(void **state)
@@ -401,8 +405,7 @@ static void test_vgic_v2_round_trip(void **state)
 	(void)state;
 	vgic_round_trip();
 	assert_int_equal(vm->vcpus[1].st.vgic.priv[SGI_V2].sgi_sources, 0x1);
-	assert_int_equal(vm->vgic.spi[SPI_PENDING - VGIC_NR_PRIVATE].targets,
-			 2);
+	assert_int_equal(spi(SPI_PENDING)->targets, 2);
 }
 
 /* ---- Refusals: nothing of the VM changes ---- */
@@ -421,18 +424,25 @@ struct vm_snapshot {
 
 static void snap(struct vm_snapshot *s)
 {
+	/* Byte copies: compared byte for byte, padding included. */
 	for (unsigned int k = 0; k < 2; k++) {
-		s->st[k] = vm->vcpus[k].st;
+		memcpy(&s->st[k], &vm->vcpus[k].st, sizeof(s->st[k]));
 		s->run[k] = vm->vcpus[k].run;
 	}
 	memcpy(s->spi, vm->vgic.spi, sizeof(s->spi));
 	s->ctlr = vm->vgic.ctlr;
 	s->cntvoff = vm->cntvoff;
-	s->uart = vm->uart;
+	memcpy(&s->uart, &vm->uart, sizeof(s->uart));
 	s->state = vm->state;
 	s->ram = malloc(UTIL_RAM);
 	assert_non_null(s->ram);
 	memcpy(s->ram, pa_to_ptr(vm->cfg->mem_host), UTIL_RAM);
+}
+
+/* @n bytes at @a and @b are the same (snap() copied them as bytes). */
+static bool same(const void *a, const void *b, size_t n)
+{
+	return memcmp(a, b, n) == 0;
 }
 
 static void assert_unchanged(struct vm_snapshot *s, const char *what)
@@ -441,18 +451,18 @@ static void assert_unchanged(struct vm_snapshot *s, const char *what)
 
 	snap(&now);
 	for (unsigned int k = 0; k < 2; k++)
-		if (memcmp(&now.st[k], &s->st[k], sizeof(s->st[k])) ||
+		if (!same(&now.st[k], &s->st[k], sizeof(s->st[k])) ||
 		    now.run[k] != s->run[k])
 			fail_msg("%s: vCPU%u changed", what, k);
-	if (memcmp(now.spi, s->spi, sizeof(s->spi)) || now.ctlr != s->ctlr)
+	if (!same(now.spi, s->spi, sizeof(s->spi)) || now.ctlr != s->ctlr)
 		fail_msg("%s: the distributor changed", what);
 	if (now.cntvoff != s->cntvoff)
 		fail_msg("%s: the counter offset changed", what);
-	if (memcmp(&now.uart, &s->uart, sizeof(s->uart)))
+	if (!same(&now.uart, &s->uart, sizeof(s->uart)))
 		fail_msg("%s: the UART changed", what);
 	if (now.state != s->state)
 		fail_msg("%s: the VM's state changed", what);
-	if (memcmp(now.ram, s->ram, UTIL_RAM))
+	if (!same(now.ram, s->ram, UTIL_RAM))
 		fail_msg("%s: RAM changed", what);
 	free(now.ram);
 }
@@ -470,7 +480,7 @@ static void image_then_more(struct vm_snapshot *s)
 	memset(ram + 0x100000, 0xab, 4096);
 	checkpoint(0);
 	fill_regs(&vm->vcpus[0], 6);
-	vm->vgic.spi[SPI_EDGE - VGIC_NR_PRIVATE].flags |= VGIC_LATCH;
+	spi(SPI_EDGE)->flags |= VGIC_LATCH;
 	memset(ram + 0x100000, 0xcd, 4096);
 	fake_counter_advance(STORED_FOR);
 	snap(s);
@@ -482,7 +492,7 @@ static void refused(struct vm_snapshot *s, const char *reason)
 	char why[300];
 
 	assert_false(ckpt_restore(vm, 0, CKPT_POLICY_PAUSE, why, sizeof(why)));
-	if (strncmp(why, "slot 0: ", 8) || !strstr(why, reason))
+	if (strncmp(why, "slot 0: ", 8) != 0 || !strstr(why, reason))
 		fail_msg("refusal \"%s\" lacks \"slot 0: ...%s\"", why, reason);
 	assert_unchanged(s, reason);
 	free(s->ram);

@@ -303,6 +303,31 @@ static void test_mmio_table_is_bounded(void **state)
 	assert_int_equal(a->nr_mmio, VM_MAX_MMIO);
 }
 
+/* A guest's stray accesses: one line per VM, again after a reset. */
+static void test_stray_access_logged_once_per_vm(void **state)
+{
+	struct vcpu *a0, *b0;
+
+	(void)state;
+	two_vms();
+	a0 = &vms[0].vcpus[0];
+	b0 = &vms[1].vcpus[0];
+	a0->st.regs.pc = 0x40081000;
+	vm_log_once(a0, "read of unmapped IPA", 0x9000000);
+	vm_log_once(&vms[0].vcpus[1], "write to unmapped IPA", 0x9000010);
+	util_out_has("kairos: VM a vCPU0: read of unmapped IPA 0x9000000 at "
+		     "PC 0x40081000: abort injected (logged once per VM)\r\n");
+	util_out_lacks("0x9000010");
+	/* Another VM has its own line. */
+	vm_log_once(b0, "read of unmapped IPA", 0x9000020);
+	util_out_has("kairos: VM b vCPU0: read of unmapped IPA 0x9000020");
+	/* A reset VM is a new guest: its first stray access is told. */
+	vm_reset(&vms[0]);
+	util_out_clear();
+	vm_log_once(a0, "read of unmapped IPA", 0x9000030);
+	util_out_has("kairos: VM a vCPU0: read of unmapped IPA 0x9000030");
+}
+
 /* ---- vCPU power ---- */
 
 static void test_vcpu_power_on_and_off(void **state)
@@ -520,6 +545,7 @@ int main(void)
 		T(test_ipa_to_host_stays_inside_ram),
 		T(test_by_name),
 		T(test_mmio_table_is_bounded),
+		T(test_stray_access_logged_once_per_vm),
 		T(test_vcpu_power_on_and_off),
 		T(test_operator_stop_then_start),
 		T(test_start_refused_while_resetting),
