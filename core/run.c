@@ -34,15 +34,16 @@
  * Arm the EL2 fast path (arch_vgic_encode_lr(); on aarch64 guest.S's
  * guest_irq) for @v's virtual timer, with @n list registers filled.
  */
-static void fast_path_arm(struct vcpu *v, unsigned int n)
+static void fast_path_arm(struct cpu *c, struct vcpu *v, unsigned int n)
 {
 	struct vgic_lr lr;
 	unsigned int k;
 
 	if (vgic_fast_lr(v, VTIMER_INTID, n, &lr, &k) && k < arch_vgic_nr_lrs())
-		arch_vgic_fast_arm(arch_vgic_encode_lr(&lr), k, lr.hw_intid);
+		arch_vgic_fast_arm(&c->arch, arch_vgic_encode_lr(&lr), k,
+				   lr.hw_intid);
 	else
-		arch_vgic_fast_arm(0, 0, 0);
+		arch_vgic_fast_arm(&c->arch, 0, 0, 0);
 }
 
 /*
@@ -51,7 +52,7 @@ static void fast_path_arm(struct vcpu *v, unsigned int n)
  * and write its list registers, and put the hardware-mapped ones'
  * physical state where the model says.
  */
-static void prepare(struct vcpu *v)
+static void prepare(struct cpu *c, struct vcpu *v)
 {
 	struct vgic_lr lrs[VGIC_MAX_LRS];
 	bool underflow;
@@ -65,7 +66,7 @@ static void prepare(struct vcpu *v)
 	arch_vgic_write_lrs(lrs, n, underflow);
 	vgic_sync_hw(v);
 	vtimer_guard(v, lrs, n);
-	fast_path_arm(v, n);
+	fast_path_arm(c, v, n);
 	v->lrs_n = n;
 	v->lrs_live = true;
 }
@@ -80,7 +81,7 @@ void run_settle(struct vcpu *v)
 	if (!v->lrs_live || v->pcpu != c->id)
 		return;
 	v->lrs_live = false;
-	if (arch_vgic_fast_disarm(&k) && k == n)
+	if (arch_vgic_fast_disarm(&c->arch, &k) && k == n)
 		vgic_fast_listed(v, n++, VTIMER_INTID);
 	vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
 	vtimer_sync(v);
@@ -102,7 +103,7 @@ enum vexit_result run_vcpu(struct vcpu *v)
 		if (__atomic_load_n(&v->lrs_stale, __ATOMIC_ACQUIRE))
 			run_settle(v);
 		if (!v->lrs_live)
-			prepare(v);
+			prepare(c, v);
 		arch_vcpu_enter(v, &x);
 		v->exits++;
 		if (x.kind == VCPU_EXIT_IRQ) {

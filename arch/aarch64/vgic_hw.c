@@ -51,24 +51,3 @@ uint64_t arch_vgic_encode_lr(const struct vgic_lr *l)
 {
 	return ops->encode_lr ? ops->encode_lr(l) : 0;
 }
-
-void arch_vgic_fast_arm(uint64_t lr, unsigned int k, uint32_t hw_intid)
-{
-	struct arch_cpu *a = &cpu_current()->arch;
-
-	a->fast_lr_idx = k;
-	a->fast_intid = hw_intid;
-	a->fast_lr = lr;
-}
-
-bool arch_vgic_fast_disarm(unsigned int *k)
-{
-	struct arch_cpu *a = &cpu_current()->arch;
-
-	a->fast_lr = 0;
-	if (!a->fast_used)
-		return false;
-	a->fast_used = 0;
-	*k = (unsigned int)a->fast_lr_idx;
-	return true;
-}

@@ -53,17 +53,3 @@ uint64_t arch_vgic_encode_lr(const struct vgic_lr *l)
 	(void)l;
 	return 0;
 }
-
-/* The fake has no EL2 fast path: nothing is ever listed behind core. */
-void arch_vgic_fast_arm(uint64_t lr, unsigned int k, uint32_t hw_intid)
-{
-	(void)lr;
-	(void)k;
-	(void)hw_intid;
-}
-
-bool arch_vgic_fast_disarm(unsigned int *k)
-{
-	*k = 0; /* never read: nothing was listed */
-	return false;
-}

@@ -38,17 +38,4 @@ unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n);
  */
 uint64_t arch_vgic_encode_lr(const struct vgic_lr *l);
 
-/**
- * Arm the EL2 fast path for the next entry: when the physical interrupt
- * @hw_intid (the virtual timer's) fires, list register @k gets @lr (an
- * arch_vgic_encode_lr() value) without leaving EL2. @lr 0 disarms it.
- */
-void arch_vgic_fast_arm(uint64_t lr, unsigned int k, uint32_t hw_intid);
-
-/**
- * Disarm the fast path after an exit: true if it listed the interrupt
- * during the run, in list register *@k.
- */
-bool arch_vgic_fast_disarm(unsigned int *k);
-
 #endif

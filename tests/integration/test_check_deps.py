@@ -164,4 +164,4 @@ def test_every_repository_file_belongs_to_a_subsystem():
                        timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
-    assert "  console -> ckpt  " in p.stdout
+    assert "  ui -> ckpt  " in p.stdout

@@ -11,9 +11,9 @@
  * GICR_TYPER, GICR_WAKER).
  */
 #include <kairos/profile_virt.h>
+#include <kairos/vgic.h>
 #include <kairos/vm.h>
 #include <kairos/vmmio.h>
-#include <kairos/vgic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

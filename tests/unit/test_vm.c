@@ -12,10 +12,10 @@
  */
 #include <kairos/cpu.h>
 #include <kairos/profile_virt.h>
-#include <kairos/vm.h>
-#include <kairos/vmmio.h>
 #include <kairos/vgic.h>
+#include <kairos/vm.h>
 #include <kairos/vm_events.h>
+#include <kairos/vmmio.h>
 #include <kairos/vtimer.h>
 #include <plat/power.h>
 #include <setjmp.h>

@@ -33,4 +33,32 @@ struct arch_cpu {
 /** struct arch_cpu.stashed_iar holds an acknowledged INTID. */
 #define CPU_STASHED_IAR_VALID (1UL << 63)
 
+/**
+ * Arm the EL2 fast path of @a's CPU for the next entry: when the
+ * physical interrupt @hw_intid (the virtual timer's) fires, list register
+ * @k gets @lr (an arch_vgic_encode_lr() value) without leaving EL2. @lr 0
+ * disarms it. Inline: it runs before every entry.
+ */
+static inline void arch_vgic_fast_arm(struct arch_cpu *a, uint64_t lr,
+				      unsigned int k, uint32_t hw_intid)
+{
+	a->fast_lr_idx = k;
+	a->fast_intid = hw_intid;
+	a->fast_lr = lr;
+}
+
+/**
+ * Disarm it after an exit: true if it listed the interrupt during the
+ * run, in list register *@k.
+ */
+static inline bool arch_vgic_fast_disarm(struct arch_cpu *a, unsigned int *k)
+{
+	a->fast_lr = 0;
+	if (!a->fast_used)
+		return false;
+	a->fast_used = 0;
+	*k = (unsigned int)a->fast_lr_idx;
+	return true;
+}
+
 #endif
