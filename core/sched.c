@@ -449,7 +449,7 @@ static void migrate_out(struct cpu *c, struct vcpu *v, unsigned int to)
 	spin_unlock(&c->runq_lock);
 
 	spin_lock(&d->runq_lock);
-	__atomic_store_n(&v->pcpu, to, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->pcpu, to, __ATOMIC_SEQ_CST);
 	d->runq[d->nr_runq] = v;
 	d->nr_runq++;
 	spin_unlock(&d->runq_lock);
@@ -460,11 +460,18 @@ static void migrate_out(struct cpu *c, struct vcpu *v, unsigned int to)
 	/* A WFI it was blocked in completes; it blocks again over there. */
 	__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	/* A move asked of it meanwhile, seen by the pCPU it sits on now
+	 * (sched_migrate() stores migrate_to before it reads pcpu). */
+	if (__atomic_load_n(&v->migrate_to, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&d->migrate_req, 1U, __ATOMIC_RELEASE);
 	sched_kick(to);
 }
 
 static void do_migrations(struct cpu *c)
 {
+	/* Only when asked (sched_migrate(), migrate_out()): no scan. */
+	if (!__atomic_exchange_n(&c->migrate_req, 0U, __ATOMIC_ACQ_REL))
+		return;
 	for (unsigned int i = 0; i < c->nr_runq; i++) {
 		struct vcpu *v = c->runq[i];
 		uint32_t to = __atomic_load_n(&v->migrate_to, __ATOMIC_ACQUIRE);
@@ -533,8 +540,12 @@ static void park_held(struct cpu *c)
 	}
 }
 
+/* VMs held (sched_hold_vm()): while none is, passes skip park_held(). */
+static unsigned int holds;
+
 void sched_hold_vm(struct vm *vm)
 {
+	__atomic_add_fetch(&holds, 1U, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&vm->hold, true, __ATOMIC_SEQ_CST);
 	for (unsigned int i = 0; i < cpu_count; i++)
 		if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
@@ -563,6 +574,7 @@ void sched_release_vm(struct vm *vm)
 		__atomic_store_n(&v->parked, false, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&vm->hold, false, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&holds, 1U, __ATOMIC_SEQ_CST);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		sched_kick(
 			__atomic_load_n(&vm->vcpus[i].pcpu, __ATOMIC_ACQUIRE));
@@ -570,11 +582,15 @@ void sched_release_vm(struct vm *vm)
 
 const char *sched_migrate(struct vcpu *v, unsigned int pcpu)
 {
+	unsigned int at;
+
 	if (pcpu >= cpu_count ||
 	    !__atomic_load_n(&cpus[pcpu].online, __ATOMIC_ACQUIRE))
 		return "no such CPU online";
-	__atomic_store_n(&v->migrate_to, pcpu + 1, __ATOMIC_RELEASE);
-	sched_kick(__atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE));
+	__atomic_store_n(&v->migrate_to, pcpu + 1, __ATOMIC_SEQ_CST);
+	at = __atomic_load_n(&v->pcpu, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&cpus[at].migrate_req, 1U, __ATOMIC_RELEASE);
+	sched_kick(at);
 	return NULL;
 }
 
@@ -627,7 +643,8 @@ struct vcpu *sched_next(struct cpu *c)
 	if (v)
 		return v;
 	do_migrations(c);
-	park_held(c);
+	if (__atomic_load_n(&holds, __ATOMIC_ACQUIRE))
+		park_held(c);
 	now = arch_timer_now();
 	charge(c, now);
 	v = pick(c, now, &competitors, &recheck);

@@ -5,7 +5,8 @@
 #include <kairos/cpu.h>
 
 static const struct vgic_hw_ops *ops;
-static unsigned int nr_lrs;
+static unsigned int nr_lrs; /* those Kairos uses */
+static unsigned int hw_lrs; /* those the hardware has */
 
 void arch_vgic_hw_init(unsigned int version, paddr_t gich)
 {
@@ -16,7 +17,7 @@ void arch_vgic_hw_init(unsigned int version, paddr_t gich)
 		vgic_v2_init(gich);
 		ops = &vgic_v2_ops;
 	}
-	nr_lrs = ops->nr_lrs();
+	hw_lrs = nr_lrs = ops->nr_lrs();
 	if (nr_lrs > VGIC_MAX_LRS)
 		nr_lrs = VGIC_MAX_LRS;
 }
@@ -26,14 +27,25 @@ unsigned int arch_vgic_nr_lrs(void)
 	return nr_lrs;
 }
 
+/*
+ * The list registers are UNKNOWN out of reset: each CPU's are emptied at
+ * its first load, and every put leaves those Kairos writes empty, so that
+ * a load has nothing to clear and a fill writes only what it lists.
+ */
 void arch_vgic_load(const struct vgic_cpu *c)
 {
+	struct arch_cpu *a = &cpu_current()->arch;
+
+	if (!a->lrs_cleared) {
+		ops->clear_lrs(hw_lrs);
+		a->lrs_cleared = true;
+	}
 	ops->load(c);
 }
 
 void arch_vgic_put(struct vgic_cpu *c)
 {
-	ops->put(c);
+	ops->put(c, nr_lrs);
 }
 
 void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,

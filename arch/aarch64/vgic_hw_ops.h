@@ -7,8 +7,10 @@
 
 struct vgic_hw_ops {
 	unsigned int (*nr_lrs)(void);
+	void (*clear_lrs)(unsigned int nr); /**< empty list registers 0..nr-1 */
 	void (*load)(const struct vgic_cpu *c);
-	void (*put)(struct vgic_cpu *c);
+	/** save; empty list registers 0..nr-1 and disable the interface */
+	void (*put)(struct vgic_cpu *c, unsigned int nr);
 	void (*write_lrs)(const struct vgic_lr *lrs, unsigned int n,
 			  bool underflow, unsigned int nr);
 	unsigned int (*read_lrs)(struct vgic_lr *lrs, unsigned int n);

@@ -25,22 +25,26 @@ static unsigned int v2_nr_lrs(void)
 	return (mmio_read32(gich, GICH_VTR) & 0x3f) + 1;
 }
 
+static void v2_clear_lrs(unsigned int nr)
+{
+	for (unsigned int n = 0; n < nr; n++)
+		mmio_write32(gich, GICH_LR + 4UL * n, 0);
+}
+
+/* The list registers are empty here (vgic_hw.c: cleared once, then by
+ * every put): fills write only what they list. */
 static void v2_load(const struct vgic_cpu *c)
 {
-	/* Empty (UNKNOWN out of reset): fills write only what they list. */
-	for (unsigned int n = 0; n < v2_nr_lrs(); n++)
-		mmio_write32(gich, GICH_LR + 4UL * n, 0);
 	mmio_write32(gich, GICH_VMCR, (uint32_t)c->vmcr);
 	mmio_write32(gich, GICH_APR, (uint32_t)c->apr[0]);
 	mmio_write32(gich, GICH_HCR, GICH_HCR_EN);
 }
 
-static void v2_put(struct vgic_cpu *c)
+static void v2_put(struct vgic_cpu *c, unsigned int nr)
 {
 	c->vmcr = mmio_read32(gich, GICH_VMCR);
 	c->apr[0] = mmio_read32(gich, GICH_APR);
-	for (unsigned int n = 0; n < v2_nr_lrs(); n++)
-		mmio_write32(gich, GICH_LR + 4UL * n, 0);
+	v2_clear_lrs(nr);
 	mmio_write32(gich, GICH_HCR, 0);
 }
 
@@ -94,6 +98,7 @@ static unsigned int v2_read_lrs(struct vgic_lr *lrs, unsigned int n)
 
 const struct vgic_hw_ops vgic_v2_ops = {
 	.nr_lrs = v2_nr_lrs,
+	.clear_lrs = v2_clear_lrs,
 	.load = v2_load,
 	.put = v2_put,
 	.write_lrs = v2_write_lrs,

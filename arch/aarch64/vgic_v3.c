@@ -56,13 +56,18 @@ static unsigned int v3_nr_lrs(void)
 	return (unsigned int)(read_sysreg(ich_vtr_el2) & 0xf) + 1;
 }
 
-static void v3_load(const struct vgic_cpu *c)
+static void v3_clear_lrs(unsigned int nr)
 {
 	uint64_t zero = 0;
 
-	/* Empty (UNKNOWN out of reset): fills write only what they list. */
-	for (unsigned int n = 0; n < v3_nr_lrs(); n++)
+	for (unsigned int n = 0; n < nr; n++)
 		lr_access(n, &zero, true);
+}
+
+/* The list registers are empty here (vgic_hw.c: cleared once, then by
+ * every put): fills write only what they list. */
+static void v3_load(const struct vgic_cpu *c)
+{
 	write_sysreg(ich_vmcr_el2, c->vmcr);
 	write_sysreg(ich_ap1r0_el2, c->apr[0]);
 	write_sysreg(ich_ap0r0_el2, c->apr0[0]);
@@ -74,10 +79,8 @@ static void v3_load(const struct vgic_cpu *c)
 	isb();
 }
 
-static void v3_put(struct vgic_cpu *c)
+static void v3_put(struct vgic_cpu *c, unsigned int nr)
 {
-	uint64_t zero = 0;
-
 	c->vmcr = read_sysreg(ich_vmcr_el2);
 	c->apr[0] = read_sysreg(ich_ap1r0_el2);
 	c->apr0[0] = read_sysreg(ich_ap0r0_el2);
@@ -85,8 +88,7 @@ static void v3_put(struct vgic_cpu *c)
 		c->apr[1] = read_sysreg(ich_ap1r1_el2);
 		c->apr0[1] = read_sysreg(ich_ap0r1_el2);
 	}
-	for (unsigned int n = 0; n < v3_nr_lrs(); n++)
-		lr_access(n, &zero, true);
+	v3_clear_lrs(nr);
 	write_sysreg(ich_hcr_el2, 0);
 	isb();
 }
@@ -149,6 +151,7 @@ static unsigned int v3_read_lrs(struct vgic_lr *lrs, unsigned int n)
 
 const struct vgic_hw_ops vgic_v3_ops = {
 	.nr_lrs = v3_nr_lrs,
+	.clear_lrs = v3_clear_lrs,
 	.load = v3_load,
 	.put = v3_put,
 	.write_lrs = v3_write_lrs,

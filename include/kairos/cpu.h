@@ -32,6 +32,7 @@ struct cpu {
 	bool idle;                 /**< waiting for work (atomic) */
 	struct vcpu *loaded;       /**< vCPU whose state is in the hardware */
 	uint32_t resched;          /**< set by others, then kicked (atomic) */
+	uint32_t migrate_req; /**< a vCPU here was asked to move (atomic) */
 	struct timerq_entry slice; /**< next scheduling decision (turn end,
 					boost end, end of a min run) */
 	/* The scheduler's accounting (core/sched.c), this pCPU's only. */

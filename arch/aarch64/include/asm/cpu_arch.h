@@ -28,6 +28,8 @@ struct arch_cpu {
 	/** bit 63: an IAR the fast path acknowledged that was not the
 	 *  timer's, for the interrupt controller driver's next ack */
 	uint64_t stashed_iar;
+	/** the list registers were emptied once (arch_vgic_load()) */
+	bool lrs_cleared;
 };
 
 /** struct arch_cpu.stashed_iar holds an acknowledged INTID. */
