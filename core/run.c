@@ -31,22 +31,6 @@
 #include <kairos/vtimer.h>
 
 /*
- * Arm the EL2 fast path (arch_vgic_encode_lr(); on aarch64 guest.S's
- * guest_irq) for @v's virtual timer, with @n list registers filled.
- */
-static void fast_path_arm(struct cpu *c, struct vcpu *v, unsigned int n)
-{
-	struct vgic_lr lr;
-	unsigned int k;
-
-	if (vgic_fast_lr(v, VTIMER_INTID, n, &lr, &k) && k < arch_vgic_nr_lrs())
-		arch_vgic_fast_arm(&c->arch, arch_vgic_encode_lr(&lr), k,
-				   lr.hw_intid);
-	else
-		arch_vgic_fast_arm(&c->arch, 0, 0, 0);
-}
-
-/*
  * Before an entry: derive @v's timer lines (T2: before every entry, not
  * only at load; a vCPU woken from WFI may still be the loaded one), fill
  * and write its list registers, and put the hardware-mapped ones'
@@ -54,6 +38,7 @@ static void fast_path_arm(struct cpu *c, struct vcpu *v, unsigned int n)
  */
 static void prepare(struct cpu *c, struct vcpu *v)
 {
+	struct vgic_fast fast = { .intid = VTIMER_INTID };
 	struct vgic_lr lrs[VGIC_MAX_LRS];
 	bool underflow;
 	unsigned int n;
@@ -62,11 +47,17 @@ static void prepare(struct cpu *c, struct vcpu *v)
 	ptimer_sync(v);
 	/* What changes from here on is in this fill or marks it stale. */
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
-	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
+	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow, &fast);
 	arch_vgic_write_lrs(lrs, n, underflow);
 	vgic_sync_hw(v);
 	vtimer_guard(v, lrs, n);
-	fast_path_arm(c, v, n);
+	/* Armed for the virtual timer (arch_vgic_encode_lr(); on aarch64
+	 * guest.S's guest_irq), or disarmed. */
+	if (fast.ok && fast.k < arch_vgic_nr_lrs())
+		arch_vgic_fast_arm(&c->arch, arch_vgic_encode_lr(&fast.lr),
+				   fast.k, fast.lr.hw_intid);
+	else
+		arch_vgic_fast_arm(&c->arch, 0, 0, 0);
 	v->lrs_n = n;
 	v->lrs_live = true;
 }

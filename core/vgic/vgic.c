@@ -268,8 +268,42 @@ static unsigned int choose(struct vcpu *v, uint32_t *ids, unsigned int nr,
 	return n;
 }
 
+/* vgic_fill_lrs()'s @fast, with @n filled (the VM's vGIC lock held). */
+static void fast_lr(struct vcpu *v, unsigned int n, struct vgic_fast *f)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	struct vgic_cpu *c = &v->st.vgic;
+	struct vgic_irq *i = &c->priv[f->intid % VGIC_NR_PRIVATE];
+
+	f->ok = false;
+	if ((i->flags & (VGIC_HW | VGIC_ENABLED)) != (VGIC_HW | VGIC_ENABLED) ||
+	    !group_enabled(d, i)) {
+		/* Its vCPU does not take it now: EL2 must see it (T10). */
+		return;
+	} else if (i->flags & VGIC_IN_LR) {
+		/*
+		 * Listed by this fill: once the guest is done with it, its
+		 * list register may present the next one. Not if the fill
+		 * moved a latch into it (folding would give it back: T11).
+		 */
+		f->k = i->lr;
+		f->ok = !(c->lr_latched & (1U << i->lr));
+	} else if (!(i->flags & (VGIC_ACTIVE | VGIC_LATCH | VGIC_LINE))) {
+		f->k = n;
+		f->ok = true;
+	}
+	if (f->ok)
+		f->lr = (struct vgic_lr){ .intid = f->intid,
+					  .hw_intid = i->hw_intid,
+					  .priority = i->priority,
+					  .group1 = (i->flags & VGIC_GROUP1) !=
+						    0,
+					  .pending = true,
+					  .hw = true };
+}
+
 unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
-			   bool *underflow)
+			   bool *underflow, struct vgic_fast *fast)
 {
 	struct vgic_dist *d = &v->vm->vgic;
 	struct vgic_cpu *c = &v->st.vgic;
@@ -285,14 +319,15 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		struct vgic_irq *i = irq_of(v, ids[k]);
 		struct vgic_lr *lr = &lrs[k];
 
-		memset(lr, 0, sizeof(*lr));
-		lr->intid = ids[k];
-		lr->priority = i->priority;
-		lr->group1 = (i->flags & VGIC_GROUP1) != 0;
-		lr->active = (i->flags & VGIC_ACTIVE) != 0;
-		lr->hw = (i->flags & VGIC_HW) != 0;
-		lr->hw_intid = i->hw_intid;
-		lr->source = i->active_source;
+		*lr = (struct vgic_lr){
+			.intid = ids[k],
+			.priority = i->priority,
+			.group1 = (i->flags & VGIC_GROUP1) != 0,
+			.active = (i->flags & VGIC_ACTIVE) != 0,
+			.hw = (i->flags & VGIC_HW) != 0,
+			.hw_intid = i->hw_intid,
+			.source = i->active_source,
+		};
 		/*
 		 * A GICv2 SGI instance is (INTID, source): while one is active
 		 * another source cannot share its list register, so it waits
@@ -327,6 +362,8 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		c->lr_intid[k] = (uint16_t)ids[k];
 	}
 	c->nr_lrs_used = n;
+	if (fast)
+		fast_lr(v, n, fast);
 	spin_unlock(&d->lock);
 	return n;
 }
@@ -388,41 +425,6 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 	}
 	c->nr_lrs_used = 0;
 	spin_unlock(&d->lock);
-}
-
-bool vgic_fast_lr(struct vcpu *v, uint32_t intid, unsigned int n,
-		  struct vgic_lr *lr, unsigned int *k)
-{
-	struct vgic_dist *d = &v->vm->vgic;
-	struct vgic_cpu *c = &v->st.vgic;
-	struct vgic_irq *i = &c->priv[intid % VGIC_NR_PRIVATE];
-	bool ok = false;
-
-	spin_lock(&d->lock);
-	if ((i->flags & (VGIC_HW | VGIC_ENABLED)) != (VGIC_HW | VGIC_ENABLED) ||
-	    !group_enabled(d, i)) {
-		/* Its vCPU does not take it now: EL2 must see it (T10). */
-	} else if (i->flags & VGIC_IN_LR) {
-		/*
-		 * Listed by this fill: once the guest is done with it, its
-		 * list register may present the next one. Not if the fill
-		 * moved a latch into it (folding would give it back: T11).
-		 */
-		*k = i->lr;
-		ok = !(c->lr_latched & (1U << i->lr));
-	} else if (!(i->flags & (VGIC_ACTIVE | VGIC_LATCH | VGIC_LINE))) {
-		*k = n;
-		ok = true;
-	}
-	if (ok)
-		*lr = (struct vgic_lr){ .intid = intid,
-					.hw_intid = i->hw_intid,
-					.priority = i->priority,
-					.group1 = (i->flags & VGIC_GROUP1) != 0,
-					.pending = true,
-					.hw = true };
-	spin_unlock(&d->lock);
-	return ok;
 }
 
 void vgic_fast_listed(struct vcpu *v, unsigned int k, uint32_t intid)

@@ -111,12 +111,32 @@ void vgic_rescan_all(struct vm *vm);
 bool vgic_has_pending(struct vcpu *v);
 
 /**
+ * The EL2 fast path's list register for a private, hardware-mapped
+ * interrupt (the virtual timer's): what vgic_fill_lrs() works out for it
+ * under the same lock.
+ */
+struct vgic_fast {
+	uint32_t intid;    /**< in: the interrupt */
+	bool ok;           /**< out: EL2 may present it (see below) */
+	unsigned int k;    /**< out: in this list register */
+	struct vgic_lr lr; /**< out: with this value */
+};
+
+/**
  * Before entering @v (loaded, interrupts masked): fill @lrs from the model
  * by priority, active ones first. Returns how many; *@underflow asks for
  * a maintenance interrupt because not everything fit.
+ *
+ * With @fast (may be NULL): the list register value and index that
+ * present @fast->intid when its line rises while the guest runs, so that
+ * EL2 can list it without leaving the vectors: its own list register if
+ * the fill listed it (used only once the guest is done with it there),
+ * else the one after the filled ones. Not ok when a fill would not list
+ * it so: not enabled, its group off, pending or active without being
+ * listed, or listed with a latch.
  */
 unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
-			   bool *underflow);
+			   bool *underflow, struct vgic_fast *fast);
 
 /**
  * After an exit of @v: the state of the @n list registers filled last
@@ -124,19 +144,6 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
  */
 void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		   unsigned int eoi_count);
-
-/**
- * Before entering @v with @n list registers filled: the list register
- * value @lr and index @k that present private, hardware-mapped @intid
- * when its line rises while the guest runs, so that EL2 can list it
- * without leaving the vectors: its own list register if the fill listed
- * it (used only once the guest is done with it there), else list
- * register @n. False when a fill would not list it so: not enabled, its
- * group off, pending or active without being listed, or listed with a
- * latch.
- */
-bool vgic_fast_lr(struct vcpu *v, uint32_t intid, unsigned int n,
-		  struct vgic_lr *lr, unsigned int *k);
 
 /**
  * After that run: EL2 listed @intid in list register @k, the one after

@@ -126,7 +126,7 @@ static void snapshot(struct first_entry *e)
 		struct vcpu *v = &vm->vcpus[k];
 		bool underflow;
 
-		e->v[k].n = vgic_fill_lrs(v, e->v[k].lr, LRS, &underflow);
+		e->v[k].n = vgic_fill_lrs(v, e->v[k].lr, LRS, &underflow, NULL);
 		/* Only what the hardware would get: not the bookkeeping. */
 		vgic_fold_lrs(v, e->v[k].lr, e->v[k].n, 0);
 		e->v[k].timer_flags = v->st.vgic.priv[VTIMER_INTID].flags;

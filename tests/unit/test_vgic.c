@@ -285,12 +285,12 @@ static void test_level_ppi_pending_while_disabled(void **state)
 	assert_false(priv_bit(0, ISENABLER, TIMER));
 	assert_false(priv_bit(1, ISPENDR, TIMER)); /* banked per vCPU */
 	assert_false(vgic_has_pending(vc(0)));
-	assert_int_equal(vgic_fill_lrs(vc(0), lrs, 4, &uf), 0);
+	assert_int_equal(vgic_fill_lrs(vc(0), lrs, 4, &uf, NULL), 0);
 	assert_false(uf);
 	vgic_fold_lrs(vc(0), lrs, 0, 0);
 	gicr_w(0, R_SGI + ISENABLER, 1U << TIMER);
 	assert_true(vgic_has_pending(vc(0)));
-	assert_int_equal(vgic_fill_lrs(vc(0), lrs, 4, &uf), 1);
+	assert_int_equal(vgic_fill_lrs(vc(0), lrs, 4, &uf, NULL), 1);
 	assert_int_equal(lrs[0].intid, TIMER);
 	assert_true(lrs[0].pending);
 	assert_true(lrs[0].hw);
@@ -363,7 +363,7 @@ static void test_t16_fill_active_first_then_priority(void **state)
 	dist_set(ISACTIVER, 42);
 	dist_set(ICENABLER, 44); /* pending but disabled: never listed */
 
-	n = vgic_fill_lrs(vc(0), lrs, 4, &uf);
+	n = vgic_fill_lrs(vc(0), lrs, 4, &uf, NULL);
 	assert_int_equal(n, 4);
 	assert_true(uf); /* 40 left out */
 	assert_unique(lrs, n);
@@ -385,7 +385,7 @@ static void test_t16_fill_active_first_then_priority(void **state)
 	assert_true(dist_bit(ISACTIVER, 42));
 
 	/* Room for all: none left out, still no more than asked. */
-	n = vgic_fill_lrs(vc(0), lrs, 8, &uf);
+	n = vgic_fill_lrs(vc(0), lrs, 8, &uf, NULL);
 	assert_int_equal(n, 5);
 	assert_false(uf);
 	assert_unique(lrs, n);
@@ -393,7 +393,7 @@ static void test_t16_fill_active_first_then_priority(void **state)
 	vgic_fold_lrs(vc(0), lrs, n, 0);
 
 	/* One list register: the active one. */
-	n = vgic_fill_lrs(vc(0), lrs, 1, &uf);
+	n = vgic_fill_lrs(vc(0), lrs, 1, &uf, NULL);
 	assert_int_equal(n, 1);
 	assert_true(uf);
 	assert_int_equal(lrs[0].intid, 42);
