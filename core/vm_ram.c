@@ -43,7 +43,7 @@ static void materialize(struct vm *vm, uint64_t c, bool zero)
 	const struct vm_config *cfg = vm->cfg;
 	uint64_t off = c * VM_RAM_CHUNK;
 
-	CHECK(spin_held(&vm->ram.lock));
+	spin_assert_held(&vm->ram.lock);
 	if (zero)
 		arch_mem_zero_clean((uint8_t *)pa_to_ptr(cfg->mem_host) + off,
 				    VM_RAM_CHUNK);

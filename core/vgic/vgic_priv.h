@@ -40,7 +40,7 @@ static inline bool vgic_wants_lr(const struct vgic_irq *i)
 __attribute__((nonnull)) static inline void vgic_mark(struct vcpu *v,
 						      uint32_t intid)
 {
-	CHECK(spin_held(&v->vm->vgic.lock));
+	spin_assert_held(&v->vm->vgic.lock);
 	if (intid < VGIC_NR_PRIVATE)
 		v->st.vgic.priv_cand |= 1U << intid;
 	else if (intid < VGIC_NR_IRQS) {
