@@ -112,7 +112,7 @@ enum vexit_result run_vcpu(struct vcpu *v)
 			continue;
 		run_settle(v);
 		/* WFI with an interrupt already pending completes at once. */
-		if (e != VEXIT_WFI || !vgic_has_pending(v))
+		if (e != VEXIT_WFI || sched_wfi(v))
 			break;
 	}
 	run_settle(v);

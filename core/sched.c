@@ -363,34 +363,41 @@ static void arm_decision(struct cpu *c, const struct vcpu *v, uint64_t now,
 		timerq_arm(&c->timerq, &c->slice, when);
 }
 
+bool sched_wfi(struct vcpu *v)
+{
+	enum vcpu_run ready = VCPU_RUN_READY, blocked = VCPU_RUN_BLOCKED;
+
+	/*
+	 * Block first, then look: an interrupt made pending meanwhile either
+	 * is seen here or finds the vCPU blocked and wakes it (T3: no lost
+	 * wakeup).
+	 */
+	if (!__atomic_compare_exchange_n(&v->run, &ready, VCPU_RUN_BLOCKED,
+					 false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_ACQUIRE))
+		return true; /* not ready: powered off meanwhile */
+	if (vgic_has_pending(v)) {
+		__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY,
+					    false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_ACQUIRE);
+		return false;
+	}
+	if (!vtimer_arm_backup(v) || !ptimer_arm_wfi(v)) {
+		/* A deadline already due: the WFI ends, through a pass. */
+		__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY,
+					    false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_ACQUIRE);
+		return true;
+	}
+	v->blocked_at = arch_timer_now() | 1;
+	return true;
+}
+
 void sched_exited(struct cpu *c, struct vcpu *v, enum vexit_result e)
 {
-	enum vcpu_run ready = VCPU_RUN_READY;
-
+	(void)v;
 	switch (e) {
-	case VEXIT_WFI:
-		/*
-		 * Block first, then look: an interrupt made pending meanwhile
-		 * either is seen here or finds the vCPU blocked and wakes it
-		 * (T3: no lost wakeup).
-		 */
-		if (!__atomic_compare_exchange_n(&v->run, &ready,
-						 VCPU_RUN_BLOCKED, false,
-						 __ATOMIC_SEQ_CST,
-						 __ATOMIC_ACQUIRE))
-			break;
-		if (vgic_has_pending(v) || !vtimer_arm_backup(v) ||
-		    !ptimer_arm_wfi(v)) {
-			enum vcpu_run blocked = VCPU_RUN_BLOCKED;
-
-			__atomic_compare_exchange_n(&v->run, &blocked,
-						    VCPU_RUN_READY, false,
-						    __ATOMIC_SEQ_CST,
-						    __ATOMIC_ACQUIRE);
-			break;
-		}
-		v->blocked_at = arch_timer_now() | 1;
-		break;
+	case VEXIT_WFI: break; /* sched_wfi() blocked it, or it ran on */
 	case VEXIT_YIELD:
 		/* WFE: let an equal run (end the boost, or else the turn). */
 		if (c->boost_end)

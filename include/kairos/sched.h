@@ -92,6 +92,15 @@ struct vcpu *sched_next(struct cpu *c);
 /** Nothing is runnable on @c: wait for an interrupt unless kicked. */
 void sched_idle(struct cpu *c);
 
+/**
+ * @v (loaded here, just folded) executed WFI: block it unless it has an
+ * interrupt to take. False: one is pending, @v runs on (the WFI
+ * completes at once). True: it is blocked, to be woken by an interrupt or
+ * its timers' deadlines (armed here), or ready again because a deadline
+ * was already due; either way the loop goes back to the scheduler.
+ */
+bool sched_wfi(struct vcpu *v);
+
 /** @v, run by @c, stopped running because its handler decided @e. */
 void sched_exited(struct cpu *c, struct vcpu *v, enum vexit_result e);
 
