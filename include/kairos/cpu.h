@@ -15,6 +15,13 @@ struct vcpu_regs;
 /** vCPUs one pCPU can host. */
 #define KAIROS_MAX_CPU_VCPUS 16
 
+/** Where a CPU's timerq boot self-test is (it runs in the background). */
+enum cpu_selftest {
+	CPU_SELFTEST_RUNNING, /**< started, or never started */
+	CPU_SELFTEST_PASSED,
+	CPU_SELFTEST_FAILED,
+};
+
 /** One physical CPU. */
 struct cpu {
 	/** Registers of the vCPU in guest context (the world switch's). */
@@ -34,7 +41,7 @@ struct cpu {
 	unsigned int id;      /**< index in the board's CPU list */
 	uint64_t mpidr;       /**< affinity Aff3..Aff0 */
 	bool online;          /**< reached its idle loop */
-	bool selftest_ok;     /**< passed the timerq boot self-test */
+	enum cpu_selftest selftest; /**< the timerq boot self-test (atomic) */
 	uint32_t gic_target;  /**< GICv2 CPU interface mask (ITARGETSR) */
 	void *gicr;           /**< GICv3 redistributor RD_base of this CPU */
 	struct timerq timerq; /**< deadlines on this CPU's EL2 timer */
