@@ -533,14 +533,17 @@ static void irq_in(struct vgic_irq *i, const struct ckpt_irq *o,
 {
 	uint8_t vcpus = (uint8_t)((1U << nr_vcpus) - 1);
 
-	memset(i, 0, sizeof(*i));
 	/* Mappings are this board's: set again by the caller. */
-	i->flags = o->flags & (CKPT_IRQ_KNOWN & ~CKPT_IRQ_HW);
-	i->priority = o->priority;
-	i->targets = o->targets & vcpus;
-	i->sgi_sources = o->sgi_sources & vcpus;
-	i->active_source = o->active_source < nr_vcpus ? o->active_source : 0;
-	i->route = o->route;
+	*i = (struct vgic_irq){
+		.flags = o->flags & (CKPT_IRQ_KNOWN & ~CKPT_IRQ_HW),
+		.priority = o->priority,
+		.targets = o->targets & vcpus,
+		.sgi_sources = o->sgi_sources & vcpus,
+		.active_source = o->active_source < nr_vcpus ?
+					 o->active_source :
+					 0,
+		.route = o->route,
+	};
 }
 
 /* Registers, FP/SIMD and power state: not part of T13's permutations. */
@@ -676,7 +679,7 @@ static const uint8_t *stored_page(const struct mem_load *l, uint64_t p)
 
 	if (!ckpt_page_stored(l->m, p))
 		return NULL;
-	memcpy(&word, (const uint8_t *)l->m->bitmap + p / 64 * 8, 8);
+	word = ckpt_bitmap_word(l->m->bitmap, p / 64);
 	bits = word & ((1UL << (p % 64)) - 1);
 	n = l->rank[p / 64] + popcount(bits);
 	return l->m->data + n * PAGE;
@@ -707,12 +710,31 @@ static void build_rank(const struct ckpt_mem_view *m, uint32_t *rank)
 	if (words > ARRAY_SIZE(rank_buf))
 		words = ARRAY_SIZE(rank_buf);
 	for (uint64_t w = 0; w < words; w++) {
-		uint64_t word;
-
 		rank[w] = (uint32_t)n;
-		memcpy(&word, (const uint8_t *)m->bitmap + w * 8, 8);
-		n += popcount(word);
+		n += popcount(ckpt_bitmap_word(m->bitmap, w));
 	}
+}
+
+/*
+ * The image rank_buf holds the rank of: a slot's image changes only with
+ * its generation, which an incremental restore already requires unchanged
+ * since the checkpoint; repeated restores of one slot count it once.
+ */
+static struct {
+	const void *bitmap;
+	uint32_t gen;
+	bool valid;
+} rank_of;
+
+static void rank_for(const struct ckpt_mem_view *m, const struct slot *s)
+{
+	if (rank_of.valid && rank_of.bitmap == m->bitmap &&
+	    rank_of.gen == s->gen)
+		return;
+	build_rank(m, rank_buf);
+	rank_of.bitmap = m->bitmap;
+	rank_of.gen = s->gen;
+	rank_of.valid = true;
 }
 
 /* Every page of RAM from the image: runs of stored pages and of zeros. */
@@ -771,7 +793,7 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 			       ipa_addr(cfg->mem_ipa), 0 };
 	if (incremental) {
 		/* Tracking began with every chunk mapped; none is fresh. */
-		build_rank(&m, rank_buf);
+		rank_for(&m, &store.s[slot]);
 		arch_s2_track_collect(vm->s2_root, &vm->ckpt.written, l.ipa,
 				      cfg->mem_size, load_page, &l);
 		arch_s2_flush(vm->id + 1, vm->s2_root);
