@@ -410,7 +410,8 @@ static const char *uncheckpointable(const struct vm *vm)
 		return "it has passthrough devices, whose state Kairos cannot capture";
 	if (vm->cfg->mem_size > CKPT_MAX_MEM)
 		return "its memory is larger than 2 GiB";
-	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE) ||
+	    vm_ram_clearing(vm))
 		return "it is being reset";
 	if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED)
 		return "it is stopped";

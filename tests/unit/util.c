@@ -8,6 +8,7 @@
 #include <kairos/shell.h>
 #include <kairos/time.h>
 #include <kairos/version.h>
+#include <kairos/vm_ram.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,5 +196,18 @@ void util_create(void)
 		util_layout(&util_sys.vms[i]);
 	if (!vm_create_all(&util_sys, &util_hw))
 		fail_msg("vm_create_all() failed: \"%s\"", out);
+	for (unsigned int i = 0; i < vm_count; i++)
+		util_boot_steps(&vms[i]);
 	util_out_clear();
+}
+
+unsigned int util_boot_steps(struct vm *vm)
+{
+	unsigned int n = 0;
+
+	while (vm_ram_clearing(vm)) {
+		assert_int_equal(vm_boot_step(&vm->vcpus[0]), VEXIT_RESCHED);
+		assert_true(++n <= UTIL_RAM / VM_RAM_CLEAR_STEP);
+	}
+	return n;
 }

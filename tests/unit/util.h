@@ -62,4 +62,11 @@ struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
  */
 void util_create(void);
 
+/**
+ * Run @vm's vCPU 0 through the steps of zeroing its RAM that a (re)boot
+ * left to it (vm_boot_step(); the test VMs' RAM is not 2 MiB aligned, so
+ * not zeroed at first touch), as the scheduler would. Returns the steps.
+ */
+unsigned int util_boot_steps(struct vm *vm);
+
 #endif
