@@ -302,6 +302,12 @@ static uint64_t scan_memory(const struct vm *vm)
 	return n;
 }
 
+/* Page @p holds something (scan_memory()). */
+static bool scanned(uint64_t p)
+{
+	return (scan_bitmap[p / 64] >> (p % 64)) & 1U;
+}
+
 /* Bytes of a section with @payload bytes. */
 static uint64_t sec_bytes(uint64_t payload)
 {
@@ -378,9 +384,15 @@ static void capture(struct vm *vm, struct ckpt_writer *w, uint64_t data_pages)
 	ckpt_w_begin(w, CKPT_SEC_MEM, 0);
 	ckpt_w_append(w, &m, sizeof(m));
 	ckpt_w_append(w, scan_bitmap, ckpt_bitmap_bytes(pages));
-	for (uint64_t p = 0; p < pages; p++)
-		if (scan_bitmap[p / 64] & (1UL << (p % 64)))
-			ckpt_w_append(w, ram + p * PAGE, PAGE);
+	/* Runs of data pages, each in one fused copy and CRC. */
+	for (uint64_t p = 0, q; p < pages; p = q) {
+		bool data = scanned(p);
+
+		for (q = p + 1; q < pages && scanned(q) == data; q++)
+			;
+		if (data)
+			ckpt_w_append(w, ram + p * PAGE, (q - p) * PAGE);
+	}
 	ckpt_w_end(w);
 }
 
@@ -540,9 +552,8 @@ static void irq_in(struct vgic_irq *i, const struct ckpt_irq *o,
 		.priority = o->priority,
 		.targets = o->targets & vcpus,
 		.sgi_sources = o->sgi_sources & vcpus,
-		.active_source = o->active_source < nr_vcpus ?
-					 o->active_source :
-					 0,
+		.active_source =
+			o->active_source < nr_vcpus ? o->active_source : 0,
 		.route = o->route,
 	};
 }

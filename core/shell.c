@@ -29,12 +29,9 @@ static void cmd_version(const char *args)
 static const char *selftest_name(const struct cpu *c)
 {
 	switch (__atomic_load_n(&c->selftest, __ATOMIC_ACQUIRE)) {
-	case CPU_SELFTEST_PASSED:
-		return "passed";
-	case CPU_SELFTEST_FAILED:
-		return "failed";
-	default:
-		return "running";
+	case CPU_SELFTEST_PASSED: return "passed";
+	case CPU_SELFTEST_FAILED: return "failed";
+	default: return "running";
 	}
 }
 

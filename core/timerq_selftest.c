@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Microseconds from the start, deliberately out of order, one tie (300). */
-static const uint32_t delays_us[] = { 700, 100, 500, 300, 900,
-				      200, 800, 400, 600, 300 };
+/*
+ * Microseconds from the start, deliberately out of order, one tie (30): the
+ * whole run takes about 0.4 ms of the CPU's timer, in the background.
+ */
+static const uint32_t delays_us[] = { 70, 10, 50, 30, 90, 20, 80, 40, 60, 30 };
 #define ST_N ((unsigned int)ARRAY_SIZE(delays_us))
 #define ST_MOVED ST_N /* armed early, then moved late, so armed last */
 #define ST_LIVE (ST_N + 1)
@@ -115,7 +117,7 @@ bool timerq_selftest_judge(const struct timerq_selftest_run *run, char *msg,
 /* ---- Measuring ---- */
 
 /* After the last live deadline, a stray extra firing has this long to show. */
-#define ST_SETTLE_US 500
+#define ST_SETTLE_US 100
 
 static void st_finish(struct timerq_selftest *st)
 {
@@ -160,7 +162,8 @@ static void st_fire(struct timerq_entry *e, uint64_t now)
 	run->n++;
 	/* All in: judge once a stray extra firing has had time to show. */
 	if (run->n == ST_LIVE)
-		timerq_arm(st->q, &st->end, now + time_us_to_ticks(ST_SETTLE_US));
+		timerq_arm(st->q, &st->end,
+			   now + time_us_to_ticks(ST_SETTLE_US));
 }
 
 /* The end of the settling time, or the timeout. */
@@ -194,18 +197,18 @@ void timerq_selftest_start(struct timerq_selftest *st, struct timerq *q,
 		timerq_entry_init(&st->e[i], st_fire, st);
 	timerq_entry_init(&st->end, st_end, st);
 	/*
-	 * Arming is one step: on a loaded host (or under emulation) the 2 ms
-	 * head start is not guaranteed, and the early deadlines must not
+	 * Arming is one step: on a loaded host (or under emulation) the
+	 * 200 us head start is not guaranteed, and the early deadlines must not
 	 * fire before the moves and the cancel they test.
 	 */
 	flags = arch_irq_save();
-	base = arch_timer_now() + time_us_to_ticks(2000);
-	st->timeout = base + time_us_to_ticks(1000) + time_freq() * 5;
-	st_arm(st, ST_MOVED, base + time_us_to_ticks(50));
-	timerq_arm(q, &st->e[ST_CANCELLED], base + time_us_to_ticks(250));
+	base = arch_timer_now() + time_us_to_ticks(200);
+	st->timeout = base + time_us_to_ticks(100) + time_freq() * 5;
+	st_arm(st, ST_MOVED, base + time_us_to_ticks(5));
+	timerq_arm(q, &st->e[ST_CANCELLED], base + time_us_to_ticks(25));
 	for (unsigned int i = 0; i < ST_N; i++)
 		st_arm(st, i, base + time_us_to_ticks(delays_us[i]));
-	st_arm(st, ST_MOVED, base + time_us_to_ticks(1000));
+	st_arm(st, ST_MOVED, base + time_us_to_ticks(100));
 	timerq_cancel(q, &st->e[ST_CANCELLED]);
 	timerq_arm(q, &st->end, st->timeout);
 	arch_irq_restore(flags);

@@ -41,7 +41,8 @@ struct cpu {
 	unsigned int id;      /**< index in the board's CPU list */
 	uint64_t mpidr;       /**< affinity Aff3..Aff0 */
 	bool online;          /**< reached its idle loop */
-	enum cpu_selftest selftest; /**< the timerq boot self-test (atomic) */
+	/** Its timerq boot self-test (atomic). */
+	enum cpu_selftest selftest;
 	uint32_t gic_target;  /**< GICv2 CPU interface mask (ITARGETSR) */
 	void *gicr;           /**< GICv3 redistributor RD_base of this CPU */
 	struct timerq timerq; /**< deadlines on this CPU's EL2 timer */
