@@ -18,7 +18,7 @@ extern struct board board;
 /** Per-CPU setup common to every pCPU: GIC interface, timer, IRQs on. */
 bool boot_cpu_local_init(struct cpu *c);
 
-/** Run and report this CPU's timerq self-test. */
+/** Start this CPU's timerq self-test; its verdict is printed when done. */
 void boot_cpu_selftest(struct cpu *c);
 
 /** Start every secondary CPU, one at a time, waiting for each. */

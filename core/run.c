@@ -28,6 +28,7 @@
 #include <kairos/task.h>
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
+#include <kairos/vm_ram.h>
 #include <kairos/vtimer.h>
 
 /*
@@ -85,6 +86,9 @@ enum vexit_result run_vcpu(struct vcpu *v)
 	enum vexit_result e;
 	struct vcpu_exit x;
 
+	/* Its RAM is being zeroed before it boots: a step, not the guest. */
+	if (vm_ram_clearing(v->vm))
+		return vm_boot_step(v);
 	for (;;) {
 		/* Requests are re-checked with interrupts masked (rule 8). */
 		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE)) {

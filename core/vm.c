@@ -330,16 +330,41 @@ static void load_dtb(struct vm *vm, uint64_t initrd_ipa)
 		spin_unlock(&dtb_lock);
 }
 
-void vm_boot(struct vm *vm)
+/* Running or to run again: when it stops, say so (and power off) anew. */
+static void vm_running(struct vm *vm)
+{
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	__atomic_store_n(&all_stopped, false, __ATOMIC_RELEASE);
+}
+
+/*
+ * Its RAM is zeroed by its vCPU 0, a step at a time (vm_boot_step()),
+ * before the images are loaded: the vCPU is made ready but powered off,
+ * so it is scheduled and charged like any other, and enters no guest.
+ */
+static void boot_deferred(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		spin_lock(&vm->lock);
+		/* No timer of the last run fires meanwhile. */
+		vcpu_reset_state(v, 0, 0);
+		v->st.power = VCPU_POWER_OFF;
+		__atomic_store_n(&v->run, i ? VCPU_RUN_OFF : VCPU_RUN_READY,
+				 __ATOMIC_RELEASE);
+		spin_unlock(&vm->lock);
+	}
+	vm_running(vm);
+}
+
+/* The images, the devices' state and the vCPUs: RAM is zero. */
+static void boot_images(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	const struct vm_layout *l = &cfg->layout;
 	uint64_t base = ipa_addr(cfg->mem_ipa);
 
-	vm_ram_fresh(vm);
-	/* Kairos writes its RAM: it no longer equals any checkpoint. */
-	if (vm->ckpt.base_slot >= 0)
-		vm->ckpt.base_slot = -1;
 	load_at(vm, l->kernel, pa_to_ptr(cfg->kernel.base), cfg->kernel.size);
 	if (cfg->initrd.size)
 		load_at(vm, l->initrd, pa_to_ptr(cfg->initrd.base),
@@ -372,9 +397,35 @@ void vm_boot(struct vm *vm)
 		}
 		spin_unlock(&vm->lock);
 	}
-	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
-	/* Something runs again: when it stops, say so (and power off) anew. */
-	__atomic_store_n(&all_stopped, false, __ATOMIC_RELEASE);
+	vm_running(vm);
+}
+
+void vm_boot(struct vm *vm)
+{
+	vm_ram_fresh(vm);
+	/* Kairos writes its RAM: it no longer equals any checkpoint. */
+	if (vm->ckpt.base_slot >= 0)
+		vm->ckpt.base_slot = -1;
+	if (vm_ram_clearing(vm))
+		boot_deferred(vm);
+	else
+		boot_images(vm);
+}
+
+enum vexit_result vm_boot_step(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	/*
+	 * As in guest context for quiesce(): a reset or stop that turned the
+	 * vCPU off either is seen here or waits for the end of this step.
+	 */
+	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->run, __ATOMIC_SEQ_CST) == VCPU_RUN_READY &&
+	    vm_ram_clearing(vm) && vm_ram_clear_step(vm))
+		boot_images(vm);
+	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
+	return VEXIT_RESCHED;
 }
 
 /* Every vCPU off and out of guest context (kicks their pCPUs). */
@@ -387,6 +438,8 @@ static void quiesce(struct vm *vm)
 				 __ATOMIC_RELEASE);
 	}
 	spin_unlock(&vm->lock);
+	/* Against vm_boot_step(): the stores above before in_guest's read. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		sched_kick(vm->vcpus[i].pcpu);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)

@@ -7,7 +7,11 @@
  * chunks first. A VM with passthrough devices is zeroed whole at boot
  * instead: a device may DMA into RAM the CPU never touched, and a later
  * first touch would wipe it. So is one whose RAM is not 2 MiB aligned or
- * larger than VM_RAM_CHUNKS_MAX chunks.
+ * larger than VM_RAM_CHUNKS_MAX chunks. That zeroing is not done in one
+ * go where the VM is (re)booted, with interrupts masked, but by the VM's
+ * own vCPU 0, VM_RAM_CLEAR_STEP bytes per scheduled run before its images
+ * are loaded (vm_boot_step()): charged to the VM, preemptible between
+ * steps, so that resets of one VM cannot stall another on its pCPU.
  */
 #include <arch/memops.h>
 #include <arch/stage2.h>
@@ -63,7 +67,8 @@ void vm_ram_fresh(struct vm *vm)
 
 	vm->ram.lazy = can_be_lazy(vm);
 	if (!vm->ram.lazy) {
-		arch_mem_zero_clean(pa_to_ptr(cfg->mem_host), cfg->mem_size);
+		vm->ram.cleared = 0;
+		__atomic_store_n(&vm->ram.clearing, true, __ATOMIC_RELEASE);
 		return;
 	}
 	arch_s2_unmap(vm->s2_root, ipa_addr(cfg->mem_ipa), cfg->mem_size);
@@ -71,6 +76,27 @@ void vm_ram_fresh(struct vm *vm)
 	for (uint64_t w = 0; w < (n + 63) / 64; w++)
 		vm->ram.fresh[w] = n - w * 64 >= 64 ? ~0UL :
 						      (1UL << (n - w * 64)) - 1;
+}
+
+bool vm_ram_clearing(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->ram.clearing, __ATOMIC_ACQUIRE);
+}
+
+bool vm_ram_clear_step(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint64_t left = cfg->mem_size - vm->ram.cleared;
+	uint64_t n = left < VM_RAM_CLEAR_STEP ? left : VM_RAM_CLEAR_STEP;
+
+	arch_mem_zero_clean((uint8_t *)pa_to_ptr(cfg->mem_host) +
+				    vm->ram.cleared,
+			    n);
+	vm->ram.cleared += n;
+	if (vm->ram.cleared < cfg->mem_size)
+		return false;
+	__atomic_store_n(&vm->ram.clearing, false, __ATOMIC_RELEASE);
+	return true;
 }
 
 /* Chunks [@first, @last] materialized. */
@@ -100,6 +126,8 @@ void vm_ram_touch_all(struct vm *vm)
 
 void vm_ram_claim_all(struct vm *vm)
 {
+	/* Every byte is written: no zeroing left to do before a boot. */
+	__atomic_store_n(&vm->ram.clearing, false, __ATOMIC_RELEASE);
 	touch_chunks(vm, 0, nr_chunks(vm) - 1, false);
 }
 

@@ -669,9 +669,8 @@ static uint64_t bitmap_count(const uint8_t *bm, uint64_t nr_pages, bool *stray)
 
 	*stray = false;
 	for (uint64_t w = 0; w < words; w++) {
-		uint64_t v;
+		uint64_t v = ckpt_bitmap_word(bm, w);
 
-		memcpy(&v, bm + w * 8, sizeof(v));
 		if (w == words - 1 && (nr_pages & 63U) != 0) {
 			uint64_t valid = (1ULL << (nr_pages & 63U)) - 1;
 
@@ -847,17 +846,10 @@ const uint8_t *ckpt_page_data(const struct ckpt_mem_view *m, uint64_t page)
 
 	if (!ckpt_page_stored(m, page))
 		return NULL;
-	for (w = 0; w < page / 64; w++) {
-		uint64_t v;
-
-		memcpy(&v, bm + w * 8, sizeof(v));
-		before += popcount64(v);
-	}
-	if (page % 64 != 0) {
-		uint64_t v;
-
-		memcpy(&v, bm + w * 8, sizeof(v));
-		before += popcount64(v & ((1ULL << (page % 64)) - 1));
-	}
+	for (w = 0; w < page / 64; w++)
+		before += popcount64(ckpt_bitmap_word(bm, w));
+	if (page % 64 != 0)
+		before += popcount64(ckpt_bitmap_word(bm, w) &
+				     ((1ULL << (page % 64)) - 1));
 	return m->data + before * CKPT_PAGE_SIZE;
 }

@@ -89,10 +89,13 @@ void arch_mem_copy(void *dst, const void *src, size_t len)
 		return;
 	}
 	body = (len - h) & ~(size_t)7;
-	memcpy(dst, src, h);
+	/* Pages are aligned: no call for empty edges. */
+	if (h)
+		memcpy(dst, src, h);
 	memops_copy8((uint8_t *)dst + h, (const uint8_t *)src + h, body);
-	memcpy((uint8_t *)dst + h + body, (const uint8_t *)src + h + body,
-	       len - h - body);
+	if (len - h - body)
+		memcpy((uint8_t *)dst + h + body,
+		       (const uint8_t *)src + h + body, len - h - body);
 }
 
 uint32_t arch_mem_copy_crc32c(uint32_t crc, void *dst, const void *src,
@@ -108,9 +111,13 @@ uint32_t arch_mem_copy_crc32c(uint32_t crc, void *dst, const void *src,
 		return arch_mem_crc32c(crc, s, len);
 	}
 	body = (len - h) & ~(size_t)7;
-	memcpy(d, s, h);
-	crc = memops_crc_bytes(crc, s, h);
+	if (h) {
+		memcpy(d, s, h);
+		crc = memops_crc_bytes(crc, s, h);
+	}
 	crc = memops_copy_crc8(crc, d + h, s + h, body);
+	if (len - h - body == 0)
+		return crc;
 	memcpy(d + h + body, s + h + body, len - h - body);
 	return memops_crc_bytes(crc, s + h + body, len - h - body);
 }

@@ -302,6 +302,12 @@ static uint64_t scan_memory(const struct vm *vm)
 	return n;
 }
 
+/* Page @p holds something (scan_memory()). */
+static bool scanned(uint64_t p)
+{
+	return (scan_bitmap[p / 64] >> (p % 64)) & 1U;
+}
+
 /* Bytes of a section with @payload bytes. */
 static uint64_t sec_bytes(uint64_t payload)
 {
@@ -378,9 +384,15 @@ static void capture(struct vm *vm, struct ckpt_writer *w, uint64_t data_pages)
 	ckpt_w_begin(w, CKPT_SEC_MEM, 0);
 	ckpt_w_append(w, &m, sizeof(m));
 	ckpt_w_append(w, scan_bitmap, ckpt_bitmap_bytes(pages));
-	for (uint64_t p = 0; p < pages; p++)
-		if (scan_bitmap[p / 64] & (1UL << (p % 64)))
-			ckpt_w_append(w, ram + p * PAGE, PAGE);
+	/* Runs of data pages, each in one fused copy and CRC. */
+	for (uint64_t p = 0, q; p < pages; p = q) {
+		bool data = scanned(p);
+
+		for (q = p + 1; q < pages && scanned(q) == data; q++)
+			;
+		if (data)
+			ckpt_w_append(w, ram + p * PAGE, (q - p) * PAGE);
+	}
 	ckpt_w_end(w);
 }
 
@@ -410,7 +422,8 @@ static const char *uncheckpointable(const struct vm *vm)
 		return "it has passthrough devices, whose state Kairos cannot capture";
 	if (vm->cfg->mem_size > CKPT_MAX_MEM)
 		return "its memory is larger than 2 GiB";
-	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE) ||
+	    vm_ram_clearing(vm))
 		return "it is being reset";
 	if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPED)
 		return "it is stopped";
@@ -533,14 +546,16 @@ static void irq_in(struct vgic_irq *i, const struct ckpt_irq *o,
 {
 	uint8_t vcpus = (uint8_t)((1U << nr_vcpus) - 1);
 
-	memset(i, 0, sizeof(*i));
 	/* Mappings are this board's: set again by the caller. */
-	i->flags = o->flags & (CKPT_IRQ_KNOWN & ~CKPT_IRQ_HW);
-	i->priority = o->priority;
-	i->targets = o->targets & vcpus;
-	i->sgi_sources = o->sgi_sources & vcpus;
-	i->active_source = o->active_source < nr_vcpus ? o->active_source : 0;
-	i->route = o->route;
+	*i = (struct vgic_irq){
+		.flags = o->flags & (CKPT_IRQ_KNOWN & ~CKPT_IRQ_HW),
+		.priority = o->priority,
+		.targets = o->targets & vcpus,
+		.sgi_sources = o->sgi_sources & vcpus,
+		.active_source =
+			o->active_source < nr_vcpus ? o->active_source : 0,
+		.route = o->route,
+	};
 }
 
 /* Registers, FP/SIMD and power state: not part of T13's permutations. */
@@ -676,7 +691,7 @@ static const uint8_t *stored_page(const struct mem_load *l, uint64_t p)
 
 	if (!ckpt_page_stored(l->m, p))
 		return NULL;
-	memcpy(&word, (const uint8_t *)l->m->bitmap + p / 64 * 8, 8);
+	word = ckpt_bitmap_word(l->m->bitmap, p / 64);
 	bits = word & ((1UL << (p % 64)) - 1);
 	n = l->rank[p / 64] + popcount(bits);
 	return l->m->data + n * PAGE;
@@ -707,12 +722,31 @@ static void build_rank(const struct ckpt_mem_view *m, uint32_t *rank)
 	if (words > ARRAY_SIZE(rank_buf))
 		words = ARRAY_SIZE(rank_buf);
 	for (uint64_t w = 0; w < words; w++) {
-		uint64_t word;
-
 		rank[w] = (uint32_t)n;
-		memcpy(&word, (const uint8_t *)m->bitmap + w * 8, 8);
-		n += popcount(word);
+		n += popcount(ckpt_bitmap_word(m->bitmap, w));
 	}
+}
+
+/*
+ * The image rank_buf holds the rank of: a slot's image changes only with
+ * its generation, which an incremental restore already requires unchanged
+ * since the checkpoint; repeated restores of one slot count it once.
+ */
+static struct {
+	const void *bitmap;
+	uint32_t gen;
+	bool valid;
+} rank_of;
+
+static void rank_for(const struct ckpt_mem_view *m, const struct slot *s)
+{
+	if (rank_of.valid && rank_of.bitmap == m->bitmap &&
+	    rank_of.gen == s->gen)
+		return;
+	build_rank(m, rank_buf);
+	rank_of.bitmap = m->bitmap;
+	rank_of.gen = s->gen;
+	rank_of.valid = true;
 }
 
 /* Every page of RAM from the image: runs of stored pages and of zeros. */
@@ -771,7 +805,7 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 			       ipa_addr(cfg->mem_ipa), 0 };
 	if (incremental) {
 		/* Tracking began with every chunk mapped; none is fresh. */
-		build_rank(&m, rank_buf);
+		rank_for(&m, &store.s[slot]);
 		arch_s2_track_collect(vm->s2_root, &vm->ckpt.written, l.ipa,
 				      cfg->mem_size, load_page, &l);
 		arch_s2_flush(vm->id + 1, vm->s2_root);

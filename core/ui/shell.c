@@ -26,6 +26,15 @@ static void cmd_version(const char *args)
 	kprintf("Kairos %s\n", KAIROS_VERSION);
 }
 
+static const char *selftest_name(const struct cpu *c)
+{
+	switch (__atomic_load_n(&c->selftest, __ATOMIC_ACQUIRE)) {
+	case CPU_SELFTEST_PASSED: return "passed";
+	case CPU_SELFTEST_FAILED: return "failed";
+	default: return "running";
+	}
+}
+
 static void cmd_cpus(const char *args)
 {
 	(void)args;
@@ -33,7 +42,7 @@ static void cmd_cpus(const char *args)
 		kprintf("CPU%u  MPIDR 0x%llx  %s  timerq self-test %s  timer callbacks %llu\n",
 			i, (unsigned long long)cpus[i].mpidr,
 			cpus[i].online ? "online " : "offline",
-			cpus[i].selftest_ok ? "passed" : "failed",
+			selftest_name(&cpus[i]),
 			(unsigned long long)cpus[i].timerq.fired);
 }
 

@@ -326,6 +326,22 @@ struct ckpt_mem_view {
 /** Take the memory section of a parsed image apart. */
 void ckpt_mem_view(const struct ckpt_image *img, struct ckpt_mem_view *m);
 
+/**
+ * Word @w of the page bitmap @bm (bit i: page 64 @w + i), read at any
+ * alignment without a call: the bitmap's words are little-endian, as the
+ * hosts and Kairos are.
+ */
+static inline uint64_t ckpt_bitmap_word(const void *bm, uint64_t w)
+{
+	const uint8_t *b = (const uint8_t *)bm + w * 8;
+	uint64_t v;
+
+	if (((uintptr_t)b & 7U) == 0)
+		return *(const uint64_t *)(const void *)b;
+	__builtin_memcpy(&v, b, sizeof(v));
+	return v;
+}
+
 /** Is page @page stored (not zero) in @m? */
 bool ckpt_page_stored(const struct ckpt_mem_view *m, uint64_t page);
 

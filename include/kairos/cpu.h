@@ -15,14 +15,22 @@ struct vcpu;
 /** vCPUs one pCPU can host. */
 #define KAIROS_MAX_CPU_VCPUS 16
 
+/** Where a CPU's timerq boot self-test is (it runs in the background). */
+enum cpu_selftest {
+	CPU_SELFTEST_RUNNING, /**< started, or never started */
+	CPU_SELFTEST_PASSED,
+	CPU_SELFTEST_FAILED,
+};
+
 /** One physical CPU. */
 struct cpu {
 	/** The architecture's own (first: its world switch reaches it). */
 	struct arch_cpu arch;
-	unsigned int id;      /**< index in the board's CPU list */
-	uint64_t mpidr;       /**< affinity Aff3..Aff0 */
-	bool online;          /**< reached its idle loop */
-	bool selftest_ok;     /**< passed the timerq boot self-test */
+	unsigned int id; /**< index in the board's CPU list */
+	uint64_t mpidr;  /**< affinity Aff3..Aff0 */
+	bool online;     /**< reached its idle loop */
+	/** Its timerq boot self-test (atomic). */
+	enum cpu_selftest selftest;
 	struct timerq timerq; /**< deadlines on this CPU's EL2 timer */
 	struct vcpu *runq[KAIROS_MAX_CPU_VCPUS]; /**< vCPUs placed here */
 	unsigned int nr_runq;

@@ -33,11 +33,42 @@ bool timerq_selftest_judge(const struct timerq_selftest_run *run, char *msg,
 			   size_t len);
 
 /**
- * Boot self-test of @q on the calling CPU, through the real timer
- * interrupt: deadlines armed out of order must fire in deadline order
- * (FIFO among equal ones), none before its deadline, none lost; a
- * cancelled entry stays silent and a moved one fires once, at its new
- * time. Returns true on success; @msg gets a one-line verdict.
+ * A timerq self-test in progress on one CPU (timerq_selftest_start()).
+ * Storage owned by the caller; read @ok and @msg once finished.
+ */
+struct timerq_selftest {
+	struct timerq *q;
+	struct timerq_entry e[TIMERQ_SELFTEST_MAX + 1]; /**< and a cancelled */
+	struct timerq_entry end; /**< settling time's end, or the timeout */
+	uint64_t timeout;        /**< count by which all must have fired */
+	struct timerq_selftest_run run;
+	/** Called once finished, in a timerq callback; may be NULL. */
+	void (*done)(struct timerq_selftest *st);
+	void *arg;     /**< the caller's, for @done */
+	bool finished; /**< @ok and @msg are final (atomic) */
+	bool ok;       /**< the verdict: passed */
+	char msg[200]; /**< one-line verdict (see timerq_selftest()) */
+};
+
+/**
+ * Start a self-test of @q, the calling CPU's queue, through the real timer
+ * interrupt, and return at once: the test runs on that CPU's timer
+ * interrupts (about 4 ms), while that CPU does other work; then it judges
+ * the run and calls @done (if not NULL). Deadlines armed out of order must
+ * fire in deadline order (FIFO among equal ones), none before its deadline,
+ * none lost; a cancelled entry stays silent and a moved one fires once, at
+ * its new time. A timer interrupt that never comes leaves it unfinished.
+ */
+void timerq_selftest_start(struct timerq_selftest *st, struct timerq *q,
+			   void (*done)(struct timerq_selftest *st), void *arg);
+
+/** Whether @st has finished (its verdict is in @ok and @msg). */
+bool timerq_selftest_finished(const struct timerq_selftest *st);
+
+/**
+ * The same self-test, waiting for its end in WFI (interrupts unmasked):
+ * returns true on success; @msg gets a one-line verdict. Fails after 5 s
+ * even if the timer interrupt never comes.
  */
 bool timerq_selftest(struct timerq *q, char *msg, size_t len);
 

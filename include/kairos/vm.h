@@ -7,6 +7,7 @@
 #include <kairos/spinlock.h>
 #include <kairos/timerq.h>
 #include <kairos/vcpu_state.h>
+#include <kairos/vexit_result.h>
 #include <kairos/vm_config.h>
 
 struct vm;
@@ -27,7 +28,8 @@ struct vcpu {
 	unsigned int pcpu; /**< physical CPU it runs on */
 	enum vcpu_run run;
 	bool fp_loaded;      /**< its FP/SIMD registers are in hardware */
-	bool in_guest;       /**< executing guest code right now (atomic) */
+	bool in_guest;       /**< executing guest code right now, or a step
+				   of vm_boot_step() (atomic) */
 	uint32_t gen;        /**< bumped when its state is reset in memory */
 	uint32_t loaded_gen; /**< gen when last loaded: older hardware state
 				   is stale and must not be saved */
@@ -121,6 +123,9 @@ struct vm_ram {
 	struct spinlock lock; /**< orders first touches of the chunks */
 	/** Bit set: the chunk is unmapped and not yet zeroed. */
 	uint64_t fresh[VM_RAM_CHUNKS_MAX / 64];
+	/** Not lazy: its RAM is being zeroed before it boots (atomic). */
+	bool clearing;
+	uint64_t cleared; /**< bytes zeroed so far, from the start */
 };
 
 /** A VM. */
@@ -173,6 +178,14 @@ void vm_run_all(void);
 
 /** (Re)load images and reset vCPUs; vCPU0 ready, others off. */
 void vm_boot(struct vm *vm);
+
+/**
+ * Run by the scheduled vCPU @v instead of its guest while its VM's RAM is
+ * being cleared before a boot (vm_ram_clearing()): one step of the
+ * zeroing, charged to @v like guest time, then the images when it is the
+ * last. Interrupts stay masked for one step only; returns VEXIT_RESCHED.
+ */
+enum vexit_result vm_boot_step(struct vcpu *v);
 
 /**
  * Stop every vCPU of @vm (PSCI SYSTEM_OFF, a fatal guest error); its

@@ -9,11 +9,26 @@
 
 #include <kairos/vm.h>
 
+/** Bytes a step of the zeroing of a VM that is not lazy clears. */
+#define VM_RAM_CLEAR_STEP (256UL << 10)
+
 /**
  * All of @vm's RAM becomes fresh, as at power-on: zero to the guest. The
- * VM is not running (created, stopped or quiesced for a reset).
+ * VM is not running (created, stopped or quiesced for a reset). A VM whose
+ * RAM cannot be zeroed at first touch is zeroed whole instead, in steps
+ * (vm_ram_clearing(), vm_ram_clear_step()) that must end before it boots.
  */
 void vm_ram_fresh(struct vm *vm);
+
+/** @vm's RAM still has steps of zeroing to do before it boots. */
+bool vm_ram_clearing(const struct vm *vm);
+
+/**
+ * Zero and clean the next VM_RAM_CLEAR_STEP bytes of @vm's RAM, while
+ * vm_ram_clearing(); true when that was the last step. The VM's vCPUs
+ * run no guest code meanwhile (vm_boot_step()).
+ */
+bool vm_ram_clear_step(struct vm *vm);
 
 /**
  * Kairos is about to write [@off, @off + @len) of @vm's RAM (an image):
@@ -25,8 +40,9 @@ void vm_ram_touch(struct vm *vm, uint64_t off, uint64_t len);
 void vm_ram_touch_all(struct vm *vm);
 
 /**
- * Every fresh chunk of the held @vm mapped without zeroing: the caller
- * writes every byte of its RAM before the VM runs (a full restore).
+ * Every fresh chunk of the held @vm mapped without zeroing, and no zeroing
+ * left to do: the caller writes every byte of its RAM before the VM runs
+ * (a full restore).
  */
 void vm_ram_claim_all(struct vm *vm);
 

@@ -48,6 +48,26 @@ class Console:
                 f"last output:\n{self.tail()}") from None
         return self.child.match
 
+    def selftests_and_prompt(self, ncpus, before=""):
+        """After the boot's summary line: wait for the shell prompt and
+        for the timerq self-test verdicts of @ncpus CPUs, which run in
+        the background and may come before or after the prompt (or in
+        @before, the log up to the summary). Returns {cpu: "passed" or
+        "FAILED"} and the text read."""
+        verdicts = {int(c): v for c, v in re.findall(
+            r"kairos: CPU(\d+) timerq self-test (passed|FAILED)", before)}
+        text, prompt = "", False
+        while not prompt or len(verdicts) < ncpus:
+            m = self.expect(rb"kairos: CPU(\d+) timerq self-test "
+                            rb"(passed|FAILED)[^\n]*|kairos> ")
+            text += self.child.before.decode(errors="replace") + \
+                m.group(0).decode(errors="replace")
+            if m.group(1) is None:
+                prompt = True
+            else:
+                verdicts[int(m.group(1))] = m.group(2).decode()
+        return verdicts, text
+
     def output_for(self, seconds):
         """Everything printed during the next @seconds."""
         try:

@@ -16,7 +16,9 @@ VMTEST = f"{ROOT}/build/guests/vmtest.bin"
 def booted(boot, smp=2, gic=3):
     con = boot(qemu_cmd(machine(gic), smp=smp, extra=["-kernel", KAIROS_BIN]))
     con.expect(SUMMARY_RE)
-    con.expect(r"kairos> ")
+    verdicts, log = con.selftests_and_prompt(
+        smp, con.child.before.decode(errors="replace"))
+    assert verdicts == {i: "passed" for i in range(smp)}, log
     return con
 
 

@@ -229,6 +229,7 @@ static void test_stop_and_start(void **state)
 	assert_int_equal(strncmp(msg, "started", 7), 0);
 	util_out_has("@event started vm=beta state=running\r\n");
 	util_out_has("@e - vm=beta state=running\r\n");
+	util_boot_steps(beta);
 	assert_int_equal(beta->state, VM_RUNNING);
 	assert_int_equal(beta->vcpus[0].st.regs.pc, beta->entry_ipa);
 	type("f stop nosuch\r");

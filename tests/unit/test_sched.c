@@ -292,9 +292,16 @@ static void test_vm_reset_discards_and_switch_saves(void **state)
 	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, fresh_at, (void *)&entry);
 	fake_vcpu_run_script(run_loop);
 	assert_ran((const struct vcpu *const[]){ a, b, a }, 3);
+	/*
+	 * a's vCPU, loaded again with its stale state, zeroes a's RAM (its
+	 * RAM is not 2 MiB aligned) without entering the guest, then boots
+	 * it: the state it was loaded with is discarded, the fresh one
+	 * loaded.
+	 */
 	assert_string_equal(fake_vcpu_log(),
 			    "load 0.0 run 0.0 discard 0.0 load 1.0 run 1.0 "
-			    "put 1.0 load 0.0 run 0.0 put 0.0 load 1.0");
+			    "put 1.0 load 0.0 discard 0.0 load 0.0 run 0.0 "
+			    "put 0.0 load 1.0");
 	/* b's guest state survived the switch: its MMU stays on. */
 	assert_true(b->st.sys.sctlr & FAKE_SCTLR_M);
 }

@@ -140,10 +140,10 @@ static void test_cpus(void **state)
 	(void)state;
 	cpu_count = 2;
 	cpus[0].mpidr = 0;
-	cpus[0].selftest_ok = true;
+	cpus[0].selftest = CPU_SELFTEST_PASSED;
 	cpus[1].mpidr = 0x100;
 	cpus[1].online = false;
-	cpus[1].selftest_ok = false;
+	cpus[1].selftest = CPU_SELFTEST_FAILED;
 	cpus[2].mpidr = 0x2345; /* beyond cpu_count: not listed */
 	shell_exec("cpus");
 	assert_out_has("CPU0");

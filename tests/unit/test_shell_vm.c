@@ -159,6 +159,7 @@ static void test_reset_by_name(void **state)
 	beta->vcpus[0].st.regs.pc = 0x1234;
 	util_out_clear();
 	shell_exec("vm reset beta");
+	util_boot_steps(beta);
 	util_out_has("VM beta: reset");
 	assert_int_equal(beta->state, VM_RUNNING);
 	assert_int_equal(beta->vcpus[0].st.regs.pc, beta->entry_ipa);
@@ -252,6 +253,7 @@ static void test_stop_then_start_boots_cold(void **state)
 	shell_exec("vm start beta");
 	assert_one_line(
 		"kairos: VM beta: started (a cold boot from its images)");
+	util_boot_steps(beta);
 	assert_int_equal(beta->state, VM_RUNNING);
 	assert_int_equal(beta->vcpus[0].st.regs.pc, beta->entry_ipa);
 	assert_int_equal(beta->vcpus[0].run, VCPU_RUN_READY);

@@ -185,6 +185,7 @@ static void test_passthrough_spi_mapped_to_vcpu0(void **state)
 	/* A reset VM holds nothing: the physical active state is released. */
 	fake_irq_set_active(0, PASSTHROUGH_SPI, true);
 	vm_reset(&vms[0]);
+	util_boot_steps(&vms[0]);
 	assert_false(fake_irq_active(0, PASSTHROUGH_SPI));
 	assert_true(i->flags & VGIC_HW);
 	/* Other SPIs stay virtual. */
@@ -323,6 +324,7 @@ static void test_stray_access_logged_once_per_vm(void **state)
 	util_out_has("kairos: VM b vCPU0: read of unmapped IPA 0x9000020");
 	/* A reset VM is a new guest: its first stray access is told. */
 	vm_reset(&vms[0]);
+	util_boot_steps(&vms[0]);
 	util_out_clear();
 	vm_log_once(a0, "read of unmapped IPA", 0x9000030);
 	util_out_has("kairos: VM a vCPU0: read of unmapped IPA 0x9000030");
@@ -377,6 +379,7 @@ static void test_operator_stop_then_start(void **state)
 	seen[0] = '\0';
 	a->vcpus[0].st.regs.pc = 0;
 	assert_true(vm_start(a));
+	util_boot_steps(a);
 	/* Told before it boots; then it runs from its images. */
 	assert_string_equal(seen, "a:started:-:s00;");
 	assert_int_equal(a->state, VM_RUNNING);
@@ -401,10 +404,12 @@ static void test_start_refused_while_resetting(void **state)
 	a->resetting = true;
 	assert_false(vm_start(a));
 	vm_reset(a);
+	util_boot_steps(a);
 	assert_string_equal(seen, "");
 	assert_int_equal(a->state, VM_STOPPED);
 	a->resetting = false;
 	assert_true(vm_start(a));
+	util_boot_steps(a);
 	assert_false(a->resetting);
 }
 
@@ -444,6 +449,7 @@ static void test_restart_clears_the_failure(void **state)
 	vm_fatal(&vms[0].vcpus[0], "undefined instruction");
 	util_out_has("kairos: VM a vCPU0: undefined instruction at PC 0x");
 	assert_true(vm_start(&vms[0]));
+	util_boot_steps(&vms[0]);
 	vm_stop(&vms[0], "PSCI SYSTEM_OFF");
 	vm_stop(&vms[1], "PSCI SYSTEM_OFF");
 	assert_int_equal(fake_power_off_status(), POWER_OK);
@@ -475,6 +481,7 @@ static void test_reset_reloads_images_and_vcpus(void **state)
 	cntvoff = a->cntvoff;
 	fake_counter_advance(5000);
 	vm_reset(a);
+	util_boot_steps(a);
 	/* Told before it boots: its vCPUs were off then. */
 	assert_string_equal(seen, "a:reset:-:r00;");
 	assert_memory_equal(kernel, pa_to_ptr(a->cfg->kernel.base),
@@ -501,6 +508,7 @@ static void test_reset_clears_the_vgic(void **state)
 	a->vgic.spi[8].flags |= VGIC_ENABLED | VGIC_LATCH;
 	a->vcpus[1].st.vgic.priv[3].flags |= VGIC_LATCH;
 	vm_reset(a);
+	util_boot_steps(a);
 	assert_int_equal(a->vgic.ctlr, 0);
 	assert_false(a->vgic.spi[8].flags & (VGIC_ENABLED | VGIC_LATCH));
 	assert_false(a->vcpus[1].st.vgic.priv[3].flags & VGIC_LATCH);

@@ -99,6 +99,10 @@ static void test_reset_loads_the_own_dtb_again(void **state)
 	ram = ram_of(&vms[0]);
 	memset(ram, 0x5a, UTIL_RAM);
 	vm_reset(&vms[0]);
+	/* Not 2 MiB aligned: zeroed whole, by its vCPU 0, a step a run. */
+	assert_true(vm_ram_clearing(&vms[0]));
+	assert_int_equal(util_boot_steps(&vms[0]),
+			 UTIL_RAM / VM_RAM_CLEAR_STEP);
 	assert_own_loaded(&vms[0]);
 	assert_int_equal(ram[UTIL_RAM - 1], 0);
 }
@@ -179,6 +183,42 @@ static void test_reset_makes_ram_fresh_again(void **state)
 	assert_chunk(3, 0);
 }
 
+/*
+ * A VM stopped while its vCPU 0 zeroes its RAM: the step that comes after
+ * the stop does nothing; a start zeroes it all again from the start, and
+ * only then loads the images and powers the vCPU on.
+ */
+static void test_stop_during_zeroing_then_start(void **state)
+{
+	struct vm *vm;
+	uint8_t *ram;
+
+	(void)state;
+	boot_two();
+	vm = &vms[0];
+	ram = ram_of(vm);
+	memset(ram, 0x5a, UTIL_RAM);
+	vm_reset(vm);
+	assert_int_equal(vm->vcpus[0].run, VCPU_RUN_READY);
+	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_OFF);
+	assert_int_equal(vm_boot_step(&vm->vcpus[0]), VEXIT_RESCHED);
+	assert_int_equal(ram[0], 0);
+	assert_int_equal(ram[VM_RAM_CLEAR_STEP], 0x5a);
+	vm_operator_stop(vm, "test");
+	assert_int_equal(vm->vcpus[0].run, VCPU_RUN_OFF);
+	assert_int_equal(vm_boot_step(&vm->vcpus[0]), VEXIT_RESCHED);
+	assert_int_equal(ram[VM_RAM_CLEAR_STEP], 0x5a);
+	memset(ram, 0x66, VM_RAM_CLEAR_STEP);
+	assert_true(vm_start(vm));
+	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_OFF);
+	assert_int_equal(util_boot_steps(vm), UTIL_RAM / VM_RAM_CLEAR_STEP);
+	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_ON);
+	assert_int_equal(vm->vcpus[0].st.regs.pc, vm->entry_ipa);
+	assert_own_loaded(vm);
+	assert_int_equal(ram[VM_RAM_CLEAR_STEP], 0);
+	assert_int_equal(ram[UTIL_RAM - 1], 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, NULL, util_teardown)
 
 int main(void)
@@ -189,6 +229,7 @@ int main(void)
 		T(test_reset_loads_the_own_dtb_again),
 		T(test_fresh_ram_zeroed_at_first_touch),
 		T(test_reset_makes_ram_fresh_again),
+		T(test_stop_during_zeroing_then_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -450,6 +450,7 @@ static void test_reset_drops_output_and_input(void **state)
 	vuart_receive(alpha, 'q');
 	wr(alpha, CR, 4, 0x301);
 	vm_reset(alpha);
+	util_boot_steps(alpha);
 	util_out_clear();
 	vuart_flush(alpha);
 	assert_string_equal(util_out(), "");

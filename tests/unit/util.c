@@ -10,6 +10,7 @@
 #include <kairos/time.h>
 #include <kairos/vdev.h>
 #include <kairos/version.h>
+#include <kairos/vm_ram.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,7 +204,20 @@ void util_create(void)
 {
 	if (!util_try_create())
 		fail_msg("vm_create_all() failed: \"%s\"", out);
+	for (unsigned int i = 0; i < vm_count; i++)
+		util_boot_steps(&vms[i]);
 	ckpt_resume_at_boot(); /* as boot does */
 	vm_run_all();
 	util_out_clear();
+}
+
+unsigned int util_boot_steps(struct vm *vm)
+{
+	unsigned int n = 0;
+
+	while (vm_ram_clearing(vm)) {
+		assert_int_equal(vm_boot_step(&vm->vcpus[0]), VEXIT_RESCHED);
+		assert_true(++n <= UTIL_RAM / VM_RAM_CLEAR_STEP);
+	}
+	return n;
 }

@@ -65,4 +65,11 @@ void util_create(void);
 /** vm_create_all(&util_sys) as util_create() calls it: its result. */
 bool util_try_create(void);
 
+/**
+ * Run @vm's vCPU 0 through the steps of zeroing its RAM that a (re)boot
+ * left to it (vm_boot_step(); the test VMs' RAM is not 2 MiB aligned, so
+ * not zeroed at first touch), as the scheduler would. Returns the steps.
+ */
+unsigned int util_boot_steps(struct vm *vm);
+
 #endif
