@@ -51,11 +51,11 @@ static bool secext;
 
 static bool gicv2_cpu_init(void)
 {
-	struct cpu *c = cpu_current();
+	unsigned int me = cpu_id();
 	uint32_t mask = mmio_read8(gicd, GICD_ITARGETSR);
 
 	/* A uniprocessor GIC reads ITARGETSR as zero (§4.3.12). */
-	gic_target[c->id] = mask ? mask : 1;
+	gic_target[me] = mask ? mask : 1;
 	mmio_write32(gicd, GICD_ICENABLER, 0xffff0000U);
 	mmio_write32(gicd, GICD_ICPENDR, ~0U);
 	mmio_write32(gicd, GICD_ICACTIVER, ~0U);

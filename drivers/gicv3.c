@@ -94,15 +94,15 @@ static void *find_redist(uint64_t mpidr)
 
 static bool gicv3_cpu_init(void)
 {
-	struct cpu *c = cpu_current();
-	void *rd = find_redist(c->mpidr), *sgi;
+	unsigned int me = cpu_id();
+	void *rd = find_redist(cpu_mpidr(me)), *sgi;
 
 	if (!rd) {
 		kprintf("kairos: CPU%u: no GICv3 redistributor with affinity 0x%llx in %s\n",
-			c->id, (unsigned long long)c->mpidr, gic->path);
+			me, (unsigned long long)cpu_mpidr(me), gic->path);
 		return false;
 	}
-	gicr_of[c->id] = rd;
+	gicr_of[me] = rd;
 	sgi = (char *)rd + GICR_SGI;
 	mmio_write32(rd, GICR_WAKER,
 		     mmio_read32(rd, GICR_WAKER) & ~GICR_WAKER_SLEEP);
@@ -123,7 +123,7 @@ static bool gicv3_cpu_init(void)
 	isb();
 	if (!(read_sysreg(icc_sre_el2) & ICC_SRE_SRE)) {
 		kprintf("kairos: CPU%u: GICv3 system register interface cannot be enabled (ICC_SRE_EL2.SRE)\n",
-			c->id);
+			me);
 		return false;
 	}
 	write_sysreg(icc_pmr_el1, 0xff);
@@ -163,7 +163,7 @@ static void gicv3_enable(uint32_t intid, bool on)
 		(on ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4;
 
 	if (intid < 32)
-		mmio_write32((char *)gicr_of[cpu_current()->id] + GICR_SGI, off,
+		mmio_write32((char *)gicr_of[cpu_id()] + GICR_SGI, off,
 			     1U << (intid % 32));
 	else if (intid < nr_irqs)
 		mmio_write32(gicd, off, 1U << (intid % 32));
@@ -172,12 +172,12 @@ static void gicv3_enable(uint32_t intid, bool on)
 static void gicv3_route(uint32_t intid, unsigned int cpu)
 {
 	if (intid >= 32 && intid < nr_irqs && cpu < cpu_count)
-		mmio_write64(gicd, GICD_IROUTER + 8UL * intid, cpus[cpu].mpidr);
+		mmio_write64(gicd, GICD_IROUTER + 8UL * intid, cpu_mpidr(cpu));
 }
 
 static void gicv3_send_sgi(unsigned int cpu, uint32_t sgi)
 {
-	uint64_t m = cpus[cpu].mpidr;
+	uint64_t m = cpu_mpidr(cpu);
 	uint64_t v = (((m >> 32) & 0xff) << 48) | (((m >> 16) & 0xff) << 32) |
 		     (((m >> 8) & 0xff) << 16) | ((uint64_t)(sgi & 0xf) << 24) |
 		     (1UL << (m & 0xf));
@@ -194,7 +194,7 @@ static bool gicv3_is_active(uint32_t intid)
 	const void *base = gicd;
 
 	if (intid < 32)
-		base = (const char *)gicr_of[cpu_current()->id] + GICR_SGI;
+		base = (const char *)gicr_of[cpu_id()] + GICR_SGI;
 	else if (intid >= nr_irqs)
 		return false;
 	return (mmio_read32(base, off) >> (intid % 32)) & 1;
@@ -206,7 +206,7 @@ static void gicv3_set_active(uint32_t intid, bool active)
 		(active ? GICD_ISACTIVER : GICD_ICACTIVER) + (intid / 32) * 4;
 
 	if (intid < 32)
-		mmio_write32((char *)gicr_of[cpu_current()->id] + GICR_SGI, off,
+		mmio_write32((char *)gicr_of[cpu_id()] + GICR_SGI, off,
 			     1U << (intid % 32));
 	else if (intid < nr_irqs)
 		mmio_write32(gicd, off, 1U << (intid % 32));

@@ -65,4 +65,16 @@ static inline struct cpu *cpu_current(void)
 	return arch_cpu_current();
 }
 
+/** Board number of the CPU running this. */
+static inline unsigned int cpu_id(void)
+{
+	return arch_cpu_current()->id;
+}
+
+/** Affinity (MPIDR Aff3..Aff0) of board CPU @cpu. */
+static inline uint64_t cpu_mpidr(unsigned int cpu)
+{
+	return cpus[cpu].mpidr;
+}
+
 #endif
