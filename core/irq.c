@@ -27,6 +27,12 @@ const struct irqchip *irq_chip(void)
 	return chip;
 }
 
+void irq_refresh(void)
+{
+	if (chip->refresh)
+		chip->refresh();
+}
+
 void irq_set_handler(uint32_t intid, irq_handler_fn fn, void *arg)
 {
 	CHECK(intid < IRQ_MAX_HANDLED);

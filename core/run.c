@@ -83,6 +83,7 @@ void run_settle(struct vcpu *v)
 enum vexit_result run_vcpu(struct vcpu *v)
 {
 	struct cpu *c = cpu_current();
+	unsigned int resumed = 0;
 	enum vexit_result e;
 	struct vcpu_exit x;
 
@@ -112,8 +113,12 @@ enum vexit_result run_vcpu(struct vcpu *v)
 			return VEXIT_RESCHED;
 		}
 		e = arch_vcpu_trap(v, &x);
-		if (e == VEXIT_RESUME)
+		if (e == VEXIT_RESUME) {
+			/* A storm of cheap exits: see irq_refresh(). */
+			if (++resumed % RUN_REFRESH_RESUMES == 0)
+				irq_refresh();
 			continue;
+		}
 		run_settle(v);
 		/* WFI with an interrupt already pending completes at once. */
 		if (e != VEXIT_WFI || sched_wfi(v))

@@ -126,6 +126,15 @@ static void gicv2_set_active(uint32_t intid, bool active)
 			     1U << (intid % 32));
 }
 
+/* GICD_CTLR as set at init. */
+static uint32_t dist_ctlr;
+
+/* The same value again: QEMU's model evaluates its outputs after a write. */
+static void gicv2_refresh(void)
+{
+	mmio_write32(gicd, GICD_CTLR, dist_ctlr);
+}
+
 static struct irqchip gicv2_chip = {
 	.name = "GICv2",
 	.version = 2,
@@ -138,6 +147,7 @@ static struct irqchip gicv2_chip = {
 	.send_sgi = gicv2_send_sgi,
 	.is_active = gicv2_is_active,
 	.set_active = gicv2_set_active,
+	.refresh = gicv2_refresh,
 };
 
 enum kairos_err gicv2_init(const struct board *b)
@@ -170,7 +180,8 @@ enum kairos_err gicv2_init(const struct board *b)
 			     GIC_PRIO_DEFAULT * 0x01010101U);
 		mmio_write32(gicd, GICD_ITARGETSR + i, boot_mask * 0x01010101U);
 	}
-	mmio_write32(gicd, GICD_CTLR, secext ? 1U : 3U);
+	dist_ctlr = secext ? 1U : 3U;
+	mmio_write32(gicd, GICD_CTLR, dist_ctlr);
 	gicv2_chip.list_regs = (mmio_read32(gich, GICH_VTR) & 0x3f) + 1;
 	irq_chip_register(&gicv2_chip);
 	return KAIROS_OK;

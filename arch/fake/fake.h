@@ -239,6 +239,9 @@ extern const struct irqchip fake_irqchip, fake_irqchip_v2;
 /** SGIs @sgi sent to @cpu through the fake irqchip. */
 unsigned int fake_sgis(unsigned int cpu, uint32_t sgi);
 
+/** Calls of the GICv2 fake's irqchip.refresh since the last reset. */
+unsigned int fake_refreshes(void);
+
 /** Make @intid pending (edge) at @cpu: the next ack there may take it. */
 void fake_irq_raise(unsigned int cpu, uint32_t intid);
 

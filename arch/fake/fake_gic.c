@@ -54,6 +54,7 @@ static struct {
 	bool pending[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
 	unsigned int set_active_calls;
 	unsigned int lr_writes, lr_reads;
+	unsigned int refreshes;
 	uint32_t last_set_intid;
 	bool last_set_active;
 	unsigned int sgis[KAIROS_MAX_CPUS][16];
@@ -204,12 +205,24 @@ static void chip_set_active(uint32_t intid, bool active)
 	.route = chip_route, .send_sgi = chip_send_sgi,                        \
 	.is_active = chip_is_active, .set_active = chip_set_active
 
+/* GICv2's: counted (fake_refreshes()). */
+static void chip_refresh(void)
+{
+	g.refreshes++;
+}
+
 const struct irqchip fake_irqchip = { .name = "fake",
 				      .version = 3,
 				      FAKE_CHIP_OPS };
 const struct irqchip fake_irqchip_v2 = { .name = "fake-v2",
 					 .version = 2,
-					 FAKE_CHIP_OPS };
+					 FAKE_CHIP_OPS,
+					 .refresh = chip_refresh };
+
+unsigned int fake_refreshes(void)
+{
+	return g.refreshes;
+}
 
 unsigned int fake_sgis(unsigned int cpu, uint32_t sgi)
 {

@@ -40,6 +40,11 @@ struct irqchip {
 	bool (*is_active)(uint32_t intid);
 	/** Set or clear the active state (ISACTIVER/ICACTIVER). */
 	void (*set_active)(uint32_t intid, bool active);
+	/**
+	 * Optional: have the controller evaluate again what it signals to
+	 * this CPU, by a write that changes nothing (see irq_refresh()).
+	 */
+	void (*refresh)(void);
 };
 
 /**
@@ -53,6 +58,15 @@ const struct irqchip *irq_chip(void);
 
 /** Attach @fn to @intid (one handler per INTID, shared by all CPUs). */
 void irq_set_handler(uint32_t intid, irq_handler_fn fn, void *arg);
+
+/**
+ * The run loop has resumed a guest many times in a row without touching
+ * the interrupt controller: let the controller look again at what it
+ * signals (irqchip.refresh). QEMU's GICv2 model can otherwise keep a
+ * pending physical interrupt from the CPU until the next access to the
+ * GIC (docs/security.md, "The hostile suite").
+ */
+void irq_refresh(void);
 
 /** Acknowledge and handle every pending interrupt (IRQ vector). */
 void irq_handle(void);

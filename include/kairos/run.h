@@ -13,6 +13,12 @@
 #include <kairos/vexit_result.h>
 #include <kairos/vm.h>
 
+/**
+ * Guest exits resumed at once in a row after which the run loop has the
+ * interrupt controller refresh what it signals (irq_refresh()).
+ */
+#define RUN_REFRESH_RESUMES 32U
+
 /** This pCPU's run loop; never returns. */
 NORETURN void run_loop(void);
 

@@ -178,6 +178,27 @@ static void test_resume_exit_keeps_list_registers(void **state)
 	assert_int_equal(vc(0)->exits, 4);
 }
 
+/*
+ * A storm of exits resumed at once (a guest hammering an emulated
+ * register) has the interrupt controller refresh what it signals every
+ * RUN_REFRESH_RESUMES of them, and still neither folds nor refills.
+ */
+static void test_resume_storm_refreshes_the_controller(void **state)
+{
+	unsigned int writes, before;
+
+	(void)state;
+	irq_chip_register(&fake_irqchip_v2); /* the one with a refresh */
+	for (unsigned int i = 0; i < 2 * RUN_REFRESH_RESUMES + 1; i++)
+		fake_vcpu_push(FAKE_EXIT_RESUME, RUN_TICKS, NULL, NULL);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, NULL, NULL);
+	writes = fake_vgic_lr_writes();
+	before = fake_refreshes();
+	run_script();
+	assert_int_equal(fake_refreshes() - before, 2);
+	assert_int_equal(fake_vgic_lr_writes() - writes, 1 + 1);
+}
+
 /* A handler that reads the vGIC's pending state settles first. */
 static void read_ispendr(struct vcpu *v, void *arg)
 {
@@ -355,6 +376,9 @@ int main(void)
 			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_wfi_with_pending_resumes_at_once, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_resume_storm_refreshes_the_controller, setup,
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_raised_before_load, setup,
 						util_teardown),
