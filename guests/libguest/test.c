@@ -61,6 +61,19 @@ bool test_failed(void)
 	return __atomic_load_n(&test_bad, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * linger=<ms> on the command line: stay up that long after the summary
+ * before powering off, so that a test can still talk to Kairos while the
+ * VM runs (Kairos powers the board off when every VM has stopped).
+ */
+static void linger(void)
+{
+	uint64_t ms;
+
+	if (board_arg_u64("linger", &ms))
+		time_delay_us(ms * 1000UL);
+}
+
 static void __attribute__((noreturn)) test_finish(void)
 {
 	int32_t ret;
@@ -72,6 +85,7 @@ static void __attribute__((noreturn)) test_finish(void)
 		printf("SUMMARY: %u passed, %u failed\n", test_passed,
 		       test_nfailed);
 	fflush(stdout);
+	linger();
 	ret = psci_system_off();
 	printf("libguest: PSCI SYSTEM_OFF returned %d\n", (int)ret);
 	fflush(stdout);

@@ -35,10 +35,10 @@ def rpi4_built():
                     ": run 'make rpi4-test-deps guests'")
 
 
-def vm_spec(name, guest, vcpus, cpus, tests):
+def vm_spec(name, guest, vcpus, cpus, tests, extra=""):
     return (f"name={name},image={os.path.join(GUESTS, guest)},"
             f"vcpus={vcpus},cpus={cpus},mem=64M,bootargs=test="
-            + ",".join(tests))
+            + ",".join(tests) + extra)
 
 
 def expect_banner(con, timeout):
@@ -63,7 +63,10 @@ def test_uboot_sdcard_two_vms(boot, tmp_path):
     both VMs have stopped Kairos powers the board off through the BCM2711
     power-management watchdog (the Pi has no PSCI): QEMU exits."""
     con = boot([TOOL, "--uboot", "--out", str(tmp_path),
-                "--vm", vm_spec("sgi", "gictest.bin", 2, "0:1", SGI_TESTS),
+                # linger: still running when 'vm list' is typed, however
+                # fast its tests are next to the console.
+                "--vm", vm_spec("sgi", "gictest.bin", 2, "0:1", SGI_TESTS,
+                                " linger=3000"),
                 "--vm", vm_spec("vm", "vmtest.bin", 2, "2:3", VM_TESTS)])
     con.expect(r"Kairos: loading from mmc \d+:\d+", timeout=90)
     # Every file comes off the card, whole: U-Boot says how much it read.
