@@ -19,13 +19,12 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
-#include <kairos/memops_selftest.h>
 #include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/selftest.h>
-#include <kairos/shell.h>
 #include <kairos/task.h>
 #include <kairos/time.h>
+#include <kairos/ui.h>
 #include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>

@@ -7,7 +7,7 @@
  */
 #include <arch/memops.h>
 #include <kairos/compiler.h>
-#include <kairos/memops_selftest.h>
+#include <kairos/selftest.h>
 #include <stdio.h>
 #include <string.h>
 

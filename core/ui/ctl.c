@@ -9,13 +9,11 @@
 #include <kairos/ckpt.h>
 #include <kairos/compiler.h>
 #include <kairos/console.h>
-#include <kairos/ctl.h>
-#include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/ui.h>
 #include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
-#include <kairos/vm_cmd.h>
 #include <kairos/vm_events.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -7,8 +7,8 @@
 #include <kairos/compiler.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
-#include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/ui.h>
 #include <kairos/version.h>
 #include <plat/power.h>
 #include <string.h>

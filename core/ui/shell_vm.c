@@ -8,14 +8,12 @@
 #include <kairos/ckpt.h>
 #include <kairos/compiler.h>
 #include <kairos/console.h>
-#include <kairos/ctl.h>
 #include <kairos/sched.h>
-#include <kairos/shell.h>
 #include <kairos/task.h>
 #include <kairos/time.h>
+#include <kairos/ui.h>
 #include <kairos/vdev.h>
 #include <kairos/vm.h>
-#include <kairos/vm_cmd.h>
 #include <kairos/vm_events.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * returns a struct the two surfaces print in their own forms.
  */
 #include <kairos/compiler.h>
-#include <kairos/vm_cmd.h>
+#include <kairos/ui.h>
 #include <string.h>
 
 static const char *const state_names[] = { "running", "paused", "stopped" };

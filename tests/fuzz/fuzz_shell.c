@@ -21,10 +21,9 @@
 #include <kairos/compiler.h>
 #include <kairos/console.h>
 #include <kairos/cpu.h>
-#include <kairos/ctl.h>
 #include <kairos/irq.h>
-#include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/ui.h>
 #include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>

@@ -6,9 +6,8 @@
  * Ctrl-A switching, guest output that stays labelled, events, and `exit`
  * back to the shell.
  */
-#include <kairos/ctl.h>
 #include <kairos/profile_virt.h>
-#include <kairos/shell.h>
+#include <kairos/ui.h>
 #include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>

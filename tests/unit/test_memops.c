@@ -8,7 +8,7 @@
  */
 #include <arch/memops.h>
 #include <kairos/ckpt_format.h>
-#include <kairos/memops_selftest.h>
+#include <kairos/selftest.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -7,7 +7,7 @@
  */
 #include <kairos/console.h>
 #include <kairos/cpu.h>
-#include <kairos/shell.h>
+#include <kairos/ui.h>
 #include <kairos/version.h>
 #include <setjmp.h>
 #include <stdarg.h>

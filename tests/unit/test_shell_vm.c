@@ -9,9 +9,9 @@
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/profile_virt.h>
-#include <kairos/shell.h>
 #include <kairos/task.h>
 #include <kairos/time.h>
+#include <kairos/ui.h>
 #include <kairos/vmmio.h>
 #include <plat/power.h>
 #include <setjmp.h>

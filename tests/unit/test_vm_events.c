@@ -7,8 +7,7 @@
  * nobody.
  */
 #include <kairos/ckpt.h>
-#include <kairos/ctl.h>
-#include <kairos/shell.h>
+#include <kairos/ui.h>
 #include <kairos/vm_events.h>
 #include <setjmp.h>
 #include <stdarg.h>

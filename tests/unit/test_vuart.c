@@ -11,11 +11,10 @@
  */
 #include <kairos/console.h>
 #include <kairos/cpu.h>
-#include <kairos/ctl.h>
 #include <kairos/profile_virt.h>
-#include <kairos/shell.h>
 #include <kairos/time.h>
 #include <kairos/timerq.h>
+#include <kairos/ui.h>
 #include <kairos/vdev.h>
 #include <kairos/vgic.h>
 #include <kairos/vmmio.h>

@@ -6,8 +6,8 @@
 #include <kairos/console.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
-#include <kairos/shell.h>
 #include <kairos/time.h>
+#include <kairos/ui.h>
 #include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm_ram.h>

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The user interface (core/ui/): the VM commands, the Kairos shell and
+ * the control channel, over the console. Nothing below it calls up into
+ * it (docs/design.md §9, §10).
+ */
+#ifndef KAIROS_UI_H
+#define KAIROS_UI_H
+
+#include <kairos/ckpt.h>
+#include <kairos/types.h>
+#include <kairos/vm.h>
+
+/*
+ * The VM commands both command surfaces offer (core/ui/vm_cmd.c): the
+ * shell's `vm` command and the control channel do the work through these
+ * and only print the results, each in its own form.
+ */
+
+/** How a command ended. */
+enum vm_cmd_status {
+	VM_CMD_DONE,      /**< it did what was asked */
+	VM_CMD_ALREADY,   /**< the VM was in that state already */
+	VM_CMD_BAD_STATE, /**< not in the VM's present state (vm_cmd_state()) */
+	VM_CMD_FAILED,    /**< tried and failed; why says why */
+};
+
+/** Longest reason a failed command gives. */
+#define VM_CMD_WHY_MAX 160
+
+/** The result of a command, for the printers. */
+struct vm_cmd_result {
+	enum vm_cmd_status st;
+	char why[VM_CMD_WHY_MAX]; /**< VM_CMD_FAILED: the reason */
+	uint64_t size;            /**< checkpoint: bytes in the slot */
+	uint64_t pages_copied;    /**< restore: pages copied back */
+	uint64_t ticks;           /**< checkpoint, restore: time it took */
+};
+
+/** A VM's totals over its vCPUs, and its checkpoint counters. */
+struct vm_cmd_counts {
+	uint64_t exits;
+	uint64_t migrations;
+	struct ckpt_stats ckpt;
+};
+
+/** "running", "paused" or "stopped". */
+const char *vm_cmd_state(const struct vm *vm);
+
+/** "off", "ready" or "blocked": where @v is in its life. */
+const char *vm_cmd_run_state(const struct vcpu *v);
+
+/** Totals of @vm into *@out. */
+void vm_cmd_counts(const struct vm *vm, struct vm_cmd_counts *out);
+
+/** Hold (@pause) or release @vm's vCPUs; BAD_STATE when it is stopped. */
+void vm_cmd_pause(struct vm *vm, bool pause, struct vm_cmd_result *r);
+
+/** Reboot @vm from its images; BAD_STATE while a reset is under way. */
+void vm_cmd_reset(struct vm *vm, struct vm_cmd_result *r);
+
+/** Stop @vm (@why goes into Kairos's message); ALREADY if it was. */
+void vm_cmd_stop(struct vm *vm, const char *why, struct vm_cmd_result *r);
+
+/** Boot a stopped @vm cold; BAD_STATE if it is not stopped. */
+void vm_cmd_start(struct vm *vm, struct vm_cmd_result *r);
+
+/** Save @vm into checkpoint slot @slot (a valid slot number). */
+void vm_cmd_checkpoint(struct vm *vm, unsigned int slot,
+		       struct vm_cmd_result *r);
+
+/** Bring @vm back from slot @slot, the clock under @policy. */
+void vm_cmd_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
+		    struct vm_cmd_result *r);
+
+/* The hypervisor's console shell. */
+
+/** A shell command: @run gets the rest of the line after the name. */
+struct shell_command {
+	const char *name;
+	const char *help;
+	void (*run)(const char *args);
+};
+
+/**
+ * Add a table of commands (boot time; a few tables at most). Adding the
+ * same table again changes nothing.
+ */
+void shell_add_commands(const struct shell_command *cmds, size_t n);
+
+/**
+ * Add the VM commands (vm list|stop|start|reset|pause|resume|info|
+ * migrate|checkpoint|restore|slots) and `ctl` to the shell, register the
+ * console task (pCPU 0) and the shell's and the control channel's VM
+ * observers (shell first: its message comes before the event line).
+ */
+void shell_vm_init(void);
+
+/**
+ * Take pending console input (the console task, on pCPU 0): Ctrl-A then a
+ * key switches where it goes — k: the Kairos shell, 0-7: that VM's UART,
+ * Ctrl-A: the next one; everything else goes to the current target.
+ */
+void shell_poll(void);
+
+/**
+ * Console input arrived (the UART's interrupt or polling tick): have the
+ * console task take it. Any CPU, any context.
+ */
+void shell_wake(void);
+
+/**
+ * After boot: say how to switch console input (and, @quit if not NULL,
+ * how to leave), then give input to the VM if there is exactly one and
+ * not @shell_first, else prompt in the Kairos shell.
+ */
+void shell_console_start(const char *quit, bool shell_first);
+
+/** Index of the VM console input goes to, or -1 for the Kairos shell. */
+int shell_input_target(void);
+
+struct vm;
+/**
+ * Feed one received character; runs a command on end of line. Backspace
+ * or DEL erases a character, Ctrl-U the whole line.
+ */
+void shell_input(char c);
+
+/** Run one command line (without the newline). */
+void shell_exec(const char *line);
+
+/**
+ * The command running hands the console to another reader (the control
+ * channel): no prompt after it.
+ */
+void shell_hand_over(void);
+
+/** Print the prompt. */
+void shell_prompt(void);
+
+/*
+ * The control channel (docs/control.md): a machine-readable mode of the
+ * console for test rigs. The shell command `ctl` enters it; requests are
+ * lines "<tag> <verb> [args]", every response line starts with "@<tag> ",
+ * guest output keeps its "[vm] " label. Runs in the console task (pCPU 0).
+ */
+
+/** Protocol version `hello` reports; bumped on incompatible changes. */
+#define CTL_PROTOCOL 1U
+/** Longest request, in characters without the line end. */
+#define CTL_LINE_MAX 127U
+/** Longest tag. */
+#define CTL_TAG_MAX 16
+/** Most arguments after the verb. */
+#define CTL_ARGS_MAX 4
+
+/** Status of a response's final line (docs/control.md has the table). */
+enum ctl_status {
+	CTL_OK = 0,
+	CTL_BAD_REQUEST = 1,  /**< malformed line, wrong arguments */
+	CTL_NO_VM = 2,        /**< no VM of that name */
+	CTL_NO_SLOT = 3,      /**< no checkpoint slot of that number */
+	CTL_FAILED = 4,       /**< the operation was tried and failed */
+	CTL_BAD_STATE = 5,    /**< not in the VM's present state */
+	CTL_UNKNOWN_VERB = 6, /**< verb not known to this version */
+	CTL_TOO_LONG = 7,     /**< line longer than CTL_LINE_MAX */
+};
+
+/** A request split into words (pointers into the parsed line). */
+struct ctl_request {
+	const char *tag; /**< NULL when the first word is not a valid tag */
+	const char *verb;
+	const char *argv[CTL_ARGS_MAX];
+	unsigned int argc;
+};
+
+/**
+ * Split @line (NUL-terminated, printable) in place into tag, verb and
+ * arguments, separated by runs of blanks. Returns CTL_OK, or
+ * CTL_BAD_REQUEST with the reason in *@why; req->tag is set whenever the
+ * first word is a valid tag, so that even a refusal can name it.
+ */
+enum ctl_status ctl_parse(char *line, struct ctl_request *req,
+			  const char **why);
+
+/**
+ * Slot number @s as both command surfaces take it: CTL_BAD_REQUEST if it
+ * is not a decimal number, CTL_NO_SLOT if there is no such slot; @why
+ * says which.
+ */
+enum ctl_status ctl_slot_parse(const char *s, unsigned int *slot, char *why,
+			       size_t why_len);
+
+/** "pause" or "catch-up" (NULL: the default, pause). False otherwise. */
+bool ctl_policy_parse(const char *s, enum ckpt_policy *policy);
+
+/**
+ * Add the shell command `ctl` (boot CPU, with the other commands) and
+ * register the channel as a VM observer: in control mode every VM state
+ * change is an event line "@event <kind> vm=<name> state=<state>".
+ */
+void ctl_init(void);
+
+/** The console is in control mode (input goes to ctl_input()). */
+bool ctl_active(void);
+
+/** Switch the console to control mode and say so ("@ctl 0 ..."). */
+void ctl_enter(void);
+
+/**
+ * Feed one received character in control mode. Ctrl-A and the key after
+ * it are dropped (no input switching), Ctrl-U discards the line so far,
+ * CR or LF ends it.
+ */
+void ctl_input(char c);
+
+#endif
