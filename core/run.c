@@ -66,6 +66,8 @@ static void prepare(struct cpu *c, struct vcpu *v)
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
 	arch_vgic_write_lrs(lrs, n, underflow);
+	if (vgic_wants_ack_trap(v))
+		arch_vgic_trap_ack(v, true);
 	vgic_sync_hw(v);
 	vtimer_guard(v, lrs, n);
 	fast_path_arm(c, v, n);
@@ -90,8 +92,20 @@ void run_settle(struct vcpu *v)
 			vgic_fast_listed(v, n++, VTIMER_INTID);
 	}
 	vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
+	/* Armed only while the list registers are live. */
+	if (v->ack_trap) {
+		v->ack_trap = false;
+		arch_vgic_trap_ack(v, false);
+	}
 	vtimer_sync(v);
 	ptimer_sync(v);
+}
+
+enum vexit_result run_ack_trapped(struct vcpu *v)
+{
+	run_settle(v);
+	(void)vgic_resample(v);
+	return VEXIT_RESUME;
 }
 
 enum vexit_result run_vcpu(struct vcpu *v)
@@ -122,6 +136,9 @@ enum vexit_result run_vcpu(struct vcpu *v)
 			vm_fatal(v, x.why);
 			return VEXIT_RESCHED;
 		}
+		/* Lines re-sampled and not taken again by now stayed low. */
+		if (v->resampled)
+			vgic_resample_expire(v);
 		e = arch_vcpu_trap(v, &x);
 		if (e == VEXIT_RESUME)
 			continue;
