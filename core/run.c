@@ -62,6 +62,8 @@ static void prepare(struct cpu *c, struct vcpu *v)
 
 	vtimer_entry(v);
 	ptimer_sync(v);
+	/* Its PMU's overflow line, seen at entries (no EL2 interrupt). */
+	vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
 	/* What changes from here on is in this fill or marks it stale. */
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow);
