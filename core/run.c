@@ -62,7 +62,10 @@ static void prepare(struct cpu *c, struct vcpu *v)
 
 	vtimer_entry(v);
 	ptimer_sync(v);
-	/* Its PMU's overflow line, seen at entries (no EL2 interrupt). */
+	/*
+	 * Its PMU's overflow line, sampled at entries and exits: Kairos
+	 * takes no physical PMU interrupt (docs/security.md).
+	 */
 	vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
 	/* What changes from here on is in this fill or marks it stale. */
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
@@ -101,6 +104,8 @@ void run_settle(struct vcpu *v)
 	}
 	vtimer_sync(v);
 	ptimer_sync(v);
+	/* Before a WFI decides: an overflow may be what it waits for. */
+	vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
 }
 
 enum vexit_result run_ack_trapped(struct vcpu *v)

@@ -12,6 +12,8 @@ and the slices of the two VMs interleave inside each counted loop."""
 import os
 import re
 
+import pytest
+
 from kairos_qemu import ROOT, TOOLS
 
 VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
@@ -45,3 +47,16 @@ def test_pmu_debug_per_vcpu_across_checkpoint(boot):
     assert done.count("3") == 2 and done[-1] == str(ROUNDS - 1), done
     others = re.findall(r"\[b\] # pmu_debug other: round (\d+) ok", log)
     assert others == [str(r) for r in range(ROUNDS)], others
+
+
+@pytest.mark.parametrize("gic", [3, 2])
+def test_pmu_overflow_interrupt(boot, gic):
+    """The PMU's overflow interrupt reaches the guest as PPI 23 through
+    the vGIC, also when it waits in WFI for it: once per overflow."""
+    con = boot([f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", "2",
+                "--vm", f"name=g,image={VMTEST},"
+                "bootargs=test=pmu_overflow_irq"])
+    m = con.expect(r"\[g\] TEST pmu_overflow_irq: (PASS|FAIL|SKIP)"
+                   r"([^\r\n]*)", timeout=60)
+    assert m.group(1) == b"PASS", m.group(0)
+    con.expect(r"kairos: all VMs stopped")

@@ -351,8 +351,7 @@ static void test_section_names(void **state)
 	assert_string_equal(ckpt_section_name(CKPT_SEC_VGIC), "vgic");
 	assert_string_equal(ckpt_section_name(CKPT_SEC_VUART), "vuart");
 	assert_string_equal(ckpt_section_name(CKPT_SEC_MEM), "memory");
-	assert_string_equal(ckpt_section_name(CKPT_SEC_PMU_DEBUG),
-			    "pmu-debug");
+	assert_string_equal(ckpt_section_name(CKPT_SEC_PMU_DEBUG), "pmu-debug");
 	assert_string_equal(ckpt_section_name(0), "type 0");
 }
 

@@ -152,3 +152,74 @@ TEST_FLAGS(pmu_debug_own, TEST_NAMED_ONLY)
 	write_sysreg(3UL, pmcntenclr_el0);
 	exc_set_sync_handler(NULL);
 }
+
+#define PMU_PPI 23U /* QEMU virt's PMU interrupt, PPI 7 */
+#define PMU_CCNT (1UL << 31)
+#define PMU_WAIT_US 1000000
+
+static uint32_t pmu_irqs, pmu_irqs_idle;
+
+static void pmu_handler(struct gic_irq *irq, void *arg)
+{
+	(void)irq;
+	(void)arg;
+	pmu_irqs++;
+	if (!(read_sysreg(pmovsset_el0) & PMU_CCNT))
+		pmu_irqs_idle++; /* taken with nothing overflowed */
+	write_sysreg(PMU_CCNT, pmovsclr_el0);
+	__asm__ volatile("isb");
+}
+
+/*
+ * The PMU's overflow interrupt, PPI 23, level-sensitive: the cycle
+ * counter set just below its 32-bit wrap overflows, the interrupt comes
+ * (to a CPU that waits for it in WFI, too), once, and the handler's
+ * clear of the overflow flag ends it.
+ */
+TEST_FLAGS(pmu_overflow_irq, TEST_NAMED_ONLY)
+{
+	uint64_t dfr0 = read_sysreg(id_aa64dfr0_el1);
+	unsigned int pmuver = (unsigned int)(dfr0 >> 8) & 0xf;
+	uint64_t t0;
+
+	if (pmuver == 0 || pmuver == 0xf)
+		SKIP("no PMUv3");
+	if (!gic_init())
+		FAIL("no GICv2 or GICv3 in the DTB");
+	pmu_irqs = pmu_irqs_idle = 0;
+	gic_set_handler(PMU_PPI, pmu_handler, NULL);
+	gic_set_edge(PMU_PPI, false);
+	gic_set_enable(PMU_PPI, true);
+	write_sysreg(0, pmccfiltr_el0); /* EL1 and EL0 */
+	write_sysreg(0xfffff000UL, pmccntr_el0);
+	write_sysreg(PMU_CCNT, pmovsclr_el0);
+	write_sysreg(PMU_CCNT, pmintenset_el1);
+	write_sysreg(read_sysreg(pmcr_el0) | PMCR_E, pmcr_el0);
+	write_sysreg(PMU_CCNT, pmcntenset_el0);
+	__asm__ volatile("isb");
+	irq_unmask();
+	t0 = time_us();
+	/*
+	 * Waits in WFI once the overflow flag is up: whether a counter
+	 * counts in WFI is IMPLEMENTATION DEFINED, and under Kairos a vCPU
+	 * blocked in WFI counts nothing (its PMU is switched out).
+	 */
+	while (!__atomic_load_n(&pmu_irqs, __ATOMIC_RELAXED) &&
+	       time_us() - t0 < PMU_WAIT_US)
+		if (read_sysreg(pmovsset_el0) & PMU_CCNT)
+			__asm__ volatile("wfi");
+	/* No second one for the same overflow. */
+	time_delay_us(20000);
+	irq_mask();
+	write_sysreg(PMU_CCNT, pmcntenclr_el0);
+	write_sysreg(PMU_CCNT, pmintenclr_el1);
+	gic_set_enable(PMU_PPI, false);
+	gic_set_handler(PMU_PPI, NULL, NULL);
+	EXPECT(pmu_irqs == 1 && pmu_irqs_idle == 0,
+	       "cycle counter overflow: %u interrupts (%u with no overflow "
+	       "flag), want 1",
+	       pmu_irqs, pmu_irqs_idle);
+	EXPECT(!(read_sysreg(pmovsset_el0) & PMU_CCNT),
+	       "PMOVSSET 0x%llx after the handler cleared it",
+	       (unsigned long long)read_sysreg(pmovsset_el0));
+}
