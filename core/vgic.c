@@ -411,7 +411,8 @@ void vgic_resample_expire(struct vcpu *v)
 	spin_lock(&d->lock);
 	for (unsigned int k = 0; k < VGIC_NR_SPIS; k++)
 		if ((d->spi[k].flags & (VGIC_SAMPLED | VGIC_LINE)) ==
-		    VGIC_SAMPLED)
+			    VGIC_SAMPLED &&
+		    spi_target(v->vm, &d->spi[k]) == v)
 			d->spi[k].flags &= (uint16_t)~VGIC_SAMPLED;
 	spin_unlock(&d->lock);
 }
