@@ -116,7 +116,13 @@ func el2_setup
 	msr	vpidr_el2, x0
 	mrs	x0, mpidr_el1
 	msr	vmpidr_el2, x0
-	/* MDCR_EL2.HPMN = PMCR_EL0.N when a PMU exists (ID_AA64DFR0.PMUVer). */
+	/*
+	 * MDCR_EL2.HPMN = PMCR_EL0.N when a PMU exists (ID_AA64DFR0.PMUVer):
+	 * every counter is the guest's, switched per vCPU
+	 * (arch/aarch64/pmu_debug.c). With PMUv3p1, HPMD (bit 17) keeps EL2
+	 * out of the event counts; with PMUv3p5, HCCD (bit 23) out of the
+	 * cycle count. Debug registers are not trapped (TDA, TDOSA = 0).
+	 */
 	mov	x0, #0
 	mrs	x1, id_aa64dfr0_el1
 	ubfx	x1, x1, #8, #4
@@ -125,6 +131,12 @@ func el2_setup
 	b.eq	1f
 	mrs	x0, pmcr_el0
 	ubfx	x0, x0, #11, #5
+	cmp	x1, #4
+	b.lo	1f
+	orr	x0, x0, #(1 << 17)
+	cmp	x1, #6
+	b.lo	1f
+	orr	x0, x0, #(1 << 23)
 1:	msr	mdcr_el2, x0
 	adr_l	x0, el2_vectors
 	msr	vbar_el2, x0

@@ -374,7 +374,7 @@ static bool console_input_shell(const void *fdt)
 /*
  * /chosen/kairos,selftest = "memops": the copy, CRC32C and zeroing
  * routines are checked against references before any VM exists
- * (kairos/memops_selftest.h); the verdict goes to the console.
+ * (kairos/selftest.h); the verdict goes to the console.
  */
 static void memops_selftest_if_asked(const void *fdt)
 {

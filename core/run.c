@@ -46,10 +46,17 @@ static void prepare(struct cpu *c, struct vcpu *v)
 
 	vtimer_entry(v);
 	ptimer_sync(v);
+	/*
+	 * Its PMU's overflow line, sampled at entries and exits: Kairos
+	 * takes no physical PMU interrupt (docs/security.md).
+	 */
+	vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
 	/* What changes from here on is in this fill or marks it stale. */
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow, &fast);
 	arch_vgic_write_lrs(lrs, n, underflow);
+	if (vgic_wants_ack_trap(v))
+		arch_vgic_trap_ack(v, true);
 	vgic_sync_hw(v);
 	vtimer_guard(v, lrs, n);
 	/* Armed for the virtual timer (arch_vgic_encode_lr(); on aarch64
@@ -76,8 +83,22 @@ void run_settle(struct vcpu *v)
 	if (arch_vgic_fast_disarm(&c->arch, &k) && k == n)
 		vgic_fast_listed(v, n++, VTIMER_INTID);
 	vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
+	/* Armed only while the list registers are live. */
+	if (v->ack_trap) {
+		v->ack_trap = false;
+		arch_vgic_trap_ack(v, false);
+	}
 	vtimer_sync(v);
 	ptimer_sync(v);
+	/* Before a WFI decides: an overflow may be what it waits for. */
+	vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
+}
+
+enum vexit_result run_ack_trapped(struct vcpu *v)
+{
+	run_settle(v);
+	(void)vgic_resample(v);
+	return VEXIT_RESUME;
 }
 
 enum vexit_result run_vcpu(struct vcpu *v)
@@ -112,6 +133,9 @@ enum vexit_result run_vcpu(struct vcpu *v)
 			vm_fatal(v, x.why);
 			return VEXIT_RESCHED;
 		}
+		/* Lines re-sampled and not taken again by now stayed low. */
+		if (v->resampled)
+			vgic_resample_expire(v);
 		e = arch_vcpu_trap(v, &x);
 		if (e == VEXIT_RESUME) {
 			/* A storm of cheap exits: see irq_refresh(). */

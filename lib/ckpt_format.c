@@ -20,6 +20,7 @@ _Static_assert(sizeof(struct ckpt_vm) == 104, "ckpt_vm layout");
 _Static_assert(sizeof(struct ckpt_irq) == 16, "ckpt_irq layout");
 _Static_assert(sizeof(struct ckpt_sysregs) == 200, "ckpt_sysregs layout");
 _Static_assert(sizeof(struct ckpt_vcpu) == 1624, "ckpt_vcpu layout");
+_Static_assert(sizeof(struct ckpt_pmu_debug) == 1088, "ckpt_pmu_debug layout");
 _Static_assert(sizeof(struct ckpt_vgic) == 4112, "ckpt_vgic layout");
 _Static_assert(sizeof(struct ckpt_vuart) == 360, "ckpt_vuart layout");
 _Static_assert(sizeof(struct ckpt_mem) == 40, "ckpt_mem layout");
@@ -296,6 +297,7 @@ const char *ckpt_section_name(uint32_t type)
 	case CKPT_SEC_VGIC: return "vgic";
 	case CKPT_SEC_VUART: return "vuart";
 	case CKPT_SEC_MEM: return "memory";
+	case CKPT_SEC_PMU_DEBUG: return "pmu-debug";
 	default: break;
 	}
 	snprintf(unknown, sizeof(unknown), "type %u", type);
@@ -306,8 +308,9 @@ const char *ckpt_section_name(uint32_t type)
 static const char *sec_label(const struct ckpt_sec_ref *r, char *buf,
 			     size_t len)
 {
-	if (r->type == CKPT_SEC_VCPU)
-		snprintf(buf, len, "vcpu %u", r->index);
+	if (r->type == CKPT_SEC_VCPU || r->type == CKPT_SEC_PMU_DEBUG)
+		snprintf(buf, len, "%s %u", ckpt_section_name(r->type),
+			 r->index);
 	else
 		snprintf(buf, len, "%s", ckpt_section_name(r->type));
 	return buf;
@@ -615,6 +618,36 @@ static bool check_vcpus(const struct ckpt_image *img, const struct ckpt_vm *vm,
 	return true;
 }
 
+/* At most one pmu-debug section per vCPU, each of its exact size. */
+static bool check_pmu_debug(const struct ckpt_image *img,
+			    const struct ckpt_vm *vm, const struct why *why)
+{
+	uint32_t seen = 0;
+
+	for (unsigned int i = 0; i < img->nr; i++) {
+		const struct ckpt_sec_ref *r = &img->sec[i];
+
+		if (r->type != CKPT_SEC_PMU_DEBUG)
+			continue;
+		if (r->index >= vm->nr_vcpus)
+			return refuse(
+				why,
+				"pmu-debug section for vCPU %u, the VM has %u vCPUs",
+				r->index, vm->nr_vcpus);
+		if (seen & (1U << r->index))
+			return refuse(why, "two pmu-debug sections for vCPU %u",
+				      r->index);
+		seen |= 1U << r->index;
+		if (r->length != sizeof(struct ckpt_pmu_debug))
+			return refuse(
+				why,
+				"pmu-debug %u section: %llu bytes, expected %zu",
+				r->index, (unsigned long long)r->length,
+				sizeof(struct ckpt_pmu_debug));
+	}
+	return true;
+}
+
 static bool check_vgic(const struct ckpt_image *img, const struct ckpt_vm *vm,
 		       const struct why *why)
 {
@@ -797,8 +830,9 @@ bool ckpt_parse(const void *buf, uint64_t len, unsigned int flags,
 	img->size = img->hdr.total_size;
 	/* Then the structure, on sections whose bytes are all checked. */
 	if (!check_frame(img, flags, &why) || !check_vm(img, &vm, &why) ||
-	    !check_vcpus(img, &vm, &why) || !check_vgic(img, &vm, &why) ||
-	    !check_vuart(img, &why) || !check_mem(img, &vm, &why)) {
+	    !check_vcpus(img, &vm, &why) || !check_pmu_debug(img, &vm, &why) ||
+	    !check_vgic(img, &vm, &why) || !check_vuart(img, &why) ||
+	    !check_mem(img, &vm, &why)) {
 		img->nr = 0;
 		return false;
 	}

@@ -213,6 +213,38 @@ bool arch_s2_track_write(uint64_t *root, struct s2_write_log *log, uint64_t ipa)
 	return true;
 }
 
+bool arch_s2_page_set_valid(uint64_t *root, uint64_t ipa, bool valid)
+{
+	uint64_t *t = root, *d;
+
+	/* As page_entry(), but the page entry itself may be invalid. */
+	for (unsigned int level = 1; level <= 2; level++) {
+		uint64_t e = t[(ipa >> (39U - 9U * level)) & (PT_ENTRIES - 1)];
+
+		if ((e & (DESC_VALID | DESC_TABLE)) !=
+		    (DESC_VALID | DESC_TABLE))
+			return false;
+		t = (uint64_t *)(uintptr_t)(e & DESC_OA_MASK);
+	}
+	d = &t[(ipa >> 12) & (PT_ENTRIES - 1)];
+	if (!(*d & DESC_TABLE))
+		return false; /* never mapped as a page */
+	if (valid) {
+		/* Invalid to valid: no break-before-make (D8.16.1). */
+		__atomic_store_n(d, *d | DESC_VALID, __ATOMIC_RELEASE);
+		dsb_ish();
+		return true;
+	}
+	__atomic_store_n(d, *d & ~(uint64_t)DESC_VALID, __ATOMIC_RELEASE);
+	dsb_ish();
+	__asm__ volatile("tlbi ipas2e1is, %0\n dsb ish\n tlbi vmalle1is\n"
+			 "dsb ish\n isb"
+			 :
+			 : "r"(ipa >> 12)
+			 : "memory");
+	return true;
+}
+
 struct collect {
 	void (*fn)(void *arg, uint64_t ipa);
 	void *arg;

@@ -9,6 +9,7 @@
 #include <arch/stage2.h>
 #include <arch/timer.h>
 #include <arch/vcpu.h>
+#include <arch/vgic_hw.h>
 #include <asm/sysreg.h>
 #include <kairos/compiler.h>
 #include <kairos/faultloop.h>
@@ -215,6 +216,10 @@ static enum vexit_result trap_hvc(struct vcpu *v, const struct trap *t)
 
 static enum vexit_result trap_iabt(struct vcpu *v, const struct trap *t)
 {
+	/* GICv2: the acknowledge trap of vgic_wants_ack_trap(). */
+	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
+	    arch_vgic_ack_trap_hit(v, t->ipa))
+		return run_ack_trapped(v);
 	/* Fresh RAM's first touch (core/vm_ram.c): zeroed, mapped, retried. */
 	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
 	    vm_ram_first_touch(v->vm, t->ipa))
@@ -251,6 +256,10 @@ static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 	uint64_t val = 0;
 	enum mmio_status st;
 
+	/* GICv2: the acknowledge trap of vgic_wants_ack_trap(). */
+	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
+	    arch_vgic_ack_trap_hit(v, t->ipa))
+		return run_ack_trapped(v);
 	/* Fresh RAM's first touch (core/vm_ram.c): zeroed, mapped, retried. */
 	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
 	    vm_ram_first_touch(v->vm, t->ipa))
@@ -315,6 +324,11 @@ static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 #define SYSREG_KEY(op0, op1, crn, crm, op2) \
 	((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
 #define ICC_DIR_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 1U)
+/* Trapped by ICH_HCR_EL2.TALL1: ICC_AP1R<n>_EL1 (CRm 9), ICC_IAR1_EL1,
+ * EOIR1, HPPIR1, BPR1 (CRm 12, op2 0-3) and IGRPEN1 (op2 7). */
+#define ICC_AP1R0_EL1 SYSREG_KEY(3U, 0U, 12U, 9U, 0U)
+#define ICC_IAR1_EL1 SYSREG_KEY(3U, 0U, 12U, 12U, 0U)
+#define ICC_IGRPEN1_EL1 SYSREG_KEY(3U, 0U, 12U, 12U, 7U)
 #define ICC_SGI1R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 5U)
 #define ICC_ASGI1R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 6U)
 #define ICC_SGI0R_EL1 SYSREG_KEY(3U, 0U, 12U, 11U, 7U)
@@ -438,6 +452,13 @@ static enum vexit_result trap_cp15(struct vcpu *v, const struct trap *t)
 	return VEXIT_RESUME;
 }
 
+static bool is_tall1_reg(uint32_t key)
+{
+	return (key >= ICC_AP1R0_EL1 && key <= ICC_AP1R0_EL1 + 3) ||
+	       (key >= ICC_IAR1_EL1 && key <= ICC_IAR1_EL1 + 3) ||
+	       key == ICC_IGRPEN1_EL1;
+}
+
 static enum vexit_result trap_sysreg(struct vcpu *v, const struct trap *t)
 {
 	uint32_t key = SYSREG_KEY((t->iss >> 20) & 3, (t->iss >> 14) & 7,
@@ -447,6 +468,8 @@ static enum vexit_result trap_sysreg(struct vcpu *v, const struct trap *t)
 	unsigned int rt = (t->iss >> 5) & 31;
 	uint64_t val = reg_read(v, rt);
 
+	if (is_tall1_reg(key))
+		return run_ack_trapped(v);
 	switch (timer_access(v, key, read, &val)) {
 	case TIMER_UNDEF: return inject_undef(v);
 	case TIMER_DONE:

@@ -6,6 +6,7 @@
  * until it is put, the registers are its own and the trap is off (Kairos
  * itself never uses them), so that entries and exits touch neither.
  */
+#include "pmu_debug.h"
 #include "trap.h"
 
 #include <arch/vcpu.h>
@@ -81,6 +82,7 @@ void arch_vcpu_load(struct vcpu *v)
 	const struct vm *vm = v->vm;
 
 	SYSREGS(SYSREG_LOAD)
+	pmu_debug_load(&v->st);
 	write_sysreg(vttbr_el2,
 		     ((uint64_t)(vm->id + 1) << 48) | (uintptr_t)vm->s2_root);
 	write_sysreg(hcr_el2, HCR_EL2_GUEST);
@@ -98,11 +100,18 @@ void arch_vcpu_put(struct vcpu *v)
 	struct vcpu_sysregs *s = &v->st.sys;
 
 	SYSREGS(SYSREG_SAVE)
+	pmu_debug_save(&v->st);
 	if (v->fp_loaded) {
 		__fpsimd_save(&v->st.fp);
 		fp_access(false);
 		v->fp_loaded = false;
 	}
+}
+
+bool arch_vcpu_pmu_line(const struct vcpu *v)
+{
+	(void)v;
+	return pmu_debug_overflow();
 }
 
 void arch_vcpu_discard(struct vcpu *v)

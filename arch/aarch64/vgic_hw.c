@@ -63,3 +63,13 @@ uint64_t arch_vgic_encode_lr(const struct vgic_lr *l)
 {
 	return ops->encode_lr ? ops->encode_lr(l) : 0;
 }
+
+void arch_vgic_trap_ack(struct vcpu *v, bool on)
+{
+	ops->trap_ack(v, on);
+}
+
+bool arch_vgic_ack_trap_hit(struct vcpu *v, uint64_t ipa)
+{
+	return ops->ack_trap_hit && ops->ack_trap_hit(v, ipa);
+}

@@ -16,6 +16,10 @@ struct vgic_hw_ops {
 	unsigned int (*read_lrs)(struct vgic_lr *lrs, unsigned int n);
 	/** The register value of @l, for the EL2 fast path; NULL: none. */
 	uint64_t (*encode_lr)(const struct vgic_lr *l);
+	/** Trap the guest's acknowledge (see arch_vgic_trap_ack()). */
+	void (*trap_ack)(struct vcpu *v, bool on);
+	/** See arch_vgic_ack_trap_hit(). */
+	bool (*ack_trap_hit)(struct vcpu *v, uint64_t ipa);
 };
 
 extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops;

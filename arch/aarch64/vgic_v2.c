@@ -5,7 +5,10 @@
  */
 #include "vgic_hw_ops.h"
 
+#include <arch/stage2.h>
 #include <kairos/mmio.h>
+#include <kairos/profile_virt.h>
+#include <kairos/vm.h>
 
 #define GICH_HCR 0x000
 #define GICH_VTR 0x004
@@ -96,6 +99,45 @@ static unsigned int v2_read_lrs(struct vgic_lr *lrs, unsigned int n)
 	return (hcr >> 27) & 0x1f;
 }
 
+/*
+ * GICH has no trap for the guest's GICC_IAR: the page that holds it is
+ * unmapped in the VM's stage 2 while one of its vCPUs asks for the trap
+ * (the VM is the loaded one: the flush is by its VMID).
+ */
+static void v2_trap_ack(struct vcpu *v, bool on)
+{
+	struct vm *vm = v->vm;
+	uint32_t bit = 1U << v->id, old;
+
+	spin_lock(&vm->ack_trap_lock);
+	old = vm->ack_trap_vcpus;
+	vm->ack_trap_vcpus = on ? old | bit : old & ~bit;
+	if (!old != !vm->ack_trap_vcpus)
+		(void)arch_s2_page_set_valid(vm->s2_root, VIRT_GICC, !on);
+	spin_unlock(&vm->ack_trap_lock);
+}
+
+/*
+ * A fault on the unmapped GICC page. When @v did not ask for the trap
+ * (another vCPU of its VM did), the page is given back to all at once:
+ * @v must make progress, and the other vCPU's acknowledge goes
+ * unchecked this time (docs/design.md §5).
+ */
+static bool v2_ack_trap_hit(struct vcpu *v, uint64_t ipa)
+{
+	struct vm *vm = v->vm;
+
+	if (ipa < VIRT_GICC || ipa >= VIRT_GICC + 0x1000)
+		return false;
+	spin_lock(&vm->ack_trap_lock);
+	if (vm->ack_trap_vcpus && !(vm->ack_trap_vcpus & (1U << v->id))) {
+		vm->ack_trap_vcpus = 0;
+		(void)arch_s2_page_set_valid(vm->s2_root, VIRT_GICC, true);
+	}
+	spin_unlock(&vm->ack_trap_lock);
+	return true;
+}
+
 const struct vgic_hw_ops vgic_v2_ops = {
 	.nr_lrs = v2_nr_lrs,
 	.clear_lrs = v2_clear_lrs,
@@ -103,6 +145,8 @@ const struct vgic_hw_ops vgic_v2_ops = {
 	.put = v2_put,
 	.write_lrs = v2_write_lrs,
 	.read_lrs = v2_read_lrs,
+	.trap_ack = v2_trap_ack,
+	.ack_trap_hit = v2_ack_trap_hit,
 };
 
 void vgic_v2_init(paddr_t base)

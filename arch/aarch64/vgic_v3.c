@@ -11,6 +11,7 @@
 #define ICH_HCR_EN (1UL << 0)
 #define ICH_HCR_UIE (1UL << 1)
 #define ICH_HCR_LRENPIE (1UL << 2)
+#define ICH_HCR_TALL1 (1UL << 12)
 #define ICH_HCR_TDIR (1UL << 14)
 #define ICH_LR_HW (1UL << 61)
 #define ICH_LR_GROUP (1UL << 60)
@@ -149,6 +150,21 @@ static unsigned int v3_read_lrs(struct vgic_lr *lrs, unsigned int n)
 	return (unsigned int)(hcr >> 27) & 0x1f;
 }
 
+/*
+ * TALL1 traps the guest's Group 1 ICC_* accesses (IAR1, EOIR1, HPPIR1,
+ * BPR1, AP1Rn, IGRPEN1: IHI 0069 §12.4.4). Cleared with the rest of
+ * ICH_HCR_EL2 when the list registers are read back.
+ */
+static void v3_trap_ack(struct vcpu *v, bool on)
+{
+	uint64_t hcr = read_sysreg(ich_hcr_el2);
+
+	(void)v;
+	write_sysreg(ich_hcr_el2,
+		     on ? hcr | ICH_HCR_TALL1 : hcr & ~ICH_HCR_TALL1);
+	isb();
+}
+
 const struct vgic_hw_ops vgic_v3_ops = {
 	.nr_lrs = v3_nr_lrs,
 	.clear_lrs = v3_clear_lrs,
@@ -157,6 +173,7 @@ const struct vgic_hw_ops vgic_v3_ops = {
 	.write_lrs = v3_write_lrs,
 	.read_lrs = v3_read_lrs,
 	.encode_lr = v3_encode_lr,
+	.trap_ack = v3_trap_ack,
 };
 
 void vgic_v3_init(void)

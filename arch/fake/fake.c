@@ -731,6 +731,12 @@ void arch_vcpu_put(struct vcpu *v)
 	hw_release(h, v, "put");
 }
 
+bool arch_vcpu_pmu_line(const struct vcpu *v)
+{
+	(void)v;
+	return false; /* the fake has no PMU */
+}
+
 void arch_vcpu_discard(struct vcpu *v)
 {
 	hw_release(hw_here(), v, "discard");

@@ -279,6 +279,9 @@ unsigned int fake_vgic_hw_version(void);
 /** Between arch_vgic_load() and arch_vgic_put(). */
 bool fake_vgic_loaded(void);
 
+/** arch_vgic_trap_ack() left the acknowledge trap armed on @pcpu. */
+bool fake_ack_trap_armed(unsigned int pcpu);
+
 /** LRs written by the last arch_vgic_write_lrs(). */
 unsigned int fake_vgic_written(void);
 

@@ -53,3 +53,23 @@ uint64_t arch_vgic_encode_lr(const struct vgic_lr *l)
 	(void)l;
 	return 0;
 }
+
+/* The acknowledge trap as the last arch_vgic_trap_ack() left it. */
+static bool ack_trap[KAIROS_MAX_CPUS];
+
+void arch_vgic_trap_ack(struct vcpu *v, bool on)
+{
+	ack_trap[v->pcpu] = on;
+}
+
+bool fake_ack_trap_armed(unsigned int pcpu)
+{
+	return ack_trap[pcpu];
+}
+
+bool arch_vgic_ack_trap_hit(struct vcpu *v, uint64_t ipa)
+{
+	(void)v;
+	(void)ipa;
+	return false;
+}

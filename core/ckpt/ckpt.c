@@ -308,6 +308,18 @@ static bool scanned(uint64_t p)
 	return (scan_bitmap[p / 64] >> (p % 64)) & 1U;
 }
 
+_Static_assert(sizeof(struct vcpu_pmu) + sizeof(struct vcpu_debug) ==
+			       sizeof(struct ckpt_pmu_debug) &&
+		       VCPU_PMU_COUNTERS == CKPT_PMU_COUNTERS &&
+		       VCPU_DBG_POINTS == CKPT_DBG_POINTS,
+	       "struct ckpt_pmu_debug is struct vcpu_pmu, then vcpu_debug");
+
+static void pmu_debug_out(struct ckpt_pmu_debug *o, const struct vcpu *v)
+{
+	memcpy(o, &v->st.pmu, sizeof(v->st.pmu));
+	memcpy((uint8_t *)o + sizeof(v->st.pmu), &v->st.dbg, sizeof(v->st.dbg));
+}
+
 /* Bytes of a section with @payload bytes. */
 static uint64_t sec_bytes(uint64_t payload)
 {
@@ -319,7 +331,8 @@ static uint64_t image_bytes(const struct vm *vm, uint64_t data_pages)
 	uint64_t pages = vm->cfg->mem_size / PAGE;
 
 	return sizeof(struct ckpt_header) + sec_bytes(sizeof(struct ckpt_vm)) +
-	       vm->nr_vcpus * sec_bytes(sizeof(struct ckpt_vcpu)) +
+	       vm->nr_vcpus * (sec_bytes(sizeof(struct ckpt_vcpu)) +
+			       sec_bytes(sizeof(struct ckpt_pmu_debug))) +
 	       sec_bytes(sizeof(struct ckpt_vgic)) +
 	       sec_bytes(sizeof(struct ckpt_vuart)) +
 	       sec_bytes(sizeof(struct ckpt_mem) + ckpt_bitmap_bytes(pages) +
@@ -331,6 +344,7 @@ static uint64_t image_bytes(const struct vm *vm, uint64_t data_pages)
 static void capture(struct vm *vm, struct ckpt_writer *w, uint64_t data_pages)
 {
 	static struct ckpt_vcpu cv;
+	static struct ckpt_pmu_debug cpd;
 	static struct ckpt_vgic cg;
 	static struct ckpt_vuart cu;
 	const struct vm_config *cfg = vm->cfg;
@@ -366,6 +380,10 @@ static void capture(struct vm *vm, struct ckpt_writer *w, uint64_t data_pages)
 		vcpu_out(&cv, &vm->vcpus[k]);
 		ckpt_w_begin(w, CKPT_SEC_VCPU, k);
 		ckpt_w_append(w, &cv, sizeof(cv));
+		ckpt_w_end(w);
+		pmu_debug_out(&cpd, &vm->vcpus[k]);
+		ckpt_w_begin(w, CKPT_SEC_PMU_DEBUG, k);
+		ckpt_w_append(w, &cpd, sizeof(cpd));
 		ckpt_w_end(w);
 	}
 	memset(&cg, 0, sizeof(cg));
@@ -578,6 +596,25 @@ static void vcpu_regs_in(struct vcpu *v, const struct ckpt_vcpu *o)
 	st->vgic.lr_latched = 0;
 	st->vgic.hw_active = 0;
 	v->gen++; /* whatever a pCPU still had of it is stale */
+}
+
+/* Its own, or (an image without it) a reset PMU and no breakpoints. */
+static void pmu_debug_in(struct vcpu *v, const struct ckpt_image *img,
+			 unsigned int k)
+{
+	memset(&v->st.pmu, 0, sizeof(v->st.pmu));
+	memset(&v->st.dbg, 0, sizeof(v->st.dbg));
+	/* ckpt_parse() allowed at most one, of the exact size. */
+	for (unsigned int i = 0; i < img->nr; i++) {
+		const uint8_t *p = ckpt_payload(img, &img->sec[i]);
+
+		if (img->sec[i].type != CKPT_SEC_PMU_DEBUG ||
+		    img->sec[i].index != k)
+			continue;
+		memcpy(&v->st.pmu, p, sizeof(v->st.pmu));
+		memcpy(&v->st.dbg, p + sizeof(v->st.pmu), sizeof(v->st.dbg));
+		v->st.dbg.oslk &= 1;
+	}
 }
 
 static const struct ckpt_vcpu *vcpu_sec(const struct ckpt_image *img,
@@ -830,6 +867,7 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 		struct vcpu *v = &vm->vcpus[k];
 
 		vcpu_regs_in(v, vcpu_sec(img, k));
+		pmu_debug_in(v, img, k);
 		caches_off |= (v->st.sys.sctlr & (SCTLR_M | SCTLR_C)) !=
 			      (SCTLR_M | SCTLR_C);
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Self-test of the bulk memory operations (kairos/memops_selftest.h): the
+ * Self-test of the bulk memory operations (kairos/selftest.h): the
  * same code runs on the host against arch/fake (tests/unit/test_memops.c)
  * and in Kairos at EL2 on the real routines when /chosen asks for it
  * (kairos,selftest = "memops"; tests/integration/test_memops.py).

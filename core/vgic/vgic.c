@@ -8,6 +8,7 @@
  */
 #include "vgic_priv.h"
 
+#include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/sched.h>
 #include <kairos/vgic.h>
@@ -112,7 +113,7 @@ void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)
 {
 	struct vgic_dist *d = &v->vm->vgic;
 	struct vgic_irq *i = irq_of(v, intid);
-	struct vcpu *t = v;
+	struct vcpu *t = v, *owner = NULL;
 	bool rose;
 
 	if (!i)
@@ -130,17 +131,27 @@ void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)
 	/* An edge-configured input latches on its rising edge (§4.1.1). */
 	if (rose && (i->flags & VGIC_EDGE))
 		i->flags |= VGIC_LATCH;
-	i->flags =
-		(uint8_t)(level ? i->flags | VGIC_LINE : i->flags & ~VGIC_LINE);
+	i->flags = (uint16_t)(level ? i->flags | VGIC_LINE :
+				      i->flags & ~VGIC_LINE);
 	if (level)
 		vgic_mark(v, intid);
-	/* A listed one whose line dropped is withdrawn at the next entry. */
+	/*
+	 * A listed one whose line dropped is withdrawn at the next entry,
+	 * as a GIC drops the pending state of a level interrupt whose line
+	 * drops (GICv3 spec §4.1.2); a vCPU in its guest is kicked out for
+	 * that, so it is not taken late.
+	 */
 	else if (i->flags & VGIC_IN_LR)
-		__atomic_store_n(&v->vm->vcpus[i->lr_owner].lrs_stale, true,
-				 __ATOMIC_RELEASE);
+		owner = &v->vm->vcpus[i->lr_owner];
 	if (intid >= VGIC_NR_PRIVATE)
 		t = spi_target(v->vm, i);
 	spin_unlock(&d->lock);
+	if (owner) {
+		__atomic_store_n(&owner->lrs_stale, true, __ATOMIC_RELEASE);
+		if (owner != cpu_current()->loaded)
+			sched_kick(__atomic_load_n(&owner->pcpu,
+						   __ATOMIC_ACQUIRE));
+	}
 	if (rose)
 		notify(t);
 }
@@ -302,6 +313,18 @@ static void fast_lr(struct vcpu *v, unsigned int n, struct vgic_fast *f)
 					  .hw = true };
 }
 
+/*
+ * A passthrough level SPI listed pending, not yet taken: the device may
+ * drop its line before the guest acknowledges it. Not one listed again
+ * right after its line was re-sampled (VGIC_SAMPLED).
+ */
+static bool needs_ack_trap(uint32_t intid, const struct vgic_irq *i,
+			   const struct vgic_lr *lr)
+{
+	return intid >= VGIC_NR_PRIVATE && lr->hw && lr->pending &&
+	       !lr->active && !(i->flags & (VGIC_EDGE | VGIC_SAMPLED));
+}
+
 unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 			   bool *underflow, struct vgic_fast *fast)
 {
@@ -315,6 +338,7 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 	spin_lock(&d->lock);
 	n = choose(v, ids, nr, underflow);
 	c->lr_latched = 0;
+	v->ack_trap = false;
 	for (unsigned int k = 0; k < n; k++) {
 		struct vgic_irq *i = irq_of(v, ids[k]);
 		struct vgic_lr *lr = &lrs[k];
@@ -356,6 +380,9 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 				c->lr_latched |= (uint16_t)(1U << k);
 			}
 		}
+		if (needs_ack_trap(ids[k], i, lr))
+			v->ack_trap = true;
+		i->flags &= (uint16_t)~VGIC_SAMPLED;
 		i->flags |= VGIC_IN_LR;
 		i->lr = (uint8_t)k;
 		i->lr_owner = (uint8_t)v->id;
@@ -366,6 +393,65 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		fast_lr(v, n, fast);
 	spin_unlock(&d->lock);
 	return n;
+}
+
+bool vgic_wants_ack_trap(const struct vcpu *v)
+{
+	return v->ack_trap;
+}
+
+/* A passthrough level SPI of @v to re-sample at the acknowledge? */
+static bool resample_candidate(struct vcpu *v, const struct vgic_irq *i)
+{
+	return (i->flags & (VGIC_HW | VGIC_LINE | VGIC_EDGE | VGIC_ACTIVE |
+			    VGIC_IN_LR)) == (VGIC_HW | VGIC_LINE) &&
+	       spi_target(v->vm, i) == v;
+}
+
+unsigned int vgic_resample(struct vcpu *v)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+	uint16_t hw[VM_MAX_IRQS];
+	unsigned int n = 0;
+
+	spin_lock(&d->lock);
+	for (unsigned int k = 0; k < VGIC_NR_SPIS && n < VM_MAX_IRQS; k++) {
+		struct vgic_irq *i = &d->spi[k];
+
+		if (!resample_candidate(v, i))
+			continue;
+		/*
+		 * Its physical interrupt is active, held by Kairos since EL2
+		 * took it: no longer pending for the guest until the GIC,
+		 * deactivated, finds the line high again.
+		 */
+		i->flags &= (uint16_t)~VGIC_LINE;
+		i->flags |= VGIC_SAMPLED;
+		hw[n++] = i->hw_intid;
+	}
+	spin_unlock(&d->lock);
+	if (!n)
+		return 0;
+	v->resampled = true;
+	for (unsigned int k = 0; k < n; k++)
+		irq_chip()->set_active(hw[k], false);
+	/* A line still high is pending again: take it now (routed here). */
+	irq_handle();
+	return n;
+}
+
+void vgic_resample_expire(struct vcpu *v)
+{
+	struct vgic_dist *d = &v->vm->vgic;
+
+	v->resampled = false;
+	spin_lock(&d->lock);
+	for (unsigned int k = 0; k < VGIC_NR_SPIS; k++)
+		if ((d->spi[k].flags & (VGIC_SAMPLED | VGIC_LINE)) ==
+			    VGIC_SAMPLED &&
+		    spi_target(v->vm, &d->spi[k]) == v)
+			d->spi[k].flags &= (uint16_t)~VGIC_SAMPLED;
+	spin_unlock(&d->lock);
 }
 
 /*
@@ -382,6 +468,19 @@ static void eoi_unlisted(struct vcpu *v)
 			best = i;
 	if (best)
 		best->flags &= (uint16_t)~VGIC_ACTIVE;
+}
+
+/*
+ * The guest deactivated passthrough SPI @i with a trapped DIR: the list
+ * register could not, so its physical interrupt is deactivated here and
+ * the GIC samples the line again (taken again at EL2 if still high).
+ */
+static void finish_hw_spi(uint32_t intid, struct vgic_irq *i)
+{
+	if (intid < VGIC_NR_PRIVATE || !(i->flags & VGIC_HW))
+		return;
+	i->flags &= (uint16_t)~VGIC_LINE;
+	irq_chip()->set_active(i->hw_intid, false);
 }
 
 void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
@@ -413,7 +512,8 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		if (lr->active && !(i->flags & VGIC_DEACT_REQ)) {
 			i->flags |= VGIC_ACTIVE;
 			i->active_source = lr->source;
-		}
+		} else if (lr->active)
+			finish_hw_spi(c->lr_intid[k], i);
 		i->flags &= (uint16_t)~VGIC_DEACT_REQ;
 		if (!lr->pending)
 			continue;
@@ -460,6 +560,8 @@ void vgic_deactivate(struct vcpu *v, uint32_t intid)
 		i->flags |= VGIC_DEACT_REQ;
 		owner = &v->vm->vcpus[i->lr_owner];
 	} else {
+		if (i->flags & VGIC_ACTIVE)
+			finish_hw_spi(intid, i);
 		i->flags &= (uint16_t)~VGIC_ACTIVE;
 		/* A pending one is deliverable now: its vCPU may be in WFI. */
 		if (irq_pending(i))

@@ -57,6 +57,14 @@ bool arch_s2_map_live(uint64_t *root, uint64_t ipa, paddr_t pa, uint64_t size);
  */
 bool arch_s2_map_erased(uint64_t *root, uint64_t ipa, uint64_t size);
 
+/**
+ * Of the VM loaded on this CPU (its VMID in VTTBR_EL2): make the page
+ * @ipa, mapped by arch_s2_map() as one 4 KiB page, inaccessible (@valid
+ * false: an access faults) or accessible again, on every CPU when this
+ * returns. False when @ipa is not mapped by a page.
+ */
+bool arch_s2_page_set_valid(uint64_t *root, uint64_t ipa, bool valid);
+
 /** Invalidate every TLB entry of @vmid on all CPUs. */
 void arch_s2_flush(unsigned int vmid, const uint64_t *root);
 

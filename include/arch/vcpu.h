@@ -31,6 +31,13 @@ void arch_vcpu_load(struct vcpu *v);
 void arch_vcpu_put(struct vcpu *v);
 
 /**
+ * The level of the loaded @v's PMU overflow interrupt: an enabled
+ * counter overflowed with its interrupt enabled (PMOVSSET and
+ * PMINTENSET, PMCR_EL0.E). False without a PMU.
+ */
+bool arch_vcpu_pmu_line(const struct vcpu *v);
+
+/**
  * Forget @v's state in hardware without saving it (its VM was reset).
  * Its FP registers are no longer considered loaded.
  */

@@ -38,4 +38,23 @@ unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n);
  */
 uint64_t arch_vgic_encode_lr(const struct vgic_lr *l);
 
+struct vcpu;
+
+/**
+ * Make the guest's acknowledge of the loaded @v trap (@on) so Kairos can
+ * re-sample a passthrough line first (vgic_wants_ack_trap()), or no
+ * longer for @v. GICv3: ICH_HCR_EL2.TALL1, until the list registers are
+ * read back. GICv2: the first page of the VM's GICC frame unmapped in
+ * stage 2 while any of its vCPUs asks for it.
+ */
+void arch_vgic_trap_ack(struct vcpu *v, bool on);
+
+/**
+ * GICv2: a guest access to IPA @ipa of @v faulted. True when it was to
+ * its GICC page that arch_vgic_trap_ack() unmapped: the page is then
+ * accessible again, and the access is to be retried after Kairos has
+ * re-sampled the lines. Always false on GICv3.
+ */
+bool arch_vgic_ack_trap_hit(struct vcpu *v, uint64_t ipa);
+
 #endif

@@ -70,6 +70,12 @@ enum ckpt_section_type {
 	CKPT_SEC_VGIC = 3,  /**< struct ckpt_vgic, exactly one */
 	CKPT_SEC_VUART = 4, /**< struct ckpt_vuart, exactly one */
 	CKPT_SEC_MEM = 5,   /**< struct ckpt_mem + bitmap + pages, one */
+	/**
+	 * struct ckpt_pmu_debug, at most one per vCPU, index = id. Optional:
+	 * a vCPU without one is restored with its PMU reset and no
+	 * breakpoint or watchpoint armed (images written before it).
+	 */
+	CKPT_SEC_PMU_DEBUG = 6,
 };
 
 /** Before each payload. */
@@ -162,6 +168,21 @@ struct ckpt_vcpu {
 	uint64_t vmcr;                    /**< ICH_VMCR_EL2 / GICH_VMCR */
 	uint64_t apr[4], apr0[4];         /**< active priorities */
 	struct ckpt_irq priv[CKPT_NR_PRIVATE];
+};
+
+/** Event counters and breakpoint/watchpoint pairs an image holds. */
+#define CKPT_PMU_COUNTERS 31
+#define CKPT_DBG_POINTS 16
+
+/** A vCPU's PMU and debug registers, in this order. */
+struct ckpt_pmu_debug {
+	uint64_t pmcr; /**< PMCR_EL0: E, D, X, DP, LC, LP */
+	uint64_t cntenset, intenset, ovsset, selr, userenr, ccntr, ccfiltr;
+	uint64_t evcntr[CKPT_PMU_COUNTERS], evtyper[CKPT_PMU_COUNTERS];
+	uint64_t bcr[CKPT_DBG_POINTS], bvr[CKPT_DBG_POINTS];
+	uint64_t wcr[CKPT_DBG_POINTS], wvr[CKPT_DBG_POINTS];
+	uint64_t mdccint; /**< MDCCINT_EL1 */
+	uint64_t oslk;    /**< 0 or 1: OSLSR_EL1.OSLK */
 };
 
 /** The distributor. */

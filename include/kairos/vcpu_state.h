@@ -55,6 +55,41 @@ struct vcpu_ptimer {
 	uint64_t cval; /**< CNTP_CVAL_EL0 */
 };
 
+/** The PMU overflow interrupt as guests see it (PPI 7, as on QEMU virt). */
+#define VCPU_PMU_INTID 23U
+
+/** Event counters of the PMU Kairos switches (PMUv3 has at most 31). */
+#define VCPU_PMU_COUNTERS 31
+/** Breakpoints and watchpoints it switches (AArch64 has at most 16). */
+#define VCPU_DBG_POINTS 16
+
+/**
+ * The guest's PMUv3 (Arm ARM D13): its own registers, switched when
+ * another vCPU runs on the pCPU, so that its counters count its own
+ * execution only and stand still while it is out. Counters beyond what
+ * the hardware has stay 0.
+ */
+struct vcpu_pmu {
+	uint64_t pmcr; /**< PMCR_EL0, its writable bits (E, D, X, DP, LC, LP) */
+	uint64_t cntenset;                   /**< PMCNTENSET_EL0 */
+	uint64_t intenset;                   /**< PMINTENSET_EL1 */
+	uint64_t ovsset;                     /**< PMOVSSET_EL0 */
+	uint64_t selr;                       /**< PMSELR_EL0 */
+	uint64_t userenr;                    /**< PMUSERENR_EL0 */
+	uint64_t ccntr;                      /**< PMCCNTR_EL0 */
+	uint64_t ccfiltr;                    /**< PMCCFILTR_EL0 */
+	uint64_t evcntr[VCPU_PMU_COUNTERS];  /**< PMEVCNTR<n>_EL0 */
+	uint64_t evtyper[VCPU_PMU_COUNTERS]; /**< PMEVTYPER<n>_EL0 */
+};
+
+/** Its self-hosted debug state (Arm ARM D2), switched likewise. */
+struct vcpu_debug {
+	uint64_t bcr[VCPU_DBG_POINTS], bvr[VCPU_DBG_POINTS]; /**< DBGBCR/BVR */
+	uint64_t wcr[VCPU_DBG_POINTS], wvr[VCPU_DBG_POINTS]; /**< DBGWCR/WVR */
+	uint64_t mdccint;                                    /**< MDCCINT_EL1 */
+	uint64_t oslk; /**< OSLSR_EL1.OSLK: the OS lock is set */
+};
+
 /** Everything a checkpoint needs of one vCPU. */
 struct vcpu_state {
 	struct vcpu_regs regs;
@@ -65,6 +100,8 @@ struct vcpu_state {
 	struct vgic_cpu vgic;
 	uint32_t power; /**< enum vcpu_power */
 	uint32_t pad;
+	struct vcpu_pmu pmu;
+	struct vcpu_debug dbg;
 };
 
 /** SPSR/PSTATE values (Arm ARM C5.2.18). */

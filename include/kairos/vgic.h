@@ -31,6 +31,12 @@
 #define VGIC_IN_LR (1U << 7) /**< currently cached in a list register */
 /** Deactivated (DIR) by another vCPU while in the owner's list register */
 #define VGIC_DEACT_REQ (1U << 8)
+/**
+ * A passthrough level SPI whose line was just re-sampled at the guest's
+ * acknowledge (vgic_resample()): listed again without the acknowledge
+ * trap, so that a line that is still high is taken, not sampled again.
+ */
+#define VGIC_SAMPLED (1U << 9)
 
 /** One virtual interrupt. Plain data (checkpointed). */
 struct vgic_irq {
@@ -160,6 +166,33 @@ void vgic_sync_hw(struct vcpu *v);
 
 /** @v is put: release the physical active states it held. */
 void vgic_release_hw(struct vcpu *v);
+
+/**
+ * After vgic_fill_lrs() for @v: true when it listed a passthrough
+ * level-sensitive SPI pending that the guest has not acknowledged, whose
+ * line the device may drop before the guest gets to it. The guest's
+ * acknowledge must then trap (arch_vgic_trap_ack()) so that Kairos can
+ * re-sample the line first (docs/design.md §5).
+ */
+bool vgic_wants_ack_trap(const struct vcpu *v);
+
+/**
+ * The guest of @v (settled: nothing of it listed) reached for its
+ * acknowledge while the trap was armed: withdraw every passthrough
+ * level SPI pending for it that it has not taken, and deactivate its
+ * physical interrupt, so the GIC samples the device's line again. A line
+ * still high is taken again at EL2 (on this pCPU before this returns)
+ * and listed once more, without the trap; a line the device dropped
+ * stays withdrawn, and the guest's acknowledge reads 1023 as on a real
+ * GIC. Returns how many were withdrawn.
+ */
+unsigned int vgic_resample(struct vcpu *v);
+
+/**
+ * An exit of @v that is not a physical interrupt: marks of
+ * vgic_resample() whose line was not taken again by now are dropped.
+ */
+void vgic_resample_expire(struct vcpu *v);
 
 /** Guest deactivation (DIR) of @intid by @v: works for any list register. */
 void vgic_deactivate(struct vcpu *v, uint32_t intid);

@@ -44,6 +44,13 @@ struct vcpu {
 	bool lrs_live;
 	unsigned int lrs_n;
 	bool lrs_stale;
+	/**
+	 * The last fill listed a passthrough level SPI the guest has not
+	 * acknowledged: its acknowledge traps (vgic_wants_ack_trap()).
+	 */
+	bool ack_trap;
+	/** vgic_resample() marked lines not yet listed again. */
+	bool resampled;
 	uint64_t exits;      /**< statistics */
 	uint64_t migrations; /**< statistics */
 	/** Put, deadlines cancelled, not to run while its VM is held. */
@@ -144,6 +151,12 @@ struct vm {
 	/** Orders updates of the UART's interrupt line (vuart_sync_line). */
 	struct spinlock uart_line_lock;
 	struct vgic_dist vgic;
+	/**
+	 * GICv2: the vCPUs whose acknowledge traps (arch_vgic_trap_ack()):
+	 * while any does, the first page of the guest's GICC is unmapped.
+	 */
+	uint32_t ack_trap_vcpus;
+	struct spinlock ack_trap_lock;
 	uint64_t cntvoff; /**< CNTVOFF_EL2 of all its vCPUs (one per VM) */
 	uint64_t entry_ipa, dtb_ipa; /**< how vCPU0 starts */
 	bool abort_logged; /**< one log line per VM for stray accesses */

@@ -323,8 +323,6 @@ def test_innocent_vm_undisturbed(hostile):
     assert not re.search(r"VM inno vCPU", hostile.text)
 
 
-@pytest.mark.xfail(reason="PMU/debug state is not yet per vCPU",
-                   strict=False)
 @pytest.mark.parametrize("what", ["PMU", "debug"])
 def test_no_pmu_debug_leak(hostile, what):
     """'h' plants marker values in the PMU and debug registers

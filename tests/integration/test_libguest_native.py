@@ -21,12 +21,14 @@ VMTEST_NAMES = {"psci_version", "psci_cpus", "psci_off_secondary",
                 "isolation", "fp_preserved", "console_io", "aarch32_el0",
                 "fault_loop", "hvc_imm", "mmio_exclusive",
                 "psci_cpu_on_outside_ram", "psci_smc32_args",
-                "tval_negative", "virtio_mmio"}
+                "tval_negative", "virtio_mmio", "pmu_debug_own",
+                "pmu_overflow_irq"}
 # Run only when named: they need a second VM, stop their VM, or check what
 # Kairos does where QEMU's own firmware may do otherwise.
 VMTEST_NAMED_ONLY = {"psci_off_secondary", "isolation", "console_io",
                      "fault_loop", "hvc_imm", "mmio_exclusive",
-                     "psci_cpu_on_outside_ram", "psci_smc32_args"}
+                     "psci_cpu_on_outside_ram", "psci_smc32_args",
+                     "pmu_debug_own", "pmu_overflow_irq"}
 
 VERDICT_RE = re.compile(r"^TEST (\S+): (PASS|FAIL)(?: (.*?))?\r*$", re.M)
 SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) passed, (\d+) failed\r*$", re.M)

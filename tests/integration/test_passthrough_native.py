@@ -84,3 +84,20 @@ def test_passthrough_rtc_skips_without_pl031(boot, tmp_path):
                                           extra=["-dtb", dtb])
     assert (verdict, detail) == ("SKIP", "no pl031 in the DTB"), out
     assert summary == (0, 0, 1), out
+
+
+@pytest.mark.parametrize("gic", [3, 2])
+@pytest.mark.parametrize("eoimode", [0, 1])
+def test_passthrough_rtc_storm_native(boot, gic, eoimode):
+    """The reference for test_rtc_passthrough_level_storm: on QEMU's own
+    GIC, 10000 RTC events with the RTC cleared after EOI and DIR are 10000
+    interrupts (a level interrupt whose line drops is not taken)."""
+    con = boot(qemu_cmd(f"virt,gic-version={gic}", smp=2, mem="256M",
+                        extra=["-kernel", GICTEST, "-append",
+                               "test=passthrough_rtc_storm events=10000 "
+                               f"after=1 eoimode={eoimode}"]))
+    con.expect(pexpect.EOF, timeout=RUN_TIMEOUT)
+    out = con.child.before.decode(errors="replace")
+    assert re.search(r"^TEST passthrough_rtc_storm: PASS\r*$", out, re.M), \
+        out
+    assert "# pl031 storm: 10000 interrupts for 10000 events" in out, out

@@ -351,6 +351,7 @@ static void test_section_names(void **state)
 	assert_string_equal(ckpt_section_name(CKPT_SEC_VGIC), "vgic");
 	assert_string_equal(ckpt_section_name(CKPT_SEC_VUART), "vuart");
 	assert_string_equal(ckpt_section_name(CKPT_SEC_MEM), "memory");
+	assert_string_equal(ckpt_section_name(CKPT_SEC_PMU_DEBUG), "pmu-debug");
 	assert_string_equal(ckpt_section_name(0), "type 0");
 }
 
@@ -609,6 +610,36 @@ static void test_duplicate_and_misplaced_sections(void **state)
 	secs[0] = secs[4];
 	secs[4] = (struct sec){ CKPT_SEC_VM, 0, &vm, sizeof(vm) };
 	build_refused("the first section is vuart, not the vm section");
+}
+
+/*
+ * The PMU and debug state of a vCPU: optional (an image written before
+ * it parses, and restores a reset PMU), but at most one per vCPU, of a
+ * vCPU that exists, of its exact size.
+ */
+static void test_pmu_debug_sections(void **state)
+{
+	static struct ckpt_pmu_debug pd;
+	const struct ckpt_sec_ref *r;
+
+	(void)state;
+	assert_true(parse(build(), 0));
+	assert_null(ckpt_find(&img, CKPT_SEC_PMU_DEBUG, 0));
+	setup(state);
+	pd.evcntr[0] = 0x1234;
+	add(CKPT_SEC_PMU_DEBUG, 1, &pd, sizeof(pd));
+	assert_true(parse(build(), 0));
+	r = ckpt_find(&img, CKPT_SEC_PMU_DEBUG, 1);
+	assert_non_null(r);
+	assert_memory_equal(ckpt_payload(&img, r), &pd, sizeof(pd));
+	add(CKPT_SEC_PMU_DEBUG, 1, &pd, sizeof(pd));
+	build_refused("two pmu-debug sections for vCPU 1");
+	setup(state);
+	add(CKPT_SEC_PMU_DEBUG, 2, &pd, sizeof(pd));
+	build_refused("pmu-debug section for vCPU 2, the VM has 2 vCPUs");
+	setup(state);
+	add(CKPT_SEC_PMU_DEBUG, 0, &pd, sizeof(pd) - 8);
+	build_refused("pmu-debug 0 section: 1080 bytes, expected 1088");
 }
 
 static void test_wrong_lengths(void **state)
@@ -949,6 +980,7 @@ int main(void)
 		cmocka_unit_test_setup(test_missing_sections, setup),
 		cmocka_unit_test_setup(test_duplicate_and_misplaced_sections,
 				       setup),
+		cmocka_unit_test_setup(test_pmu_debug_sections, setup),
 		cmocka_unit_test_setup(test_wrong_lengths, setup),
 		cmocka_unit_test_setup(test_vm_fields, setup),
 		cmocka_unit_test_setup(test_irq_flags_and_states, setup),

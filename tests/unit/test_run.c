@@ -10,6 +10,7 @@
  * entry after the one it was raised before.
  */
 #include <kairos/cpu.h>
+#include <kairos/irq.h>
 #include <kairos/run.h>
 #include <kairos/sched.h>
 #include <kairos/vgic.h>
@@ -249,6 +250,37 @@ static void test_dropped_line_withdrawn_after_fast_exit(void **state)
 	assert_int_equal(g.others, 0);
 }
 
+/*
+ * The same, the line dropped on pCPU 1 (an emulated device served
+ * there) while the vCPU runs its guest on pCPU 0: its pCPU is kicked, so
+ * the guest does not take it late, and it is withdrawn.
+ */
+static unsigned int kicks_at_drop;
+
+static void line_drops_remote(struct vcpu *v, void *arg)
+{
+	struct cpu *here = cpu_current();
+	unsigned int before = fake_sgis(0, IRQ_SGI_KICK);
+
+	(void)arg;
+	arch_cpu_set_current(&cpus[1]);
+	vgic_set_line(v, SPI, false);
+	arch_cpu_set_current(here);
+	kicks_at_drop = fake_sgis(0, IRQ_SGI_KICK) - before;
+}
+
+static void test_dropped_line_remote_kicks(void **state)
+{
+	(void)state;
+	vgic_set_line(vc(0), SPI, true);
+	fake_vcpu_push(FAKE_EXIT_RESUME, RUN_TICKS, line_drops_remote, NULL);
+	push_runs(1, FAKE_EXIT_YIELD);
+	run_script();
+	assert_int_equal(kicks_at_drop, 1);
+	assert_int_equal(g.runs, 1);
+	assert_int_equal(g.acks[0], 0);
+}
+
 /* WFI with the interrupt already pending completes without blocking. */
 static void test_wfi_with_pending_resumes_at_once(void **state)
 {
@@ -374,6 +406,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_dropped_line_withdrawn_after_fast_exit, setup,
 			util_teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_line_remote_kicks,
+						setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_wfi_with_pending_resumes_at_once, setup,
 			util_teardown),

@@ -227,6 +227,131 @@ static void run_take(struct vcpu *v, struct seen *s, bool eoi)
 	run(v, guest_take_all, s);
 }
 
+/* ---- Passthrough level SPIs follow the line (docs/design.md §5) ---- */
+
+#define PT_SPI 34U
+
+/* What one guest run saw of the passthrough SPI. */
+struct pt_seen {
+	bool armed[2];  /* the acknowledge trap, at each run */
+	bool listed[2]; /* PT_SPI in a list register, at each run */
+	uint32_t ack;   /* what the second run's acknowledge read */
+	bool line_high; /* the device's line when Kairos samples it */
+};
+
+static void pt_look(struct vcpu *v, struct pt_seen *s, unsigned int k)
+{
+	s->armed[k] = fake_ack_trap_armed(v->pcpu);
+	s->listed[k] = fake_vgic_find(PT_SPI) >= 0;
+}
+
+static void pt_first(struct vcpu *v, void *arg)
+{
+	pt_look(v, arg, 0); /* the guest has IRQs masked: no acknowledge */
+}
+
+static void pt_second(struct vcpu *v, void *arg)
+{
+	struct pt_seen *s = arg;
+
+	pt_look(v, s, 1);
+	s->ack = fake_vgic_guest_ack();
+	if (s->ack != IRQ_SPURIOUS)
+		fake_vgic_guest_eoi(s->ack);
+}
+
+/* The guest reached for its acknowledge: trapped. */
+static void pt_trapped(struct vcpu *v, void *arg)
+{
+	struct pt_seen *s = arg;
+
+	/* Deactivated by Kairos, the GIC finds the line high again. */
+	if (s->line_high)
+		fake_irq_raise(0, PT_SPI);
+	assert_int_equal(run_ack_trapped(v), VEXIT_RESUME);
+	/* Its rise kicked this pCPU: that would bounce the entry. */
+	cpus[v->pcpu].resched = 0;
+}
+
+/* EL2 took the physical SPI: as core/vm.c's passthrough handler. */
+static bool pt_irq(uint32_t intid, void *arg)
+{
+	vgic_set_line(arg, intid, true);
+	return false;
+}
+
+static void pt_run(struct pt_seen *s)
+{
+	spi(PT_SPI, 0x80);
+	dist_enable();
+	vgic_map_hw(vc(0), PT_SPI, PT_SPI);
+	irq_set_handler(PT_SPI, pt_irq, vc(0));
+	/* EL2 took it once: physically active, its line high. */
+	fake_irq_set_active(0, PT_SPI, true);
+	vgic_set_line(vc(0), PT_SPI, true);
+	vcpu_load(vc(0));
+	cpus[0].resched = 0;
+	fake_vcpu_push_guest(FAKE_EXIT_RESUME, 100, pt_first, pt_trapped, s);
+	fake_vcpu_push_guest(FAKE_EXIT_YIELD, 100, pt_second, NULL, s);
+	assert_int_equal(run_vcpu(vc(0)), VEXIT_YIELD);
+	irq_set_handler(PT_SPI, NULL, NULL);
+}
+
+/*
+ * The device dropped its line while the guest had IRQs masked: the
+ * pending interrupt is withdrawn before the guest acknowledges it, which
+ * reads 1023, and its physical interrupt is inactive for the next event.
+ */
+static void test_passthrough_dropped_line_withdrawn(void **state)
+{
+	struct pt_seen s = { .line_high = false };
+
+	(void)state;
+	pt_run(&s);
+	assert_true(s.listed[0] && s.armed[0]);
+	assert_false(s.listed[1] || s.armed[1]);
+	assert_int_equal(s.ack, IRQ_SPURIOUS);
+	assert_false(fake_irq_active(0, PT_SPI));
+	assert_false(dist_bit(ISPENDR, PT_SPI));
+}
+
+/*
+ * The line is still high when sampled: taken again at EL2 at once and
+ * listed without the trap (no second sampling), and the guest takes it.
+ */
+static void test_passthrough_high_line_taken_once(void **state)
+{
+	struct pt_seen s = { .line_high = true };
+
+	(void)state;
+	pt_run(&s);
+	assert_true(s.listed[0] && s.armed[0]);
+	assert_true(s.listed[1]);
+	assert_false(s.armed[1]);
+	assert_int_equal(s.ack, PT_SPI);
+}
+
+/* Edge-triggered ones keep their latch: no trap, nothing withdrawn. */
+static void test_passthrough_edge_not_trapped(void **state)
+{
+	struct seen s;
+
+	(void)state;
+	spi(PT_SPI, 0x80);
+	dist_enable();
+	gicd_w(vc(0), ICFGR + PT_SPI / 16 * 4, 2U << (PT_SPI % 16 * 2));
+	vgic_map_hw(vc(0), PT_SPI, PT_SPI);
+	fake_irq_set_active(0, PT_SPI, true);
+	vgic_set_line(vc(0), PT_SPI, true);
+	vcpu_load(vc(0));
+	memset(&s, 0, sizeof(s));
+	s.eoi = 1;
+	run(vc(0), guest_take_all, &s);
+	assert_false(fake_ack_trap_armed(0));
+	assert_int_equal(s.nr, 1);
+	assert_int_equal(s.acked[0], PT_SPI);
+}
+
 /* ---- Pending = latch OR line ---- */
 
 static void test_level_pending_is_latch_or_line(void **state)
@@ -1160,6 +1285,11 @@ int main(void)
 		T(test_t9_icactiver_line_high_reactivates, setup_v3),
 		T(test_t9_isactiver_other_vcpu, setup_v3),
 		T(test_t9_release_hw, setup_v3),
+		T(test_passthrough_dropped_line_withdrawn, setup_v3),
+		T(test_passthrough_dropped_line_withdrawn, setup_v2),
+		T(test_passthrough_high_line_taken_once, setup_v3),
+		T(test_passthrough_high_line_taken_once, setup_v2),
+		T(test_passthrough_edge_not_trapped, setup_v3),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
