@@ -321,6 +321,8 @@ static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 		.initrd_size = initrd_size,
 		.devices = cfg->devices,
 		.nr_devices = cfg->nr_devices,
+		.shmem = cfg->shmem,
+		.nr_shmem = cfg->nr_shmem,
 	};
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
