@@ -934,6 +934,12 @@ static enum kairos_err shmem_peer_vm(const struct ctx *c,
 			return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
 				      "vm", "\"%s\" is peer@%u of %s already",
 				      name, p, s->path);
+	/* Its checkpoint would not hold the region (docs/shmem.md). */
+	if (c->cfg->vms[*vmi].resume_from >= 0)
+		return refuse(
+			n->err, KAIROS_ERR_UNSUPPORTED, n->path, "vm",
+			"%s resumes from a checkpoint (resume-from), which a region's participant cannot",
+			c->cfg->vms[*vmi].path);
 	/* The VM's doorbell SPI must be free for the region. */
 	for (unsigned int k = 0; k < c->cfg->vms[*vmi].nr_irqs; k++)
 		if (c->cfg->vms[*vmi].irqs[k] == VIRT_SHMEM_INTID + rix)

@@ -6,10 +6,14 @@
  * it is pending is coalesced and counted; rings to an index without a
  * participant or to a stopped VM pend nothing and are counted; a VM
  * reaches only the doorbell pages of its own regions, with whole 32-bit
- * accesses; a region starts zeroed.
+ * accesses; a region starts zeroed. The shell's "vm list" and
+ * vm_cmd_shmem() show each participant and its counts; a checkpoint or
+ * restore of a participant is refused, naming why.
  */
 #include <kairos/profile_virt.h>
+#include <kairos/shell.h>
 #include <kairos/vgic.h>
+#include <kairos/vm_cmd.h>
 #include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -198,6 +202,46 @@ static void test_isolation(void **state)
 	assert_int_equal(rd(0, BELL + RUNG) + rd(0, BELL + BAD), 0);
 }
 
+static void test_listing(void **state)
+{
+	struct vm_cmd_shmem m;
+
+	(void)state;
+	ring(0, 2);
+	ring(0, 2);
+	ring(0, 3);
+	vm_cmd_shmem(&vms[1], 0, &m);
+	assert_int_equal(m.region, REGION);
+	assert_int_equal(m.index, 2);
+	assert_true(m.ro);
+	assert_int_equal(m.ipa, 0x80000000);
+	assert_int_equal(m.bells.received, 1);
+	vm_cmd_shmem(&vms[0], 0, &m);
+	assert_int_equal(m.bells.rung, 1);
+	assert_int_equal(m.bells.coalesced, 1);
+	assert_int_equal(m.bells.bad, 1);
+	util_out_clear();
+	shell_exec("vm list");
+	util_out_has("shmem 1: a index 0 rw at IPA 0x80000000 (4 KiB): rung 1, "
+		     "coalesced 1, bad 1, dropped 0, received 0");
+	util_out_has("shmem 1: b index 2 ro at IPA 0x80000000 (4 KiB): rung 0, "
+		     "coalesced 0, bad 0, dropped 0, received 1");
+	assert_int_equal(util_out_count("shmem "), 2); /* not c */
+}
+
+static void test_checkpoint_refused(void **state)
+{
+	struct vm_cmd_result r;
+
+	(void)state;
+	vm_cmd_checkpoint(&vms[0], 0, &r);
+	assert_int_equal(r.st, VM_CMD_FAILED);
+	assert_non_null(strstr(r.why, "VM a shares memory (region 1)"));
+	vm_cmd_restore(&vms[1], 0, CKPT_POLICY_PAUSE, &r);
+	assert_int_equal(r.st, VM_CMD_FAILED);
+	assert_non_null(strstr(r.why, "restore of a region's participant"));
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -209,6 +253,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stopped_peer, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_isolation, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_refused, setup,
 						teardown),
 	};
 
