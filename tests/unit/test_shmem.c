@@ -6,10 +6,11 @@
  * it is pending is coalesced and counted; rings to an index without a
  * participant or to a stopped VM pend nothing and are counted; a VM
  * reaches only the doorbell pages of its own regions, with whole 32-bit
- * accesses; a region starts zeroed. The shell's "vm list" and
- * vm_cmd_shmem() show each participant and its counts; a checkpoint or
+ * accesses; a region starts zeroed. The shell's "vm list", the control
+ * channel's info and vm_cmd_shmem() show each participant and its counts; a checkpoint or
  * restore of a participant is refused, naming why.
  */
+#include <kairos/ctl.h>
 #include <kairos/profile_virt.h>
 #include <kairos/shell.h>
 #include <kairos/vgic.h>
@@ -174,6 +175,20 @@ static void test_stopped_peer(void **state)
 	assert_false(pending(1));
 }
 
+static void test_paused_peer(void **state)
+{
+	(void)state;
+	vm_pause(&vms[1], true);
+	ring(0, 2);
+	ring(0, 2);
+	assert_true(pending(1));
+	assert_int_equal(rd(0, BELL + RUNG), 1);
+	assert_int_equal(rd(0, BELL + COALESCED), 1);
+	assert_int_equal(rd(0, BELL + DROPPED), 0);
+	vm_pause(&vms[1], false);
+	assert_true(pending(1));
+}
+
 static void test_isolation(void **state)
 {
 	uint64_t val = 2;
@@ -229,6 +244,27 @@ static void test_listing(void **state)
 	assert_int_equal(util_out_count("shmem "), 2); /* not c */
 }
 
+static void test_ctl_info(void **state)
+{
+	(void)state;
+	ring(1, 0);
+	util_type("ctl\r");
+	shell_poll();
+	assert_true(ctl_active());
+	util_out_clear();
+	util_type("i info b\r");
+	shell_poll();
+	util_out_has("@i - shmem=1 index=2 access=ro ipa=0x80000000 size=4096 "
+		     "rung=1 coalesced=0 bad=0 dropped=0 received=0\r\n");
+	util_type("j info a\r");
+	shell_poll();
+	util_out_has("@j - shmem=1 index=0 access=rw ipa=0x80000000 size=4096 "
+		     "rung=0 coalesced=0 bad=0 dropped=0 received=1\r\n");
+	util_type("\x15zz exit\r");
+	shell_poll();
+	assert_false(ctl_active());
+}
+
 static void test_checkpoint_refused(void **state)
 {
 	struct vm_cmd_result r;
@@ -254,7 +290,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_isolation, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_paused_peer, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_refused, setup,
 						teardown),
 	};
