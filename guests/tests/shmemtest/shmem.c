@@ -15,6 +15,9 @@
  *     takes a data abort.
  *   bad_index: rings to indexes without a participant pend nothing and
  *     are counted as bad.
+ *   echo n=N: for N requests, wait for the doorbell, read the 32-bit
+ *     request at the region's offset 0 when it changed, write request + 1
+ *     at offset 4 and ring index 0 (a Linux peer polls it with devmem).
  *   not_given ipa=ADDR: a VM without a region finds none in its DTB, and
  *     reading the region's address in another VM (ADDR) or the first
  *     doorbell page aborts.
@@ -260,6 +263,38 @@ TEST_FLAGS(bad_index, TEST_NAMED_ONLY)
 	EXPECT(!irqs, "a bad ring raised this VM's doorbell");
 	printf("# rings to index %u, 1000 and 0xffffffff counted as bad\n",
 	       free_idx);
+}
+
+TEST_FLAGS(echo, TEST_NAMED_ONLY)
+{
+	volatile uint32_t *req, *ans;
+	uint64_t n = 1;
+	uint32_t last = 0;
+
+	board_arg_u64("n", &n);
+	if (!setup())
+		return;
+	req = (volatile uint32_t *)(uintptr_t)shm.base;
+	ans = req + 1;
+	irq_unmask();
+	printf("# echo ready, index %u\n", shm.index);
+	for (uint64_t i = 0; i < n; i++) {
+		for (;;) {
+			irq_mask();
+			if (*req != last)
+				break;
+			__asm__ volatile("wfi" ::: "memory");
+			irq_unmask();
+		}
+		irq_unmask();
+		last = *req;
+		*ans = last + 1;
+		shmem_ring(&shm, 0);
+		printf("# echo %u -> %u\n", last, last + 1);
+	}
+	irq_mask();
+	EXPECT(irqs >= n, "%llu doorbell interrupts for %llu requests",
+	       (unsigned long long)irqs, (unsigned long long)n);
 }
 
 TEST_FLAGS(not_given, TEST_NAMED_ONLY)
