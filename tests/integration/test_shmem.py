@@ -106,7 +106,8 @@ def test_pingpong(boot, tmp_path, gic, placement):
                      log), log
 
 
-def test_refusals(boot, tmp_path):
+@pytest.mark.parametrize("gic", [3, 2])
+def test_refusals(boot, tmp_path, gic):
     """One boot: 'a' rings bad indexes, 'r' writes its read-only mapping,
     'x' (not a participant) reaches for the region and its doorbell."""
     system = _system(
@@ -114,7 +115,7 @@ def test_refusals(boot, tmp_path):
         [("a", [0], "test=bad_index"), ("r", [1], "test=ro_write"),
          ("x", [1], f"test=not_given ipa={REGION_IPA:#x}")],
         _region([_peer(0, "a"), _peer(1, "r", "ro")]))
-    con = boot([f"{TOOLS}/kairos-qemu", "--gic", "3", "--smp", "2",
+    con = boot([f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", "2",
                 "--system", system, "--", "-no-reboot"])
     got = {}
     for _ in range(3):
