@@ -311,6 +311,58 @@ static void add_virtio(struct fdt_w *w)
 	}
 }
 
+/*
+ * Shared-memory regions (docs/shmem.md): each kept out of the guest's
+ * allocator (reserved-memory, no-map: it lies outside the memory node
+ * anyway, but a guest that sizes RAM from the highest address it is told
+ * about must not take it), and a node that Linux's uio_pdrv_genirq binds
+ * when loaded with of_id=generic-uio: map0 is the doorbell page, map1 the
+ * region, and the region's SPI its interrupt.
+ */
+static void add_shmem(struct fdt_w *w, const struct guest_dtb_params *p)
+{
+	char name[32];
+
+	if (!p->nr_shmem)
+		return;
+	w_begin(w, "reserved-memory");
+	w_u32(w, "#address-cells", 2);
+	w_u32(w, "#size-cells", 2);
+	w_empty(w, "ranges");
+	for (unsigned int k = 0; k < p->nr_shmem; k++) {
+		const uint64_t reg[] = { ipa_addr(p->shmem[k].ipa),
+					 p->shmem[k].size };
+
+		w_name(w, "shmem", reg[0]);
+		w_reg(w, reg, 1);
+		w_empty(w, "no-map");
+		w_end(w);
+	}
+	w_end(w);
+	for (unsigned int k = 0; k < p->nr_shmem; k++) {
+		const struct vm_shmem *m = &p->shmem[k];
+		const uint64_t reg[] = {
+			VIRT_SHMEM_DOORBELL +
+				m->region * VIRT_SHMEM_DOORBELL_SIZE,
+			VIRT_SHMEM_DOORBELL_SIZE, ipa_addr(m->ipa), m->size
+		};
+		const uint32_t irq[] = { GIC_SPI,
+					 VIRT_SHMEM_INTID - 32 + m->region,
+					 IRQ_EDGE_RISING };
+
+		w_name(w, "shmem-doorbell", reg[0]);
+		w_str(w, "compatible", "generic-uio");
+		w_reg(w, reg, 2);
+		w_cells(w, "interrupts", irq, ARRAY_SIZE(irq));
+		snprintf(name, sizeof(name), "kairos-shmem%u", m->region);
+		w_str(w, "linux,uio-name", name);
+		w_u32(w, "kairos,doorbell-index", m->index);
+		if (m->ro)
+			w_empty(w, "kairos,read-only");
+		w_end(w);
+	}
+}
+
 /* A passthrough device, described as the board describes it. */
 static void add_devices(struct fdt_w *w, const struct guest_dtb_params *p)
 {
@@ -373,6 +425,7 @@ enum kairos_err guest_dtb_build(void *buf, size_t len,
 	add_flash(&w);
 	add_virtio(&w);
 	add_devices(&w, p);
+	add_shmem(&w, p);
 	w_end(&w);
 	if (!w.err)
 		w_check(&w, fdt_finish(buf));

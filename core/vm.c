@@ -88,6 +88,12 @@ static bool map_virt_profile(struct vm *vm)
 	if (vm->vgic.version == 2 &&
 	    !arch_s2_map(vm->s2_root, VIRT_GICC, hw.gicv, 0x1000, S2_DEVICE))
 		return false;
+	/* Shared memory: a read-only participant's writes fault (abort). */
+	for (unsigned int k = 0; k < cfg->nr_shmem; k++)
+		if (!arch_s2_map(vm->s2_root, ipa_addr(cfg->shmem[k].ipa),
+				 cfg->shmem[k].host, cfg->shmem[k].size,
+				 cfg->shmem[k].ro ? S2_RAM_RO : S2_RAM))
+			return false;
 	for (unsigned int k = 0; k < cfg->nr_devices; k++)
 		if (!arch_s2_map(vm->s2_root, pa_addr(cfg->devices[k].reg.base),
 				 cfg->devices[k].reg.base,
@@ -187,9 +193,27 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 	return true;
 }
 
+/*
+ * Shared-memory regions start zeroed, once per boot of Kairos: a VM's
+ * reset leaves them as they are (the other participants still use them).
+ */
+static void shmem_create_all(const struct sys_config *cfg)
+{
+	for (unsigned int r = 0; r < cfg->nr_shmem; r++) {
+		const struct shmem_config *s = &cfg->shmem[r];
+
+		memset((void *)(uintptr_t)pa_addr(s->host), 0, s->size);
+		kprintf("kairos: %s: %llu KiB at host 0x%llx, doorbell INTID %u, %u participants\n",
+			s->path, (unsigned long long)(s->size >> 10),
+			(unsigned long long)pa_addr(s->host),
+			VIRT_SHMEM_INTID + r, s->nr_peers);
+	}
+}
+
 bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *h)
 {
 	hw = *h;
+	shmem_create_all(cfg);
 	for (unsigned int i = 0; i < cfg->nr_vms; i++) {
 		vms[i].id = i;
 		if (!vm_create(&vms[i], &cfg->vms[i]))
@@ -299,6 +323,8 @@ static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 		.initrd_size = initrd_size,
 		.devices = cfg->devices,
 		.nr_devices = cfg->nr_devices,
+		.shmem = cfg->shmem,
+		.nr_shmem = cfg->nr_shmem,
 	};
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)

@@ -390,6 +390,8 @@ def read_system_file(path, workdir):
     vms, next_index = [], 0
     for n in fdt_nodes(dtbo, hv):
         node = f"{hv}/{n}"
+        if n.startswith("shmem@"):
+            continue  # a shared-memory region: Kairos reads it as it is
         m = re.fullmatch(r"vm@(\d+)", n)
         if m:
             next_index = max(next_index, int(m.group(1)) + 1)

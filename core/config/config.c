@@ -22,9 +22,13 @@
 /* VM RAM is mapped with 2 MiB stage-2 blocks. */
 #define VM_MEM_ALIGN MiB(2)
 
-/* Busy ranges, reserved memory, the store, 3 images and a memory per VM. */
-#define MAX_TAKEN \
-	(CONFIG_MAX_BUSY + BOARD_MAX_RESERVED + 1 + 4 * KAIROS_MAX_VMS)
+/*
+ * Busy ranges, reserved memory, the store, 3 images and a memory per VM,
+ * the shared-memory regions.
+ */
+#define MAX_TAKEN                                                        \
+	(CONFIG_MAX_BUSY + BOARD_MAX_RESERVED + 1 + 4 * KAIROS_MAX_VMS + \
+	 KAIROS_MAX_SHMEM)
 
 /* A host range something occupies, and how a message names it. */
 struct taken {
@@ -457,6 +461,9 @@ static const char *device_conflict(const struct ctx *c,
 	if (ranges_overlap(a, sz, VIRT_VIRTIO,
 			   VIRT_VIRTIO_SIZE * VIRT_VIRTIO_COUNT))
 		return "the guest's virtio-mmio transports at that address";
+	if (ranges_overlap(a, sz, VIRT_SHMEM_DOORBELL,
+			   VIRT_SHMEM_DOORBELL_SIZE * KAIROS_MAX_SHMEM))
+		return "the guest's shared-memory doorbells at that address";
 	for (unsigned int v = 0; v < c->cfg->nr_vms; v++)
 		for (unsigned int k = 0; k < c->cfg->vms[v].nr_devices; k++)
 			if (ranges_overlap(
@@ -718,6 +725,13 @@ static bool is_vm_node(const void *fdt, int off)
 	return name && (!strcmp(name, "vm") || !strncmp(name, "vm@", 3));
 }
 
+static bool is_shmem_node(const void *fdt, int off)
+{
+	const char *name = fdt_get_name(fdt, off, NULL);
+
+	return name && !strncmp(name, "shmem@", 6);
+}
+
 /* The N of a "vm@N" path (hex, as unit addresses are), 0 for "vm". */
 static unsigned long unit_address(const struct vm_config *vm)
 {
@@ -776,11 +790,14 @@ static enum kairos_err parse_vms(struct ctx *c, int hv)
 		const char *name = fdt_get_name(c->fdt, off, NULL);
 		enum kairos_err e;
 
+		if (is_shmem_node(c->fdt, off))
+			continue; /* parse_shmems(), once VMs have indexes */
 		if (!is_vm_node(c->fdt, off))
-			return refuse(c->err, KAIROS_ERR_UNSUPPORTED,
-				      "/hypervisor", NULL,
-				      "unknown node \"%s\" (VMs are vm@N)",
-				      name ? name : "?");
+			return refuse(
+				c->err, KAIROS_ERR_UNSUPPORTED, "/hypervisor",
+				NULL,
+				"unknown node \"%s\" (VMs are vm@N, regions shmem@N)",
+				name ? name : "?");
 		if (cfg->nr_vms == KAIROS_MAX_VMS)
 			return refuse(c->err, KAIROS_ERR_LIMIT, "/hypervisor",
 				      NULL, "%s: more than %d VMs", name,
@@ -792,6 +809,344 @@ static enum kairos_err parse_vms(struct ctx *c, int hv)
 	}
 	sort_by_unit_address(cfg);
 	return check_unique_names(c);
+}
+
+/* ---- Shared-memory regions (docs/shmem.md) ---- */
+
+/* Regions are mapped page by page: their size, host and IPAs. */
+#define SHMEM_ALIGN 0x1000UL
+
+/* The hex unit address of node @off (after '@'), or -1 without one. */
+static long node_unit(const void *fdt, int off)
+{
+	const char *name = fdt_get_name(fdt, off, NULL);
+	const char *at = name ? strchr(name, '@') : NULL;
+	char *end;
+	unsigned long v;
+
+	if (!at || !at[1])
+		return -1;
+	v = strtoul(at + 1, &end, 16);
+	return *end || v > 0xffff ? -1 : (long)v;
+}
+
+/* A 64-bit value in 2 cells. */
+static enum kairos_err get_u64(const struct dtnode *n, const char *prop,
+			       uint64_t *v)
+{
+	int len;
+	const fdt64_t *p = fdt_getprop(n->fdt, n->off, prop, &len);
+
+	if (!p)
+		return missing(n, prop);
+	if (len != 8)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, prop,
+			      "%d bytes, want 2 cells", len);
+	*v = fdt64_ld(p);
+	return KAIROS_OK;
+}
+
+/* The index of the VM called @name, or -1. */
+static int vm_named(const struct sys_config *cfg, const char *name)
+{
+	for (unsigned int i = 0; i < cfg->nr_vms; i++)
+		if (!strcmp(cfg->vms[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* What guest range [@a, @a + @sz) of @vm collides with, or NULL. */
+static const char *shmem_ipa_conflict(const struct ctx *c, unsigned int vmi,
+				      uint64_t a, uint64_t sz)
+{
+	const struct vm_config *vm = &c->cfg->vms[vmi];
+
+	if (ranges_overlap(a, sz, ipa_addr(vm->mem_ipa), vm->mem_size))
+		return "its memory";
+	for (unsigned int k = 0; k < vm->nr_devices; k++)
+		if (ranges_overlap(a, sz, pa_addr(vm->devices[k].reg.base),
+				   vm->devices[k].reg.size))
+			return "one of its devices";
+	for (unsigned int r = 0; r < c->cfg->nr_shmem; r++)
+		for (unsigned int p = 0; p < SHMEM_MAX_PEERS; p++) {
+			const struct shmem_config *s = &c->cfg->shmem[r];
+
+			if (s->peers[p].present && s->peers[p].vm == vmi &&
+			    ranges_overlap(a, sz, ipa_addr(s->peers[p].ipa),
+					   s->size))
+				return "another shared-memory region it sees";
+		}
+	return NULL;
+}
+
+/* The guest address of a peer: whole pages in the VM's IPA space. */
+static enum kairos_err shmem_ipa(const struct ctx *c, const struct dtnode *n,
+				 unsigned int vmi, uint64_t size, uint64_t *ipa)
+{
+	const char *what;
+	enum kairos_err e = get_u64(n, "ipa", ipa);
+
+	if (e)
+		return e;
+	if (*ipa & (SHMEM_ALIGN - 1))
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "ipa",
+			      "0x%llx is not 4 KiB aligned",
+			      (unsigned long long)*ipa);
+	if (*ipa < VIRT_RAM)
+		return refuse(
+			n->err, KAIROS_ERR_MALFORMED, n->path, "ipa",
+			"0x%llx is below 0x%lx, where the virt profile's devices are",
+			(unsigned long long)*ipa, VIRT_RAM);
+	if (size > (1UL << S2_IPA_BITS) || *ipa > (1UL << S2_IPA_BITS) - size)
+		return refuse(
+			n->err, KAIROS_ERR_LIMIT, n->path, "ipa",
+			"0x%llx + 0x%llx ends above the %u-bit IPA space stage 2 translates",
+			(unsigned long long)*ipa, (unsigned long long)size,
+			S2_IPA_BITS);
+	what = shmem_ipa_conflict(c, vmi, *ipa, size);
+	if (what)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "ipa",
+			      "0x%llx-0x%llx overlaps %s in %s",
+			      (unsigned long long)*ipa,
+			      (unsigned long long)(*ipa + size - 1), what,
+			      c->cfg->vms[vmi].path);
+	return KAIROS_OK;
+}
+
+/* The VM of a peer: configured, not twice in the region. */
+static enum kairos_err shmem_peer_vm(const struct ctx *c,
+				     const struct dtnode *n,
+				     const struct shmem_config *s,
+				     unsigned int rix, int *vmi)
+{
+	char name[VM_NAME_MAX];
+	enum kairos_err e =
+		get_str(n, "vm", name, sizeof(name), KAIROS_ERR_MALFORMED);
+
+	if (e)
+		return e;
+	*vmi = vm_named(c->cfg, name);
+	if (*vmi < 0)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "vm",
+			      "no VM is called \"%s\"", name);
+	for (unsigned int p = 0; p < SHMEM_MAX_PEERS; p++)
+		if (s->peers[p].present && s->peers[p].vm == (unsigned int)*vmi)
+			return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+				      "vm", "\"%s\" is peer@%u of %s already",
+				      name, p, s->path);
+	/* Its checkpoint would not hold the region (docs/shmem.md). */
+	if (c->cfg->vms[*vmi].resume_from >= 0)
+		return refuse(
+			n->err, KAIROS_ERR_UNSUPPORTED, n->path, "vm",
+			"%s resumes from a checkpoint (resume-from), which a region's participant cannot",
+			c->cfg->vms[*vmi].path);
+	/* The VM's doorbell SPI must be free for the region. */
+	for (unsigned int k = 0; k < c->cfg->vms[*vmi].nr_irqs; k++)
+		if (c->cfg->vms[*vmi].irqs[k] == VIRT_SHMEM_INTID + rix)
+			return refuse(
+				n->err, KAIROS_ERR_MALFORMED, n->path, "vm",
+				"INTID %u, the doorbell of %s, is passed through to %s",
+				VIRT_SHMEM_INTID + rix, s->path,
+				c->cfg->vms[*vmi].path);
+	return KAIROS_OK;
+}
+
+/* access = "rw" (default) or "ro". */
+static enum kairos_err shmem_access(const struct dtnode *n, bool *ro)
+{
+	char acc[4];
+	enum kairos_err e;
+
+	*ro = false;
+	if (!has(n, "access"))
+		return KAIROS_OK;
+	e = get_str(n, "access", acc, sizeof(acc), KAIROS_ERR_MALFORMED);
+	if (!e && strcmp(acc, "rw") != 0 && strcmp(acc, "ro") != 0)
+		e = refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "access",
+			   "\"%s\" is neither \"rw\" nor \"ro\"", acc);
+	*ro = !e && !strcmp(acc, "ro");
+	return e;
+}
+
+/* One peer@N node of region @rix: doorbell index N. */
+static enum kairos_err parse_shmem_peer(struct ctx *c, int off,
+					struct shmem_config *s,
+					unsigned int rix)
+{
+	char path[96];
+	struct dtnode n = { c->fdt, off, path, c->err };
+	const char *name = fdt_get_name(c->fdt, off, NULL);
+	long idx = node_unit(c->fdt, off);
+	uint64_t ipa = 0;
+	int vmi = -1;
+	bool ro = false;
+	enum kairos_err e;
+
+	if (fdt_get_path(c->fdt, off, path, sizeof(path)) < 0)
+		return refuse(c->err, KAIROS_ERR_LIMIT, s->path, NULL,
+			      "a peer node's path is too long");
+	if (!name || strncmp(name, "peer@", 5) != 0 || idx < 0 ||
+	    idx >= SHMEM_MAX_PEERS)
+		return refuse(c->err, KAIROS_ERR_MALFORMED, s->path, NULL,
+			      "node \"%s\": want peer@0 .. peer@%d",
+			      name ? name : "?", SHMEM_MAX_PEERS - 1);
+	if (s->peers[idx].present)
+		return refuse(c->err, KAIROS_ERR_MALFORMED, path, NULL,
+			      "doorbell index %ld given twice", idx);
+	e = shmem_peer_vm(c, &n, s, rix, &vmi);
+	if (!e)
+		e = shmem_ipa(c, &n, (unsigned int)vmi, s->size, &ipa);
+	if (!e)
+		e = shmem_access(&n, &ro);
+	if (e)
+		return e;
+	s->peers[idx] = (struct shmem_peer){ (unsigned int)vmi, ipa_init(ipa),
+					     ro, true };
+	s->nr_peers++;
+	return KAIROS_OK;
+}
+
+/* size, host: whole pages; host in RAM (checked against the rest later). */
+static enum kairos_err shmem_size_host(const struct ctx *c,
+				       const struct dtnode *n,
+				       struct shmem_config *s)
+{
+	uint64_t host = 0;
+	enum kairos_err e = get_u64(n, "size", &s->size);
+
+	if (!e && !s->size)
+		e = refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "size",
+			   "0: a region needs at least one 4 KiB page");
+	if (!e && s->size & (SHMEM_ALIGN - 1))
+		e = refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "size",
+			   "0x%llx is not a multiple of 4 KiB",
+			   (unsigned long long)s->size);
+	if (e || !has(n, "host"))
+		return e;
+	e = get_u64(n, "host", &host);
+	if (!e && host & (SHMEM_ALIGN - 1))
+		e = refuse(n->err, KAIROS_ERR_MALFORMED, n->path, "host",
+			   "0x%llx is not 4 KiB aligned",
+			   (unsigned long long)host);
+	if (!e && (s->size - 1 > UINT64_MAX - host ||
+		   !board_in_ram(c->b, pa_init(host), s->size)))
+		e = not_in_ram(n, "host",
+			       (struct board_range){ pa_init(host), s->size });
+	s->host = pa_init(host);
+	s->host_fixed = !e;
+	return e;
+}
+
+/* checkpoint-with (optional): a participant's name (docs/shmem.md). */
+static enum kairos_err shmem_ckpt_with(const struct ctx *c,
+				       const struct dtnode *n,
+				       struct shmem_config *s)
+{
+	char name[VM_NAME_MAX];
+	enum kairos_err e;
+	int vmi;
+
+	s->ckpt_with = -1;
+	if (!has(n, "checkpoint-with"))
+		return KAIROS_OK;
+	e = get_str(n, "checkpoint-with", name, sizeof(name),
+		    KAIROS_ERR_MALFORMED);
+	if (e)
+		return e;
+	vmi = vm_named(c->cfg, name);
+	for (unsigned int p = 0; vmi >= 0 && p < SHMEM_MAX_PEERS; p++)
+		if (s->peers[p].present && s->peers[p].vm == (unsigned int)vmi)
+			s->ckpt_with = vmi;
+	if (s->ckpt_with < 0)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+			      "checkpoint-with",
+			      "\"%s\" is not a participant of the region",
+			      name);
+	return KAIROS_OK;
+}
+
+static enum kairos_err parse_shmem(struct ctx *c, int off, unsigned int rix)
+{
+	struct shmem_config *s = &c->cfg->shmem[rix];
+	struct dtnode n = { c->fdt, off, s->path, c->err };
+	enum kairos_err e;
+	int sub;
+
+	if (fdt_get_path(c->fdt, off, s->path, sizeof(s->path)) < 0)
+		return refuse(
+			c->err, KAIROS_ERR_LIMIT, "/hypervisor", NULL,
+			"a shmem node's path is longer than %zu characters",
+			sizeof(s->path) - 1);
+	e = shmem_size_host(c, &n, s);
+	fdt_for_each_subnode(sub, c->fdt, off) {
+		if (e)
+			break;
+		e = parse_shmem_peer(c, sub, s, rix);
+	}
+	if (!e && !s->nr_peers)
+		e = refuse(c->err, KAIROS_ERR_MISSING, s->path, NULL,
+			   "no peer@N nodes: a region needs a participant");
+	return e ? e : shmem_ckpt_with(c, &n, s);
+}
+
+/* shmem@N nodes in unit-address order (as VMs: overlays reverse nodes). */
+static enum kairos_err parse_shmems(struct ctx *c, int hv)
+{
+	int order[KAIROS_MAX_SHMEM], off, nr = 0;
+
+	fdt_for_each_subnode(off, c->fdt, hv) {
+		int k;
+
+		if (!is_shmem_node(c->fdt, off))
+			continue;
+		if (nr == KAIROS_MAX_SHMEM)
+			return refuse(c->err, KAIROS_ERR_LIMIT, "/hypervisor",
+				      NULL, "%s: more than %d shmem regions",
+				      fdt_get_name(c->fdt, off, NULL),
+				      KAIROS_MAX_SHMEM);
+		for (k = nr; k && node_unit(c->fdt, order[k - 1]) >
+					  node_unit(c->fdt, off);
+		     k--)
+			order[k] = order[k - 1];
+		order[k] = off;
+		nr++;
+	}
+	for (int i = 0; i < nr; i++) {
+		enum kairos_err e = parse_shmem(c, order[i], (unsigned int)i);
+
+		if (e)
+			return e;
+		c->cfg->nr_shmem++;
+	}
+	return KAIROS_OK;
+}
+
+/* Once every region has its host: what each participant VM sees. */
+static void shmem_fill_vms(struct sys_config *cfg)
+{
+	for (unsigned int r = 0; r < cfg->nr_shmem; r++) {
+		const struct shmem_config *s = &cfg->shmem[r];
+
+		for (unsigned int p = 0; p < SHMEM_MAX_PEERS; p++) {
+			struct vm_config *vm;
+			struct vm_shmem *m;
+
+			if (!s->peers[p].present)
+				continue;
+			vm = &cfg->vms[s->peers[p].vm];
+			m = &vm->shmem[vm->nr_shmem++];
+			*m = (struct vm_shmem){ .region = r,
+						.index = p,
+						.ipa = s->peers[p].ipa,
+						.host = s->host,
+						.size = s->size,
+						.ro = s->peers[p].ro };
+			for (unsigned int q = 0; q < SHMEM_MAX_PEERS; q++)
+				m->peer_vm[q] = s->peers[q].present ?
+							(int)s->peers[q].vm :
+							-1;
+		}
+	}
 }
 
 /* ---- What occupies host RAM ---- */
@@ -851,6 +1206,11 @@ static struct board_range vm_host_range(const struct vm_config *vm)
 	return (struct board_range){ vm->mem_host, vm->mem_size };
 }
 
+static struct board_range shmem_host_range(const struct shmem_config *s)
+{
+	return (struct board_range){ s->host, s->size };
+}
+
 /* Everything but the VMs to place, in the order messages name them. */
 static enum kairos_err take_fixed(struct ctx *c, const struct config_busy *busy,
 				  unsigned int nr_busy)
@@ -878,6 +1238,11 @@ static enum kairos_err take_fixed(struct ctx *c, const struct config_busy *busy,
 			e = take(c, vm_host_range(vm), "memory", vm->path,
 				 vm->path, "memory-host", true);
 	}
+	for (unsigned int i = 0; !e && i < cfg->nr_shmem; i++)
+		if (cfg->shmem[i].host_fixed)
+			e = take(c, shmem_host_range(&cfg->shmem[i]),
+				 "shared memory", cfg->shmem[i].path,
+				 cfg->shmem[i].path, "host", true);
 	return e;
 }
 
@@ -910,21 +1275,28 @@ static bool place_in(const struct ctx *c, struct board_range bank,
 	return false;
 }
 
-static enum kairos_err place(struct ctx *c, struct vm_config *vm)
+/* The highest free base for @size bytes over all RAM banks. */
+static bool place_best(const struct ctx *c, uint64_t size, uint64_t *best)
 {
 	bool found = false;
-	uint64_t best = 0;
 
 	for (unsigned int i = 0; i < c->b->nr_mem; i++) {
 		uint64_t at;
 
-		if (place_in(c, c->b->mem[i], vm->mem_size, &at) &&
-		    (!found || at > best)) {
-			best = at;
+		if (place_in(c, c->b->mem[i], size, &at) &&
+		    (!found || at > *best)) {
+			*best = at;
 			found = true;
 		}
 	}
-	if (!found)
+	return found;
+}
+
+static enum kairos_err place(struct ctx *c, struct vm_config *vm)
+{
+	uint64_t best = 0;
+
+	if (!place_best(c, vm->mem_size, &best))
 		return refuse(
 			c->err, KAIROS_ERR_LIMIT, vm->path, "memory",
 			"no free RAM for 0x%llx bytes (give memory-host or less memory)",
@@ -932,6 +1304,19 @@ static enum kairos_err place(struct ctx *c, struct vm_config *vm)
 	vm->mem_host = pa_init(best);
 	return take(c, vm_host_range(vm), "memory", vm->path, vm->path,
 		    "memory", true);
+}
+
+static enum kairos_err place_shmem(struct ctx *c, struct shmem_config *s)
+{
+	uint64_t best = 0;
+
+	if (!place_best(c, s->size, &best))
+		return refuse(c->err, KAIROS_ERR_LIMIT, s->path, "size",
+			      "no free RAM for 0x%llx bytes (give host)",
+			      (unsigned long long)s->size);
+	s->host = pa_init(best);
+	return take(c, shmem_host_range(s), "shared memory", s->path, s->path,
+		    "size", true);
 }
 
 enum kairos_err config_parse(const void *fdt, const struct board *b,
@@ -963,9 +1348,16 @@ enum kairos_err config_parse(const void *fdt, const struct board *b,
 	if (!e)
 		e = parse_vms(&c, hv);
 	if (!e)
+		e = parse_shmems(&c, hv);
+	if (!e)
 		e = take_fixed(&c, busy, nr_busy);
 	for (unsigned int i = 0; !e && i < cfg->nr_vms; i++)
 		if (!cfg->vms[i].mem_host_fixed)
 			e = place(&c, &cfg->vms[i]);
+	for (unsigned int i = 0; !e && i < cfg->nr_shmem; i++)
+		if (!cfg->shmem[i].host_fixed)
+			e = place_shmem(&c, &cfg->shmem[i]);
+	if (!e)
+		shmem_fill_vms(cfg);
 	return e;
 }

@@ -248,6 +248,20 @@ static enum ctl_status verb_info(struct ctl_call *c)
 		    __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE),
 		    vm_cmd_run_state(v));
 	}
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
+		struct vm_cmd_shmem m;
+
+		vm_cmd_shmem(vm, k, &m);
+		row(c->tag,
+		    "shmem=%u index=%u access=%s ipa=0x%llx size=%llu rung=%llu coalesced=%llu bad=%llu dropped=%llu received=%llu",
+		    m.region, m.index, m.ro ? "ro" : "rw",
+		    (unsigned long long)m.ipa, (unsigned long long)m.size,
+		    (unsigned long long)m.bells.rung,
+		    (unsigned long long)m.bells.coalesced,
+		    (unsigned long long)m.bells.bad,
+		    (unsigned long long)m.bells.dropped,
+		    (unsigned long long)m.bells.received);
+	}
 	snprintf(c->msg, sizeof(c->msg), "info");
 	return CTL_OK;
 }

@@ -69,6 +69,26 @@ static bool dropping;
  */
 static struct task console_task;
 
+/* The shared-memory regions, by region and participant, with counts. */
+static void shmem_list(void)
+{
+	for (unsigned int i = 0; i < vm_count; i++)
+		for (unsigned int k = 0; k < vms[i].cfg->nr_shmem; k++) {
+			struct vm_cmd_shmem m;
+
+			vm_cmd_shmem(&vms[i], k, &m);
+			kprintf("  shmem %u: %s index %u %s at IPA 0x%llx (%llu KiB): rung %llu, coalesced %llu, bad %llu, dropped %llu, received %llu\n",
+				m.region, vms[i].cfg->name, m.index,
+				m.ro ? "ro" : "rw", (unsigned long long)m.ipa,
+				(unsigned long long)(m.size >> 10),
+				(unsigned long long)m.bells.rung,
+				(unsigned long long)m.bells.coalesced,
+				(unsigned long long)m.bells.bad,
+				(unsigned long long)m.bells.dropped,
+				(unsigned long long)m.bells.received);
+		}
+}
+
 static void vm_list(void)
 {
 	kprintf("  %-3s %-16s %-8s %-6s %s\n", "id", "name", "state", "vcpus",
@@ -81,6 +101,7 @@ static void vm_list(void)
 			vm_cmd_state(&vms[i]), vms[i].nr_vcpus,
 			(unsigned long long)n.exits);
 	}
+	shmem_list();
 }
 
 static void vm_info(const struct vm *vm)

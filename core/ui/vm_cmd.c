@@ -5,6 +5,7 @@
  */
 #include <kairos/compiler.h>
 #include <kairos/ui.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const state_names[] = { "running", "paused", "stopped" };
@@ -34,6 +35,44 @@ static void result(struct vm_cmd_result *r, enum vm_cmd_status st)
 {
 	memset(r, 0, sizeof(*r));
 	r->st = st;
+}
+
+static uint64_t snap(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+void vm_cmd_shmem(const struct vm *vm, unsigned int k, struct vm_cmd_shmem *out)
+{
+	const struct vm_shmem *m = &vm->cfg->shmem[k];
+	const struct vm_shmem_bells *b = &vm->bells[k];
+
+	*out = (struct vm_cmd_shmem){
+		.region = m->region,
+		.index = m->index,
+		.ro = m->ro,
+		.ipa = ipa_addr(m->ipa),
+		.size = m->size,
+		.bells = { snap(&b->rung), snap(&b->coalesced), snap(&b->bad),
+			   snap(&b->dropped), snap(&b->received) },
+	};
+}
+
+/*
+ * A region's state is not the VM's alone: without capturing it with its
+ * writer (not built yet), a restore would pair the VM with a region in
+ * another state. Refused, never half-restored (docs/shmem.md).
+ */
+static bool shmem_refuses(const struct vm *vm, const char *op,
+			  struct vm_cmd_result *r)
+{
+	if (!vm->cfg->nr_shmem)
+		return false;
+	result(r, VM_CMD_FAILED);
+	snprintf(r->why, sizeof(r->why),
+		 "VM %s shares memory (region %u): a %s of a region's participant is not supported",
+		 vm->cfg->name, vm->cfg->shmem[0].region, op);
+	return true;
 }
 
 void vm_cmd_pause(struct vm *vm, bool pause, struct vm_cmd_result *r)
@@ -75,6 +114,8 @@ void vm_cmd_checkpoint(struct vm *vm, unsigned int slot,
 	struct ckpt_slot_info info;
 	struct ckpt_stats s;
 
+	if (shmem_refuses(vm, "checkpoint", r))
+		return;
 	result(r, VM_CMD_DONE);
 	if (!ckpt_checkpoint(vm, slot, r->why, sizeof(r->why))) {
 		r->st = VM_CMD_FAILED;
@@ -91,6 +132,8 @@ void vm_cmd_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 {
 	struct ckpt_stats s;
 
+	if (shmem_refuses(vm, "restore", r))
+		return;
 	result(r, VM_CMD_DONE);
 	if (!ckpt_restore(vm, slot, policy, r->why, sizeof(r->why))) {
 		r->st = VM_CMD_FAILED;

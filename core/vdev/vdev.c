@@ -21,8 +21,14 @@ static const struct vm_dev_class virtio_class = {
 	.attach = virtio_mmio_attach,
 };
 
+static const struct vm_dev_class shmem_class = {
+	.name = "shmem-doorbell",
+	.attach = shmem_attach,
+};
+
 void vdev_register(void)
 {
 	CHECK(vm_dev_register(&uart_class));
 	CHECK(vm_dev_register(&virtio_class));
+	CHECK(vm_dev_register(&shmem_class));
 }

@@ -14,4 +14,10 @@ void vuart_reset_vm(struct vm *vm);
 /** Register the profile's transports in @vm (read-only, writes ignored). */
 bool virtio_mmio_attach(struct vm *vm);
 
+/**
+ * Register the doorbell pages of the shared-memory regions @vm takes part
+ * in (nothing without any).
+ */
+bool shmem_attach(struct vm *vm);
+
 #endif

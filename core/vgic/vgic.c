@@ -92,21 +92,24 @@ void vgic_notify_all(struct vm *vm)
 			notify(&vm->vcpus[k]);
 }
 
-void vgic_inject(struct vcpu *v, uint32_t intid)
+bool vgic_inject(struct vcpu *v, uint32_t intid)
 {
 	struct vgic_dist *d = &v->vm->vgic;
 	struct vgic_irq *i = irq_of(v, intid);
 	struct vcpu *t = v;
+	bool fresh;
 
 	if (!i)
-		return;
+		return false;
 	spin_lock(&d->lock);
+	fresh = !(i->flags & VGIC_LATCH);
 	i->flags |= VGIC_LATCH;
 	vgic_mark(v, intid);
 	if (intid >= VGIC_NR_PRIVATE)
 		t = spi_target(v->vm, i);
 	spin_unlock(&d->lock);
 	notify(t);
+	return fresh;
 }
 
 void vgic_set_line(struct vcpu *v, uint32_t intid, bool level)

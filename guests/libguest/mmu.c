@@ -6,6 +6,7 @@
  * the platform (or the hypervisor) does:
  *   - RAM (as the DTB says): Normal write-back, read-write at EL1 and EL0,
  *     never executable;
+ *   - shared-memory regions (lg/shmem.h): as RAM;
  *   - the image's text and read-only data: read-only, executable at EL1
  *     and EL0 (run_at_el0 runs test code at EL0; memory writable at EL0
  *     is never executable at EL1, D8.4.1.3);
@@ -15,6 +16,7 @@
  */
 #include "internal.h"
 #include <lg/board.h>
+#include <lg/shmem.h>
 #include <lg/sysreg.h>
 
 #define PT_ENTRIES 512
@@ -112,6 +114,7 @@ static void pt_map(uint64_t *table, unsigned int level, uint64_t start,
 void mmu_build(void)
 {
 	uint64_t page = 4096;
+	struct lg_shmem shm;
 
 	pt_map(lg_pt_root, 1, 0, 1UL << LG_VA_BITS, ATTRS_DEVICE);
 	for (unsigned int i = 0; i < board_mem_count(); i++) {
@@ -122,6 +125,11 @@ void mmu_build(void)
 		if (e > s && e <= 1UL << LG_VA_BITS)
 			pt_map(lg_pt_root, 1, s, e, ATTRS_RAM);
 	}
+	/* Shared-memory regions: Normal, shared with the peers' caches. */
+	for (unsigned int n = 0; shmem_find(n, &shm); n++)
+		if (shm.base + shm.size <= 1UL << LG_VA_BITS)
+			pt_map(lg_pt_root, 1, shm.base, shm.base + shm.size,
+			       ATTRS_RAM);
 	pt_map(lg_pt_root, 1, (uintptr_t)_head & ~(page - 1),
 	       ((uintptr_t)__rx_end + page - 1) & ~(page - 1), ATTRS_TEXT);
 }

@@ -36,6 +36,8 @@ struct guest_dtb_params {
 	uint64_t initrd_ipa, initrd_size; /**< size 0: no initrd */
 	const struct vm_device *devices;  /**< passthrough, at IPA = PA */
 	unsigned int nr_devices;
+	const struct vm_shmem *shmem; /**< shared-memory regions */
+	unsigned int nr_shmem;
 };
 
 /**
@@ -44,7 +46,10 @@ struct guest_dtb_params {
  * the GIC at profile_virt.h's addresses (v3: GICD + GICR; v2: GICD + GICC)
  * with its maintenance interrupt, the PL011 with its clock, chosen
  * (stdout-path, bootargs, linux,initrd-start/end), the two flash banks
- * and the 32 virtio-mmio transports.
+ * and the 32 virtio-mmio transports; for each shared-memory region a
+ * reserved-memory child with no-map and a "generic-uio" node (its
+ * doorbell page and the region, its SPI) that Linux's uio_pdrv_genirq
+ * binds (docs/shmem.md).
  */
 enum kairos_err guest_dtb_build(void *buf, size_t len,
 				const struct guest_dtb_params *p);

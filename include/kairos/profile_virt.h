@@ -26,6 +26,17 @@
 #define VIRT_VIRTIO_SIZE 0x200UL
 #define VIRT_VIRTIO_COUNT 32U
 #define VIRT_VIRTIO_INTID 48U /* SPI 16, of the first transport */
+/*
+ * Shared-memory doorbells (docs/shmem.md): region r's page at
+ * VIRT_SHMEM_DOORBELL + r * VIRT_SHMEM_DOORBELL_SIZE, its edge-triggered
+ * SPI VIRT_SHMEM_INTID + r (SPIs 12-15: free in QEMU's virt map, between
+ * its platform SPIs and the virtio-mmio transports'). The window lies in
+ * a gap of QEMU's virt map, between the virtio-mmio transports and the
+ * platform bus.
+ */
+#define VIRT_SHMEM_DOORBELL 0x0b000000UL
+#define VIRT_SHMEM_DOORBELL_SIZE 0x1000UL
+#define VIRT_SHMEM_INTID 44U /* SPI 12, of region 0 */
 #define VIRT_RAM 0x40000000UL
 
 /* Generic timer PPIs as INTIDs: secure, non-secure phys, virt, hyp. */

@@ -44,6 +44,19 @@ struct vm_cmd_counts {
 	struct ckpt_stats ckpt;
 };
 
+/** One shared-memory region of a VM, its doorbell's counts included. */
+struct vm_cmd_shmem {
+	unsigned int region; /**< region number (docs/shmem.md) */
+	unsigned int index;  /**< the VM's doorbell index */
+	bool ro;
+	uint64_t ipa, size;
+	struct vm_shmem_bells bells; /**< a snapshot */
+};
+
+/** Entry @k (< vm->cfg->nr_shmem) of @vm's regions into *@out. */
+void vm_cmd_shmem(const struct vm *vm, unsigned int k,
+		  struct vm_cmd_shmem *out);
+
 /** "running", "paused" or "stopped". */
 const char *vm_cmd_state(const struct vm *vm);
 
@@ -65,11 +78,17 @@ void vm_cmd_stop(struct vm *vm, const char *why, struct vm_cmd_result *r);
 /** Boot a stopped @vm cold; BAD_STATE if it is not stopped. */
 void vm_cmd_start(struct vm *vm, struct vm_cmd_result *r);
 
-/** Save @vm into checkpoint slot @slot (a valid slot number). */
+/**
+ * Save @vm into checkpoint slot @slot (a valid slot number). Refused for
+ * a VM that takes part in a shared-memory region (docs/shmem.md).
+ */
 void vm_cmd_checkpoint(struct vm *vm, unsigned int slot,
 		       struct vm_cmd_result *r);
 
-/** Bring @vm back from slot @slot, the clock under @policy. */
+/**
+ * Bring @vm back from slot @slot, the clock under @policy. Refused as a
+ * checkpoint is for a VM with a shared-memory region.
+ */
 void vm_cmd_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 		    struct vm_cmd_result *r);
 

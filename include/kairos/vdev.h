@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The emulated devices of a VM (core/vdev/): the PL011 UART, PSCI and the
- * empty virtio-mmio transports of the virt profile. They use core's
+ * The emulated devices of a VM (core/vdev/): the PL011 UART, PSCI, the
+ * empty virtio-mmio transports of the virt profile and the doorbells of
+ * shared-memory regions (docs/shmem.md). They use core's
  * services; core reaches them only through the device classes they
  * register (vdev_register(), struct vm_dev_class in kairos/vm.h), so it
  * never names them (docs/design.md, "Layers").

@@ -98,8 +98,13 @@ struct vgic_lr {
 void vgic_vm_init(struct vm *vm, unsigned int version);
 void vgic_vcpu_reset(struct vcpu *v);
 
-/** Make @intid of @v (SGI/PPI) or of the VM (SPI) pending (edge). */
-void vgic_inject(struct vcpu *v, uint32_t intid);
+/**
+ * Make @intid of @v (SGI/PPI) or of the VM (SPI) pending (edge). False
+ * when the model held it pending already (the edges merge into one) or
+ * there is no such interrupt; one pending in a list register counts as
+ * not pending here.
+ */
+bool vgic_inject(struct vcpu *v, uint32_t intid);
 
 /** Set the input line of a level-sensitive @intid (PPIs: of @v). */
 void vgic_set_line(struct vcpu *v, uint32_t intid, bool level);

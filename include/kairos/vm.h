@@ -135,6 +135,18 @@ struct vm_ram {
 	uint64_t cleared; /**< bytes zeroed so far, from the start */
 };
 
+/**
+ * Doorbell counts of one shared-memory region of a VM (core/vdev/shmem.c,
+ * docs/shmem.md), by the VM's entry in its vm_config.shmem. Atomic.
+ */
+struct vm_shmem_bells {
+	uint64_t rung;      /**< its rings that pended a peer's SPI */
+	uint64_t coalesced; /**< its rings to a peer whose SPI was pending */
+	uint64_t bad;       /**< its rings to an index without a peer */
+	uint64_t dropped;   /**< its rings to a stopped peer */
+	uint64_t received;  /**< rings of peers that pended its SPI */
+};
+
 /** A VM. */
 struct vm {
 	unsigned int id; /**< index; VMID is id + 1 */
@@ -166,6 +178,7 @@ struct vm {
 	bool hold;
 	struct vm_ckpt ckpt;
 	struct vm_ram ram;
+	struct vm_shmem_bells bells[KAIROS_MAX_SHMEM];
 };
 
 /** What VMs need of the board. */

@@ -21,6 +21,47 @@ enum vm_profile { VM_PROFILE_VIRT };
 #define VM_MAX_DEVICES 4
 #define VM_MAX_IRQS 8
 
+/** Shared-memory regions of the system (docs/shmem.md). */
+#define KAIROS_MAX_SHMEM 4
+/** Participants of one region: doorbell indexes 0 .. this - 1. */
+#define SHMEM_MAX_PEERS 4
+
+/**
+ * One shared-memory region as one of its participants sees it: where it
+ * is mapped and the doorbell it rings with. Filled by the parser for each
+ * participant VM, so that the VM's doorbell needs nothing else.
+ */
+struct vm_shmem {
+	unsigned int region; /**< index in sys_config.shmem: its doorbell
+				  page and SPI (profile_virt.h) */
+	unsigned int index;  /**< its own doorbell index in the region */
+	ipa_t ipa;           /**< where this VM sees the region */
+	paddr_t host;        /**< the region's host RAM */
+	uint64_t size;       /**< bytes (whole 4 KiB pages) */
+	bool ro;             /**< access = "ro": mapped read-only */
+	/** Doorbell index -> VM index (sys_config.vms), -1: no participant */
+	int peer_vm[SHMEM_MAX_PEERS];
+};
+
+/** A participant of a region, as configured (a peer@N node). */
+struct shmem_peer {
+	unsigned int vm; /**< index in sys_config.vms */
+	ipa_t ipa;
+	bool ro;
+	bool present; /**< peer@N exists for this index */
+};
+
+/** A shared-memory region (a shmem@N node under /hypervisor). */
+struct shmem_config {
+	char path[64];   /**< node path, for messages and listings */
+	paddr_t host;    /**< host RAM (placed if not fixed) */
+	bool host_fixed; /**< host was given */
+	uint64_t size;   /**< bytes, whole 4 KiB pages */
+	int ckpt_with;   /**< checkpoint-with VM index, or -1 */
+	struct shmem_peer peers[SHMEM_MAX_PEERS]; /**< by doorbell index */
+	unsigned int nr_peers;                    /**< peer nodes given */
+};
+
 /** A physical device given to a VM: mapped at IPA = PA. */
 struct vm_device {
 	struct board_range reg;
@@ -60,6 +101,9 @@ struct vm_config {
 	/** Identical injected faults in a row that stop it (0: never;
 	 *  core/faultloop.c) */
 	uint32_t fault_loop_limit;
+	/** The shared-memory regions it takes part in. */
+	struct vm_shmem shmem[KAIROS_MAX_SHMEM];
+	unsigned int nr_shmem;
 };
 
 /** fault-loop-limit of a VM whose node does not set it. */
@@ -71,6 +115,8 @@ struct sys_config {
 	unsigned int nr_vms;
 	struct board_range ckpt_store; /**< size 0 when absent */
 	unsigned int ckpt_slots;       /**< slots it is cut into (equal) */
+	struct shmem_config shmem[KAIROS_MAX_SHMEM];
+	unsigned int nr_shmem;
 };
 
 /** Most checkpoint slots, and the least a slot may hold. */

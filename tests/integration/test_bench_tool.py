@@ -16,14 +16,15 @@ BENCH = os.path.join(ROOT, "tools", "kairos-bench")
 BENCH_BIN = os.path.join(ROOT, "build", "guests", "bench.bin")
 VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
 
-# The rows docs/bench.md defines; vcpu_switch and vtimer_shared_busy have
-# no native counterpart.
+# The rows docs/bench.md defines; vcpu_switch, vtimer_shared_busy and the
+# doorbell rows have no native counterpart.
 METRICS = ["vtimer_vector", "vtimer_handler", "vtimer_2vcpu_vector",
            "vtimer_2vcpu_handler", "wfi_wakeup_vector", "wfi_wakeup_handler",
            "hvc_roundtrip", "mmio_gicd_read", "sgi_vector", "sgi_handler",
-           "vcpu_switch", "vtimer_shared_busy", "boot_first_insn",
-           "boot_first_insn_512m"]
-NO_NATIVE = {"vcpu_switch", "vtimer_shared_busy"}
+           "vcpu_switch", "vtimer_shared_busy", "doorbell",
+           "doorbell_shared", "boot_first_insn", "boot_first_insn_512m"]
+NO_NATIVE = {"vcpu_switch", "vtimer_shared_busy", "doorbell",
+             "doorbell_shared"}
 # The checkpoint rows: "native" is the plain copy of the same bytes.
 CKPT_METRICS = ["ckpt_checkpoint", "ckpt_restore_full",
                 "ckpt_restore_incr_1pct", "ckpt_restore_incr_10pct",

@@ -236,6 +236,63 @@ static void test_cpu_affinity(void **state)
 	assert_int_equal(cfg.vms[1].cpu_affinity, 0);
 }
 
+/*
+ * config-shmem.dts: shmem@0 at its fixed host, vm@0 rw as index 0, vm@1
+ * ro as index 1, captured with vm@0; shmem@1 (one page, vm@0 as index 1)
+ * placed by the rule: the highest 2 MiB-aligned free base, which is the
+ * block under the board's reserved memory at 0x7fe00000 (the checkpoint
+ * store ends at 0x7bffffff, vm@1 is placed below the store).
+ */
+static void test_shmem(void **state)
+{
+	const struct shmem_config *s0 = &cfg.shmem[0], *s1 = &cfg.shmem[1];
+	const struct vm_shmem *a, *r;
+
+	(void)state;
+	assert_int_equal(parse("config-shmem"), KAIROS_OK);
+	assert_int_equal(cfg.nr_shmem, 2);
+	assert_string_equal(s0->path, "/hypervisor/shmem@0");
+	assert_true(s0->host_fixed);
+	assert_int_equal(pa_addr(s0->host), 0x60000000);
+	assert_int_equal(s0->size, 0x200000);
+	assert_int_equal(s0->ckpt_with, 0);
+	assert_int_equal(s0->nr_peers, 2);
+	assert_false(s1->host_fixed);
+	assert_int_equal(s1->ckpt_with, -1);
+	assert_int_equal(pa_addr(s1->host), 0x7fe00000 - MiB(2));
+	for (unsigned int i = 0; i < cfg.nr_vms; i++)
+		assert_false(pa_addr(s1->host) < pa_addr(cfg.vms[i].mem_host) +
+							 cfg.vms[i].mem_size &&
+			     pa_addr(cfg.vms[i].mem_host) <
+				     pa_addr(s1->host) + s1->size);
+
+	/* vm@0 sees both, vm@1 only shmem@0, read-only. */
+	assert_int_equal(cfg.vms[0].nr_shmem, 2);
+	assert_int_equal(cfg.vms[1].nr_shmem, 1);
+	a = &cfg.vms[0].shmem[0];
+	r = &cfg.vms[1].shmem[0];
+	assert_int_equal(a->region, 0);
+	assert_int_equal(a->index, 0);
+	assert_int_equal(ipa_addr(a->ipa), 0x80000000);
+	assert_int_equal(pa_addr(a->host), 0x60000000);
+	assert_false(a->ro);
+	assert_int_equal(r->index, 1);
+	assert_int_equal(ipa_addr(r->ipa), 0x50000000);
+	assert_true(r->ro);
+	for (unsigned int k = 0; k < SHMEM_MAX_PEERS; k++) {
+		int want = k < 2 ? (int)k : -1;
+
+		assert_int_equal(a->peer_vm[k], want);
+		assert_int_equal(r->peer_vm[k], want);
+	}
+	a = &cfg.vms[0].shmem[1];
+	assert_int_equal(a->region, 1);
+	assert_int_equal(a->index, 1);
+	assert_int_equal(a->peer_vm[0], -1);
+	assert_int_equal(a->peer_vm[1], 0);
+	assert_int_equal(pa_addr(a->host), pa_addr(s1->host));
+}
+
 static void test_fault_loop_limit(void **state)
 {
 	(void)state;
@@ -322,6 +379,7 @@ static void test_too_many_busy_ranges(void **state)
 
 #define VM0 "/hypervisor/vm@0"
 #define VM1 "/hypervisor/vm@1"
+#define SHM0 "/hypervisor/shmem@0"
 
 /* ---- Image sizes: vm@1 (64 MiB of RAM) with images of test sizes ---- */
 
@@ -650,6 +708,56 @@ static const struct refusal refusals[] = {
 	{ "config-images-overlap",
 	  KAIROS_ERR_MALFORMED,
 	  { VM1, "property kernel", "the kernel of " VM0 } },
+	{ "config-shmem-overlap-vm",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property host",
+	    "overlaps the memory of " VM0 " (0x50000000-0x5fffffff)" } },
+	{ "config-shmem-overlap-ckpt",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property host", "the checkpoint store" } },
+	{ "config-shmem-overlap-kairos",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property host", "overlaps Kairos" } },
+	{ "config-shmem-overlap-image",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property host", "the kernel of " VM0 } },
+	{ "config-shmem-overlap-reserved",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property host", "reserved memory" } },
+	{ "config-shmem-overlap-shmem",
+	  KAIROS_ERR_MALFORMED,
+	  { "/hypervisor/shmem@1", "property host",
+	    "the shared memory of " SHM0 } },
+	{ "config-shmem-unknown-vm",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0 "/peer@0", "property vm", "no VM is called \"nobody\"" } },
+	{ "config-shmem-size-0",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property size", "0: a region needs" } },
+	{ "config-shmem-size-unaligned",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property size", "0x1800 is not a multiple of 4 KiB" } },
+	{ "config-shmem-ipa-ram",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0 "/peer@0", "property ipa", "overlaps its memory in " VM0 } },
+	{ "config-shmem-no-peers",
+	  KAIROS_ERR_MISSING,
+	  { SHM0, "no peer@N nodes" } },
+	{ "config-shmem-vm-twice",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0 "/peer@1", "property vm", "peer@0 of " SHM0 } },
+	{ "config-shmem-ckpt-with",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "property checkpoint-with", "not a participant" } },
+	{ "config-shmem-access",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0 "/peer@0", "property access", "\"wo\"" } },
+	{ "config-shmem-resume",
+	  KAIROS_ERR_UNSUPPORTED,
+	  { SHM0 "/peer@0", "property vm", VM0 " resumes from a checkpoint" } },
+	{ "config-shmem-peer-index",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0, "peer@4", "want peer@0 .. peer@3" } },
 	{ "config-overlap-vms",
 	  KAIROS_ERR_MALFORMED,
 	  { VM1, "property memory-host",
@@ -704,6 +812,7 @@ int main(void)
 		cmocka_unit_test_setup(test_good, setup),
 		cmocka_unit_test_setup(test_cpu_affinity, setup),
 		cmocka_unit_test_setup(test_fault_loop_limit, setup),
+		cmocka_unit_test_setup(test_shmem, setup),
 		cmocka_unit_test_setup(test_no_hypervisor_node, setup),
 		cmocka_unit_test_setup(test_place, setup),
 		cmocka_unit_test_setup(test_place_is_deterministic, setup),

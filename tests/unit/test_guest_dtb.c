@@ -425,14 +425,63 @@ static void test_deterministic(void **state)
 }
 
 /*
+ * A region: a reserved-memory child with no-map over the region's IPA
+ * range, and a generic-uio node whose reg is the doorbell page of its
+ * region number and then the region, with the region's edge SPI. Without
+ * regions neither node exists.
+ */
+static void test_shmem(void **state)
+{
+	const struct vm_shmem shm = { .region = 2,
+				      .index = 1,
+				      .ipa = ipa_init(0x80000000),
+				      .size = 0x200000,
+				      .ro = true };
+	struct guest_dtb_params p = params(1, 3);
+	const char *bell = "/shmem-doorbell@b002000";
+	const fdt32_t *c;
+	int len;
+
+	(void)state;
+	build(&p);
+	assert_true(fdt_path_offset(buf, "/reserved-memory") < 0);
+	p.shmem = &shm;
+	p.nr_shmem = 1;
+	build(&p);
+	c = prop(buf, "/reserved-memory/shmem@80000000", "reg", &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c), 0x80000000);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c + 1), 0x200000);
+	assert_true(has(buf, "/reserved-memory/shmem@80000000", "no-map"));
+	assert_string_equal(prop(buf, bell, "compatible", NULL), "generic-uio");
+	c = prop(buf, bell, "reg", &len);
+	assert_int_equal(len, 32);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c), 0x0b002000);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c + 1), 0x1000);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c + 2), 0x80000000);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c + 3), 0x200000);
+	c = prop(buf, bell, "interrupts", &len);
+	assert_int_equal(len, 12);
+	assert_int_equal(fdt32_ld(c), 0);      /* SPI */
+	assert_int_equal(fdt32_ld(c + 1), 14); /* INTID 46 */
+	assert_int_equal(fdt32_ld(c + 2), 1);  /* edge rising */
+	assert_int_equal(fdt32_ld(prop(buf, bell, "kairos,doorbell-index",
+				       NULL)),
+			 1);
+	assert_true(has(buf, bell, "kairos,read-only"));
+}
+
+/*
  * The largest tree config_parse() can ask for fits in GUEST_DTB_MAX: the
  * longest bootargs, every vCPU, every passthrough device with the longest
- * compatible list, and the rest within GUEST_DTB_FIXED_MAX.
+ * compatible list, every shared-memory region, and the rest within
+ * GUEST_DTB_FIXED_MAX.
  */
 static void test_largest_fits(void **state)
 {
 	static char args[VM_BOOTARGS_MAX];
 	static struct vm_device devs[VM_MAX_DEVICES];
+	static struct vm_shmem shm[KAIROS_MAX_SHMEM];
 	struct guest_dtb_params p = params(KAIROS_MAX_VCPUS, 2);
 
 	(void)state;
@@ -450,6 +499,15 @@ static void test_largest_fits(void **state)
 	}
 	p.devices = devs;
 	p.nr_devices = VM_MAX_DEVICES;
+	for (unsigned int i = 0; i < KAIROS_MAX_SHMEM; i++)
+		shm[i] = (struct vm_shmem){ .region = i,
+					    .index = SHMEM_MAX_PEERS - 1,
+					    .ipa = ipa_init(0x7fffff000000ULL -
+							    i * 0x1000000ULL),
+					    .size = 0xfff000,
+					    .ro = true };
+	p.shmem = shm;
+	p.nr_shmem = KAIROS_MAX_SHMEM;
 	p.initrd_ipa = 0x48000000;
 	p.initrd_size = 0x1000;
 	p.timer_freq = 1000000000;
@@ -492,6 +550,7 @@ int main(void)
 		cmocka_unit_test_setup(test_buffer_too_small, setup),
 		cmocka_unit_test_setup(test_deterministic, setup),
 		cmocka_unit_test_setup(test_largest_fits, setup),
+		cmocka_unit_test_setup(test_shmem, setup),
 		cmocka_unit_test_setup(test_bad_params, setup),
 	};
 

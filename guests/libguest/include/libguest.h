@@ -13,6 +13,7 @@
 #include <lg/gic.h>
 #include <lg/mmio.h>
 #include <lg/psci.h>
+#include <lg/shmem.h>
 #include <lg/sysreg.h>
 #include <lg/test.h>
 #include <lg/timer.h>
