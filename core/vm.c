@@ -266,6 +266,7 @@ static void vcpu_reset_state(struct vcpu *v, uint64_t pc, uint64_t x0)
 	memset(&v->st.ptimer, 0, sizeof(v->st.ptimer));
 	memset(&v->st.pmu, 0, sizeof(v->st.pmu));
 	memset(&v->st.dbg, 0, sizeof(v->st.dbg));
+	v->st.pmu_dbg_live = 0;
 	v->st.regs.pc = pc;
 	v->st.regs.x[0] = x0;
 	v->st.regs.pstate = PSR_MODE_EL1h | PSR_DAIF;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The guest's PMU (PMUv3, Arm ARM D13) and self-hosted debug registers
- * (breakpoints, watchpoints: D2) per vCPU. Neither is trapped: the vCPU
- * that runs owns them (MDCR_EL2.HPMN gives it every counter), and they
- * are switched with the EL1 registers when another vCPU runs, so no
- * value and no armed breakpoint crosses from one VM to another, and a
+ * (breakpoints, watchpoints: D2) per vCPU. A vCPU that has not touched
+ * them runs with them trapped (MDCR_EL2 TPM, TPMCR, TDA, TDOSA, TDRA) and
+ * costs nothing at a switch; its first access claims them: its state is
+ * loaded, the traps go, and the access is executed again. From then on
+ * the vCPU that runs owns them (MDCR_EL2.HPMN gives it every counter),
+ * and they are switched with the EL1 registers when another vCPU runs, so
+ * no value and no armed breakpoint crosses from one VM to another, and a
  * vCPU's counters stand still while it is out. EL2 is not counted:
  * MDCR_EL2.HPMD and HCCD (boot/head.S) where the PMU has them, else the
  * guest's own PMEVTYPER.NSH and PMCCFILTR.NSH, which reset to 0. Debug
@@ -13,6 +16,18 @@
 #include "pmu_debug.h"
 
 #include <asm/sysreg.h>
+
+/* MDCR_EL2 traps of PMU and debug register accesses (Arm ARM D19.2). */
+#define MDCR_TPMCR (1UL << 5)
+#define MDCR_TPM (1UL << 6)
+#define MDCR_TDA (1UL << 9)
+#define MDCR_TDOSA (1UL << 10)
+#define MDCR_TDRA (1UL << 11)
+#define MDCR_UNCLAIMED \
+	(MDCR_TPMCR | MDCR_TPM | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA)
+
+/* MDCR_EL2 as boot set it (boot/head.S), without the traps. */
+static uint64_t mdcr_boot;
 
 /* PMCR_EL0 bits the guest may set: E, D, X, DP, LC, LP (not P, C). */
 #define PMCR_WRITABLE 0xf9UL
@@ -37,6 +52,7 @@ static void pmu_debug_init(void)
 		hw.counters = VCPU_PMU_COUNTERS;
 	hw.brps = (unsigned int)((dfr0 >> 12) & 0xf) + 1;
 	hw.wrps = (unsigned int)((dfr0 >> 20) & 0xf) + 1;
+	mdcr_boot = read_sysreg(mdcr_el2) & ~MDCR_UNCLAIMED;
 	__atomic_store_n(&hw.ready, true, __ATOMIC_RELEASE);
 }
 
@@ -185,38 +201,81 @@ static void dbg_load(const struct vcpu_debug *d)
 	write_sysreg(oslar_el1, d->oslk & 1);
 }
 
+/* No breakpoint or watchpoint armed. */
+static void disarm(void)
+{
+	uint64_t zero = 0;
+
+	for (unsigned int n = 0; n < hw.brps; n++)
+		bcr(n, &zero, true);
+	for (unsigned int n = 0; n < hw.wrps; n++)
+		wcr(n, &zero, true);
+}
+
+static void claimed_load(const struct vcpu_state *st)
+{
+	if (hw.pmu)
+		pmu_load(&st->pmu);
+	dbg_load(&st->dbg);
+	write_sysreg(mdcr_el2, mdcr_boot);
+}
+
 void pmu_debug_load(const struct vcpu_state *st)
 {
 	if (!__atomic_load_n(&hw.ready, __ATOMIC_ACQUIRE))
 		pmu_debug_init();
-	if (hw.pmu)
-		pmu_load(&st->pmu);
-	dbg_load(&st->dbg);
+	if (st->pmu_dbg_live)
+		claimed_load(st);
+	else
+		write_sysreg(mdcr_el2, mdcr_boot | MDCR_UNCLAIMED);
+}
+
+bool pmu_debug_reg(uint32_t op0, uint32_t op1, uint32_t crn, uint32_t crm)
+{
+	if (op0 == 2)
+		return true; /* the debug and trace registers */
+	/* PMU: c9 c12-c14 (PMCR ... PMINTEN*), c14 c8-c15 (event counters,
+	 * types, PMCCFILTR); op1 0 or 3. */
+	return op0 == 3 && (op1 == 0 || op1 == 3) &&
+	       ((crn == 9 && crm >= 12 && crm <= 14) ||
+		(crn == 14 && crm >= 8));
+}
+
+bool pmu_debug_claim(struct vcpu_state *st)
+{
+	if (st->pmu_dbg_live)
+		return false;
+	st->pmu_dbg_live = 1;
+	claimed_load(st);
+	isb();
+	return true;
 }
 
 void pmu_debug_save(struct vcpu_state *st)
 {
+	if (!st->pmu_dbg_live)
+		return; /* never claimed: the hardware holds nothing of it */
 	if (hw.pmu)
 		pmu_save(&st->pmu);
 	dbg_save(&st->dbg);
 	/* Disarmed: no breakpoint of this vCPU hits in the next one. */
-	for (unsigned int n = 0; n < hw.brps; n++) {
-		uint64_t zero = 0;
-
-		bcr(n, &zero, true);
-	}
-	for (unsigned int n = 0; n < hw.wrps; n++) {
-		uint64_t zero = 0;
-
-		wcr(n, &zero, true);
-	}
+	disarm();
 }
 
-bool pmu_debug_overflow(void)
+void pmu_debug_drop(void)
+{
+	if (!__atomic_load_n(&hw.ready, __ATOMIC_ACQUIRE))
+		return; /* nothing was ever loaded */
+	if (hw.pmu)
+		pmu_quiet();
+	disarm();
+}
+
+bool pmu_debug_overflow(const struct vcpu_state *st)
 {
 	uint64_t inten;
 
-	if (!hw.pmu)
+	if (!hw.pmu || !st->pmu_dbg_live)
 		return false;
 	inten = read_sysreg(pmintenset_el1);
 	/* Event counters count (and so overflow) only with PMCR.E set. */

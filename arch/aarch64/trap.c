@@ -6,6 +6,8 @@
  */
 #include "trap.h"
 
+#include "pmu_debug.h"
+
 #include <arch/stage2.h>
 #include <arch/timer.h>
 #include <arch/vcpu.h>
@@ -470,6 +472,11 @@ static enum vexit_result trap_sysreg(struct vcpu *v, const struct trap *t)
 
 	if (is_tall1_reg(key))
 		return run_ack_trapped(v);
+	/* Its first PMU or debug access: claimed, then executed again. */
+	if (pmu_debug_reg((t->iss >> 20) & 3, (t->iss >> 14) & 7,
+			  (t->iss >> 10) & 15, (t->iss >> 1) & 15) &&
+	    pmu_debug_claim(&v->st))
+		return VEXIT_RESUME;
 	switch (timer_access(v, key, read, &val)) {
 	case TIMER_UNDEF: return inject_undef(v);
 	case TIMER_DONE:

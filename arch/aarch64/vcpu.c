@@ -110,12 +110,12 @@ void arch_vcpu_put(struct vcpu *v)
 
 bool arch_vcpu_pmu_line(const struct vcpu *v)
 {
-	(void)v;
-	return pmu_debug_overflow();
+	return pmu_debug_overflow(&v->st);
 }
 
 void arch_vcpu_discard(struct vcpu *v)
 {
+	pmu_debug_drop();
 	if (v->fp_loaded)
 		fp_access(false);
 	v->fp_loaded = false;

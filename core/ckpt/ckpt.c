@@ -614,6 +614,7 @@ static void pmu_debug_in(struct vcpu *v, const struct ckpt_image *img,
 		memcpy(&v->st.pmu, p, sizeof(v->st.pmu));
 		memcpy(&v->st.dbg, p + sizeof(v->st.pmu), sizeof(v->st.dbg));
 		v->st.dbg.oslk &= 1;
+		v->st.pmu_dbg_live = 1; /* switched from its next load on */
 	}
 }
 

@@ -99,7 +99,9 @@ struct vcpu_state {
 	struct vcpu_ptimer ptimer;
 	struct vgic_cpu vgic;
 	uint32_t power; /**< enum vcpu_power */
-	uint32_t pad;
+	/** The guest touched its PMU or debug registers: they are switched
+	 *  with it; until then they trap (arch/aarch64/pmu_debug.c) */
+	uint32_t pmu_dbg_live;
 	struct vcpu_pmu pmu;
 	struct vcpu_debug dbg;
 };
