@@ -50,7 +50,8 @@ static void prepare(struct cpu *c, struct vcpu *v)
 	 * Its PMU's overflow line, sampled at entries and exits: Kairos
 	 * takes no physical PMU interrupt (docs/security.md).
 	 */
-	vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
+	if (v->st.pmu_dbg_live)
+		vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
 	/* What changes from here on is in this fill or marks it stale. */
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow, &fast);
@@ -90,8 +91,10 @@ void run_settle(struct vcpu *v)
 	}
 	vtimer_sync(v);
 	ptimer_sync(v);
-	/* Before a WFI decides: an overflow may be what it waits for. */
-	vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
+	/* Before a WFI decides: an overflow may be what it waits for. A
+	 * vCPU that never touched its PMU has no overflow line. */
+	if (v->st.pmu_dbg_live)
+		vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
 }
 
 enum vexit_result run_ack_trapped(struct vcpu *v)
