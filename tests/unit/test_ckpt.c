@@ -55,12 +55,7 @@ static void setup_vm(void)
 {
 	util_setup(1);
 	util_vm_add("a", 2, NULL, 1);
-	util_sys.ckpt_store =
-		(struct board_range){ pa_init((uint64_t)(uintptr_t)store),
-				      STORE_SIZE };
-	util_sys.ckpt_slots = 2;
-	memset(store, 0, sizeof(store));
-	ckpt_init(&util_sys);
+	util_ckpt_store(store, sizeof(store), 2);
 	util_create();
 	vm = &vms[0];
 }

@@ -52,12 +52,7 @@ static void make_vms(unsigned int version)
 		irq_chip_register(&fake_irqchip_v2);
 	util_vm_add("a", 2, NULL, 1);
 	util_vm_add("b", 2, NULL, 1);
-	util_sys.ckpt_store =
-		(struct board_range){ pa_init((uint64_t)(uintptr_t)store),
-				      STORE_SIZE };
-	util_sys.ckpt_slots = 2;
-	memset(store, 0, sizeof(store));
-	ckpt_init(&util_sys);
+	util_ckpt_store(store, sizeof(store), 2);
 	util_create();
 	vm = &vms[0];
 	assert_int_equal(vm->vgic.version, version);

@@ -78,16 +78,9 @@ static struct vcpu *vc(unsigned int i)
 	return &vm->vcpus[i];
 }
 
-/* One VM of @nr vCPUs, all on CPU0, with a vGIC of @version. */
 static void make_vm(unsigned int version, unsigned int nr)
 {
-	util_setup(1);
-	if (version == 2)
-		irq_chip_register(&fake_irqchip_v2);
-	util_vm_add("g", nr, NULL, 1);
-	util_create();
-	vm = &vms[0];
-	assert_int_equal(vm->vgic.version, version);
+	vm = util_gic_vm("g", version, nr);
 }
 
 static int setup_v3(void **state)
@@ -106,27 +99,14 @@ static int setup_v2(void **state)
 
 /* ---- Guest accesses ---- */
 
-static uint64_t rd(struct vcpu *v, uint64_t ipa, unsigned int len)
-{
-	uint64_t val = 0xdeadbeefdeadbeefULL;
-
-	assert_int_equal(vmmio_access(v, ipa, false, len, &val), MMIO_OK);
-	return val;
-}
-
-static void wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val)
-{
-	assert_int_equal(vmmio_access(v, ipa, true, len, &val), MMIO_OK);
-}
-
 static uint32_t gicd(struct vcpu *v, uint64_t off)
 {
-	return (uint32_t)rd(v, VIRT_GICD + off, 4);
+	return (uint32_t)util_rd(v, VIRT_GICD + off, 4);
 }
 
 static void gicd_w(struct vcpu *v, uint64_t off, uint32_t val)
 {
-	wr(v, VIRT_GICD + off, 4, val);
+	util_wr(v, VIRT_GICD + off, 4, val);
 }
 
 /* A register of vCPU @t's redistributor, accessed by vCPU0. */
@@ -137,12 +117,12 @@ static uint64_t gicr_at(unsigned int t, uint64_t off)
 
 static uint32_t gicr(unsigned int t, uint64_t off)
 {
-	return (uint32_t)rd(vc(0), gicr_at(t, off), 4);
+	return (uint32_t)util_rd(vc(0), gicr_at(t, off), 4);
 }
 
 static void gicr_w(unsigned int t, uint64_t off, uint32_t val)
 {
-	wr(vc(0), gicr_at(t, off), 4, val);
+	util_wr(vc(0), gicr_at(t, off), 4, val);
 }
 
 /* Bit of @intid in a bit-per-interrupt register (SPIs: distributor). */
@@ -172,7 +152,7 @@ static void dist_enable(void)
 static void spi(uint32_t intid, uint8_t prio)
 {
 	dist_set(ISENABLER, intid);
-	wr(vc(0), VIRT_GICD + IPRIORITYR + intid, 1, prio);
+	util_wr(vc(0), VIRT_GICD + IPRIORITYR + intid, 1, prio);
 }
 
 /* ---- Runs through the fake world switch ---- */
@@ -436,7 +416,7 @@ static void test_has_pending(void **state)
 	assert_false(vgic_has_pending(vc(0)));
 	dist_set(ISENABLER, 40);
 	/* Routed to vCPU1 (IROUTER Aff0 = 1): no longer vCPU0's. */
-	wr(vc(0), VIRT_GICD + IROUTER + 8UL * 40, 8, 1);
+	util_wr(vc(0), VIRT_GICD + IROUTER + 8UL * 40, 8, 1);
 	assert_false(vgic_has_pending(vc(0)));
 	assert_true(vgic_has_pending(vc(1)));
 	/* Active, not pending: nothing to take. */
@@ -949,16 +929,18 @@ static void test_regs_ipriorityr_bytes(void **state)
 {
 	(void)state;
 	gicd_w(vc(0), IPRIORITYR + 40, 0x40302010);
-	wr(vc(0), VIRT_GICD + IPRIORITYR + 41, 1, 0xa5);
+	util_wr(vc(0), VIRT_GICD + IPRIORITYR + 41, 1, 0xa5);
 	/* Five implemented bits: the low three read zero. */
 	assert_int_equal(gicd(vc(0), IPRIORITYR + 40), 0x4030a010);
-	assert_int_equal(rd(vc(0), VIRT_GICD + IPRIORITYR + 42, 1), 0x30);
-	assert_int_equal(rd(vc(0), VIRT_GICD + IPRIORITYR + 41, 1), 0xa0);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + IPRIORITYR + 42, 1), 0x30);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + IPRIORITYR + 41, 1), 0xa0);
 	/* The redistributor's, for a PPI, banked. */
-	wr(vc(0), gicr_at(2, R_SGI + IPRIORITYR + TIMER), 1, 0x88);
-	assert_int_equal(rd(vc(0), gicr_at(2, R_SGI + IPRIORITYR + TIMER), 1),
+	util_wr(vc(0), gicr_at(2, R_SGI + IPRIORITYR + TIMER), 1, 0x88);
+	assert_int_equal(util_rd(vc(0), gicr_at(2, R_SGI + IPRIORITYR + TIMER),
+				 1),
 			 0x88);
-	assert_int_equal(rd(vc(0), gicr_at(1, R_SGI + IPRIORITYR + TIMER), 1),
+	assert_int_equal(util_rd(vc(0), gicr_at(1, R_SGI + IPRIORITYR + TIMER),
+				 1),
 			 0);
 	/* The distributor's for private INTIDs: RAZ/WI with ARE. */
 	gicd_w(vc(0), IPRIORITYR + 24, 0xffffffff);
@@ -971,27 +953,27 @@ static void test_regs_irouter(void **state)
 
 	(void)state;
 	/* Aff3 [39:32], IRM [31], Aff2..Aff0 [23:0]; the rest RES0. */
-	wr(vc(0), r, 8, ~0ULL);
-	assert_int_equal(rd(vc(0), r, 8), 0xff80ffffffULL);
-	wr(vc(0), r, 8, 0);
-	wr(vc(0), r, 4, 0x00000002);
-	wr(vc(0), r + 4, 4, 0x00000005);
-	assert_int_equal(rd(vc(0), r, 8), 0x0500000002ULL);
-	assert_int_equal(rd(vc(0), r, 4), 2);
-	assert_int_equal(rd(vc(0), r + 4, 4), 5);
+	util_wr(vc(0), r, 8, ~0ULL);
+	assert_int_equal(util_rd(vc(0), r, 8), 0xff80ffffffULL);
+	util_wr(vc(0), r, 8, 0);
+	util_wr(vc(0), r, 4, 0x00000002);
+	util_wr(vc(0), r + 4, 4, 0x00000005);
+	assert_int_equal(util_rd(vc(0), r, 8), 0x0500000002ULL);
+	assert_int_equal(util_rd(vc(0), r, 4), 2);
+	assert_int_equal(util_rd(vc(0), r + 4, 4), 5);
 	/* The low half alone leaves the high half. */
-	wr(vc(0), r, 4, 0x80000001);
-	assert_int_equal(rd(vc(0), r, 8), 0x0580000001ULL);
+	util_wr(vc(0), r, 4, 0x80000001);
+	assert_int_equal(util_rd(vc(0), r, 8), 0x0580000001ULL);
 	/* IROUTER<n> for n < 32 is reserved. */
-	wr(vc(0), VIRT_GICD + IROUTER + 8UL * 27, 8, 1);
-	assert_int_equal(rd(vc(0), VIRT_GICD + IROUTER + 8UL * 27, 8), 0);
+	util_wr(vc(0), VIRT_GICD + IROUTER + 8UL * 27, 8, 1);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + IROUTER + 8UL * 27, 8), 0);
 }
 
 static void test_regs_redist_typer(void **state)
 {
 	(void)state;
 	for (unsigned int t = 0; t < 4; t++) {
-		uint64_t ty = rd(vc(0), gicr_at(t, R_TYPER), 8);
+		uint64_t ty = util_rd(vc(0), gicr_at(t, R_TYPER), 8);
 
 		/* Affinity = the vCPU's MPIDR (Aff0 = its index). */
 		assert_int_equal(ty >> 32, t);
@@ -1019,8 +1001,8 @@ static void test_regs_itargetsr_v2(void **state)
 {
 	(void)state;
 	/* 4 vCPUs: bits 4..7 name absent CPUs and read zero. */
-	wr(vc(0), VIRT_GICD + ITARGETSR + 40, 1, 0xff);
-	assert_int_equal(rd(vc(0), VIRT_GICD + ITARGETSR + 40, 1), 0x0f);
+	util_wr(vc(0), VIRT_GICD + ITARGETSR + 40, 1, 0xff);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + ITARGETSR + 40, 1), 0x0f);
 	gicd_w(vc(0), ITARGETSR + 44, 0xffffffff);
 	assert_int_equal(gicd(vc(0), ITARGETSR + 44), 0x0f0f0f0f);
 	/* SGIs and PPIs: read-only, the reading CPU's own bit. */
@@ -1038,12 +1020,12 @@ static void test_regs_itargetsr_absent_v2_small(void **state)
 {
 	(void)state;
 	make_vm(2, 2);
-	wr(vc(0), VIRT_GICD + ITARGETSR + 40, 1, 0xff);
-	assert_int_equal(rd(vc(0), VIRT_GICD + ITARGETSR + 40, 1), 0x03);
+	util_wr(vc(0), VIRT_GICD + ITARGETSR + 40, 1, 0xff);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + ITARGETSR + 40, 1), 0x03);
 	/* Delivered to the lowest target. */
 	dist_enable();
 	spi(40, 0x80);
-	wr(vc(0), VIRT_GICD + ITARGETSR + 40, 1, 0x02);
+	util_wr(vc(0), VIRT_GICD + ITARGETSR + 40, 1, 0x02);
 	vgic_inject(vc(0), 40);
 	assert_false(vgic_has_pending(vc(0)));
 	assert_true(vgic_has_pending(vc(1)));

@@ -63,13 +63,7 @@ static struct vcpu *vc(unsigned int i)
 
 static void make_vm(unsigned int version, unsigned int nr)
 {
-	util_setup(1);
-	if (version == 2)
-		irq_chip_register(&fake_irqchip_v2);
-	util_vm_add("m", nr, NULL, 1);
-	util_create();
-	vm = &vms[0];
-	assert_int_equal(vm->vgic.version, version);
+	vm = util_gic_vm("m", version, nr);
 }
 
 static int setup_v3(void **state)
@@ -86,28 +80,14 @@ static int setup_v2(void **state)
 	return 0;
 }
 
-/* A read of @len bytes by @v: what the guest's register gets. */
-static uint64_t rd(struct vcpu *v, uint64_t ipa, unsigned int len)
-{
-	uint64_t val = 0xdeadbeefdeadbeefULL;
-
-	assert_int_equal(vmmio_access(v, ipa, false, len, &val), MMIO_OK);
-	return val;
-}
-
-static void wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val)
-{
-	assert_int_equal(vmmio_access(v, ipa, true, len, &val), MMIO_OK);
-}
-
 static uint32_t gicd(uint64_t off)
 {
-	return (uint32_t)rd(vc(0), VIRT_GICD + off, 4);
+	return (uint32_t)util_rd(vc(0), VIRT_GICD + off, 4);
 }
 
 static void gicd_w(uint64_t off, uint32_t val)
 {
-	wr(vc(0), VIRT_GICD + off, 4, val);
+	util_wr(vc(0), VIRT_GICD + off, 4, val);
 }
 
 static uint64_t gicr_at(unsigned int t, uint64_t off)
@@ -183,26 +163,27 @@ static void test_spi_enable_set_and_clear(void **state)
 static void test_private_enable_is_per_redistributor(void **state)
 {
 	(void)state;
-	wr(vc(0), gicr_at(2, R_SGI + ISENABLER), 4, IBIT(27) | IBIT(5));
+	util_wr(vc(0), gicr_at(2, R_SGI + ISENABLER), 4, IBIT(27) | IBIT(5));
 	assert_true(vc(2)->st.vgic.priv[27].flags & VGIC_ENABLED);
 	assert_true(vc(2)->st.vgic.priv[5].flags & VGIC_ENABLED);
 	assert_false(vc(1)->st.vgic.priv[27].flags & VGIC_ENABLED);
-	assert_int_equal(rd(vc(3), gicr_at(2, R_SGI + ISENABLER), 4),
+	assert_int_equal(util_rd(vc(3), gicr_at(2, R_SGI + ISENABLER), 4),
 			 IBIT(27) | IBIT(5));
-	assert_int_equal(rd(vc(0), gicr_at(1, R_SGI + ISENABLER), 4), 0);
-	wr(vc(0), gicr_at(2, R_SGI + ICENABLER), 4, IBIT(5));
-	assert_int_equal(rd(vc(0), gicr_at(2, R_SGI + ICENABLER), 4), IBIT(27));
+	assert_int_equal(util_rd(vc(0), gicr_at(1, R_SGI + ISENABLER), 4), 0);
+	util_wr(vc(0), gicr_at(2, R_SGI + ICENABLER), 4, IBIT(5));
+	assert_int_equal(util_rd(vc(0), gicr_at(2, R_SGI + ICENABLER), 4),
+			 IBIT(27));
 }
 
 /* GICv2: the distributor banks private interrupts per accessing CPU. */
 static void test_v2_private_enable_banked_per_cpu(void **state)
 {
 	(void)state;
-	wr(vc(1), VIRT_GICD + ISENABLER, 4, IBIT(27));
+	util_wr(vc(1), VIRT_GICD + ISENABLER, 4, IBIT(27));
 	assert_true(vc(1)->st.vgic.priv[27].flags & VGIC_ENABLED);
 	assert_false(vc(0)->st.vgic.priv[27].flags & VGIC_ENABLED);
-	assert_true(rd(vc(1), VIRT_GICD + ISENABLER, 4) & IBIT(27));
-	assert_false(rd(vc(0), VIRT_GICD + ISENABLER, 4) & IBIT(27));
+	assert_true(util_rd(vc(1), VIRT_GICD + ISENABLER, 4) & IBIT(27));
+	assert_false(util_rd(vc(0), VIRT_GICD + ISENABLER, 4) & IBIT(27));
 }
 
 static void test_pending_set_and_clear(void **state)
@@ -257,9 +238,9 @@ static void test_active_set_and_clear(void **state)
 	assert_false(spi(42)->flags & VGIC_ACTIVE);
 	assert_int_equal(gicd(ISACTIVER + WORD(42)), 0);
 	/* A PPI, at its redistributor. */
-	wr(vc(0), gicr_at(3, R_SGI + ISACTIVER), 4, IBIT(20));
+	util_wr(vc(0), gicr_at(3, R_SGI + ISACTIVER), 4, IBIT(20));
 	assert_true(vc(3)->st.vgic.priv[20].flags & VGIC_ACTIVE);
-	wr(vc(0), gicr_at(3, R_SGI + ICACTIVER), 4, IBIT(20));
+	util_wr(vc(0), gicr_at(3, R_SGI + ICACTIVER), 4, IBIT(20));
 	assert_false(vc(3)->st.vgic.priv[20].flags & VGIC_ACTIVE);
 }
 
@@ -291,7 +272,7 @@ static void test_icfgr_edge_or_level(void **state)
 	assert_int_equal(gicd(word), 0);
 	assert_false(spi(40)->flags & VGIC_EDGE);
 	/* PPIs are configurable at the redistributor (ICFGR1). */
-	wr(vc(0), gicr_at(1, R_SGI + ICFGR + 4), 4, 2U << (2 * (27 - 16)));
+	util_wr(vc(0), gicr_at(1, R_SGI + ICFGR + 4), 4, 2U << (2 * (27 - 16)));
 	assert_true(vc(1)->st.vgic.priv[27].flags & VGIC_EDGE);
 	assert_false(vc(0)->st.vgic.priv[27].flags & VGIC_EDGE);
 }
@@ -317,9 +298,9 @@ static void test_word_registers_ignore_other_widths(void **state)
 
 			if (regs[r] == ICFGR + 8)
 				ipa = VIRT_GICD + regs[r];
-			wr(vc(0), ipa, widths[w], ~0ULL);
+			util_wr(vc(0), ipa, widths[w], ~0ULL);
 			assert_vgic_unchanged(&before, "a narrow write");
-			assert_int_equal(rd(vc(0), ipa, widths[w]), 0);
+			assert_int_equal(util_rd(vc(0), ipa, widths[w]), 0);
 		}
 	}
 	assert_int_equal(gicd(ISENABLER + 4), 0x00ff00ff);
@@ -337,8 +318,8 @@ static void test_words_past_the_last_intid(void **state)
 	gicd_w(ISPENDR + past, 0xffffffff);
 	gicd_w(ISACTIVER + 0x7c, 0xffffffff);
 	gicd_w(ICFGR + 0xfc, 0xffffffff);
-	wr(vc(0), VIRT_GICD + IPRIORITYR + VGIC_NR_IRQS, 4, 0xffffffff);
-	wr(vc(0), VIRT_GICD + IPRIORITYR + 0x3fc, 4, 0xffffffff);
+	util_wr(vc(0), VIRT_GICD + IPRIORITYR + VGIC_NR_IRQS, 4, 0xffffffff);
+	util_wr(vc(0), VIRT_GICD + IPRIORITYR + 0x3fc, 4, 0xffffffff);
 	assert_vgic_unchanged(&before, "a write past the last INTID");
 	assert_int_equal(gicd(ISENABLER + past), 0);
 	assert_int_equal(gicd(ISACTIVER + 0x7c), 0);
@@ -352,18 +333,19 @@ static void test_priority_at_every_width(void **state)
 {
 	(void)state;
 	/* Bytes, halfwords and words; five priority bits implemented. */
-	wr(vc(0), VIRT_GICD + IPRIORITYR + 48, 1, 0xff);
+	util_wr(vc(0), VIRT_GICD + IPRIORITYR + 48, 1, 0xff);
 	assert_int_equal(spi(48)->priority, 0xf8);
-	wr(vc(0), VIRT_GICD + IPRIORITYR + 50, 2, 0x9088);
+	util_wr(vc(0), VIRT_GICD + IPRIORITYR + 50, 2, 0x9088);
 	assert_int_equal(spi(50)->priority, 0x88);
 	assert_int_equal(spi(51)->priority, 0x90);
-	assert_int_equal(rd(vc(0), VIRT_GICD + IPRIORITYR + 50, 2), 0x9088);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + IPRIORITYR + 50, 2),
+			 0x9088);
 	assert_int_equal(gicd(IPRIORITYR + 48), 0x908800f8);
-	assert_int_equal(rd(vc(0), VIRT_GICD + IPRIORITYR + 51, 1), 0x90);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + IPRIORITYR + 51, 1), 0x90);
 	/* A doubleword is no access IPRIORITYR has: RAZ/WI. */
-	wr(vc(0), VIRT_GICD + IPRIORITYR + 48, 8, ~0ULL);
+	util_wr(vc(0), VIRT_GICD + IPRIORITYR + 48, 8, ~0ULL);
 	assert_int_equal(gicd(IPRIORITYR + 48), 0x908800f8);
-	assert_int_equal(rd(vc(0), VIRT_GICD + IPRIORITYR + 48, 8), 0);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + IPRIORITYR + 48, 8), 0);
 }
 
 /* GICv2: ITARGETSR at byte and word width; the SPI goes where it says. */
@@ -372,7 +354,7 @@ static void test_v2_targets_route_spis(void **state)
 	(void)state;
 	gicd_w(CTLR, 3);
 	gicd_w(ISENABLER + WORD(44), IBIT(44));
-	wr(vc(0), VIRT_GICD + ITARGETSR + 44, 1, 0x04);
+	util_wr(vc(0), VIRT_GICD + ITARGETSR + 44, 1, 0x04);
 	assert_int_equal(spi(44)->targets, 0x04);
 	assert_int_equal(gicd(ITARGETSR + 44) & 0xff, 0x04);
 	gicd_w(ISPENDR + WORD(44), IBIT(44));
@@ -380,7 +362,7 @@ static void test_v2_targets_route_spis(void **state)
 	assert_false(vgic_has_pending(vc(0)));
 	gicd_w(ICPENDR + WORD(44), IBIT(44));
 	/* A halfword sets two. */
-	wr(vc(0), VIRT_GICD + ITARGETSR + 46, 2, 0x0201);
+	util_wr(vc(0), VIRT_GICD + ITARGETSR + 46, 2, 0x0201);
 	assert_int_equal(spi(46)->targets, 0x01);
 	assert_int_equal(spi(47)->targets, 0x02);
 }
@@ -447,7 +429,7 @@ static void reserved_dist(const uint64_t *offs, unsigned int n)
 	copy_vgic(&before);
 	for (unsigned int k = 0; k < n; k++) {
 		gicd_w(offs[k], 0xffffffff);
-		wr(vc(0), VIRT_GICD + offs[k], 1, 0xff);
+		util_wr(vc(0), VIRT_GICD + offs[k], 1, 0xff);
 		assert_vgic_unchanged(&before, "a reserved write");
 		if (gicd(offs[k]) != 0)
 			fail_msg("reserved GICD offset 0x%llx reads 0x%x",
@@ -495,9 +477,9 @@ static void test_v2_sgir_word_only(void **state)
 {
 	(void)state;
 	/* A halfword or byte write to GICD_SGIR sends nothing. */
-	wr(vc(0), VIRT_GICD + SGIR, 2, 0x0003);
-	wr(vc(0), VIRT_GICD + SGIR + 2, 2, 0x0002);
-	wr(vc(0), VIRT_GICD + SGIR, 1, 3);
+	util_wr(vc(0), VIRT_GICD + SGIR, 2, 0x0003);
+	util_wr(vc(0), VIRT_GICD + SGIR + 2, 2, 0x0002);
+	util_wr(vc(0), VIRT_GICD + SGIR, 1, 3);
 	assert_int_equal(vc(1)->st.vgic.priv[3].sgi_sources, 0);
 	assert_int_equal(gicd(SGIR), 0);
 	/* vCPU0 sends SGI 3 to vCPU1 (filter 0, target list 0b10). */
@@ -516,18 +498,18 @@ static void test_v2_sgi_pending_by_source(void **state)
 	struct vcpu *v = vc(1);
 
 	(void)state;
-	wr(v, VIRT_GICD + SPENDSGIR + 5, 1, 0x09); /* SGI 5 from 0 and 3 */
+	util_wr(v, VIRT_GICD + SPENDSGIR + 5, 1, 0x09); /* SGI 5 from 0 and 3 */
 	assert_int_equal(v->st.vgic.priv[5].sgi_sources, 0x09);
-	assert_int_equal(rd(v, VIRT_GICD + SPENDSGIR + 4, 4), 0x0900);
-	assert_int_equal(rd(v, VIRT_GICD + CPENDSGIR + 4, 4), 0x0900);
-	assert_int_equal(rd(vc(0), VIRT_GICD + SPENDSGIR + 4, 4), 0);
-	assert_true(rd(v, VIRT_GICD + ISPENDR, 4) & IBIT(5));
-	wr(v, VIRT_GICD + CPENDSGIR + 4, 4, 0x0100);
+	assert_int_equal(util_rd(v, VIRT_GICD + SPENDSGIR + 4, 4), 0x0900);
+	assert_int_equal(util_rd(v, VIRT_GICD + CPENDSGIR + 4, 4), 0x0900);
+	assert_int_equal(util_rd(vc(0), VIRT_GICD + SPENDSGIR + 4, 4), 0);
+	assert_true(util_rd(v, VIRT_GICD + ISPENDR, 4) & IBIT(5));
+	util_wr(v, VIRT_GICD + CPENDSGIR + 4, 4, 0x0100);
 	assert_int_equal(v->st.vgic.priv[5].sgi_sources, 0x08);
-	wr(v, VIRT_GICD + ICPENDR, 4, IBIT(5));
+	util_wr(v, VIRT_GICD + ICPENDR, 4, IBIT(5));
 	assert_int_equal(v->st.vgic.priv[5].sgi_sources, 0);
-	wr(v, VIRT_GICD + ISPENDR, 4, IBIT(6));
-	assert_false(rd(v, VIRT_GICD + ISPENDR, 4) & IBIT(6));
+	util_wr(v, VIRT_GICD + ISPENDR, 4, IBIT(6));
+	assert_false(util_rd(v, VIRT_GICD + ISPENDR, 4) & IBIT(6));
 }
 
 /* ---- Redistributors and GICC_DIR ---- */
@@ -548,9 +530,9 @@ static void test_redistributor_reserved_space(void **state)
 	(void)state;
 	copy_vgic(&before);
 	for (unsigned int k = 0; k < ARRAY_SIZE(offs); k++) {
-		wr(vc(0), gicr_at(1, offs[k]), 4, 0xffffffff);
+		util_wr(vc(0), gicr_at(1, offs[k]), 4, 0xffffffff);
 		assert_vgic_unchanged(&before, "a reserved GICR write");
-		assert_int_equal(rd(vc(0), gicr_at(1, offs[k]), 4), 0);
+		assert_int_equal(util_rd(vc(0), gicr_at(1, offs[k]), 4), 0);
 	}
 	/* Past the last vCPU's frames: no redistributor there. */
 	assert_int_not_equal(vmmio_access(vc(0), gicr_at(4, R_WAKER), false, 4,
@@ -564,13 +546,13 @@ static void test_v2_gicc_dir_deactivates(void **state)
 	gicd_w(ISACTIVER + WORD(43), IBIT(43));
 	assert_true(spi(43)->flags & VGIC_ACTIVE);
 	/* Write-only: reads zero. */
-	assert_int_equal(rd(vc(0), GICC_DIR, 4), 0);
+	assert_int_equal(util_rd(vc(0), GICC_DIR, 4), 0);
 	/* Other widths and offsets of the page do nothing. */
-	wr(vc(0), GICC_DIR, 2, 43);
-	wr(vc(0), GICC_DIR + 4, 4, 43);
+	util_wr(vc(0), GICC_DIR, 2, 43);
+	util_wr(vc(0), GICC_DIR + 4, 4, 43);
 	assert_true(spi(43)->flags & VGIC_ACTIVE);
 	/* The CPU ID field (bits 12:10) is not part of the INTID. */
-	wr(vc(0), GICC_DIR, 4, 1U << 10 | 43);
+	util_wr(vc(0), GICC_DIR, 4, 1U << 10 | 43);
 	assert_false(spi(43)->flags & VGIC_ACTIVE);
 }
 

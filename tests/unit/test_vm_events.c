@@ -62,12 +62,7 @@ static int setup(void **state)
 	util_setup(1);
 	util_vm_add("a", 1, NULL, 1);
 	util_vm_add("b", 1, NULL, 1);
-	util_sys.ckpt_store =
-		(struct board_range){ pa_init((uint64_t)(uintptr_t)store),
-				      STORE_SIZE };
-	util_sys.ckpt_slots = 2;
-	memset(store, 0, sizeof(store));
-	ckpt_init(&util_sys);
+	util_ckpt_store(store, sizeof(store), 2);
 	util_create();
 	a = &vms[0];
 	b = &vms[1];

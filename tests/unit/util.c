@@ -11,6 +11,7 @@
 #include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm_ram.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,4 +221,38 @@ unsigned int util_boot_steps(struct vm *vm)
 		assert_true(++n <= UTIL_RAM / VM_RAM_CLEAR_STEP);
 	}
 	return n;
+}
+
+struct vm *util_gic_vm(const char *name, unsigned int version, unsigned int nr)
+{
+	util_setup(1);
+	if (version == 2)
+		irq_chip_register(&fake_irqchip_v2);
+	util_vm_add(name, nr, NULL, 1);
+	util_create();
+	assert_int_equal(vms[0].vgic.version, version);
+	return &vms[0];
+}
+
+uint64_t util_rd(struct vcpu *v, uint64_t ipa, unsigned int len)
+{
+	uint64_t val = 0xdeadbeefdeadbeefULL;
+
+	assert_int_equal(vmmio_access(v, ipa, false, len, &val), MMIO_OK);
+	return val;
+}
+
+void util_wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val)
+{
+	assert_int_equal(vmmio_access(v, ipa, true, len, &val), MMIO_OK);
+}
+
+void util_ckpt_store(void *store, uint64_t size, unsigned int slots)
+{
+	util_sys.ckpt_store =
+		(struct board_range){ pa_init((uint64_t)(uintptr_t)store),
+				      size };
+	util_sys.ckpt_slots = slots;
+	memset(store, 0, size);
+	ckpt_init(&util_sys);
 }

@@ -62,6 +62,24 @@ struct vm_config *util_vm_add(const char *name, unsigned int nr_vcpus,
  */
 void util_create(void);
 
+/**
+ * util_setup(1), then one VM named @name of @nr vCPUs, all on CPU0, with
+ * a vGIC of @version (2: the GICv2 fake registered first): the VM.
+ */
+struct vm *util_gic_vm(const char *name, unsigned int version, unsigned int nr);
+
+/** A guest read of @len bytes at @ipa by @v, emulated (asserted): its value. */
+uint64_t util_rd(struct vcpu *v, uint64_t ipa, unsigned int len);
+
+/** A guest write of @len bytes of @val at @ipa by @v (asserted emulated). */
+void util_wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val);
+
+/**
+ * Give the configuration a checkpoint store of @size bytes at @store,
+ * cut into @slots empty slots, and ckpt_init() it (before util_create()).
+ */
+void util_ckpt_store(void *store, uint64_t size, unsigned int slots);
+
 /** vm_create_all(&util_sys) as util_create() calls it: its result. */
 bool util_try_create(void);
 
