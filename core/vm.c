@@ -201,8 +201,11 @@ static void shmem_create_all(const struct sys_config *cfg)
 {
 	for (unsigned int r = 0; r < cfg->nr_shmem; r++) {
 		const struct shmem_config *s = &cfg->shmem[r];
+		void *p = (void *)(uintptr_t)pa_addr(s->host);
 
-		memset((void *)(uintptr_t)pa_addr(s->host), 0, s->size);
+		memset(p, 0, s->size);
+		/* To the PoC: a guest may map it non-cacheable (UIO). */
+		arch_dcache_clean(p, s->size);
 		kprintf("kairos: %s: %llu KiB at host 0x%llx, doorbell INTID %u, %u participants\n",
 			s->path, (unsigned long long)(s->size >> 10),
 			(unsigned long long)pa_addr(s->host),
