@@ -41,8 +41,8 @@ static void prepare(struct cpu *c, struct vcpu *v)
 {
 	struct vgic_fast fast = { .intid = VTIMER_INTID };
 	struct vgic_lr lrs[VGIC_MAX_LRS];
+	unsigned int n, maint = 0;
 	bool underflow;
-	unsigned int n;
 
 	vtimer_entry(v);
 	ptimer_sync(v);
@@ -55,7 +55,13 @@ static void prepare(struct cpu *c, struct vcpu *v)
 	/* What changes from here on is in this fill or marks it stale. */
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow, &fast);
-	arch_vgic_write_lrs(lrs, n, underflow);
+	v->lrs_left_out = underflow;
+	if (underflow)
+		maint |= VGIC_MAINT_UNDERFLOW;
+	/* On a boost: an exit once it has taken what it was boosted for. */
+	if (c->boost_untaken && c->running == v)
+		maint |= VGIC_MAINT_NO_PENDING;
+	arch_vgic_write_lrs(lrs, n, maint);
 	if (vgic_wants_ack_trap(v))
 		arch_vgic_trap_ack(v, true);
 	vgic_sync_hw(v);
@@ -71,11 +77,20 @@ static void prepare(struct cpu *c, struct vcpu *v)
 	v->lrs_live = true;
 }
 
+/* A list register in @lrs (@n) is pending and not active. */
+static bool lrs_pending(const struct vgic_lr *lrs, unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++)
+		if (lrs[k].pending && !lrs[k].active)
+			return true;
+	return false;
+}
+
 void run_settle(struct vcpu *v)
 {
 	struct cpu *c = cpu_current();
 	struct vgic_lr lrs[VGIC_MAX_LRS];
-	unsigned int n = v->lrs_n, k;
+	unsigned int n = v->lrs_n, k, eoi;
 
 	/* Live list registers are on the pCPU that runs it: this one. */
 	if (!v->lrs_live || v->pcpu != c->id)
@@ -83,7 +98,14 @@ void run_settle(struct vcpu *v)
 	v->lrs_live = false;
 	if (arch_vgic_fast_disarm(&c->arch, &k) && k == n)
 		vgic_fast_listed(v, n++, VTIMER_INTID);
-	vgic_fold_lrs(v, lrs, n, arch_vgic_read_lrs(lrs, n));
+	eoi = arch_vgic_read_lrs(lrs, n);
+	/*
+	 * On a boost: none left pending (an active one pending again is
+	 * being handled) and none waiting for room means it took them.
+	 */
+	if (c->boost_untaken && !v->lrs_left_out && !lrs_pending(lrs, n))
+		sched_boost_taken(c, v);
+	vgic_fold_lrs(v, lrs, n, eoi);
 	/* Armed only while the list registers are live. */
 	if (v->ack_trap) {
 		v->ack_trap = false;

@@ -244,14 +244,17 @@ static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
 
 		c->boost_end =
 			now + (uint64_t)(left < span.boost ? left : span.boost);
+		c->boost_untaken = ties != 0;
 		if (cur)
 			c->boosts++; /* a preemption */
 	} else if (best) {
 		c->boost_end = 0; /* the turn holder itself: its turn resumes */
+		c->boost_untaken = false;
 	} else if (cur && c->boost_end && now < c->boost_end) {
 		best = cur; /* the boost goes on */
 	} else {
 		c->boost_end = 0;
+		c->boost_untaken = false;
 		best = c->turn;
 		if (!best || !eligible(best, p) || best->credit <= 0 ||
 		    c->slice_over)
@@ -363,6 +366,22 @@ static void arm_decision(struct cpu *c, const struct vcpu *v, uint64_t now,
 		timerq_arm(&c->timerq, &c->slice, when);
 }
 
+void sched_boost_taken(struct cpu *c, struct vcpu *v)
+{
+	uint64_t end;
+
+	if (!c->boost_untaken || c->running != v)
+		return;
+	c->boost_untaken = false;
+	/* Its handler's time, as long as a min run; never a longer boost. */
+	end = arch_timer_now() + (uint64_t)span.min_run;
+	if (!c->boost_end || end >= c->boost_end)
+		return;
+	c->boost_end = end;
+	if (!c->slice.armed || end < c->slice.deadline)
+		timerq_arm(&c->timerq, &c->slice, end);
+}
+
 bool sched_wfi(struct vcpu *v)
 {
 	enum vcpu_run ready = VCPU_RUN_READY, blocked = VCPU_RUN_BLOCKED;
@@ -400,9 +419,10 @@ void sched_exited(struct cpu *c, struct vcpu *v, enum vexit_result e)
 	case VEXIT_WFI: break; /* sched_wfi() blocked it, or it ran on */
 	case VEXIT_YIELD:
 		/* WFE: let an equal run (end the boost, or else the turn). */
-		if (c->boost_end)
+		if (c->boost_end) {
 			c->boost_end = 0;
-		else
+			c->boost_untaken = false;
+		} else
 			c->slice_over = true;
 		break;
 	case VEXIT_RESUME:
@@ -417,6 +437,7 @@ static void forget(struct cpu *c, const struct vcpu *v)
 	if (c->running == v) {
 		c->running = NULL;
 		c->boost_end = 0;
+		c->boost_untaken = false;
 	}
 	if (c->turn == v)
 		c->turn = NULL;
@@ -631,6 +652,7 @@ static struct vcpu *next_alone(struct cpu *c, uint64_t now)
 	c->charge = false;
 	c->charged_at = now;
 	c->boost_end = 0;
+	c->boost_untaken = false;
 	c->slice_over = false;
 	v->blocked_at = 0;
 	__atomic_store_n(&v->boost, 0, __ATOMIC_RELEASE);
@@ -659,6 +681,7 @@ struct vcpu *sched_next(struct cpu *c)
 		timerq_cancel(&c->timerq, &c->slice);
 		c->running = NULL;
 		c->boost_end = 0;
+		c->boost_untaken = false;
 		c->slice_over = false;
 		return NULL;
 	}

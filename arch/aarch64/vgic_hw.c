@@ -49,9 +49,9 @@ void arch_vgic_put(struct vgic_cpu *c)
 }
 
 void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
-			 bool underflow)
+			 unsigned int maint)
 {
-	ops->write_lrs(lrs, n, underflow, nr_lrs);
+	ops->write_lrs(lrs, n, maint, nr_lrs);
 }
 
 unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n)

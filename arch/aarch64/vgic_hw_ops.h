@@ -12,7 +12,7 @@ struct vgic_hw_ops {
 	/** save; empty list registers 0..nr-1 and disable the interface */
 	void (*put)(struct vgic_cpu *c, unsigned int nr);
 	void (*write_lrs)(const struct vgic_lr *lrs, unsigned int n,
-			  bool underflow, unsigned int nr);
+			  unsigned int maint, unsigned int nr);
 	unsigned int (*read_lrs)(struct vgic_lr *lrs, unsigned int n);
 	/** The register value of @l, for the EL2 fast path; NULL: none. */
 	uint64_t (*encode_lr)(const struct vgic_lr *l);

@@ -18,6 +18,7 @@
 #define GICH_HCR_EN (1U << 0)
 #define GICH_HCR_UIE (1U << 1)
 #define GICH_HCR_LRENPIE (1U << 2)
+#define GICH_HCR_NPIE (1U << 3)
 #define GICH_LR_HW (1U << 31)
 #define GICH_LR_GROUP1 (1U << 30)
 
@@ -56,7 +57,7 @@ static void v2_put(struct vgic_cpu *c, unsigned int nr)
  * back): only the @n listed are written. @nr: how many exist.
  */
 static void v2_write_lrs(const struct vgic_lr *lrs, unsigned int n,
-			 bool underflow, unsigned int nr)
+			 unsigned int maint, unsigned int nr)
 {
 	(void)nr;
 	for (unsigned int k = 0; k < n; k++) {
@@ -78,7 +79,8 @@ static void v2_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 	}
 	mmio_write32(gich, GICH_HCR,
 		     GICH_HCR_EN | GICH_HCR_LRENPIE |
-			     (underflow ? GICH_HCR_UIE : 0));
+			     (maint & VGIC_MAINT_UNDERFLOW ? GICH_HCR_UIE : 0) |
+			     (maint & VGIC_MAINT_NO_PENDING ? GICH_HCR_NPIE : 0));
 }
 
 static unsigned int v2_read_lrs(struct vgic_lr *lrs, unsigned int n)

@@ -11,6 +11,7 @@
 #define ICH_HCR_EN (1UL << 0)
 #define ICH_HCR_UIE (1UL << 1)
 #define ICH_HCR_LRENPIE (1UL << 2)
+#define ICH_HCR_NPIE (1UL << 3)
 #define ICH_HCR_TALL1 (1UL << 12)
 #define ICH_HCR_TDIR (1UL << 14)
 #define ICH_LR_HW (1UL << 61)
@@ -113,7 +114,7 @@ static uint64_t v3_encode_lr(const struct vgic_lr *l)
  * back): only the @n listed are written. @nr: how many exist.
  */
 static void v3_write_lrs(const struct vgic_lr *lrs, unsigned int n,
-			 bool underflow, unsigned int nr)
+			 unsigned int maint, unsigned int nr)
 {
 	(void)nr;
 	for (unsigned int k = 0; k < n; k++) {
@@ -121,8 +122,10 @@ static void v3_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 
 		lr_access(k, &v, true);
 	}
-	write_sysreg(ich_hcr_el2, ICH_HCR_EN | ICH_HCR_TDIR | ICH_HCR_LRENPIE |
-					  (underflow ? ICH_HCR_UIE : 0));
+	write_sysreg(ich_hcr_el2,
+		     ICH_HCR_EN | ICH_HCR_TDIR | ICH_HCR_LRENPIE |
+			     (maint & VGIC_MAINT_UNDERFLOW ? ICH_HCR_UIE : 0) |
+			     (maint & VGIC_MAINT_NO_PENDING ? ICH_HCR_NPIE : 0));
 	isb();
 }
 

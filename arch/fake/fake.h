@@ -288,6 +288,12 @@ unsigned int fake_vgic_written(void);
 /** The last write asked for an underflow maintenance interrupt. */
 bool fake_vgic_underflow(void);
 
+/**
+ * The last write on any pCPU asked for a maintenance interrupt once no
+ * list register is pending (VGIC_MAINT_NO_PENDING).
+ */
+bool fake_vgic_no_pending_asked(void);
+
 /** List register @k, which the test may change (guest behaviour). */
 struct vgic_lr *fake_vgic_lr(unsigned int k);
 
@@ -314,7 +320,8 @@ unsigned int fake_vgic_eoi_count(void);
 
 /**
  * The maintenance interrupt's level: underflow asked and at most one LR
- * in use, an EOI-maintenance LR EOIed, or a non-zero EOI count.
+ * in use, an EOI-maintenance LR EOIed, a non-zero EOI count, or no LR
+ * pending with that asked.
  */
 bool fake_vgic_maintenance(void);
 

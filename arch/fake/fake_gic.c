@@ -28,7 +28,7 @@
 /* One pCPU's virtual CPU interface (ICH_*_EL2 / GICH). */
 struct fake_vif {
 	bool loaded;       /* between arch_vgic_load() and _put() */
-	bool uie, lrenpie; /* maintenance sources enabled by the fill */
+	bool uie, lrenpie, npie; /* maintenance sources enabled by the fill */
 	bool eoi_maint;    /* an EOI-maintenance LR was EOIed */
 	unsigned int written;
 	unsigned int eoi_count; /* 5 bits, as ICH_HCR_EL2.EOIcount */
@@ -49,6 +49,7 @@ static struct {
 	struct fake_vif vif[KAIROS_MAX_CPUS];
 	struct fake_vt vt[KAIROS_MAX_CPUS];
 	bool vt_can_trap;
+	bool npie_asked; /* the last write asked VGIC_MAINT_NO_PENDING */
 	/* Physical state: SGIs and PPIs banked per CPU, SPIs in [0]. */
 	bool active[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
 	bool pending[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
@@ -295,12 +296,12 @@ void arch_vgic_put(struct vgic_cpu *c)
 	memcpy(c->apr, f->apr, sizeof(f->apr));
 	memcpy(c->apr0, f->apr0, sizeof(f->apr0));
 	memset(f->lr, 0, sizeof(f->lr));
-	f->loaded = f->uie = f->lrenpie = f->eoi_maint = false;
+	f->loaded = f->uie = f->lrenpie = f->npie = f->eoi_maint = false;
 	f->written = f->eoi_count = 0;
 }
 
 void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
-			 bool underflow)
+			 unsigned int maint)
 {
 	struct fake_vif *f = vif_here("arch_vgic_write_lrs()", true);
 
@@ -322,7 +323,9 @@ void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 				fail_msg("fake: INTID %u in LR%u and LR%u (T16)",
 					 lrs[a].intid, a, b);
 	f->written = n;
-	f->uie = underflow;
+	f->uie = maint & VGIC_MAINT_UNDERFLOW;
+	f->npie = maint & VGIC_MAINT_NO_PENDING;
+	g.npie_asked = f->npie;
 	f->lrenpie = true;
 	f->eoi_maint = false;
 	fake_phase(FAKE_AT_LRS_WRITE);
@@ -357,7 +360,7 @@ unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n)
 		f->lr[k] = (struct vgic_lr){ 0 };
 	}
 	f->eoi_count = 0;
-	f->uie = f->lrenpie = f->eoi_maint = false;
+	f->uie = f->lrenpie = f->npie = f->eoi_maint = false;
 	return eoi;
 }
 
@@ -386,6 +389,11 @@ unsigned int fake_vgic_written(void)
 bool fake_vgic_underflow(void)
 {
 	return g.vif[here()].uie;
+}
+
+bool fake_vgic_no_pending_asked(void)
+{
+	return g.npie_asked;
 }
 
 struct vgic_lr *fake_vgic_lr(unsigned int k)
@@ -453,12 +461,15 @@ unsigned int fake_vgic_eoi_count(void)
 bool fake_vgic_maintenance(void)
 {
 	struct fake_vif *f = &g.vif[here()];
-	unsigned int valid = 0;
+	unsigned int valid = 0, pending = 0;
 
-	for (unsigned int k = 0; k < g.nr_lrs; k++)
+	for (unsigned int k = 0; k < g.nr_lrs; k++) {
 		valid += f->lr[k].pending || f->lr[k].active;
+		pending += f->lr[k].pending;
+	}
 	return f->loaded && ((f->uie && valid <= 1) || f->eoi_maint ||
-			     (f->lrenpie && f->eoi_count));
+			     (f->lrenpie && f->eoi_count) ||
+			     (f->npie && !pending));
 }
 
 uint64_t fake_vgic_vmcr(void)

@@ -22,12 +22,21 @@ void arch_vgic_load(const struct vgic_cpu *c);
 /** Save them, empty the list registers and disable the interface. */
 void arch_vgic_put(struct vgic_cpu *c);
 
+/** Maintenance interrupt sources arch_vgic_write_lrs() can enable. */
+enum vgic_maint {
+	/** At most one list register in use (more are waiting). */
+	VGIC_MAINT_UNDERFLOW = 1U << 0,
+	/** No list register pending any more: the guest took them all. */
+	VGIC_MAINT_NO_PENDING = 1U << 1,
+};
+
 /**
- * Write @n list registers (the others empty); @underflow enables the
- * maintenance interrupt for when they run low.
+ * Write @n list registers (the others empty); @maint (enum vgic_maint
+ * bits) enables the maintenance interrupt for those conditions, until
+ * arch_vgic_read_lrs().
  */
 void arch_vgic_write_lrs(const struct vgic_lr *lrs, unsigned int n,
-			 bool underflow);
+			 unsigned int maint);
 
 /** Read back @n list registers; returns and clears the EOI count. */
 unsigned int arch_vgic_read_lrs(struct vgic_lr *lrs, unsigned int n);

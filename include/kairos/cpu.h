@@ -49,6 +49,12 @@ struct cpu {
 	uint64_t charged_at;  /**< when running was last charged */
 	uint64_t run_start;   /**< when running was switched to */
 	uint64_t boost_end;   /**< running is on a boost until then, or 0 */
+	/**
+	 * running's boost preempts others and it has not yet taken what it
+	 * was boosted for: its list registers ask for a maintenance
+	 * interrupt once none is pending (sched_boost_taken()).
+	 */
+	bool boost_untaken;
 	bool charge;          /**< running competes: its time is charged */
 	uint64_t boosts;      /**< statistics: boosts that preempted */
 	uint64_t guarded;     /**< statistics: boosts the guard refused */

@@ -7,8 +7,9 @@
  *
  * Among equal priorities a vCPU woken with a newly pending interrupt
  * preempts the running one (a wake-up boost) once that one has run
- * SCHED_MIN_RUN_US, for at most SCHED_BOOST_US, charged to its own turn;
- * a vCPU whose turn is SCHED_GUARD_US overdrawn gets no boost (the
+ * SCHED_MIN_RUN_US, until SCHED_MIN_RUN_US after it has taken what it was
+ * woken for (for its handler) and at most SCHED_BOOST_US, charged to its
+ * own turn; a vCPU whose turn is SCHED_GUARD_US overdrawn gets no boost (the
  * starvation guard), so that one raising interrupts all the time keeps
  * its fair share and no more.
  */
@@ -29,7 +30,11 @@
  */
 #define SCHED_MIN_RUN_US 100
 
-/** The longest a boost lasts before the turn holder runs on. */
+/**
+ * The longest a boost lasts before the turn holder runs on. It ends
+ * sooner, SCHED_MIN_RUN_US after the vCPU has taken the interrupts it was
+ * boosted for: a busy guest does not keep the pCPU for the rest of it.
+ */
 #define SCHED_BOOST_US 1000
 
 /**
@@ -37,6 +42,14 @@
  * below zero; it waits for its round-robin turns, which repay the debt.
  */
 #define SCHED_GUARD_US 20000
+
+/**
+ * @v, the running vCPU of @c, has taken what it was listed (none of its
+ * list registers is left pending, and nothing waited for room): if it is
+ * on a boost that preempts others, the boost ends SCHED_MIN_RUN_US from
+ * now (if it would end later).
+ */
+void sched_boost_taken(struct cpu *c, struct vcpu *v);
 
 /** Place @v on its pCPU's run queue (boot, before the pCPU schedules). */
 bool sched_place(struct vcpu *v);

@@ -44,6 +44,8 @@ struct vcpu {
 	bool lrs_live;
 	unsigned int lrs_n;
 	bool lrs_stale;
+	/** The last fill left pending interrupts out (no room). */
+	bool lrs_left_out;
 	/**
 	 * The last fill listed a passthrough level SPI the guest has not
 	 * acknowledged: its acknowledge traps (vgic_wants_ack_trap()).
