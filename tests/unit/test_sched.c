@@ -13,6 +13,8 @@
 #include <kairos/sched.h>
 #include <kairos/time.h>
 #include <kairos/vdev.h>
+#include <kairos/vgic.h>
+#include <kairos/vmmio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -618,6 +620,134 @@ static void test_boost_preempts_an_equal_after_its_min_run(void **state)
 	assert_int_equal(cpus[0].boosts, 1);
 }
 
+/* ---- A boost ends once the vCPU has taken what it was boosted for ---- */
+
+#define GICD 0x08000000UL
+#define SPI 40U
+
+/* SPI 40 of @v's VM enabled, as its guest would. */
+static void enable_spi(struct vcpu *v)
+{
+	uint64_t ctlr = 3, en = 1U << (SPI % 32), prio = 0x80;
+
+	assert_int_equal(vmmio_access(v, GICD, true, 4, &ctlr), MMIO_OK);
+	assert_int_equal(vmmio_access(v, GICD + 0x100 + SPI / 32 * 4, true, 4,
+				      &en),
+			 MMIO_OK);
+	assert_int_equal(vmmio_access(v, GICD + 0x400 + SPI, true, 1, &prio),
+			 MMIO_OK);
+	/* Enabling the distributor woke it: the scripts start with a. */
+	v->boost = 0;
+}
+
+/* a runs; its device raises b's SPI (b is boosted, after a's min run). */
+static void spi_for_b(struct vcpu *v, void *arg)
+{
+	(void)v;
+	t0 = fake_counter_peek() - RUN_TICKS;
+	vgic_inject(arg, SPI);
+	assert_true(((struct vcpu *)arg)->boost);
+}
+
+/* b on its boost: the fill asks for an exit once nothing is pending. */
+static void b_takes_spi(struct vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	assert_true(cpus[0].boost_untaken);
+	assert_true(fake_vgic_no_pending_asked());
+	assert_false(fake_vgic_maintenance());
+	assert_int_equal(fake_vgic_guest_ack(), SPI);
+	/* Taken: the maintenance interrupt is what ends this run. */
+	assert_true(fake_vgic_maintenance());
+	fake_vgic_guest_eoi(SPI);
+}
+
+/* Its handler's grace: a min run from when it took it, not the 1 ms. */
+static void b_grace(struct vcpu *v, void *arg)
+{
+	uint64_t taken = t0 + us(SCHED_MIN_RUN_US) + RUN_TICKS;
+
+	(void)v;
+	(void)arg;
+	assert_false(cpus[0].boost_untaken);
+	assert_false(fake_vgic_no_pending_asked());
+	assert_int_equal(cpus[0].boost_end, taken + us(SCHED_MIN_RUN_US));
+	assert_int_equal(cpus[0].slice.deadline, cpus[0].boost_end);
+}
+
+/* The turn holder resumes; b paid for its run and its grace only. */
+static void a_after_short_boost(struct vcpu *v, void *arg)
+{
+	struct vcpu *b = arg;
+
+	(void)v;
+	assert_int_equal(cpus[0].boost_end, 0);
+	assert_int_equal(b->credit,
+			 -(int64_t)(RUN_TICKS + us(SCHED_MIN_RUN_US)));
+}
+
+static void test_boost_ends_a_min_run_after_the_interrupt_is_taken(
+	void **state)
+{
+	struct vcpu *a, *b;
+
+	(void)state;
+	two_vms(&a, &b);
+	enable_spi(b);
+	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, spi_for_b, b);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS, NULL,
+		       NULL);
+	fake_vcpu_push_guest(FAKE_EXIT_IRQ, RUN_TICKS, b_takes_spi, NULL,
+			     NULL);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US), b_grace, NULL);
+	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, a_after_short_boost, b);
+	push(1, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
+	assert_ran((const struct vcpu *const[]){ a, a, b, b, a, b }, 6);
+	assert_int_equal(cpus[0].boosts, 1);
+}
+
+/* b's guest has its interrupts masked: the SPI stays pending. */
+static void b_exits_untaken(struct vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	assert_true(fake_vgic_no_pending_asked());
+	assert_false(fake_vgic_maintenance());
+}
+
+/* Not taken: the boost still runs to its full length, still asking. */
+static void b_still_boosted(struct vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	assert_true(cpus[0].boost_untaken);
+	assert_true(fake_vgic_no_pending_asked());
+	assert_int_equal(cpus[0].boost_end,
+			 t0 + us(SCHED_MIN_RUN_US) + us(SCHED_BOOST_US));
+}
+
+static void test_boost_untaken_lasts_its_full_length(void **state)
+{
+	struct vcpu *a, *b;
+
+	(void)state;
+	two_vms(&a, &b);
+	enable_spi(b);
+	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, spi_for_b, b);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS, NULL,
+		       NULL);
+	/* An exit that settles (the vGIC touched), the SPI still pending. */
+	fake_vcpu_push_guest(FAKE_EXIT_RESCHED, RUN_TICKS, b_exits_untaken,
+			     NULL, NULL);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_BOOST_US) - RUN_TICKS,
+		       b_still_boosted, NULL);
+	push(2, FAKE_EXIT_YIELD);
+	fake_vcpu_run_script(run_loop);
+	assert_ran((const struct vcpu *const[]){ a, a, b, b, a, b }, 6);
+}
+
 static void boost_lo(struct vcpu *v, void *arg)
 {
 	(void)v;
@@ -839,6 +969,12 @@ int main(void)
 			setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_mostly_waiting_vcpu_keeps_its_boosts, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_boost_ends_a_min_run_after_the_interrupt_is_taken,
+			setup, util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_boost_untaken_lasts_its_full_length, setup,
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_vcpus_on_one_pcpu,
 						setup, util_teardown),
