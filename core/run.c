@@ -126,6 +126,13 @@ enum vexit_result run_ack_trapped(struct vcpu *v)
 	return VEXIT_RESUME;
 }
 
+/* Let interrupts taken at EL2 (kicks, timers, the UART) be handled. */
+static void irq_window(void)
+{
+	arch_irq_enable();
+	arch_irq_disable();
+}
+
 enum vexit_result run_vcpu(struct vcpu *v)
 {
 	struct cpu *c = cpu_current();
@@ -146,12 +153,20 @@ enum vexit_result run_vcpu(struct vcpu *v)
 			run_settle(v);
 		if (!v->lrs_live)
 			prepare(c, v);
+		/* Alone here, its WFI waits in hardware (design.md §6). */
+		arch_vcpu_wfi_native(v, c->alone);
 		arch_vcpu_enter(v, &x);
 		v->exits++;
 		if (x.kind == VCPU_EXIT_IRQ) {
 			run_settle(v);
 			irq_handle();
-			return VEXIT_RESCHED;
+			irq_window(); /* any that came since */
+			/*
+			 * Nothing asked the scheduler (a kick for its own new
+			 * interrupt, its timers): straight back in, listing
+			 * what is new. The request is checked at the top.
+			 */
+			continue;
 		}
 		if (x.kind == VCPU_EXIT_FATAL) {
 			run_settle(v);
@@ -175,13 +190,6 @@ enum vexit_result run_vcpu(struct vcpu *v)
 	}
 	run_settle(v);
 	return e;
-}
-
-/* Let interrupts taken at EL2 (kicks, timers, the UART) be handled. */
-static void irq_window(void)
-{
-	arch_irq_enable();
-	arch_irq_disable();
 }
 
 void run_loop(void)

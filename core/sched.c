@@ -54,19 +54,35 @@ void sched_wake_irq(struct vcpu *v)
 void sched_wake(struct vcpu *v)
 {
 	enum vcpu_run blocked = VCPU_RUN_BLOCKED;
+	unsigned int pcpu;
+	bool woken;
 
-	__atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY, false,
-				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	woken = __atomic_compare_exchange_n(&v->run, &blocked, VCPU_RUN_READY,
+					    false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_ACQUIRE);
 	/*
 	 * The vCPU loaded here is out of the guest while this runs: no kick
 	 * (it would only bounce the entry that is about to present the
 	 * interrupt), but its list registers are rebuilt before that entry
 	 * (core/run.c).
 	 */
-	if (v != cpu_current()->loaded)
-		sched_kick(__atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE));
+	__atomic_store_n(&v->lrs_stale, true, __ATOMIC_SEQ_CST);
+	if (v == cpu_current()->loaded)
+		return;
+	/* What was made pending before is seen by a put after this. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pcpu = __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE);
+	/*
+	 * Already running there (loaded and not blocked): nothing to decide,
+	 * the kick only makes it exit so that its next entry lists what is
+	 * new (core/run.c re-enters it without a scheduling pass). Should
+	 * that pCPU put it meanwhile, its put sees the interrupt pending and
+	 * reconsiders (watch_put()).
+	 */
+	if (!woken && __atomic_load_n(&cpus[pcpu].loaded, __ATOMIC_SEQ_CST) == v)
+		irq_chip()->send_sgi(pcpu, IRQ_SGI_KICK);
 	else
-		__atomic_store_n(&v->lrs_stale, true, __ATOMIC_RELEASE);
+		sched_kick(pcpu);
 }
 
 static bool runnable(const struct vcpu *v)
@@ -309,7 +325,12 @@ static bool put_loaded(struct cpu *c)
 	else
 		vcpu_discard(old);
 	spin_unlock(&old->vm->lock);
-	c->loaded = NULL;
+	/*
+	 * Not loaded, then look (watch_put()): a sched_wake() that saw it
+	 * loaded only kicked, and its interrupt is seen pending here.
+	 */
+	__atomic_store_n(&c->loaded, NULL, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* A boost from while it ran is stale: watch_put() looks again. */
 	__atomic_store_n(&old->boost, 0, __ATOMIC_RELEASE);
 	return saved && watch_put(old);
@@ -329,7 +350,7 @@ static bool switch_to(struct cpu *c, struct vcpu *v)
 	vcpu_load(v);
 	v->loaded_gen = v->gen;
 	spin_unlock(&v->vm->lock);
-	c->loaded = v;
+	__atomic_store_n(&c->loaded, v, __ATOMIC_RELEASE);
 	return boosted;
 }
 
@@ -648,6 +669,7 @@ static struct vcpu *next_alone(struct cpu *c, uint64_t now)
 	if (v != c->running)
 		c->run_start = now;
 	c->running = v;
+	c->alone = true;
 	c->turn = v;
 	c->charge = false;
 	c->charged_at = now;
@@ -671,6 +693,7 @@ struct vcpu *sched_next(struct cpu *c)
 	v = next_alone(c, arch_timer_now());
 	if (v)
 		return v;
+	c->alone = false;
 	do_migrations(c);
 	if (__atomic_load_n(&holds, __ATOMIC_ACQUIRE))
 		park_held(c);

@@ -28,6 +28,7 @@ struct cpu *arch_cpu_current(void)
 void arch_cpu_set_current(struct cpu *c)
 {
 	write_sysreg(tpidr_el2, (uintptr_t)c);
+	c->arch.fast_tvt = arch_vtimer_can_trap() ? CNTHCTL_EL1TVT : 0;
 }
 
 uint64_t arch_cpu_mpidr(void)

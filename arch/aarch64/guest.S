@@ -53,18 +53,16 @@ endfunc guest_enter
  * guest's deactivation of the hardware-mapped LR deactivates the
  * physical one) and return to the guest. Anything else leaves the guest
  * as exit kind 1; an IAR read here for another interrupt is handed to
- * irq_handle through struct cpu. So does the timer of a guest that has
- * IRQs masked (SPSR_EL2.I): its entry then decides whether its timer
- * accesses trap until it takes the interrupt (core/vtimer.c,
- * vtimer_guard()).
+ * irq_handle through struct cpu. For a guest that has IRQs masked
+ * (SPSR_EL2.I, a WFI as Linux idles), it also sets struct cpu's fast_tvt
+ * in CNTHCTL_EL2, as the slow path's entry would (core/vtimer.c,
+ * vtimer_guard()): the guest's timer accesses trap until its next entry.
  */
 func guest_irq
 	mrs	x0, tpidr_el2
 	ldr	x1, [x0, #CPU_FAST_LR]
 	cbz	x1, 3f
 	stp	x2, x3, [sp, #-16]!
-	mrs	x2, spsr_el2
-	tbnz	x2, #7, 2f
 	mrs	x2, icc_hppir1_el1
 	ldr	x3, [x0, #CPU_FAST_INTID]
 	cmp	x2, x3
@@ -79,7 +77,14 @@ func guest_irq
 	cmp	x2, x3
 	b.ne	1f
 	msr	icc_eoir1_el1, x2
-	ldr	x3, [x0, #CPU_FAST_LR_IDX]
+	/* IRQs masked in the guest: its CNTV_* accesses trap meanwhile. */
+	mrs	x2, spsr_el2
+	tbz	x2, #7, 6f
+	ldr	x3, [x0, #CPU_FAST_TVT]
+	mrs	x2, cnthctl_el2
+	orr	x2, x2, x3
+	msr	cnthctl_el2, x2
+6:	ldr	x3, [x0, #CPU_FAST_LR_IDX]
 	adr	x2, 4f
 	add	x2, x2, x3, lsl #3
 	br	x2

@@ -470,6 +470,12 @@ static enum vexit_result trap_sysreg(struct vcpu *v, const struct trap *t)
 	unsigned int rt = (t->iss >> 5) & 31;
 	uint64_t val = reg_read(v, rt);
 
+	/* An SGI, the most frequent of these: first. */
+	if (key == ICC_SGI1R_EL1 && !read) {
+		vgic_sgi1r(v, val);
+		skip_insn(v, t);
+		return VEXIT_RESUME;
+	}
 	if (is_tall1_reg(key))
 		return run_ack_trapped(v);
 	/* Its first PMU or debug access: claimed, then executed again. */
@@ -489,7 +495,6 @@ static enum vexit_result trap_sysreg(struct vcpu *v, const struct trap *t)
 	if (read)
 		return inject_undef(v); /* none of the others is readable */
 	switch (key) {
-	case ICC_SGI1R_EL1: vgic_sgi1r(v, val); break;
 	case ICC_DIR_EL1:
 		run_settle(v);
 		vgic_deactivate(v, (uint32_t)val & 0xffffff);

@@ -87,6 +87,19 @@ void arch_vcpu_load(struct vcpu *v)
 		     ((uint64_t)(vm->id + 1) << 48) | (uintptr_t)vm->s2_root);
 	write_sysreg(hcr_el2, HCR_EL2_GUEST);
 	isb();
+	cpu_current()->arch.wfi_native = false;
+}
+
+void arch_vcpu_wfi_native(struct vcpu *v, bool native)
+{
+	struct arch_cpu *a = &cpu_current()->arch;
+
+	(void)v;
+	if (a->wfi_native == native)
+		return;
+	write_sysreg(hcr_el2, native ? HCR_EL2_GUEST & ~HCR_TWI : HCR_EL2_GUEST);
+	isb();
+	a->wfi_native = native;
 }
 
 static void fp_access(bool on)

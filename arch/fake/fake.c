@@ -83,6 +83,7 @@ static struct {
 	struct fake_step steps[FAKE_RUN_MAX];
 	unsigned int nr_steps, next_step;
 	struct vcpu *ran[FAKE_RUN_MAX];
+	bool ran_wfi_native[FAKE_RUN_MAX];
 	unsigned int nr_ran;
 	char vlog[4096];
 	struct fake_hw hw[KAIROS_MAX_CPUS];
@@ -719,7 +720,16 @@ void arch_vcpu_load(struct vcpu *v)
 			 v->vm->id, v->id, h->owner->vm->id, h->owner->id);
 	h->sys = v->st.sys;
 	h->owner = v;
+	cpu_current()->arch.wfi_native = false; /* trapped at every load */
 	vlog("load", v);
+}
+
+void arch_vcpu_wfi_native(struct vcpu *v, bool native)
+{
+	if (hw_here()->owner != v)
+		fail_msg("fake: arch_vcpu_wfi_native(%u.%u), which is not loaded here",
+			 v->vm->id, v->id);
+	cpu_current()->arch.wfi_native = native;
 }
 
 void arch_vcpu_put(struct vcpu *v)
@@ -758,6 +768,7 @@ void fake_vcpu_enter(struct vcpu *v, struct fake_step *s)
 			 v->vm->id, v->id);
 	}
 	*s = f.steps[f.next_step++];
+	f.ran_wfi_native[f.nr_ran] = cpu_current()->arch.wfi_native;
 	f.ran[f.nr_ran++] = v;
 	f.idle_queued = 0;
 	vlog("run", v);
@@ -804,6 +815,11 @@ unsigned int fake_vcpu_runs(void)
 struct vcpu *fake_vcpu_ran(unsigned int i)
 {
 	return i < f.nr_ran ? f.ran[i] : NULL;
+}
+
+bool fake_vcpu_ran_wfi_native(unsigned int i)
+{
+	return i < f.nr_ran && f.ran_wfi_native[i];
 }
 
 const char *fake_vcpu_log(void)

@@ -437,6 +437,9 @@ unsigned int fake_vcpu_pending(void);
 unsigned int fake_vcpu_runs(void);
 struct vcpu *fake_vcpu_ran(unsigned int i);
 
+/** Run @i was entered with its WFI not trapped (arch_vcpu_wfi_native()). */
+bool fake_vcpu_ran_wfi_native(unsigned int i);
+
 /**
  * What the vCPU hooks did, oldest first, as "load 0.1 run 0.1 put 0.1":
  * load, put, discard and run (entered the guest), each with VM index and

@@ -44,6 +44,15 @@ bool arch_vcpu_pmu_line(const struct vcpu *v);
 void arch_vcpu_discard(struct vcpu *v);
 
 /**
+ * Whether the loaded @v's WFI traps (the default at every load) or, with
+ * @native, waits in hardware for its own interrupt: for a vCPU alone on
+ * its pCPU, where a trapped WFI would only idle the pCPU until the same
+ * interrupt came (docs/design.md §6). Called before every entry; cheap
+ * when nothing changes.
+ */
+void arch_vcpu_wfi_native(struct vcpu *v, bool native);
+
+/**
  * Enter the loaded vCPU @v, with its list registers as core/run.c wrote
  * them, run it until it exits and describe the exit in *@x. A world switch
  * of its general registers only: its EL1 state stays in the hardware while

@@ -37,6 +37,9 @@ struct cpu {
 	struct spinlock runq_lock; /**< runq, nr_runq, rr_next */
 	unsigned int rr_next;      /**< round-robin position */
 	bool slice_over;           /**< the turn holder yielded its turn */
+	/** running is alone here (sched's next_alone()): its WFI need not
+	 *  trap (arch_vcpu_wfi_native()) */
+	bool alone;
 	bool idle;                 /**< waiting for work (atomic) */
 	struct vcpu *loaded;       /**< vCPU whose state is in the hardware */
 	uint32_t resched;          /**< set by others, then kicked (atomic) */

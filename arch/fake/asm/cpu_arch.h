@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The fake architecture keeps nothing of its own per pCPU. */
+/* What the fake architecture keeps per pCPU: the WFI trap's setting. */
 #ifndef ASM_CPU_ARCH_H
 #define ASM_CPU_ARCH_H
 
 #include <kairos/types.h>
 
 struct arch_cpu {
-	int unused;
+	bool wfi_native; /**< as arch_vcpu_wfi_native() left it */
 };
 
 /* No EL2 fast path: nothing is ever listed behind core's back. */

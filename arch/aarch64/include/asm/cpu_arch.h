@@ -28,8 +28,17 @@ struct arch_cpu {
 	/** bit 63: an IAR the fast path acknowledged that was not the
 	 *  timer's, for the interrupt controller driver's next ack */
 	uint64_t stashed_iar;
+	/**
+	 * CNTHCTL_EL2 bits the fast path sets when it presents the timer to
+	 * a guest with IRQs masked: EL1TVT with FEAT_ECV, so that a line the
+	 * guest lowers before it unmasks is withdrawn (core/vtimer.c's
+	 * vtimer_guard(), time-invariants.md T11); 0 without.
+	 */
+	uint64_t fast_tvt;
 	/** the list registers were emptied once (arch_vgic_load()) */
 	bool lrs_cleared;
+	/** HCR_EL2.TWI is clear for the loaded vCPU (arch_vcpu_wfi_native()) */
+	bool wfi_native;
 };
 
 /** struct arch_cpu.stashed_iar holds an acknowledged INTID. */

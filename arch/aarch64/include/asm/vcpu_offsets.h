@@ -9,6 +9,7 @@
 #define CPU_FAST_INTID 24
 #define CPU_FAST_USED 32
 #define CPU_STASHED_IAR 40
+#define CPU_FAST_TVT 48
 #define STASHED_IAR_VALID \
 	(1 << 63) /* CPU_STASHED_IAR_VALID of asm/cpu_arch.h */
 #define VR_SP_EL0 (31UL * 8)
@@ -29,6 +30,7 @@ _Static_assert(offsetof(struct cpu, arch.fast_intid) == CPU_FAST_INTID,
 _Static_assert(offsetof(struct cpu, arch.fast_used) == CPU_FAST_USED, "used");
 _Static_assert(offsetof(struct cpu, arch.stashed_iar) == CPU_STASHED_IAR,
 	       "iar");
+_Static_assert(offsetof(struct cpu, arch.fast_tvt) == CPU_FAST_TVT, "tvt");
 _Static_assert(offsetof(struct vcpu_regs, sp_el0) == VR_SP_EL0, "sp_el0");
 _Static_assert(offsetof(struct vcpu_regs, pc) == VR_PC, "pc");
 _Static_assert(offsetof(struct vcpu_regs, pstate) == VR_PSTATE, "pstate");
