@@ -79,7 +79,8 @@ void sched_wake(struct vcpu *v)
 	 * that pCPU put it meanwhile, its put sees the interrupt pending and
 	 * reconsiders (watch_put()).
 	 */
-	if (!woken && __atomic_load_n(&cpus[pcpu].loaded, __ATOMIC_SEQ_CST) == v)
+	if (!woken &&
+	    __atomic_load_n(&cpus[pcpu].loaded, __ATOMIC_SEQ_CST) == v)
 		irq_chip()->send_sgi(pcpu, IRQ_SGI_KICK);
 	else
 		sched_kick(pcpu);

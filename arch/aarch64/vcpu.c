@@ -97,7 +97,8 @@ void arch_vcpu_wfi_native(struct vcpu *v, bool native)
 	(void)v;
 	if (a->wfi_native == native)
 		return;
-	write_sysreg(hcr_el2, native ? HCR_EL2_GUEST & ~HCR_TWI : HCR_EL2_GUEST);
+	write_sysreg(hcr_el2,
+		     native ? HCR_EL2_GUEST & ~HCR_TWI : HCR_EL2_GUEST);
 	isb();
 	a->wfi_native = native;
 }

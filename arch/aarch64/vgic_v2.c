@@ -80,7 +80,8 @@ static void v2_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 	mmio_write32(gich, GICH_HCR,
 		     GICH_HCR_EN | GICH_HCR_LRENPIE |
 			     (maint & VGIC_MAINT_UNDERFLOW ? GICH_HCR_UIE : 0) |
-			     (maint & VGIC_MAINT_NO_PENDING ? GICH_HCR_NPIE : 0));
+			     (maint & VGIC_MAINT_NO_PENDING ? GICH_HCR_NPIE :
+							      0));
 }
 
 static unsigned int v2_read_lrs(struct vgic_lr *lrs, unsigned int n)

@@ -125,7 +125,8 @@ static void v3_write_lrs(const struct vgic_lr *lrs, unsigned int n,
 	write_sysreg(ich_hcr_el2,
 		     ICH_HCR_EN | ICH_HCR_TDIR | ICH_HCR_LRENPIE |
 			     (maint & VGIC_MAINT_UNDERFLOW ? ICH_HCR_UIE : 0) |
-			     (maint & VGIC_MAINT_NO_PENDING ? ICH_HCR_NPIE : 0));
+			     (maint & VGIC_MAINT_NO_PENDING ? ICH_HCR_NPIE :
+							      0));
 	isb();
 }
 

@@ -27,9 +27,9 @@
 
 /* One pCPU's virtual CPU interface (ICH_*_EL2 / GICH). */
 struct fake_vif {
-	bool loaded;       /* between arch_vgic_load() and _put() */
+	bool loaded;             /* between arch_vgic_load() and _put() */
 	bool uie, lrenpie, npie; /* maintenance sources enabled by the fill */
-	bool eoi_maint;    /* an EOI-maintenance LR was EOIed */
+	bool eoi_maint;          /* an EOI-maintenance LR was EOIed */
 	unsigned int written;
 	unsigned int eoi_count; /* 5 bits, as ICH_HCR_EL2.EOIcount */
 	struct vgic_lr lr[VGIC_MAX_LRS];
@@ -467,9 +467,9 @@ bool fake_vgic_maintenance(void)
 		valid += f->lr[k].pending || f->lr[k].active;
 		pending += f->lr[k].pending;
 	}
-	return f->loaded && ((f->uie && valid <= 1) || f->eoi_maint ||
-			     (f->lrenpie && f->eoi_count) ||
-			     (f->npie && !pending));
+	return f->loaded &&
+	       ((f->uie && valid <= 1) || f->eoi_maint ||
+		(f->lrenpie && f->eoi_count) || (f->npie && !pending));
 }
 
 uint64_t fake_vgic_vmcr(void)

@@ -40,9 +40,9 @@ struct cpu {
 	/** running is alone here (sched's next_alone()): its WFI need not
 	 *  trap (arch_vcpu_wfi_native()) */
 	bool alone;
-	bool idle;                 /**< waiting for work (atomic) */
-	struct vcpu *loaded;       /**< vCPU whose state is in the hardware */
-	uint32_t resched;          /**< set by others, then kicked (atomic) */
+	bool idle;            /**< waiting for work (atomic) */
+	struct vcpu *loaded;  /**< vCPU whose state is in the hardware */
+	uint32_t resched;     /**< set by others, then kicked (atomic) */
 	uint32_t migrate_req; /**< a vCPU here was asked to move (atomic) */
 	struct timerq_entry slice; /**< next scheduling decision (turn end,
 					boost end, end of a min run) */
@@ -58,9 +58,9 @@ struct cpu {
 	 * interrupt once none is pending (sched_boost_taken()).
 	 */
 	bool boost_untaken;
-	bool charge;          /**< running competes: its time is charged */
-	uint64_t boosts;      /**< statistics: boosts that preempted */
-	uint64_t guarded;     /**< statistics: boosts the guard refused */
+	bool charge;      /**< running competes: its time is charged */
+	uint64_t boosts;  /**< statistics: boosts that preempted */
+	uint64_t guarded; /**< statistics: boosts the guard refused */
 };
 
 /** The table of pCPUs, indexed by board CPU number. */

@@ -687,8 +687,7 @@ static void a_after_short_boost(struct vcpu *v, void *arg)
 			 -(int64_t)(RUN_TICKS + us(SCHED_MIN_RUN_US)));
 }
 
-static void test_boost_ends_a_min_run_after_the_interrupt_is_taken(
-	void **state)
+static void test_boost_ends_a_min_run_after_the_interrupt_is_taken(void **state)
 {
 	struct vcpu *a, *b;
 
@@ -698,8 +697,7 @@ static void test_boost_ends_a_min_run_after_the_interrupt_is_taken(
 	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, spi_for_b, b);
 	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS, NULL,
 		       NULL);
-	fake_vcpu_push_guest(FAKE_EXIT_IRQ, RUN_TICKS, b_takes_spi, NULL,
-			     NULL);
+	fake_vcpu_push_guest(FAKE_EXIT_IRQ, RUN_TICKS, b_takes_spi, NULL, NULL);
 	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US), b_grace, NULL);
 	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, a_after_short_boost, b);
 	push(1, FAKE_EXIT_YIELD);
