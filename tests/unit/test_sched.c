@@ -631,7 +631,7 @@ static void enable_spi(struct vcpu *v)
 	uint64_t ctlr = 3, en = 1U << (SPI % 32), prio = 0x80;
 
 	assert_int_equal(vmmio_access(v, GICD, true, 4, &ctlr), MMIO_OK);
-	assert_int_equal(vmmio_access(v, GICD + 0x100 + SPI / 32 * 4, true, 4,
+	assert_int_equal(vmmio_access(v, GICD + 0x100 + SPI / 32 * 4UL, true, 4,
 				      &en),
 			 MMIO_OK);
 	assert_int_equal(vmmio_access(v, GICD + 0x400 + SPI, true, 1, &prio),
