@@ -146,6 +146,45 @@ def test_unknown_option_refused_in_one_line(name):
     assert_one_line_refusal(p, "--no-such-option")
 
 
+# kairos-ckpt (built by make ckpt-tool) and its subcommands: (arguments,
+# what the one-line refusal must name).
+CKPT_CASES = [
+    ([], "missing command"),
+    (["info"], "missing IMAGE"),
+    (["info", "a", "b"], "'b'"),
+    (["info", "--no-such-option", "a"], "--no-such-option"),
+    (["verify"], "missing IMAGE"),
+    (["diff", "a"], "missing A and B"),
+    (["synth"], "missing OUT"),
+    (["synth", "--vcpus"], "--vcpus"),
+    (["synth", "--no-such-option", "out"], "--no-such-option"),
+    (["synth", "--vcpus", "many", "out"], "many"),
+    (["synth", "--gic", "4", "out"], "--gic"),
+    (["synth", "--mem", "1000", "out"], "--mem"),
+]
+
+
+@pytest.mark.parametrize("args,named", CKPT_CASES,
+                         ids=[" ".join(a) or "none" for a, _ in CKPT_CASES])
+def test_ckpt_tool_refusals_in_one_line(args, named, tmp_path):
+    p = subprocess.run([path_of("kairos-ckpt"), *args], capture_output=True,
+                       text=True, timeout=60, cwd=tmp_path)
+    assert_one_line_refusal(p, named)
+    assert not os.listdir(tmp_path), "a refused synth wrote its image"
+
+
+def test_ckpt_synth_help_describes_every_option():
+    p = run("kairos-ckpt", "synth", "--help", path=path_of("kairos-ckpt"))
+    assert p.returncode == 0, p
+    assert p.stdout.startswith("usage:"), p.stdout[:200]
+    assert undescribed(p.stdout) == [], p.stdout
+    src = open(os.path.join(TOOLS_DIR, "kairos-ckpt", "synth.c"),
+               encoding="utf-8").read()
+    for opt in re.findall(r'\{ "([\w-]+)", \w+_argument', src):
+        assert re.search(rf"^ +(-\w, )?--{opt}\b", p.stdout, re.M), \
+            f"synth --help does not list --{opt}"
+
+
 @pytest.mark.parametrize("name", [n for n in sorted(CASES)
                                   if CASES[n][0]])
 def test_missing_value_refused_in_one_line(name):
