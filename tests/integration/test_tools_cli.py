@@ -26,7 +26,12 @@ CASES = {
                                  (["--vm", "no-equals-sign"],
                                   "no-equals-sign")]),
     "kairosctl": ("--baud", [(["--qemu", "--baud", "fast", "list"], "fast"),
-                             (["--qemu", "--timeout", "-1", "list"], "-1")]),
+                             (["--qemu", "--timeout", "-1", "list"], "-1"),
+                             (["--serial", "/dev/null", "--baud", "12345",
+                               "list"], "12345"),
+                             # Refused before QEMU starts, so none is left.
+                             (["--qemu", "--log", "/no-such-dir/log",
+                               "list"], "/no-such-dir/log")]),
     "kairos-bench": ("--samples", [(["--samples", "many"], "many"),
                                    (["--samples", "0"], "--samples 0"),
                                    (["--timeout", "0"], "--timeout 0")]),
