@@ -224,3 +224,30 @@ def test_unforeseen_failure_one_line_traceback_only_with_debug():
             assert p.stderr.splitlines() == [
                 "demo-tool: KeyError: 'the unforeseen' (--debug shows "
                 "where)"], p.stderr
+
+
+def test_first_use_announces_every_stage():
+    """First-time setup says, stage by stage, what runs and how long is
+    left: each of the four stages is announced by the script or rule that
+    runs it, and the time left shrinks to the last stage's own."""
+    callers = {}
+    for rel in ["tools/setup-host.sh"] + [
+            os.path.join("mk", f) for f in sorted(os.listdir(
+                os.path.join(ROOT, "mk")))]:
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+            for n in re.findall(r"first-use\"? (\d) \"", f.read()):
+                callers.setdefault(int(n), []).append(rel)
+    assert sorted(callers) == [1, 2, 3, 4], callers
+    assert all(len(c) == 1 for c in callers.values()), callers
+    left = []
+    for stage in range(1, 5):
+        p = run("first-use", str(stage), "a stage")
+        assert p.returncode == 0, p
+        m = re.fullmatch(rf"first use \[{stage}/4\]: a stage \(about (\d+) "
+                         r"min; about (\d+) min of first-time setup left\)\n",
+                         p.stdout)
+        assert m, p.stdout
+        left.append((int(m.group(1)), int(m.group(2))))
+    assert [lft for _, lft in left] == sorted((lft for _, lft in left),
+                                               reverse=True)
+    assert left[-1][0] == left[-1][1], left
