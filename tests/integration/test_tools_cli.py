@@ -229,25 +229,39 @@ def test_unforeseen_failure_one_line_traceback_only_with_debug():
 def test_first_use_announces_every_stage():
     """First-time setup says, stage by stage, what runs and how long is
     left: each of the four stages is announced by the script or rule that
-    runs it, and the time left shrinks to the last stage's own."""
+    runs it, the time left shrinks to the last stage's own, and the lines
+    docs/building.md shows are what the stages print."""
     callers = {}
     for rel in ["tools/setup-host.sh"] + [
             os.path.join("mk", f) for f in sorted(os.listdir(
                 os.path.join(ROOT, "mk")))]:
         with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
-            for n in re.findall(r"first-use\"? (\d) \"", f.read()):
-                callers.setdefault(int(n), []).append(rel)
+            for n, what in re.findall(r"first-use\"? (\d) \"([^\"]+)\"",
+                                      f.read()):
+                callers.setdefault(int(n), []).append(what)
     assert sorted(callers) == [1, 2, 3, 4], callers
     assert all(len(c) == 1 for c in callers.values()), callers
+    with open(os.path.join(ROOT, "docs", "building.md"),
+              encoding="utf-8") as f:
+        documented = re.findall(r"^first use \[.*$", f.read(), re.M)
+    assert len(documented) == 4, documented
     left = []
     for stage in range(1, 5):
-        p = run("first-use", str(stage), "a stage")
+        what = callers[stage][0]
+        p = run("first-use", str(stage), what)
         assert p.returncode == 0, p
-        m = re.fullmatch(rf"first use \[{stage}/4\]: a stage \(about (\d+) "
+        m = re.fullmatch(rf"first use \[{stage}/4\]: .* \(about (\d+) "
                          r"min; about (\d+) min of first-time setup left\)\n",
                          p.stdout)
         assert m, p.stdout
         left.append((int(m.group(1)), int(m.group(2))))
+        # docs/building.md shows what this prints (make variables in WHAT
+        # expanded there).
+        shown = r"\S+".join(re.escape(part) for part in
+                            re.split(r"\$\(\w+\)", p.stdout.strip()))
+        assert re.fullmatch(shown, documented[stage - 1]), \
+            f"docs/building.md has\n  {documented[stage - 1]}\n" \
+            f"stage {stage} prints\n  {p.stdout.strip()}"
     assert [lft for _, lft in left] == sorted((lft for _, lft in left),
                                                reverse=True)
     assert left[-1][0] == left[-1][1], left
