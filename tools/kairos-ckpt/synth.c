@@ -9,7 +9,6 @@
 #include "kairos-ckpt.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -612,17 +611,10 @@ struct synth_opt {
  * registers and devices over what the seed filled in.
  */
 /* One line on stderr: why the synth command line is refused. */
-__attribute__((format(printf, 1, 2))) static void synth_refuse(const char *fmt,
-							       ...)
-{
-	va_list ap;
-
-	fputs("kairos-ckpt: synth: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("; see kairos-ckpt synth --help\n", stderr);
-}
+#define SYNTH_REFUSE(fmt, ...)                                                 \
+	fprintf(stderr,                                                        \
+		"kairos-ckpt: synth: " fmt "; see kairos-ckpt synth --help\n", \
+		__VA_ARGS__)
 
 static bool synth_apply(struct synth *s, const struct synth_opt *opt, int n)
 {
@@ -671,24 +663,27 @@ int ckpt_cmd_synth(int argc, char **argv)
 			return 0;
 		}
 		if (o == '?' || o == ':') {
-			synth_refuse(o == ':' ? "%s needs a value" :
-						"unknown option '%s'",
-				     argv[optind - 1]);
+			if (o == ':')
+				SYNTH_REFUSE("%s needs a value",
+					     argv[optind - 1]);
+			else
+				SYNTH_REFUSE("unknown option '%s'",
+					     argv[optind - 1]);
 			return 2;
 		}
 		if (n == (int)(sizeof(opt) / sizeof(opt[0]))) {
-			synth_refuse("more than %d options", n);
+			SYNTH_REFUSE("more than %d options", n);
 			return 2;
 		}
 		opt[n].o = o;
 		opt[n++].arg = optarg ? optarg : "";
 	}
 	if (optind >= argc) {
-		synth_refuse("missing OUT, the image to write");
+		SYNTH_REFUSE("%s", "missing OUT, the image to write");
 		return 2;
 	}
 	if (optind < argc - 1) {
-		synth_refuse("extra argument '%s' (wants one OUT)",
+		SYNTH_REFUSE("extra argument '%s' (wants one OUT)",
 			     argv[optind + 1]);
 		return 2;
 	}
