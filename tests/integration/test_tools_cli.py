@@ -280,3 +280,23 @@ def test_first_use_announces_every_stage():
     assert [lft for _, lft in left] == sorted((lft for _, lft in left),
                                                reverse=True)
     assert left[-1][0] == left[-1][1], left
+
+
+def python_tools():
+    out = []
+    for name in sorted(CASES):
+        with open(tool_path(name), encoding="utf-8") as f:
+            if f.readline().startswith("#!/usr/bin/env python3"):
+                out.append(name)
+    return out
+
+
+@pytest.mark.parametrize("name", python_tools())
+def test_python_tools_end_in_kairos_cli_run(name):
+    """Only kairos_cli.run keeps an unforeseen exception to one line
+    (test_unforeseen_failure_one_line_traceback_only_with_debug): every
+    Python tool must end in it."""
+    with open(tool_path(name), encoding="utf-8") as f:
+        src = f.read()
+    assert re.search(r"^\s*kairos_cli\.run\(", src, re.M), \
+        f"tools/{name} does not end in kairos_cli.run()"
