@@ -265,10 +265,23 @@ def run(cmd, what, error=ToolError, **kw):
         raise ToolError(f"{cmd[0]} not found (install device-tree-compiler "
                         f"and qemu-system-arm: tools/setup-host.sh)") from None
     if r.returncode != 0:
-        msg = (r.stderr or r.stdout).strip()
-        raise error(f"{what}:\n{msg}" if msg else
+        # One line, as every refusal of the tools: the tool's lines joined.
+        msg = "; ".join(ln.strip() for ln in
+                        (r.stderr or r.stdout).splitlines() if ln.strip())
+        raise error(f"{what}: {msg}" if msg else
                     f"{what}: {cmd[0]} exited with {r.returncode}")
     return r.stdout
+
+
+def usable_dir(path, what):
+    """Create folder @path (given as option @what) if need be; a
+    ConfigError naming the option when it cannot be."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{what} {path}: {e.strerror or e}") from None
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"{what} {path}: not writable")
 
 
 def fdt_nodes(dtb, node):

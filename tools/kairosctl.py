@@ -142,6 +142,10 @@ class KairosCtl:
     def spawn(cls, cmd, log=None, cwd=None):
         """Start @cmd (e.g. a tools/kairos-qemu command line) with its
         stdio on a new pty."""
+        # The log first: a log that cannot be written leaves no QEMU behind.
+        if log:
+            with open(log, "ab") as f:
+                f.write(("$ " + " ".join(cmd) + "\n").encode())
         master, slave = os.openpty()
         tty.setraw(slave)
         try:
@@ -150,10 +154,12 @@ class KairosCtl:
                                     start_new_session=True)
         finally:
             os.close(slave)
-        if log:
-            with open(log, "ab") as f:
-                f.write(("$ " + " ".join(cmd) + "\n").encode())
-        return cls(master, proc=proc, log=log)
+        try:
+            return cls(master, proc=proc, log=log)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
 
     @classmethod
     def open_serial(cls, path, baud=115200, log=None):
@@ -597,6 +603,9 @@ def _parse_args(argv):
                 opts["commands"].append(v.split())
             elif a == "--baud":
                 opts["baud"] = _number(a, v, int)
+                if not hasattr(termios, f"B{opts['baud']}"):
+                    raise ValueError(f"--baud {v}: not a speed this host's "
+                                     f"serial driver has (e.g. 115200)")
             elif a == "--timeout":
                 opts["timeout"] = _number(a, v, float)
             else:
@@ -655,6 +664,11 @@ def main(argv=None):
     if not opts["commands"]:
         return _usage_error("no command")
     interactive = opts["commands"] == [["shell"]]
+    if opts["log"]:
+        try:
+            open(opts["log"], "ab").close()
+        except OSError as e:
+            return _usage_error(f"--log {opts['log']}: {e.strerror}")
     try:
         if opts["qemu"]:
             tool = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -663,7 +677,11 @@ def main(argv=None):
         else:
             k = KairosCtl.open_serial(opts["serial"], opts["baud"],
                                       log=opts["log"])
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        what = "--serial " + opts["serial"] if opts["serial"] else "--qemu"
+        print(f"kairosctl: {what}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except ValueError as e:
         print(f"kairosctl: {e}", file=sys.stderr)
         return EXIT_UNREACHABLE
     k.timeout = opts["timeout"]

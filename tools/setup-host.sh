@@ -26,6 +26,8 @@ case "${1:-}" in
 esac
 [ $# -le 1 ] || { echo "setup-host.sh: one STAMP at most; see --help" >&2; exit 2; }
 STAMP=${1:-}
+[ -z "$STAMP" ] || [ -d "$(dirname "$STAMP")" ] ||
+	{ echo "setup-host.sh: STAMP '$STAMP': no folder $(dirname "$STAMP"); see --help" >&2; exit 2; }
 BACKPORTS=/etc/apt/sources.list.d/kairos-bookworm-backports.list
 PKGS="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu u-boot-qemu u-boot-tools
 device-tree-compiler libcmocka-dev python3-pytest python3-pexpect xz-utils

@@ -14,7 +14,8 @@ command of the block, * = all of them):
   <!-- doc-test 3: skip: REASON -->          cannot run here, and why
 
 test_doc_example_markers checks that every marker names a command of its
-block; test_skipped_examples_are_explained prints how many were skipped
+block, and that no example command sits in an indented code block, out of
+this test's sight; test_skipped_examples_are_explained prints how many were skipped
 and why (pytest -s, or the -rA summary) and fails on a skip without a
 reason. test_doc_outputs_current reruns tools/docs-examples --check: the
 example outputs written into the docs still have the shape of what this
@@ -37,6 +38,9 @@ MARK_RE = re.compile(r'^<!-- doc-test (\d+|\*): (?:'
                      r'until "(?P<until>.+)" within (?P<within>\d+)|'
                      r'skip: (?P<skip>.*?)) -->\s*$')
 ANY_MARK_RE = re.compile(r"^<!-- doc-test")
+# A command in an indented code block, which this test would not run.
+INDENTED_CMD_RE = re.compile(r"^(?: {4}|\t)(?:\$ )?(?:(?:make|python3|sudo) |"
+                             r"(?:tools|build|\.|/usr/bin)/\S)")
 
 
 def doc_files():
@@ -182,9 +186,26 @@ def run_to_end(cmd, timeout):
     return p.returncode, out.decode(errors="replace")
 
 
+def unfenced_commands():
+    """Commands in indented code blocks: examples that would go untested."""
+    found = []
+    for rel in doc_files():
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+            fenced = False
+            for n, line in enumerate(f.read().split("\n"), 1):
+                if line.startswith("```"):
+                    fenced = not fenced
+                elif not fenced and INDENTED_CMD_RE.match(line):
+                    found.append(f"{rel}:{n}: {line.strip()}")
+    return found
+
+
 def test_doc_example_markers():
     assert EXAMPLES, "no ```sh examples found in README.md and docs/"
     assert not PROBLEMS, "\n".join(PROBLEMS)
+    bad = unfenced_commands()
+    assert not bad, "example commands in an indented block, which no " \
+        "test runs: put them in a ```sh block\n" + "\n".join(bad)
 
 
 def test_skipped_examples_are_explained():

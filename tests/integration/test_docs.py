@@ -4,7 +4,8 @@ it. Pure Python, no QEMU, a second or two.
 
 - test_cited_documents_exist: markdown links (and their #anchors), names
   of .md files and docs/ paths mentioned anywhere (code comments, docs,
-  tests, scripts) resolve to files of the repository; nothing cites an
+  tests, scripts), and source paths (tools/..., core/...) named in the
+  docs, resolve to files of the repository; nothing cites an
   issue or a session number, which a reader cannot look up.
 - test_design_sections / test_style_rules: docs/design.md has sections
   §1-§8 and docs/style.md rules 1-14; every "design.md §N" and "style.md
@@ -37,6 +38,10 @@ TEXT_NAMES = ("Makefile", ".clang-format", ".clang-tidy", "run")
 LINK_RE = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
 MD_NAME_RE = re.compile(r"(?<![\w./-])([\w./-]*\w\.md)\b")
 DOCS_PATH_RE = re.compile(r"(?<![\w./-])(docs/[\w./-]*\w)")
+# A path of the source tree named in a doc (build/ output aside).
+SOURCE_PATH_RE = re.compile(r"(?<![\w./$-])((?:tools|tests|core|arch|boot|"
+                            r"drivers|lib|include|mk|platforms|guests)/"
+                            r"[\w./-]*\w)(?![\w./-]*\*)")
 ISSUE_RE = re.compile(r"\b(?:[Ii]ssues?|[Ss]essions?) #?\d+\b")
 DESIGN_CITE_RE = re.compile(r"design\.md(?:'s)? §(\d+)")
 STYLE_CITE_RE = re.compile(r"style\.md,? rules? (\d+)")
@@ -140,6 +145,11 @@ def test_cited_documents_exist():
                                    f"not in the repository")
             for m in DOCS_PATH_RE.finditer(line):
                 if not resolve("", m.group(1)):
+                    bad.append(f"{where}: cites {m.group(1)}, which is not "
+                               f"in the repository")
+            for m in SOURCE_PATH_RE.finditer(line):
+                if (rel.endswith(".md") and "*" not in m.group(1) and
+                        not os.path.exists(os.path.join(ROOT, m.group(1)))):
                     bad.append(f"{where}: cites {m.group(1)}, which is not "
                                f"in the repository")
             for m in ISSUE_RE.finditer(line):

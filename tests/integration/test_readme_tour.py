@@ -4,7 +4,8 @@ of its ```tour block is a key (Ctrl-A X) or a line typed at the console,
 and the text after `# ->` must show on the console before the next line
 is typed. The tour checkpoints the demo's Linux VM, breaks it, restores
 it and sees the note back, so it also proves the demo's store holds the
-Linux VM."""
+Linux VM. Before it, the first screen must say how to switch consoles and
+how to quit."""
 import os
 import re
 
@@ -48,6 +49,11 @@ def test_tour_steps_parse():
 
 def test_readme_tour_through_make_run(boot):
     con = boot(["make", "-s", "run"])
+    # The first screen says how to switch consoles and how to quit.
+    con.expect(r"kairos: console: Ctrl-A then 0-2 gives console input to "
+               r"that VM, Ctrl-A k to the Kairos shell", timeout=BOOT_TIMEOUT)
+    con.expect(r"kairos: console: QEMU \(tools/kairos-qemu\): Ctrl-\] then "
+               r"x quits")
     con.expect(r"\[linux\] KAIROS-LINUX-SHELL", timeout=BOOT_TIMEOUT)
     for keys, expect in tour_steps():
         con.child.send(keys.encode())

@@ -20,23 +20,48 @@ CKPT_TOOL = os.path.join(ROOT, "build", "host", "kairos-ckpt")
 CASES = {
     "kairos-qemu": ("--mem", [(["--smp", "two"], "two"),
                               (["--mem", "lots"], "lots"),
+                              (["--mem", "0M", "--dry-run"], "0M"),
+                              (["--out", "/proc/no-such-dir", "--dry-run"],
+                               "--out /proc/no-such-dir"),
+                              # Not a device tree: dtc's complaint, in one
+                              # line.
+                              (["--system", "VERSION", "--dry-run"],
+                               "VERSION"),
                               (["--vm", "no-equals-sign"], "no-equals-sign")]),
     "kairos-rpi4": ("--sdcard", [(["--console", "uart9"], "uart9"),
+                                 (["--sdcard", "/proc/no-such-dir/card.img",
+                                   "--vm", "name=t,image=VERSION"],
+                                  "--sdcard /proc/no-such-dir/card.img"),
                                  (["--vm", "no-equals-sign"],
                                   "no-equals-sign")]),
     "kairosctl": ("--baud", [(["--qemu", "--baud", "fast", "list"], "fast"),
-                             (["--qemu", "--timeout", "-1", "list"], "-1")]),
+                             (["--qemu", "--timeout", "-1", "list"], "-1"),
+                             (["--serial", "/dev/null", "--baud", "12345",
+                               "list"], "12345"),
+                             # Refused before QEMU starts, so none is left.
+                             (["--qemu", "--log", "/no-such-dir/log",
+                               "list"], "/no-such-dir/log")]),
     "kairos-bench": ("--samples", [(["--samples", "many"], "many"),
-                                   (["--samples", "0"], "--samples")]),
+                                   (["--samples", "0"], "--samples 0"),
+                                   (["--timeout", "0"], "--timeout 0")]),
     "kairos-soak": ("--minutes", [(["--minutes", "long"], "long"),
-                                  (["--minutes", "0"], "--minutes")]),
+                                  (["--minutes", "0"], "--minutes"),
+                                  (["--report-s", "0"], "--report-s 0"),
+                                  (["--ckpt-every", "-2"],
+                                   "--ckpt-every -2"),
+                                  (["--timeout", "0"], "--timeout 0"),
+                                  (["--out", "/proc/no-such-dir"],
+                                   "--out /proc/no-such-dir")]),
     "docs-examples": (None, [(["--check", "missing-doc-file"],
                               "missing-doc-file")]),
     "docs-diagrams": ("--out", []),
     "check-deps": ("--rules", [(["--root", "no-such-dir"], "no-such-dir"),
                                (["--dot"], "--dot")]),
     "mksdcard": (None, [(["x.img", "no-such-boot.cmd", "no-such-file"],
-                         "no-such-boot.cmd")]),
+                         "no-such-boot.cmd"),
+                        # Two files of one name on the partition.
+                        (["x.img", "platforms/rpi4/boot.cmd", "VERSION",
+                          "tools/../VERSION"], "tools/../VERSION")]),
     "mkbootdisk": (None, [(["x.img", "no-such-boot.cmd", "no-such-file"],
                            "no-such-boot.cmd")]),
     "first-use": (None, [(["9", "a stage that does not exist"], "9")]),
@@ -44,8 +69,12 @@ CASES = {
                                   "no-such-revision"),
                                  (["--root", "relative/dir"],
                                   "relative/dir"),
+                                 (["--cache", "relative/dir"],
+                                  "relative/dir"),
+                                 (["--mirror", "not-a-url"], "not-a-url"),
                                  (["test; rm -rf /"], "test; rm -rf /")]),
-    "setup-host.sh": (None, [(["stamp-one", "stamp-two"], "STAMP")]),
+    "setup-host.sh": (None, [(["stamp-one", "stamp-two"], "STAMP"),
+                             (["/no-such-dir/stamp"], "/no-such-dir")]),
     "deps/fpcheck.sh": (None, [(["no-such-object.o"], "no-such-object.o")]),
     "deps/newlib-nosimd-fixup.sh": (None, [(["src", "prefix", "-O2",
                                              "sometimes"], "sometimes")]),
@@ -137,6 +166,45 @@ def test_unknown_option_refused_in_one_line(name):
     assert_one_line_refusal(p, "--no-such-option")
 
 
+# kairos-ckpt (built by make ckpt-tool) and its subcommands: (arguments,
+# what the one-line refusal must name).
+CKPT_CASES = [
+    ([], "missing command"),
+    (["info"], "missing IMAGE"),
+    (["info", "a", "b"], "'b'"),
+    (["info", "--no-such-option", "a"], "--no-such-option"),
+    (["verify"], "missing IMAGE"),
+    (["diff", "a"], "missing A and B"),
+    (["synth"], "missing OUT"),
+    (["synth", "--vcpus"], "--vcpus"),
+    (["synth", "--no-such-option", "out"], "--no-such-option"),
+    (["synth", "--vcpus", "many", "out"], "many"),
+    (["synth", "--gic", "4", "out"], "--gic"),
+    (["synth", "--mem", "1000", "out"], "--mem"),
+]
+
+
+@pytest.mark.parametrize("args,named", CKPT_CASES,
+                         ids=[" ".join(a) or "none" for a, _ in CKPT_CASES])
+def test_ckpt_tool_refusals_in_one_line(args, named, tmp_path):
+    p = subprocess.run([path_of("kairos-ckpt"), *args], capture_output=True,
+                       text=True, timeout=60, cwd=tmp_path)
+    assert_one_line_refusal(p, named)
+    assert not os.listdir(tmp_path), "a refused synth wrote its image"
+
+
+def test_ckpt_synth_help_describes_every_option():
+    p = run("kairos-ckpt", "synth", "--help", path=path_of("kairos-ckpt"))
+    assert p.returncode == 0, p
+    assert p.stdout.startswith("usage:"), p.stdout[:200]
+    assert undescribed(p.stdout) == [], p.stdout
+    src = open(os.path.join(TOOLS_DIR, "kairos-ckpt", "synth.c"),
+               encoding="utf-8").read()
+    for opt in re.findall(r'\{ "([\w-]+)", \w+_argument', src):
+        assert re.search(rf"^ +(-\w, )?--{opt}\b", p.stdout, re.M), \
+            f"synth --help does not list --{opt}"
+
+
 @pytest.mark.parametrize("name", [n for n in sorted(CASES)
                                   if CASES[n][0]])
 def test_missing_value_refused_in_one_line(name):
@@ -171,3 +239,64 @@ def test_unforeseen_failure_one_line_traceback_only_with_debug():
             assert p.stderr.splitlines() == [
                 "demo-tool: KeyError: 'the unforeseen' (--debug shows "
                 "where)"], p.stderr
+
+
+def test_first_use_announces_every_stage():
+    """First-time setup says, stage by stage, what runs and how long is
+    left: each of the four stages is announced by the script or rule that
+    runs it, the time left shrinks to the last stage's own, and the lines
+    docs/building.md shows are what the stages print."""
+    callers = {}
+    for rel in ["tools/setup-host.sh"] + [
+            os.path.join("mk", f) for f in sorted(os.listdir(
+                os.path.join(ROOT, "mk")))]:
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+            for n, what in re.findall(r"first-use\"? (\d) \"([^\"]+)\"",
+                                      f.read()):
+                callers.setdefault(int(n), []).append(what)
+    assert sorted(callers) == [1, 2, 3, 4], callers
+    assert all(len(c) == 1 for c in callers.values()), callers
+    with open(os.path.join(ROOT, "docs", "building.md"),
+              encoding="utf-8") as f:
+        documented = re.findall(r"^first use \[.*$", f.read(), re.M)
+    assert len(documented) == 4, documented
+    left = []
+    for stage in range(1, 5):
+        what = callers[stage][0]
+        p = run("first-use", str(stage), what)
+        assert p.returncode == 0, p
+        m = re.fullmatch(rf"first use \[{stage}/4\]: .* \(about (\d+) "
+                         r"min; about (\d+) min of first-time setup left\)\n",
+                         p.stdout)
+        assert m, p.stdout
+        left.append((int(m.group(1)), int(m.group(2))))
+        # docs/building.md shows what this prints (make variables in WHAT
+        # expanded there).
+        shown = r"\S+".join(re.escape(part) for part in
+                            re.split(r"\$\(\w+\)", p.stdout.strip()))
+        assert re.fullmatch(shown, documented[stage - 1]), \
+            f"docs/building.md has\n  {documented[stage - 1]}\n" \
+            f"stage {stage} prints\n  {p.stdout.strip()}"
+    assert [lft for _, lft in left] == sorted((lft for _, lft in left),
+                                               reverse=True)
+    assert left[-1][0] == left[-1][1], left
+
+
+def python_tools():
+    out = []
+    for name in sorted(CASES):
+        with open(tool_path(name), encoding="utf-8") as f:
+            if f.readline().startswith("#!/usr/bin/env python3"):
+                out.append(name)
+    return out
+
+
+@pytest.mark.parametrize("name", python_tools())
+def test_python_tools_end_in_kairos_cli_run(name):
+    """Only kairos_cli.run keeps an unforeseen exception to one line
+    (test_unforeseen_failure_one_line_traceback_only_with_debug): every
+    Python tool must end in it."""
+    with open(tool_path(name), encoding="utf-8") as f:
+        src = f.read()
+    assert re.search(r"^\s*kairos_cli\.run\(", src, re.M), \
+        f"tools/{name} does not end in kairos_cli.run()"

@@ -259,11 +259,11 @@ int ckpt_cmd_diff(int argc, char **argv)
 	static struct ckpt_image img[2];
 	struct ckpt_file f[2] = { 0 };
 	int rc = 2;
+	int args;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: kairos-ckpt diff A B\n");
-		return 2;
-	}
+	args = ckpt_cmd_args(argc, argv, 2, 2, "A and B");
+	if (args != CKPT_ARGS_OK)
+		return args;
 	for (int i = 0; i < 2; i++) {
 		char why[160];
 

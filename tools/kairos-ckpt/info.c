@@ -210,11 +210,11 @@ int ckpt_cmd_info(int argc, char **argv)
 	struct ckpt_vm vm;
 	char why[160];
 	bool ok;
+	int args;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: kairos-ckpt info IMAGE\n");
-		return 2;
-	}
+	args = ckpt_cmd_args(argc, argv, 1, 1, "IMAGE");
+	if (args != CKPT_ARGS_OK)
+		return args;
 	if (!ckpt_file_load(argv[1], &f))
 		return 1;
 	ok = ckpt_parse(f.buf, f.len, 0, &img, why, sizeof(why));

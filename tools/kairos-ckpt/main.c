@@ -98,14 +98,44 @@ void ckpt_print_intids(FILE *out, const unsigned int *ids, unsigned int n)
 	}
 }
 
-int ckpt_cmd_verify(int argc, char **argv)
+int ckpt_cmd_args(int argc, char **argv, int min, int max, const char *what)
 {
-	int rc = 0;
+	int i;
 
-	if (argc < 2) {
-		usage(stderr);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr,
+				"kairos-ckpt: %s: unknown option '%s'; see kairos-ckpt --help\n",
+				argv[0], argv[i]);
+			return 2;
+		}
+	}
+	if (argc - 1 < min) {
+		fprintf(stderr,
+			"kairos-ckpt: %s: missing %s; see kairos-ckpt --help\n",
+			argv[0], what);
 		return 2;
 	}
+	if (max >= 0 && argc - 1 > max) {
+		fprintf(stderr,
+			"kairos-ckpt: %s: extra argument '%s' (wants %s); see kairos-ckpt --help\n",
+			argv[0], argv[max + 1], what);
+		return 2;
+	}
+	return CKPT_ARGS_OK;
+}
+
+int ckpt_cmd_verify(int argc, char **argv)
+{
+	int rc = ckpt_cmd_args(argc, argv, 1, -1, "IMAGE...");
+
+	if (rc != CKPT_ARGS_OK)
+		return rc;
+	rc = 0;
 	for (int i = 1; i < argc; i++) {
 		struct ckpt_image img;
 		struct ckpt_file f;
@@ -154,6 +184,7 @@ int main(int argc, char **argv)
 			argv[1]);
 		return 2;
 	}
-	usage(stderr);
+	fprintf(stderr,
+		"kairos-ckpt: missing command (info, verify, diff or synth; see kairos-ckpt --help)\n");
 	return 2;
 }

@@ -407,26 +407,39 @@ static void synth_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: kairos-ckpt synth OUT [options]\n"
+		"Write OUT, a synthetic checkpoint image (for tests). Numbers may\n"
+		"be decimal or 0x hex, with a K, M or G suffix; V is a vCPU index.\n"
 		"  --name NAME         VM name (synth)\n"
 		"  --vcpus N           vCPUs, 1..%u (2)\n"
 		"  --gic 2|3           GIC version (3)\n"
-		"  --mem BYTES         guest RAM, K/M/G suffixes (1M)\n"
+		"  --mem BYTES         guest RAM, a multiple of 4K (1M)\n"
 		"  --ipa ADDR          where it is (0x40000000)\n"
 		"  --pages LIST        pages stored, e.g. 0-3,7 or none (0-3)\n"
 		"  --seed N            registers and page contents (0)\n"
-		"  --cntfrq HZ, --vcount N, --fingerprint N, --paused\n"
-		"  --pc V=ADDR, --pstate V=VAL, --power V=off|on-pending|on\n"
-		"  --vtimer V=CTL,CVAL, --ptimer V=CTL,CVAL\n"
-		"  --pending [V:]INTID, --active [V:]INTID   (V for INTIDs < 32)\n"
-		"  --irq-flags [V:]INTID=FLAGS   raw CKPT_IRQ_* flags\n"
+		"  --cntfrq HZ         the VM's counter frequency\n"
+		"  --vcount N          the VM's virtual counter when captured\n"
+		"  --fingerprint N     the configuration fingerprint\n"
+		"  --paused            the VM was paused when captured\n"
+		"  --pc V=ADDR         vCPU V's PC\n"
+		"  --pstate V=VAL      vCPU V's PSTATE\n"
+		"  --power V=STATE     vCPU V's power: off, on-pending or on\n"
+		"  --vtimer V=CTL,CVAL  vCPU V's virtual timer\n"
+		"  --ptimer V=CTL,CVAL  vCPU V's physical timer\n"
+		"  --pending [V:]INTID  an enabled, pending interrupt (V for\n"
+		"                      INTIDs < 32; repeatable)\n"
+		"  --active [V:]INTID  an enabled, active interrupt (repeatable)\n"
+		"  --irq-flags [V:]INTID=FLAGS  raw CKPT_IRQ_* flags\n"
 		"  --apr V:I=VAL       ICH_AP1R<I> of vCPU V\n"
 		"  --poke PAGE:OFF=BYTE  change one byte of a stored page\n"
 		"  --uart-rx TEXT      input the guest has not read\n"
 		"images the reader refuses (for tests):\n"
-		"  --omit TYPE, --dup TYPE  (vm, vcpu, vgic, vuart, memory)\n"
+		"  --omit TYPE         leave out the section TYPE (vm, vcpu,\n"
+		"                      vgic, vuart, memory)\n"
+		"  --dup TYPE          write the section TYPE twice\n"
 		"  --lie-data-pages N  add N to the stored page count in the header\n"
 		"and one it skips:\n"
-		"  --extra TYPE        an extra section of unknown type TYPE\n",
+		"  --extra TYPE        an extra section of unknown type TYPE\n"
+		"  -h, --help          this text\n",
 		CKPT_MAX_VCPUS);
 }
 
@@ -597,6 +610,12 @@ struct synth_opt {
  * and the seed, then the pages (which need the memory size), then the
  * registers and devices over what the seed filled in.
  */
+/* One line on stderr: why the synth command line is refused. */
+#define SYNTH_REFUSE(fmt, ...)                                                 \
+	fprintf(stderr,                                                        \
+		"kairos-ckpt: synth: " fmt "; see kairos-ckpt synth --help\n", \
+		__VA_ARGS__)
+
 static bool synth_apply(struct synth *s, const struct synth_opt *opt, int n)
 {
 	const char *pages = "0-3";
@@ -637,23 +656,40 @@ int ckpt_cmd_synth(int argc, char **argv)
 	int n = 0, o, rc = 1;
 
 	synth_defaults(&s);
-	while ((o = getopt_long(argc, argv, "", synth_opts, NULL)) != -1) {
-		if (o == O_HELP) {
+	/* ":" first: getopt prints nothing and says ':' for a missing value. */
+	while ((o = getopt_long(argc, argv, ":h", synth_opts, NULL)) != -1) {
+		if (o == O_HELP || o == 'h') {
 			synth_usage(stdout);
 			return 0;
 		}
-		if (o == '?' || n == (int)(sizeof(opt) / sizeof(opt[0]))) {
-			synth_usage(stderr);
+		if (o == '?' || o == ':') {
+			if (o == ':')
+				SYNTH_REFUSE("%s needs a value",
+					     argv[optind - 1]);
+			else
+				SYNTH_REFUSE("unknown option '%s'",
+					     argv[optind - 1]);
+			return 2;
+		}
+		if (n == (int)(sizeof(opt) / sizeof(opt[0]))) {
+			SYNTH_REFUSE("more than %d options", n);
 			return 2;
 		}
 		opt[n].o = o;
 		opt[n++].arg = optarg ? optarg : "";
 	}
-	if (optind != argc - 1) {
-		synth_usage(stderr);
+	if (optind >= argc) {
+		SYNTH_REFUSE("%s", "missing OUT, the image to write");
 		return 2;
 	}
-	if (synth_apply(&s, opt, n) && synth_write(&s, argv[optind]))
+	if (optind < argc - 1) {
+		SYNTH_REFUSE("extra argument '%s' (wants one OUT)",
+			     argv[optind + 1]);
+		return 2;
+	}
+	if (!synth_apply(&s, opt, n))
+		rc = 2;
+	else if (synth_write(&s, argv[optind]))
 		rc = 0;
 	free(s.stored);
 	return rc;
