@@ -76,7 +76,7 @@ static void checkpoint(unsigned int slot)
 {
 	char why[200];
 
-	if (!ckpt_checkpoint(vm, slot, why, sizeof(why)))
+	if (!util_checkpoint(vm, slot, why, sizeof(why)))
 		fail_msg("checkpoint: %s", why);
 }
 
@@ -264,7 +264,7 @@ static void test_each_vm_restores_its_own_offset(void **state)
 	a_vct = fake_counter_peek() - vm->cntvoff;
 	b_vct = fake_counter_peek() - b->cntvoff;
 	checkpoint(0);
-	assert_true(ckpt_checkpoint(b, 1, why, sizeof(why)));
+	assert_true(util_checkpoint(b, 1, why, sizeof(why)));
 	fake_counter_advance(STORED_FOR);
 	assert_true(ckpt_restore(b, 1, CKPT_POLICY_PAUSE, why, sizeof(why)));
 	restore(0, CKPT_POLICY_PAUSE);

@@ -256,3 +256,11 @@ void util_ckpt_store(void *store, uint64_t size, unsigned int slots)
 	memset(store, 0, size);
 	ckpt_init(&util_sys);
 }
+
+bool util_checkpoint(struct vm *vm, unsigned int slot, char *why, size_t len)
+{
+	if (!ckpt_checkpoint(vm, slot, why, len))
+		return false;
+	ckpt_seal_all();
+	return true;
+}

@@ -80,6 +80,12 @@ void util_wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val);
  */
 void util_ckpt_store(void *store, uint64_t size, unsigned int slots);
 
+/**
+ * ckpt_checkpoint() of @vm into @slot, then every CRC finished, as a tool
+ * reading the store waits for (ckpt_seal_all()): its result.
+ */
+bool util_checkpoint(struct vm *vm, unsigned int slot, char *why, size_t len);
+
 /** vm_create_all(&util_sys) as util_create() calls it: its result. */
 bool util_try_create(void);
 
