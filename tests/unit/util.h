@@ -90,9 +90,10 @@ bool util_checkpoint(struct vm *vm, unsigned int slot, char *why, size_t len);
 bool util_try_create(void);
 
 /**
- * Run @vm's vCPU 0 through the steps of zeroing its RAM that a (re)boot
- * left to it (vm_boot_step(); the test VMs' RAM is not 2 MiB aligned, so
- * not zeroed at first touch), as the scheduler would. Returns the steps.
+ * Run @vm's vCPU 0 through the steps of zeroing its RAM and loading its
+ * images that a (re)boot left to it (vm_boot_step(); the test VMs' RAM is
+ * not 2 MiB aligned, so not zeroed at first touch), as the scheduler
+ * would. Returns the steps.
  */
 unsigned int util_boot_steps(struct vm *vm);
 
