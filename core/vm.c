@@ -396,8 +396,7 @@ static struct load_part part_of(const struct vm *vm, enum vm_load_part p)
 /* Past the parts that have nothing to load: they take no step. */
 static void skip_empty_parts(struct vm *vm)
 {
-	while (vm->load.part != VM_LOAD_DONE &&
-	       !part_of(vm, vm->load.part).len)
+	while (vm->load.part != VM_LOAD_DONE && !part_of(vm, vm->load.part).len)
 		vm->load.part++;
 }
 

@@ -216,9 +216,9 @@ static void test_stop_during_zeroing_then_start(void **state)
 	memset(ram, 0x66, VM_RAM_CLEAR_STEP);
 	assert_true(vm_start(vm));
 	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_OFF);
-	assert_int_equal(util_boot_steps(vm), UTIL_RAM / VM_RAM_CLEAR_STEP + 1 +
-						      DTB_SIZE /
-							      VM_RAM_CLEAR_STEP);
+	assert_int_equal(util_boot_steps(vm),
+			 UTIL_RAM / VM_RAM_CLEAR_STEP + 1 +
+				 DTB_SIZE / VM_RAM_CLEAR_STEP);
 	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_ON);
 	assert_int_equal(vm->vcpus[0].st.regs.pc, vm->entry_ipa);
 	assert_own_loaded(vm);
@@ -249,9 +249,9 @@ static void test_reset_loads_the_images_a_step_at_a_time(void **state)
 	c->mem_size = LAZY_RAM;
 	for (size_t i = 0; i < sizeof(big_kernel); i++)
 		big_kernel[i] = (uint8_t)(i * 7 + 1);
-	c->kernel = (struct board_range){
-		pa_init((uint64_t)(uintptr_t)big_kernel), BIG_KERNEL
-	};
+	c->kernel =
+		(struct board_range){ pa_init((uint64_t)(uintptr_t)big_kernel),
+				      BIG_KERNEL };
 	util_create();
 	vm = &vms[0];
 	koff = vm->cfg->layout.kernel;
