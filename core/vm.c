@@ -338,28 +338,103 @@ static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 }
 
 /*
- * The DTB where the layout puts it, and at RAM base when it fits below
- * the kernel. The VM's own is copied straight from where the boot loader
- * put it (config_parse() checked its header and size).
+ * A generated DTB (at most GUEST_DTB_MAX bytes) in one step: where the
+ * layout puts it, and at RAM base when it fits below the kernel.
  */
-static void load_dtb(struct vm *vm, uint64_t initrd_ipa)
+static void load_generated_dtb(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	const struct vm_layout *l = &cfg->layout;
-	const void *src = pa_to_ptr(cfg->dtb.base);
-	uint64_t size = cfg->dtb_size;
+	uint64_t size;
 
-	if (!cfg->dtb.size) {
-		spin_lock(&dtb_lock);
-		size = build_dtb(vm, initrd_ipa, cfg->initrd.size);
-		src = dtb_buf;
-	}
+	spin_lock(&dtb_lock);
+	size = build_dtb(vm,
+			 cfg->initrd.size ? ipa_addr(cfg->mem_ipa) + l->initrd :
+					    0,
+			 cfg->initrd.size);
 	CHECK(size <= l->dtb_room);
-	load_at(vm, l->dtb, src, size);
+	load_at(vm, l->dtb, dtb_buf, size);
 	if (l->dtb_at_base)
-		load_at(vm, 0, src, size);
-	if (!cfg->dtb.size)
-		spin_unlock(&dtb_lock);
+		load_at(vm, 0, dtb_buf, size);
+	spin_unlock(&dtb_lock);
+}
+
+/* What is copied to RAM offset @off from @src: part @p of the images. */
+struct load_part {
+	uint64_t off, len;
+	const void *src;
+};
+
+/* Part @p of @vm's images: nothing (len 0) if that part has none. */
+static struct load_part part_of(const struct vm *vm, enum vm_load_part p)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const struct vm_layout *l = &cfg->layout;
+	const void *dtb = pa_to_ptr(cfg->dtb.base);
+
+	switch (p) {
+	case VM_LOAD_KERNEL:
+		return (struct load_part){ l->kernel, cfg->kernel.size,
+					   pa_to_ptr(cfg->kernel.base) };
+	case VM_LOAD_INITRD:
+		return (struct load_part){ l->initrd, cfg->initrd.size,
+					   pa_to_ptr(cfg->initrd.base) };
+	case VM_LOAD_DTB:
+		/* A generated one: built and loaded in one step (len 1). */
+		return (struct load_part){ l->dtb,
+					   cfg->dtb.size ? cfg->dtb_size : 1,
+					   dtb };
+	case VM_LOAD_DTB_BASE:
+		return (struct load_part){
+			0, cfg->dtb.size && l->dtb_at_base ? cfg->dtb_size : 0,
+			dtb
+		};
+	default: return (struct load_part){ 0, 0, NULL };
+	}
+}
+
+/* Past the parts that have nothing to load: they take no step. */
+static void skip_empty_parts(struct vm *vm)
+{
+	while (vm->load.part != VM_LOAD_DONE && !part_of(vm, vm->load.part).len)
+		vm->load.part++;
+}
+
+/*
+ * One step of loading @vm's images where the layout puts them: at most
+ * VM_RAM_CLEAR_STEP bytes of one of them. True when they are all loaded.
+ * A VM's own DTB is copied straight from where the boot loader put it
+ * (config_parse() checked its header and size against the room the
+ * layout gives it).
+ */
+static bool load_step(struct vm *vm)
+{
+	struct load_part p;
+	uint64_t n;
+
+	skip_empty_parts(vm);
+	if (vm->load.part == VM_LOAD_DONE)
+		return true;
+	p = part_of(vm, vm->load.part);
+	if (vm->load.part == VM_LOAD_DTB && !vm->cfg->dtb.size) {
+		load_generated_dtb(vm);
+		n = p.len;
+	} else {
+		CHECK(vm->load.part != VM_LOAD_DTB ||
+		      p.len <= vm->cfg->layout.dtb_room);
+		n = p.len - vm->load.done;
+		if (n > VM_RAM_CLEAR_STEP)
+			n = VM_RAM_CLEAR_STEP;
+		load_at(vm, p.off + vm->load.done,
+			(const uint8_t *)p.src + vm->load.done, n);
+	}
+	vm->load.done += n;
+	if (vm->load.done == p.len) {
+		vm->load.part++;
+		vm->load.done = 0;
+		skip_empty_parts(vm);
+	}
+	return vm->load.part == VM_LOAD_DONE;
 }
 
 /* Running or to run again: when it stops, say so (and power off) anew. */
@@ -370,41 +445,19 @@ static void vm_running(struct vm *vm)
 }
 
 /*
- * Its RAM is zeroed by its vCPU 0, a step at a time (vm_boot_step()),
- * before the images are loaded: the vCPU is made ready but powered off,
- * so it is scheduled and charged like any other, and enters no guest.
+ * Everything of a boot but the RAM: the devices' and the interrupts'
+ * state, the counter offset, the vCPUs. vCPU 0 is made ready but powered
+ * off: it prepares the RAM a step at a time (vm_boot_step()), scheduled
+ * and charged like any other, and enters no guest until that is done.
  */
-static void boot_deferred(struct vm *vm)
-{
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		spin_lock(&vm->lock);
-		/* No timer of the last run fires meanwhile. */
-		vcpu_reset_state(v, 0, 0);
-		v->st.power = VCPU_POWER_OFF;
-		__atomic_store_n(&v->run, i ? VCPU_RUN_OFF : VCPU_RUN_READY,
-				 __ATOMIC_RELEASE);
-		spin_unlock(&vm->lock);
-	}
-	vm_running(vm);
-}
-
-/* The images, the devices' state and the vCPUs: RAM is zero. */
-static void boot_images(struct vm *vm)
+static void boot_state(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	const struct vm_layout *l = &cfg->layout;
 	uint64_t base = ipa_addr(cfg->mem_ipa);
 
-	load_at(vm, l->kernel, pa_to_ptr(cfg->kernel.base), cfg->kernel.size);
-	if (cfg->initrd.size)
-		load_at(vm, l->initrd, pa_to_ptr(cfg->initrd.base),
-			cfg->initrd.size);
-	load_dtb(vm, cfg->initrd.size ? base + l->initrd : 0);
-	vm->dtb_ipa = base + l->dtb;
-	arch_icache_invalidate_all();
-	vm->entry_ipa = base + l->kernel;
+	vm->dtb_ipa = base + cfg->layout.dtb;
+	vm->entry_ipa = base + cfg->layout.kernel;
+	vm->load = (struct vm_load){ VM_LOAD_KERNEL, 0 };
 	/* The guest's counter starts near zero; one value for all vCPUs. */
 	vm->cntvoff = arch_timer_now();
 	vgic_vm_init(vm, vm->vgic.version);
@@ -421,12 +474,11 @@ static void boot_images(struct vm *vm)
 		spin_lock(&vm->lock);
 		vgic_vcpu_reset(v);
 		vgic_map_hw(v, VTIMER_INTID, hw.vtimer_intid);
-		if (i == 0) {
-			vcpu_power_on(v, vm->entry_ipa, vm->dtb_ipa);
-		} else {
-			vcpu_reset_state(v, 0, 0);
-			v->run = VCPU_RUN_OFF;
-		}
+		/* No timer of the last run fires meanwhile. */
+		vcpu_reset_state(v, 0, 0);
+		v->st.power = VCPU_POWER_OFF;
+		__atomic_store_n(&v->run, i ? VCPU_RUN_OFF : VCPU_RUN_READY,
+				 __ATOMIC_RELEASE);
 		spin_unlock(&vm->lock);
 	}
 	vm_running(vm);
@@ -438,10 +490,17 @@ void vm_boot(struct vm *vm)
 	/* Kairos writes its RAM: it no longer equals any checkpoint. */
 	if (vm->ckpt.base_slot >= 0)
 		vm->ckpt.base_slot = -1;
-	if (vm_ram_clearing(vm))
-		boot_deferred(vm);
-	else
-		boot_images(vm);
+	boot_state(vm);
+}
+
+/* The RAM is ready: vCPU 0 enters the kernel with the DTB in x0. */
+static void boot_enter(struct vm *vm)
+{
+	arch_icache_invalidate_all();
+	vm_ram_ready(vm);
+	spin_lock(&vm->lock);
+	vcpu_power_on(&vm->vcpus[0], vm->entry_ipa, vm->dtb_ipa);
+	spin_unlock(&vm->lock);
 }
 
 enum vexit_result vm_boot_step(struct vcpu *v)
@@ -454,8 +513,8 @@ enum vexit_result vm_boot_step(struct vcpu *v)
 	 */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&v->run, __ATOMIC_SEQ_CST) == VCPU_RUN_READY &&
-	    vm_ram_clearing(vm) && vm_ram_clear_step(vm))
-		boot_images(vm);
+	    vm_ram_clearing(vm) && vm_ram_clear_step(vm) && load_step(vm))
+		boot_enter(vm);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
 	return VEXIT_RESCHED;
 }

@@ -10,8 +10,9 @@
  * larger than VM_RAM_CHUNKS_MAX chunks. That zeroing is not done in one
  * go where the VM is (re)booted, with interrupts masked, but by the VM's
  * own vCPU 0, VM_RAM_CLEAR_STEP bytes per scheduled run before its images
- * are loaded (vm_boot_step()): charged to the VM, preemptible between
- * steps, so that resets of one VM cannot stall another on its pCPU.
+ * are loaded, as they are in steps too (vm_boot_step()): charged to the
+ * VM, preemptible between steps, so that resets of one VM cannot stall
+ * another on its pCPU.
  */
 #include <arch/memops.h>
 #include <arch/stage2.h>
@@ -66,11 +67,10 @@ void vm_ram_fresh(struct vm *vm)
 	uint64_t n = nr_chunks(vm);
 
 	vm->ram.lazy = can_be_lazy(vm);
-	if (!vm->ram.lazy) {
-		vm->ram.cleared = 0;
-		__atomic_store_n(&vm->ram.clearing, true, __ATOMIC_RELEASE);
+	vm->ram.cleared = vm->ram.lazy ? cfg->mem_size : 0;
+	__atomic_store_n(&vm->ram.clearing, true, __ATOMIC_RELEASE);
+	if (!vm->ram.lazy)
 		return;
-	}
 	arch_s2_unmap(vm->s2_root, ipa_addr(cfg->mem_ipa), cfg->mem_size);
 	arch_s2_flush(vm->id + 1, vm->s2_root);
 	for (uint64_t w = 0; w < (n + 63) / 64; w++)
@@ -89,14 +89,18 @@ bool vm_ram_clear_step(struct vm *vm)
 	uint64_t left = cfg->mem_size - vm->ram.cleared;
 	uint64_t n = left < VM_RAM_CLEAR_STEP ? left : VM_RAM_CLEAR_STEP;
 
+	if (!left)
+		return true;
 	arch_mem_zero_clean((uint8_t *)pa_to_ptr(cfg->mem_host) +
 				    vm->ram.cleared,
 			    n);
 	vm->ram.cleared += n;
-	if (vm->ram.cleared < cfg->mem_size)
-		return false;
+	return false;
+}
+
+void vm_ram_ready(struct vm *vm)
+{
 	__atomic_store_n(&vm->ram.clearing, false, __ATOMIC_RELEASE);
-	return true;
 }
 
 /* Chunks [@first, @last] materialized. */

@@ -447,20 +447,24 @@ static enum ctl_status verb_slots(struct ctl_call *c)
 {
 	unsigned int nr = ckpt_nr_slots();
 
+	/* Only finished images: a checkpoint's CRC is waited for. */
+	ckpt_seal_all();
 	for (unsigned int i = 0; i < nr; i++) {
 		struct ckpt_slot_info s;
 
 		if (!ckpt_slot_info(i, &s))
 			continue;
 		row(c->tag,
-		    "slot=%u state=%s verified=%u vm=%s size=%llu capacity=%llu vcount=%llu vtime_us=%llu",
+		    "slot=%u state=%s verified=%u vm=%s size=%llu capacity=%llu vcount=%llu vtime_us=%llu hold_ticks=%llu crc_ticks=%llu",
 		    i, s.used ? "used" : "empty", s.verified ? 1U : 0U,
 		    s.used && s.vm[0] ? s.vm : "-",
 		    (unsigned long long)(s.used ? s.size : 0),
 		    (unsigned long long)s.capacity,
 		    (unsigned long long)(s.used ? s.vcount : 0),
 		    (unsigned long long)(s.used ? time_ticks_to_us(s.vcount) :
-						  0));
+						  0),
+		    (unsigned long long)(s.used ? s.hold_ticks : 0),
+		    (unsigned long long)(s.used ? s.crc_ticks : 0));
 	}
 	snprintf(c->msg, sizeof(c->msg), "%u slots", nr);
 	return CTL_OK;

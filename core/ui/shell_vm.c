@@ -220,6 +220,8 @@ static void vm_slots(void)
 		kprintf("vm: there are no checkpoint slots (they need a checkpoint-store in the configuration)\n");
 		return;
 	}
+	/* Only finished images: a checkpoint's CRC is waited for. */
+	ckpt_seal_all();
 	kprintf("  %-4s %-6s %-8s %-16s %-12s %-16s %s\n", "slot", "state",
 		"verified", "vm", "size", "virtual time", "capacity");
 	for (unsigned int i = 0; i < nr; i++) {

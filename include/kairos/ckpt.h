@@ -20,10 +20,16 @@ enum ckpt_policy {
 struct ckpt_slot_info {
 	bool used;     /**< holds an image that parsed at least once */
 	bool verified; /**< every CRC checked since it was last written */
-	char vm[32];   /**< VM it was taken of (used only) */
-	uint64_t size; /**< image bytes (used only) */
+	/** Captured, its CRC still being computed: not usable yet. */
+	bool sealing;
+	char vm[32];   /**< VM it was taken of (used or sealing) */
+	uint64_t size; /**< image bytes (used or sealing) */
 	uint64_t capacity;
-	uint64_t vcount; /**< the guest's virtual count in it (used only) */
+	uint64_t vcount; /**< the guest's virtual count in it (ditto) */
+	/** Physical ticks its VM was held for the capture (ditto). */
+	uint64_t hold_ticks;
+	/** Physical ticks its CRC took after the VM's release, so far. */
+	uint64_t crc_ticks;
 };
 
 /** Per-VM counters (`vm info`, the control channel). */
@@ -44,10 +50,16 @@ unsigned int ckpt_nr_slots(void);
 bool ckpt_slot_info(unsigned int slot, struct ckpt_slot_info *out);
 
 /**
- * Checkpoint @vm into @slot: quiesce, capture, write, then let it go on
- * in the state it was in (running or paused). On failure returns false
- * with the reason in @why and the VM and slot as they were, except that a
- * slot being written is left empty.
+ * Checkpoint @vm into @slot: hold it, capture its state and copy its RAM
+ * into the slot, then let it go on in the state it was in (running or
+ * paused). The image's memory CRC is computed after the release, by a
+ * task on the boot CPU a step at a time between vCPU runs
+ * (ckpt_seal_step()): until it is done the slot is "sealing", holds no
+ * image a reader would take (its header is not written), and a restore
+ * from it first finishes the CRC. A checkpoint into a slot still sealing
+ * overwrites it. On failure returns false with the reason in @why and
+ * the VM and slot as they were, except that a slot being written is left
+ * empty. The statistics' last_ticks is the time the VM was held.
  */
 bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 		     size_t why_len);
@@ -60,6 +72,16 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
  */
 bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 		  char *why, size_t why_len);
+
+/**
+ * Fold up to @bytes more of a sealing slot's copied memory into its CRC
+ * (the lowest-numbered such slot); the slot becomes usable when that was
+ * the last of it. True while any slot is still sealing.
+ */
+bool ckpt_seal_step(uint64_t bytes);
+
+/** Finish every slot's CRC now (listings and tools wait for them). */
+void ckpt_seal_all(void);
 
 /** Counters of @vm. */
 void ckpt_stats(const struct vm *vm, struct ckpt_stats *out);

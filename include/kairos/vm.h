@@ -132,9 +132,27 @@ struct vm_ram {
 	struct spinlock lock; /**< orders first touches of the chunks */
 	/** Bit set: the chunk is unmapped and not yet zeroed. */
 	uint64_t fresh[VM_RAM_CHUNKS_MAX / 64];
-	/** Not lazy: its RAM is being zeroed before it boots (atomic). */
+	/**
+	 * Its RAM is being prepared for a boot by vm_boot_step(): zeroed
+	 * (not lazy), then loaded with its images (atomic).
+	 */
 	bool clearing;
 	uint64_t cleared; /**< bytes zeroed so far, from the start */
+};
+
+/** The images a boot loads, in the order vm_boot_step() loads them. */
+enum vm_load_part {
+	VM_LOAD_KERNEL,
+	VM_LOAD_INITRD,
+	VM_LOAD_DTB,      /**< at the layout's DTB offset */
+	VM_LOAD_DTB_BASE, /**< again at RAM base, when the layout says so */
+	VM_LOAD_DONE,
+};
+
+/** How far a boot's loading of the images is (core/vm.c). */
+struct vm_load {
+	enum vm_load_part part;
+	uint64_t done; /**< bytes of that part copied */
 };
 
 /**
@@ -180,6 +198,7 @@ struct vm {
 	bool hold;
 	struct vm_ckpt ckpt;
 	struct vm_ram ram;
+	struct vm_load load;
 	struct vm_shmem_bells bells[KAIROS_MAX_SHMEM];
 };
 
@@ -204,14 +223,21 @@ bool vm_create_all(const struct sys_config *cfg, const struct vm_hw *hw);
  */
 void vm_run_all(void);
 
-/** (Re)load images and reset vCPUs; vCPU0 ready, others off. */
+/**
+ * Boot @vm afresh: its devices, interrupts and vCPUs reset, its RAM fresh,
+ * vCPU0 ready but off, the others off; vCPU0 then zeroes what must be and
+ * loads the images, a step per run (vm_boot_step()), before its first
+ * instruction.
+ */
 void vm_boot(struct vm *vm);
 
 /**
  * Run by the scheduled vCPU @v instead of its guest while its VM's RAM is
- * being cleared before a boot (vm_ram_clearing()): one step of the
- * zeroing, charged to @v like guest time, then the images when it is the
- * last. Interrupts stay masked for one step only; returns VEXIT_RESCHED.
+ * being prepared for a boot (vm_ram_clearing()): one step of the zeroing
+ * or of the copy of an image (VM_RAM_CLEAR_STEP bytes at most), charged
+ * to @v like guest time; after the last one, vCPU 0 is powered on at the
+ * kernel's entry. Interrupts stay masked for one step only; returns
+ * VEXIT_RESCHED.
  */
 enum vexit_result vm_boot_step(struct vcpu *v);
 

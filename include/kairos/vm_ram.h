@@ -9,26 +9,34 @@
 
 #include <kairos/vm.h>
 
-/** Bytes a step of the zeroing of a VM that is not lazy clears. */
+/** Bytes a step of the zeroing of a VM that is not lazy clears, and of
+ *  the copy of its images, lazy or not (vm_boot_step()). */
 #define VM_RAM_CLEAR_STEP (256UL << 10)
 
 /**
  * All of @vm's RAM becomes fresh, as at power-on: zero to the guest. The
- * VM is not running (created, stopped or quiesced for a reset). A VM whose
- * RAM cannot be zeroed at first touch is zeroed whole instead, in steps
- * (vm_ram_clearing(), vm_ram_clear_step()) that must end before it boots.
+ * VM is not running (created, stopped or quiesced for a reset), and is
+ * being prepared for a boot until vm_ram_ready(). A VM whose RAM cannot be
+ * zeroed at first touch is zeroed whole instead, in steps
+ * (vm_ram_clear_step()) that must end before it boots.
  */
 void vm_ram_fresh(struct vm *vm);
 
-/** @vm's RAM still has steps of zeroing to do before it boots. */
+/**
+ * @vm's RAM is still being prepared for its boot (zeroed, then loaded
+ * with its images: vm_boot_step()); its vCPUs run no guest code.
+ */
 bool vm_ram_clearing(const struct vm *vm);
 
 /**
  * Zero and clean the next VM_RAM_CLEAR_STEP bytes of @vm's RAM, while
- * vm_ram_clearing(); true when that was the last step. The VM's vCPUs
- * run no guest code meanwhile (vm_boot_step()).
+ * vm_ram_clearing(); true (and nothing done) when no zeroing is left. The
+ * VM's vCPUs run no guest code meanwhile (vm_boot_step()).
  */
 bool vm_ram_clear_step(struct vm *vm);
+
+/** @vm's RAM is ready: zeroed and its images loaded; it may boot. */
+void vm_ram_ready(struct vm *vm);
 
 /**
  * Kairos is about to write [@off, @off + @len) of @vm's RAM (an image):

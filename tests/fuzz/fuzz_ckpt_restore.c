@@ -69,7 +69,7 @@ static void init(void)
 	vm->vcpus[1].st.vgic.priv[1].sgi_sources = 1;
 	for (const char *s = "fuzz"; *s; s++)
 		vuart_receive(vm, *s);
-	if (!ckpt_checkpoint(vm, 0, why, sizeof(why)) ||
+	if (!util_checkpoint(vm, 0, why, sizeof(why)) ||
 	    !ckpt_parse(store, SLOT, 0, &img, why, sizeof(why)))
 		abort();
 	base_len = img.size;
@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (ckpt_restore(vm, 1, CKPT_POLICY_PAUSE, why, sizeof(why))) {
 		/* Accepted: the VM must checkpoint again, and validly. */
-		if (!ckpt_checkpoint(vm, 0, why, sizeof(why)) ||
+		if (!util_checkpoint(vm, 0, why, sizeof(why)) ||
 		    !ckpt_parse(store, SLOT, 0, &img, why, sizeof(why)))
 			abort();
 	} else if (why[0] == '\0') {

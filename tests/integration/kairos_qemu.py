@@ -181,8 +181,11 @@ def monitor_args(path):
     return ["-qmp", f"unix:{path},server,nowait"]
 
 
+# To the end of the line: pexpect matches what has arrived so far, and a
+# half-printed address would match too.
 STORE_RE = re.compile(
-    rb"kairos: checkpoint store: (\d+) slots of (\d+) MiB at 0x([0-9a-f]+)")
+    rb"kairos: checkpoint store: (\d+) slots of (\d+) MiB at "
+    rb"0x([0-9a-f]+)[\r\n]")
 
 
 def qemu_monitor(path, line):

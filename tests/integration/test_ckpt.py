@@ -96,7 +96,11 @@ class Run:
             return f.read()
 
     def dump_slot(self, slot, path):
-        """The image in @slot, via pmemsave."""
+        """The image in @slot, via pmemsave, once its CRC is done: a
+        checkpoint's is computed after the VM's release, and `vm slots`
+        waits for it (docs/checkpoint.md)."""
+        self.con.send_line("vm slots")
+        self.con.expect(rf"\n  {slot} +(used|empty) ")
         base = self.store + slot * self.slot_size
         self.monitor_cmd(f'pmemsave {base:#x} {HDR.size} "{path}"')
         with open(path, "rb") as f:

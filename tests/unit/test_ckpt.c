@@ -177,7 +177,7 @@ static void test_t13_restore_order_does_not_matter(void **state)
 	(void)state;
 	setup_vm();
 	guest_state();
-	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	assert_true(util_checkpoint(vm, 0, why, sizeof(why)));
 	for (unsigned int i = 0; i < CKPT_NR_PARTS; i++)
 		order[i] = i;
 	do {
@@ -214,7 +214,7 @@ static void test_ckpt9_refusals_leave_the_vm_as_it_was(void **state)
 	(void)state;
 	setup_vm();
 	guest_state();
-	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	assert_true(util_checkpoint(vm, 0, why, sizeof(why)));
 	assert_true(ckpt_parse(store, STORE_SIZE / 2, CKPT_PARSE_TRUST_MEM,
 			       &img, why, sizeof(why)));
 	pc = vm->vcpus[0].st.regs.pc;
@@ -278,7 +278,7 @@ static void test_corpus_restore_and_checkpoint_again(void **state)
 	(void)state;
 	setup_vm();
 	guest_state();
-	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	assert_true(util_checkpoint(vm, 0, why, sizeof(why)));
 	memcpy(base_img, store, sizeof(base_img));
 	for (unsigned int i = 0; i < ckpt_corpus_len; i++) {
 		const struct ckpt_edit *e = &ckpt_corpus[i];
@@ -287,7 +287,7 @@ static void test_corpus_restore_and_checkpoint_again(void **state)
 		if (!restore_edit(e))
 			continue;
 		restored++;
-		if (!ckpt_checkpoint(vm, 0, why, sizeof(why)))
+		if (!util_checkpoint(vm, 0, why, sizeof(why)))
 			fail_msg("%s: checkpoint after the restore: %s",
 				 e->name, why);
 		assert_true(ckpt_parse(store, STORE_SIZE / 2, 0, &img, why,
@@ -318,7 +318,7 @@ static void test_full_uart_ring_restored(void **state)
 	for (unsigned int k = 0; k < CKPT_UART_RX_CAP; k++)
 		assert_true(vuart_receive(vm, (char)('!' + k)));
 	assert_false(vuart_receive(vm, 'x')); /* full at 63 */
-	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	assert_true(util_checkpoint(vm, 0, why, sizeof(why)));
 	memcpy(base_img, store, sizeof(base_img));
 	vuart_reset(&vm->uart);
 	assert_true(restore_edit(&e));
@@ -327,7 +327,7 @@ static void test_full_uart_ring_restored(void **state)
 		assert_int_equal(vm->uart.rx[(vm->uart.rx_tail + k) %
 					     sizeof(vm->uart.rx)],
 				 '!' + k);
-	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	assert_true(util_checkpoint(vm, 0, why, sizeof(why)));
 }
 
 /* Whatever head and tail say, a capture ends with at most 63 bytes. */
@@ -348,7 +348,7 @@ static void test_capture_of_a_corrupt_ring_ends(void **state)
 		vm->uart.rx_head = ends[i][0];
 		vm->uart.rx_tail = ends[i][1];
 		vm->uart.len = 1000 * i;
-		assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+		assert_true(util_checkpoint(vm, 0, why, sizeof(why)));
 		assert_true(ckpt_parse(store, STORE_SIZE / 2, 0, &img, why,
 				       sizeof(why)));
 		u = ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VUART, 0));

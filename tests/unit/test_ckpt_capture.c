@@ -15,6 +15,8 @@
 #include <kairos/ckpt_format.h>
 #include <kairos/profile_virt.h>
 #include <kairos/ptimer.h>
+#include <kairos/task.h>
+#include <kairos/timerq.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
 #include <setjmp.h>
@@ -76,7 +78,7 @@ static void checkpoint(unsigned int slot)
 {
 	char why[200];
 
-	if (!ckpt_checkpoint(vm, slot, why, sizeof(why)))
+	if (!util_checkpoint(vm, slot, why, sizeof(why)))
 		fail_msg("checkpoint: %s", why);
 }
 
@@ -264,7 +266,7 @@ static void test_each_vm_restores_its_own_offset(void **state)
 	a_vct = fake_counter_peek() - vm->cntvoff;
 	b_vct = fake_counter_peek() - b->cntvoff;
 	checkpoint(0);
-	assert_true(ckpt_checkpoint(b, 1, why, sizeof(why)));
+	assert_true(util_checkpoint(b, 1, why, sizeof(why)));
 	fake_counter_advance(STORED_FOR);
 	assert_true(ckpt_restore(b, 1, CKPT_POLICY_PAUSE, why, sizeof(why)));
 	restore(0, CKPT_POLICY_PAUSE);
@@ -596,6 +598,200 @@ static void test_good_image_after_a_refusal(void **state)
 	assert_int_equal(vm->vcpus[0].st.regs.pc, pc);
 }
 
+/* ---- The CRC after the release (sealing) ---- */
+
+#define SEALED_DATA (2UL << 20) /* RAM the guest filled: several steps */
+
+/* The guest's RAM from 1 MiB on: SEALED_DATA bytes of @v. */
+static void fill_ram(uint8_t v)
+{
+	memset((uint8_t *)pa_to_ptr(vm->cfg->mem_host) + (1UL << 20), v,
+	       SEALED_DATA);
+}
+
+/* RAM from 1 MiB on holds @v throughout. */
+static void assert_ram(uint8_t v)
+{
+	const uint8_t *ram = (uint8_t *)pa_to_ptr(vm->cfg->mem_host);
+
+	for (uint64_t k = 0; k < SEALED_DATA; k++)
+		if (ram[(1UL << 20) + k] != v)
+			fail_msg("RAM byte 0x%llx is 0x%02x, not 0x%02x",
+				 (unsigned long long)((1UL << 20) + k),
+				 ram[(1UL << 20) + k], v);
+}
+
+static struct ckpt_slot_info slot_info(unsigned int slot)
+{
+	struct ckpt_slot_info i;
+
+	assert_true(ckpt_slot_info(slot, &i));
+	return i;
+}
+
+/*
+ * Until its CRC is done, a slot holds nothing a reader takes: no header,
+ * "sealing" in its listing; a restore from it first finishes the CRC, and
+ * restores the state of the capture.
+ */
+static void test_slot_not_restorable_before_its_crc(void **state)
+{
+	struct ckpt_slot_info i;
+	struct ckpt_image img;
+	char why[200];
+
+	(void)state;
+	fake_counter_set_step(100); /* the CRC takes time */
+	fill_regs(&vm->vcpus[0], 7);
+	fill_ram(0x5a);
+	assert_true(ckpt_checkpoint(vm, 1, why, sizeof(why)));
+	i = slot_info(1);
+	assert_true(i.sealing);
+	assert_false(i.used);
+	assert_false(i.verified);
+	assert_string_equal(i.vm, "a");
+	assert_true(i.size > SEALED_DATA && i.hold_ticks > 0);
+	/* What a tool reading the store finds: no image. */
+	assert_false(ckpt_parse(store + SLOT_SIZE, SLOT_SIZE, 0, &img, why,
+				sizeof(why)));
+	assert_non_null(strstr(why, "bad magic"));
+	fill_regs(&vm->vcpus[0], 8);
+	fill_ram(0xa5);
+	/* Slot 0 last: the restore of slot 1 copies all (not incremental). */
+	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	restore(1, CKPT_POLICY_PAUSE);
+	fake_counter_set_step(0);
+	i = slot_info(1);
+	assert_false(i.sealing);
+	assert_true(i.used && i.verified);
+	assert_true(i.crc_ticks > 0);
+	assert_int_equal(vm->vcpus[0].st.regs.pc, 0x40080000UL + 4UL * 7);
+	assert_ram(0x5a);
+	/* Sealed, the image is whole: every CRC checks. */
+	assert_true(ckpt_parse(store + SLOT_SIZE, SLOT_SIZE, 0, &img, why,
+			       sizeof(why)));
+}
+
+/* The RAM data of the image in slot @slot. */
+static uint8_t *image_data(unsigned int slot)
+{
+	struct ckpt_image img;
+	struct ckpt_mem_view m;
+	char why[200];
+
+	assert_true(ckpt_parse(store + slot * SLOT_SIZE, SLOT_SIZE, 0, &img,
+			       why, sizeof(why)));
+	ckpt_mem_view(&img, &m);
+	return (uint8_t *)(uintptr_t)m.data;
+}
+
+/*
+ * The CRC computed after the release still covers every byte of the
+ * copy: one byte of the RAM data changed in the sealed slot is found by
+ * a full check, and a board that keeps the store and boots again finds
+ * the slot damaged, refusing to restore from it.
+ */
+static void test_corrupted_slot_still_detected(void **state)
+{
+	struct ckpt_image img;
+	char why[200];
+
+	(void)state;
+	fill_ram(0x3c);
+	checkpoint(0); /* sealed */
+	image_data(0)[SEALED_DATA / 2] ^= 0x01;
+	assert_false(ckpt_parse(store, SLOT_SIZE, 0, &img, why, sizeof(why)));
+	if (!strstr(why, "memory"))
+		fail_msg("refusal \"%s\" does not name the memory section",
+			 why);
+	ckpt_init(&util_sys); /* the store kept, read again */
+	assert_false(slot_info(0).used);
+	assert_false(ckpt_restore(vm, 0, CKPT_POLICY_PAUSE, why, sizeof(why)));
+	assert_non_null(strstr(why, "slot 0: "));
+}
+
+/*
+ * The seal task (pCPU 0's, as its loop runs it) folds a step and leaves
+ * the pCPU to the vCPUs until a deadline after it: the VM is not held
+ * meanwhile, and what its guest writes then is not in the image, which
+ * is the state at the capture and whole.
+ */
+static void test_vm_runs_during_the_crc(void **state)
+{
+	unsigned int steps = 0;
+	uint64_t before;
+	char why[200];
+
+	(void)state;
+	fake_counter_set_step(100); /* a step takes time */
+	fill_ram(0x11);
+	fill_regs(&vm->vcpus[0], 9);
+	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	while (slot_info(0).sealing) {
+		/* Released: the guest runs and writes its RAM. */
+		assert_false(vm->hold);
+		for (unsigned int k = 0; k < vm->nr_vcpus; k++)
+			assert_false(vm->vcpus[k].parked);
+		assert_int_equal(vm->vcpus[0].run, VCPU_RUN_READY);
+		fill_ram((uint8_t)(0x20 + steps));
+		vm->vcpus[0].st.regs.pc += 4;
+		before = slot_info(0).crc_ticks;
+		task_run_pending(0);
+		assert_true(++steps <= SEALED_DATA / (64UL << 10));
+		if (!slot_info(0).sealing)
+			break;
+		assert_true(slot_info(0).crc_ticks > before);
+		/* Not again at once: a deadline later, the vCPUs first. */
+		assert_true(timerq_next_deadline(&cpus[0].timerq) >
+			    fake_counter_peek());
+		task_run_pending(0);
+		assert_true(slot_info(0).sealing);
+		fake_counter_set(timerq_next_deadline(&cpus[0].timerq));
+		timerq_expire(&cpus[0].timerq);
+	}
+	fake_counter_set_step(0);
+	assert_true(steps > 2);
+	image_data(0); /* whole */
+	/* Slot 1 last: the restore of slot 0 copies all (not incremental). */
+	checkpoint(1);
+	restore(0, CKPT_POLICY_PAUSE);
+	assert_ram(0x11);
+	assert_int_equal(vm->vcpus[0].st.regs.pc, 0x40080000UL + 4UL * 9);
+}
+
+/*
+ * A checkpoint into a slot whose CRC is still being computed replaces
+ * that image; one into another slot meanwhile leaves it alone: both end
+ * whole, each with its own capture.
+ */
+static void test_checkpoint_again_while_sealing(void **state)
+{
+	char why[200];
+
+	(void)state;
+	fill_ram(0x61);
+	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	assert_true(ckpt_seal_step(64UL << 10)); /* part of it */
+	fill_ram(0x62);
+	fill_regs(&vm->vcpus[0], 10);
+	assert_true(ckpt_checkpoint(vm, 0, why, sizeof(why)));
+	fill_ram(0x63);
+	fill_regs(&vm->vcpus[0], 11);
+	assert_true(ckpt_checkpoint(vm, 1, why, sizeof(why)));
+	assert_true(slot_info(0).sealing && slot_info(1).sealing);
+	fill_ram(0x64);
+	ckpt_seal_all();
+	assert_false(ckpt_seal_step(1));
+	image_data(0);
+	image_data(1);
+	restore(0, CKPT_POLICY_PAUSE);
+	assert_ram(0x62);
+	assert_int_equal(vm->vcpus[0].st.regs.pc, 0x40080000UL + 4UL * 10);
+	restore(1, CKPT_POLICY_PAUSE);
+	assert_ram(0x63);
+	assert_int_equal(vm->vcpus[0].st.regs.pc, 0x40080000UL + 4UL * 11);
+}
+
 #define V3(fn) cmocka_unit_test_setup_teardown(fn, setup_v3, util_teardown)
 #define V2(fn) cmocka_unit_test_setup_teardown(fn, setup_v2, util_teardown)
 
@@ -615,6 +811,10 @@ int main(void)
 		V3(test_refuses_another_format_version),
 		V3(test_refuses_another_gic_version),
 		V3(test_good_image_after_a_refusal),
+		V3(test_slot_not_restorable_before_its_crc),
+		V3(test_corrupted_slot_still_detected),
+		V3(test_vm_runs_during_the_crc),
+		V3(test_checkpoint_again_while_sealing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

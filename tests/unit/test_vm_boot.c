@@ -99,10 +99,14 @@ static void test_reset_loads_the_own_dtb_again(void **state)
 	ram = ram_of(&vms[0]);
 	memset(ram, 0x5a, UTIL_RAM);
 	vm_reset(&vms[0]);
-	/* Not 2 MiB aligned: zeroed whole, by its vCPU 0, a step a run. */
+	/*
+	 * Not 2 MiB aligned: zeroed whole, by its vCPU 0, a step a run; then
+	 * the kernel (one step) and the DTB, a step each VM_RAM_CLEAR_STEP.
+	 */
 	assert_true(vm_ram_clearing(&vms[0]));
 	assert_int_equal(util_boot_steps(&vms[0]),
-			 UTIL_RAM / VM_RAM_CLEAR_STEP);
+			 UTIL_RAM / VM_RAM_CLEAR_STEP + 1 +
+				 DTB_SIZE / VM_RAM_CLEAR_STEP);
 	assert_own_loaded(&vms[0]);
 	assert_int_equal(ram[UTIL_RAM - 1], 0);
 }
@@ -177,6 +181,7 @@ static void test_reset_makes_ram_fresh_again(void **state)
 	vm_ram_touch_all(vm);
 	memset(lazy_ram, 0x33, sizeof(lazy_ram));
 	vm_reset(vm);
+	util_boot_steps(vm);
 	assert_int_equal(lazy_ram[CHUNK - 1], 0);
 	assert_chunk(3, 0x33); /* fresh: unmapped until touched */
 	assert_true(vm_ram_first_touch(vm, RAM + 3 * CHUNK));
@@ -211,12 +216,74 @@ static void test_stop_during_zeroing_then_start(void **state)
 	memset(ram, 0x66, VM_RAM_CLEAR_STEP);
 	assert_true(vm_start(vm));
 	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_OFF);
-	assert_int_equal(util_boot_steps(vm), UTIL_RAM / VM_RAM_CLEAR_STEP);
+	assert_int_equal(util_boot_steps(vm),
+			 UTIL_RAM / VM_RAM_CLEAR_STEP + 1 +
+				 DTB_SIZE / VM_RAM_CLEAR_STEP);
 	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_ON);
 	assert_int_equal(vm->vcpus[0].st.regs.pc, vm->entry_ipa);
 	assert_own_loaded(vm);
 	assert_int_equal(ram[VM_RAM_CLEAR_STEP], 0);
 	assert_int_equal(ram[UTIL_RAM - 1], 0);
+}
+
+#define BIG_KERNEL (3 * VM_RAM_CLEAR_STEP / 2 * 4) /* 6 steps */
+static uint8_t big_kernel[BIG_KERNEL];
+
+/*
+ * A reset of a VM with a large kernel copies nothing where it is asked
+ * for (a trap handler, the shell): its vCPU 0 loads the kernel a step of
+ * VM_RAM_CLEAR_STEP bytes per scheduled run, enters no guest meanwhile,
+ * and starts at the kernel's entry after the last step (the DTB's).
+ */
+static void test_reset_loads_the_images_a_step_at_a_time(void **state)
+{
+	struct vm_config *c;
+	struct vm *vm;
+	uint64_t koff;
+	unsigned int steps = 0;
+
+	(void)state;
+	util_setup(1);
+	c = util_vm_add("big", 1, NULL, 1);
+	c->mem_host = pa_init((uint64_t)(uintptr_t)lazy_ram);
+	c->mem_size = LAZY_RAM;
+	for (size_t i = 0; i < sizeof(big_kernel); i++)
+		big_kernel[i] = (uint8_t)(i * 7 + 1);
+	c->kernel =
+		(struct board_range){ pa_init((uint64_t)(uintptr_t)big_kernel),
+				      BIG_KERNEL };
+	util_create();
+	vm = &vms[0];
+	koff = vm->cfg->layout.kernel;
+	assert_memory_equal(lazy_ram + koff, big_kernel, BIG_KERNEL);
+	vm_ram_touch_all(vm);
+	memset(lazy_ram, 0x33, sizeof(lazy_ram));
+	vm_reset(vm);
+	/* The reset itself copied nothing; vCPU 0 is ready, not on. */
+	assert_true(vm_ram_clearing(vm));
+	assert_int_equal(lazy_ram[koff], 0x33);
+	assert_int_equal(vm->vcpus[0].run, VCPU_RUN_READY);
+	while (vm_ram_clearing(vm)) {
+		assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_OFF);
+		assert_int_equal(vm_boot_step(&vm->vcpus[0]), VEXIT_RESCHED);
+		steps++;
+		/* Kernel step k: its first k pieces in place, no more. */
+		if (steps < BIG_KERNEL / VM_RAM_CLEAR_STEP) {
+			uint64_t end = steps * VM_RAM_CLEAR_STEP;
+
+			assert_memory_equal(lazy_ram + koff, big_kernel, end);
+			assert_int_not_equal(lazy_ram[koff + end],
+					     big_kernel[end]);
+		}
+		assert_true(steps <= BIG_KERNEL / VM_RAM_CLEAR_STEP + 1);
+	}
+	/* The kernel's steps, then the generated DTB's. */
+	assert_int_equal(steps, BIG_KERNEL / VM_RAM_CLEAR_STEP + 1);
+	assert_memory_equal(lazy_ram + koff, big_kernel, BIG_KERNEL);
+	assert_int_equal(fdt_check_header(lazy_ram + (vm->dtb_ipa - RAM)), 0);
+	assert_int_equal(vm->vcpus[0].st.power, VCPU_POWER_ON);
+	assert_int_equal(vm->vcpus[0].st.regs.pc, RAM + koff);
+	assert_int_equal(vm->vcpus[0].st.regs.x[0], vm->dtb_ipa);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, NULL, util_teardown)
@@ -230,6 +297,7 @@ int main(void)
 		T(test_fresh_ram_zeroed_at_first_touch),
 		T(test_reset_makes_ram_fresh_again),
 		T(test_stop_during_zeroing_then_start),
+		T(test_reset_loads_the_images_a_step_at_a_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,7 +218,9 @@ unsigned int util_boot_steps(struct vm *vm)
 
 	while (vm_ram_clearing(vm)) {
 		assert_int_equal(vm_boot_step(&vm->vcpus[0]), VEXIT_RESCHED);
-		assert_true(++n <= UTIL_RAM / VM_RAM_CLEAR_STEP);
+		/* Zeroing, then images that fit the RAM, part by part. */
+		assert_true(++n <= 2 * (UTIL_RAM / VM_RAM_CLEAR_STEP) +
+					   VM_LOAD_DONE + 1);
 	}
 	return n;
 }
@@ -255,4 +257,12 @@ void util_ckpt_store(void *store, uint64_t size, unsigned int slots)
 	util_sys.ckpt_slots = slots;
 	memset(store, 0, size);
 	ckpt_init(&util_sys);
+}
+
+bool util_checkpoint(struct vm *vm, unsigned int slot, char *why, size_t len)
+{
+	if (!ckpt_checkpoint(vm, slot, why, len))
+		return false;
+	ckpt_seal_all();
+	return true;
 }

@@ -80,13 +80,20 @@ void util_wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val);
  */
 void util_ckpt_store(void *store, uint64_t size, unsigned int slots);
 
+/**
+ * ckpt_checkpoint() of @vm into @slot, then every CRC finished, as a tool
+ * reading the store waits for (ckpt_seal_all()): its result.
+ */
+bool util_checkpoint(struct vm *vm, unsigned int slot, char *why, size_t len);
+
 /** vm_create_all(&util_sys) as util_create() calls it: its result. */
 bool util_try_create(void);
 
 /**
- * Run @vm's vCPU 0 through the steps of zeroing its RAM that a (re)boot
- * left to it (vm_boot_step(); the test VMs' RAM is not 2 MiB aligned, so
- * not zeroed at first touch), as the scheduler would. Returns the steps.
+ * Run @vm's vCPU 0 through the steps of zeroing its RAM and loading its
+ * images that a (re)boot left to it (vm_boot_step(); the test VMs' RAM is
+ * not 2 MiB aligned, so not zeroed at first touch), as the scheduler
+ * would. Returns the steps.
  */
 unsigned int util_boot_steps(struct vm *vm);
 
