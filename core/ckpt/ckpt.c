@@ -544,12 +544,10 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
  * @img has none (an image written before them).
  */
 static bool passthrough_differ(const struct ckpt_image *img,
-			       const struct vm_config *c, char *buf,
-			       size_t len)
+			       const struct vm_config *c, char *buf, size_t len)
 {
 	static struct ckpt_passthrough mine, theirs;
-	const struct ckpt_sec_ref *r =
-		ckpt_find(img, CKPT_SEC_PASSTHROUGH, 0);
+	const struct ckpt_sec_ref *r = ckpt_find(img, CKPT_SEC_PASSTHROUGH, 0);
 
 	if (!r)
 		return false;

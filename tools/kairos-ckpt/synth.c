@@ -24,8 +24,8 @@ struct synth {
 	uint32_t omit, dup; /* section types, 0: none */
 	uint32_t extra;     /* an unknown section type, 0: none */
 	struct ckpt_passthrough pt;
-	bool has_pt; /* write a passthrough section */
-	int64_t lie_pages;  /* added to nr_data_pages */
+	bool has_pt;       /* write a passthrough section */
+	int64_t lie_pages; /* added to nr_data_pages */
 	struct {
 		uint64_t page, off;
 		uint8_t val;
@@ -378,17 +378,16 @@ static bool parse_pt_device(struct synth *s, const char *arg)
 	struct ckpt_pt_device *d;
 
 	s->has_pt = true;
-	if (s->pt.nr_devices >= CKPT_PT_DEVICES ||
-	    strlen(arg) >= sizeof(buf))
+	if (s->pt.nr_devices >= CKPT_PT_DEVICES || strlen(arg) >= sizeof(buf))
 		return false;
 	d = &s->pt.dev[s->pt.nr_devices];
-	strcpy(buf, arg);
+	snprintf(buf, sizeof(buf), "%s", arg);
 	colon = strchr(buf, ':');
 	if (colon != NULL) {
 		*colon = '\0';
 		if (strlen(colon + 1) >= sizeof(d->compat))
 			return false;
-		strcpy(d->compat, colon + 1);
+		snprintf(d->compat, sizeof(d->compat), "%s", colon + 1);
 	}
 	plus = strchr(buf, '+');
 	if (plus == NULL)
