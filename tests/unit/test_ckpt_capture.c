@@ -7,8 +7,9 @@
  * while stored, or caught up), the pending, active and configuration
  * state of every virtual interrupt at either GIC version -- and a
  * damaged or foreign image (a bad CRC, a truncated image, another format
- * version, another GIC version) is refused naming the slot and what is
- * wrong, with nothing of the VM changed. test_ckpt.c has the restore
+ * version, another GIC version, other passthrough devices or interrupts)
+ * is refused naming the slot and what is wrong, with nothing of the VM
+ * changed. test_ckpt.c has the restore
  * order (T13) and the corpus of images at their limits.
  */
 #include <kairos/ckpt.h>
