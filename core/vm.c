@@ -185,8 +185,8 @@ static bool vm_create(struct vm *vm, const struct vm_config *cfg)
 			return false;
 		}
 		if (!sched_place(v)) {
-			kprintf("kairos: %s: CPU%u hosts too many vCPUs\n",
-				cfg->path, v->pcpu);
+			kprintf("kairos: %s: property cpus: CPU%u hosts too many vCPUs (at most %u)\n",
+				cfg->path, v->pcpu, KAIROS_MAX_CPU_VCPUS);
 			return false;
 		}
 	}

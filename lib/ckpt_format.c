@@ -22,6 +22,9 @@ _Static_assert(sizeof(struct ckpt_sysregs) == 200, "ckpt_sysregs layout");
 _Static_assert(sizeof(struct ckpt_vcpu) == 1624, "ckpt_vcpu layout");
 _Static_assert(sizeof(struct ckpt_pmu_debug) == 1088, "ckpt_pmu_debug layout");
 _Static_assert(sizeof(struct ckpt_vgic) == 4112, "ckpt_vgic layout");
+_Static_assert(sizeof(struct ckpt_pt_device) == 48, "ckpt_pt_device layout");
+_Static_assert(sizeof(struct ckpt_passthrough) == 232,
+	       "ckpt_passthrough layout");
 _Static_assert(sizeof(struct ckpt_vuart) == 360, "ckpt_vuart layout");
 _Static_assert(sizeof(struct ckpt_mem) == 40, "ckpt_mem layout");
 _Static_assert(CKPT_UART_RX_CAP < sizeof(((struct ckpt_vuart *)0)->rx) &&
@@ -298,6 +301,7 @@ const char *ckpt_section_name(uint32_t type)
 	case CKPT_SEC_VUART: return "vuart";
 	case CKPT_SEC_MEM: return "memory";
 	case CKPT_SEC_PMU_DEBUG: return "pmu-debug";
+	case CKPT_SEC_PASSTHROUGH: return "passthrough";
 	default: break;
 	}
 	snprintf(unknown, sizeof(unknown), "type %u", type);
@@ -648,6 +652,36 @@ static bool check_pmu_debug(const struct ckpt_image *img,
 	return true;
 }
 
+/* At most one passthrough section (none: an image written before it). */
+static bool check_passthrough(const struct ckpt_image *img,
+			      const struct why *why)
+{
+	struct ckpt_passthrough p;
+	bool present = false;
+
+	for (unsigned int i = 0; i < img->nr; i++)
+		present |= img->sec[i].type == CKPT_SEC_PASSTHROUGH;
+	if (!present)
+		return true;
+	if (!one_section(img, CKPT_SEC_PASSTHROUGH, &p, sizeof(p), why))
+		return false;
+	if (p.nr_devices > CKPT_PT_DEVICES)
+		return refuse(why,
+			      "passthrough section: %u devices, at most %u",
+			      p.nr_devices, CKPT_PT_DEVICES);
+	if (p.nr_irqs > CKPT_PT_IRQS)
+		return refuse(why,
+			      "passthrough section: %u interrupts, at most %u",
+			      p.nr_irqs, CKPT_PT_IRQS);
+	for (uint32_t k = 0; k < p.nr_devices; k++)
+		if (memchr(p.dev[k].compat, '\0', CKPT_PT_COMPAT) == NULL)
+			return refuse(
+				why,
+				"passthrough section: device %u: the compatible is not NUL-terminated",
+				k);
+	return true;
+}
+
 static bool check_vgic(const struct ckpt_image *img, const struct ckpt_vm *vm,
 		       const struct why *why)
 {
@@ -832,7 +866,7 @@ bool ckpt_parse(const void *buf, uint64_t len, unsigned int flags,
 	if (!check_frame(img, flags, &why) || !check_vm(img, &vm, &why) ||
 	    !check_vcpus(img, &vm, &why) || !check_pmu_debug(img, &vm, &why) ||
 	    !check_vgic(img, &vm, &why) || !check_vuart(img, &why) ||
-	    !check_mem(img, &vm, &why)) {
+	    !check_mem(img, &vm, &why) || !check_passthrough(img, &why)) {
 		img->nr = 0;
 		return false;
 	}
@@ -886,4 +920,79 @@ const uint8_t *ckpt_page_data(const struct ckpt_mem_view *m, uint64_t page)
 		before += popcount64(ckpt_bitmap_word(bm, w) &
 				     ((1ULL << (page % 64)) - 1));
 	return m->data + before * CKPT_PAGE_SIZE;
+}
+
+void ckpt_pt_device_str(const struct ckpt_passthrough *p, unsigned int k,
+			char *buf, size_t len)
+{
+	const struct ckpt_pt_device *d;
+	char compat[CKPT_PT_COMPAT];
+
+	if (k >= p->nr_devices || k >= CKPT_PT_DEVICES) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	d = &p->dev[k];
+	memcpy(compat, d->compat, sizeof(compat));
+	compat[sizeof(compat) - 1] = '\0';
+	snprintf(buf, len, "0x%llx+0x%llx (%s)", (unsigned long long)d->base,
+		 (unsigned long long)d->size, compat[0] ? compat : "?");
+}
+
+/* "INTID 34" or "none": interrupt @k of @p. */
+static void pt_irq_str(const struct ckpt_passthrough *p, unsigned int k,
+		       char *buf, size_t len)
+{
+	if (k >= p->nr_irqs || k >= CKPT_PT_IRQS)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "INTID %u", p->irq[k]);
+}
+
+static bool pt_same_device(const struct ckpt_passthrough *a,
+			   const struct ckpt_passthrough *b, unsigned int k)
+{
+	bool in_a = k < a->nr_devices, in_b = k < b->nr_devices;
+
+	if (!in_a || !in_b)
+		return in_a == in_b;
+	return a->dev[k].base == b->dev[k].base &&
+	       a->dev[k].size == b->dev[k].size;
+}
+
+static bool pt_same_irq(const struct ckpt_passthrough *a,
+			const struct ckpt_passthrough *b, unsigned int k)
+{
+	bool in_a = k < a->nr_irqs, in_b = k < b->nr_irqs;
+
+	if (!in_a || !in_b)
+		return in_a == in_b;
+	return a->irq[k] == b->irq[k];
+}
+
+bool ckpt_pt_diff(const struct ckpt_passthrough *a, const char *a_name,
+		  const struct ckpt_passthrough *b, const char *b_name,
+		  char *buf, size_t len)
+{
+	char va[64], vb[64];
+
+	for (unsigned int k = 0; k < CKPT_PT_DEVICES; k++) {
+		if (pt_same_device(a, b, k))
+			continue;
+		ckpt_pt_device_str(a, k, va, sizeof(va));
+		ckpt_pt_device_str(b, k, vb, sizeof(vb));
+		snprintf(buf, len, "device %u: %s has %s, %s has %s", k, a_name,
+			 va, b_name, vb);
+		return true;
+	}
+	for (unsigned int k = 0; k < CKPT_PT_IRQS; k++) {
+		if (pt_same_irq(a, b, k))
+			continue;
+		pt_irq_str(a, k, va, sizeof(va));
+		pt_irq_str(b, k, vb, sizeof(vb));
+		snprintf(buf, len, "interrupt %u: %s has %s, %s has %s", k,
+			 a_name, va, b_name, vb);
+		return true;
+	}
+	return false;
 }

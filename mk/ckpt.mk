@@ -52,7 +52,8 @@ FUZZ_SEEDS := \
 	full:--vcpus=8,--mem=8K,--pages=0-1,--paused \
 	omit-vuart:--mem=16K,--omit=vuart \
 	dup-vgic:--mem=16K,--dup=vgic \
-	lie:--mem=16K,--lie-data-pages=1
+	lie:--mem=16K,--lie-data-pages=1 \
+	passthrough:--mem=16K,--pt-device=0x9010000+0x1000:arm,pl031,--pt-irq=34
 
 # The restore target: core/ckpt/ckpt.c and the VM side of core/ with arch/fake
 # and tests/unit/util.c, as the unit tests link them (mk/unit.mk), built

@@ -64,6 +64,8 @@ _Static_assert(VUART_LINE == CKPT_UART_LINE_MAX &&
 		       sizeof(((struct vuart *)0)->rx) == CKPT_UART_RX_CAP + 1,
 	       "the image's UART limits are the virtual UART's");
 _Static_assert(PAGE == CKPT_PAGE_SIZE, "one page size");
+_Static_assert(VM_MAX_DEVICES <= CKPT_PT_DEVICES && VM_MAX_IRQS <= CKPT_PT_IRQS,
+	       "an image lists every passthrough device and interrupt");
 
 /*
  * A checkpoint whose memory was copied while the VM was held and whose
@@ -245,6 +247,26 @@ static uint64_t fingerprint(const struct vm_config *c)
 	return h;
 }
 
+/* What @c gives the VM of the board, as an image lists it. */
+static void passthrough_out(struct ckpt_passthrough *o,
+			    const struct vm_config *c)
+{
+	memset(o, 0, sizeof(*o));
+	o->nr_devices = c->nr_devices;
+	for (unsigned int k = 0; k < c->nr_devices; k++) {
+		const struct vm_device *d = &c->devices[k];
+		size_t n = strnlen(d->dt.compat, d->dt.compat_len);
+
+		if (n >= CKPT_PT_COMPAT)
+			n = CKPT_PT_COMPAT - 1;
+		o->dev[k].base = pa_addr(d->reg.base);
+		o->dev[k].size = d->reg.size;
+		memcpy(o->dev[k].compat, d->dt.compat, n);
+	}
+	o->nr_irqs = c->nr_irqs;
+	memcpy(o->irq, c->irqs, c->nr_irqs * sizeof(o->irq[0]));
+}
+
 /* ---- Capture ---- */
 
 static void irq_out(struct ckpt_irq *o, const struct vgic_irq *i)
@@ -363,6 +385,7 @@ static uint64_t image_bytes(const struct vm *vm, uint64_t data_pages)
 			       sec_bytes(sizeof(struct ckpt_pmu_debug))) +
 	       sec_bytes(sizeof(struct ckpt_vgic)) +
 	       sec_bytes(sizeof(struct ckpt_vuart)) +
+	       sec_bytes(sizeof(struct ckpt_passthrough)) +
 	       sec_bytes(sizeof(struct ckpt_mem) + ckpt_bitmap_bytes(pages) +
 			 data_pages * PAGE) +
 	       sizeof(struct ckpt_trailer);
@@ -380,6 +403,7 @@ static bool capture(struct vm *vm, struct slot *s, uint64_t data_pages)
 	static struct ckpt_pmu_debug cpd;
 	static struct ckpt_vgic cg;
 	static struct ckpt_vuart cu;
+	static struct ckpt_passthrough cp;
 	const struct vm_config *cfg = vm->cfg;
 	const uint8_t *ram = pa_to_ptr(cfg->mem_host);
 	uint64_t now = arch_timer_now(), pages = cfg->mem_size / PAGE;
@@ -435,6 +459,10 @@ static bool capture(struct vm *vm, struct slot *s, uint64_t data_pages)
 	uart_out(&cu, &vm->uart);
 	ckpt_w_begin(w, CKPT_SEC_VUART, 0);
 	ckpt_w_append(w, &cu, sizeof(cu));
+	ckpt_w_end(w);
+	passthrough_out(&cp, cfg);
+	ckpt_w_begin(w, CKPT_SEC_PASSTHROUGH, 0);
+	ckpt_w_append(w, &cp, sizeof(cp));
 	ckpt_w_end(w);
 	ckpt_w_begin(w, CKPT_SEC_MEM, 0);
 	ckpt_w_append(w, &m, sizeof(m));
@@ -640,6 +668,25 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 /* ---- Restore ---- */
 
 /*
+ * The first difference between the passthrough devices and interrupts
+ * @img lists and those of @c, into @buf; false if the lists match or
+ * @img has none (an image written before them).
+ */
+static bool passthrough_differ(const struct ckpt_image *img,
+			       const struct vm_config *c, char *buf, size_t len)
+{
+	static struct ckpt_passthrough mine, theirs;
+	const struct ckpt_sec_ref *r = ckpt_find(img, CKPT_SEC_PASSTHROUGH, 0);
+
+	if (!r)
+		return false;
+	/* ckpt_parse() checked its length and counts. */
+	memcpy(&theirs, ckpt_payload(img, r), sizeof(theirs));
+	passthrough_out(&mine, c);
+	return ckpt_pt_diff(&theirs, "the image", &mine, c->name, buf, len);
+}
+
+/*
  * Whether a valid image (ckpt_parse() checked everything in it that
  * Kairos uses as a bound or an index) is of this VM, on this board.
  */
@@ -649,6 +696,7 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 	const struct ckpt_vm *h =
 		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VM, 0));
 	const struct vm_config *c = vm->cfg;
+	char diff[160];
 
 	/* What the image records is named; the rest only the fingerprint. */
 	if (h->nr_vcpus != vm->nr_vcpus)
@@ -669,6 +717,11 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 			why, len,
 			"configuration mismatch: property profile: the image has profile %u, %s has %u",
 			h->profile, c->name, (unsigned int)c->profile);
+	if (passthrough_differ(img, c, diff, sizeof(diff)))
+		return fail(why, len,
+			    "configuration mismatch: property passthrough: %s",
+			    diff);
+	/* An image without a passthrough section (written before it). */
 	if (h->config_fp != fingerprint(c))
 		return fail(
 			why, len,
@@ -1048,15 +1101,12 @@ bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 	struct slot *s;
 	struct ckpt_image img;
 	uint64_t start;
-	char msg[160];
+	char msg[200];
 
 	if (slot >= store.nr)
 		return fail(why, why_len, "no slot %u (%u slots)", slot,
 			    store.nr);
 	s = &store.s[slot];
-	if (vm->cfg->nr_devices || vm->cfg->nr_irqs)
-		return fail(why, why_len, "%s has passthrough devices",
-			    vm->cfg->name);
 	/* A checkpoint's CRC still being computed: wait for it. */
 	seal_now(slot);
 	start = arch_timer_now();
@@ -1069,6 +1119,10 @@ bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 	s->verified = true;
 	if (!check_image(vm, &img, msg, sizeof(msg)))
 		return fail(why, why_len, "slot %u: %s", slot, msg);
+	/* After the comparison, which names what differs from the image. */
+	if (vm->cfg->nr_devices || vm->cfg->nr_irqs)
+		return fail(why, why_len, "%s has passthrough devices",
+			    vm->cfg->name);
 	sched_hold_vm(vm);
 	if (__atomic_load_n(&vm->resetting, __ATOMIC_ACQUIRE)) {
 		sched_release_vm(vm);
@@ -1088,7 +1142,7 @@ void ckpt_resume_at_boot(void)
 	for (unsigned int i = 0; i < vm_count; i++) {
 		struct vm *vm = &vms[i];
 		int slot = vm->cfg->resume_from;
-		char why[200];
+		char why[240];
 
 		if (slot < 0)
 			continue;

@@ -76,6 +76,12 @@ enum ckpt_section_type {
 	 * breakpoint or watchpoint armed (images written before it).
 	 */
 	CKPT_SEC_PMU_DEBUG = 6,
+	/**
+	 * struct ckpt_passthrough, at most one, index 0: what the VM was
+	 * given of the board, to name a mismatch. Optional: an image without
+	 * one (written before it) is compared by its fingerprint only.
+	 */
+	CKPT_SEC_PASSTHROUGH = 7,
 };
 
 /** Before each payload. */
@@ -183,6 +189,27 @@ struct ckpt_pmu_debug {
 	uint64_t wcr[CKPT_DBG_POINTS], wvr[CKPT_DBG_POINTS];
 	uint64_t mdccint; /**< MDCCINT_EL1 */
 	uint64_t oslk;    /**< 0 or 1: OSLSR_EL1.OSLK */
+};
+
+/** Passthrough devices and interrupts an image lists, at most. */
+#define CKPT_PT_DEVICES 4U
+#define CKPT_PT_IRQS 8U
+/** Bytes of a device's compatible string, with its NUL. */
+#define CKPT_PT_COMPAT 32U
+
+/** One passthrough device: an MMIO range mapped at IPA = PA. */
+struct ckpt_pt_device {
+	uint64_t base, size;
+	/** its first compatible string, NUL-terminated (cut to fit) */
+	char compat[CKPT_PT_COMPAT];
+};
+
+/** What the VM was given of the board (its configuration's lists). */
+struct ckpt_passthrough {
+	uint32_t nr_devices; /**< <= CKPT_PT_DEVICES */
+	uint32_t nr_irqs;    /**< <= CKPT_PT_IRQS */
+	struct ckpt_pt_device dev[CKPT_PT_DEVICES];
+	uint32_t irq[CKPT_PT_IRQS]; /**< physical = virtual SPI INTIDs */
 };
 
 /** The distributor. */
@@ -375,5 +402,20 @@ const uint8_t *ckpt_page_data(const struct ckpt_mem_view *m, uint64_t page);
 
 /** Name of a section type, for messages ("vcpu", "memory", "type 9"). */
 const char *ckpt_section_name(uint32_t type);
+
+/**
+ * The first difference between two passthrough lists, @a of @a_name and
+ * @b of @b_name, as "device 0: the image has 0x9010000+0x1000
+ * (arm,pl031), g has none" into @buf: false when both list the same MMIO
+ * ranges and interrupts in the same order (what the configuration's
+ * fingerprint covers; compatible strings only name the devices).
+ */
+bool ckpt_pt_diff(const struct ckpt_passthrough *a, const char *a_name,
+		  const struct ckpt_passthrough *b, const char *b_name,
+		  char *buf, size_t len);
+
+/** "0x9010000+0x1000 (arm,pl031)": device @k of @p, for messages. */
+void ckpt_pt_device_str(const struct ckpt_passthrough *p, unsigned int k,
+			char *buf, size_t len);
 
 #endif

@@ -15,6 +15,8 @@ Slot images are read out of QEMU with its monitor (pmemsave) and taken
 apart with ckpt_image.py."""
 import os
 import re
+import shlex
+import subprocess
 import time
 
 import pytest
@@ -500,6 +502,55 @@ def test_ckpt9_mismatched_or_damaged_image_boots_cold(boot, tmp_path, case):
     con.expect(r"\[g\] libguest: ckpttest, 2 CPUs")
     con.expect(VERDICT_RE.format("wait"), timeout=60)
     assert b"PASS" in con.child.after, con.child.after
+
+
+def test_ckpt9_passthrough_mismatch_names_both_values(boot, tmp_path):
+    """An image of the VM without passthrough, offered at boot to the same
+    VM given QEMU virt's PL031 RTC (devices and interrupts): Kairos names
+    the property, what the image has (none) and what the VM has (the
+    RTC's range and compatible), and the VM boots cold. With only the
+    interrupt given, it names the interrupt."""
+    run = start(boot, tmp_path, "test=wait delay_us=4000000")
+    run.con.expect(r"# ckpt wait: armed")
+    checkpoint(run.con, VM, 0)
+    img = tmp_path / "slot0.img"
+    run.dump_slot(0, str(img))
+    run.con.close()
+    info = subprocess.run([os.path.join(ROOT, "build", "host", "kairos-ckpt"),
+                           "info", str(img)], capture_output=True, text=True,
+                          check=True).stdout
+    assert "passthrough: none\n" in info, info
+    for devices, why in [
+            (True, r"device 0: the image has none, g has 0x9010000\+0x1000 "
+                   r"\(arm,pl031\)"),
+            (False, r"interrupt 0: the image has none, g has INTID 34")]:
+        out = tmp_path / f"dev{int(devices)}"
+        lines = subprocess.run(
+            [f"{TOOLS}/kairos-qemu", "--dry-run", "--out", str(out),
+             "--gic", "3", "--smp", "2", "--store", "256M", "--slots", "2",
+             "--slot-image", f"0={img}", "--vm",
+             f"name={VM},image={CKPTTEST},vcpus=2,cpus=0:1,mem=64M,"
+             "resume=0,resume-fallback=cold,bootargs=test=wait "
+             "delay_us=1000"],
+            check=True, capture_output=True, text=True).stdout.splitlines()
+        dtb = lines[1].split(": ", 1)[1]
+        if devices:
+            subprocess.run(["fdtput", "-t", "x", dtb, "/hypervisor/vm@0",
+                            "devices", "0", "0x9010000", "0", "0x1000"],
+                           check=True)
+        subprocess.run(["fdtput", "-t", "i", dtb, "/hypervisor/vm@0",
+                        "interrupts", "34"], check=True)
+        con = boot(shlex.split(lines[0]) + ["-no-reboot"])
+        m = con.expect(rf"kairos: VM {VM} cannot resume from checkpoint "
+                       r"slot 0: ([^\r\n]*); booting it cold "
+                       r'\(resume-fallback = "cold"\)')
+        assert re.fullmatch(r"slot 0: configuration mismatch: property "
+                            r"passthrough: " + why,
+                            m.group(1).decode()), m.group(1)
+        con.expect(r"\[g\] libguest: ckpttest, 2 CPUs")
+        con.expect(VERDICT_RE.format("wait"), timeout=60)
+        assert b"PASS" in con.child.after, con.child.after
+        con.close()
 
 
 def test_ckpt9_refused_resume_without_fallback_is_an_error(boot, tmp_path):

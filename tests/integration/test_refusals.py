@@ -135,3 +135,19 @@ def test_vms_that_stop_themselves_give_status_0(boot):
     con.expect(r"\[ok\] TEST psci_version: PASS")
     con.expect(r"kairos: all VMs stopped")
     assert con.wait_exit(timeout=30) == 0
+
+
+def test_vm_creation_failure_powers_off_with_status_4(boot):
+    """A configuration that parses but cannot be made: three VMs of 8
+    vCPUs on a board of one CPU put 24 vCPUs on CPU0, which hosts at most
+    16. The VM that does not fit is named with what failed, no VM starts,
+    and QEMU's exit status is 4."""
+    vms = [a for n in "abc" for a in (
+        "--vm", f"name={n},image={VMTEST},vcpus=8,bootargs=test=psci_version")]
+    con = boot([f"{TOOLS}/kairos-qemu", "--smp", "1", *vms, "--",
+                "-no-reboot"])
+    con.expect(r"kairos: /hypervisor/vm@2: property cpus: CPU0 hosts too "
+               r"many vCPUs \(at most 16\)")
+    con.expect(r"kairos: VM creation failed; no VM started")
+    con.expect(r"kairos: no VM to run: powering off \(exit status 4\)")
+    assert con.wait_exit(timeout=30) == 4

@@ -7,8 +7,9 @@
  * while stored, or caught up), the pending, active and configuration
  * state of every virtual interrupt at either GIC version -- and a
  * damaged or foreign image (a bad CRC, a truncated image, another format
- * version, another GIC version) is refused naming the slot and what is
- * wrong, with nothing of the VM changed. test_ckpt.c has the restore
+ * version, another GIC version, other passthrough devices or interrupts)
+ * is refused naming the slot and what is wrong, with nothing of the VM
+ * changed. test_ckpt.c has the restore
  * order (T13) and the corpus of images at their limits.
  */
 #include <kairos/ckpt.h>
@@ -580,6 +581,103 @@ static void test_refuses_another_gic_version(void **state)
 		    "GICv3");
 }
 
+/* ---- Passthrough: a mismatch names the first difference ---- */
+
+/* VM a's configuration given QEMU virt's PL031 and its interrupt (or
+ * not), as config_parse() makes it. */
+static void give_rtc(bool device, bool irq)
+{
+	static const char compat[] = "arm,pl031\0arm,primecell";
+	struct vm_config *c = &util_sys.vms[0];
+
+	c->nr_devices = 0;
+	c->nr_irqs = 0;
+	if (device) {
+		c->devices[0].reg.base = pa_init(0x9010000);
+		c->devices[0].reg.size = 0x1000;
+		memcpy(c->devices[0].dt.compat, compat, sizeof(compat));
+		c->devices[0].dt.compat_len = sizeof(compat);
+		c->nr_devices = 1;
+	}
+	if (irq) {
+		c->irqs[0] = 34;
+		c->nr_irqs = 1;
+	}
+}
+
+/* The payload of slot 0's passthrough section (an image Kairos wrote). */
+static uint8_t *passthrough_payload(void)
+{
+	struct ckpt_image img;
+	const struct ckpt_sec_ref *r;
+	char why[200];
+
+	assert_true(ckpt_parse(store, SLOT_SIZE, 0, &img, why, sizeof(why)));
+	r = ckpt_find(&img, CKPT_SEC_PASSTHROUGH, 0);
+	assert_non_null(r);
+	return store + r->offset;
+}
+
+static void test_passthrough_mismatch_names_both_lists(void **state)
+{
+	struct ckpt_passthrough pt;
+	struct vm_snapshot s;
+
+	(void)state;
+	image_then_more(&s);
+	/* Kairos lists what the VM had: nothing. */
+	memcpy(&pt, passthrough_payload(), sizeof(pt));
+	assert_int_equal(pt.nr_devices, 0);
+	assert_int_equal(pt.nr_irqs, 0);
+	give_rtc(true, true);
+	refused(&s, "configuration mismatch: property passthrough: device 0: "
+		    "the image has none, a has 0x9010000+0x1000 (arm,pl031)");
+	snap(&s);
+	give_rtc(false, true);
+	refused(&s, "configuration mismatch: property passthrough: interrupt "
+		    "0: the image has none, a has INTID 34");
+	/* The configuration the image is of: it restores. */
+	give_rtc(false, false);
+	restore(0, CKPT_POLICY_PAUSE);
+}
+
+static void test_image_with_a_device_names_it(void **state)
+{
+	struct ckpt_passthrough pt = { .nr_devices = 1 };
+	struct vm_snapshot s;
+
+	(void)state;
+	image_then_more(&s);
+	pt.dev[0].base = 0x9030000;
+	pt.dev[0].size = 0x1000;
+	snprintf(pt.dev[0].compat, sizeof(pt.dev[0].compat), "arm,pl061");
+	memcpy(passthrough_payload(), &pt, sizeof(pt));
+	assert_true(ckpt_corpus_fix_crcs(store, SLOT_SIZE));
+	refused(&s, "configuration mismatch: property passthrough: device 0: "
+		    "the image has 0x9030000+0x1000 (arm,pl061), a has none");
+}
+
+/* An image written before the passthrough section: the fingerprint. */
+static void test_image_without_passthrough_section(void **state)
+{
+	struct vm_snapshot s;
+	uint8_t *payload;
+	uint32_t type = 99;
+
+	(void)state;
+	image_then_more(&s);
+	payload = passthrough_payload();
+	/* Its type made one this Kairos does not know: skipped. */
+	memcpy(payload - sizeof(struct ckpt_section), &type, sizeof(type));
+	assert_true(ckpt_corpus_fix_crcs(store, SLOT_SIZE));
+	give_rtc(false, true);
+	refused(&s, "configuration mismatch: property devices or interrupts: "
+		    "the image's passthrough devices or interrupts differ "
+		    "from those of a");
+	give_rtc(false, false);
+	restore(0, CKPT_POLICY_PAUSE);
+}
+
 /* After a refusal, a good image still restores. */
 static void test_good_image_after_a_refusal(void **state)
 {
@@ -815,6 +913,9 @@ int main(void)
 		V3(test_corrupted_slot_still_detected),
 		V3(test_vm_runs_during_the_crc),
 		V3(test_checkpoint_again_while_sealing),
+		V3(test_passthrough_mismatch_names_both_lists),
+		V3(test_image_with_a_device_names_it),
+		V3(test_image_without_passthrough_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -352,6 +352,8 @@ static void test_section_names(void **state)
 	assert_string_equal(ckpt_section_name(CKPT_SEC_VUART), "vuart");
 	assert_string_equal(ckpt_section_name(CKPT_SEC_MEM), "memory");
 	assert_string_equal(ckpt_section_name(CKPT_SEC_PMU_DEBUG), "pmu-debug");
+	assert_string_equal(ckpt_section_name(CKPT_SEC_PASSTHROUGH),
+			    "passthrough");
 	assert_string_equal(ckpt_section_name(0), "type 0");
 }
 
@@ -640,6 +642,100 @@ static void test_pmu_debug_sections(void **state)
 	setup(state);
 	add(CKPT_SEC_PMU_DEBUG, 0, &pd, sizeof(pd) - 8);
 	build_refused("pmu-debug 0 section: 1080 bytes, expected 1088");
+}
+
+/* The PL031 and its interrupt, as a VM given QEMU virt's RTC lists them. */
+static void rtc_passthrough(struct ckpt_passthrough *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->nr_devices = 1;
+	p->dev[0].base = 0x9010000;
+	p->dev[0].size = 0x1000;
+	snprintf(p->dev[0].compat, sizeof(p->dev[0].compat), "arm,pl031");
+	p->nr_irqs = 1;
+	p->irq[0] = 34;
+}
+
+static void test_passthrough_section(void **state)
+{
+	static struct ckpt_passthrough pt;
+	const struct ckpt_sec_ref *r;
+
+	(void)state;
+	/* Optional: an image written before it has none. */
+	assert_true(parse(build(), 0));
+	assert_null(ckpt_find(&img, CKPT_SEC_PASSTHROUGH, 0));
+	rtc_passthrough(&pt);
+	add(CKPT_SEC_PASSTHROUGH, 0, &pt, sizeof(pt));
+	assert_true(parse(build(), 0));
+	r = ckpt_find(&img, CKPT_SEC_PASSTHROUGH, 0);
+	assert_non_null(r);
+	assert_memory_equal(ckpt_payload(&img, r), &pt, sizeof(pt));
+	/* At its limits, and one past them. */
+	pt.nr_devices = CKPT_PT_DEVICES;
+	pt.nr_irqs = CKPT_PT_IRQS;
+	assert_true(parse(build(), 0));
+	pt.nr_devices = CKPT_PT_DEVICES + 1;
+	build_refused("passthrough section: 5 devices, at most 4");
+	pt.nr_devices = 1;
+	pt.nr_irqs = CKPT_PT_IRQS + 1;
+	build_refused("passthrough section: 9 interrupts, at most 8");
+	pt.nr_irqs = 1;
+	memset(pt.dev[0].compat, 'x', sizeof(pt.dev[0].compat));
+	build_refused(
+		"passthrough section: device 0: the compatible is not NUL-terminated");
+	/* A device not listed may hold anything. */
+	pt.nr_devices = 0;
+	assert_true(parse(build(), 0));
+	rtc_passthrough(&pt);
+	add(CKPT_SEC_PASSTHROUGH, 0, &pt, sizeof(pt));
+	build_refused("2 passthrough sections, expected one");
+	setup(state);
+	add(CKPT_SEC_PASSTHROUGH, 1, &pt, sizeof(pt));
+	build_refused("passthrough section: index 1, expected 0");
+	setup(state);
+	add(CKPT_SEC_PASSTHROUGH, 0, &pt, sizeof(pt) - 8);
+	build_refused("passthrough section: 224 bytes, expected 232");
+}
+
+/* The first difference of two lists, with both values named. */
+static void test_passthrough_diff(void **state)
+{
+	struct ckpt_passthrough a, b;
+	char d[160];
+
+	(void)state;
+	rtc_passthrough(&a);
+	rtc_passthrough(&b);
+	assert_false(ckpt_pt_diff(&a, "the image", &b, "g", d, sizeof(d)));
+	/* Compatible strings only name a device. */
+	snprintf(b.dev[0].compat, sizeof(b.dev[0].compat), "other");
+	assert_false(ckpt_pt_diff(&a, "the image", &b, "g", d, sizeof(d)));
+	b.nr_devices = 0;
+	assert_true(ckpt_pt_diff(&a, "the image", &b, "g", d, sizeof(d)));
+	assert_string_equal(d, "device 0: the image has 0x9010000+0x1000 "
+			       "(arm,pl031), g has none");
+	assert_true(ckpt_pt_diff(&b, "the image", &a, "g", d, sizeof(d)));
+	assert_string_equal(d, "device 0: the image has none, g has "
+			       "0x9010000+0x1000 (arm,pl031)");
+	rtc_passthrough(&b);
+	b.dev[0].size = 0x2000;
+	b.dev[0].compat[0] = '\0';
+	assert_true(ckpt_pt_diff(&a, "A", &b, "B", d, sizeof(d)));
+	assert_string_equal(d, "device 0: A has 0x9010000+0x1000 (arm,pl031), "
+			       "B has 0x9010000+0x2000 (?)");
+	/* Devices first, then the interrupts. */
+	rtc_passthrough(&b);
+	b.irq[0] = 35;
+	b.nr_irqs = 2;
+	b.irq[1] = 36;
+	assert_true(ckpt_pt_diff(&a, "the image", &b, "g", d, sizeof(d)));
+	assert_string_equal(d, "interrupt 0: the image has INTID 34, g has "
+			       "INTID 35");
+	b.irq[0] = 34;
+	assert_true(ckpt_pt_diff(&a, "the image", &b, "g", d, sizeof(d)));
+	assert_string_equal(d, "interrupt 1: the image has none, g has "
+			       "INTID 36");
 }
 
 static void test_wrong_lengths(void **state)
@@ -981,6 +1077,8 @@ int main(void)
 		cmocka_unit_test_setup(test_duplicate_and_misplaced_sections,
 				       setup),
 		cmocka_unit_test_setup(test_pmu_debug_sections, setup),
+		cmocka_unit_test_setup(test_passthrough_section, setup),
+		cmocka_unit_test(test_passthrough_diff),
 		cmocka_unit_test_setup(test_wrong_lengths, setup),
 		cmocka_unit_test_setup(test_vm_fields, setup),
 		cmocka_unit_test_setup(test_irq_flags_and_states, setup),

@@ -909,7 +909,8 @@ static void test_too_many_vcpus_on_one_pcpu(void **state)
 	util_vm_add("b", 8, NULL, 1);
 	util_vm_add("c", 1, NULL, 1);
 	assert_false(vm_create_all(&util_sys, &util_hw));
-	util_out_has("/hypervisor/c: CPU0 hosts too many vCPUs");
+	util_out_has("/hypervisor/c: property cpus: CPU0 hosts too many vCPUs "
+		     "(at most 16)");
 }
 
 int main(void)

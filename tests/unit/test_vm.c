@@ -232,7 +232,8 @@ static void test_refuses_too_many_vcpus_on_one_cpu(void **state)
 		placed += KAIROS_MAX_VCPUS;
 	}
 	util_vm_add("z", KAIROS_MAX_VCPUS, NULL, 1);
-	refused("kairos: /hypervisor/z: CPU0 hosts too many vCPUs\r\n");
+	refused("kairos: /hypervisor/z: property cpus: CPU0 hosts too many "
+		"vCPUs (at most 16)\r\n");
 	assert_int_equal(cpus[0].nr_runq, KAIROS_MAX_CPU_VCPUS);
 }
 

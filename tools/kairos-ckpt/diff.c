@@ -192,7 +192,25 @@ static bool diff_vcpu(const struct ckpt_image *a, const struct ckpt_image *b,
 			   ckpt_payload(a, ra), ckpt_payload(b, rb));
 }
 
-/* Sections of types this tool does not know, matched by type and index. */
+/* The first difference of two passthrough sections (ckpt_parse() checked
+ * both). */
+static bool diff_passthrough(const void *pa, const void *pb)
+{
+	struct ckpt_passthrough a, b;
+	char d[200];
+
+	memcpy(&a, pa, sizeof(a));
+	memcpy(&b, pb, sizeof(b));
+	if (!ckpt_pt_diff(&a, "A", &b, "B", d, sizeof(d)))
+		return false;
+	printf("passthrough: %s\n", d);
+	return true;
+}
+
+/*
+ * Sections compared as a whole (types this tool does not take apart),
+ * matched by type and index; passthrough sections by what they list.
+ */
 static bool diff_unknown(const struct ckpt_image *a, const struct ckpt_image *b,
 			 const char *name)
 {
@@ -208,6 +226,9 @@ static bool diff_unknown(const struct ckpt_image *a, const struct ckpt_image *b,
 			printf("%s index %u: only in %s\n",
 			       ckpt_section_name(r->type), r->index, name);
 			any = true;
+		} else if (r->type == CKPT_SEC_PASSTHROUGH) {
+			any |= diff_passthrough(ckpt_payload(a, r),
+						ckpt_payload(b, o));
 		} else if (o->length != r->length ||
 			   memcmp(ckpt_payload(a, r), ckpt_payload(b, o),
 				  (size_t)r->length) != 0) {

@@ -161,6 +161,37 @@ static void print_devices(const struct ckpt_image *img)
 	       (unsigned long long)(stored * m.hdr.page_size));
 }
 
+/* The passthrough devices and interrupts, if the image lists them. */
+static void print_passthrough(const struct ckpt_image *img)
+{
+	const struct ckpt_sec_ref *r = ckpt_find(img, CKPT_SEC_PASSTHROUGH, 0);
+	struct ckpt_passthrough p;
+	char dev[80];
+
+	if (r == NULL) {
+		printf("passthrough: not recorded (an image written before it)\n");
+		return;
+	}
+	memcpy(&p, ckpt_payload(img, r), sizeof(p));
+	if (p.nr_devices == 0 && p.nr_irqs == 0) {
+		printf("passthrough: none\n");
+		return;
+	}
+	printf("passthrough: %u device%s, %u interrupt%s\n", p.nr_devices,
+	       p.nr_devices == 1 ? "" : "s", p.nr_irqs,
+	       p.nr_irqs == 1 ? "" : "s");
+	for (uint32_t k = 0; k < p.nr_devices; k++) {
+		ckpt_pt_device_str(&p, k, dev, sizeof(dev));
+		printf("  device %u: %s\n", k, dev);
+	}
+	if (p.nr_irqs != 0) {
+		printf("  interrupts:");
+		for (uint32_t k = 0; k < p.nr_irqs; k++)
+			printf("%s %u", k ? "," : "", p.irq[k]);
+		printf("\n");
+	}
+}
+
 /*
  * The sections as far as their headers can be read, each with its payload
  * checksum recomputed: works on an image ckpt_parse() refuses, to show
@@ -232,6 +263,7 @@ int ckpt_cmd_info(int argc, char **argv)
 	for (uint32_t i = 0; i < vm.nr_vcpus; i++)
 		print_vcpu(&img, &vm, i);
 	print_devices(&img);
+	print_passthrough(&img);
 	print_sections(f.buf, f.len);
 	ckpt_file_free(&f);
 	return 0;

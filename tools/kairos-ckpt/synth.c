@@ -23,7 +23,9 @@ struct synth {
 	uint64_t seed;
 	uint32_t omit, dup; /* section types, 0: none */
 	uint32_t extra;     /* an unknown section type, 0: none */
-	int64_t lie_pages;  /* added to nr_data_pages */
+	struct ckpt_passthrough pt;
+	bool has_pt;       /* write a passthrough section */
+	int64_t lie_pages; /* added to nr_data_pages */
 	struct {
 		uint64_t page, off;
 		uint8_t val;
@@ -369,6 +371,46 @@ static void write_type(struct ckpt_writer *w, const struct synth *s,
 	}
 }
 
+/* "BASE+SIZE[:COMPAT]": one more passthrough device. */
+static bool parse_pt_device(struct synth *s, const char *arg)
+{
+	char buf[128], *plus, *colon;
+	struct ckpt_pt_device *d;
+
+	s->has_pt = true;
+	if (s->pt.nr_devices >= CKPT_PT_DEVICES || strlen(arg) >= sizeof(buf))
+		return false;
+	d = &s->pt.dev[s->pt.nr_devices];
+	snprintf(buf, sizeof(buf), "%s", arg);
+	colon = strchr(buf, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		if (strlen(colon + 1) >= sizeof(d->compat))
+			return false;
+		snprintf(d->compat, sizeof(d->compat), "%s", colon + 1);
+	}
+	plus = strchr(buf, '+');
+	if (plus == NULL)
+		return false;
+	*plus = '\0';
+	if (!parse_u64(buf, &d->base) || !parse_u64(plus + 1, &d->size))
+		return false;
+	s->pt.nr_devices++;
+	return true;
+}
+
+static bool parse_pt_irq(struct synth *s, const char *arg)
+{
+	uint64_t v;
+
+	s->has_pt = true;
+	if (s->pt.nr_irqs >= CKPT_PT_IRQS || !parse_u64(arg, &v) ||
+	    v > UINT32_MAX)
+		return false;
+	s->pt.irq[s->pt.nr_irqs++] = (uint32_t)v;
+	return true;
+}
+
 static bool synth_write(const struct synth *s, const char *path)
 {
 	uint64_t cap = (uint64_t)64 * 1024 + s->vm.mem_size * 2;
@@ -390,6 +432,9 @@ static bool synth_write(const struct synth *s, const char *path)
 		if (s->dup == t && t != CKPT_SEC_VCPU)
 			write_type(&w, s, t);
 	}
+	if (s->has_pt)
+		write_section(&w, CKPT_SEC_PASSTHROUGH, 0, &s->pt,
+			      sizeof(s->pt));
 	if (s->extra != 0)
 		write_section(&w, s->extra, 0, "unknown section payload", 23);
 	size = ckpt_w_finish(&w);
@@ -432,6 +477,13 @@ static void synth_usage(FILE *out)
 		"  --apr V:I=VAL       ICH_AP1R<I> of vCPU V\n"
 		"  --poke PAGE:OFF=BYTE  change one byte of a stored page\n"
 		"  --uart-rx TEXT      input the guest has not read\n"
+		"  --pt-device BASE+SIZE[:COMPAT]  a passthrough device the VM\n"
+		"                      had (repeatable, at most %u)\n"
+		"  --pt-irq INTID      a passthrough interrupt it had\n"
+		"                      (repeatable, at most %u)\n"
+		"  --pt-none           a passthrough section listing nothing\n"
+		"                      (as Kairos writes for a VM without any;\n"
+		"                      by default there is no such section)\n"
 		"images the reader refuses (for tests):\n"
 		"  --omit TYPE         leave out the section TYPE (vm, vcpu,\n"
 		"                      vgic, vuart, memory)\n"
@@ -440,7 +492,7 @@ static void synth_usage(FILE *out)
 		"and one it skips:\n"
 		"  --extra TYPE        an extra section of unknown type TYPE\n"
 		"  -h, --help          this text\n",
-		CKPT_MAX_VCPUS);
+		CKPT_MAX_VCPUS, CKPT_PT_DEVICES, CKPT_PT_IRQS);
 }
 
 enum {
@@ -472,6 +524,9 @@ enum {
 	O_APR,
 	O_POKE,
 	O_UART_RX,
+	O_PT_DEVICE,
+	O_PT_IRQ,
+	O_PT_NONE,
 	O_HELP,
 };
 
@@ -502,6 +557,9 @@ static const struct option synth_opts[] = {
 	{ "apr", required_argument, NULL, O_APR },
 	{ "poke", required_argument, NULL, O_POKE },
 	{ "uart-rx", required_argument, NULL, O_UART_RX },
+	{ "pt-device", required_argument, NULL, O_PT_DEVICE },
+	{ "pt-irq", required_argument, NULL, O_PT_IRQ },
+	{ "pt-none", no_argument, NULL, O_PT_NONE },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -557,7 +615,7 @@ static bool synth_opt_vm(struct synth *s, int o, const char *arg)
 	case O_DUP: return (s->dup = section_type(arg)) != 0;
 	case O_EXTRA:
 		return parse_u32(arg, UINT32_MAX, &s->extra) &&
-		       s->extra > CKPT_SEC_MEM;
+		       s->extra > CKPT_SEC_PASSTHROUGH;
 	case O_LIE: {
 		char *e;
 
@@ -589,6 +647,9 @@ static bool synth_opt_state(struct synth *s, int o, const char *arg)
 	case O_IRQ_FLAGS: return parse_irq(s, arg, 0, true);
 	case O_APR: return parse_apr(s, arg);
 	case O_POKE: return parse_poke(s, arg);
+	case O_PT_DEVICE: return parse_pt_device(s, arg);
+	case O_PT_IRQ: return parse_pt_irq(s, arg);
+	case O_PT_NONE: s->has_pt = true; return true;
 	case O_UART_RX:
 		s->vuart.rx_len = (uint32_t)strlen(arg);
 		memcpy(s->vuart.rx, arg,
