@@ -687,16 +687,22 @@ static void a_after_short_boost(struct vcpu *v, void *arg)
 			 -(int64_t)(RUN_TICKS + us(SCHED_MIN_RUN_US)));
 }
 
+/* a runs, its device raises b's SPI; b is boosted after a's min run. */
+static void b_boosted_by_an_spi(struct vcpu **a, struct vcpu **b)
+{
+	two_vms(a, b);
+	enable_spi(*b);
+	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, spi_for_b, *b);
+	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS, NULL,
+		       NULL);
+}
+
 static void test_boost_ends_a_min_run_after_the_interrupt_is_taken(void **state)
 {
 	struct vcpu *a, *b;
 
 	(void)state;
-	two_vms(&a, &b);
-	enable_spi(b);
-	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, spi_for_b, b);
-	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS, NULL,
-		       NULL);
+	b_boosted_by_an_spi(&a, &b);
 	fake_vcpu_push_guest(FAKE_EXIT_IRQ, RUN_TICKS, b_takes_spi, NULL, NULL);
 	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US), b_grace, NULL);
 	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, a_after_short_boost, b);
@@ -731,11 +737,7 @@ static void test_boost_untaken_lasts_its_full_length(void **state)
 	struct vcpu *a, *b;
 
 	(void)state;
-	two_vms(&a, &b);
-	enable_spi(b);
-	fake_vcpu_push(FAKE_EXIT_RESCHED, RUN_TICKS, spi_for_b, b);
-	fake_vcpu_push(FAKE_EXIT_IRQ, us(SCHED_MIN_RUN_US) - RUN_TICKS, NULL,
-		       NULL);
+	b_boosted_by_an_spi(&a, &b);
 	/* An exit that settles (the vGIC touched), the SPI still pending. */
 	fake_vcpu_push_guest(FAKE_EXIT_RESCHED, RUN_TICKS, b_exits_untaken,
 			     NULL, NULL);
