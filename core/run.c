@@ -143,6 +143,9 @@ enum vexit_result run_vcpu(struct vcpu *v)
 	/* Its RAM is being zeroed before it boots: a step, not the guest. */
 	if (vm_ram_clearing(v->vm))
 		return vm_boot_step(v);
+	/* Alone here, its WFI waits in hardware (design.md §6); only a
+	 * pass of the scheduler, outside this loop, changes that. */
+	arch_vcpu_wfi_native(v, c->alone);
 	for (;;) {
 		/* Requests are re-checked with interrupts masked (rule 8). */
 		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE)) {
@@ -153,8 +156,6 @@ enum vexit_result run_vcpu(struct vcpu *v)
 			run_settle(v);
 		if (!v->lrs_live)
 			prepare(c, v);
-		/* Alone here, its WFI waits in hardware (design.md §6). */
-		arch_vcpu_wfi_native(v, c->alone);
 		arch_vcpu_enter(v, &x);
 		v->exits++;
 		if (x.kind == VCPU_EXIT_IRQ) {
