@@ -143,9 +143,13 @@ enum vexit_result run_vcpu(struct vcpu *v)
 	/* Its RAM is being zeroed before it boots: a step, not the guest. */
 	if (vm_ram_clearing(v->vm))
 		return vm_boot_step(v);
-	/* Alone here, its WFI waits in hardware (design.md §6); only a
-	 * pass of the scheduler, outside this loop, changes that. */
-	arch_vcpu_wfi_native(v, c->alone);
+	/*
+	 * Alone here, its WFI waits in hardware (design.md §6); only a pass
+	 * of the scheduler, outside this loop, changes that. Not with its
+	 * PMU live: the overflow line is sampled at exits only, and a WFI
+	 * that waits for it must exit.
+	 */
+	arch_vcpu_wfi_native(v, c->alone && !v->st.pmu_dbg_live);
 	for (;;) {
 		/* Requests are re-checked with interrupts masked (rule 8). */
 		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE)) {

@@ -193,6 +193,9 @@ def test_guest_cannot_imitate_a_response(kairos, tmp_path):
                 "--vm", f"name=mimic,image={VMTEST},cpus=0,dtb={dtb}",
                 "--vm", f"name=b,image={VMTEST},cpus=1,{BUSY}"])
     k.wait_guest("mimic", r"^@ctl 0 control mode", timeout=60)
+    # Its first run ends by itself: the stop looked for below is the
+    # one after the reset.
+    k.wait_event("stopped", "mimic", timeout=60)
     events = len(k.events())
     # Reset it while requests go on under the tag it imitates: it prints
     # the lines again, in control mode.
