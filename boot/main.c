@@ -28,6 +28,7 @@
 #include <kairos/vdev.h>
 #include <kairos/version.h>
 #include <kairos/vm.h>
+#include <kairos/vpmu.h>
 #include <kairos/vtimer.h>
 #include <libfdt.h>
 #include <plat/power.h>
@@ -153,6 +154,9 @@ bool boot_cpu_local_init(struct cpu *c)
 	}
 	chip->enable(board.timer.hyp_intid, true);
 	chip->enable(board.timer.virt_intid, true);
+	/* The PMU is only ever the loaded guest's: its overflow (vpmu.c). */
+	if (board.pmu_intid)
+		chip->enable(board.pmu_intid, true);
 	chip->enable(board.gic.maint_intid, true);
 	chip->enable(KICK_SGI, true);
 	arch_irq_enable();
@@ -332,6 +336,7 @@ static void start_vms(const void *fdt)
 
 	arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
 	vtimer_init(board.timer.virt_intid);
+	vpmu_init(board.pmu_intid);
 	ckpt_init(&syscfg);
 	vdev_register();
 	if (!vm_create_all(&syscfg, &hw)) {

@@ -10,6 +10,7 @@
 #include <kairos/compiler.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/profile_virt.h>
+#include <kairos/vcpu_state.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
@@ -225,6 +226,24 @@ static void add_timer(struct fdt_w *w, const struct guest_dtb_params *p)
 	w_end(w);
 }
 
+/*
+ * The PMU as QEMU describes it: its overflow interrupt PPI 7 (INTID 23,
+ * VCPU_PMU_INTID), level-high, on a GICv2 with the CPUs it is wired to.
+ */
+static void add_pmu(struct fdt_w *w, const struct guest_dtb_params *p)
+{
+	uint32_t irq[3] = { GIC_PPI, VCPU_PMU_INTID - 16, IRQ_LEVEL_HIGH };
+
+	if (!p->pmu)
+		return;
+	if (p->gic_version == 2)
+		irq[2] |= ((1U << p->nr_vcpus) - 1) << GIC_PPI_CPUS_SHIFT;
+	w_begin(w, "pmu");
+	w_str(w, "compatible", "arm,armv8-pmuv3");
+	w_cells(w, "interrupts", irq, ARRAY_SIZE(irq));
+	w_end(w);
+}
+
 static void add_gic(struct fdt_w *w, const struct guest_dtb_params *p)
 {
 	/* The maintenance PPI, as QEMU gives it (no CPU mask, also on v2). */
@@ -420,6 +439,7 @@ enum kairos_err guest_dtb_build(void *buf, size_t len,
 	add_memory(&w, p);
 	add_cpus(&w, p);
 	add_timer(&w, p);
+	add_pmu(&w, p);
 	add_gic(&w, p);
 	add_uart(&w);
 	add_flash(&w);

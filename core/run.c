@@ -29,6 +29,7 @@
 #include <kairos/vgic.h>
 #include <kairos/vm.h>
 #include <kairos/vm_ram.h>
+#include <kairos/vpmu.h>
 #include <kairos/vtimer.h>
 
 /*
@@ -46,12 +47,8 @@ static void prepare(struct cpu *c, struct vcpu *v)
 
 	vtimer_entry(v);
 	ptimer_sync(v);
-	/*
-	 * Its PMU's overflow line, sampled at entries and exits: Kairos
-	 * takes no physical PMU interrupt (docs/security.md).
-	 */
-	if (v->st.pmu_dbg_live)
-		vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
+	/* Its PMU's overflow line (also taken at EL2 meanwhile: vpmu.c). */
+	vpmu_sync(v);
 	/* What changes from here on is in this fill or marks it stale. */
 	__atomic_store_n(&v->lrs_stale, false, __ATOMIC_RELAXED);
 	n = vgic_fill_lrs(v, lrs, arch_vgic_nr_lrs(), &underflow, &fast);
@@ -113,10 +110,8 @@ void run_settle(struct vcpu *v)
 	}
 	vtimer_sync(v);
 	ptimer_sync(v);
-	/* Before a WFI decides: an overflow may be what it waits for. A
-	 * vCPU that never touched its PMU has no overflow line. */
-	if (v->st.pmu_dbg_live)
-		vgic_set_line(v, VCPU_PMU_INTID, arch_vcpu_pmu_line(v));
+	/* Before a WFI decides: an overflow may be what it waits for. */
+	vpmu_sync(v);
 }
 
 enum vexit_result run_ack_trapped(struct vcpu *v)
@@ -145,11 +140,12 @@ enum vexit_result run_vcpu(struct vcpu *v)
 		return vm_boot_step(v);
 	/*
 	 * Alone here, its WFI waits in hardware (design.md §6); only a pass
-	 * of the scheduler, outside this loop, changes that. Not with its
-	 * PMU live: the overflow line is sampled at exits only, and a WFI
-	 * that waits for it must exit.
+	 * of the scheduler, outside this loop, changes that. Its PMU's
+	 * overflow ends that wait as any interrupt does, where Kairos takes
+	 * the physical PMU interrupt; where it does not, the line is
+	 * sampled at exits only, and a WFI that waits for it must exit.
 	 */
-	arch_vcpu_wfi_native(v, c->alone && !v->st.pmu_dbg_live);
+	arch_vcpu_wfi_native(v, c->alone && vpmu_signals(v));
 	for (;;) {
 		/* Requests are re-checked with interrupts masked (rule 8). */
 		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE)) {

@@ -23,6 +23,7 @@
 #include <kairos/vm_events.h>
 #include <kairos/vm_ram.h>
 #include <kairos/vmmio.h>
+#include <kairos/vpmu.h>
 #include <kairos/vtimer.h>
 #include <libfdt.h>
 #include <plat/power.h>
@@ -322,6 +323,7 @@ static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 		.nr_vcpus = vm->nr_vcpus,
 		.gic_version = irq_chip()->version,
 		.timer_freq = 0,
+		.pmu = vpmu_phys_intid() != 0,
 		.bootargs = cfg->bootargs,
 		.initrd_ipa = initrd_ipa,
 		.initrd_size = initrd_size,

@@ -950,6 +950,21 @@ static enum kairos_err parse_timer(const void *fdt, int gic, struct board *b,
 	return KAIROS_OK;
 }
 
+/*
+ * Optional: the PMU's overflow interrupt, if it is a PPI (QEMU virt: PPI
+ * 7). A board that wires its PMU to one SPI per CPU (the Raspberry Pi 4)
+ * or describes no PMU gets 0: no physical PMU interrupt is taken.
+ */
+static void parse_pmu(const void *fdt, int gic, struct board *b)
+{
+	static const char *const compat[] = { "arm,armv8-pmuv3" };
+	int node = find_compatible(fdt, compat, ARRAY_SIZE(compat));
+
+	if (node < 0 || !get_gic_irq(fdt, node, gic, 0, &b->pmu_intid) ||
+	    b->pmu_intid < 16 || b->pmu_intid >= 32)
+		b->pmu_intid = 0;
+}
+
 /* Optional: a board without it powers off and resets through PSCI. */
 static void parse_pm_wdog(const void *fdt, struct board *b)
 {
@@ -986,6 +1001,7 @@ enum kairos_err board_parse(const void *fdt, uint64_t boot_mpidr,
 		return e;
 	parse_reserved(fdt, b);
 	parse_pm_wdog(fdt, b);
+	parse_pmu(fdt, gic, b);
 	/* A console without a usable GIC interrupt is polled instead. */
 	int uart = path_offset(fdt, b->uart.path, (int)strlen(b->uart.path));
 

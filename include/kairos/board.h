@@ -90,6 +90,13 @@ struct board {
 	struct board_timer timer;
 	struct board_uart uart;
 	/**
+	 * The PMU's overflow interrupt (the arm,armv8-pmuv3 node's first
+	 * interrupt) when it is a PPI of the GIC; 0 when the board has no
+	 * such node or wires its PMU to SPIs (one per CPU): Kairos then
+	 * takes no physical PMU interrupt (core/vpmu.c).
+	 */
+	uint32_t pmu_intid;
+	/**
 	 * The BCM2835/BCM2711 power-management watchdog ("pm" registers,
 	 * brcm,bcm2835-pm-wdt): how a Raspberry Pi, which has no PSCI,
 	 * resets or halts. Size 0 when the board has none.

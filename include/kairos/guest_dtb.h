@@ -32,6 +32,7 @@ struct guest_dtb_params {
 	uint64_t vcpu_mpidr[KAIROS_MAX_VCPUS];
 	unsigned int gic_version;         /**< 2 or 3 */
 	uint64_t timer_freq;              /**< 0: leave clock-frequency out */
+	bool pmu; /**< a pmu node: its overflow interrupt is PPI 7 */
 	const char *bootargs;             /**< may be empty */
 	uint64_t initrd_ipa, initrd_size; /**< size 0: no initrd */
 	const struct vm_device *devices;  /**< passthrough, at IPA = PA */
@@ -43,6 +44,7 @@ struct guest_dtb_params {
 /**
  * Build the tree into @buf (@len bytes): memory, cpus (reg = MPIDR,
  * enable-method psci), psci (1.0, method hvc), timer (PPIs 13 14 11 10),
+ * with @p->pmu a pmu (arm,armv8-pmuv3, PPI 7),
  * the GIC at profile_virt.h's addresses (v3: GICD + GICR; v2: GICD + GICC)
  * with its maintenance interrupt, the PL011 with its clock, chosen
  * (stdout-path, bootargs, linux,initrd-start/end), the two flash banks
