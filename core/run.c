@@ -121,6 +121,18 @@ enum vexit_result run_ack_trapped(struct vcpu *v)
 	return VEXIT_RESUME;
 }
 
+void run_wfi_policy(struct vcpu *v)
+{
+	/*
+	 * Alone here, its WFI waits in hardware (design.md §6); only a pass
+	 * of the scheduler, outside run_vcpu()'s loop, changes that. Its
+	 * PMU's overflow ends that wait as any interrupt does where Kairos
+	 * takes the physical PMU interrupt; where it does not, the line is
+	 * sampled at exits only, and a WFI that waits for it must exit.
+	 */
+	arch_vcpu_wfi_native(v, cpu_current()->alone && vpmu_signals(v));
+}
+
 /* Let interrupts taken at EL2 (kicks, timers, the UART) be handled. */
 static void irq_window(void)
 {
@@ -138,14 +150,7 @@ enum vexit_result run_vcpu(struct vcpu *v)
 	/* Its RAM is being zeroed before it boots: a step, not the guest. */
 	if (vm_ram_clearing(v->vm))
 		return vm_boot_step(v);
-	/*
-	 * Alone here, its WFI waits in hardware (design.md §6); only a pass
-	 * of the scheduler, outside this loop, changes that. Its PMU's
-	 * overflow ends that wait as any interrupt does, where Kairos takes
-	 * the physical PMU interrupt; where it does not, the line is
-	 * sampled at exits only, and a WFI that waits for it must exit.
-	 */
-	arch_vcpu_wfi_native(v, c->alone && vpmu_signals(v));
+	run_wfi_policy(v);
 	for (;;) {
 		/* Requests are re-checked with interrupts masked (rule 8). */
 		if (__atomic_load_n(&c->resched, __ATOMIC_ACQUIRE)) {

@@ -482,8 +482,8 @@ static enum vexit_result trap_sysreg(struct vcpu *v, const struct trap *t)
 	if (pmu_debug_reg((t->iss >> 20) & 3, (t->iss >> 14) & 7,
 			  (t->iss >> 10) & 15, (t->iss >> 1) & 15) &&
 	    pmu_debug_claim(&v->st)) {
-		/* Its WFI traps from now on (core/run.c): the overflow. */
-		arch_vcpu_wfi_native(v, false);
+		/* Its WFI may have to trap from now on: the overflow. */
+		run_wfi_policy(v);
 		return VEXIT_RESUME;
 	}
 	switch (timer_access(v, key, read, &val)) {

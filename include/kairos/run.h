@@ -46,4 +46,11 @@ void run_settle(struct vcpu *v);
  */
 enum vexit_result run_ack_trapped(struct vcpu *v);
 
+/**
+ * Whether the loaded @v's WFI waits in hardware (alone on its pCPU, and
+ * nothing it may wait for is seen only at its exits) or traps: at each
+ * scheduled run, and again when it claims its PMU (trap.c).
+ */
+void run_wfi_policy(struct vcpu *v);
+
 #endif

@@ -60,3 +60,69 @@ def test_pmu_overflow_interrupt(boot, gic):
                    r"([^\r\n]*)", timeout=60)
     assert m.group(1) == b"PASS", m.group(0)
     con.expect(r"kairos: all VMs stopped")
+
+
+def slice_us():
+    """Kairos's scheduling slice (include/kairos/sched.h)."""
+    with open(os.path.join(ROOT, "include", "kairos", "sched.h")) as f:
+        m = re.search(r"#define SCHED_SLICE_US (\d+)", f.read())
+    assert m, "SCHED_SLICE_US not found in include/kairos/sched.h"
+    return int(m.group(1))
+
+
+# An overflow must reach the guest well within what one slice would give
+# (an overflow seen only at the next exit waits up to a slice): a tenth.
+BOUND_US = slice_us() // 10
+PROMPT = f"test=pmu_overflow_prompt bound_us={BOUND_US}"
+
+
+def prompt_verdict(log, vm):
+    verdicts = re.findall(rf"\[{vm}\] TEST pmu_overflow_prompt: "
+                          r"([^\r\n]*)", log)
+    assert verdicts == ["PASS"], (vm, verdicts)
+
+
+@pytest.mark.parametrize("gic", [3, 2])
+def test_pmu_overflow_prompt_alone(boot, gic):
+    """A vCPU alone on its pCPU (its WFI not trapped) takes each of 1000
+    overflows as one interrupt, within a tenth of a slice of its own
+    running time, while it busy-loops with no exit; then 100 more while
+    it waits in WFI from before the overflow (it is woken by it).
+    -icount: the latency in cycles is the vCPU's and Kairos's work, not
+    the host's load."""
+    con = boot([f"{TOOLS}/kairos-qemu", "--icount", "--gic", str(gic),
+                "--smp", "2",
+                "--vm", f"name=g,image={VMTEST},cpus=0,"
+                f"bootargs={PROMPT} waits=l rounds=1000",
+                "--vm", f"name=w,image={VMTEST},cpus=1,"
+                f"bootargs={PROMPT} waits=w rounds=100"])
+    con.expect(r"kairos: all VMs stopped", timeout=240)
+    log = open(con.log_path, errors="replace").read()
+    prompt_verdict(log, "g")
+    prompt_verdict(log, "w")
+    assert re.search(r"\[g\] # pmu_overflow_prompt: wait 'l': 1000 "
+                     r"overflows, 1000 interrupts", log), log[-3000:]
+    assert re.search(r"\[w\] # pmu_overflow_prompt: wait 'w': 100 "
+                     r"overflows, 100 interrupts", log), log[-3000:]
+
+
+@pytest.mark.parametrize("gic", [3, 2])
+def test_pmu_overflow_prompt_shared(boot, gic):
+    """Two VMs share pCPU 0 (slices). 'a' takes 1000 overflows in a busy
+    loop with no exit and 100 waited for in WFI once its flag is up, each
+    once and within a tenth of a slice of its running time; 'b', its PMU
+    claimed and its PMU interrupt enabled, never takes one, also while
+    'a''s interrupt is pending at the switches."""
+    con = boot([f"{TOOLS}/kairos-qemu", "--icount", "--gic", str(gic),
+                "--smp", "2",
+                "--vm", f"name=a,image={VMTEST},cpus=0,"
+                f"bootargs={PROMPT} waits=lf rounds=1000",
+                "--vm", f"name=b,image={VMTEST},cpus=0,"
+                f"bootargs={PROMPT} waits=q quiet_ms=4000"])
+    con.expect(r"kairos: all VMs stopped", timeout=300)
+    log = open(con.log_path, errors="replace").read()
+    prompt_verdict(log, "a")
+    prompt_verdict(log, "b")
+    # 'b' listened for the whole of 'a''s test.
+    assert (log.index("[a] TEST pmu_overflow_prompt:")
+            < log.index("[b] # pmu_overflow_prompt: quiet")), log[-3000:]

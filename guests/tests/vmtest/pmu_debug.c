@@ -223,3 +223,228 @@ TEST_FLAGS(pmu_overflow_irq, TEST_NAMED_ONLY)
 	       "PMOVSSET 0x%llx after the handler cleared it",
 	       (unsigned long long)read_sysreg(pmovsset_el0));
 }
+
+/*
+ * Promptness of the PMU interrupt (docs/design.md §6): Kairos takes the
+ * physical PMU interrupt while the guest runs, so an overflow reaches a
+ * guest that never exits. Bootargs:
+ *
+ *   waits=  what the guest does while the overflow comes, one letter per
+ *           phase, each of `rounds` overflows: l busy-loops with IRQs
+ *           unmasked and no exit (no MMIO, HVC, WFI; the counters and
+ *           the virtual count are read in place); w waits in WFI (IRQs
+ *           masked, unmasked after each wake) from before the overflow
+ *           (only a vCPU alone on its pCPU: one blocked in WFI counts
+ *           nothing); f spins with IRQs masked until the overflow flag
+ *           is up, then waits in WFI; q (quiet) takes no overflow of its
+ *           own for quiet_ms and must take no PMU interrupt at all (the
+ *           other VM on its pCPU overflows meanwhile)
+ *   bound_us  the most the guest may run between an overflow and its
+ *           handler, in microseconds of the counter
+ *
+ * The cycle counter is set N cycles short of its 64-bit wrap (LC): in the
+ * handler it reads what the vCPU ran since the overflow (it counts while
+ * the vCPU runs, also in a WFI that waits in hardware), the latency.
+ */
+#define PR_CYCLES 20000UL   /* cycles from arming to the overflow */
+#define PR_WAIT_US 200000UL /* per overflow, beyond any slice */
+#define PMCR_LC (1UL << 6)
+#define CNTV_ENABLE 1UL
+#define CNTV_IMASK 2UL
+
+static volatile uint32_t pr_irqs, pr_idle, pr_backstops;
+static volatile uint64_t pr_lat;
+
+static void prompt_handler(struct gic_irq *irq, void *arg)
+{
+	uint64_t c = read_sysreg(pmccntr_el0);
+
+	(void)irq;
+	(void)arg;
+	if (!(read_sysreg(pmovsset_el0) & PMU_CCNT)) {
+		pr_idle++;
+		return;
+	}
+	pr_lat = c;
+	write_sysreg(PMU_CCNT, pmovsclr_el0);
+	__asm__ volatile("isb");
+	pr_irqs++;
+}
+
+/* The virtual timer ends a WFI nothing else ends: a failure, not a hang. */
+static void backstop_handler(struct gic_irq *irq, void *arg)
+{
+	(void)irq;
+	(void)arg;
+	timer_virt_set_ctl(CNTV_IMASK);
+	pr_backstops++;
+}
+
+/* Cycles per counter microsecond: the most seen over a few windows (a
+ * window the vCPU spent switched out counts fewer). */
+static uint64_t cycles_per_us(void)
+{
+	uint64_t best = 1;
+
+	for (unsigned int k = 0; k < 5; k++) {
+		uint64_t c0 = read_sysreg(pmccntr_el0), t0 = time_us(), c1;
+
+		while (time_us() - t0 < 500)
+			;
+		c1 = read_sysreg(pmccntr_el0);
+		if ((c1 - c0) / 500 > best)
+			best = (c1 - c0) / 500;
+	}
+	return best;
+}
+
+/* Overflow after @n more cycles of this vCPU. */
+static void arm_ccnt(uint64_t n)
+{
+	write_sysreg(PMU_CCNT, pmcntenclr_el0);
+	__asm__ volatile("isb");
+	write_sysreg(0 - n, pmccntr_el0);
+	write_sysreg(PMU_CCNT, pmovsclr_el0);
+	__asm__ volatile("isb");
+	write_sysreg(PMU_CCNT, pmcntenset_el0);
+	__asm__ volatile("isb");
+}
+
+static void backstop_arm(void)
+{
+	timer_virt_set_tval((int32_t)(PR_WAIT_US * (time_freq() / 1000000)));
+	timer_virt_set_ctl(CNTV_ENABLE);
+}
+
+/* One overflow waited for as @how says; false once it never came. */
+static bool prompt_round(char how)
+{
+	uint32_t before = pr_irqs;
+	uint64_t t0;
+
+	if (how == 'w' || how == 'f') {
+		irq_mask();
+		backstop_arm();
+	}
+	arm_ccnt(PR_CYCLES);
+	t0 = time_us();
+	if (how == 'l') {
+		while (pr_irqs == before && time_us() - t0 < PR_WAIT_US)
+			;
+	} else {
+		if (how == 'f')
+			while (!(read_sysreg(pmovsset_el0) & PMU_CCNT) &&
+			       time_us() - t0 < PR_WAIT_US)
+				;
+		while (pr_irqs == before && !pr_backstops) {
+			__asm__ volatile("wfi");
+			irq_unmask();
+			irq_mask();
+		}
+		timer_virt_set_ctl(CNTV_IMASK);
+		irq_unmask();
+	}
+	return pr_irqs == before + 1;
+}
+
+static void prompt_quiet(uint64_t ms)
+{
+	uint64_t t0 = time_us();
+
+	/* Claimed and idle: no counter counts, none may interrupt. */
+	write_sysreg(~0UL, pmcntenclr_el0);
+	write_sysreg(~0UL, pmovsclr_el0);
+	while (time_us() - t0 < ms * 1000)
+		;
+	EXPECT(pr_irqs == 0 && pr_idle == 0,
+	       "quiet VM took %u PMU interrupts (%u with no overflow flag) "
+	       "in %llu ms",
+	       pr_irqs, pr_idle, (unsigned long long)ms);
+	printf("# pmu_overflow_prompt: quiet for %llu ms\n",
+	       (unsigned long long)ms);
+}
+
+static void prompt_phase(char how, uint64_t rounds, uint64_t bound)
+{
+	uint64_t worst = 0;
+	uint32_t irqs0 = pr_irqs;
+
+	for (uint64_t r = 0; r < rounds; r++) {
+		if (!prompt_round(how)) {
+			test_fail("wait '%c', overflow %llu: %u interrupts "
+				  "(backstop %u; PMCCNTR 0x%llx PMOVSSET 0x%llx), "
+				  "want 1",
+				  how, (unsigned long long)r,
+				  pr_irqs - irqs0 - (uint32_t)r, pr_backstops,
+				  (unsigned long long)read_sysreg(pmccntr_el0),
+				  (unsigned long long)read_sysreg(pmovsset_el0));
+			return;
+		}
+		if (pr_lat > worst)
+			worst = pr_lat;
+		if (pr_lat > bound) {
+			test_fail("wait '%c', overflow %llu: handler %llu cycles "
+				  "after it, bound %llu",
+				  how, (unsigned long long)r,
+				  (unsigned long long)pr_lat,
+				  (unsigned long long)bound);
+			return;
+		}
+	}
+	/* Any late second one of the last overflow has come by now. */
+	time_delay_us(2000);
+	EXPECT(pr_irqs - irqs0 == rounds && pr_idle == 0,
+	       "wait '%c': %u interrupts for %llu overflows, %u with no "
+	       "overflow flag",
+	       how, pr_irqs - irqs0, (unsigned long long)rounds, pr_idle);
+	printf("# pmu_overflow_prompt: wait '%c': %llu overflows, %u "
+	       "interrupts, worst %llu cycles (bound %llu)\n",
+	       how, (unsigned long long)rounds, pr_irqs - irqs0,
+	       (unsigned long long)worst, (unsigned long long)bound);
+}
+
+TEST_FLAGS(pmu_overflow_prompt, TEST_NAMED_ONLY)
+{
+	uint64_t dfr0 = read_sysreg(id_aa64dfr0_el1);
+	unsigned int pmuver = (unsigned int)(dfr0 >> 8) & 0xf;
+	uint64_t rounds = 100, bound_us = 1000, quiet_ms = 1000, bound;
+	char waits[8] = "l";
+
+	if (pmuver == 0 || pmuver == 0xf)
+		SKIP("no PMUv3");
+	if (!gic_init())
+		FAIL("no GICv2 or GICv3 in the DTB");
+	board_arg("waits", waits, sizeof(waits));
+	board_arg_u64("rounds", &rounds);
+	board_arg_u64("bound_us", &bound_us);
+	board_arg_u64("quiet_ms", &quiet_ms);
+	pr_irqs = pr_idle = pr_backstops = 0;
+	gic_set_handler(PMU_PPI, prompt_handler, NULL);
+	gic_set_edge(PMU_PPI, false);
+	gic_set_enable(PMU_PPI, true);
+	gic_set_handler(timer_virt_intid(), backstop_handler, NULL);
+	gic_set_edge(timer_virt_intid(), false);
+	gic_set_enable(timer_virt_intid(), true);
+	write_sysreg(0, pmccfiltr_el0); /* EL1 and EL0 */
+	write_sysreg(PMU_CCNT, pmintenclr_el1);
+	write_sysreg(read_sysreg(pmcr_el0) | PMCR_E | PMCR_LC, pmcr_el0);
+	write_sysreg(PMU_CCNT, pmcntenset_el0);
+	__asm__ volatile("isb");
+	bound = bound_us * cycles_per_us();
+	write_sysreg(PMU_CCNT, pmintenset_el1);
+	irq_unmask();
+	for (const char *w = waits; *w && !test_failed(); w++)
+		if (*w == 'q')
+			prompt_quiet(quiet_ms);
+		else
+			prompt_phase(*w, rounds, bound);
+	irq_mask();
+	write_sysreg(PMU_CCNT, pmcntenclr_el0);
+	write_sysreg(PMU_CCNT, pmintenclr_el1);
+	write_sysreg(PMU_CCNT, pmovsclr_el0);
+	timer_virt_set_ctl(CNTV_IMASK);
+	gic_set_enable(PMU_PPI, false);
+	gic_set_enable(timer_virt_intid(), false);
+	gic_set_handler(PMU_PPI, NULL, NULL);
+	gic_set_handler(timer_virt_intid(), NULL, NULL);
+}
