@@ -122,6 +122,7 @@ static void test_virt_gicv3(void **state)
 	assert_int_equal(b.timer.virt_intid, PPI(11));
 	assert_int_equal(b.timer.hyp_intid, PPI(10));
 	assert_int_equal(b.timer.dt_freq, 0);
+	assert_int_equal(b.pmu_intid, PPI(7));
 
 	assert_int_equal(b.uart.kind, BOARD_UART_PL011);
 	assert_string_equal(b.uart.path, "/pl011@9000000");
@@ -148,6 +149,35 @@ static void test_virt_gicv2_and_alias_console(void **state)
 	/* stdout-path = "serial0:115200n8": alias resolved, options cut */
 	assert_string_equal(b.uart.path, "/pl011@9000000");
 	assert_range(b.uart.reg, 0x09000000, 0x1000);
+}
+
+/*
+ * The PMU's interrupt is optional: a board without a PMU node, or whose
+ * node's interrupt is not a GIC PPI, parses with none.
+ */
+static void test_pmu_absent_or_not_a_ppi(void **state)
+{
+	const fdt32_t spi[3] = { cpu_to_fdt32(0), cpu_to_fdt32(7),
+				 cpu_to_fdt32(4) };
+	void *fdt = (void *)load("virt-gicv3");
+	int node;
+
+	(void)state;
+	assert_int_equal(fdt_open_into(fdt, dtb, sizeof(dtb)), 0);
+	node = fdt_path_offset(fdt, "/pmu");
+	assert_true(node >= 0);
+	assert_int_equal(fdt_setprop(fdt, node, "interrupts", spi,
+				     sizeof(spi)),
+			 0);
+	assert_int_equal(board_parse(fdt, 0, &b, &err), KAIROS_OK);
+	assert_int_equal(b.pmu_intid, 0);
+	assert_int_equal(fdt_setprop(fdt, node, "interrupts", spi, 4), 0);
+	assert_int_equal(board_parse(fdt, 0, &b, &err), KAIROS_OK);
+	assert_int_equal(b.pmu_intid, 0);
+	assert_int_equal(fdt_del_node(fdt, node), 0);
+	assert_int_equal(board_parse(fdt, 0, &b, &err), KAIROS_OK);
+	assert_int_equal(b.pmu_intid, 0);
+	assert_int_equal(b.timer.virt_intid, PPI(11));
 }
 
 static void test_find_console_alone(void **state)
@@ -231,6 +261,8 @@ static void test_rpi4_spin_table_and_soc_ranges(void **state)
 	assert_range(b.gic.vcpu, local_to_cpu(0x40046000), 0x2000);
 	assert_int_equal(b.gic.maint_intid, PPI(9));
 	assert_int_equal(b.timer.hyp_intid, PPI(10));
+	/* Its PMU has one SPI per CPU: no physical PMU interrupt taken. */
+	assert_int_equal(b.pmu_intid, 0);
 
 	/* stdout-path = "serial1:115200n8", the mini-UART */
 	assert_int_equal(b.uart.kind, BOARD_UART_BCM2835_AUX);
@@ -435,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup(test_virt_gicv3, setup),
 		cmocka_unit_test_setup(test_virt_gicv2_and_alias_console,
 				       setup),
+		cmocka_unit_test_setup(test_pmu_absent_or_not_a_ppi, setup),
 		cmocka_unit_test_setup(test_find_console_alone, setup),
 		cmocka_unit_test_setup(test_find_console_bad_header, setup),
 		cmocka_unit_test_setup(test_malformed_structure_refused, setup),

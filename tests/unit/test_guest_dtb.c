@@ -12,6 +12,7 @@
 #include <kairos/config.h>
 #include <kairos/guest_dtb.h>
 #include <kairos/profile_virt.h>
+#include <kairos/vcpu_state.h>
 #include <libfdt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -511,6 +512,7 @@ static void test_largest_fits(void **state)
 	p.initrd_ipa = 0x48000000;
 	p.initrd_size = 0x1000;
 	p.timer_freq = 1000000000;
+	p.pmu = true;
 	for (unsigned int i = 0; i < KAIROS_MAX_VCPUS; i++)
 		p.vcpu_mpidr[i] = 0xff00ffffffULL - i;
 	build(&p);
@@ -520,6 +522,50 @@ static void test_largest_fits(void **state)
 		    GUEST_DTB_FIXED_MAX);
 	/* eight CPUs: a full CPU mask */
 	assert_timer_flags(buf, 0xff04);
+	assert_int_equal(cell(buf, "/pmu", "interrupts", 2), 0xff04);
+}
+
+/*
+ * The pmu node, as QEMU describes it and Linux's arm_pmu reads it: PPI 7
+ * (the vGIC's VCPU_PMU_INTID), level-high, on a GICv2 with one bit per
+ * vCPU; none when the parameters say the VM gets no PMU interrupt.
+ */
+static void assert_pmu(const struct guest_dtb_params *p, uint32_t flags)
+{
+	int len;
+
+	build(p);
+	ASSERT_STRS(buf, "/pmu", "compatible", "arm,armv8-pmuv3");
+	assert_non_null(prop(buf, "/pmu", "interrupts", &len));
+	assert_int_equal(len, 12);
+	assert_int_equal(cell(buf, "/pmu", "interrupts", 0), 1); /* PPI */
+	assert_int_equal(cell(buf, "/pmu", "interrupts", 1) + 16,
+			 VCPU_PMU_INTID);
+	assert_int_equal(cell(buf, "/pmu", "interrupts", 2), flags);
+	/* Kairos's own parser finds it (a GICv2 tree given GICH first). */
+	if (p->gic_version == 2)
+		parse_v2(p);
+	else
+		assert_int_equal(board_parse(buf, 0, &b, &err), KAIROS_OK);
+	assert_int_equal(b.pmu_intid, VCPU_PMU_INTID);
+}
+
+static void test_pmu_node(void **state)
+{
+	struct guest_dtb_params p = params(4, 3);
+
+	(void)state;
+	p.pmu = true;
+	assert_pmu(&p, 0x4);
+	p = params(3, 2);
+	p.pmu = true;
+	assert_pmu(&p, 0x704);
+	p = params(1, 2);
+	p.pmu = true;
+	assert_pmu(&p, 0x104);
+	p.pmu = false;
+	build(&p);
+	assert_true(fdt_path_offset(buf, "/pmu") < 0);
 }
 
 static void test_bad_params(void **state)
@@ -550,6 +596,7 @@ int main(void)
 		cmocka_unit_test_setup(test_buffer_too_small, setup),
 		cmocka_unit_test_setup(test_deterministic, setup),
 		cmocka_unit_test_setup(test_largest_fits, setup),
+		cmocka_unit_test_setup(test_pmu_node, setup),
 		cmocka_unit_test_setup(test_shmem, setup),
 		cmocka_unit_test_setup(test_bad_params, setup),
 	};
