@@ -98,6 +98,9 @@ UNIT_LIBS_test_vtimer := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_ptimer
 UNIT_SRCS_test_ptimer := $(UNIT_VM_SRCS)
 # Checkpoint and restore (T13 over every restore order, refusals).
+UNIT_TESTS += test_vpmu
+UNIT_SRCS_test_vpmu := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vpmu := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_ckpt
 UNIT_SRCS_test_ckpt := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt := $(UNIT_FDT_OBJS)

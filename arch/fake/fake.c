@@ -36,6 +36,8 @@
 struct fake_hw {
 	struct vcpu *owner;
 	struct vcpu_sysregs sys;
+	/* The PMU registers its overflow line is made of (PMCR_EL0.E). */
+	uint64_t pmcr, intenset, ovsset;
 };
 
 /* Stage-2 roots: a page each, as the real pool hands out. */
@@ -681,6 +683,8 @@ static void hw_release(struct fake_hw *h, struct vcpu *v, const char *what)
 		fail_msg("fake: arch_vcpu_%s(%u.%u), which is not loaded here",
 			 what, v->vm->id, v->id);
 	memset(&h->sys, FAKE_SCRIBBLE, sizeof(h->sys));
+	/* Quiet: nothing of its PMU drives the next one's line. */
+	h->pmcr = h->intenset = h->ovsset = 0;
 	h->owner = NULL;
 	v->fp_loaded = false;
 	vlog(what, v);
@@ -720,6 +724,12 @@ void arch_vcpu_load(struct vcpu *v)
 			 v->vm->id, v->id, h->owner->vm->id, h->owner->id);
 	h->sys = v->st.sys;
 	h->owner = v;
+	/* A claimed PMU is loaded; an unclaimed one finds it quiet. */
+	if (v->st.pmu_dbg_live) {
+		h->pmcr = v->st.pmu.pmcr;
+		h->intenset = v->st.pmu.intenset;
+		h->ovsset = v->st.pmu.ovsset;
+	}
 	cpu_current()->arch.wfi_native = false; /* trapped at every load */
 	vlog("load", v);
 }
@@ -736,15 +746,46 @@ void arch_vcpu_put(struct vcpu *v)
 {
 	struct fake_hw *h = hw_here();
 
-	if (h->owner == v)
+	if (h->owner == v) {
 		v->st.sys = h->sys;
+		if (v->st.pmu_dbg_live) {
+			v->st.pmu.pmcr = h->pmcr;
+			v->st.pmu.intenset = h->intenset;
+			v->st.pmu.ovsset = h->ovsset;
+		}
+	}
 	hw_release(h, v, "put");
+}
+
+bool fake_pmu_line_on(unsigned int cpu)
+{
+	const struct fake_hw *h = &f.hw[cpu];
+
+	return (h->pmcr & 1) && (h->intenset & h->ovsset);
 }
 
 bool arch_vcpu_pmu_line(const struct vcpu *v)
 {
-	(void)v;
-	return false; /* the fake has no PMU */
+	if (hw_here()->owner != v)
+		fail_msg("fake: arch_vcpu_pmu_line(%u.%u), which is not loaded here",
+			 v->vm->id, v->id);
+	return v->st.pmu_dbg_live && fake_pmu_line_on(cpu_current()->id);
+}
+
+void fake_pmu_set(uint64_t pmcr, uint64_t intenset, uint64_t ovsset)
+{
+	struct fake_hw *h = hw_here();
+
+	if (!h->owner || !h->owner->st.pmu_dbg_live)
+		fail_msg("fake: the PMU written with no claimed vCPU loaded");
+	h->pmcr = pmcr;
+	h->intenset = intenset;
+	h->ovsset = ovsset;
+}
+
+uint64_t fake_pmu_ovsset(void)
+{
+	return hw_here()->ovsset;
 }
 
 void arch_vcpu_discard(struct vcpu *v)

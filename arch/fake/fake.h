@@ -226,6 +226,24 @@ unsigned int fake_s2_last_vmid(void);
 #define FAKE_VTIMER_PPI 27U
 
 /**
+ * The physical PPI of the PMU (QEMU virt: PPI 7). Its level is the fake
+ * PMU's overflow output on that pCPU: PMCR.E and a PMOVSSET bit whose
+ * PMINTENSET bit is set, of the claimed vCPU loaded there (a put or a
+ * discard leaves the PMU quiet; a load of a vCPU with pmu_dbg_live set
+ * gives it that vCPU's st.pmu.pmcr, intenset and ovsset).
+ */
+#define FAKE_PMU_PPI 23U
+
+/**
+ * The guest of the claimed vCPU loaded on this pCPU writes its PMU:
+ * PMCR_EL0 (bit 0: E), PMINTENSET_EL1, PMOVSSET_EL0.
+ */
+void fake_pmu_set(uint64_t pmcr, uint64_t intenset, uint64_t ovsset);
+
+/** PMOVSSET_EL0 of the PMU of this pCPU. */
+uint64_t fake_pmu_ovsset(void);
+
+/**
  * GICv3 and GICv2 doubles for core/irq.c, alike but for the version they
  * report (VMs created while one is registered get a vGIC of its version).
  * ack() returns the virtual timer's PPI while the fake vtimer's output is
@@ -241,6 +259,9 @@ unsigned int fake_sgis(unsigned int cpu, uint32_t sgi);
 
 /** Calls of the GICv2 fake's irqchip.refresh since the last reset. */
 unsigned int fake_refreshes(void);
+
+/** Times @intid was acknowledged at @cpu (SPIs: any @cpu). */
+unsigned int fake_irq_acks(unsigned int cpu, uint32_t intid);
 
 /** Make @intid pending (edge) at @cpu: the next ack there may take it. */
 void fake_irq_raise(unsigned int cpu, uint32_t intid);

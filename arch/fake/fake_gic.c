@@ -21,6 +21,9 @@
 
 #include "fake_priv.h"
 
+/* More acknowledges of one INTID than any test makes. */
+#define FAKE_ACK_STORM 100000U
+
 #define CTL_ENABLE (1UL << 0)
 #define CTL_IMASK (1UL << 1)
 #define CTL_ISTATUS (1UL << 2)
@@ -53,6 +56,7 @@ static struct {
 	/* Physical state: SGIs and PPIs banked per CPU, SPIs in [0]. */
 	bool active[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
 	bool pending[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
+	unsigned int acks[KAIROS_MAX_CPUS][IRQ_NR_HANDLED];
 	unsigned int set_active_calls;
 	unsigned int lr_writes, lr_reads;
 	unsigned int refreshes;
@@ -110,6 +114,8 @@ bool fake_gic_signalled(void)
 
 	if (vt_line(cpu) && !g.active[cpu][FAKE_VTIMER_PPI])
 		return true;
+	if (fake_pmu_line_on(cpu) && !g.active[cpu][FAKE_PMU_PPI])
+		return true;
 	for (uint32_t id = 0; id < IRQ_NR_HANDLED; id++) {
 		unsigned int bank = id < 32 ? cpu : 0;
 
@@ -134,18 +140,30 @@ static struct irq_ack chip_ack(void)
 
 	if (vt_line(cpu) && !g.active[cpu][FAKE_VTIMER_PPI]) {
 		g.active[cpu][FAKE_VTIMER_PPI] = true;
+		g.acks[cpu][FAKE_VTIMER_PPI]++;
 		return (struct irq_ack){ FAKE_VTIMER_PPI, FAKE_VTIMER_PPI };
 	}
 	for (uint32_t id = 0; id < IRQ_NR_HANDLED; id++) {
 		unsigned int bank = id < 32 ? cpu : 0;
+		bool level = id == FAKE_PMU_PPI && fake_pmu_line_on(cpu);
 
-		if (g.pending[bank][id] && !g.active[bank][id]) {
+		if ((g.pending[bank][id] || level) && !g.active[bank][id]) {
 			g.pending[bank][id] = false;
 			g.active[bank][id] = true;
+			/* A level line deactivated while high: a storm. */
+			if (++g.acks[bank][id] > FAKE_ACK_STORM)
+				fail_msg("fake: INTID %u acknowledged %u times",
+					 id, FAKE_ACK_STORM);
 			return (struct irq_ack){ id, id };
 		}
 	}
 	return (struct irq_ack){ IRQ_SPURIOUS, IRQ_SPURIOUS };
+}
+
+unsigned int fake_irq_acks(unsigned int cpu, uint32_t intid)
+{
+	(void)active_of(cpu, intid); /* checks the arguments */
+	return g.acks[intid < 32 ? cpu : 0][intid];
 }
 
 static void chip_eoi(struct irq_ack a)

@@ -33,6 +33,9 @@ void fake_phase(enum fake_phase phase);
  */
 bool fake_gic_signalled(void);
 
+/** The fake PMU's overflow output at pCPU @cpu (level, FAKE_PMU_PPI). */
+bool fake_pmu_line_on(unsigned int cpu);
+
 /** fake_reset() of the GIC and virtual timer side (fake_gic.c). */
 void fake_gic_reset(void);
 
