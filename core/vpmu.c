@@ -14,13 +14,13 @@
  * Nothing is masked in the PMU itself: the guest's PMINTENSET, PMOVSSET
  * and PMCR are always its own.
  */
+#include <arch/vcpu.h>
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/spinlock.h>
 #include <kairos/vcpu_state.h>
 #include <kairos/vgic.h>
 #include <kairos/vpmu.h>
-#include <arch/vcpu.h>
 
 static uint32_t phys_intid;
 
@@ -66,8 +66,8 @@ static void map(struct vcpu *v)
 {
 	struct vgic_irq *i = &v->st.vgic.priv[VCPU_PMU_INTID];
 
-	if (!phys_intid || (__atomic_load_n(&i->flags, __ATOMIC_RELAXED) &
-			    VGIC_HW))
+	if (!phys_intid ||
+	    (__atomic_load_n(&i->flags, __ATOMIC_RELAXED) & VGIC_HW))
 		return;
 	spin_lock(&v->vm->vgic.lock);
 	vgic_map_hw(v, VCPU_PMU_INTID, phys_intid);

@@ -30,8 +30,8 @@ struct guest_dtb_params {
 	uint64_t mem_ipa, mem_size;
 	unsigned int nr_vcpus;
 	uint64_t vcpu_mpidr[KAIROS_MAX_VCPUS];
-	unsigned int gic_version;         /**< 2 or 3 */
-	uint64_t timer_freq;              /**< 0: leave clock-frequency out */
+	unsigned int gic_version; /**< 2 or 3 */
+	uint64_t timer_freq;      /**< 0: leave clock-frequency out */
 	bool pmu; /**< a pmu node: its overflow interrupt is PPI 7 */
 	const char *bootargs;             /**< may be empty */
 	uint64_t initrd_ipa, initrd_size; /**< size 0: no initrd */

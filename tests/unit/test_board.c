@@ -166,8 +166,7 @@ static void test_pmu_absent_or_not_a_ppi(void **state)
 	assert_int_equal(fdt_open_into(fdt, dtb, sizeof(dtb)), 0);
 	node = fdt_path_offset(fdt, "/pmu");
 	assert_true(node >= 0);
-	assert_int_equal(fdt_setprop(fdt, node, "interrupts", spi,
-				     sizeof(spi)),
+	assert_int_equal(fdt_setprop(fdt, node, "interrupts", spi, sizeof(spi)),
 			 0);
 	assert_int_equal(board_parse(fdt, 0, &b, &err), KAIROS_OK);
 	assert_int_equal(b.pmu_intid, 0);

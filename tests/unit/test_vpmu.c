@@ -63,10 +63,10 @@ static void gic_irq(void *arg)
 /* The guest's GIC on, PPI 23 enabled (GICv3: its redistributor). */
 static void guest_gic_on(struct vcpu *v)
 {
-	uint64_t enabler = v->vm->vgic.version == 3 ?
-				   VIRT_GICR + v->id * VIRT_GICR_STRIDE +
-					   0x10000 + 0x100 :
-				   VIRT_GICD + 0x100;
+	uint64_t enabler =
+		v->vm->vgic.version == 3 ?
+			VIRT_GICR + v->id * VIRT_GICR_STRIDE + 0x10000 + 0x100 :
+			VIRT_GICD + 0x100;
 
 	util_wr(v, VIRT_GICD, 4, 3);
 	util_wr(v, enabler, 4, 1U << PMU);
@@ -148,8 +148,7 @@ static void assert_listed_hw(struct vcpu *v, void *arg)
 	(void)arg;
 	assert_true(k >= 0);
 	assert_true(fake_vgic_lr((unsigned int)k)->hw);
-	assert_int_equal(fake_vgic_lr((unsigned int)k)->hw_intid,
-			 FAKE_PMU_PPI);
+	assert_int_equal(fake_vgic_lr((unsigned int)k)->hw_intid, FAKE_PMU_PPI);
 }
 
 /*
@@ -299,8 +298,8 @@ static void test_overflow_survives_checkpoint(void **state)
 	memset(&v->st.pmu, 0, sizeof(v->st.pmu));
 	v->st.pmu_dbg_live = 0;
 	vgic_vcpu_reset(v);
-	assert_true(ckpt_restore(&vms[0], 0, CKPT_POLICY_PAUSE, why,
-				 sizeof(why)));
+	assert_true(
+		ckpt_restore(&vms[0], 0, CKPT_POLICY_PAUSE, why, sizeof(why)));
 	assert_true(v->st.pmu_dbg_live);
 	assert_false(v->st.vgic.priv[PMU].flags & VGIC_HW);
 	fake_vcpu_push_guest(FAKE_EXIT_IRQ, RUN_TICKS, assert_listed_hw, NULL,

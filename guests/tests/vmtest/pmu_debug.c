@@ -371,13 +371,14 @@ static void prompt_phase(char how, uint64_t rounds, uint64_t bound)
 
 	for (uint64_t r = 0; r < rounds; r++) {
 		if (!prompt_round(how)) {
-			test_fail("wait '%c', overflow %llu: %u interrupts "
-				  "(backstop %u; PMCCNTR 0x%llx PMOVSSET 0x%llx), "
-				  "want 1",
-				  how, (unsigned long long)r,
-				  pr_irqs - irqs0 - (uint32_t)r, pr_backstops,
-				  (unsigned long long)read_sysreg(pmccntr_el0),
-				  (unsigned long long)read_sysreg(pmovsset_el0));
+			test_fail(
+				"wait '%c', overflow %llu: %u interrupts "
+				"(backstop %u; PMCCNTR 0x%llx PMOVSSET 0x%llx), "
+				"want 1",
+				how, (unsigned long long)r,
+				pr_irqs - irqs0 - (uint32_t)r, pr_backstops,
+				(unsigned long long)read_sysreg(pmccntr_el0),
+				(unsigned long long)read_sysreg(pmovsset_el0));
 			return;
 		}
 		if (pr_lat > worst)
