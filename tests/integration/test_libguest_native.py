@@ -22,13 +22,14 @@ VMTEST_NAMES = {"psci_version", "psci_cpus", "psci_off_secondary",
                 "fault_loop", "hvc_imm", "mmio_exclusive",
                 "psci_cpu_on_outside_ram", "psci_smc32_args",
                 "tval_negative", "virtio_mmio", "pmu_debug_own",
-                "pmu_overflow_irq"}
+                "pmu_overflow_irq", "pmu_overflow_prompt"}
 # Run only when named: they need a second VM, stop their VM, or check what
 # Kairos does where QEMU's own firmware may do otherwise.
 VMTEST_NAMED_ONLY = {"psci_off_secondary", "isolation", "console_io",
                      "fault_loop", "hvc_imm", "mmio_exclusive",
                      "psci_cpu_on_outside_ram", "psci_smc32_args",
-                     "pmu_debug_own", "pmu_overflow_irq"}
+                     "pmu_debug_own", "pmu_overflow_irq",
+                     "pmu_overflow_prompt"}
 
 VERDICT_RE = re.compile(r"^TEST (\S+): (PASS|FAIL)(?: (.*?))?\r*$", re.M)
 SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) passed, (\d+) failed\r*$", re.M)

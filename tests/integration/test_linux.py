@@ -2,7 +2,8 @@
 """A Debian Linux kernel (guests/linux) runs SMP as a guest under Kairos,
 on GICv3 and GICv2: it reaches user space with 2 vCPUs, each `sleep 1`
 takes 1 s +- 10 % of guest time, timer and IPI interrupts flow on both
-vCPUs, and it powers its VM off cleanly.
+vCPUs, its PMU driver finds the PMU of the generated DTB, and it powers
+its VM off cleanly.
 
 QEMU runs with -icount shift=0,sleep=off: guest time is then a function
 of the instructions executed, not of how busy the host is, so the 10 %
@@ -44,6 +45,8 @@ def check_linux(con, tolerance=0.1, timeout=120):
     assert int(irq.group(1)) > 0 and int(irq.group(2)) > 0
     ipi = con.expect(r"\[linux\] KAIROS-IRQ IPI0:\s+(\d+)\s+(\d+)\s")
     assert int(ipi.group(1)) + int(ipi.group(2)) > 0
+    # The generated DTB's pmu node: Linux's PMU driver probed.
+    con.expect(r"\[linux\] KAIROS-PMU \[[ 0-9.]+\] hw perfevents: enabled")
     con.expect(r"\[linux\] KAIROS-LINUX-DONE")
     con.expect(r"kairos: VM linux stopped \(PSCI SYSTEM_OFF\)")
 
