@@ -210,15 +210,20 @@ TEST(sys_pmu_overflow_irq)
 	write_sysreg(1UL << 31, pmcntenset_el0);
 	write_sysreg(1UL << 6 | 1, pmcr_el0); /* LC, E */
 	isb();
-	irq_unmask();
 	/*
-	 * Kairos sees the overflow line when the vCPU exits: a WFI once the
-	 * flag is up (a vCPU blocked in WFI does not count, so an overflow
-	 * still to come would never wake it).
+	 * A WFI once the flag is up (a vCPU blocked in WFI does not count,
+	 * so an overflow still to come would never wake it), with IRQs
+	 * masked: the interrupt may come at any instruction, and one taken
+	 * between the check and the WFI would leave the WFI waiting for
+	 * nothing. A pending interrupt ends a WFI also when masked.
 	 */
-	for (uint64_t t0 = time_us(); !pmu_irqs && time_us() - t0 < 1000000;)
+	for (uint64_t t0 = time_us(); !pmu_irqs && time_us() - t0 < 1000000;) {
 		if (read_sysreg(pmovsset_el0) & (1UL << 31))
 			__asm__ volatile("wfi");
+		irq_unmask();
+		irq_mask();
+	}
+	irq_unmask();
 	time_delay_us(3000);
 	irq_mask();
 	ovs = read_sysreg(pmovsset_el0);

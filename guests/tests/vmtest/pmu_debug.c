@@ -197,17 +197,24 @@ TEST_FLAGS(pmu_overflow_irq, TEST_NAMED_ONLY)
 	write_sysreg(read_sysreg(pmcr_el0) | PMCR_E, pmcr_el0);
 	write_sysreg(PMU_CCNT, pmcntenset_el0);
 	__asm__ volatile("isb");
-	irq_unmask();
+	irq_mask();
 	t0 = time_us();
 	/*
 	 * Waits in WFI once the overflow flag is up: whether a counter
 	 * counts in WFI is IMPLEMENTATION DEFINED, and under Kairos a vCPU
-	 * blocked in WFI counts nothing (its PMU is switched out).
+	 * blocked in WFI counts nothing (its PMU is switched out). IRQs
+	 * masked from the check to the WFI: an interrupt taken in between
+	 * would leave the WFI nothing to wait for (a pending one ends a WFI
+	 * also when masked).
 	 */
 	while (!__atomic_load_n(&pmu_irqs, __ATOMIC_RELAXED) &&
-	       time_us() - t0 < PMU_WAIT_US)
+	       time_us() - t0 < PMU_WAIT_US) {
 		if (read_sysreg(pmovsset_el0) & PMU_CCNT)
 			__asm__ volatile("wfi");
+		irq_unmask();
+		irq_mask();
+	}
+	irq_unmask();
 	/* No second one for the same overflow. */
 	time_delay_us(20000);
 	irq_mask();
