@@ -133,6 +133,50 @@ def test_refusals(boot, tmp_path, gic):
     assert re.search(r"kairos: VM x vCPU0: .*abort injected", log), log
 
 
+def test_checkpoint_of_the_only_writer(boot, tmp_path):
+    """'w' writes the region, 'r' reads it. w's checkpoint holds the
+    region, and its restore brings the region back with w's RAM: w checks
+    the region still holds its own last count before each one, and r sees
+    the count go back to the checkpoint's. r's own checkpoint and restore
+    are refused, naming w."""
+    n = 40
+    system = _system(tmp_path, [("w", [0], f"test=tick n={n}"),
+                                ("r", [1], f"test=watch n={n}")],
+                     _region([_peer(0, "w"), _peer(1, "r", "ro")]))
+    con = boot([f"{TOOLS}/kairos-qemu", "--gic", "3", "--smp", "2",
+                "--store", "64M", "--slots", "2", "--console-input",
+                "shell", "--system", system, "--", "-no-reboot"])
+    con.expect(r"\[w\] # tick 3\r*\n", timeout=120)
+    con.send_line("vm checkpoint w 0")
+    con.expect(r"vm: w checkpointed into slot 0", timeout=60)
+    # The count at the checkpoint: w's next line, or the one before.
+    ck = int(con.expect(r"\[w\] # tick (\d+)\r*\n").group(1))
+    con.send_line("vm checkpoint r 1")
+    con.expect(r"vm: checkpoint of r into slot 1 failed: it takes part in "
+               r"shared-memory region 0, which only a checkpoint of VM w "
+               r"holds")
+    con.send_line("vm restore r 0")
+    con.expect(r"vm: restore of r from slot 0 failed: r: it takes part in "
+               r"shared-memory region 0, which only a checkpoint of VM w "
+               r"holds")
+    top = ck + 5
+    con.expect(rf"\[w\] # tick {top}\r*\n", timeout=60)
+    con.send_line("vm restore w 0")
+    con.expect(r"vm: w restored from slot 0", timeout=60)
+    # r reads the region of the checkpoint again: a count below top (a
+    # line or two it read before the restore may come first).
+    seen = []
+    while not seen or seen[-1] >= top:
+        assert len(seen) < 10, seen
+        seen.append(int(con.expect(r"\[r\] # sees (\d+)\r*\n",
+                                   timeout=60).group(1)))
+    assert ck - 1 <= seen[-1] <= ck + 2, (ck, seen)
+    got = _verdicts(con, ["w", "r"], "(?:tick|watch)")
+    log = con.tail()
+    assert got["w"][0] == "PASS", f"w: {got['w'][1]}\n{log}"
+    assert got["r"][0] == "PASS", f"r: {got['r'][1]}\n{log}"
+
+
 def test_config_refused(tmp_path):
     """A region over a VM's memory: Kairos names the region and the VM,
     and does not start (exit status 3)."""

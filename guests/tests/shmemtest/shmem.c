@@ -18,6 +18,13 @@
  *   echo n=N: for N requests, wait for the doorbell, read the 32-bit
  *     request at the region's offset 0 when it changed, write request + 1
  *     at offset 4 and ring index 0 (a Linux peer polls it with devmem).
+ *   tick n=N: the region's writer counts from 1 to N, one a 100 ms, in
+ *     its own RAM and at the region's offset 0; before each count it
+ *     checks the region still holds the last one, so a restore that
+ *     brought back its RAM without the region (or the region without
+ *     its RAM) fails it.
+ *   watch n=N: a reader prints the region's offset 0 every 100 ms when
+ *     it changed, until it reads N.
  *   not_given ipa=ADDR: a VM without a region finds none in its DTB, and
  *     reading the region's address in another VM (ADDR) or the first
  *     doorbell page aborts.
@@ -313,4 +320,43 @@ TEST_FLAGS(not_given, TEST_NAMED_ONLY)
 	exc_catch_begin();
 	(void)mmio_read32(0x0b000000);
 	EXPECT(exc_catch_end(&rec), "reading the doorbell page completed");
+}
+
+TEST_FLAGS(tick, TEST_NAMED_ONLY)
+{
+	volatile uint64_t *shared;
+	uint64_t n = 20;
+
+	board_arg_u64("n", &n);
+	if (!shmem_find(0, &shm))
+		FAIL("no shared-memory region in the DTB");
+	shared = (volatile uint64_t *)(uintptr_t)shm.base;
+	for (volatile uint64_t mine = 0; mine < n;) {
+		if (*shared != mine)
+			FAIL("the region holds %llu, this VM counted %llu",
+			     (unsigned long long)*shared,
+			     (unsigned long long)mine);
+		mine = mine + 1;
+		*shared = mine;
+		printf("# tick %llu\n", (unsigned long long)mine);
+		time_delay_us(100000);
+	}
+}
+
+TEST_FLAGS(watch, TEST_NAMED_ONLY)
+{
+	volatile uint64_t *shared;
+	uint64_t n = 20, last = 0, v;
+
+	board_arg_u64("n", &n);
+	if (!shmem_find(0, &shm))
+		FAIL("no shared-memory region in the DTB");
+	shared = (volatile uint64_t *)(uintptr_t)shm.base;
+	do {
+		v = *shared;
+		if (v != last)
+			printf("# sees %llu\n", (unsigned long long)v);
+		last = v;
+		time_delay_us(100000);
+	} while (v != n);
 }
