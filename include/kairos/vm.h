@@ -165,6 +165,22 @@ struct vm_shmem_bells {
 	uint64_t bad;       /**< its rings to an index without a peer */
 	uint64_t dropped;   /**< its rings to a stopped peer */
 	uint64_t received;  /**< rings of peers that pended its SPI */
+	/**
+	 * A peer rang it and it has not acknowledged (INTR_STATUS): its PCI
+	 * function's INTx status, the line when INTx is not disabled. Under
+	 * vm.shmem_lock.
+	 */
+	bool unacked;
+};
+
+/**
+ * The emulated PCI function of one region of a VM (core/vdev/vpci.c), by
+ * its entry in vm_config.shmem. Under vm.shmem_lock.
+ */
+struct vm_pci_fn {
+	uint16_t command; /**< the writable bits of the Command register */
+	uint8_t sizing;   /**< BAR dwords written all-ones: answer the size */
+	uint8_t int_line; /**< Interrupt Line (scratch for the guest) */
 };
 
 /** A VM. */
@@ -200,6 +216,9 @@ struct vm {
 	struct vm_ram ram;
 	struct vm_load load;
 	struct vm_shmem_bells bells[KAIROS_MAX_SHMEM];
+	struct vm_pci_fn pci[KAIROS_MAX_SHMEM];
+	/** Orders rings, acknowledges and Command writes with the INTx lines. */
+	struct spinlock shmem_lock;
 };
 
 /** What VMs need of the board. */
