@@ -16,9 +16,10 @@ VM that was not given the region finds none and aborts on its address
 and on the doorbell page. A Debian Linux VM boots with a region in its
 device tree and, from its shell with busybox devmem, writes requests into
 the region and rings a bare-metal VM, which answers through the region
-(Debian's kernel has no uio_pdrv_genirq: docs/shmem.md). And Kairos
-refuses a configuration whose
-region overlaps a VM's memory, naming both nodes.
+without an interrupt; then, with the stock uio and uio_pci_generic
+modules bound to the region's emulated PCI function, it waits for each
+answer's interrupt on /dev/uio0 (docs/shmem.md). And Kairos refuses a
+configuration whose region overlaps a VM's memory, naming both nodes.
 """
 import os
 import re
