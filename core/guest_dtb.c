@@ -375,12 +375,9 @@ static void add_shmem(struct fdt_w *w, const struct guest_dtb_params *p)
 static size_t pci_range(uint32_t *c, uint32_t space, uint64_t addr,
 			uint64_t size)
 {
-	const uint32_t e[] = { space,
-			       (uint32_t)(addr >> 32),
-			       (uint32_t)addr,
-			       (uint32_t)(addr >> 32),
-			       (uint32_t)addr,
-			       (uint32_t)(size >> 32),
+	const uint32_t e[] = { space,          (uint32_t)(addr >> 32),
+			       (uint32_t)addr, (uint32_t)(addr >> 32),
+			       (uint32_t)addr, (uint32_t)(size >> 32),
 			       (uint32_t)size };
 
 	memcpy(c, e, sizeof(e));
@@ -421,10 +418,16 @@ static void add_pci_irqs(struct fdt_w *w, const struct guest_dtb_params *p)
 
 	for (unsigned int k = 0; k < p->nr_shmem; k++) {
 		unsigned int r = p->shmem[k].region;
-		const uint32_t e[] = {
-			VPCI_DEVFN(r) << 8, 0, 0, 1, PHANDLE_GIC, 0, 0,
-			GIC_SPI, VIRT_PCI_INTX_INTID - 32 + r, IRQ_LEVEL_HIGH
-		};
+		const uint32_t e[] = { VPCI_DEVFN(r) << 8,
+				       0,
+				       0,
+				       1,
+				       PHANDLE_GIC,
+				       0,
+				       0,
+				       GIC_SPI,
+				       VIRT_PCI_INTX_INTID - 32 + r,
+				       IRQ_LEVEL_HIGH };
 
 		for (size_t i = 0; i < ARRAY_SIZE(e); i++)
 			c[n++] = cpu_to_fdt32(e[i]);

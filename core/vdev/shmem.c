@@ -62,7 +62,7 @@ static uint32_t low(const uint64_t *c)
 
 void shmem_intx_sync(struct vm *vm, unsigned int k)
 {
-	bool line = vm->bells[k].unacked &&
+	bool line = vm->bell_unacked[k] &&
 		    !(vm->pci[k].command & VPCI_CMD_INTX_DISABLE);
 
 	vgic_set_line(&vm->vcpus[0],
@@ -80,8 +80,8 @@ static bool bell_deliver(struct vm *peer, unsigned int pk)
 	bool was;
 
 	spin_lock(&peer->shmem_lock);
-	was = peer->bells[pk].unacked;
-	peer->bells[pk].unacked = true;
+	was = peer->bell_unacked[pk];
+	peer->bell_unacked[pk] = true;
 	shmem_intx_sync(peer, pk);
 	spin_unlock(&peer->shmem_lock);
 	return edge || !was;
@@ -91,7 +91,7 @@ static bool bell_deliver(struct vm *peer, unsigned int pk)
 static void bell_ack(struct vm *vm, unsigned int k)
 {
 	spin_lock(&vm->shmem_lock);
-	vm->bells[k].unacked = false;
+	vm->bell_unacked[k] = false;
 	shmem_intx_sync(vm, k);
 	spin_unlock(&vm->shmem_lock);
 }
@@ -151,7 +151,7 @@ static bool bell_read(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	case BELL_DROPPED: *val = low(&b->dropped); break;
 	case BELL_RECEIVED: *val = low(&b->received); break;
 	case BELL_INTR_STATUS:
-		*val = __atomic_load_n(&b->unacked, __ATOMIC_RELAXED);
+		*val = __atomic_load_n(&vm->bell_unacked[k], __ATOMIC_RELAXED);
 		break;
 	default: *val = 0; break;
 	}

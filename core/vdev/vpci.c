@@ -69,7 +69,7 @@ static uint32_t bar_value(const struct vm_shmem *m, unsigned int i,
 
 	*mask = 0;
 	if (i == 0) {
-		*mask = (uint32_t)~(VIRT_SHMEM_DOORBELL_SIZE - 1);
+		*mask = (uint32_t) ~(VIRT_SHMEM_DOORBELL_SIZE - 1);
 		return (uint32_t)vpci_bar0(m);
 	}
 	if (!vpci_bar2_ok(m) || i < 2 || i > 3 || (i == 3 && !is64))
@@ -97,7 +97,7 @@ static uint32_t bar_read(const struct vm *vm, unsigned int k, unsigned int i)
 static uint32_t cfg_read(const struct vm *vm, unsigned int k, unsigned int reg)
 {
 	const struct vm_pci_fn *f = &vm->pci[k];
-	bool intx = __atomic_load_n(&vm->bells[k].unacked, __ATOMIC_RELAXED);
+	bool intx = __atomic_load_n(&vm->bell_unacked[k], __ATOMIC_RELAXED);
 
 	if (reg >= CFG_BAR0 && reg <= CFG_BAR5)
 		return bar_read(vm, k, (reg - CFG_BAR0) / 4);
@@ -139,8 +139,8 @@ static void cfg_write(struct vm *vm, unsigned int k, unsigned int reg,
 }
 
 /* Config space of bus 0: @off = device << 15 | function << 12 | register. */
-static bool ecam_read(struct vcpu *v, void *dev, uint64_t off,
-		      unsigned int len, uint64_t *val)
+static bool ecam_read(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
+		      uint64_t *val)
 {
 	int k = fn_entry(v->vm, (unsigned int)(off >> 12) & 0xffU);
 	unsigned int reg = (unsigned int)off & 0xfffU;

@@ -165,12 +165,6 @@ struct vm_shmem_bells {
 	uint64_t bad;       /**< its rings to an index without a peer */
 	uint64_t dropped;   /**< its rings to a stopped peer */
 	uint64_t received;  /**< rings of peers that pended its SPI */
-	/**
-	 * A peer rang it and it has not acknowledged (INTR_STATUS): its PCI
-	 * function's INTx status, the line when INTx is not disabled. Under
-	 * vm.shmem_lock.
-	 */
-	bool unacked;
 };
 
 /**
@@ -216,6 +210,12 @@ struct vm {
 	struct vm_ram ram;
 	struct vm_load load;
 	struct vm_shmem_bells bells[KAIROS_MAX_SHMEM];
+	/**
+	 * By entry: a peer rang and the VM has not acknowledged (the doorbell's
+	 * INTR_STATUS), its PCI function's INTx status and, unless INTx is
+	 * disabled, its line. Under shmem_lock.
+	 */
+	bool bell_unacked[KAIROS_MAX_SHMEM];
 	struct vm_pci_fn pci[KAIROS_MAX_SHMEM];
 	/** Orders rings, acknowledges and Command writes with the INTx lines. */
 	struct spinlock shmem_lock;

@@ -36,7 +36,8 @@ static inline uint64_t vpci_bar0(const struct vm_shmem *m)
  */
 static inline bool vpci_bar2_ok(const struct vm_shmem *m)
 {
-	return !(m->size & (m->size - 1)) && !(ipa_addr(m->ipa) & (m->size - 1));
+	return !(m->size & (m->size - 1)) &&
+	       !(ipa_addr(m->ipa) & (m->size - 1));
 }
 
 /**

@@ -281,9 +281,10 @@ static void test_hostile_sweep(void **state)
 				val = 0;
 				expect(0, a, false, len, &val, ok);
 				if (ok)
-					assert_int_equal(
-						val, 0xffffffffU >>
-							     (32 - 8 * len));
+					assert_int_equal(val,
+							 0xffffffffU >>
+								 (32 -
+								  8 * len));
 				val = ~0ULL;
 				expect(0, a, true, len, &val, ok);
 			}
@@ -316,8 +317,7 @@ static void test_no_host_without_region(void **state)
 	uint64_t val = 0;
 
 	(void)state;
-	assert_int_equal(acc(2, VIRT_PCI_ECAM, false, 4, &val),
-			 MMIO_NO_DEVICE);
+	assert_int_equal(acc(2, VIRT_PCI_ECAM, false, 4, &val), MMIO_NO_DEVICE);
 	assert_int_equal(acc(2, FN, false, 4, &val), MMIO_NO_DEVICE);
 	val = 0xffffffff;
 	assert_int_equal(acc(2, FN + 0x10, true, 4, &val), MMIO_NO_DEVICE);
