@@ -948,9 +948,13 @@ static enum kairos_err shmem_peer_vm(const struct ctx *c,
 		    c->cfg->vms[*vmi].irqs[k] == VIRT_PCI_INTX_INTID + rix)
 			return refuse(
 				n->err, KAIROS_ERR_MALFORMED, n->path, "vm",
-				"INTID %u, the doorbell of %s, is passed through to %s",
-				c->cfg->vms[*vmi].irqs[k], s->path,
-				c->cfg->vms[*vmi].path);
+				"INTID %u, the %s of %s, is passed through to %s",
+				c->cfg->vms[*vmi].irqs[k],
+				c->cfg->vms[*vmi].irqs[k] ==
+						VIRT_SHMEM_INTID + rix ?
+					"doorbell" :
+					"PCI INTx",
+				s->path, c->cfg->vms[*vmi].path);
 	return KAIROS_OK;
 }
 
