@@ -464,6 +464,8 @@ static const char *device_conflict(const struct ctx *c,
 	if (ranges_overlap(a, sz, VIRT_SHMEM_DOORBELL,
 			   VIRT_SHMEM_DOORBELL_SIZE * KAIROS_MAX_SHMEM))
 		return "the guest's shared-memory doorbells at that address";
+	if (ranges_overlap(a, sz, VIRT_PCI_ECAM, VIRT_PCI_ECAM_SIZE))
+		return "the guest's PCI host (ECAM) at that address";
 	for (unsigned int v = 0; v < c->cfg->nr_vms; v++)
 		for (unsigned int k = 0; k < c->cfg->vms[v].nr_devices; k++)
 			if (ranges_overlap(
@@ -955,14 +957,19 @@ static enum kairos_err shmem_peer_vm(const struct ctx *c,
 			return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
 				      "vm", "\"%s\" is peer@%u of %s already",
 				      name, p, s->path);
-	/* The VM's doorbell SPI must be free for the region. */
+	/* The VM's doorbell and INTx SPIs must be free for the region. */
 	for (unsigned int k = 0; k < c->cfg->vms[*vmi].nr_irqs; k++)
-		if (c->cfg->vms[*vmi].irqs[k] == VIRT_SHMEM_INTID + rix)
+		if (c->cfg->vms[*vmi].irqs[k] == VIRT_SHMEM_INTID + rix ||
+		    c->cfg->vms[*vmi].irqs[k] == VIRT_PCI_INTX_INTID + rix)
 			return refuse(
 				n->err, KAIROS_ERR_MALFORMED, n->path, "vm",
-				"INTID %u, the doorbell of %s, is passed through to %s",
-				VIRT_SHMEM_INTID + rix, s->path,
-				c->cfg->vms[*vmi].path);
+				"INTID %u, the %s of %s, is passed through to %s",
+				c->cfg->vms[*vmi].irqs[k],
+				c->cfg->vms[*vmi].irqs[k] ==
+						VIRT_SHMEM_INTID + rix ?
+					"doorbell" :
+					"PCI INTx",
+				s->path, c->cfg->vms[*vmi].path);
 	return KAIROS_OK;
 }
 

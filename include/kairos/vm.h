@@ -167,6 +167,16 @@ struct vm_shmem_bells {
 	uint64_t received;  /**< rings of peers that pended its SPI */
 };
 
+/**
+ * The emulated PCI function of one region of a VM (core/vdev/vpci.c), by
+ * its entry in vm_config.shmem. Under vm.shmem_lock.
+ */
+struct vm_pci_fn {
+	uint16_t command; /**< the writable bits of the Command register */
+	uint8_t sizing;   /**< BAR dwords written all-ones: answer the size */
+	uint8_t int_line; /**< Interrupt Line (scratch for the guest) */
+};
+
 /** A VM. */
 struct vm {
 	unsigned int id; /**< index; VMID is id + 1 */
@@ -200,6 +210,15 @@ struct vm {
 	struct vm_ram ram;
 	struct vm_load load;
 	struct vm_shmem_bells bells[KAIROS_MAX_SHMEM];
+	/**
+	 * By entry: a peer rang and the VM has not acknowledged (the doorbell's
+	 * INTR_STATUS), its PCI function's INTx status and, unless INTx is
+	 * disabled, its line. Under shmem_lock.
+	 */
+	bool bell_unacked[KAIROS_MAX_SHMEM];
+	struct vm_pci_fn pci[KAIROS_MAX_SHMEM];
+	/** Orders rings, acknowledges and Command writes with the INTx lines. */
+	struct spinlock shmem_lock;
 };
 
 /** What VMs need of the board. */

@@ -17,7 +17,9 @@
  *     are counted as bad.
  *   echo n=N: for N requests, wait for the doorbell, read the 32-bit
  *     request at the region's offset 0 when it changed, write request + 1
- *     at offset 4 and ring index 0 (a Linux peer polls it with devmem).
+ *     at offset 4 and ring index 0 (a Linux peer polls it with devmem, or
+ *     waits for its interrupt through uio_pci_generic); quiet=1 prints
+ *     only the last answer.
  *   tick n=N: the region's writer counts from 1 to N, one a 100 ms, in
  *     its own RAM and at the region's offset 0; before each count it
  *     checks the region still holds the last one, so a restore that
@@ -275,10 +277,11 @@ TEST_FLAGS(bad_index, TEST_NAMED_ONLY)
 TEST_FLAGS(echo, TEST_NAMED_ONLY)
 {
 	volatile uint32_t *req, *ans;
-	uint64_t n = 1;
+	uint64_t n = 1, quiet = 0;
 	uint32_t last = 0;
 
 	board_arg_u64("n", &n);
+	board_arg_u64("quiet", &quiet);
 	if (!setup())
 		return;
 	req = (volatile uint32_t *)(uintptr_t)shm.base;
@@ -297,7 +300,8 @@ TEST_FLAGS(echo, TEST_NAMED_ONLY)
 		last = *req;
 		*ans = last + 1;
 		shmem_ring(&shm, 0);
-		printf("# echo %u -> %u\n", last, last + 1);
+		if (!quiet || i + 1 == n)
+			printf("# echo %u -> %u\n", last, last + 1);
 	}
 	irq_mask();
 	EXPECT(irqs >= n, "%llu doorbell interrupts for %llu requests",
