@@ -714,11 +714,15 @@ static bool check_shmem(const struct ckpt_image *img, const struct why *why)
 				r->index, (unsigned long long)r->length,
 				sizeof(h));
 		memcpy(&h, img->base + r->offset, sizeof(h));
-		if (h.region != r->index || h.flags != 0)
+		if (h.region != r->index ||
+		    h.flags & ~CKPT_SHMEM_FLAGS_KNOWN ||
+		    h.pci_command & ~CKPT_SHMEM_PCI_COMMAND_KNOWN)
 			return refuse(
 				why,
-				"shmem section %u: it says region %u, flags 0x%x",
-				r->index, h.region, h.flags);
+				"shmem section %u: it says region %u, flags 0x%x, PCI command 0x%x (known: 0x%x, 0x%x)",
+				r->index, h.region, h.flags, h.pci_command,
+				CKPT_SHMEM_FLAGS_KNOWN,
+				CKPT_SHMEM_PCI_COMMAND_KNOWN);
 		if (h.size == 0 || h.size % CKPT_PAGE_SIZE != 0 ||
 		    h.size != r->length - sizeof(h))
 			return refuse(

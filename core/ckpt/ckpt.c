@@ -455,13 +455,24 @@ static uint64_t shmem_bytes(const struct vm *vm)
 	return n;
 }
 
-/* The regions @vm's checkpoint holds (all of its own), into @w. */
-static void shmem_out(const struct vm *vm, struct ckpt_writer *w)
+/*
+ * The regions @vm's checkpoint holds (all of its own), with its state of
+ * each, into @w.
+ */
+static void shmem_out(struct vm *vm, struct ckpt_writer *w)
 {
 	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
 		const struct vm_shmem *m = &vm->cfg->shmem[k];
-		const struct ckpt_shmem h = { .region = m->region,
-					      .size = m->size };
+		struct shmem_fn_state st;
+		struct ckpt_shmem h;
+
+		shmem_fn_get(vm, k, &st);
+		h = (struct ckpt_shmem){
+			.region = m->region,
+			.pci_command = st.pci_command,
+			.flags = st.unacked ? CKPT_SHMEM_UNACKED : 0,
+			.size = m->size,
+		};
 
 		ckpt_w_begin(w, CKPT_SEC_SHMEM, m->region);
 		ckpt_w_append(w, &h, sizeof(h));
@@ -849,6 +860,21 @@ static void shmem_in(const struct vm *vm, const struct ckpt_image *img)
 		arch_mem_copy(p, h + 1, m->size);
 		/* To the PoC: a participant may map it non-cacheable. */
 		arch_dcache_clean(p, m->size);
+	}
+}
+
+/* @vm's own state of each region, after its vGIC (the INTx line follows). */
+static void shmem_fn_in(struct vm *vm, const struct ckpt_image *img)
+{
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
+		const struct ckpt_shmem *h =
+			shmem_sec(img, vm->cfg->shmem[k].region);
+		const struct shmem_fn_state st = {
+			.pci_command = h->pci_command,
+			.unacked = h->flags & CKPT_SHMEM_UNACKED,
+		};
+
+		shmem_fn_set(vm, k, &st);
 	}
 }
 
@@ -1302,6 +1328,7 @@ bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 	shmem_in(vm, &img);
 	shmem_hold(writers, false);
 	load(vm, &img, (int)slot, policy);
+	shmem_fn_in(vm, &img);
 	vm->ckpt.restores++;
 	vm->ckpt.last_ticks = arch_timer_now() - start;
 	sched_release_vm(vm);

@@ -69,6 +69,25 @@ void shmem_intx_sync(struct vm *vm, unsigned int k)
 		      VIRT_PCI_INTX_INTID + vm->cfg->shmem[k].region, line);
 }
 
+void shmem_fn_get(struct vm *vm, unsigned int k, struct shmem_fn_state *out)
+{
+	spin_lock(&vm->shmem_lock);
+	out->pci_command = vm->pci[k].command;
+	out->unacked = vm->bell_unacked[k];
+	spin_unlock(&vm->shmem_lock);
+}
+
+void shmem_fn_set(struct vm *vm, unsigned int k,
+		  const struct shmem_fn_state *in)
+{
+	spin_lock(&vm->shmem_lock);
+	vm->pci[k].command = in->pci_command & SHMEM_PCI_COMMAND_BITS;
+	vm->pci[k].sizing = 0;
+	vm->bell_unacked[k] = in->unacked;
+	shmem_intx_sync(vm, k);
+	spin_unlock(&vm->shmem_lock);
+}
+
 /*
  * A ring reaches @peer's entry @pk: the edge SPI and the INTx status.
  * False when both were pending already (the ring merges with them).

@@ -42,6 +42,7 @@
 #define CMD_MEMORY (1U << 1)
 #define CMD_MASTER (1U << 2)
 #define CMD_WRITABLE (CMD_MEMORY | CMD_MASTER | VPCI_CMD_INTX_DISABLE)
+_Static_assert(CMD_WRITABLE == SHMEM_PCI_COMMAND_BITS, "checkpointed bits");
 #define STATUS_INTX (1U << 3)
 #define INT_PIN_INTA 1U
 

@@ -18,6 +18,7 @@
 #include <kairos/ptimer.h>
 #include <kairos/task.h>
 #include <kairos/timerq.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
 #include <setjmp.h>
@@ -970,6 +971,33 @@ static void test_region_captured_with_its_only_writer(void **state)
 	assert_int_equal(shm[SHM_SIZE - 1], 0x22);
 }
 
+/*
+ * The owner's own state of the region, its PCI function's Command and
+ * its unacknowledged ring, comes back with it, and the INTx line follows.
+ */
+static void test_region_function_state_round_trip(void **state)
+{
+	const struct shmem_fn_state set = { .pci_command = 0x0006,
+					    .unacked = true };
+	const struct shmem_fn_state off = { .pci_command = 0x0400,
+					    .unacked = false };
+	struct shmem_fn_state got;
+	struct vgic_irq *intx =
+		&vm->vgic.spi[VIRT_PCI_INTX_INTID - VGIC_NR_PRIVATE];
+
+	(void)state;
+	shmem_fn_set(vm, 0, &set);
+	assert_true(intx->flags & VGIC_LINE);
+	checkpoint(0);
+	shmem_fn_set(vm, 0, &off);
+	assert_false(intx->flags & VGIC_LINE);
+	restore(0, CKPT_POLICY_PAUSE);
+	shmem_fn_get(vm, 0, &got);
+	assert_int_equal(got.pci_command, set.pci_command);
+	assert_true(got.unacked);
+	assert_true(intx->flags & VGIC_LINE);
+}
+
 /* With checkpoint-with naming a among two writers, a's holds it too. */
 static void test_region_captured_with_checkpoint_with(void **state)
 {
@@ -1053,6 +1081,7 @@ int main(void)
 		V3(test_image_with_a_device_names_it),
 		V3(test_image_without_passthrough_section),
 		SHM_READER(test_region_captured_with_its_only_writer),
+		SHM_READER(test_region_function_state_round_trip),
 		SHM_WITH(test_region_captured_with_checkpoint_with),
 		SHM_READER(test_region_mismatch_refused),
 	};

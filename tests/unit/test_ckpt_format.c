@@ -742,9 +742,16 @@ static void test_shmem_sections(void **state)
 	h->region = 1;
 	build_refused("shmem section 0: it says region 1, flags 0x0");
 	h->region = 0;
-	h->flags = 1;
-	build_refused("shmem section 0: it says region 0, flags 0x1");
+	/* Every known bit, then one past. */
+	h->flags = CKPT_SHMEM_FLAGS_KNOWN;
+	h->pci_command = CKPT_SHMEM_PCI_COMMAND_KNOWN;
+	assert_true(parse(build(), 0));
+	h->flags = 2;
+	build_refused("shmem section 0: it says region 0, flags 0x2");
 	h->flags = 0;
+	h->pci_command = 1;
+	build_refused("flags 0x0, PCI command 0x1 (known: 0x1, 0x406)");
+	h->pci_command = 0;
 	h->size = 3 * CKPT_PAGE_SIZE;
 	build_refused("shmem section 0: size 12288 in 8208 bytes of section");
 	h->size = 0;
