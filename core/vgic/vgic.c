@@ -291,7 +291,7 @@ static void fast_lr(struct vcpu *v, unsigned int n, struct vgic_fast *f)
 
 	f->ok = false;
 	if ((i->flags & (VGIC_HW | VGIC_ENABLED)) != (VGIC_HW | VGIC_ENABLED) ||
-	    !group_enabled(d, i)) {
+	    !group_enabled(d, i) || irq_chip()->ppi_eoi_unsignalled) {
 		/* Its vCPU does not take it now: EL2 must see it (T10). */
 		return;
 	} else if (i->flags & VGIC_IN_LR) {
@@ -345,15 +345,20 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 	for (unsigned int k = 0; k < n; k++) {
 		struct vgic_irq *i = irq_of(v, ids[k]);
 		struct vgic_lr *lr = &lrs[k];
+		bool hw = i->flags & VGIC_HW;
+		/* See irqchip.ppi_eoi_unsignalled: Kairos deactivates it. */
+		bool demoted = hw && ids[k] < VGIC_NR_PRIVATE &&
+			       irq_chip()->ppi_eoi_unsignalled;
 
 		*lr = (struct vgic_lr){
 			.intid = ids[k],
 			.priority = i->priority,
 			.group1 = (i->flags & VGIC_GROUP1) != 0,
 			.active = (i->flags & VGIC_ACTIVE) != 0,
-			.hw = (i->flags & VGIC_HW) != 0,
+			.hw = hw && !demoted,
 			.hw_intid = i->hw_intid,
 			.source = i->active_source,
+			.eoi_maint = demoted,
 		};
 		/*
 		 * A GICv2 SGI instance is (INTID, source): while one is active
@@ -369,7 +374,7 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 				i->sgi_sources &= (uint8_t)~same;
 			}
 			lr->eoi_maint = i->sgi_sources != 0;
-		} else if (deliverable(d, i) && !(lr->hw && lr->active)) {
+		} else if (deliverable(d, i) && !(hw && lr->active)) {
 			lr->pending = true;
 			/* The latch moves into the LR; folded back if unused. */
 			if (i->sgi_sources) {
@@ -507,10 +512,14 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		 * still high it is taken again at EL2 (T11).
 		 */
 		if ((i->flags & VGIC_HW) && !lr->active && !lr->pending) {
-			if (c->lr_intid[k] < VGIC_NR_PRIVATE)
-				c->hw_active &= ~(1U << c->lr_intid[k]);
-			else
+			/*
+			 * Listed without the HW bit (ppi_eoi_unsignalled): the
+			 * physical one is still active, held by Kairos.
+			 */
+			if (c->lr_intid[k] >= VGIC_NR_PRIVATE)
 				i->flags &= (uint16_t)~VGIC_LINE;
+			else if (!irq_chip()->ppi_eoi_unsignalled)
+				c->hw_active &= ~(1U << c->lr_intid[k]);
 		}
 		if (lr->active && !(i->flags & VGIC_DEACT_REQ)) {
 			i->flags |= VGIC_ACTIVE;

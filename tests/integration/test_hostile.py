@@ -74,16 +74,6 @@ STOP_LOG = {
 # Known bugs a case shows (Kairos's; for the GICv2 timer probably QEMU's):
 # (case, gic or None for both) -> reason.
 XFAIL = {
-    ("tmr_vcval_zero_storm", 2):
-        "GICv2: a hardware-mapped virtual timer whose line stays high "
-        "through the guest's EOI (its handler re-arms CVAL = 0) is taken "
-        "again only when the vCPU exits for another reason (some 300 of "
-        "5000 in 200 ms here); natively on QEMU's GICv2 all 5000 come at "
-        "once. QEMU's GICv2 model: the EOI of a HW list register clears "
-        "the physical PPI's active state but re-evaluates only the "
-        "virtual CPU interface (gic_complete_irq() calls gic_update_virt(), "
-        "not gic_update()), so the physical PPI, pending again, is not "
-        "signalled (docs/security.md)",
 }
 
 
