@@ -44,6 +44,11 @@ struct vcpu {
 	bool lrs_live;
 	unsigned int lrs_n;
 	bool lrs_stale;
+	/**
+	 * Its timer lines were derived for its last entry and not re-sampled
+	 * since (run_settle() does it, once, after the exit).
+	 */
+	bool lines_due;
 	/** The last fill left pending interrupts out (no room). */
 	bool lrs_left_out;
 	/**
