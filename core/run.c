@@ -62,7 +62,7 @@ static void prepare(struct cpu *c, struct vcpu *v)
 	if (c->boost_untaken && c->running == v)
 		maint |= VGIC_MAINT_NO_PENDING;
 	arch_vgic_write_lrs(lrs, n, maint);
-	if (vgic_wants_ack_trap(v))
+	if (v->ack_trap) /* set by the fill */
 		arch_vgic_trap_ack(v, true);
 	vgic_sync_hw(v);
 	vtimer_guard(v, lrs, n);

@@ -218,7 +218,7 @@ static enum vexit_result trap_hvc(struct vcpu *v, const struct trap *t)
 
 static enum vexit_result trap_iabt(struct vcpu *v, const struct trap *t)
 {
-	/* GICv2: the acknowledge trap of vgic_wants_ack_trap(). */
+	/* GICv2: the acknowledge trap the fill asked for (ack_trap). */
 	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
 	    arch_vgic_ack_trap_hit(v, t->ipa))
 		return run_ack_trapped(v);
@@ -303,7 +303,7 @@ static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 		st = vmmio_access(v, t->ipa, write, len, &val);
 	if (st != MMIO_NO_DEVICE)
 		return mmio_done(v, t, st, write, len, val);
-	/* GICv2: the acknowledge trap of vgic_wants_ack_trap(). */
+	/* GICv2: the acknowledge trap the fill asked for (ack_trap). */
 	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
 	    arch_vgic_ack_trap_hit(v, t->ipa))
 		return run_ack_trapped(v);

@@ -402,11 +402,6 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 	return n;
 }
 
-bool vgic_wants_ack_trap(const struct vcpu *v)
-{
-	return v->ack_trap;
-}
-
 /* A passthrough level SPI of @v to re-sample at the acknowledge? */
 static bool resample_candidate(struct vcpu *v, const struct vgic_irq *i)
 {
