@@ -286,8 +286,7 @@ static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 	unsigned int srt = (t->iss >> 16) & 31;
 	uint64_t val = 0;
 	enum mmio_status st = MMIO_NO_DEVICE;
-	bool emulable =
-		(t->iss & ISS_ISV) && !(in_aarch32(v) && srt == 15);
+	bool emulable = (t->iss & ISS_ISV) && !(in_aarch32(v) && srt == 15);
 
 	if (write) {
 		val = reg_read(v, srt);
