@@ -45,7 +45,8 @@ static bool group_enabled(const struct vgic_dist *d, const struct vgic_irq *i)
 	return d->ctlr & ((i->flags & VGIC_GROUP1) ? 2U : 1U);
 }
 
-static bool deliverable(const struct vgic_dist *d, const struct vgic_irq *i)
+static inline __attribute__((always_inline)) bool
+deliverable(const struct vgic_dist *d, const struct vgic_irq *i)
 {
 	return (i->flags & VGIC_ENABLED) && irq_pending(i) &&
 	       group_enabled(d, i);
@@ -172,7 +173,8 @@ void vgic_map_hw(struct vcpu *v, uint32_t intid, uint32_t hw_intid)
  * vgic_mark()): its SGIs and PPIs, and the SPIs routed to it. Marks of
  * interrupts with nothing left are dropped on the way. NULL at the end.
  */
-static struct vgic_irq *next_irq(struct vcpu *v, uint32_t *id)
+static inline __attribute__((always_inline)) struct vgic_irq *
+next_irq(struct vcpu *v, uint32_t *id)
 {
 	struct vgic_cpu *c = &v->st.vgic;
 	struct vgic_dist *d = &v->vm->vgic;
@@ -275,7 +277,9 @@ static unsigned int choose(struct vcpu *v, uint32_t *ids, unsigned int nr,
 			*left_out = true; /* the last one makes room */
 			n--;
 		}
-		memmove(&ids[k + 1], &ids[k], (n - k) * sizeof(ids[0]));
+		/* A few at most: no library call. */
+		for (unsigned int m = n; m > k; m--)
+			ids[m] = ids[m - 1];
 		ids[k] = id;
 		n++;
 	}
@@ -401,11 +405,6 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		fast_lr(v, n, fast);
 	spin_unlock(&d->lock);
 	return n;
-}
-
-bool vgic_wants_ack_trap(const struct vcpu *v)
-{
-	return v->ack_trap;
 }
 
 /* A passthrough level SPI of @v to re-sample at the acknowledge? */

@@ -51,7 +51,7 @@ struct vcpu;
 
 /**
  * Make the guest's acknowledge of the loaded @v trap (@on) so Kairos can
- * re-sample a passthrough line first (vgic_wants_ack_trap()), or no
+ * re-sample a passthrough line first (struct vcpu's ack_trap), or no
  * longer for @v. GICv3: ICH_HCR_EL2.TALL1, until the list registers are
  * read back. GICv2: the first page of the VM's GICC frame unmapped in
  * stage 2 while any of its vCPUs asks for it.

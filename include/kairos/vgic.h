@@ -173,15 +173,6 @@ void vgic_sync_hw(struct vcpu *v);
 void vgic_release_hw(struct vcpu *v);
 
 /**
- * After vgic_fill_lrs() for @v: true when it listed a passthrough
- * level-sensitive SPI pending that the guest has not acknowledged, whose
- * line the device may drop before the guest gets to it. The guest's
- * acknowledge must then trap (arch_vgic_trap_ack()) so that Kairos can
- * re-sample the line first (docs/design.md §5).
- */
-bool vgic_wants_ack_trap(const struct vcpu *v);
-
-/**
  * The guest of @v (settled: nothing of it listed) reached for its
  * acknowledge while the trap was armed: withdraw every passthrough
  * level SPI pending for it that it has not taken, and deactivate its

@@ -44,11 +44,19 @@ struct vcpu {
 	bool lrs_live;
 	unsigned int lrs_n;
 	bool lrs_stale;
+	/**
+	 * Its timer lines were derived for its last entry and not re-sampled
+	 * since (run_settle() does it, once, after the exit).
+	 */
+	bool lines_due;
 	/** The last fill left pending interrupts out (no room). */
 	bool lrs_left_out;
 	/**
-	 * The last fill listed a passthrough level SPI the guest has not
-	 * acknowledged: its acknowledge traps (vgic_wants_ack_trap()).
+	 * Set by vgic_fill_lrs(): it listed a passthrough level-sensitive
+	 * SPI pending that the guest has not acknowledged, whose line the
+	 * device may drop before the guest gets to it. The guest's
+	 * acknowledge must then trap (arch_vgic_trap_ack()) so that Kairos
+	 * can re-sample the line first (docs/design.md §5).
 	 */
 	bool ack_trap;
 	/** vgic_resample() marked lines not yet listed again. */
