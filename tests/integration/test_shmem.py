@@ -204,10 +204,10 @@ def test_config_refused(tmp_path):
             "overlaps the memory of /hypervisor/vm@0") in out, out
 
 
-def test_linux_devmem_to_bare_metal(boot, tmp_path):
-    """Linux (pCPU 0) and a bare-metal echo VM (pCPU 1): each request
-    Linux writes and rings for is answered with request + 1."""
-    rounds = 3
+def _linux_and_echo(tmp_path, echo_args):
+    """The system file of the Debian Linux VM (vm@0, pCPU 0, its shell on
+    the console) and a bare-metal echo VM (vm@1, pCPU 1, @echo_args)
+    sharing region 0 as indexes 0 and 1."""
     linux = f"""
 		vm@0 {{
 			vm-name = "linux";
@@ -219,11 +219,19 @@ def test_linux_devmem_to_bare_metal(boot, tmp_path):
 			kairos-qemu,initrd-file = "{LINUX}/initramfs.cpio.gz";
 			bootargs = "console=ttyAMA0 quiet kairos.loops=0 kairos.shell=1";
 		}};"""
-    system = _system(tmp_path, [("echo", [1], f"test=echo n={rounds}")],
+    system = _system(tmp_path, [("echo", [1], echo_args)],
                      linux + _region([_peer(0, "linux"), _peer(1, "echo")]))
     text = open(system).read().replace("vm@0 {\n\t\t\tvm-name = \"echo\"",
                                        "vm@1 {\n\t\t\tvm-name = \"echo\"")
     open(system, "w").write(text)
+    return system
+
+
+def test_linux_devmem_to_bare_metal(boot, tmp_path):
+    """Linux (pCPU 0) and a bare-metal echo VM (pCPU 1): each request
+    Linux writes and rings for is answered with request + 1."""
+    rounds = 3
+    system = _linux_and_echo(tmp_path, f"test=echo n={rounds}")
     con = boot([f"{TOOLS}/kairos-qemu", "--gic", "3", "--smp", "2",
                 "--system", system, "--", "-no-reboot"])
     con.expect(r"\[echo\] # echo ready, index 1", timeout=120)
@@ -263,23 +271,7 @@ def test_linux_uio_pci_to_bare_metal(boot, tmp_path, gic):
     checks the answer. Every answer is request + 1, in order; the UIO
     interrupt count covers every round."""
     rounds = UIO_ROUNDS[gic]
-    linux = f"""
-		vm@0 {{
-			vm-name = "linux";
-			profile = "virt";
-			memory = <0x0 0x40000000 0x0 0x10000000>;
-			vcpus = <1>;
-			cpus = <0>;
-			kairos-qemu,kernel-file = "{LINUX}/Image";
-			kairos-qemu,initrd-file = "{LINUX}/initramfs.cpio.gz";
-			bootargs = "console=ttyAMA0 quiet kairos.loops=0 kairos.shell=1";
-		}};"""
-    system = _system(tmp_path, [("echo", [1],
-                                 f"test=echo n={rounds} quiet=1")],
-                     linux + _region([_peer(0, "linux"), _peer(1, "echo")]))
-    text = open(system).read().replace("vm@0 {\n\t\t\tvm-name = \"echo\"",
-                                       "vm@1 {\n\t\t\tvm-name = \"echo\"")
-    open(system, "w").write(text)
+    system = _linux_and_echo(tmp_path, f"test=echo n={rounds} quiet=1")
     con = boot([f"{TOOLS}/kairos-qemu", "--gic", str(gic), "--smp", "2",
                 "--system", system, "--", "-no-reboot"])
     con.expect(r"\[echo\] # echo ready, index 1", timeout=120)

@@ -61,20 +61,8 @@ static int setup(void **state)
 	join(util_vm_add("b", 1, (const unsigned int[]){ 1 }, 1), 2,
 	     0x123400000000ULL, 0x2000);
 	util_vm_add("c", 1, NULL, 1);
-	util_sys.nr_shmem = 2;
-	util_sys.shmem[0] = (struct shmem_config){
-		.path = "/hypervisor/shmem@0",
-		.host = pa_init((uintptr_t)other),
-		.size = 0x1000,
-		.ckpt_with = -1,
-	};
-	util_sys.shmem[REGION] = (struct shmem_config){
-		.path = "/hypervisor/shmem@1",
-		.host = pa_init((uintptr_t)region),
-		.size = 0x2000,
-		.ckpt_with = -1,
-		.nr_peers = 2,
-	};
+	/* Region 0: a page of its own that none of them takes part in. */
+	util_shmem_regions(other, region, 0x2000);
 	util_create();
 	return 0;
 }

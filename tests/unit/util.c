@@ -249,6 +249,24 @@ void util_wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val)
 	assert_int_equal(vmmio_access(v, ipa, true, len, &val), MMIO_OK);
 }
 
+void util_shmem_regions(void *other, void *region, uint64_t size)
+{
+	util_sys.nr_shmem = 2;
+	util_sys.shmem[0] = (struct shmem_config){
+		.path = "/hypervisor/shmem@0",
+		.host = pa_init((uintptr_t)other),
+		.size = 0x1000,
+		.ckpt_with = -1,
+	};
+	util_sys.shmem[1] = (struct shmem_config){
+		.path = "/hypervisor/shmem@1",
+		.host = pa_init((uintptr_t)region),
+		.size = size,
+		.ckpt_with = -1,
+		.nr_peers = 2,
+	};
+}
+
 void util_ckpt_store(void *store, uint64_t size, unsigned int slots)
 {
 	util_sys.ckpt_store =
