@@ -190,8 +190,8 @@ enum kairos_err gicv2_init(const struct board *b)
 	 * Implementer Arm, product 0, revision 0: QEMU's model (a GIC-400
 	 * is 0x0200143b), whose EOI of a mapped PPI is not signalled again.
 	 */
-	gicv2_chip.ppi_eoi_unsignalled =
-		mmio_read32(gicd, GICD_IIDR) == GICD_IIDR_QEMU;
+	gicv2_chip.ppi_eoi_unsignalled = mmio_read32(gicd, GICD_IIDR) ==
+					 GICD_IIDR_QEMU;
 	if (gicv2_chip.ppi_eoi_unsignalled)
 		kprintf("kairos: GICv2 IIDR 0x%x (QEMU's model): timer interrupts listed without the HW bit, deactivated at EL2\n",
 			GICD_IIDR_QEMU);

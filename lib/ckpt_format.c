@@ -714,8 +714,7 @@ static bool check_shmem(const struct ckpt_image *img, const struct why *why)
 				r->index, (unsigned long long)r->length,
 				sizeof(h));
 		memcpy(&h, img->base + r->offset, sizeof(h));
-		if (h.region != r->index ||
-		    h.flags & ~CKPT_SHMEM_FLAGS_KNOWN ||
+		if (h.region != r->index || h.flags & ~CKPT_SHMEM_FLAGS_KNOWN ||
 		    h.pci_command & ~CKPT_SHMEM_PCI_COMMAND_KNOWN)
 			return refuse(
 				why,

@@ -382,8 +382,7 @@ static bool shmem_owns(const struct vm *vm, const struct vm_shmem *m)
  * Why @vm's checkpoint cannot hold a region it takes part in (another
  * VM's checkpoint does, or none is named), into @buf; NULL if it can.
  */
-static const char *shmem_not_owner(const struct vm *vm, char *buf,
-				   size_t len)
+static const char *shmem_not_owner(const struct vm *vm, char *buf, size_t len)
 {
 	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
 		const struct vm_shmem *m = &vm->cfg->shmem[k];
@@ -391,15 +390,13 @@ static const char *shmem_not_owner(const struct vm *vm, char *buf,
 		if (shmem_owns(vm, m))
 			continue;
 		if (m->owner < 0)
-			snprintf(
-				buf, len,
-				"it takes part in shared-memory region %u, which has several writers and no checkpoint-with naming the VM whose checkpoint holds it",
-				m->region);
+			snprintf(buf, len,
+				 "it takes part in shared-memory region %u, which has several writers and no checkpoint-with naming the VM whose checkpoint holds it",
+				 m->region);
 		else
-			snprintf(
-				buf, len,
-				"it takes part in shared-memory region %u, which only a checkpoint of VM %s holds",
-				m->region, vms[m->owner].cfg->name);
+			snprintf(buf, len,
+				 "it takes part in shared-memory region %u, which only a checkpoint of VM %s holds",
+				 m->region, vms[m->owner].cfg->name);
 		return buf;
 	}
 	return NULL;
@@ -616,8 +613,7 @@ static void track_from(struct vm *vm, int slot)
  * Anything that makes a checkpoint of @vm meaningless, or NULL (@buf
  * holds a message made for it).
  */
-static const char *uncheckpointable(const struct vm *vm, char *buf,
-				    size_t len)
+static const char *uncheckpointable(const struct vm *vm, char *buf, size_t len)
 {
 	if (shmem_not_owner(vm, buf, len))
 		return buf;

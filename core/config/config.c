@@ -835,7 +835,6 @@ static int shmem_owner(const struct shmem_config *s)
 	return writer;
 }
 
-
 /* Regions are mapped page by page: their size, host and IPAs. */
 #define SHMEM_ALIGN 0x1000UL
 

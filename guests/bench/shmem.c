@@ -228,7 +228,8 @@ TEST_FLAGS(stream, TEST_NAMED_ONLY)
 		return;
 	if (!shmem_find(0, &st.s) || st.s.index > 1 ||
 	    st.s.size < 2 * STREAM_CHUNK + sizeof(struct st_chan)) {
-		test_fail("no shared-memory region of 8 KiB or more with index 0 or 1");
+		test_fail(
+			"no shared-memory region of 8 KiB or more with index 0 or 1");
 		return;
 	}
 	/* Past the doorbell test's db_chan, in the first page. */

@@ -1040,8 +1040,7 @@ static void test_region_mismatch_refused(void **state)
 	memset(shm, 0x55, SHM_SIZE);
 	checkpoint(0);
 	c->shmem[0].size = SHM_SIZE / 2;
-	shm_refused(
-		"shared-memory region 0: the image has 8 KiB, a has 4 KiB");
+	shm_refused("shared-memory region 0: the image has 8 KiB, a has 4 KiB");
 	c->shmem[0].size = SHM_SIZE;
 	c->shmem[0].region = 1;
 	shm_refused("shared-memory region 1: the image does not hold it");
@@ -1050,9 +1049,9 @@ static void test_region_mismatch_refused(void **state)
 		"shared-memory region 0: the image holds it, a does not take part in it");
 }
 
-#define SHM_READER(fn)                                                         \
+#define SHM_READER(fn) \
 	cmocka_unit_test_setup_teardown(fn, setup_shm_reader, util_teardown)
-#define SHM_WITH(fn)                                                           \
+#define SHM_WITH(fn) \
 	cmocka_unit_test_setup_teardown(fn, setup_shm_with, util_teardown)
 #define V3(fn) cmocka_unit_test_setup_teardown(fn, setup_v3, util_teardown)
 #define V2(fn) cmocka_unit_test_setup_teardown(fn, setup_v2, util_teardown)

@@ -701,8 +701,7 @@ static void test_passthrough_section(void **state)
 /* Region @r's section of @pages pages into @b: header, then bytes. */
 static uint64_t shmem_sec(uint8_t *b, uint32_t r, uint64_t pages)
 {
-	struct ckpt_shmem h = { .region = r,
-				.size = pages * CKPT_PAGE_SIZE };
+	struct ckpt_shmem h = { .region = r, .size = pages * CKPT_PAGE_SIZE };
 
 	memcpy(b, &h, sizeof(h));
 	memset(b + sizeof(h), 0x5a, h.size);

@@ -793,11 +793,13 @@ static const struct refusal refusals[] = {
 	{ "config-shmem-resume",
 	  KAIROS_ERR_UNSUPPORTED,
 	  { SHM0, "property checkpoint-with",
-	    VM0 " resumes from a checkpoint (resume-from), but the region has several writers and no checkpoint-with" } },
+	    VM0
+	    " resumes from a checkpoint (resume-from), but the region has several writers and no checkpoint-with" } },
 	{ "config-shmem-resume-reader",
 	  KAIROS_ERR_UNSUPPORTED,
 	  { SHM0, "property vm",
-	    VM1 " resumes from a checkpoint (resume-from), but the region is checkpointed with " VM0 } },
+	    VM1
+	    " resumes from a checkpoint (resume-from), but the region is checkpointed with " VM0 } },
 	{ "config-shmem-peer-index",
 	  KAIROS_ERR_MALFORMED,
 	  { SHM0, "peer@4", "want peer@0 .. peer@3" } },

@@ -196,7 +196,8 @@ static void print_passthrough(const struct ckpt_image *img)
 static void print_shmem(const struct ckpt_image *img)
 {
 	for (unsigned int r = 0; r < CKPT_MAX_SHMEM; r++) {
-		const struct ckpt_sec_ref *s = ckpt_find(img, CKPT_SEC_SHMEM, r);
+		const struct ckpt_sec_ref *s =
+			ckpt_find(img, CKPT_SEC_SHMEM, r);
 		struct ckpt_shmem h;
 
 		if (s == NULL)
