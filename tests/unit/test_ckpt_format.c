@@ -711,7 +711,7 @@ static uint64_t shmem_sec(uint8_t *b, uint32_t r, uint64_t pages)
 /* Shared-memory sections: optional, one per region, sizes consistent. */
 static void test_shmem_sections(void **state)
 {
-	static uint8_t a[sizeof(struct ckpt_shmem) + 2 * CKPT_PAGE_SIZE];
+	static uint8_t a[sizeof(struct ckpt_shmem) + 2UL * CKPT_PAGE_SIZE];
 	static uint8_t b[sizeof(struct ckpt_shmem) + CKPT_PAGE_SIZE];
 	struct ckpt_shmem *h = (struct ckpt_shmem *)(void *)a;
 	const struct ckpt_sec_ref *r;
@@ -751,7 +751,7 @@ static void test_shmem_sections(void **state)
 	h->pci_command = 1;
 	build_refused("flags 0x0, PCI command 0x1 (known: 0x1, 0x406)");
 	h->pci_command = 0;
-	h->size = 3 * CKPT_PAGE_SIZE;
+	h->size = 3UL * CKPT_PAGE_SIZE;
 	build_refused("shmem section 0: size 12288 in 8208 bytes of section");
 	h->size = 0;
 	secs[nsecs - 1].len = sizeof(*h);
