@@ -7,7 +7,7 @@ one final line "@<tag> <status> <message>"; guest output keeps its
 "[vm] " label (in control mode its bytes are encoded: decoded here, raw
 bytes in guest_bytes()), events come as "@event <kind> key=value ...".
 
-    from kairosctl import KairosCtl
+    from kairos.ctl import KairosCtl
     with KairosCtl.spawn(["tools/kairos-qemu", "--vm", "..."]) as k:
         k.connect()
         k.pause("linux")
@@ -21,6 +21,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -649,6 +650,16 @@ def _interactive(k):
     return status
 
 
+def kairos_qemu_tool():
+    """tools/kairos-qemu of the checkout this package is in (an editable
+    install, or the repo's python/ on sys.path), else the one on PATH."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    tool = os.path.join(here, os.pardir, os.pardir, "tools", "kairos-qemu")
+    if os.path.exists(tool):
+        return os.path.normpath(tool)
+    return shutil.which("kairos-qemu") or "kairos-qemu"
+
+
 def main(argv=None):
     """The kairosctl command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -671,8 +682,7 @@ def main(argv=None):
             return _usage_error(f"--log {opts['log']}: {e.strerror}")
     try:
         if opts["qemu"]:
-            tool = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "kairos-qemu")
+            tool = kairos_qemu_tool()
             k = KairosCtl.spawn([tool, *opts["qemu_args"]], log=opts["log"])
         else:
             k = KairosCtl.open_serial(opts["serial"], opts["baud"],
