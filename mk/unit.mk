@@ -59,7 +59,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vdev/vuart.c core/vdev/vpsci.c 
 		core/vmmio.c core/sched.c core/ui/shell_vm.c core/ui/shell.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic/vgic.c core/vgic/vgic_mmio.c \
-		core/vtimer.c core/ptimer.c core/ui/ctl.c core/ui/vm_cmd.c core/ckpt/ckpt.c core/vdev/vdev.c \
+		core/vtimer.c core/ptimer.c core/ui/ctl.c core/ui/ctl_xfer.c core/ui/xfer.c core/ui/vm_cmd.c core/ckpt/ckpt.c core/vdev/vdev.c \
 		core/vm_layout.c core/task.c core/vm_events.c \
 		core/vdev/virtio_mmio.c core/vdev/shmem.c core/run.c \
 		lib/ckpt_format.c arch/fake/fake_vcpu.c \
