@@ -78,6 +78,9 @@ UNIT_SRCS_test_shell_vm := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_shell_vm := $(UNIT_FDT_OBJS)
 # The control channel (core/ui/ctl.c) through the console, as a rig uses it.
 UNIT_TESTS += test_ctl
+# The encoding of slot images on the control channel (core/ui/xfer.c).
+UNIT_TESTS += test_xfer
+UNIT_SRCS_test_xfer := core/ui/xfer.c lib/ckpt_format.c
 UNIT_SRCS_test_ctl := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.

@@ -20,7 +20,7 @@
 #include "fake.h"
 
 #define OUT_MAX 8192
-#define IN_MAX 4096
+#define IN_MAX 32768
 
 static char out[OUT_MAX];
 static size_t nout;
