@@ -495,10 +495,10 @@ static enum ctl_status verb_slots(struct ctl_call *c)
 	return CTL_OK;
 }
 
-#define XFER_VERB(name, fn)                                                   \
-	static enum ctl_status name(struct ctl_call *c)                       \
-	{                                                                     \
-		return fn(c->tag, c->req, c->msg, sizeof(c->msg));            \
+#define XFER_VERB(name, fn)                                        \
+	static enum ctl_status name(struct ctl_call *c)            \
+	{                                                          \
+		return fn(c->tag, c->req, c->msg, sizeof(c->msg)); \
 	}
 XFER_VERB(verb_export, ctl_xfer_export)
 XFER_VERB(verb_import, ctl_xfer_import)

@@ -23,10 +23,10 @@
 static struct {
 	bool active;
 	unsigned int slot;
-	uint32_t gen;   /* the slot's, when it was opened */
-	uint8_t *base;  /* the slot's memory */
-	uint64_t size;  /* bytes the image has */
-	uint64_t next;  /* every byte below has come */
+	uint32_t gen;  /* the slot's, when it was opened */
+	uint8_t *base; /* the slot's memory */
+	uint64_t size; /* bytes the image has */
+	uint64_t next; /* every byte below has come */
 	uint8_t hdr[HDR_SIZE];
 } imp;
 
@@ -42,8 +42,8 @@ static enum ctl_status slot_arg(const struct ctl_request *req, unsigned int i,
 }
 
 /* A decimal argument, or CTL_BAD_REQUEST naming it. */
-static enum ctl_status number_arg(const char *s, const char *what,
-				  uint64_t *v, char *msg, size_t msg_len)
+static enum ctl_status number_arg(const char *s, const char *what, uint64_t *v,
+				  char *msg, size_t msg_len)
 {
 	if (xfer_u64_parse(s, v))
 		return CTL_OK;
@@ -116,7 +116,8 @@ enum ctl_status ctl_xfer_export(const char *tag, const struct ctl_request *req,
 		return CTL_FAILED;
 	}
 	if (off > size) {
-		snprintf(msg, msg_len, "offset %llu is past the image (%llu bytes)",
+		snprintf(msg, msg_len,
+			 "offset %llu is past the image (%llu bytes)",
 			 (unsigned long long)off, (unsigned long long)size);
 		return CTL_BAD_REQUEST;
 	}
@@ -221,8 +222,7 @@ static enum ctl_status import_take(const char *tag, uint64_t off,
 	if (off > imp.next) {
 		snprintf(msg, msg_len,
 			 "offset %llu is past the bytes received (resend from offset %llu)",
-			 (unsigned long long)off,
-			 (unsigned long long)imp.next);
+			 (unsigned long long)off, (unsigned long long)imp.next);
 		st = CTL_FAILED;
 	} else if (len > imp.size || off > imp.size - len) {
 		snprintf(msg, msg_len,
@@ -275,15 +275,15 @@ enum ctl_status ctl_xfer_zero(const char *tag, const struct ctl_request *req,
 	if (st != CTL_OK)
 		return st;
 	if (!len) {
-		snprintf(msg, msg_len, "a run of zero bytes is at least 1 long");
+		snprintf(msg, msg_len,
+			 "a run of zero bytes is at least 1 long");
 		return CTL_BAD_REQUEST;
 	}
 	return import_take(tag, off, NULL, len, msg, msg_len);
 }
 
-enum ctl_status ctl_xfer_status(const char *tag,
-				const struct ctl_request *req, char *msg,
-				size_t msg_len)
+enum ctl_status ctl_xfer_status(const char *tag, const struct ctl_request *req,
+				char *msg, size_t msg_len)
 {
 	(void)req;
 	if (imp.active && ckpt_slot_gen(imp.slot) != imp.gen)

@@ -68,8 +68,8 @@ static int b64_quad(const char *q, bool last, uint8_t b[3], size_t *bad)
 	return 3 - pad;
 }
 
-bool xfer_b64_decode(const char *in, uint8_t *out, size_t cap,
-		     size_t *out_len, char *why, size_t why_len)
+bool xfer_b64_decode(const char *in, uint8_t *out, size_t cap, size_t *out_len,
+		     char *why, size_t why_len)
 {
 	size_t len = strlen(in), n = 0;
 
@@ -151,15 +151,16 @@ bool xfer_chunk_parse(const char *offset, const char *crc, const char *data,
 	uint32_t want, got;
 
 	if (!xfer_u64_parse(offset, &out->offset)) {
-		snprintf(why, why_len, "offset '%.20s' is not a number", offset);
+		snprintf(why, why_len, "offset '%.20s' is not a number",
+			 offset);
 		return false;
 	}
 	if (!hex32_parse(crc, &want)) {
 		snprintf(why, why_len, "CRC '%.20s' is not 8 hex digits", crc);
 		return false;
 	}
-	if (!xfer_b64_decode(data, out->data, sizeof(out->data), &out->len,
-			     why, why_len))
+	if (!xfer_b64_decode(data, out->data, sizeof(out->data), &out->len, why,
+			     why_len))
 		return false;
 	if (!out->len) {
 		snprintf(why, why_len, "the chunk has no data");
@@ -188,9 +189,9 @@ size_t xfer_chunk_encode(uint64_t off, const uint8_t *data, size_t len,
 			     (unsigned long long)off, len);
 		return n > 0 ? (size_t)n : 0;
 	}
-	n = snprintf(out, CTL_DATA_LINE_MAX + 1, "off=%llu len=%zu crc=%08x data=",
-		     (unsigned long long)off, len,
-		     (unsigned int)ckpt_crc32c(0, data, len));
+	n = snprintf(out, CTL_DATA_LINE_MAX + 1,
+		     "off=%llu len=%zu crc=%08x data=", (unsigned long long)off,
+		     len, (unsigned int)ckpt_crc32c(0, data, len));
 	if (n <= 0)
 		return 0;
 	return (size_t)n + xfer_b64_encode(data, len, out + n);

@@ -261,8 +261,8 @@ size_t xfer_b64_encode(const uint8_t *in, size_t len, char *out);
  * byte count. False, with the reason and the position in @why, if the
  * text is not base64 or does not fit.
  */
-bool xfer_b64_decode(const char *in, uint8_t *out, size_t cap,
-		     size_t *out_len, char *why, size_t why_len);
+bool xfer_b64_decode(const char *in, uint8_t *out, size_t cap, size_t *out_len,
+		     char *why, size_t why_len);
 
 /** Whether @len bytes at @p are all zero. */
 bool xfer_is_zero(const uint8_t *p, size_t len);
@@ -318,9 +318,8 @@ enum ctl_status ctl_xfer_put(const char *tag, const struct ctl_request *req,
 enum ctl_status ctl_xfer_zero(const char *tag, const struct ctl_request *req,
 			      char *msg, size_t msg_len);
 /** `import-status`: where the import is (ditto). */
-enum ctl_status ctl_xfer_status(const char *tag,
-				const struct ctl_request *req, char *msg,
-				size_t msg_len);
+enum ctl_status ctl_xfer_status(const char *tag, const struct ctl_request *req,
+				char *msg, size_t msg_len);
 /** `import-end <slot>`: validate and take the image (ditto). */
 enum ctl_status ctl_xfer_end(const char *tag, const struct ctl_request *req,
 			     char *msg, size_t msg_len);

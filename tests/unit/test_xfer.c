@@ -23,17 +23,17 @@ static char why[160];
 
 static void test_b64_rfc4648_vectors(void **state)
 {
-	static const char *const plain[] = { "",    "f",     "fo",    "foo",
+	static const char *const plain[] = { "",     "f",     "fo",    "foo",
 					     "foob", "fooba", "foobar" };
-	static const char *const coded[] = { "",	 "Zg==",     "Zm8=",
-					     "Zm9v",	 "Zm9vYg==", "Zm9vYmE=",
-					     "Zm9vYmFy" };
+	static const char *const coded[] = {
+		"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"
+	};
 	size_t n;
 
 	(void)state;
 	for (size_t i = 0; i < 7; i++) {
-		n = xfer_b64_encode((const uint8_t *)plain[i],
-				    strlen(plain[i]), text);
+		n = xfer_b64_encode((const uint8_t *)plain[i], strlen(plain[i]),
+				    text);
 		assert_string_equal(text, coded[i]);
 		assert_int_equal(n, strlen(coded[i]));
 		assert_true(xfer_b64_decode(coded[i], bytes, sizeof(bytes), &n,
@@ -53,8 +53,7 @@ static void test_b64_round_trip_every_length(void **state)
 	srand(7);
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i < 256 ? i : (unsigned int)rand());
-	for (size_t len = 0; len <= sizeof(in);
-	     len += len < 300 ? 1 : 97) {
+	for (size_t len = 0; len <= sizeof(in); len += len < 300 ? 1 : 97) {
 		size_t k = xfer_b64_encode(in, len, text);
 
 		assert_int_equal(k, (len + 2) / 3 * 4);
@@ -185,8 +184,8 @@ static void test_chunk_refusals(void **state)
 	assert_non_null(strstr(why, "offset '6x' is not a number"));
 	assert_false(xfer_chunk_parse("0", "123", b64, &c, why, sizeof(why)));
 	assert_non_null(strstr(why, "CRC '123' is not 8 hex digits"));
-	assert_false(xfer_chunk_parse("0", "0000000g", b64, &c, why,
-				      sizeof(why)));
+	assert_false(
+		xfer_chunk_parse("0", "0000000g", b64, &c, why, sizeof(why)));
 	assert_false(xfer_chunk_parse("0", crc, "", &c, why, sizeof(why)));
 	assert_non_null(strstr(why, "no data"));
 	/* More than a chunk of data. */
