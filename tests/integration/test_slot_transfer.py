@@ -42,6 +42,7 @@ def kairos(request):
         if os.path.exists(log):
             os.unlink(log)
         k = KairosCtl.spawn([KAIROS_QEMU, *args, "--", *qemu_args], log=log)
+        k.log_path = log
         opened.append(k)
         if connect:
             k.connect(timeout=120)
@@ -399,3 +400,32 @@ def test_package_installs_offline(tmp_path):
     p = subprocess.run([str(venv / "bin" / "kairosctl"), "--help"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "slot-save SLOT FILE" in p.stdout, p
+
+
+def test_kairos_qemu_saves_slots_at_power_off(kairos, tmp_path):
+    """tools/kairos-qemu --save-slot: when Kairos powers off, the image in
+    the slot is in the file (every CRC holds), and a slot without one
+    writes no file; --slot-image puts it back in another boot."""
+    path, none = tmp_path / "s0.img", tmp_path / "s1.img"
+    k = kairos(STORE + ["--vm", WAIT_VM, "--save-slot", f"0={path}",
+                        "--save-slot", f"1={none}"])
+    k.wait_guest("g", r"# ckpt wait: armed", timeout=60)
+    size = k.checkpoint("g", 0)["size"]
+    vcount = slot_row(k, 0)["vcount"]
+    # The guest ends its test and stops: the last VM, Kairos powers off.
+    assert k.proc.wait(timeout=60) == 0
+    img = Image(path.read_bytes(), check_mem=True)
+    assert img.size == size == path.stat().st_size
+    assert img.vm()["vcount"] == vcount
+    assert not none.exists()
+    k.close()
+    with open(k.log_path, "rb") as f:
+        log = f.read().decode(errors="replace")
+    assert f"slot 0: {size} bytes saved to {path}" in log
+    assert f"slot 1 holds no image at power-off; {none} not written" in log
+
+    k = kairos(STORE + ["--vm", WAIT_VM, "--slot-image", f"1={path}"])
+    k.stop("g")
+    mark = len(k.guest_lines("g"))
+    k.restore("g", 1)
+    k.wait_guest("g", r"TEST wait: PASS", since=mark, timeout=60)
