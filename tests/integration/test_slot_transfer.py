@@ -429,3 +429,37 @@ def test_kairos_qemu_saves_slots_at_power_off(kairos, tmp_path):
     mark = len(k.guest_lines("g"))
     k.restore("g", 1)
     k.wait_guest("g", r"TEST wait: PASS", since=mark, timeout=60)
+
+
+def test_rpi4_card_loads_slot_images(tmp_path):
+    """tools/kairos-rpi4 --uboot --store --slot-image: an image exported
+    from the Pi (QEMU raspi4b, booted from the SD card through U-Boot)
+    goes on the next card as slot0.img, the boot script loads it into
+    slot 0 and the VM resumes from it at boot: it goes on where it was."""
+    rpi4 = os.path.join(TOOLS, "kairos-rpi4")
+    vm = WAIT_VM.replace("cpus=0,", "cpus=0,resume=0,resume-fallback=cold,")
+    path = tmp_path / "pi-slot0.img"
+    first = [rpi4, "--uboot", "--store", "64M", "--out", str(tmp_path / "a"),
+             "--vm", WAIT_VM]
+    with KairosCtl.spawn(first, log=str(tmp_path / "a.log")) as k:
+        k.connect(timeout=300)
+        k.wait_guest("g", r"# ckpt wait: armed", timeout=120)
+        k.checkpoint("g", 0)
+        k.pause("g")
+        k.slot_save(0, str(path))
+    Image(path.read_bytes(), check_mem=True)
+    second = [rpi4, "--uboot", "--store", "64M", "--slot-image",
+              f"0={path}", "--out", str(tmp_path / "b"), "--vm", vm]
+    script = None
+    with KairosCtl.spawn(second, log=str(tmp_path / "b.log")) as k:
+        k.connect(timeout=300)
+        k.wait_guest("g", r"TEST wait: (PASS|FAIL)", timeout=120)
+        assert any("VM g resumes from checkpoint slot 0" in line
+                   for line in k.kairos_lines()), k.kairos_lines()
+        lines = k.guest_lines("g")
+        assert "TEST wait: PASS" in lines, lines
+        assert not any("libguest" in line for line in lines), lines
+    with open(tmp_path / "b" / "boot.cmd") as f:
+        script = f.read()
+    assert re.search(r"^load \$\{devtype\} \$\{devnum\}:\$\{distro_bootpart\}"
+                     r" 0x[0-9a-f]+ slot0\.img$", script, re.M), script
