@@ -1356,3 +1356,74 @@ void ckpt_resume_at_boot(void)
 		}
 	}
 }
+
+/* ---- Images in and out of the store (the control channel) ---- */
+
+bool ckpt_slot_read(unsigned int slot, const uint8_t **image, uint64_t *size,
+		    uint32_t *gen)
+{
+	struct slot *s;
+
+	if (slot >= store.nr)
+		return false;
+	s = &store.s[slot];
+	seal_now(slot);
+	if (!s->used)
+		return false;
+	*image = s->base;
+	*size = s->size;
+	*gen = s->gen;
+	return true;
+}
+
+uint32_t ckpt_slot_gen(unsigned int slot)
+{
+	return slot < store.nr ? store.s[slot].gen : 0;
+}
+
+uint8_t *ckpt_slot_open(unsigned int slot, uint64_t *capacity, uint32_t *gen)
+{
+	struct slot *s;
+
+	if (slot >= store.nr)
+		return NULL;
+	s = &store.s[slot];
+	/* A seal going on is for the image being replaced: the task skips it. */
+	s->gen++;
+	s->used = s->verified = s->sealing = false;
+	s->hold_ticks = s->crc_ticks = 0;
+	memset(s->base, 0, sizeof(struct ckpt_header));
+	*capacity = store.slot_size;
+	*gen = s->gen;
+	return s->base;
+}
+
+bool ckpt_slot_commit(unsigned int slot, const void *hdr, uint64_t size,
+		      char *why, size_t why_len)
+{
+	struct ckpt_image img;
+	struct slot *s;
+
+	if (slot >= store.nr)
+		return fail(why, why_len, "no slot %u (%u slots)", slot,
+			    store.nr);
+	s = &store.s[slot];
+	if (size < sizeof(struct ckpt_header) || size > store.slot_size)
+		return fail(why, why_len, "%llu bytes cannot be an image here",
+			    (unsigned long long)size);
+	memcpy(s->base, hdr, sizeof(struct ckpt_header));
+	if (!ckpt_parse(s->base, size, 0, &img, why, why_len))
+		goto refuse;
+	if (img.size != size) {
+		fail(why, why_len, "the image says it is %llu bytes, %llu came",
+		     (unsigned long long)img.size, (unsigned long long)size);
+		goto refuse;
+	}
+	s->gen++;
+	slot_refresh(s, true);
+	return true;
+refuse:
+	memset(s->base, 0, sizeof(struct ckpt_header));
+	s->used = s->verified = false;
+	return false;
+}

@@ -36,7 +36,7 @@ static uint8_t gicv[4096] __attribute__((aligned(4096)));
 const struct vm_hw util_hw = { { (uint64_t)(uintptr_t)gicv }, FAKE_VTIMER_PPI };
 
 #define OUT_MAX 32768
-#define IN_MAX 256
+#define IN_MAX 8192
 #define KERNEL_SIZE 4096
 
 static char out[OUT_MAX];
