@@ -346,15 +346,13 @@ static void start_vms(const void *fdt)
 		kprintf("kairos: no /hypervisor node: no VMs configured\n");
 		return;
 	}
-	if (board.gic.kind == BOARD_IRQC_BCM2836) {
-		kprintf("kairos: %s: this board has no GIC virtual CPU interface, and the software one is not done yet; no VM started\n",
-			board.gic.path);
-		no_vm_to_run(POWER_CONFIG_REFUSED);
-		return;
-	}
 	struct vm_hw hw = { board.gic.vcpu.base, board.timer.virt_intid };
 
-	arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
+	/* No GIC: the guests' CPU interface is emulated (docs/rpi3.md). */
+	if (board.gic.kind == BOARD_IRQC_BCM2836)
+		arch_vgic_hw_init_sw();
+	else
+		arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
 	vtimer_init(board.timer.virt_intid);
 	ckpt_init(&syscfg);
 	vdev_register();

@@ -20,9 +20,17 @@ struct vgic_hw_ops {
 	void (*trap_ack)(struct vcpu *v, bool on);
 	/** See arch_vgic_ack_trap_hit(). */
 	bool (*ack_trap_hit)(struct vcpu *v, uint64_t ipa);
+	/** Software interface only: see arch_vgic_cpuif_access(). */
+	bool (*cpuif_access)(struct vcpu *v, uint64_t off, unsigned int len,
+			     uint64_t *val, bool write);
+	/** Software interface only: just before each guest entry. */
+	void (*entry)(void);
 };
 
-extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops;
+extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops, vgic_sw_ops;
+
+/** Before each guest entry (arch_vcpu_enter()). */
+void vgic_hw_entry(void);
 void vgic_v3_init(void);
 void vgic_v2_init(paddr_t gich);
 
