@@ -105,13 +105,14 @@ static bool shared_bit(const uint32_t *words, uint32_t intid)
 {
 	uint32_t i = intid - BCM2836_INTID_GPU0;
 
-	return (__atomic_load_n(&words[i / 32], __ATOMIC_ACQUIRE) >>
-		(i % 32)) &
+	return (__atomic_load_n(&words[i / 32], __ATOMIC_ACQUIRE) >> (i % 32)) &
 	       1U;
 }
 
-static void shared_set(uint32_t *words, uint32_t intid, bool on)
+/* Set or clear @intid in shared_active (@active) or shared_enabled. */
+static void shared_set(bool active, uint32_t intid, bool on)
 {
+	uint32_t *words = active ? shared_active : shared_enabled;
 	uint32_t i = intid - BCM2836_INTID_GPU0, m = 1U << (i % 32);
 
 	if (on)
@@ -130,7 +131,8 @@ static void periph_hw_enable(uint32_t intid, bool on)
 	}
 	uint32_t n = intid - BCM2836_INTID_GPU0;
 
-	mmio_write32(periph, on ? ARM_ENABLE_GPU(n / 32) : ARM_DISABLE_GPU(n / 32),
+	mmio_write32(periph,
+		     on ? ARM_ENABLE_GPU(n / 32) : ARM_DISABLE_GPU(n / 32),
 		     1U << (n % 32));
 }
 
@@ -220,7 +222,7 @@ static uint32_t ack_periph(void)
 		uint32_t intid = BCM2836_INTID_GPU0 + 32 * w +
 				 (uint32_t)__builtin_ctz(live);
 
-		shared_set(shared_active, intid, true);
+		shared_set(true, intid, true);
 		periph_hw_enable(intid, false);
 		return intid;
 	}
@@ -266,7 +268,7 @@ static void bcm_set_active(uint32_t intid, bool on)
 	if (intid >= BCM2836_NR_INTIDS)
 		return;
 	if (intid >= NR_PRIVATE) {
-		shared_set(shared_active, intid, on);
+		shared_set(true, intid, on);
 		if (shared_bit(shared_enabled, intid))
 			periph_hw_enable(intid, !on);
 		return;
@@ -292,7 +294,7 @@ static void bcm_enable(uint32_t intid, bool on)
 	if (intid >= BCM2836_NR_INTIDS)
 		return;
 	if (intid >= NR_PRIVATE) {
-		shared_set(shared_enabled, intid, on);
+		shared_set(false, intid, on);
 		periph_hw_enable(intid,
 				 on && !shared_bit(shared_active, intid));
 		return;

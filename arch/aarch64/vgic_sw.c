@@ -69,7 +69,7 @@ struct sw_cpuif {
 	unsigned int maint;     /* enum vgic_maint bits of the last fill */
 	unsigned int eoi_count; /* EOIs that matched no list register */
 	uint32_t vmcr, apr;
-	bool enabled; /* a vCPU is loaded (GICH_HCR.En) */
+	bool enabled;  /* a vCPU is loaded (GICH_HCR.En) */
 	bool ack_trap; /* arch_vgic_trap_ack(): the next IAR retries */
 };
 
@@ -99,9 +99,9 @@ static int highest_pending(const struct sw_cpuif *s, bool check_mask)
 			continue;
 		if (!(s->vmcr & (l->group1 ? VMCR_GRP1 : VMCR_GRP0)))
 			continue;
-		if (check_mask && (l->priority >= pmr ||
-				   (unsigned int)(l->priority >> 3) >=
-					   running_level(s)))
+		if (check_mask &&
+		    (l->priority >= pmr ||
+		     (unsigned int)(l->priority >> 3) >= running_level(s)))
 			continue;
 		if (best < 0 || l->priority < s->lr[best].priority)
 			best = (int)k;
@@ -278,8 +278,7 @@ static uint32_t sw_read(struct vcpu *v, struct sw_cpuif *s, uint64_t off)
 	case GICV_ABPR: return (s->vmcr >> VMCR_ABPR_SHIFT) & 7;
 	case GICV_IAR:
 	case GICV_AIAR: return sw_ack(v, s);
-	case GICV_RPR:
-		return s->apr ? running_level(s) << 3 : 0xffU;
+	case GICV_RPR: return s->apr ? running_level(s) << 3 : 0xffU;
 	case GICV_HPPIR:
 	case GICV_AHPPIR:
 		k = highest_pending(s, false);

@@ -418,8 +418,16 @@ static int irq_parent(const void *fdt, int node)
  * INTIDs; 0 where Kairos takes none from a device tree.
  */
 static const uint8_t bcm2836_l1_intid[10] = {
-	BCM2836_INTID_CNTPS, BCM2836_INTID_CNTPNS, BCM2836_INTID_CNTHP,
-	BCM2836_INTID_CNTV,  0, 0, 0, 0, 0, BCM2836_INTID_PMU,
+	BCM2836_INTID_CNTPS,
+	BCM2836_INTID_CNTPNS,
+	BCM2836_INTID_CNTHP,
+	BCM2836_INTID_CNTV,
+	0,
+	0,
+	0,
+	0,
+	0,
+	BCM2836_INTID_PMU,
 };
 
 /*
@@ -956,8 +964,9 @@ static enum kairos_err parse_bcm2836(const void *fdt, struct board_gic *g,
 		return KAIROS_ERR_MALFORMED;
 	}
 	if (arm < 0) {
-		errf(err, "%s: no enabled node compatible with " BCM2836_ARMCTRL_COMPAT
-			  " (the peripheral interrupt controller)",
+		errf(err,
+		     "%s: no enabled node compatible with " BCM2836_ARMCTRL_COMPAT
+		     " (the peripheral interrupt controller)",
 		     g->path);
 		return KAIROS_ERR_MISSING;
 	}

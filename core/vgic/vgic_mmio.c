@@ -519,8 +519,8 @@ static bool cpuif_write(struct vcpu *v, void *dev, uint64_t off,
 
 bool vgic_mmio_attach(struct vm *vm)
 {
-	struct mmio_region cpuif = { VIRT_GICC, 0x1000, cpuif_read,
-				     cpuif_write, vm };
+	struct mmio_region cpuif = { VIRT_GICC, 0x1000, cpuif_read, cpuif_write,
+				     vm };
 	struct mmio_region dist = { VIRT_GICD, VIRT_GICD_SIZE, dist_read,
 				    dist_write, vm };
 	struct mmio_region redist = { VIRT_GICR,
