@@ -86,7 +86,7 @@ bool arch_vgic_cpuif_access(struct vcpu *v, uint64_t off, unsigned int len,
 	(void)v;
 	(void)off;
 	(void)len;
-	(void)val;
-	(void)write;
+	if (!write)
+		*val = 0;
 	return false;
 }

@@ -4,7 +4,7 @@ BCM2837, no GIC, the BCM2836 local and peripheral interrupt controllers,
 spin-table CPUs, a real Pi 3's 19.2 MHz counter), booted with -kernel by
 tools/kairos-rpi4 --board 3b: the same Kairos build as the Pi 4's, the
 board told apart by its device tree (docs/rpi3.md). Needs
-`make rpi4-test-deps guests` (make integration runs it)."""
+`make rpi4-test-deps guests linux-guest` (make integration runs it)."""
 import os
 
 import pytest
@@ -124,3 +124,27 @@ def test_timer_and_sgi_guests_on_software_vgic(boot, tmp_path):
     expect_verdicts(con, plan, timeout=240)
     con.expect(r"kairos: all VMs stopped", timeout=60)
     assert con.wait_exit(timeout=30) == 0
+
+
+def test_linux_guest_on_software_vgic(boot, tmp_path):
+    """Debian's Linux on 2 vCPUs (its GICv2 driver on the emulated CPU
+    interface, its arch timer on the virtual timer): it brings both CPUs
+    up and its shell loop ticks on, one tick after the other."""
+    linux = os.path.join(GUESTS, "linux")
+    image = os.path.join(linux, "Image")
+    if not os.path.exists(image):
+        pytest.fail(f"{image} missing: run 'make linux-guest'")
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--out",
+                str(tmp_path), "--vm",
+                f"name=linux,image={image},"
+                f"initrd={os.path.join(linux, 'initramfs.cpio.gz')},"
+                "vcpus=2,cpus=0:1,mem=256M,"
+                "bootargs=console=ttyAMA0 quiet kairos.loops=1000"])
+    expect_banner(con, timeout=60)
+    m = con.expect(r"\[linux\] KAIROS-LINUX-READY (\d+) cpus", timeout=180)
+    assert int(m.group(1)) == 2, m.group(0)
+    first = int(con.expect(r"\[linux\] KAIROS-TICK (\d+) ",
+                           timeout=30).group(1))
+    second = int(con.expect(r"\[linux\] KAIROS-TICK (\d+) ",
+                            timeout=30).group(1))
+    assert second == first + 1
