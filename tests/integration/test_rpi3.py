@@ -42,7 +42,7 @@ def expect_banner(con, timeout):
     Returns the text read before the summary."""
     m = con.expect(r"kairos: no GIC: BCM2836 local interrupt controller at "
                    r"0x([0-9a-f]+) \(([^)]*)\), peripheral controller at "
-                   r"0x([0-9a-f]+)", timeout)
+                   r"0x([0-9a-f]+);", timeout)
     assert int(m.group(1), 16) == 0x40000000, m.group(0)
     assert m.group(2) == b"/soc/local_intc@40000000", m.group(0)
     # /soc ranges: bus 0x7e00b200 is CPU 0x3f00b200.
@@ -73,7 +73,7 @@ def test_kernel_banner_timers_and_pl011_console(boot, tmp_path):
     con.send_line("cpus")
     for i in range(4):
         m = con.expect(rf"CPU{i}\s+MPIDR 0x{i}\s+online\s+timerq "
-                       rf"self-test passed\s+timer callbacks (\d+)",
+                       rf"self-test passed\s+timer callbacks (\d+)\s",
                        timeout=30)
         # At least the self-test's 11 deadlines, each an EL2 timer IRQ.
         assert int(m.group(1)) >= 11, m.group(0)
