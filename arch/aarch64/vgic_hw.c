@@ -25,6 +25,7 @@ void arch_vgic_hw_init(unsigned int version, paddr_t gich)
 void arch_vgic_hw_init_sw(void)
 {
 	ops = &vgic_sw_ops;
+	vgic_sw_in_use = true;
 	hw_lrs = nr_lrs = ops->nr_lrs();
 	if (nr_lrs > VGIC_MAX_LRS)
 		nr_lrs = VGIC_MAX_LRS;
@@ -39,12 +40,6 @@ bool arch_vgic_cpuif_access(struct vcpu *v, uint64_t off, unsigned int len,
 			    uint64_t *val, bool write)
 {
 	return ops->cpuif_access && ops->cpuif_access(v, off, len, val, write);
-}
-
-void vgic_hw_entry(void)
-{
-	if (ops && ops->entry)
-		ops->entry();
 }
 
 unsigned int arch_vgic_nr_lrs(void)

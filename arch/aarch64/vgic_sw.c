@@ -74,6 +74,7 @@ struct sw_cpuif {
 };
 
 static struct sw_cpuif sw_cpus[KAIROS_MAX_CPUS];
+bool vgic_sw_in_use;
 
 static struct sw_cpuif *sw_here(void)
 {
@@ -126,7 +127,7 @@ static void sw_update_vi(const struct sw_cpuif *s)
  * HCR_EL2 is written elsewhere too (a vCPU's load, its WFI trap): VI is
  * set again right before each entry.
  */
-static void sw_entry(void)
+void vgic_sw_entry(void)
 {
 	sw_update_vi(sw_here());
 }
@@ -340,5 +341,4 @@ const struct vgic_hw_ops vgic_sw_ops = {
 	.trap_ack = sw_trap_ack,
 	.ack_trap_hit = sw_ack_trap_hit,
 	.cpuif_access = sw_cpuif_access,
-	.entry = sw_entry,
 };
