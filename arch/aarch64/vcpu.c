@@ -8,6 +8,7 @@
  */
 #include "pmu_debug.h"
 #include "trap.h"
+#include "vgic_hw_ops.h"
 
 #include <arch/vcpu.h>
 #include <arch/vgic_hw.h>
@@ -147,6 +148,7 @@ void arch_vcpu_enter(struct vcpu *v, struct vcpu_exit *x)
 {
 	uint64_t kind;
 
+	vgic_hw_entry();
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
 	kind = guest_enter(&v->st.regs);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
