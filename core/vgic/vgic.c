@@ -61,6 +61,7 @@ void vgic_vm_init(struct vm *vm, unsigned int version)
 	d->spi_cand_words = 0;
 	d->ctlr = 0;
 	d->version = version;
+	d->ppi_sw_deact = irq_chip() && irq_chip()->ppi_eoi_unsignalled;
 	for (unsigned int i = 0; i < VGIC_NR_SPIS; i++)
 		d->spi[i].targets = 1;
 }
@@ -295,7 +296,7 @@ static void fast_lr(struct vcpu *v, unsigned int n, struct vgic_fast *f)
 
 	f->ok = false;
 	if ((i->flags & (VGIC_HW | VGIC_ENABLED)) != (VGIC_HW | VGIC_ENABLED) ||
-	    !group_enabled(d, i) || irq_chip()->ppi_eoi_unsignalled) {
+	    !group_enabled(d, i) || d->ppi_sw_deact) {
 		/* Its vCPU does not take it now: EL2 must see it (T10). */
 		return;
 	} else if (i->flags & VGIC_IN_LR) {
@@ -352,7 +353,7 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		bool hw = i->flags & VGIC_HW;
 		/* See irqchip.ppi_eoi_unsignalled: Kairos deactivates it. */
 		bool demoted = hw && ids[k] < VGIC_NR_PRIVATE &&
-			       irq_chip()->ppi_eoi_unsignalled;
+			       d->ppi_sw_deact;
 
 		*lr = (struct vgic_lr){
 			.intid = ids[k],
@@ -517,7 +518,7 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 			 */
 			if (c->lr_intid[k] >= VGIC_NR_PRIVATE)
 				i->flags &= (uint16_t)~VGIC_LINE;
-			else if (!irq_chip()->ppi_eoi_unsignalled)
+			else if (!d->ppi_sw_deact)
 				c->hw_active &= ~(1U << c->lr_intid[k]);
 		}
 		if (lr->active && !(i->flags & VGIC_DEACT_REQ)) {

@@ -79,6 +79,8 @@ struct vgic_dist {
 	uint32_t spi_cand[VGIC_NR_SPIS / 32];
 	/** Bit w: spi_cand[w] may be non-zero (scans skip the rest). */
 	uint32_t spi_cand_words;
+	/** Mapped PPIs listed without the HW bit: irqchip.ppi_eoi_unsignalled */
+	bool ppi_sw_deact;
 	struct spinlock lock; /**< all vgic state of the VM */
 };
 

@@ -1236,7 +1236,11 @@ static int setup_v2_qemu(void **state)
 {
 	(void)state;
 	make_vm(2, 4);
+	/* The VM's vGIC learns it from the chip when it is made. */
 	irq_chip_register(&fake_irqchip_v2_qemu);
+	assert_false(vm->vgic.ppi_sw_deact);
+	vgic_vm_init(vm, 2);
+	assert_true(vm->vgic.ppi_sw_deact);
 	return 0;
 }
 
