@@ -8,7 +8,6 @@
  */
 #include "pmu_debug.h"
 #include "trap.h"
-#include "vgic_hw_ops.h"
 
 #include <arch/vcpu.h>
 #include <arch/vgic_hw.h>
@@ -98,8 +97,11 @@ void arch_vcpu_wfi_native(struct vcpu *v, bool native)
 	(void)v;
 	if (a->wfi_native == native)
 		return;
+	/* VI is the software interface's (vgic_sw.c): it stays as it is. */
 	write_sysreg(hcr_el2,
-		     native ? HCR_EL2_GUEST & ~HCR_TWI : HCR_EL2_GUEST);
+		     (read_sysreg(hcr_el2) & HCR_VI) |
+			     (native ? HCR_EL2_GUEST & ~HCR_TWI :
+				       HCR_EL2_GUEST));
 	isb();
 	a->wfi_native = native;
 }
@@ -148,7 +150,6 @@ void arch_vcpu_enter(struct vcpu *v, struct vcpu_exit *x)
 {
 	uint64_t kind;
 
-	vgic_hw_entry();
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_RELAXED);
 	kind = guest_enter(&v->st.regs);
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);

@@ -30,15 +30,6 @@ extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops, vgic_sw_ops;
 /** The software back end is the one in use (arch_vgic_hw_init_sw()). */
 extern bool vgic_sw_in_use;
 
-/** The software back end's work right before a guest entry. */
-void vgic_sw_entry(void);
-
-/** Before each guest entry (arch_vcpu_enter()): one load on a GIC. */
-static inline void vgic_hw_entry(void)
-{
-	if (vgic_sw_in_use)
-		vgic_sw_entry();
-}
 void vgic_v3_init(void);
 void vgic_v2_init(paddr_t gich);
 

@@ -60,7 +60,6 @@
 #define VMCR_BPR_SHIFT 21
 #define VMCR_PMR_SHIFT 27
 
-#define HCR_VI (1UL << 7)
 #define SPURIOUS 1023U
 #define IIDR_KAIROS 0x0002043bU /* GICv2, Arm's implementer code */
 
@@ -123,14 +122,6 @@ static void sw_update_vi(const struct sw_cpuif *s)
 	}
 }
 
-/*
- * HCR_EL2 is written elsewhere too (a vCPU's load, its WFI trap): VI is
- * set again right before each entry.
- */
-void vgic_sw_entry(void)
-{
-	sw_update_vi(sw_here());
-}
 
 static unsigned int sw_nr_lrs(void)
 {
