@@ -350,21 +350,21 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 	for (unsigned int k = 0; k < n; k++) {
 		struct vgic_irq *i = irq_of(v, ids[k]);
 		struct vgic_lr *lr = &lrs[k];
-		bool hw = i->flags & VGIC_HW;
-		/* See irqchip.ppi_eoi_unsignalled: Kairos deactivates it. */
-		bool demoted = hw && ids[k] < VGIC_NR_PRIVATE &&
-			       d->ppi_sw_deact;
 
 		*lr = (struct vgic_lr){
 			.intid = ids[k],
 			.priority = i->priority,
 			.group1 = (i->flags & VGIC_GROUP1) != 0,
 			.active = (i->flags & VGIC_ACTIVE) != 0,
-			.hw = hw && !demoted,
+			.hw = (i->flags & VGIC_HW) != 0,
 			.hw_intid = i->hw_intid,
 			.source = i->active_source,
-			.eoi_maint = demoted,
 		};
+		/* See irqchip.ppi_eoi_unsignalled: Kairos deactivates it. */
+		if (lr->hw && d->ppi_sw_deact && ids[k] < VGIC_NR_PRIVATE) {
+			lr->hw = false;
+			lr->eoi_maint = true;
+		}
 		/*
 		 * A GICv2 SGI instance is (INTID, source): while one is active
 		 * another source cannot share its list register, so it waits
@@ -379,7 +379,8 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 				i->sgi_sources &= (uint8_t)~same;
 			}
 			lr->eoi_maint = i->sgi_sources != 0;
-		} else if (deliverable(d, i) && !(hw && lr->active)) {
+		} else if (deliverable(d, i) &&
+			   !(lr->active && (i->flags & VGIC_HW))) {
 			lr->pending = true;
 			/* The latch moves into the LR; folded back if unused. */
 			if (i->sgi_sources) {
