@@ -122,7 +122,6 @@ static void sw_update_vi(const struct sw_cpuif *s)
 	}
 }
 
-
 static unsigned int sw_nr_lrs(void)
 {
 	return SW_NR_LRS;
