@@ -10,6 +10,7 @@
 #include <arch/timer.h>
 #include <arch/vgic_hw.h>
 #include <drivers/bcm2835_pm.h>
+#include <drivers/bcm2836_intc.h>
 #include <drivers/gic.h>
 #include <drivers/psci.h>
 #include <drivers/semihosting.h>
@@ -98,6 +99,10 @@ static void mmu_setup(const void *fdt)
 	if (board.pm_wdog.size)
 		map_or_stop(board.pm_wdog.base, board.pm_wdog.size, MMU_DEVICE,
 			    "the power-management watchdog");
+	map_or_stop(g->local.base, g->local.size, MMU_DEVICE,
+		    "the local interrupt controller");
+	map_or_stop(g->periph.base, g->periph.size, MMU_DEVICE,
+		    "the peripheral interrupt controller");
 	map_or_stop(g->dist.base, g->dist.size, MMU_DEVICE, "GICD");
 	map_or_stop(g->cpu.base, g->cpu.size, MMU_DEVICE, "GICC");
 	map_or_stop(g->hyp.base, g->hyp.size, MMU_DEVICE, "GICH");
@@ -215,10 +220,16 @@ static void setup_time(void)
 	time_init(f);
 }
 
+static enum kairos_err irqc_init(void)
+{
+	if (board.gic.kind == BOARD_IRQC_BCM2836)
+		return bcm2836_intc_init(&board);
+	return board.gic.version == 3 ? gicv3_init(&board) : gicv2_init(&board);
+}
+
 static void setup_gic(void)
 {
-	enum kairos_err e = board.gic.version == 3 ? gicv3_init(&board) :
-						     gicv2_init(&board);
+	enum kairos_err e = irqc_init();
 
 	if (e) {
 		kprintf("kairos: %s: interrupt controller initialisation failed; stopping\n",
@@ -229,6 +240,13 @@ static void setup_gic(void)
 	irq_set_handler(KICK_SGI, kick_irq, NULL);
 	/* Maintenance: the exit itself is the point; the refill follows. */
 	irq_set_handler(board.gic.maint_intid, kick_irq, NULL);
+	if (board.gic.kind == BOARD_IRQC_BCM2836) {
+		kprintf("kairos: no GIC: BCM2836 local interrupt controller at 0x%llx (%s), peripheral controller at 0x%llx; the guests' GICv2 is emulated in software\n",
+			(unsigned long long)pa_addr(board.gic.local.base),
+			board.gic.path,
+			(unsigned long long)pa_addr(board.gic.periph.base));
+		return;
+	}
 	kprintf("kairos: GICv%u at 0x%llx (%s), %u list registers, maintenance INTID %u\n",
 		board.gic.version,
 		(unsigned long long)pa_addr(board.gic.dist.base),
@@ -334,7 +352,11 @@ static void start_vms(const void *fdt)
 	}
 	struct vm_hw hw = { board.gic.vcpu.base, board.timer.virt_intid };
 
-	arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
+	/* No GIC: the guests' CPU interface is emulated (docs/rpi3.md). */
+	if (board.gic.kind == BOARD_IRQC_BCM2836)
+		arch_vgic_hw_init_sw();
+	else
+		arch_vgic_hw_init(board.gic.version, board.gic.hyp.base);
 	vtimer_init(board.timer.virt_intid);
 	vpmu_init(board.pmu_intid);
 	ckpt_init(&syscfg);
@@ -447,8 +469,9 @@ void boot_primary(void *fdt, unsigned long el)
 	memops_selftest_if_asked(fdt);
 	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
 	smp_start_secondaries();
-	kprintf("kairos: %u CPUs, GICv%u, %llu MiB RAM, counter %llu Hz\n",
+	kprintf("kairos: %u CPUs, GICv%u%s, %llu MiB RAM, counter %llu Hz\n",
 		count_online(), board.gic.version,
+		board.gic.kind == BOARD_IRQC_BCM2836 ? " (software)" : "",
 		(unsigned long long)(board_ram_size(&board) >> 20),
 		(unsigned long long)time_freq());
 	shell_vm_init();

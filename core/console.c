@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* Console output serialised between CPUs, and a small input ring. */
+/*
+ * Console output serialised between CPUs, and an input ring that holds a
+ * whole control-channel `put` line (docs/control.md) with room to spare.
+ */
 #include <kairos/console.h>
 #include <kairos/spinlock.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define RX_RING 256U
+#define RX_RING 8192U
 
 static const struct console_ops *dev;
 static struct spinlock lock = SPINLOCK_INIT;

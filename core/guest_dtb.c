@@ -11,6 +11,7 @@
 #include <kairos/guest_dtb.h>
 #include <kairos/profile_virt.h>
 #include <kairos/vcpu_state.h>
+#include <kairos/vpci.h>
 #include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +151,9 @@ static void add_chosen(struct fdt_w *w, const struct guest_dtb_params *p,
 		w_u64(w, "linux,initrd-start", p->initrd_ipa);
 		w_u64(w, "linux,initrd-end", p->initrd_ipa + p->initrd_size);
 	}
+	/* The PCI functions' BARs are placed: Linux must not move them. */
+	if (p->nr_shmem)
+		w_u32(w, "linux,pci-probe-only", 1);
 	w_end(w);
 	w_begin(w, "aliases");
 	w_str(w, "serial0", uart);
@@ -382,6 +386,102 @@ static void add_shmem(struct fdt_w *w, const struct guest_dtb_params *p)
 	}
 }
 
+/* PCI address space codes of a ranges entry (IEEE 1275 PCI binding). */
+#define PCI_SPACE_MEM32 0x02000000U
+#define PCI_SPACE_MEM64_PREF 0x43000000U
+
+/* A ranges entry mapping @size bytes at @addr 1:1 in space @space. */
+static size_t pci_range(uint32_t *c, uint32_t space, uint64_t addr,
+			uint64_t size)
+{
+	const uint32_t e[] = { space,          (uint32_t)(addr >> 32),
+			       (uint32_t)addr, (uint32_t)(addr >> 32),
+			       (uint32_t)addr, (uint32_t)(size >> 32),
+			       (uint32_t)size };
+
+	memcpy(c, e, sizeof(e));
+	return ARRAY_SIZE(e);
+}
+
+/*
+ * The ranges of the PCI host: a 32-bit window over the doorbell pages
+ * (every function's BAR0) and one over each region a BAR describes, so
+ * that a probe-only Linux claims the BARs where they are.
+ */
+static void add_pci_ranges(struct fdt_w *w, const struct guest_dtb_params *p)
+{
+	uint32_t c[7 * (1 + KAIROS_MAX_SHMEM)];
+	size_t n = pci_range(c, PCI_SPACE_MEM32, VIRT_SHMEM_DOORBELL,
+			     VIRT_SHMEM_DOORBELL_SIZE * KAIROS_MAX_SHMEM);
+
+	for (unsigned int k = 0; k < p->nr_shmem; k++) {
+		const struct vm_shmem *m = &p->shmem[k];
+
+		if (vpci_bar2_ok(m))
+			n += pci_range(c + n,
+				       vpci_bar2_64(m) ? PCI_SPACE_MEM64_PREF :
+							 PCI_SPACE_MEM32,
+				       ipa_addr(m->ipa), m->size);
+	}
+	for (size_t i = 0; i < n; i++)
+		c[i] = cpu_to_fdt32(c[i]);
+	w_prop(w, "ranges", c, n * sizeof(c[0]));
+}
+
+/* INTA of region r's device (r) is level SPI VIRT_PCI_INTX_INTID + r. */
+static void add_pci_irqs(struct fdt_w *w, const struct guest_dtb_params *p)
+{
+	const uint32_t mask[] = { 0xf800, 0, 0, 7 };
+	uint32_t c[10 * KAIROS_MAX_SHMEM];
+	size_t n = 0;
+
+	for (unsigned int k = 0; k < p->nr_shmem; k++) {
+		unsigned int r = p->shmem[k].region;
+		const uint32_t e[] = { VPCI_DEVFN(r) << 8,
+				       0,
+				       0,
+				       1,
+				       PHANDLE_GIC,
+				       0,
+				       0,
+				       GIC_SPI,
+				       VIRT_PCI_INTX_INTID - 32 + r,
+				       IRQ_LEVEL_HIGH };
+
+		for (size_t i = 0; i < ARRAY_SIZE(e); i++)
+			c[n++] = cpu_to_fdt32(e[i]);
+	}
+	w_prop(w, "interrupt-map", c, n * sizeof(c[0]));
+	w_cells(w, "interrupt-map-mask", mask, ARRAY_SIZE(mask));
+}
+
+/*
+ * The PCI host bridge of a region's participant (core/vdev/vpci.c): bus 0
+ * only, a function per region (docs/shmem.md), for Linux's generic ECAM
+ * host driver and uio_pci_generic.
+ */
+static void add_pci(struct fdt_w *w, const struct guest_dtb_params *p)
+{
+	const uint64_t reg[] = { VIRT_PCI_ECAM, VIRT_PCI_ECAM_SIZE };
+	const uint32_t bus_range[] = { 0, 0 };
+
+	if (!p->nr_shmem)
+		return;
+	w_name(w, "pcie", VIRT_PCI_ECAM);
+	w_str(w, "compatible", "pci-host-ecam-generic");
+	w_str(w, "device_type", "pci");
+	w_reg(w, reg, 1);
+	w_cells(w, "bus-range", bus_range, ARRAY_SIZE(bus_range));
+	w_u32(w, "linux,pci-domain", 0);
+	w_u32(w, "#address-cells", 3);
+	w_u32(w, "#size-cells", 2);
+	w_u32(w, "#interrupt-cells", 1);
+	w_empty(w, "dma-coherent");
+	add_pci_ranges(w, p);
+	add_pci_irqs(w, p);
+	w_end(w);
+}
+
 /* A passthrough device, described as the board describes it. */
 static void add_devices(struct fdt_w *w, const struct guest_dtb_params *p)
 {
@@ -446,6 +546,7 @@ enum kairos_err guest_dtb_build(void *buf, size_t len,
 	add_virtio(&w);
 	add_devices(&w, p);
 	add_shmem(&w, p);
+	add_pci(&w, p);
 	w_end(&w);
 	if (!w.err)
 		w_check(&w, fdt_finish(buf));

@@ -59,7 +59,7 @@ static void prepare(struct cpu *c, struct vcpu *v)
 	if (c->boost_untaken && c->running == v)
 		maint |= VGIC_MAINT_NO_PENDING;
 	arch_vgic_write_lrs(lrs, n, maint);
-	if (vgic_wants_ack_trap(v))
+	if (v->ack_trap) /* set by the fill */
 		arch_vgic_trap_ack(v, true);
 	vgic_sync_hw(v);
 	vtimer_guard(v, lrs, n);
@@ -72,6 +72,7 @@ static void prepare(struct cpu *c, struct vcpu *v)
 		arch_vgic_fast_arm(&c->arch, 0, 0, 0);
 	v->lrs_n = n;
 	v->lrs_live = true;
+	v->lines_due = true;
 }
 
 /* A list register in @lrs (@n) is pending and not active. */
@@ -83,15 +84,12 @@ static bool lrs_pending(const struct vgic_lr *lrs, unsigned int n)
 	return false;
 }
 
-void run_settle(struct vcpu *v)
+/* Fold @v's live list registers back into the model (run_settle()). */
+static void settle_lrs(struct cpu *c, struct vcpu *v)
 {
-	struct cpu *c = cpu_current();
 	struct vgic_lr lrs[VGIC_MAX_LRS];
 	unsigned int n = v->lrs_n, k, eoi;
 
-	/* Live list registers are on the pCPU that runs it: this one. */
-	if (!v->lrs_live || v->pcpu != c->id)
-		return;
 	v->lrs_live = false;
 	if (arch_vgic_fast_disarm(&c->arch, &k) && k == n)
 		vgic_fast_listed(v, n++, VTIMER_INTID);
@@ -108,10 +106,29 @@ void run_settle(struct vcpu *v)
 		v->ack_trap = false;
 		arch_vgic_trap_ack(v, false);
 	}
+}
+
+/* Re-sample @v's timer lines (and its PMU's), as they are after the exit. */
+static void settle_lines(struct vcpu *v)
+{
+	v->lines_due = false;
 	vtimer_sync(v);
 	ptimer_sync(v);
 	/* Before a WFI decides: an overflow may be what it waits for. */
 	vpmu_sync(v);
+}
+
+void run_settle(struct vcpu *v)
+{
+	struct cpu *c = cpu_current();
+
+	/* Live list registers are on the pCPU that runs it: this one. */
+	if (v->pcpu != c->id)
+		return;
+	if (v->lrs_live)
+		settle_lrs(c, v);
+	if (v->lines_due)
+		settle_lines(v);
 }
 
 enum vexit_result run_ack_trapped(struct vcpu *v)
@@ -157,14 +174,22 @@ enum vexit_result run_vcpu(struct vcpu *v)
 			e = VEXIT_RESCHED;
 			break;
 		}
-		if (__atomic_load_n(&v->lrs_stale, __ATOMIC_ACQUIRE))
-			run_settle(v);
+		/* The entry derives the timer lines again (prepare()). */
+		if (__atomic_load_n(&v->lrs_stale, __ATOMIC_ACQUIRE) &&
+		    v->lrs_live)
+			settle_lrs(c, v);
 		if (!v->lrs_live)
 			prepare(c, v);
 		arch_vcpu_enter(v, &x);
 		v->exits++;
 		if (x.kind == VCPU_EXIT_IRQ) {
-			run_settle(v);
+			/*
+			 * The list registers are folded for the handlers; the
+			 * timer lines are left to the entry, which derives them
+			 * anyway (T2), or to the settle before a put.
+			 */
+			if (v->lrs_live)
+				settle_lrs(c, v);
 			irq_handle();
 			irq_window(); /* any that came since */
 			/*

@@ -85,8 +85,9 @@ static bool map_virt_profile(struct vm *vm)
 	    !arch_s2_map_erased(vm->s2_root, VIRT_FLASH0,
 				VIRT_FLASH1 + VIRT_FLASH_SIZE - VIRT_FLASH0))
 		return false;
-	/* GICv2: the guest's GICC page is the GICV frame itself. */
-	if (vm->vgic.version == 2 &&
+	/* GICv2: the guest's GICC page is the GICV frame itself (emulated,
+	 * unmapped, without a GIC: arch_vgic_cpuif_emulated()). */
+	if (vm->vgic.version == 2 && !arch_vgic_cpuif_emulated() &&
 	    !arch_s2_map(vm->s2_root, VIRT_GICC, hw.gicv, 0x1000, S2_DEVICE))
 		return false;
 	/* Shared memory: a read-only participant's writes fault (abort). */

@@ -120,7 +120,11 @@ void vtimer_entry(struct vcpu *v)
 		if (!(ctl & TIMER_CTL_ISTATUS))
 			vtimer_arm_backup(v);
 	}
-	vgic_set_line(v, VTIMER_INTID, line_of(ctl));
+	/* Unchanged (the common case at an entry): no call. */
+	if (!(__atomic_load_n(&v->st.vgic.priv[VTIMER_INTID].flags,
+			      __ATOMIC_RELAXED) &
+	      VGIC_LINE) != !line_of(ctl))
+		vgic_set_line(v, VTIMER_INTID, line_of(ctl));
 }
 
 void vtimer_load(struct vcpu *v)

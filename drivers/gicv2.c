@@ -14,6 +14,7 @@
 
 #define GICD_CTLR 0x000
 #define GICD_TYPER 0x004
+#define GICD_IIDR 0x008
 #define GICD_ISENABLER 0x100
 #define GICD_ICENABLER 0x180
 #define GICD_ICPENDR 0x280
@@ -23,6 +24,8 @@
 #define GICD_ITARGETSR 0x800
 #define GICD_SGIR 0xf00
 #define GICD_TYPER_SECEXT (1U << 10)
+/* GICD_IIDR of QEMU's GICv2 model: implementer Arm (0x43b), all else 0. */
+#define GICD_IIDR_QEMU 0x43bU
 
 #define GICC_CTLR 0x0000
 #define GICC_PMR 0x0004
@@ -183,6 +186,15 @@ enum kairos_err gicv2_init(const struct board *b)
 	dist_ctlr = secext ? 1U : 3U;
 	mmio_write32(gicd, GICD_CTLR, dist_ctlr);
 	gicv2_chip.list_regs = (mmio_read32(gich, GICH_VTR) & 0x3f) + 1;
+	/*
+	 * Implementer Arm, product 0, revision 0: QEMU's model (a GIC-400
+	 * is 0x0200143b), whose EOI of a mapped PPI is not signalled again.
+	 */
+	gicv2_chip.ppi_eoi_unsignalled = mmio_read32(gicd, GICD_IIDR) ==
+					 GICD_IIDR_QEMU;
+	if (gicv2_chip.ppi_eoi_unsignalled)
+		kprintf("kairos: GICv2 IIDR 0x%x (QEMU's model): timer interrupts listed without the HW bit, deactivated at EL2\n",
+			GICD_IIDR_QEMU);
 	irq_chip_register(&gicv2_chip);
 	return KAIROS_OK;
 }

@@ -26,6 +26,7 @@ _Static_assert(sizeof(struct ckpt_pt_device) == 48, "ckpt_pt_device layout");
 _Static_assert(sizeof(struct ckpt_passthrough) == 232,
 	       "ckpt_passthrough layout");
 _Static_assert(sizeof(struct ckpt_vuart) == 360, "ckpt_vuart layout");
+_Static_assert(sizeof(struct ckpt_shmem) == 16, "ckpt_shmem layout");
 _Static_assert(sizeof(struct ckpt_mem) == 40, "ckpt_mem layout");
 _Static_assert(CKPT_UART_RX_CAP < sizeof(((struct ckpt_vuart *)0)->rx) &&
 		       CKPT_UART_LINE_MAX <=
@@ -302,6 +303,7 @@ const char *ckpt_section_name(uint32_t type)
 	case CKPT_SEC_MEM: return "memory";
 	case CKPT_SEC_PMU_DEBUG: return "pmu-debug";
 	case CKPT_SEC_PASSTHROUGH: return "passthrough";
+	case CKPT_SEC_SHMEM: return "shmem";
 	default: break;
 	}
 	snprintf(unknown, sizeof(unknown), "type %u", type);
@@ -312,7 +314,8 @@ const char *ckpt_section_name(uint32_t type)
 static const char *sec_label(const struct ckpt_sec_ref *r, char *buf,
 			     size_t len)
 {
-	if (r->type == CKPT_SEC_VCPU || r->type == CKPT_SEC_PMU_DEBUG)
+	if (r->type == CKPT_SEC_VCPU || r->type == CKPT_SEC_PMU_DEBUG ||
+	    r->type == CKPT_SEC_SHMEM)
 		snprintf(buf, len, "%s %u", ckpt_section_name(r->type),
 			 r->index);
 	else
@@ -682,6 +685,54 @@ static bool check_passthrough(const struct ckpt_image *img,
 	return true;
 }
 
+/*
+ * Shared-memory sections (optional): one per region at most, each a
+ * header naming its own index and whole pages of bytes after it.
+ */
+static bool check_shmem(const struct ckpt_image *img, const struct why *why)
+{
+	unsigned int seen = 0;
+
+	for (unsigned int i = 0; i < img->nr; i++) {
+		const struct ckpt_sec_ref *r = &img->sec[i];
+		struct ckpt_shmem h;
+
+		if (r->type != CKPT_SEC_SHMEM)
+			continue;
+		if (r->index >= CKPT_MAX_SHMEM)
+			return refuse(why,
+				      "shmem section: region %u, at most %u",
+				      r->index, CKPT_MAX_SHMEM - 1);
+		if (seen & 1U << r->index)
+			return refuse(why, "shmem section: region %u twice",
+				      r->index);
+		seen |= 1U << r->index;
+		if (r->length < sizeof(h))
+			return refuse(
+				why,
+				"shmem section %u: %llu bytes, its header alone is %zu",
+				r->index, (unsigned long long)r->length,
+				sizeof(h));
+		memcpy(&h, img->base + r->offset, sizeof(h));
+		if (h.region != r->index || h.flags & ~CKPT_SHMEM_FLAGS_KNOWN ||
+		    h.pci_command & ~CKPT_SHMEM_PCI_COMMAND_KNOWN)
+			return refuse(
+				why,
+				"shmem section %u: it says region %u, flags 0x%x, PCI command 0x%x (known: 0x%x, 0x%x)",
+				r->index, h.region, h.flags, h.pci_command,
+				CKPT_SHMEM_FLAGS_KNOWN,
+				CKPT_SHMEM_PCI_COMMAND_KNOWN);
+		if (h.size == 0 || h.size % CKPT_PAGE_SIZE != 0 ||
+		    h.size != r->length - sizeof(h))
+			return refuse(
+				why,
+				"shmem section %u: size %llu in %llu bytes of section (whole pages, after its %zu-byte header)",
+				r->index, (unsigned long long)h.size,
+				(unsigned long long)r->length, sizeof(h));
+	}
+	return true;
+}
+
 static bool check_vgic(const struct ckpt_image *img, const struct ckpt_vm *vm,
 		       const struct why *why)
 {
@@ -866,7 +917,8 @@ bool ckpt_parse(const void *buf, uint64_t len, unsigned int flags,
 	if (!check_frame(img, flags, &why) || !check_vm(img, &vm, &why) ||
 	    !check_vcpus(img, &vm, &why) || !check_pmu_debug(img, &vm, &why) ||
 	    !check_vgic(img, &vm, &why) || !check_vuart(img, &why) ||
-	    !check_mem(img, &vm, &why) || !check_passthrough(img, &why)) {
+	    !check_mem(img, &vm, &why) || !check_passthrough(img, &why) ||
+	    !check_shmem(img, &why)) {
 		img->nr = 0;
 		return false;
 	}

@@ -35,7 +35,8 @@ $(LINUX_DEBS)/.stamp: | $(HOST_STAMP)
 	$(Q)touch $@
 
 # Only boot/vmlinuz-* (a raw arm64 Image, ~33 MB) is taken out of the
-# package; the modules are not needed (everything used is built in).
+# package; of its modules, the initramfs takes uio.ko and
+# uio_pci_generic.ko (shared memory, docs/shmem.md).
 $(LINUX_IMAGE): $(LINUX_DEBS)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  KERNEL  $@ (from $$(basename $(LINUX_DEBS)/linux-image-[0-9]*_arm64.deb))"
@@ -49,10 +50,11 @@ $(LINUX_IMAGE): $(LINUX_DEBS)/.stamp
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
 $(LINUX_INITRD): $(LINUX_DEBS)/.stamp $(LINUX_SRC)/init $(LINUX_SRC)/applets \
-		$(LINUX_SRC)/mkinitramfs.sh
+		$(LINUX_SRC)/mkinitramfs.sh $(LINUX_SRC)/shmem-uio
 	@mkdir -p $(dir $@)
 	@echo "  CPIO    $@"
-	$(Q)$(LINUX_SRC)/mkinitramfs.sh $(LINUX_DEBS)/busybox-static_*_arm64.deb $@
+	$(Q)$(LINUX_SRC)/mkinitramfs.sh $(LINUX_DEBS)/busybox-static_*_arm64.deb \
+	  $(LINUX_DEBS)/linux-image-[0-9]*_arm64.deb $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
 linux-guest-update:

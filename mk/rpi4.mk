@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # rpi4.mk: what the Raspberry Pi 4 needs besides Kairos (docs/rpi4.md),
 # all from Debian arm64 packages fetched with apt-get download:
-#   make rpi4-files   the board DTB (bcm2711-rpi-4-b.dtb, from the same
+#   make rpi4-files   the board DTBs (bcm2711-rpi-4-b.dtb; bcm2837-rpi-3-b.dtb
+#                     for the Pi 3, docs/rpi3.md), from the same
 #                     linux-image-arm64 as the Linux guest) and U-Boot
 #                     (u-boot-rpi, the rpi_arm64 build) in build/rpi4/
 #   make sdcard PLATFORM=rpi4   build/rpi4/sdcard.img: the sample system
@@ -10,18 +11,21 @@
 
 RPI4_B       := $(or $(BUILD),build)/rpi4
 RPI4_DTB     := $(RPI4_B)/bcm2711-rpi-4-b.dtb
+# The Raspberry Pi 3 Model B's, for tools/kairos-rpi4 --board 3b
+# (docs/rpi3.md): the same Kairos build boots on both.
+RPI3_DTB     := $(RPI4_B)/bcm2837-rpi-3-b.dtb
 RPI4_DEBS    := $(or $(DEPS),$(or $(BUILD),build)/deps)/debs-rpi4
 RPI4_UBOOT   := $(RPI4_B)/u-boot-rpi/u-boot.bin
 RPI4_SYSTEM  ?= platforms/rpi4/demo.dts
 
 .PHONY: rpi4-files rpi4-test-deps sdcard
-rpi4-files: $(RPI4_DTB) $(RPI4_UBOOT)
+rpi4-files: $(RPI4_DTB) $(RPI3_DTB) $(RPI4_UBOOT)
 
-$(RPI4_DTB): $(LINUX_DEBS)/.stamp
+$(RPI4_B)/bcm%.dtb: $(LINUX_DEBS)/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  DTB     $@ (from $$(basename $(LINUX_DEBS)/linux-image-[0-9]*_arm64.deb))"
 	$(Q)dpkg-deb --fsys-tarfile $(LINUX_DEBS)/linux-image-[0-9]*_arm64.deb | \
-	  tar -xO --wildcards './usr/lib/linux-image-*/broadcom/bcm2711-rpi-4-b.dtb' > $@.tmp
+	  tar -xO --wildcards './usr/lib/linux-image-*/broadcom/$(notdir $@)' > $@.tmp
 	$(Q)fdtget $@.tmp / model >/dev/null && mv $@.tmp $@
 
 # Order-only on the host setup, as the Linux guest's packages.

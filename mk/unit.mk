@@ -59,9 +59,9 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vdev/vuart.c core/vdev/vpsci.c 
 		core/vmmio.c core/sched.c core/ui/shell_vm.c core/ui/shell.c \
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic/vgic.c core/vgic/vgic_mmio.c \
-		core/vtimer.c core/vpmu.c core/ptimer.c core/ui/ctl.c core/ui/vm_cmd.c core/ckpt/ckpt.c core/vdev/vdev.c \
+		core/vtimer.c core/vpmu.c core/ptimer.c core/ui/ctl.c core/ui/ctl_xfer.c core/ui/xfer.c core/ui/vm_cmd.c core/ckpt/ckpt.c core/vdev/vdev.c \
 		core/vm_layout.c core/task.c core/vm_events.c \
-		core/vdev/virtio_mmio.c core/vdev/shmem.c core/run.c \
+		core/vdev/virtio_mmio.c core/vdev/shmem.c core/vdev/vpci.c core/run.c \
 		lib/ckpt_format.c arch/fake/fake_vcpu.c \
 		core/vm_ram.c arch/fake/fake_memops.c
 UNIT_TESTS += test_vuart test_vpsci test_sched test_shell_vm test_vmmio \
@@ -78,6 +78,9 @@ UNIT_SRCS_test_shell_vm := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_shell_vm := $(UNIT_FDT_OBJS)
 # The control channel (core/ui/ctl.c) through the console, as a rig uses it.
 UNIT_TESTS += test_ctl
+# The encoding of slot images on the control channel (core/ui/xfer.c).
+UNIT_TESTS += test_xfer
+UNIT_SRCS_test_xfer := core/ui/xfer.c lib/ckpt_format.c
 UNIT_SRCS_test_ctl := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_ctl := $(UNIT_FDT_OBJS)
 # The vGIC model and its MMIO through VMs made as boot makes them.
@@ -128,6 +131,9 @@ UNIT_LIBS_test_vm_events := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_shmem
 UNIT_SRCS_test_shmem := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_shmem := $(UNIT_FDT_OBJS)
+UNIT_TESTS += test_vpci
+UNIT_SRCS_test_vpci := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_vpci := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_virtio_mmio
 UNIT_SRCS_test_virtio_mmio := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_virtio_mmio := $(UNIT_FDT_OBJS)

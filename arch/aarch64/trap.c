@@ -218,7 +218,7 @@ static enum vexit_result trap_hvc(struct vcpu *v, const struct trap *t)
 
 static enum vexit_result trap_iabt(struct vcpu *v, const struct trap *t)
 {
-	/* GICv2: the acknowledge trap of vgic_wants_ack_trap(). */
+	/* GICv2: the acknowledge trap the fill asked for (ack_trap). */
 	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
 	    arch_vgic_ack_trap_hit(v, t->ipa))
 		return run_ack_trapped(v);
@@ -250,15 +250,59 @@ static uint64_t permission_fault_ipa(const struct trap *t)
 	return (par & 0x0000fffffffff000UL) | (t->far & 0xfff);
 }
 
+/*
+ * Finish an emulated access of @t's data abort: @st from vmmio_access(),
+ * @val what a load returns. Refused or outside every device: an abort.
+ */
+static enum vexit_result mmio_done(struct vcpu *v, const struct trap *t,
+				   enum mmio_status st, bool write,
+				   unsigned int len, uint64_t val)
+{
+	unsigned int srt = (t->iss >> 16) & 31;
+
+	if (st != MMIO_OK) {
+		if (st == MMIO_NO_DEVICE)
+			vm_log_once(
+				v,
+				"access outside its memory and devices at IPA",
+				t->ipa);
+		return inject_abort(v, true, t);
+	}
+	if (!write && srt != 31) {
+		if ((t->iss & ISS_SSE) && len < 8 && (val >> (len * 8 - 1)) & 1)
+			val |= ~0UL << (len * 8);
+		if (!(t->iss & ISS_SF))
+			val &= 0xffffffffUL;
+		v->st.regs.x[srt] = val;
+	}
+	skip_insn(v, t);
+	return VEXIT_RESUME;
+}
+
 static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 {
 	bool write = (t->iss & ISS_WNR) != 0;
 	unsigned int len = 1U << ((t->iss >> 22) & 3);
 	unsigned int srt = (t->iss >> 16) & 31;
 	uint64_t val = 0;
-	enum mmio_status st;
+	enum mmio_status st = MMIO_NO_DEVICE;
+	bool emulable = (t->iss & ISS_ISV) && !(in_aarch32(v) && srt == 15);
 
-	/* GICv2: the acknowledge trap of vgic_wants_ack_trap(). */
+	if (write) {
+		val = reg_read(v, srt);
+		if (len < 8)
+			val &= (1UL << (len * 8)) - 1;
+	}
+	/*
+	 * An emulated device first, the most frequent case: its regions are
+	 * unmapped (a translation fault) and hold no RAM, flash or GICv2
+	 * CPU interface page, which the checks below are about.
+	 */
+	if (FSC_IS_TRANSLATION(t->iss & 0x3f) && emulable)
+		st = vmmio_access(v, t->ipa, write, len, &val);
+	if (st != MMIO_NO_DEVICE)
+		return mmio_done(v, t, st, write, len, val);
+	/* GICv2: the acknowledge trap the fill asked for (ack_trap). */
 	if (FSC_IS_TRANSLATION(t->iss & 0x3f) &&
 	    arch_vgic_ack_trap_hit(v, t->ipa))
 		return run_ack_trapped(v);
@@ -292,34 +336,15 @@ static enum vexit_result trap_dabt(struct vcpu *v, const struct trap *t)
 	 * on a bus without exclusive support. In AArch32 a load to the PC
 	 * (SRT 15) is refused the same way.
 	 */
-	if (!(t->iss & ISS_ISV) || (in_aarch32(v) && srt == 15)) {
+	if (!emulable) {
 		vm_log_once(v, "access without a valid syndrome (ISV=0) at IPA",
 			    t->ipa);
 		return inject_abort(v, true, t);
 	}
-	if (write) {
-		val = reg_read(v, srt);
-		if (len < 8)
-			val &= (1UL << (len * 8)) - 1;
-	}
-	st = vmmio_access(v, t->ipa, write, len, &val);
-	if (st != MMIO_OK) {
-		if (st == MMIO_NO_DEVICE)
-			vm_log_once(
-				v,
-				"access outside its memory and devices at IPA",
-				t->ipa);
-		return inject_abort(v, true, t);
-	}
-	if (!write && srt != 31) {
-		if ((t->iss & ISS_SSE) && len < 8 && (val >> (len * 8 - 1)) & 1)
-			val |= ~0UL << (len * 8);
-		if (!(t->iss & ISS_SF))
-			val &= 0xffffffffUL;
-		v->st.regs.x[srt] = val;
-	}
-	skip_insn(v, t);
-	return VEXIT_RESUME;
+	/* A permission fault's IPA came from HPFAR_EL2 as well: no device. */
+	if (!FSC_IS_TRANSLATION(t->iss & 0x3f))
+		st = vmmio_access(v, t->ipa, write, len, &val);
+	return mmio_done(v, t, st, write, len, val);
 }
 
 /* System register of a trapped MSR/MRS, ISS encoding for EC 0x18. */

@@ -97,8 +97,10 @@ void arch_vcpu_wfi_native(struct vcpu *v, bool native)
 	(void)v;
 	if (a->wfi_native == native)
 		return;
-	write_sysreg(hcr_el2,
-		     native ? HCR_EL2_GUEST & ~HCR_TWI : HCR_EL2_GUEST);
+	/* VI is the software interface's (vgic_sw.c): it stays as it is. */
+	write_sysreg(hcr_el2, (read_sysreg(hcr_el2) & HCR_VI) |
+				      (native ? HCR_EL2_GUEST & ~HCR_TWI :
+						HCR_EL2_GUEST));
 	isb();
 	a->wfi_native = native;
 }

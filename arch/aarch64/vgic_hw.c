@@ -22,6 +22,26 @@ void arch_vgic_hw_init(unsigned int version, paddr_t gich)
 		nr_lrs = VGIC_MAX_LRS;
 }
 
+void arch_vgic_hw_init_sw(void)
+{
+	ops = &vgic_sw_ops;
+	vgic_sw_in_use = true;
+	hw_lrs = nr_lrs = ops->nr_lrs();
+	if (nr_lrs > VGIC_MAX_LRS)
+		nr_lrs = VGIC_MAX_LRS;
+}
+
+bool arch_vgic_cpuif_emulated(void)
+{
+	return ops && ops->cpuif_access;
+}
+
+bool arch_vgic_cpuif_access(struct vcpu *v, uint64_t off, unsigned int len,
+			    uint64_t *val, bool write)
+{
+	return ops->cpuif_access && ops->cpuif_access(v, off, len, val, write);
+}
+
 unsigned int arch_vgic_nr_lrs(void)
 {
 	return nr_lrs;

@@ -20,9 +20,16 @@ struct vgic_hw_ops {
 	void (*trap_ack)(struct vcpu *v, bool on);
 	/** See arch_vgic_ack_trap_hit(). */
 	bool (*ack_trap_hit)(struct vcpu *v, uint64_t ipa);
+	/** Software interface only: see arch_vgic_cpuif_access(). */
+	bool (*cpuif_access)(struct vcpu *v, uint64_t off, unsigned int len,
+			     uint64_t *val, bool write);
 };
 
-extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops;
+extern const struct vgic_hw_ops vgic_v3_ops, vgic_v2_ops, vgic_sw_ops;
+
+/** The software back end is the one in use (arch_vgic_hw_init_sw()). */
+extern bool vgic_sw_in_use;
+
 void vgic_v3_init(void);
 void vgic_v2_init(paddr_t gich);
 

@@ -253,6 +253,8 @@ uint64_t fake_pmu_ovsset(void);
  * per target CPU (the kicks). SGIs and PPIs are banked per CPU.
  */
 extern const struct irqchip fake_irqchip, fake_irqchip_v2;
+/** fake_irqchip_v2 with irqchip.ppi_eoi_unsignalled (QEMU's GICv2). */
+extern const struct irqchip fake_irqchip_v2_qemu;
 
 /** SGIs @sgi sent to @cpu through the fake irqchip. */
 unsigned int fake_sgis(unsigned int cpu, uint32_t sgi);

@@ -238,6 +238,13 @@ const struct irqchip fake_irqchip_v2 = { .name = "fake-v2",
 					 FAKE_CHIP_OPS,
 					 .refresh = chip_refresh };
 
+/* QEMU's GICv2 model: a mapped PPI's EOI is not signalled again. */
+const struct irqchip fake_irqchip_v2_qemu = { .name = "fake-v2-qemu",
+					      .version = 2,
+					      FAKE_CHIP_OPS,
+					      .refresh = chip_refresh,
+					      .ppi_eoi_unsignalled = true };
+
 unsigned int fake_refreshes(void)
 {
 	return g.refreshes;

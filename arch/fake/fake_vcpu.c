@@ -73,3 +73,20 @@ bool arch_vgic_ack_trap_hit(struct vcpu *v, uint64_t ipa)
 	(void)ipa;
 	return false;
 }
+
+/* The fake models GIC back ends only: the CPU interface is never emulated. */
+bool arch_vgic_cpuif_emulated(void)
+{
+	return false;
+}
+
+bool arch_vgic_cpuif_access(struct vcpu *v, uint64_t off, unsigned int len,
+			    uint64_t *val, bool write)
+{
+	(void)v;
+	(void)off;
+	(void)len;
+	if (!write)
+		*val = 0;
+	return false;
+}

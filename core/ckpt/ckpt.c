@@ -370,10 +370,112 @@ static void pmu_debug_out(struct ckpt_pmu_debug *o, const struct vcpu *v)
 	memcpy((uint8_t *)o + sizeof(v->st.pmu), &v->st.dbg, sizeof(v->st.dbg));
 }
 
+/* ---- Shared-memory regions (docs/shmem.md) ---- */
+
+/* @vm's checkpoint captures region @m. */
+static bool shmem_owns(const struct vm *vm, const struct vm_shmem *m)
+{
+	return m->owner == (int)vm->id;
+}
+
+/*
+ * Why @vm's checkpoint cannot hold a region it takes part in (another
+ * VM's checkpoint does, or none is named), into @buf; NULL if it can.
+ */
+static const char *shmem_not_owner(const struct vm *vm, char *buf, size_t len)
+{
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
+		const struct vm_shmem *m = &vm->cfg->shmem[k];
+
+		if (shmem_owns(vm, m))
+			continue;
+		if (m->owner < 0)
+			snprintf(buf, len,
+				 "it takes part in shared-memory region %u, which has several writers and no checkpoint-with naming the VM whose checkpoint holds it",
+				 m->region);
+		else
+			snprintf(buf, len,
+				 "it takes part in shared-memory region %u, which only a checkpoint of VM %s holds",
+				 m->region, vms[m->owner].cfg->name);
+		return buf;
+	}
+	return NULL;
+}
+
+/* The other VMs that write regions @vm's checkpoint holds, as a mask. */
+static uint32_t shmem_writers(const struct vm *vm)
+{
+	uint32_t mask = 0;
+
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
+		const struct vm_shmem *m = &vm->cfg->shmem[k];
+
+		for (unsigned int q = 0; q < SHMEM_MAX_PEERS; q++)
+			if (m->peer_vm[q] >= 0 && !m->peer_ro[q] &&
+			    m->peer_vm[q] != (int)vm->id)
+				mask |= 1U << m->peer_vm[q];
+	}
+	return mask;
+}
+
+/*
+ * Hold (or release) the VMs of @mask, so that a region is copied whole:
+ * its other writers wait while its owner's checkpoint or restore copies
+ * it.
+ */
+static void shmem_hold(uint32_t mask, bool hold)
+{
+	for (unsigned int i = 0; i < vm_count; i++) {
+		if (!(mask & 1U << i))
+			continue;
+		if (hold)
+			sched_hold_vm(&vms[i]);
+		else
+			sched_release_vm(&vms[i]);
+	}
+}
+
 /* Bytes of a section with @payload bytes. */
 static uint64_t sec_bytes(uint64_t payload)
 {
 	return sizeof(struct ckpt_section) + ALIGN_UP(payload, 8);
+}
+
+/* Bytes of the sections of the regions @vm's checkpoint holds. */
+static uint64_t shmem_bytes(const struct vm *vm)
+{
+	uint64_t n = 0;
+
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++)
+		n += sec_bytes(sizeof(struct ckpt_shmem) +
+			       vm->cfg->shmem[k].size);
+	return n;
+}
+
+/*
+ * The regions @vm's checkpoint holds (all of its own), with its state of
+ * each, into @w.
+ */
+static void shmem_out(struct vm *vm, struct ckpt_writer *w)
+{
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
+		const struct vm_shmem *m = &vm->cfg->shmem[k];
+		struct shmem_fn_state st;
+		struct ckpt_shmem h;
+
+		shmem_fn_get(vm, k, &st);
+		h = (struct ckpt_shmem){
+			.region = m->region,
+			.pci_command = st.pci_command,
+			.flags = st.unacked ? CKPT_SHMEM_UNACKED : 0,
+			.size = m->size,
+		};
+
+		ckpt_w_begin(w, CKPT_SEC_SHMEM, m->region);
+		ckpt_w_append(w, &h, sizeof(h));
+		ckpt_w_append(w, pa_to_ptr(m->host), m->size);
+		ckpt_w_end(w);
+	}
 }
 
 static uint64_t image_bytes(const struct vm *vm, uint64_t data_pages)
@@ -385,7 +487,7 @@ static uint64_t image_bytes(const struct vm *vm, uint64_t data_pages)
 			       sec_bytes(sizeof(struct ckpt_pmu_debug))) +
 	       sec_bytes(sizeof(struct ckpt_vgic)) +
 	       sec_bytes(sizeof(struct ckpt_vuart)) +
-	       sec_bytes(sizeof(struct ckpt_passthrough)) +
+	       sec_bytes(sizeof(struct ckpt_passthrough)) + shmem_bytes(vm) +
 	       sec_bytes(sizeof(struct ckpt_mem) + ckpt_bitmap_bytes(pages) +
 			 data_pages * PAGE) +
 	       sizeof(struct ckpt_trailer);
@@ -464,6 +566,7 @@ static bool capture(struct vm *vm, struct slot *s, uint64_t data_pages)
 	ckpt_w_begin(w, CKPT_SEC_PASSTHROUGH, 0);
 	ckpt_w_append(w, &cp, sizeof(cp));
 	ckpt_w_end(w);
+	shmem_out(vm, w);
 	ckpt_w_begin(w, CKPT_SEC_MEM, 0);
 	ckpt_w_append(w, &m, sizeof(m));
 	ckpt_w_append(w, scan_bitmap, ckpt_bitmap_bytes(pages));
@@ -506,9 +609,14 @@ static void track_from(struct vm *vm, int slot)
 	arch_s2_flush(vm->id + 1, vm->s2_root);
 }
 
-/* Anything that makes a checkpoint of @vm meaningless, or NULL. */
-static const char *uncheckpointable(const struct vm *vm)
+/*
+ * Anything that makes a checkpoint of @vm meaningless, or NULL (@buf
+ * holds a message made for it).
+ */
+static const char *uncheckpointable(const struct vm *vm, char *buf, size_t len)
 {
+	if (shmem_not_owner(vm, buf, len))
+		return buf;
 	if (vm->cfg->nr_devices || vm->cfg->nr_irqs)
 		return "it has passthrough devices, whose state Kairos cannot capture";
 	if (vm->cfg->mem_size > CKPT_MAX_MEM)
@@ -612,27 +720,31 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 		     size_t why_len)
 {
 	uint64_t start = arch_timer_now(), need, data_pages;
-	const char *no = uncheckpointable(vm);
+	char buf[200];
+	const char *no = uncheckpointable(vm, buf, sizeof(buf));
+	uint32_t writers = shmem_writers(vm);
 	struct slot *s;
 
+	if (no)
+		return fail(why, why_len, "%s", no);
 	if (slot >= store.nr)
 		return fail(why, why_len, "no slot %u (%u slots)", slot,
 			    store.nr);
 	s = &store.s[slot];
-	if (no)
-		return fail(why, why_len, "%s", no);
 	sched_hold_vm(vm);
 	/* The guest may have stopped or reset itself meanwhile. */
-	no = uncheckpointable(vm);
+	no = uncheckpointable(vm, buf, sizeof(buf));
 	if (no) {
 		sched_release_vm(vm);
 		return fail(why, why_len, "%s", no);
 	}
+	shmem_hold(writers, true);
 	/* Fresh chunks are zero: they are read as such. */
 	vm_ram_touch_all(vm);
 	data_pages = scan_memory(vm);
 	need = image_bytes(vm, data_pages);
 	if (need > store.slot_size) {
+		shmem_hold(writers, false);
 		sched_release_vm(vm);
 		return fail(why, why_len,
 			    "the image needs %llu bytes, a slot holds %llu",
@@ -646,12 +758,14 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 	memset(s->base, 0, sizeof(struct ckpt_header));
 	ckpt_w_init(&s->seal.w, s->base, store.slot_size);
 	if (!capture(vm, s, data_pages)) {
+		shmem_hold(writers, false);
 		sched_release_vm(vm);
 		return fail(why, why_len, "the image did not fit its slot");
 	}
 	track_from(vm, (int)slot);
 	vm->ckpt.checkpoints++;
 	vm->ckpt.last_ticks = arch_timer_now() - start;
+	shmem_hold(writers, false);
 	sched_release_vm(vm);
 	/* The VM runs on; the seal task folds the copy into the CRC. */
 	s->seal.left = data_pages * PAGE;
@@ -684,6 +798,80 @@ static bool passthrough_differ(const struct ckpt_image *img,
 	memcpy(&theirs, ckpt_payload(img, r), sizeof(theirs));
 	passthrough_out(&mine, c);
 	return ckpt_pt_diff(&theirs, "the image", &mine, c->name, buf, len);
+}
+
+/* The region @img holds as region @region, or NULL. */
+static const struct ckpt_shmem *shmem_sec(const struct ckpt_image *img,
+					  unsigned int region)
+{
+	const struct ckpt_sec_ref *r = ckpt_find(img, CKPT_SEC_SHMEM, region);
+
+	return r ? ckpt_payload(img, r) : NULL;
+}
+
+/*
+ * @img holds exactly the regions @vm's checkpoint holds, each of the size
+ * configured (ckpt_parse() checked each section's own size).
+ */
+static bool shmem_image_fits(const struct vm *vm, const struct ckpt_image *img,
+			     char *why, size_t len)
+{
+	const struct vm_config *c = vm->cfg;
+	unsigned int mine = 0;
+
+	for (unsigned int k = 0; k < c->nr_shmem; k++) {
+		const struct ckpt_shmem *h = shmem_sec(img, c->shmem[k].region);
+
+		mine |= 1U << c->shmem[k].region;
+		if (!h)
+			return fail(
+				why, len,
+				"configuration mismatch: shared-memory region %u: the image does not hold it, %s takes part in it",
+				c->shmem[k].region, c->name);
+		if (h->size != c->shmem[k].size)
+			return fail(
+				why, len,
+				"configuration mismatch: shared-memory region %u: the image has %llu KiB, %s has %llu KiB",
+				c->shmem[k].region,
+				(unsigned long long)(h->size >> 10), c->name,
+				(unsigned long long)(c->shmem[k].size >> 10));
+	}
+	for (unsigned int r = 0; r < CKPT_MAX_SHMEM; r++)
+		if (!(mine & 1U << r) && shmem_sec(img, r))
+			return fail(
+				why, len,
+				"configuration mismatch: shared-memory region %u: the image holds it, %s does not take part in it",
+				r, c->name);
+	return true;
+}
+
+/* The regions of @img back into host RAM, seen by every participant. */
+static void shmem_in(const struct vm *vm, const struct ckpt_image *img)
+{
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
+		const struct vm_shmem *m = &vm->cfg->shmem[k];
+		const struct ckpt_shmem *h = shmem_sec(img, m->region);
+		void *p = pa_to_ptr(m->host);
+
+		arch_mem_copy(p, h + 1, m->size);
+		/* To the PoC: a participant may map it non-cacheable. */
+		arch_dcache_clean(p, m->size);
+	}
+}
+
+/* @vm's own state of each region, after its vGIC (the INTx line follows). */
+static void shmem_fn_in(struct vm *vm, const struct ckpt_image *img)
+{
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++) {
+		const struct ckpt_shmem *h =
+			shmem_sec(img, vm->cfg->shmem[k].region);
+		const struct shmem_fn_state st = {
+			.pci_command = h->pci_command,
+			.unacked = h->flags & CKPT_SHMEM_UNACKED,
+		};
+
+		shmem_fn_set(vm, k, &st);
+	}
 }
 
 /*
@@ -738,7 +926,7 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 			why, len,
 			"GIC version mismatch: the image has a GICv%u, %s has a GICv%u",
 			h->gic_version, c->name, vm->vgic.version);
-	return true;
+	return shmem_image_fits(vm, img, why, len);
 }
 
 static void irq_in(struct vgic_irq *i, const struct ckpt_irq *o,
@@ -1098,11 +1286,14 @@ static void load(struct vm *vm, const struct ckpt_image *img, int slot,
 bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 		  char *why, size_t why_len)
 {
+	uint32_t writers = shmem_writers(vm);
 	struct slot *s;
 	struct ckpt_image img;
 	uint64_t start;
 	char msg[200];
 
+	if (shmem_not_owner(vm, msg, sizeof(msg)))
+		return fail(why, why_len, "%s: %s", vm->cfg->name, msg);
 	if (slot >= store.nr)
 		return fail(why, why_len, "no slot %u (%u slots)", slot,
 			    store.nr);
@@ -1129,7 +1320,11 @@ bool ckpt_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 		return fail(why, why_len, "%s is being reset", vm->cfg->name);
 	}
 	vuart_flush(vm);
+	shmem_hold(writers, true);
+	shmem_in(vm, &img);
+	shmem_hold(writers, false);
 	load(vm, &img, (int)slot, policy);
+	shmem_fn_in(vm, &img);
 	vm->ckpt.restores++;
 	vm->ckpt.last_ticks = arch_timer_now() - start;
 	sched_release_vm(vm);
@@ -1160,4 +1355,75 @@ void ckpt_resume_at_boot(void)
 			vm_fail(vm, "cannot resume from its checkpoint");
 		}
 	}
+}
+
+/* ---- Images in and out of the store (the control channel) ---- */
+
+bool ckpt_slot_read(unsigned int slot, const uint8_t **image, uint64_t *size,
+		    uint32_t *gen)
+{
+	struct slot *s;
+
+	if (slot >= store.nr)
+		return false;
+	s = &store.s[slot];
+	seal_now(slot);
+	if (!s->used)
+		return false;
+	*image = s->base;
+	*size = s->size;
+	*gen = s->gen;
+	return true;
+}
+
+uint32_t ckpt_slot_gen(unsigned int slot)
+{
+	return slot < store.nr ? store.s[slot].gen : 0;
+}
+
+uint8_t *ckpt_slot_open(unsigned int slot, uint64_t *capacity, uint32_t *gen)
+{
+	struct slot *s;
+
+	if (slot >= store.nr)
+		return NULL;
+	s = &store.s[slot];
+	/* A seal going on is for the image being replaced: the task skips it. */
+	s->gen++;
+	s->used = s->verified = s->sealing = false;
+	s->hold_ticks = s->crc_ticks = 0;
+	memset(s->base, 0, sizeof(struct ckpt_header));
+	*capacity = store.slot_size;
+	*gen = s->gen;
+	return s->base;
+}
+
+bool ckpt_slot_commit(unsigned int slot, const void *hdr, uint64_t size,
+		      char *why, size_t why_len)
+{
+	struct ckpt_image img;
+	struct slot *s;
+
+	if (slot >= store.nr)
+		return fail(why, why_len, "no slot %u (%u slots)", slot,
+			    store.nr);
+	s = &store.s[slot];
+	if (size < sizeof(struct ckpt_header) || size > store.slot_size)
+		return fail(why, why_len, "%llu bytes cannot be an image here",
+			    (unsigned long long)size);
+	memcpy(s->base, hdr, sizeof(struct ckpt_header));
+	if (!ckpt_parse(s->base, size, 0, &img, why, why_len))
+		goto refuse;
+	if (img.size != size) {
+		fail(why, why_len, "the image says it is %llu bytes, %llu came",
+		     (unsigned long long)img.size, (unsigned long long)size);
+		goto refuse;
+	}
+	s->gen++;
+	slot_refresh(s, true);
+	return true;
+refuse:
+	memset(s->base, 0, sizeof(struct ckpt_header));
+	s->used = s->verified = false;
+	return false;
 }

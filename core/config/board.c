@@ -409,17 +409,77 @@ static int irq_parent(const void *fdt, int node)
 	return -1;
 }
 
+#define BCM2836_L1_COMPAT "brcm,bcm2836-l1-intc"
+#define BCM2836_ARMCTRL_COMPAT "brcm,bcm2836-armctrl-ic"
+
 /*
- * GIC interrupt specifier @idx of @node as an INTID: <type num flags> with
- * type 0 = SPI (32 + num), 1 = PPI (16 + num); the GIC DT binding.
+ * The local controller's interrupt numbers (its binding: 0..3 the timers
+ * CNTPS, CNTPNS, CNTHP, CNTV; 4..7 the mailboxes; 8 the GPU; 9 the PMU) as
+ * INTIDs; 0 where Kairos takes none from a device tree.
+ */
+static const uint8_t bcm2836_l1_intid[10] = {
+	BCM2836_INTID_CNTPS,
+	BCM2836_INTID_CNTPNS,
+	BCM2836_INTID_CNTHP,
+	BCM2836_INTID_CNTV,
+	0,
+	0,
+	0,
+	0,
+	0,
+	BCM2836_INTID_PMU,
+};
+
+/*
+ * Two-cell specifier <a b> of a BCM2836 controller as an INTID: for the
+ * local controller @l1, a = its interrupt number; for the peripheral
+ * controller, <bank irq> with bank 0 the basic (ARM) interrupts 0..7 and
+ * banks 1, 2 the GPU interrupts 0..31, 32..63.
+ */
+static bool bcm2836_irq(bool l1, uint32_t a, uint32_t b, uint32_t *intid)
+{
+	if (l1) {
+		if (a >= ARRAY_SIZE(bcm2836_l1_intid) || !bcm2836_l1_intid[a])
+			return false;
+		*intid = bcm2836_l1_intid[a];
+	} else if (a == 0 && b < 8) {
+		*intid = BCM2836_INTID_BASIC + b;
+	} else if ((a == 1 || a == 2) && b < 32) {
+		*intid = BCM2836_INTID_GPU0 + (a - 1) * 32 + b;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Interrupt specifier @idx of @node as an INTID. With a GIC at @gic:
+ * <type num flags>, type 0 = SPI (32 + num), 1 = PPI (16 + num), the GIC
+ * DT binding. With the BCM2836 local controller at @gic: two cells, to
+ * it or to the peripheral controller chained to it (bcm2836_irq()).
  */
 static bool get_gic_irq(const void *fdt, int node, int gic, int idx,
 			uint32_t *intid)
 {
-	int len;
+	int len, parent = irq_parent(fdt, node);
 	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
 
-	if (!p || irq_parent(fdt, node) != gic || (idx + 1) * 12 > len)
+	if (!p || parent < 0 || gic < 0)
+		return false;
+	if (!fdt_node_check_compatible(fdt, gic, BCM2836_L1_COMPAT)) {
+		bool l1 = parent == gic;
+
+		if (!l1 && (fdt_node_check_compatible(fdt, parent,
+						      BCM2836_ARMCTRL_COMPAT) ||
+			    irq_parent(fdt, parent) != gic))
+			return false;
+		if ((idx + 1) * 8 > len)
+			return false;
+		return bcm2836_irq(l1, fdt32_to_cpu(p[(ptrdiff_t)idx * 2]),
+				   fdt32_to_cpu(p[(ptrdiff_t)idx * 2 + 1]),
+				   intid);
+	}
+	if (parent != gic || (idx + 1) * 12 > len)
 		return false;
 	uint32_t type = fdt32_to_cpu(p[(ptrdiff_t)idx * 3]);
 	uint32_t num = fdt32_to_cpu(p[(ptrdiff_t)idx * 3 + 1]);
@@ -873,6 +933,59 @@ static enum kairos_err parse_gic_v3(const void *fdt, int node,
 	return KAIROS_OK;
 }
 
+/*
+ * No GIC: the BCM2836/BCM2837 local controller, with the peripheral
+ * controller whose interrupt goes to it (the Raspberry Pi 2 and 3).
+ */
+static enum kairos_err parse_bcm2836(const void *fdt, struct board_gic *g,
+				     struct board_err *err)
+{
+	static const char *const l1c[] = { BCM2836_L1_COMPAT };
+	static const char *const armc[] = { BCM2836_ARMCTRL_COMPAT };
+	int l1 = find_compatible(fdt, l1c, ARRAY_SIZE(l1c));
+	int arm = find_compatible(fdt, armc, ARRAY_SIZE(armc));
+	char p[96];
+
+	if (l1 < 0) {
+		errf(err,
+		     "no interrupt controller Kairos can drive: no enabled node compatible with arm,gic-v3, arm,gic-400, arm,cortex-a15-gic or " BCM2836_L1_COMPAT);
+		return KAIROS_ERR_MISSING;
+	}
+	g->kind = BOARD_IRQC_BCM2836;
+	g->version = 2;
+	g->maint_intid = BCM2836_INTID_MAINT;
+	path_of(fdt, l1, g->path, sizeof(g->path));
+	if (!reg_or_err(fdt, l1, 0, &g->local, err))
+		return KAIROS_ERR_MALFORMED;
+	if (g->local.size < 0x100) {
+		errf(err,
+		     "%s: property reg: 0x%llx bytes; the local controller's registers take 0x100",
+		     g->path, (unsigned long long)g->local.size);
+		return KAIROS_ERR_MALFORMED;
+	}
+	if (arm < 0) {
+		errf(err,
+		     "%s: no enabled node compatible with " BCM2836_ARMCTRL_COMPAT
+		     " (the peripheral interrupt controller)",
+		     g->path);
+		return KAIROS_ERR_MISSING;
+	}
+	path_of(fdt, arm, p, sizeof(p));
+	if (irq_parent(fdt, arm) != l1) {
+		errf(err, "%s: property interrupt-parent: not %s", p, g->path);
+		return KAIROS_ERR_MALFORMED;
+	}
+	if (!reg_or_err(fdt, arm, 0, &g->periph, err))
+		return KAIROS_ERR_MALFORMED;
+	if (g->periph.size < 0x28) {
+		errf(err,
+		     "%s: property reg: 0x%llx bytes; the controller's registers take 0x28",
+		     p, (unsigned long long)g->periph.size);
+		return KAIROS_ERR_MALFORMED;
+	}
+	return KAIROS_OK;
+}
+
 static enum kairos_err parse_gic(const void *fdt, struct board *b,
 				 struct board_err *err)
 {
@@ -887,11 +1000,9 @@ static enum kairos_err parse_gic(const void *fdt, struct board *b,
 		node = find_compatible(fdt, v2, ARRAY_SIZE(v2));
 		g->version = 2;
 	}
-	if (node < 0) {
-		errf(err,
-		     "no interrupt controller Kairos can drive: no enabled node compatible with arm,gic-v3, arm,gic-400 or arm,cortex-a15-gic");
-		return KAIROS_ERR_MISSING;
-	}
+	if (node < 0)
+		return parse_bcm2836(fdt, g, err);
+	g->kind = BOARD_IRQC_GIC;
 	path_of(fdt, node, g->path, sizeof(g->path));
 	if (!reg_or_err(fdt, node, 0, &g->dist, err))
 		return KAIROS_ERR_MALFORMED;
@@ -940,7 +1051,7 @@ static enum kairos_err parse_timer(const void *fdt, int gic, struct board *b,
 	    !get_gic_irq(fdt, node, gic, 2, &t->virt_intid) ||
 	    !get_gic_irq(fdt, node, gic, 3, &t->hyp_intid)) {
 		errf(err,
-		     "%s: property interrupts: needs four GIC PPIs (secure, non-secure, virtual, hypervisor)",
+		     "%s: property interrupts: needs four per-CPU timer interrupts (secure, non-secure, virtual, hypervisor)",
 		     p);
 		return KAIROS_ERR_MALFORMED;
 	}

@@ -464,6 +464,8 @@ static const char *device_conflict(const struct ctx *c,
 	if (ranges_overlap(a, sz, VIRT_SHMEM_DOORBELL,
 			   VIRT_SHMEM_DOORBELL_SIZE * KAIROS_MAX_SHMEM))
 		return "the guest's shared-memory doorbells at that address";
+	if (ranges_overlap(a, sz, VIRT_PCI_ECAM, VIRT_PCI_ECAM_SIZE))
+		return "the guest's PCI host (ECAM) at that address";
 	for (unsigned int v = 0; v < c->cfg->nr_vms; v++)
 		for (unsigned int k = 0; k < c->cfg->vms[v].nr_devices; k++)
 			if (ranges_overlap(
@@ -813,6 +815,26 @@ static enum kairos_err parse_vms(struct ctx *c, int hv)
 
 /* ---- Shared-memory regions (docs/shmem.md) ---- */
 
+/*
+ * The VM whose checkpoint captures region @s: its checkpoint-with VM,
+ * else its only writer, else none (-1).
+ */
+static int shmem_owner(const struct shmem_config *s)
+{
+	int writer = -1;
+
+	if (s->ckpt_with >= 0)
+		return s->ckpt_with;
+	for (unsigned int p = 0; p < SHMEM_MAX_PEERS; p++) {
+		if (!s->peers[p].present || s->peers[p].ro)
+			continue;
+		if (writer >= 0)
+			return -1;
+		writer = (int)s->peers[p].vm;
+	}
+	return writer;
+}
+
 /* Regions are mapped page by page: their size, host and IPAs. */
 #define SHMEM_ALIGN 0x1000UL
 
@@ -934,20 +956,19 @@ static enum kairos_err shmem_peer_vm(const struct ctx *c,
 			return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
 				      "vm", "\"%s\" is peer@%u of %s already",
 				      name, p, s->path);
-	/* Its checkpoint would not hold the region (docs/shmem.md). */
-	if (c->cfg->vms[*vmi].resume_from >= 0)
-		return refuse(
-			n->err, KAIROS_ERR_UNSUPPORTED, n->path, "vm",
-			"%s resumes from a checkpoint (resume-from), which a region's participant cannot",
-			c->cfg->vms[*vmi].path);
-	/* The VM's doorbell SPI must be free for the region. */
+	/* The VM's doorbell and INTx SPIs must be free for the region. */
 	for (unsigned int k = 0; k < c->cfg->vms[*vmi].nr_irqs; k++)
-		if (c->cfg->vms[*vmi].irqs[k] == VIRT_SHMEM_INTID + rix)
+		if (c->cfg->vms[*vmi].irqs[k] == VIRT_SHMEM_INTID + rix ||
+		    c->cfg->vms[*vmi].irqs[k] == VIRT_PCI_INTX_INTID + rix)
 			return refuse(
 				n->err, KAIROS_ERR_MALFORMED, n->path, "vm",
-				"INTID %u, the doorbell of %s, is passed through to %s",
-				VIRT_SHMEM_INTID + rix, s->path,
-				c->cfg->vms[*vmi].path);
+				"INTID %u, the %s of %s, is passed through to %s",
+				c->cfg->vms[*vmi].irqs[k],
+				c->cfg->vms[*vmi].irqs[k] ==
+						VIRT_SHMEM_INTID + rix ?
+					"doorbell" :
+					"PCI INTx",
+				s->path, c->cfg->vms[*vmi].path);
 	return KAIROS_OK;
 }
 
@@ -1065,6 +1086,36 @@ static enum kairos_err shmem_ckpt_with(const struct ctx *c,
 	return KAIROS_OK;
 }
 
+/*
+ * Only the VM whose checkpoint captures the region may resume from one:
+ * another participant's image would not hold the region (docs/shmem.md).
+ */
+static enum kairos_err shmem_resumers(const struct ctx *c,
+				      const struct dtnode *n,
+				      const struct shmem_config *s)
+{
+	int owner = shmem_owner(s);
+
+	for (unsigned int p = 0; p < SHMEM_MAX_PEERS; p++) {
+		const struct vm_config *vm = &c->cfg->vms[s->peers[p].vm];
+
+		if (!s->peers[p].present || vm->resume_from < 0 ||
+		    (int)s->peers[p].vm == owner)
+			continue;
+		if (owner < 0)
+			return refuse(
+				n->err, KAIROS_ERR_UNSUPPORTED, n->path,
+				"checkpoint-with",
+				"%s resumes from a checkpoint (resume-from), but the region has several writers and no checkpoint-with",
+				vm->path);
+		return refuse(
+			n->err, KAIROS_ERR_UNSUPPORTED, n->path, "vm",
+			"%s resumes from a checkpoint (resume-from), but the region is checkpointed with %s",
+			vm->path, c->cfg->vms[owner].path);
+	}
+	return KAIROS_OK;
+}
+
 static enum kairos_err parse_shmem(struct ctx *c, int off, unsigned int rix)
 {
 	struct shmem_config *s = &c->cfg->shmem[rix];
@@ -1086,7 +1137,9 @@ static enum kairos_err parse_shmem(struct ctx *c, int off, unsigned int rix)
 	if (!e && !s->nr_peers)
 		e = refuse(c->err, KAIROS_ERR_MISSING, s->path, NULL,
 			   "no peer@N nodes: a region needs a participant");
-	return e ? e : shmem_ckpt_with(c, &n, s);
+	if (!e)
+		e = shmem_ckpt_with(c, &n, s);
+	return e ? e : shmem_resumers(c, &n, s);
 }
 
 /* shmem@N nodes in unit-address order (as VMs: overlays reverse nodes). */
@@ -1141,10 +1194,13 @@ static void shmem_fill_vms(struct sys_config *cfg)
 						.host = s->host,
 						.size = s->size,
 						.ro = s->peers[p].ro };
-			for (unsigned int q = 0; q < SHMEM_MAX_PEERS; q++)
+			for (unsigned int q = 0; q < SHMEM_MAX_PEERS; q++) {
 				m->peer_vm[q] = s->peers[q].present ?
 							(int)s->peers[q].vm :
 							-1;
+				m->peer_ro[q] = s->peers[q].ro;
+			}
+			m->owner = shmem_owner(s);
 		}
 	}
 }

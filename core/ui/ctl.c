@@ -27,9 +27,10 @@
 
 /* The request being received. */
 static struct {
-	char line[CTL_LINE_MAX + 1];
+	/* A `put` may be up to CTL_DATA_LINE_MAX, any other CTL_LINE_MAX. */
+	char line[CTL_DATA_LINE_MAX + 1];
 	size_t len;
-	bool too_long; /* characters past CTL_LINE_MAX were dropped */
+	bool too_long; /* characters past the limit were dropped */
 	bool bad_char; /* a control or non-ASCII byte was received */
 	bool escape;   /* Ctrl-A seen: drop the next key */
 } in;
@@ -71,6 +72,30 @@ static void PRINTF_LIKE(3, 4)
 }
 
 #define row(tag, ...) out(tag, "- ", __VA_ARGS__)
+
+void ctl_row(const char *tag, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vout(tag, "- ", fmt, ap);
+	va_end(ap);
+}
+
+void ctl_row_text(const char *tag, const char *text, size_t len)
+{
+	/* Boot CPU only (the console task): one static line. */
+	static char buf[CTL_TAG_MAX + 4 + CTL_DATA_LINE_MAX + 2];
+	int n = snprintf(buf, sizeof(buf), "@%s - ", tag);
+
+	if (n < 0)
+		return;
+	if (len > sizeof(buf) - 1 - (size_t)n)
+		len = sizeof(buf) - 1 - (size_t)n;
+	memcpy(buf + n, text, len);
+	buf[(size_t)n + len] = '\n';
+	console_write(buf, (size_t)n + len + 1);
+}
 
 /* The final line of the response to @tag. */
 static void PRINTF_LIKE(3, 4)
@@ -470,6 +495,19 @@ static enum ctl_status verb_slots(struct ctl_call *c)
 	return CTL_OK;
 }
 
+#define XFER_VERB(name, fn)                                        \
+	static enum ctl_status name(struct ctl_call *c)            \
+	{                                                          \
+		return fn(c->tag, c->req, c->msg, sizeof(c->msg)); \
+	}
+XFER_VERB(verb_export, ctl_xfer_export)
+XFER_VERB(verb_import, ctl_xfer_import)
+XFER_VERB(verb_put, ctl_xfer_put)
+XFER_VERB(verb_zero, ctl_xfer_zero)
+XFER_VERB(verb_import_status, ctl_xfer_status)
+XFER_VERB(verb_import_end, ctl_xfer_end)
+XFER_VERB(verb_import_abort, ctl_xfer_abort)
+
 static enum ctl_status verb_exit(struct ctl_call *c)
 {
 	console_set_framed(false);
@@ -529,6 +567,13 @@ static const struct ctl_verb verbs[] = {
 	  verb_restore },
 	{ "slots", 0, 0, "slots", verb_slots },
 	{ "input", 2, CTL_ARGS_MAX, "input <vm> <word>...", verb_input },
+	{ "export", 2, 3, "export <slot> <offset> [<chunks>]", verb_export },
+	{ "import", 2, 2, "import <slot> <size>", verb_import },
+	{ "put", 4, 4, "put <slot> <offset> <crc> <data>", verb_put },
+	{ "zero", 3, 3, "zero <slot> <offset> <length>", verb_zero },
+	{ "import-status", 0, 0, "import-status", verb_import_status },
+	{ "import-end", 1, 1, "import-end <slot>", verb_import_end },
+	{ "import-abort", 0, 0, "import-abort", verb_import_abort },
 	{ "exit", 0, 0, "exit", verb_exit },
 };
 
@@ -557,6 +602,16 @@ static void banner(void)
 	       CTL_PROTOCOL);
 }
 
+/* Only a `put` (its second word) may be longer than CTL_LINE_MAX. */
+static bool long_line_ok(const char *line)
+{
+	const char *v = line + strspn(line, BLANKS);
+
+	v += strcspn(v, BLANKS);
+	v += strspn(v, BLANKS);
+	return !strncmp(v, "put", 3) && v[3] && strchr(BLANKS, v[3]);
+}
+
 /* A whole request line is in @in: answer it. */
 static void request(void)
 {
@@ -566,6 +621,8 @@ static void request(void)
 	enum ctl_status st;
 
 	in.line[in.len] = '\0';
+	if (in.len > CTL_LINE_MAX && !long_line_ok(in.line))
+		in.too_long = true;
 	if (!in.too_long && !strcmp(in.line, "ctl")) {
 		banner(); /* a client that does not know the mode asks again */
 		return;
@@ -609,7 +666,7 @@ void ctl_input(char c)
 	} else if (c == CTRL_U) {
 		in.len = 0;
 		in.too_long = in.bad_char = false;
-	} else if (in.len == CTL_LINE_MAX) {
+	} else if (in.len == CTL_DATA_LINE_MAX) {
 		in.too_long = true;
 	} else {
 		if (((unsigned char)c < ' ' && c != '\t') ||

@@ -58,23 +58,6 @@ void vm_cmd_shmem(const struct vm *vm, unsigned int k, struct vm_cmd_shmem *out)
 	};
 }
 
-/*
- * A region's state is not the VM's alone: without capturing it with its
- * writer (not built yet), a restore would pair the VM with a region in
- * another state. Refused, never half-restored (docs/shmem.md).
- */
-static bool shmem_refuses(const struct vm *vm, const char *op,
-			  struct vm_cmd_result *r)
-{
-	if (!vm->cfg->nr_shmem)
-		return false;
-	result(r, VM_CMD_FAILED);
-	snprintf(r->why, sizeof(r->why),
-		 "VM %s shares memory (region %u): a %s of a region's participant is not supported",
-		 vm->cfg->name, vm->cfg->shmem[0].region, op);
-	return true;
-}
-
 void vm_cmd_pause(struct vm *vm, bool pause, struct vm_cmd_result *r)
 {
 	enum vm_state was = __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
@@ -114,8 +97,6 @@ void vm_cmd_checkpoint(struct vm *vm, unsigned int slot,
 	struct ckpt_slot_info info;
 	struct ckpt_stats s;
 
-	if (shmem_refuses(vm, "checkpoint", r))
-		return;
 	result(r, VM_CMD_DONE);
 	if (!ckpt_checkpoint(vm, slot, r->why, sizeof(r->why))) {
 		r->st = VM_CMD_FAILED;
@@ -132,8 +113,6 @@ void vm_cmd_restore(struct vm *vm, unsigned int slot, enum ckpt_policy policy,
 {
 	struct ckpt_stats s;
 
-	if (shmem_refuses(vm, "restore", r))
-		return;
 	result(r, VM_CMD_DONE);
 	if (!ckpt_restore(vm, slot, policy, r->why, sizeof(r->why))) {
 		r->st = VM_CMD_FAILED;

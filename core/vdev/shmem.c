@@ -9,6 +9,13 @@
  * counted; a ring to a paused VM stays pending in its vGIC until it runs;
  * a ring to a stopped VM is dropped and counted (a start boots it cold,
  * with a fresh GIC). Registers are 32 bits wide, accessed whole.
+ *
+ * A ring also sets the receiver's INTR_STATUS until it writes 1 there to
+ * acknowledge: that is the INTx status of the region's PCI function
+ * (core/vdev/vpci.c), whose level-sensitive line (VIRT_PCI_INTX_INTID +
+ * region) is high while a ring is unacknowledged and the guest has not
+ * disabled INTx in the function's Command register. A guest that never
+ * acknowledges (libguest) sees the edge semantics alone.
  */
 #include <kairos/log.h>
 #include <kairos/profile_virt.h>
@@ -29,6 +36,8 @@
 #define BELL_BAD 0x14
 #define BELL_DROPPED 0x18
 #define BELL_RECEIVED 0x1c
+/* 1 while a ring is unacknowledged; write 1 to acknowledge (clear). */
+#define BELL_INTR_STATUS 0x20
 
 /* The VM's entry for region @r, or -1 when it does not take part. */
 static int entry_of(const struct vm *vm, unsigned int r)
@@ -49,6 +58,61 @@ static void count(uint64_t *c)
 static uint32_t low(const uint64_t *c)
 {
 	return (uint32_t)__atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+void shmem_intx_sync(struct vm *vm, unsigned int k)
+{
+	bool line = vm->bell_unacked[k] &&
+		    !(vm->pci[k].command & VPCI_CMD_INTX_DISABLE);
+
+	vgic_set_line(&vm->vcpus[0],
+		      VIRT_PCI_INTX_INTID + vm->cfg->shmem[k].region, line);
+}
+
+void shmem_fn_get(struct vm *vm, unsigned int k, struct shmem_fn_state *out)
+{
+	spin_lock(&vm->shmem_lock);
+	out->pci_command = vm->pci[k].command;
+	out->unacked = vm->bell_unacked[k];
+	spin_unlock(&vm->shmem_lock);
+}
+
+void shmem_fn_set(struct vm *vm, unsigned int k,
+		  const struct shmem_fn_state *in)
+{
+	spin_lock(&vm->shmem_lock);
+	vm->pci[k].command = in->pci_command & SHMEM_PCI_COMMAND_BITS;
+	vm->pci[k].sizing = 0;
+	vm->bell_unacked[k] = in->unacked;
+	shmem_intx_sync(vm, k);
+	spin_unlock(&vm->shmem_lock);
+}
+
+/*
+ * A ring reaches @peer's entry @pk: the edge SPI and the INTx status.
+ * False when both were pending already (the ring merges with them).
+ */
+static bool bell_deliver(struct vm *peer, unsigned int pk)
+{
+	unsigned int region = peer->cfg->shmem[pk].region;
+	bool edge = vgic_inject(&peer->vcpus[0], VIRT_SHMEM_INTID + region);
+	bool was;
+
+	spin_lock(&peer->shmem_lock);
+	was = peer->bell_unacked[pk];
+	peer->bell_unacked[pk] = true;
+	shmem_intx_sync(peer, pk);
+	spin_unlock(&peer->shmem_lock);
+	return edge || !was;
+}
+
+/* @vm acknowledges the rings of its entry @k: the INTx status clears. */
+static void bell_ack(struct vm *vm, unsigned int k)
+{
+	spin_lock(&vm->shmem_lock);
+	vm->bell_unacked[k] = false;
+	shmem_intx_sync(vm, k);
+	spin_unlock(&vm->shmem_lock);
 }
 
 /* @vm rings doorbell index @idx of its entry @k. */
@@ -74,7 +138,7 @@ static void bell_ring(struct vm *vm, unsigned int k, uint64_t idx)
 		count(&b->dropped);
 		return;
 	}
-	if (vgic_inject(&peer->vcpus[0], VIRT_SHMEM_INTID + m->region)) {
+	if (bell_deliver(peer, (unsigned int)pk)) {
 		count(&b->rung);
 		count(&peer->bells[pk].received);
 	} else {
@@ -105,6 +169,9 @@ static bool bell_read(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	case BELL_BAD: *val = low(&b->bad); break;
 	case BELL_DROPPED: *val = low(&b->dropped); break;
 	case BELL_RECEIVED: *val = low(&b->received); break;
+	case BELL_INTR_STATUS:
+		*val = __atomic_load_n(&vm->bell_unacked[k], __ATOMIC_RELAXED);
+		break;
 	default: *val = 0; break;
 	}
 	return true;
@@ -121,7 +188,15 @@ static bool bell_write(struct vcpu *v, void *dev, uint64_t off,
 	/* Writes elsewhere in the page are ignored, as to read-only ones. */
 	if (off % VIRT_SHMEM_DOORBELL_SIZE == BELL_RING)
 		bell_ring(v->vm, (unsigned int)k, val);
+	else if (off % VIRT_SHMEM_DOORBELL_SIZE == BELL_INTR_STATUS && val & 1)
+		bell_ack(v->vm, (unsigned int)k);
 	return true;
+}
+
+void shmem_reset(struct vm *vm)
+{
+	for (unsigned int k = 0; k < vm->cfg->nr_shmem; k++)
+		bell_ack(vm, k);
 }
 
 bool shmem_attach(struct vm *vm)

@@ -24,6 +24,13 @@ static const struct vm_dev_class virtio_class = {
 static const struct vm_dev_class shmem_class = {
 	.name = "shmem-doorbell",
 	.attach = shmem_attach,
+	.reset = shmem_reset,
+};
+
+static const struct vm_dev_class pci_class = {
+	.name = "pci-host-ecam",
+	.attach = vpci_attach,
+	.reset = vpci_reset,
 };
 
 void vdev_register(void)
@@ -31,4 +38,5 @@ void vdev_register(void)
 	CHECK(vm_dev_register(&uart_class));
 	CHECK(vm_dev_register(&virtio_class));
 	CHECK(vm_dev_register(&shmem_class));
+	CHECK(vm_dev_register(&pci_class));
 }

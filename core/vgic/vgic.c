@@ -45,7 +45,8 @@ static bool group_enabled(const struct vgic_dist *d, const struct vgic_irq *i)
 	return d->ctlr & ((i->flags & VGIC_GROUP1) ? 2U : 1U);
 }
 
-static bool deliverable(const struct vgic_dist *d, const struct vgic_irq *i)
+static inline __attribute__((always_inline)) bool
+deliverable(const struct vgic_dist *d, const struct vgic_irq *i)
 {
 	return (i->flags & VGIC_ENABLED) && irq_pending(i) &&
 	       group_enabled(d, i);
@@ -60,6 +61,7 @@ void vgic_vm_init(struct vm *vm, unsigned int version)
 	d->spi_cand_words = 0;
 	d->ctlr = 0;
 	d->version = version;
+	d->ppi_sw_deact = irq_chip() && irq_chip()->ppi_eoi_unsignalled;
 	for (unsigned int i = 0; i < VGIC_NR_SPIS; i++)
 		d->spi[i].targets = 1;
 }
@@ -172,7 +174,8 @@ void vgic_map_hw(struct vcpu *v, uint32_t intid, uint32_t hw_intid)
  * vgic_mark()): its SGIs and PPIs, and the SPIs routed to it. Marks of
  * interrupts with nothing left are dropped on the way. NULL at the end.
  */
-static struct vgic_irq *next_irq(struct vcpu *v, uint32_t *id)
+static inline __attribute__((always_inline)) struct vgic_irq *
+next_irq(struct vcpu *v, uint32_t *id)
 {
 	struct vgic_cpu *c = &v->st.vgic;
 	struct vgic_dist *d = &v->vm->vgic;
@@ -275,7 +278,9 @@ static unsigned int choose(struct vcpu *v, uint32_t *ids, unsigned int nr,
 			*left_out = true; /* the last one makes room */
 			n--;
 		}
-		memmove(&ids[k + 1], &ids[k], (n - k) * sizeof(ids[0]));
+		/* A few at most: no library call. */
+		for (unsigned int m = n; m > k; m--)
+			ids[m] = ids[m - 1];
 		ids[k] = id;
 		n++;
 	}
@@ -291,7 +296,7 @@ static void fast_lr(struct vcpu *v, unsigned int n, struct vgic_fast *f)
 
 	f->ok = false;
 	if ((i->flags & (VGIC_HW | VGIC_ENABLED)) != (VGIC_HW | VGIC_ENABLED) ||
-	    !group_enabled(d, i)) {
+	    !group_enabled(d, i) || d->ppi_sw_deact) {
 		/* Its vCPU does not take it now: EL2 must see it (T10). */
 		return;
 	} else if (i->flags & VGIC_IN_LR) {
@@ -355,6 +360,11 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 			.hw_intid = i->hw_intid,
 			.source = i->active_source,
 		};
+		/* See irqchip.ppi_eoi_unsignalled: Kairos deactivates it. */
+		if (lr->hw && d->ppi_sw_deact && ids[k] < VGIC_NR_PRIVATE) {
+			lr->hw = false;
+			lr->eoi_maint = true;
+		}
 		/*
 		 * A GICv2 SGI instance is (INTID, source): while one is active
 		 * another source cannot share its list register, so it waits
@@ -369,7 +379,8 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 				i->sgi_sources &= (uint8_t)~same;
 			}
 			lr->eoi_maint = i->sgi_sources != 0;
-		} else if (deliverable(d, i) && !(lr->hw && lr->active)) {
+		} else if (deliverable(d, i) &&
+			   !(lr->active && (i->flags & VGIC_HW))) {
 			lr->pending = true;
 			/* The latch moves into the LR; folded back if unused. */
 			if (i->sgi_sources) {
@@ -396,11 +407,6 @@ unsigned int vgic_fill_lrs(struct vcpu *v, struct vgic_lr *lrs, unsigned int nr,
 		fast_lr(v, n, fast);
 	spin_unlock(&d->lock);
 	return n;
-}
-
-bool vgic_wants_ack_trap(const struct vcpu *v)
-{
-	return v->ack_trap;
 }
 
 /* A passthrough level SPI of @v to re-sample at the acknowledge? */
@@ -507,10 +513,14 @@ void vgic_fold_lrs(struct vcpu *v, const struct vgic_lr *lrs, unsigned int n,
 		 * still high it is taken again at EL2 (T11).
 		 */
 		if ((i->flags & VGIC_HW) && !lr->active && !lr->pending) {
-			if (c->lr_intid[k] < VGIC_NR_PRIVATE)
-				c->hw_active &= ~(1U << c->lr_intid[k]);
-			else
+			/*
+			 * Listed without the HW bit (ppi_eoi_unsignalled): the
+			 * physical one is still active, held by Kairos.
+			 */
+			if (c->lr_intid[k] >= VGIC_NR_PRIVATE)
 				i->flags &= (uint16_t)~VGIC_LINE;
+			else if (!d->ppi_sw_deact)
+				c->hw_active &= ~(1U << c->lr_intid[k]);
 		}
 		if (lr->active && !(i->flags & VGIC_DEACT_REQ)) {
 			i->flags |= VGIC_ACTIVE;

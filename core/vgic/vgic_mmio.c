@@ -7,6 +7,7 @@
  */
 #include "vgic_priv.h"
 
+#include <arch/vgic_hw.h>
 #include <kairos/run.h>
 
 #include <kairos/profile_virt.h>
@@ -501,8 +502,25 @@ static bool dir_write(struct vcpu *v, void *dev, uint64_t off, unsigned int len,
 	return true;
 }
 
+/* GICv2 without a GIC: the first page of the GICC frame is emulated. */
+static bool cpuif_read(struct vcpu *v, void *dev, uint64_t off,
+		       unsigned int len, uint64_t *val)
+{
+	(void)dev;
+	return arch_vgic_cpuif_access(v, off, len, val, false);
+}
+
+static bool cpuif_write(struct vcpu *v, void *dev, uint64_t off,
+			unsigned int len, uint64_t val)
+{
+	(void)dev;
+	return arch_vgic_cpuif_access(v, off, len, &val, true);
+}
+
 bool vgic_mmio_attach(struct vm *vm)
 {
+	struct mmio_region cpuif = { VIRT_GICC, 0x1000, cpuif_read, cpuif_write,
+				     vm };
 	struct mmio_region dist = { VIRT_GICD, VIRT_GICD_SIZE, dist_read,
 				    dist_write, vm };
 	struct mmio_region redist = { VIRT_GICR,
@@ -512,6 +530,9 @@ bool vgic_mmio_attach(struct vm *vm)
 				   dir_write, vm };
 
 	if (!vm_add_mmio(vm, &dist))
+		return false;
+	if (vm->vgic.version == 2 && arch_vgic_cpuif_emulated() &&
+	    !vm_add_mmio(vm, &cpuif))
 		return false;
 	return vm_add_mmio(vm, vm->vgic.version == 3 ? &redist : &dir);
 }

@@ -13,6 +13,28 @@
 /** Pick the back end (2 or 3); @gich is the GICv2 GICH frame. */
 void arch_vgic_hw_init(unsigned int version, paddr_t gich);
 
+/**
+ * Pick the software back end instead (a board without a GIC, docs/rpi3.md):
+ * list registers in memory, the guest's GICv2 CPU interface emulated
+ * (arch_vgic_cpuif_access()), delivery through HCR_EL2.VI.
+ */
+void arch_vgic_hw_init_sw(void);
+
+struct vcpu;
+
+/**
+ * True with the software back end: the guest's GICv2 CPU interface page
+ * (VIRT_GICC) is not mapped but emulated through arch_vgic_cpuif_access().
+ */
+bool arch_vgic_cpuif_emulated(void);
+
+/**
+ * A guest access of @len bytes at offset @off of its GICC page (the first
+ * 4 KiB; GICC_DIR is core's). False when the access is to fault.
+ */
+bool arch_vgic_cpuif_access(struct vcpu *v, uint64_t off, unsigned int len,
+			    uint64_t *val, bool write);
+
 /** Number of list registers (ICH_VTR_EL2.ListRegs + 1, GICH_VTR). */
 unsigned int arch_vgic_nr_lrs(void);
 
@@ -51,7 +73,7 @@ struct vcpu;
 
 /**
  * Make the guest's acknowledge of the loaded @v trap (@on) so Kairos can
- * re-sample a passthrough line first (vgic_wants_ack_trap()), or no
+ * re-sample a passthrough line first (struct vcpu's ack_trap), or no
  * longer for @v. GICv3: ICH_HCR_EL2.TALL1, until the list registers are
  * read back. GICv2: the first page of the VM's GICC frame unmapped in
  * stage 2 while any of its vCPUs asks for it.

@@ -42,9 +42,43 @@ struct board_psci {
 	bool v02;                   /**< PSCI 0.2+: SYSTEM_OFF/RESET exist */
 };
 
+/** Which interrupt controller the board has. */
+enum board_irqc {
+	BOARD_IRQC_GIC, /**< a GICv2 with virtualization extensions, or v3 */
+	/**
+	 * The BCM2836/BCM2837 pair (Raspberry Pi 2/3): the ARM local
+	 * controller (brcm,bcm2836-l1-intc) with the peripheral controller
+	 * (brcm,bcm2836-armctrl-ic) chained to it; no GIC. Kairos gives
+	 * their sources GIC-style INTIDs (BCM2836_INTID_*), so the rest of
+	 * Kairos speaks of INTIDs as on a GIC.
+	 */
+	BOARD_IRQC_BCM2836,
+};
+
+/*
+ * The INTIDs of the BCM2836 sources. SGIs 0..15 are bits 0..15 of each
+ * core's mailbox 0. The per-core timers take the PPIs a GIC gives them
+ * (Arm's Server Base System Architecture numbers); the peripheral
+ * controller's GPU interrupts 0..63 are INTIDs 32..95 and its 8 "basic"
+ * ARM interrupts 96..103.
+ */
+#define BCM2836_INTID_PMU 23U
+#define BCM2836_INTID_MAINT 25U /**< never raised: no virtual interface */
+#define BCM2836_INTID_CNTHP 26U
+#define BCM2836_INTID_CNTV 27U
+#define BCM2836_INTID_CNTPS 29U
+#define BCM2836_INTID_CNTPNS 30U
+#define BCM2836_INTID_GPU0 32U  /**< GPU interrupt n: 32 + n (n < 64) */
+#define BCM2836_INTID_BASIC 96U /**< basic (ARM) interrupt n: 96 + n */
+#define BCM2836_NR_INTIDS 104U
+
 struct board_gic {
-	unsigned int version; /**< 2 or 3 */
+	enum board_irqc kind;
+	unsigned int version; /**< 2 or 3; 2 for BCM2836 (the guests' GIC) */
 	struct board_range dist;
+	/* BCM2836: the local controller and the peripheral controller */
+	struct board_range local;
+	struct board_range periph;
 	/* GICv2 (all four required: Kairos needs the virtualization ext.) */
 	struct board_range cpu;
 	struct board_range hyp;

@@ -111,4 +111,40 @@ enum ckpt_part {
  */
 void ckpt_set_restore_order(const unsigned int order[CKPT_NR_PARTS]);
 
+/*
+ * Moving images in and out of the store (the control channel's export
+ * and import, docs/control.md). Boot CPU only, as the rest of this file.
+ */
+
+/**
+ * The image @slot holds, for reading (a CRC still being computed is
+ * finished first): its bytes, size and generation (bumped whenever the
+ * slot is written, so a reader can tell the image changed between two
+ * reads). False when the slot holds none (or there is no such slot).
+ */
+bool ckpt_slot_read(unsigned int slot, const uint8_t **image, uint64_t *size,
+		    uint32_t *gen);
+
+/** Generation of @slot (see ckpt_slot_read()); 0 for no such slot. */
+uint32_t ckpt_slot_gen(unsigned int slot);
+
+/**
+ * Empty @slot to write an image into it from outside (a checkpoint of it
+ * still being sealed is dropped). Returns its memory, with its capacity
+ * and new generation; the slot holds no image (its header is clear)
+ * until ckpt_slot_commit() accepts one. NULL for no such slot.
+ */
+uint8_t *ckpt_slot_open(unsigned int slot, uint64_t *capacity, uint32_t *gen);
+
+/**
+ * The image written into @slot after ckpt_slot_open(): @size bytes, of
+ * which the header (the first sizeof(struct ckpt_header) bytes, kept out
+ * of the slot until now so that nothing takes a half-written slot for an
+ * image) is @hdr. Validated in full with ckpt_parse(), as a restore
+ * validates, before the slot becomes usable; on failure the slot is left
+ * empty and @why says which check failed.
+ */
+bool ckpt_slot_commit(unsigned int slot, const void *hdr, uint64_t size,
+		      char *why, size_t why_len);
+
 #endif

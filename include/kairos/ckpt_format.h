@@ -82,6 +82,12 @@ enum ckpt_section_type {
 	 * one (written before it) is compared by its fingerprint only.
 	 */
 	CKPT_SEC_PASSTHROUGH = 7,
+	/**
+	 * struct ckpt_shmem and the region's bytes, index = region number
+	 * (< CKPT_MAX_SHMEM), at most one per region: a shared-memory region
+	 * captured with the VM whose checkpoint holds it. Optional.
+	 */
+	CKPT_SEC_SHMEM = 8,
 };
 
 /** Before each payload. */
@@ -210,6 +216,27 @@ struct ckpt_passthrough {
 	uint32_t nr_irqs;    /**< <= CKPT_PT_IRQS */
 	struct ckpt_pt_device dev[CKPT_PT_DEVICES];
 	uint32_t irq[CKPT_PT_IRQS]; /**< physical = virtual SPI INTIDs */
+};
+
+/** Shared-memory regions an image can hold, at most (region numbers). */
+#define CKPT_MAX_SHMEM 4U
+
+/** ckpt_shmem.flags: a ring the VM has not acknowledged (INTR_STATUS). */
+#define CKPT_SHMEM_UNACKED 1U
+#define CKPT_SHMEM_FLAGS_KNOWN 1U
+/** ckpt_shmem.pci_command: the Command bits a VM can set (1, 2, 10). */
+#define CKPT_SHMEM_PCI_COMMAND_KNOWN 0x0406U
+
+/**
+ * A shared-memory region's header, with the VM's own state of it (its
+ * doorbell's INTR_STATUS and its PCI function's Command register); the
+ * region's @size bytes follow.
+ */
+struct ckpt_shmem {
+	uint32_t region;      /**< its number, = the section's index */
+	uint16_t pci_command; /**< the VM's PCI function's Command */
+	uint16_t flags;       /**< CKPT_SHMEM_UNACKED */
+	uint64_t size;        /**< bytes: whole 4 KiB pages, not 0 */
 };
 
 /** The distributor. */

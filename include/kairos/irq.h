@@ -45,6 +45,15 @@ struct irqchip {
 	 * this CPU, by a write that changes nothing (see irq_refresh()).
 	 */
 	void (*refresh)(void);
+	/**
+	 * The guest's EOI of a hardware-mapped private interrupt leaves the
+	 * physical one, pending again, unsignalled until something else
+	 * makes the controller look (QEMU's GICv2 model: docs/security.md,
+	 * "The hostile suite"). The vGIC then lists mapped PPIs without the
+	 * HW bit, with a maintenance interrupt at their EOI, and Kairos
+	 * deactivates the physical one itself.
+	 */
+	bool ppi_eoi_unsignalled;
 };
 
 /**

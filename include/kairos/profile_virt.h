@@ -37,6 +37,17 @@
 #define VIRT_SHMEM_DOORBELL 0x0b000000UL
 #define VIRT_SHMEM_DOORBELL_SIZE 0x1000UL
 #define VIRT_SHMEM_INTID 44U /* SPI 12, of region 0 */
+/*
+ * The emulated PCI host bridge of a VM that takes part in a region
+ * (core/vdev/vpci.c, docs/shmem.md): an ECAM window for bus 0 only, where
+ * QEMU's virt puts its own (low) PCIe ECAM, below RAM and clear of every
+ * other window Kairos gives a guest. Region r's function is device r; its
+ * INTA is level-sensitive SPI 3 + r (INTID 35 + r), QEMU's PCIe INTx SPIs
+ * (its swizzle of INTA for slot r).
+ */
+#define VIRT_PCI_ECAM 0x3f000000UL
+#define VIRT_PCI_ECAM_SIZE 0x100000UL /* bus 0: 32 devices x 8 functions */
+#define VIRT_PCI_INTX_INTID 35U       /* SPI 3, INTA of region 0's device */
 #define VIRT_RAM 0x40000000UL
 
 /* Generic timer PPIs as INTIDs: secure, non-secure phys, virt, hyp. */

@@ -39,8 +39,8 @@ enum vexit_result run_vcpu(struct vcpu *v);
 void run_settle(struct vcpu *v);
 
 /**
- * The guest of @v reached for its acknowledge while the trap that
- * vgic_wants_ack_trap() asked for was armed: settle, re-sample the
+ * The guest of @v reached for its acknowledge while the trap the fill
+ * asked for (struct vcpu's ack_trap) was armed: settle, re-sample the
  * passthrough lines (vgic_resample()), and let the guest retry the
  * access (the caller does not step over it).
  */

@@ -233,4 +233,98 @@ void ctl_enter(void);
  */
 void ctl_input(char c);
 
+/*
+ * Slot images over the control channel (docs/control.md, "Moving slot
+ * images"): chunks of CTL_XFER_CHUNK bytes as base64 with their CRC32C,
+ * runs of zero bytes as a length.
+ */
+
+/** Image bytes per chunk (4096 base64 characters). */
+#define CTL_XFER_CHUNK 3072U
+/** Base64 characters of a whole chunk. */
+#define CTL_XFER_B64_MAX (CTL_XFER_CHUNK / 3U * 4U)
+/** Longest `put` request (tag, verb, slot, offset, CRC, data, blanks). */
+#define CTL_DATA_LINE_MAX (CTL_XFER_B64_MAX + 64U)
+/** Most chunks one `export` answers with. */
+#define CTL_XFER_CHUNKS_MAX 16U
+
+/**
+ * Encode @len bytes at @in as base64 (RFC 4648, with padding) into @out,
+ * NUL-terminated; @out holds 4 * ((len + 2) / 3) + 1. Returns the
+ * characters written.
+ */
+size_t xfer_b64_encode(const uint8_t *in, size_t len, char *out);
+
+/**
+ * Decode the base64 text @in (strict: a multiple of 4 characters, '='
+ * only as the last one or two) into @out of @cap bytes; *@out_len is the
+ * byte count. False, with the reason and the position in @why, if the
+ * text is not base64 or does not fit.
+ */
+bool xfer_b64_decode(const char *in, uint8_t *out, size_t cap, size_t *out_len,
+		     char *why, size_t why_len);
+
+/** Whether @len bytes at @p are all zero. */
+bool xfer_is_zero(const uint8_t *p, size_t len);
+
+/**
+ * A decimal number of at most 19 digits into *@v. False if @s is
+ * anything else (no sign, no blanks).
+ */
+bool xfer_u64_parse(const char *s, uint64_t *v);
+
+/** A received chunk, decoded. */
+struct xfer_chunk {
+	uint64_t offset;
+	size_t len;
+	uint8_t data[CTL_XFER_CHUNK];
+};
+
+/**
+ * The arguments of a `put` request, @offset @crc @data (decimal, 8 hex
+ * digits, base64), into @out: false with what is wrong in @why when a
+ * field is malformed, the data is longer than a chunk, or its CRC32C is
+ * not @crc.
+ */
+bool xfer_chunk_parse(const char *offset, const char *crc, const char *data,
+		      struct xfer_chunk *out, char *why, size_t why_len);
+
+/**
+ * The data line of an export for the @len bytes (at most CTL_XFER_CHUNK)
+ * at image offset @off: "off=<off> len=<len> crc=<8 hex> data=<base64>",
+ * or "off=<off> zero=<len>" when they are all zero. @out holds
+ * CTL_DATA_LINE_MAX + 1. Returns the characters written.
+ */
+size_t xfer_chunk_encode(uint64_t off, const uint8_t *data, size_t len,
+			 char *out);
+
+/** Write one data line "@<tag> - <text>" of any length (up to a chunk's). */
+void ctl_row_text(const char *tag, const char *text, size_t len);
+
+/** Write one data line "@<tag> - <printf>" (as the other verbs do). */
+void ctl_row(const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** The transfer verbs: @msg gets the final line's message. */
+enum ctl_status ctl_xfer_export(const char *tag, const struct ctl_request *req,
+				char *msg, size_t msg_len);
+/** `import <slot> <size>`: start an import (ditto). */
+enum ctl_status ctl_xfer_import(const char *tag, const struct ctl_request *req,
+				char *msg, size_t msg_len);
+/** `put <slot> <offset> <crc> <data>`: a chunk of the import (ditto). */
+enum ctl_status ctl_xfer_put(const char *tag, const struct ctl_request *req,
+			     char *msg, size_t msg_len);
+/** `zero <slot> <offset> <length>`: a run of zero bytes (ditto). */
+enum ctl_status ctl_xfer_zero(const char *tag, const struct ctl_request *req,
+			      char *msg, size_t msg_len);
+/** `import-status`: where the import is (ditto). */
+enum ctl_status ctl_xfer_status(const char *tag, const struct ctl_request *req,
+				char *msg, size_t msg_len);
+/** `import-end <slot>`: validate and take the image (ditto). */
+enum ctl_status ctl_xfer_end(const char *tag, const struct ctl_request *req,
+			     char *msg, size_t msg_len);
+/** `import-abort`: drop the import; its slot stays empty (ditto). */
+enum ctl_status ctl_xfer_abort(const char *tag, const struct ctl_request *req,
+			       char *msg, size_t msg_len);
+
 #endif

@@ -17,6 +17,25 @@
 void vdev_register(void);
 
 /*
+ * A VM's own state of its entry @k of vm_config.shmem (docs/shmem.md):
+ * what its checkpoint holds beside the region's bytes.
+ */
+struct shmem_fn_state {
+	uint16_t pci_command; /**< its PCI function's Command (writable bits) */
+	bool unacked;         /**< INTR_STATUS: a ring not yet acknowledged */
+};
+
+/** Bits of shmem_fn_state.pci_command a VM can set. */
+#define SHMEM_PCI_COMMAND_BITS 0x0406U
+
+/** @vm's state of its entry @k. */
+void shmem_fn_get(struct vm *vm, unsigned int k, struct shmem_fn_state *out);
+
+/** Give @vm's entry @k the state @in; its PCI INTx line follows. */
+void shmem_fn_set(struct vm *vm, unsigned int k,
+		  const struct shmem_fn_state *in);
+
+/*
  * The virtual PL011 of a VM: output goes to the console a line at a time,
  * labelled with the VM's name, control characters shown escaped (raw, in
  * the control channel's encoding, when the console is framed); a partial

@@ -79,6 +79,8 @@ struct vgic_dist {
 	uint32_t spi_cand[VGIC_NR_SPIS / 32];
 	/** Bit w: spi_cand[w] may be non-zero (scans skip the rest). */
 	uint32_t spi_cand_words;
+	/** Mapped PPIs listed without the HW bit: irqchip.ppi_eoi_unsignalled */
+	bool ppi_sw_deact;
 	struct spinlock lock; /**< all vgic state of the VM */
 };
 
@@ -171,15 +173,6 @@ void vgic_sync_hw(struct vcpu *v);
 
 /** @v is put: release the physical active states it held. */
 void vgic_release_hw(struct vcpu *v);
-
-/**
- * After vgic_fill_lrs() for @v: true when it listed a passthrough
- * level-sensitive SPI pending that the guest has not acknowledged, whose
- * line the device may drop before the guest gets to it. The guest's
- * acknowledge must then trap (arch_vgic_trap_ack()) so that Kairos can
- * re-sample the line first (docs/design.md §5).
- */
-bool vgic_wants_ack_trap(const struct vcpu *v);
 
 /**
  * The guest of @v (settled: nothing of it listed) reached for its

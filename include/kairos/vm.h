@@ -44,11 +44,19 @@ struct vcpu {
 	bool lrs_live;
 	unsigned int lrs_n;
 	bool lrs_stale;
+	/**
+	 * Its timer lines were derived for its last entry and not re-sampled
+	 * since (run_settle() does it, once, after the exit).
+	 */
+	bool lines_due;
 	/** The last fill left pending interrupts out (no room). */
 	bool lrs_left_out;
 	/**
-	 * The last fill listed a passthrough level SPI the guest has not
-	 * acknowledged: its acknowledge traps (vgic_wants_ack_trap()).
+	 * Set by vgic_fill_lrs(): it listed a passthrough level-sensitive
+	 * SPI pending that the guest has not acknowledged, whose line the
+	 * device may drop before the guest gets to it. The guest's
+	 * acknowledge must then trap (arch_vgic_trap_ack()) so that Kairos
+	 * can re-sample the line first (docs/design.md §5).
 	 */
 	bool ack_trap;
 	/** vgic_resample() marked lines not yet listed again. */
@@ -167,6 +175,16 @@ struct vm_shmem_bells {
 	uint64_t received;  /**< rings of peers that pended its SPI */
 };
 
+/**
+ * The emulated PCI function of one region of a VM (core/vdev/vpci.c), by
+ * its entry in vm_config.shmem. Under vm.shmem_lock.
+ */
+struct vm_pci_fn {
+	uint16_t command; /**< the writable bits of the Command register */
+	uint8_t sizing;   /**< BAR dwords written all-ones: answer the size */
+	uint8_t int_line; /**< Interrupt Line (scratch for the guest) */
+};
+
 /** A VM. */
 struct vm {
 	unsigned int id; /**< index; VMID is id + 1 */
@@ -200,6 +218,15 @@ struct vm {
 	struct vm_ram ram;
 	struct vm_load load;
 	struct vm_shmem_bells bells[KAIROS_MAX_SHMEM];
+	/**
+	 * By entry: a peer rang and the VM has not acknowledged (the doorbell's
+	 * INTR_STATUS), its PCI function's INTx status and, unless INTx is
+	 * disabled, its line. Under shmem_lock.
+	 */
+	bool bell_unacked[KAIROS_MAX_SHMEM];
+	struct vm_pci_fn pci[KAIROS_MAX_SHMEM];
+	/** Orders rings, acknowledges and Command writes with the INTx lines. */
+	struct spinlock shmem_lock;
 };
 
 /** What VMs need of the board. */

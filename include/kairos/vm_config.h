@@ -41,6 +41,13 @@ struct vm_shmem {
 	bool ro;             /**< access = "ro": mapped read-only */
 	/** Doorbell index -> VM index (sys_config.vms), -1: no participant */
 	int peer_vm[SHMEM_MAX_PEERS];
+	/** Doorbell index -> that participant maps it read-only */
+	bool peer_ro[SHMEM_MAX_PEERS];
+	/**
+	 * VM index whose checkpoint captures the region: checkpoint-with,
+	 * else its only writer; -1 when neither names one (docs/shmem.md).
+	 */
+	int owner;
 };
 
 /** A participant of a region, as configured (a peer@N node). */

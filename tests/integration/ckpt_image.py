@@ -6,6 +6,9 @@ CRC and the trailer's CRC of all section headers (each without its own
 CRC, its last 4 bytes)."""
 import struct
 
+# The package's CRC32C (python/kairos: conftest.py puts it on the path).
+from kairos.xfer import crc32c
+
 MAGIC = b"KAIROSCK"
 TRAILER_MAGIC = b"KCKPTEND"
 SEC_VM, SEC_VCPU, SEC_VGIC, SEC_VUART, SEC_MEM = 1, 2, 3, 4, 5
@@ -24,27 +27,6 @@ VCPU_PTIMER_CTL, VCPU_PTIMER_CVAL = 1016, 1024
 VCPU_APR, VCPU_APR0 = 1048, 1080  # 4 x u64 each
 VCPU_PRIV, IRQ_SIZE = 1112, 16     # struct ckpt_irq priv[32]
 IRQ_ENABLED, IRQ_LATCH, IRQ_LINE, IRQ_ACTIVE = 1, 8, 16, 32
-
-
-def _crc_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc_table()
-
-
-def crc32c(data, crc=0):
-    """CRC32C (Castagnoli), continued like ckpt_crc32c(crc, data)."""
-    crc ^= 0xFFFFFFFF
-    for b in data:
-        crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
 
 
 class Section:

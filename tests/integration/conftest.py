@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: MIT
 import os
 import re
+import sys
 
 import pytest
 
-from kairos_qemu import KAIROS_BIN, Console
+from kairos_qemu import KAIROS_BIN, ROOT, Console
+
+# The host-side package (python/kairos): the tests use the checkout's.
+sys.path.insert(0, os.path.join(ROOT, "python"))
 
 
 @pytest.fixture

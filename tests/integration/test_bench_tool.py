@@ -22,9 +22,12 @@ METRICS = ["vtimer_vector", "vtimer_handler", "vtimer_2vcpu_vector",
            "vtimer_2vcpu_handler", "wfi_wakeup_vector", "wfi_wakeup_handler",
            "hvc_roundtrip", "mmio_gicd_read", "sgi_vector", "sgi_handler",
            "vcpu_switch", "vtimer_shared_busy", "doorbell",
-           "doorbell_shared", "boot_first_insn", "boot_first_insn_512m"]
+           "doorbell_shared", "shmem_stream", "shmem_stream_shared",
+           "boot_first_insn", "boot_first_insn_512m"]
 NO_NATIVE = {"vcpu_switch", "vtimer_shared_busy", "doorbell",
-             "doorbell_shared"}
+             "doorbell_shared", "shmem_stream", "shmem_stream_shared"}
+RATE_RE = re.compile(r"^bench-rate: (\S+) bytes=(\d+) ticks=(\d+) "
+                     r"bytes_per_s=(\d+) mib_per_s=([\d.]+)$", re.M)
 # The checkpoint rows: "native" is the plain copy of the same bytes.
 CKPT_METRICS = ["ckpt_checkpoint", "ckpt_restore_full",
                 "ckpt_restore_incr_1pct", "ckpt_restore_incr_10pct",
@@ -96,6 +99,14 @@ def test_bench_quick(tmp_path):
     assert kairos == int(lines["vtimer_shared_busy"][1]), out
     assert limit == 1000000, out
     assert met == ("yes" if kairos <= limit else "no"), out
+    # The stream rows' rates: their bytes over their ticks at 1 GHz.
+    rates = {m[0]: m[1:] for m in RATE_RE.findall(out)}
+    assert set(rates) == {"shmem_stream", "shmem_stream_shared"}, out
+    for metric, (nbytes, ticks, bps, mibps) in rates.items():
+        assert ticks == lines[metric][1], out
+        want = int(nbytes) * 1000000000 / int(ticks)
+        assert abs(int(bps) - want) <= 1, out
+        assert abs(float(mibps) - want / (1 << 20)) <= 0.06, out
     # The table shows every metric, and each boot left its log.
     for metric in METRICS:
         assert re.search(rf"^{metric}\s", out, re.M), out

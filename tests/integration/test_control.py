@@ -6,16 +6,13 @@ never pass for a response, and the way back to the human shell."""
 import os
 import re
 import subprocess
-import sys
 import time
 
 import pytest
 
+from kairos import ctl
+from kairos.ctl import KairosCtl, CtlError
 from kairos_qemu import LOG_DIR, ROOT, TOOLS
-
-sys.path.insert(0, TOOLS)
-import kairosctl  # noqa: E402
-from kairosctl import KairosCtl, CtlError  # noqa: E402
 
 VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
 # An FP check loop that yields with WFE, so its vCPU keeps exiting.
@@ -61,7 +58,7 @@ def busy_exits(k, vm):
 def test_hello_and_list(kairos):
     k = kairos(TWO_BUSY)
     h = k.hello()
-    assert h["protocol"] == kairosctl.PROTOCOL
+    assert h["protocol"] == ctl.PROTOCOL
     assert h["vms"] == 2
     assert h["freq"] > 0
     k.wait_guest("a", r"# running fp_preserved")
@@ -127,15 +124,15 @@ def test_checkpoints_without_a_store(kairos):
                        ("restore", ("b", 2, "catch-up"))):
         with pytest.raises(CtlError) as e:
             k.request(verb, *args)
-        assert e.value.status == kairosctl.NO_SLOT
+        assert e.value.status == ctl.NO_SLOT
         assert e.value.message == \
             f"no slot {args[1]} (there are no checkpoint slots)"
     assert k.request("checkpoint", "a", "x", check=False).status == \
-        kairosctl.BAD_REQUEST
+        ctl.BAD_REQUEST
     assert k.request("checkpoint", "c", 0, check=False).status == \
-        kairosctl.NO_VM
+        ctl.NO_VM
     assert k.request("restore", "a", 0, "later", check=False).status == \
-        kairosctl.BAD_REQUEST
+        ctl.BAD_REQUEST
     c = k.counters("a")["vm"]
     assert (c["checkpoints"], c["restores"], c["state"]) == \
         (0, 0, "running")
@@ -154,25 +151,25 @@ def test_checkpoints_without_a_store(kairos):
 def test_refusals_keep_the_channel_open(kairos):
     k = kairos(TWO_BUSY)
     cases = [
-        ("t1", "t1 frobnicate a", kairosctl.UNKNOWN_VERB),
-        ("t2", "t2 pause", kairosctl.BAD_REQUEST),
-        ("t3", "t3 pause nosuch", kairosctl.NO_VM),
-        ("t4", "t4", kairosctl.BAD_REQUEST),
-        ("?", "a.b list", kairosctl.BAD_REQUEST),
-        ("t5", "t5 list x y z w v", kairosctl.BAD_REQUEST),
-        ("long", "long list " + "x" * 300, kairosctl.TOO_LONG),
+        ("t1", "t1 frobnicate a", ctl.UNKNOWN_VERB),
+        ("t2", "t2 pause", ctl.BAD_REQUEST),
+        ("t3", "t3 pause nosuch", ctl.NO_VM),
+        ("t4", "t4", ctl.BAD_REQUEST),
+        ("?", "a.b list", ctl.BAD_REQUEST),
+        ("t5", "t5 list x y z w v", ctl.BAD_REQUEST),
+        ("long", "long list " + "x" * 300, ctl.TOO_LONG),
     ]
     for tag, line, status in cases:
         r = k.request_line(tag, line)
         assert r.status == status, (line, r)
-        assert k.hello()["protocol"] == kairosctl.PROTOCOL
+        assert k.hello()["protocol"] == ctl.PROTOCOL
     # Ctrl-A k / Ctrl-A 0 do not switch input in control mode.
     k.send_raw(b"\x01" b"0")
     r = k.request_line("t6", "t6 list")
     assert r.status == 0 and len(r.rows) == 2
     # A control character spoils only its own line.
     assert k.request_line("t7", "t7 li\x02st").status == \
-        kairosctl.BAD_REQUEST
+        ctl.BAD_REQUEST
     assert k.request("list").status == 0
     # Still in control: the resumed VMs never got the typed bytes.
     assert k.list_vms()[0]["state"] == "running"
@@ -239,14 +236,14 @@ def test_cli_exit_status(tmp_path):
                         "-c", "pause a", "-c", "checkpoint a 0", "-c",
                         "list", "--", *TWO_BUSY, "--", "-no-reboot"],
                        capture_output=True, text=True, timeout=300)
-    assert p.returncode == kairosctl.EXIT_REFUSED_BASE + kairosctl.NO_SLOT, p
+    assert p.returncode == ctl.EXIT_REFUSED_BASE + ctl.NO_SLOT, p
     rows = p.stdout.splitlines()
     assert rows[0].startswith("vm=a id=0 state=running"), p.stdout
     assert rows[2] == "vm=a state=paused", p.stdout
     assert len(rows) == 3, p.stdout  # stopped at the refusal
     assert "no slot 0" in p.stderr
     p = subprocess.run([tool, "list"], capture_output=True, text=True)
-    assert p.returncode == kairosctl.EXIT_USAGE, p
+    assert p.returncode == ctl.EXIT_USAGE, p
 
 
 # -- with a checkpoint store: these need core/ckpt/ckpt.c -------------------------
@@ -326,7 +323,7 @@ def test_restore_from_an_empty_slot_fails(kairos, tmp_path):
     lines = len(k.guest_lines("a"))
     with pytest.raises(CtlError) as e:
         k.restore("a", 0)
-    assert e.value.status == kairosctl.FAILED and e.value.message
+    assert e.value.status == ctl.FAILED and e.value.message
     assert k.list_vms()[0]["state"] == "running"
     assert k.counters("a")["vm"]["restores"] == 0
     assert len(k.guest_lines("a")) == lines
@@ -348,7 +345,7 @@ def test_stop_start_and_raw_guest_bytes(kairos):
     assert r.message == "already stopped" and r.rows[0]["state"] == "stopped"
     with pytest.raises(CtlError) as e:
         k.request("start", "con")
-    assert e.value.status == kairosctl.BAD_STATE
+    assert e.value.status == ctl.BAD_STATE
     guest = len(k.guest_lines("b"))
     assert k.start("b") == "running"
     assert k.wait_event("started", "b", since=mark)

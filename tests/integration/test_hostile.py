@@ -74,15 +74,6 @@ STOP_LOG = {
 # Known bugs a case shows (Kairos's; for the GICv2 timer probably QEMU's):
 # (case, gic or None for both) -> reason.
 XFAIL = {
-    ("tmr_vcval_zero_storm", 2):
-        "GICv2: a hardware-mapped virtual timer whose line stays high "
-        "through the guest's EOI (its handler re-arms CVAL = 0) is taken "
-        "again only when the vCPU exits for another reason (1 of 5000 in "
-        "10 s alone, some 300 in 200 ms here); natively on QEMU's GICv2 all "
-        "5000 come at once. Probably QEMU's GICv2 model: after the virtual "
-        "CPU interface deactivates a hardware interrupt it re-evaluates only "
-        "the virtual interface, so the physical PPI, pending again, is not "
-        "signalled until the next GIC event; not proven",
 }
 
 

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""A SYSTEM_RESET storm from one VM leaves the VM sharing its pCPU within
-its normal lateness (docs/security.md, "What a guest can do").
+"""A SYSTEM_RESET storm from one VM leaves the VM sharing its pCPU, or
+on another pCPU, within its normal lateness (docs/security.md, "What a
+guest can do").
 
 VM 'r' (the hostile guest's psci_reset_storm) resets itself as soon as it
 boots, again and again; VM 'inno' (the hostile guest's innocent VM) runs
@@ -33,17 +34,19 @@ RESETS = 100
 INITRD_MIB = 24
 
 
-def storm_command(tmp_path, passthrough, initrd=False):
-    """The two VMs on one pCPU; with @passthrough, 'r' has the PL031;
-    with @initrd, a large initrd."""
+def storm_command(tmp_path, passthrough, initrd=False, apart=False):
+    """The two VMs on one pCPU (@apart: 'r' on another); with
+    @passthrough, 'r' has the PL031; with @initrd, a large initrd."""
     extra = ""
     if initrd:
         path = tmp_path / "big.initrd"
         path.write_bytes(bytes(range(1, 256)) * ((INITRD_MIB << 20) // 255))
         extra = f"initrd={path},"
-    args = [f"{TOOLS}/kairos-qemu", "--icount", "--smp", "1",
-            "--mem", "1G", "--out", str(tmp_path),
-            "--vm", f"name=inno,image={HOSTILE},mem=64M,"
+    if apart:
+        extra += "cpus=1,"
+    args = [f"{TOOLS}/kairos-qemu", "--icount", "--smp",
+            "2" if apart else "1", "--mem", "1G", "--out", str(tmp_path),
+            "--vm", f"name=inno,image={HOSTILE},mem=64M,cpus=0,"
             f"bootargs=test=innocent late_us={LATE_US} min_rounds=100",
             "--vm", f"name=r,image={HOSTILE},mem=128M,{extra}"
             "bootargs=test=psci_reset_storm"]
@@ -57,13 +60,16 @@ def storm_command(tmp_path, passthrough, initrd=False):
     return shlex.split(out[0]) + ["-no-reboot"]
 
 
-@pytest.mark.parametrize("passthrough,initrd",
-                         [(False, False), (True, False), (False, True)],
-                         ids=["lazy", "passthrough", "large-image"])
-def test_reset_storm_leaves_neighbour_on_time(tmp_path, passthrough, initrd):
+@pytest.mark.parametrize("passthrough,initrd,apart",
+                         [(False, False, False), (True, False, False),
+                          (False, True, False), (False, False, True)],
+                         ids=["lazy", "passthrough", "large-image",
+                              "other-pcpu"])
+def test_reset_storm_leaves_neighbour_on_time(tmp_path, passthrough, initrd,
+                                              apart):
     name = "reset-storm" + ("-passthrough" if passthrough else "") + \
-        ("-large-image" if initrd else "")
-    con = Console(storm_command(tmp_path, passthrough, initrd), name)
+        ("-large-image" if initrd else "") + ("-apart" if apart else "")
+    con = Console(storm_command(tmp_path, passthrough, initrd, apart), name)
     try:
         con.expect(r"kairos: console: QEMU", timeout=120)
         con.child.send(b"\x010")

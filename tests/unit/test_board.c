@@ -289,6 +289,36 @@ static void test_rpi4_pl011_translated(void **state)
 	assert_int_equal(b.uart.intid, SPI(121));
 }
 
+/*
+ * rpi3.dtsi: no GIC; two-cell specifiers of the local controller (timers
+ * by its numbers) and of the chained peripheral controller (<bank irq>)
+ * become the INTIDs the BCM2836 driver raises.
+ */
+static void test_rpi3_bcm2836_controllers(void **state)
+{
+	(void)state;
+	assert_int_equal(board_parse(load("rpi3"), 0, &b, &err), KAIROS_OK);
+	assert_int_equal(b.gic.kind, BOARD_IRQC_BCM2836);
+	assert_int_equal(b.gic.version, 2);
+	assert_string_equal(b.gic.path, "/soc/local_intc@40000000");
+	assert_range(b.gic.local, 0x40000000, 0x100);
+	assert_range(b.gic.periph, 0x3f00b200, 0x200);
+	assert_int_equal(b.gic.maint_intid, BCM2836_INTID_MAINT);
+	assert_int_equal(b.timer.sec_phys_intid, BCM2836_INTID_CNTPS);
+	assert_int_equal(b.timer.phys_intid, BCM2836_INTID_CNTPNS);
+	assert_int_equal(b.timer.virt_intid, BCM2836_INTID_CNTV);
+	assert_int_equal(b.timer.hyp_intid, BCM2836_INTID_CNTHP);
+	/* PL011: bank 2 irq 25 = GPU interrupt 57. */
+	assert_int_equal(b.uart.kind, BOARD_UART_PL011);
+	assert_range(b.uart.reg, 0x3f201000, 0x200);
+	assert_int_equal(b.uart.intid, BCM2836_INTID_GPU0 + 57);
+	assert_int_equal(b.nr_cpus, 2);
+	assert_int_equal(b.cpus[1].enable, BOARD_CPU_SPIN_TABLE);
+	assert_int_equal(pa_addr(b.cpus[1].release_addr), 0xe0);
+	assert_int_equal(b.nr_mem, 1);
+	assert_range(b.mem[0], 0, 0x3c000000);
+}
+
 static void test_boot_cpu_moved_to_index_0(void **state)
 {
 	bool seen[4] = { false };
@@ -393,6 +423,13 @@ static void test_refuse_gicv2_without_virt_ext(void **state)
 		"reg", "GICH");
 }
 
+static void test_refuse_bcm2836_without_peripheral_controller(void **state)
+{
+	(void)state;
+	REFUSED("rpi3-no-armctrl", 0, KAIROS_ERR_MISSING,
+		"/soc/local_intc@40000000", "brcm,bcm2836-armctrl-ic");
+}
+
 static void test_refuse_no_timer(void **state)
 {
 	(void)state;
@@ -473,6 +510,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rpi4_spin_table_and_soc_ranges,
 				       setup),
 		cmocka_unit_test_setup(test_rpi4_pl011_translated, setup),
+		cmocka_unit_test_setup(test_rpi3_bcm2836_controllers, setup),
 		cmocka_unit_test_setup(test_boot_cpu_moved_to_index_0, setup),
 		cmocka_unit_test_setup(test_more_cpus_than_supported, setup),
 		cmocka_unit_test_setup(test_boot_mpidr_ignores_non_affinity_bits,
@@ -483,6 +521,9 @@ int main(void)
 		cmocka_unit_test_setup(test_refuse_no_gic, setup),
 		cmocka_unit_test_setup(test_refuse_gicv2_without_virt_ext,
 				       setup),
+		cmocka_unit_test_setup(
+			test_refuse_bcm2836_without_peripheral_controller,
+			setup),
 		cmocka_unit_test_setup(test_refuse_no_timer, setup),
 		cmocka_unit_test_setup(test_refuse_timer_3_interrupts, setup),
 		cmocka_unit_test_setup(test_refuse_cpu_without_enable_method,

@@ -18,6 +18,7 @@
 #include <kairos/ptimer.h>
 #include <kairos/task.h>
 #include <kairos/timerq.h>
+#include <kairos/vdev.h>
 #include <kairos/vgic.h>
 #include <kairos/vtimer.h>
 #include <setjmp.h>
@@ -890,6 +891,168 @@ static void test_checkpoint_again_while_sealing(void **state)
 	assert_int_equal(vm->vcpus[0].st.regs.pc, 0x40080000UL + 4UL * 11);
 }
 
+/* ---- Shared-memory regions (docs/shmem.md) ---- */
+
+#define SHM_SIZE 0x2000UL
+
+static uint8_t shm[SHM_SIZE] __attribute__((aligned(4096)));
+
+/* Region 0 as @vm sees it: a its writer at index 0, b at 1, @b_ro. */
+static void shm_join(struct vm_config *c, unsigned int idx, bool b_ro,
+		     int owner)
+{
+	c->shmem[c->nr_shmem++] = (struct vm_shmem){
+		.region = 0,
+		.index = idx,
+		.ipa = ipa_init(0x80000000),
+		.host = pa_init((uintptr_t)shm),
+		.size = SHM_SIZE,
+		.ro = idx == 1 && b_ro,
+		.peer_vm = { 0, 1, -1, -1 },
+		.peer_ro = { false, b_ro, false, false },
+		.owner = owner,
+	};
+}
+
+/* VMs a and b share region 0; b reads it (@b_ro) or writes it too. */
+static void make_shm_vms(bool b_ro, int owner)
+{
+	util_setup(1);
+	shm_join(util_vm_add("a", 2, NULL, 1), 0, b_ro, owner);
+	shm_join(util_vm_add("b", 2, NULL, 1), 1, b_ro, owner);
+	util_sys.nr_shmem = 1;
+	util_sys.shmem[0] = (struct shmem_config){
+		.path = "/hypervisor/shmem@0",
+		.host = pa_init((uintptr_t)shm),
+		.size = SHM_SIZE,
+		.ckpt_with = b_ro ? -1 : owner,
+	};
+	util_ckpt_store(store, sizeof(store), 2);
+	util_create();
+	vm = &vms[0];
+}
+
+static int setup_shm_reader(void **state)
+{
+	(void)state;
+	make_shm_vms(true, 0);
+	return 0;
+}
+
+static int setup_shm_with(void **state)
+{
+	(void)state;
+	make_shm_vms(false, 0);
+	return 0;
+}
+
+/*
+ * The only writer's checkpoint holds the region, and its restore puts
+ * the region back as it was: what every participant then reads.
+ */
+static void test_region_captured_with_its_only_writer(void **state)
+{
+	const struct ckpt_sec_ref *r;
+	struct ckpt_image img;
+	char why[200];
+
+	(void)state;
+	memset(shm, 0x11, SHM_SIZE);
+	shm[SHM_SIZE - 1] = 0x22;
+	checkpoint(0);
+	assert_true(ckpt_parse(store, SLOT_SIZE, 0, &img, why, sizeof(why)));
+	r = ckpt_find(&img, CKPT_SEC_SHMEM, 0);
+	assert_non_null(r);
+	assert_int_equal(r->length, sizeof(struct ckpt_shmem) + SHM_SIZE);
+	memset(shm, 0x99, SHM_SIZE);
+	restore(0, CKPT_POLICY_PAUSE);
+	for (unsigned int k = 0; k < SHM_SIZE - 1; k++)
+		assert_int_equal(shm[k], 0x11);
+	assert_int_equal(shm[SHM_SIZE - 1], 0x22);
+}
+
+/*
+ * The owner's own state of the region, its PCI function's Command and
+ * its unacknowledged ring, comes back with it, and the INTx line follows.
+ */
+static void test_region_function_state_round_trip(void **state)
+{
+	const struct shmem_fn_state set = { .pci_command = 0x0006,
+					    .unacked = true };
+	const struct shmem_fn_state off = { .pci_command = 0x0400,
+					    .unacked = false };
+	struct shmem_fn_state got;
+	struct vgic_irq *intx =
+		&vm->vgic.spi[VIRT_PCI_INTX_INTID - VGIC_NR_PRIVATE];
+
+	(void)state;
+	shmem_fn_set(vm, 0, &set);
+	assert_true(intx->flags & VGIC_LINE);
+	checkpoint(0);
+	shmem_fn_set(vm, 0, &off);
+	assert_false(intx->flags & VGIC_LINE);
+	restore(0, CKPT_POLICY_PAUSE);
+	shmem_fn_get(vm, 0, &got);
+	assert_int_equal(got.pci_command, set.pci_command);
+	assert_true(got.unacked);
+	assert_true(intx->flags & VGIC_LINE);
+}
+
+/* With checkpoint-with naming a among two writers, a's holds it too. */
+static void test_region_captured_with_checkpoint_with(void **state)
+{
+	char why[200];
+
+	(void)state;
+	memset(shm, 0x33, SHM_SIZE);
+	checkpoint(0);
+	memset(shm, 0x44, SHM_SIZE);
+	/* b writes it too, but its checkpoint does not hold it. */
+	assert_false(util_checkpoint(&vms[1], 1, why, sizeof(why)));
+	assert_non_null(strstr(why, "which only a checkpoint of VM a holds"));
+	restore(0, CKPT_POLICY_PAUSE);
+	assert_int_equal(shm[0], 0x33);
+	assert_int_equal(shm[SHM_SIZE - 1], 0x33);
+	/* Both VMs run again after the holds (b's, while a copied). */
+	assert_false(vms[0].hold);
+	assert_false(vms[1].hold);
+}
+
+/* A restore whose image does not hold exactly the VM's regions. */
+static void shm_refused(const char *reason)
+{
+	char why[300];
+
+	memset(shm, 0x77, SHM_SIZE);
+	assert_false(ckpt_restore(vm, 0, CKPT_POLICY_PAUSE, why, sizeof(why)));
+	if (!strstr(why, reason))
+		fail_msg("refusal \"%s\" lacks \"%s\"", why, reason);
+	/* Nothing of the region changed. */
+	for (unsigned int k = 0; k < SHM_SIZE; k++)
+		assert_int_equal(shm[k], 0x77);
+}
+
+static void test_region_mismatch_refused(void **state)
+{
+	struct vm_config *c = &util_sys.vms[0];
+
+	(void)state;
+	memset(shm, 0x55, SHM_SIZE);
+	checkpoint(0);
+	c->shmem[0].size = SHM_SIZE / 2;
+	shm_refused("shared-memory region 0: the image has 8 KiB, a has 4 KiB");
+	c->shmem[0].size = SHM_SIZE;
+	c->shmem[0].region = 1;
+	shm_refused("shared-memory region 1: the image does not hold it");
+	c->nr_shmem = 0;
+	shm_refused(
+		"shared-memory region 0: the image holds it, a does not take part in it");
+}
+
+#define SHM_READER(fn) \
+	cmocka_unit_test_setup_teardown(fn, setup_shm_reader, util_teardown)
+#define SHM_WITH(fn) \
+	cmocka_unit_test_setup_teardown(fn, setup_shm_with, util_teardown)
 #define V3(fn) cmocka_unit_test_setup_teardown(fn, setup_v3, util_teardown)
 #define V2(fn) cmocka_unit_test_setup_teardown(fn, setup_v2, util_teardown)
 
@@ -916,6 +1079,10 @@ int main(void)
 		V3(test_passthrough_mismatch_names_both_lists),
 		V3(test_image_with_a_device_names_it),
 		V3(test_image_without_passthrough_section),
+		SHM_READER(test_region_captured_with_its_only_writer),
+		SHM_READER(test_region_function_state_round_trip),
+		SHM_WITH(test_region_captured_with_checkpoint_with),
+		SHM_READER(test_region_mismatch_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -698,6 +698,71 @@ static void test_passthrough_section(void **state)
 	build_refused("passthrough section: 224 bytes, expected 232");
 }
 
+/* Region @r's section of @pages pages into @b: header, then bytes. */
+static uint64_t shmem_sec(uint8_t *b, uint32_t r, uint64_t pages)
+{
+	struct ckpt_shmem h = { .region = r, .size = pages * CKPT_PAGE_SIZE };
+
+	memcpy(b, &h, sizeof(h));
+	memset(b + sizeof(h), 0x5a, h.size);
+	return sizeof(h) + h.size;
+}
+
+/* Shared-memory sections: optional, one per region, sizes consistent. */
+static void test_shmem_sections(void **state)
+{
+	static uint8_t a[sizeof(struct ckpt_shmem) + 2UL * CKPT_PAGE_SIZE];
+	static uint8_t b[sizeof(struct ckpt_shmem) + CKPT_PAGE_SIZE];
+	struct ckpt_shmem *h = (struct ckpt_shmem *)(void *)a;
+	const struct ckpt_sec_ref *r;
+	uint64_t la = shmem_sec(a, 0, 2), lb;
+
+	(void)state;
+	assert_string_equal(ckpt_section_name(CKPT_SEC_SHMEM), "shmem");
+	assert_true(parse(build(), 0));
+	assert_null(ckpt_find(&img, CKPT_SEC_SHMEM, 0));
+	add(CKPT_SEC_SHMEM, 0, a, la);
+	lb = shmem_sec(b, CKPT_MAX_SHMEM - 1, 1);
+	add(CKPT_SEC_SHMEM, CKPT_MAX_SHMEM - 1, b, lb);
+	assert_true(parse(build(), 0));
+	r = ckpt_find(&img, CKPT_SEC_SHMEM, 0);
+	assert_non_null(r);
+	assert_int_equal(r->length, la);
+	assert_non_null(ckpt_find(&img, CKPT_SEC_SHMEM, CKPT_MAX_SHMEM - 1));
+	/* One past the last region. */
+	secs[nsecs - 1].index = CKPT_MAX_SHMEM;
+	shmem_sec(b, CKPT_MAX_SHMEM, 1);
+	build_refused("shmem section: region 4, at most 3");
+	secs[nsecs - 1].index = 0;
+	shmem_sec(b, 0, 1);
+	build_refused("shmem section: region 0 twice");
+	nsecs--;
+	/* The header against the section: its index, flags, size. */
+	h->region = 1;
+	build_refused("shmem section 0: it says region 1, flags 0x0");
+	h->region = 0;
+	/* Every known bit, then one past. */
+	h->flags = CKPT_SHMEM_FLAGS_KNOWN;
+	h->pci_command = CKPT_SHMEM_PCI_COMMAND_KNOWN;
+	assert_true(parse(build(), 0));
+	h->flags = 2;
+	build_refused("shmem section 0: it says region 0, flags 0x2");
+	h->flags = 0;
+	h->pci_command = 1;
+	build_refused("flags 0x0, PCI command 0x1 (known: 0x1, 0x406)");
+	h->pci_command = 0;
+	h->size = 3UL * CKPT_PAGE_SIZE;
+	build_refused("shmem section 0: size 12288 in 8208 bytes of section");
+	h->size = 0;
+	secs[nsecs - 1].len = sizeof(*h);
+	build_refused("shmem section 0: size 0 in 16 bytes of section");
+	h->size = 100;
+	secs[nsecs - 1].len = sizeof(*h) + 100;
+	build_refused("shmem section 0: size 100 in 116 bytes of section");
+	secs[nsecs - 1].len = sizeof(*h) - 1;
+	build_refused("shmem section 0: 15 bytes, its header alone is 16");
+}
+
 /* The first difference of two lists, with both values named. */
 static void test_passthrough_diff(void **state)
 {
@@ -1078,6 +1143,7 @@ int main(void)
 				       setup),
 		cmocka_unit_test_setup(test_pmu_debug_sections, setup),
 		cmocka_unit_test_setup(test_passthrough_section, setup),
+		cmocka_unit_test_setup(test_shmem_sections, setup),
 		cmocka_unit_test(test_passthrough_diff),
 		cmocka_unit_test_setup(test_wrong_lengths, setup),
 		cmocka_unit_test_setup(test_vm_fields, setup),

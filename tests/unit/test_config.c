@@ -291,6 +291,36 @@ static void test_shmem(void **state)
 	assert_int_equal(a->peer_vm[0], -1);
 	assert_int_equal(a->peer_vm[1], 0);
 	assert_int_equal(pa_addr(a->host), pa_addr(s1->host));
+	/* Owners: checkpoint-with, then the only writer. */
+	assert_int_equal(cfg.vms[0].shmem[0].owner, 0);
+	assert_int_equal(cfg.vms[1].shmem[0].owner, 0);
+	assert_int_equal(cfg.vms[0].shmem[1].owner, 0);
+	assert_false(cfg.vms[0].shmem[0].peer_ro[0]);
+	assert_true(cfg.vms[0].shmem[0].peer_ro[1]);
+}
+
+/*
+ * config-shmem-owners.dts: a region written by both VMs without
+ * checkpoint-with has no owner; one they write with checkpoint-with =
+ * "rtos-1" is held by rtos-1; one only rtos-1 writes is rtos-1's.
+ * config-shmem-resume-owner.dts: the owner may resume from a checkpoint
+ * (its image holds the region).
+ */
+static void test_shmem_owners(void **state)
+{
+	(void)state;
+	if (parse("config-shmem-owners") != KAIROS_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg.vms[0].shmem[0].owner, -1);
+	assert_int_equal(cfg.vms[1].shmem[0].owner, -1);
+	assert_int_equal(cfg.vms[0].shmem[1].owner, 1);
+	assert_int_equal(cfg.vms[1].shmem[1].owner, 1);
+	assert_int_equal(cfg.vms[0].shmem[2].owner, 1);
+	assert_int_equal(cfg.vms[1].resume_from, -1);
+	if (parse("config-shmem-resume-owner") != KAIROS_OK)
+		fail_msg("%s", err.msg);
+	assert_int_equal(cfg.vms[1].resume_from, 0);
+	assert_int_equal(cfg.vms[1].shmem[0].owner, 1);
 }
 
 static void test_fault_loop_limit(void **state)
@@ -653,6 +683,10 @@ static const struct refusal refusals[] = {
 	  KAIROS_ERR_LIMIT,
 	  { VM0, "property devices",
 	    "0x8000000000-0x8000000fff ends above the 39-bit IPA space" } },
+	{ "config-devices-pci-ecam",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property devices",
+	    "0x3f0ff000-0x3f100fff overlaps the guest's PCI host (ECAM)" } },
 	{ "config-devices-virtio",
 	  KAIROS_ERR_MALFORMED,
 	  { VM0, "property devices",
@@ -752,9 +786,20 @@ static const struct refusal refusals[] = {
 	{ "config-shmem-access",
 	  KAIROS_ERR_MALFORMED,
 	  { SHM0 "/peer@0", "property access", "\"wo\"" } },
+	{ "config-shmem-intx-irq",
+	  KAIROS_ERR_MALFORMED,
+	  { SHM0 "/peer@0", "property vm",
+	    "INTID 35, the PCI INTx of " SHM0 ", is passed through to " VM0 } },
 	{ "config-shmem-resume",
 	  KAIROS_ERR_UNSUPPORTED,
-	  { SHM0 "/peer@0", "property vm", VM0 " resumes from a checkpoint" } },
+	  { SHM0, "property checkpoint-with",
+	    VM0
+	    " resumes from a checkpoint (resume-from), but the region has several writers and no checkpoint-with" } },
+	{ "config-shmem-resume-reader",
+	  KAIROS_ERR_UNSUPPORTED,
+	  { SHM0, "property vm",
+	    VM1
+	    " resumes from a checkpoint (resume-from), but the region is checkpointed with " VM0 } },
 	{ "config-shmem-peer-index",
 	  KAIROS_ERR_MALFORMED,
 	  { SHM0, "peer@4", "want peer@0 .. peer@3" } },
@@ -813,6 +858,7 @@ int main(void)
 		cmocka_unit_test_setup(test_cpu_affinity, setup),
 		cmocka_unit_test_setup(test_fault_loop_limit, setup),
 		cmocka_unit_test_setup(test_shmem, setup),
+		cmocka_unit_test_setup(test_shmem_owners, setup),
 		cmocka_unit_test_setup(test_no_hypervisor_node, setup),
 		cmocka_unit_test_setup(test_place, setup),
 		cmocka_unit_test_setup(test_place_is_deterministic, setup),

@@ -20,7 +20,7 @@
 #include "fake.h"
 
 #define OUT_MAX 8192
-#define IN_MAX 4096
+#define IN_MAX 32768
 
 static char out[OUT_MAX];
 static size_t nout;
@@ -163,7 +163,7 @@ static void test_rx_wraps_around(void **state)
 
 static void test_rx_overflow_drops_newest(void **state)
 {
-	char burst[3000];
+	char burst[20000];
 	unsigned int kept = 0;
 	int c;
 

@@ -389,6 +389,50 @@ static void test_checkpoint_without_store(void **state)
 	assert_int_equal(alpha->state, VM_RUNNING);
 }
 
+/* "<tag> <verb> ..." padded with 'A' to @len characters, then CR. */
+static const char *long_line(const char *start, size_t len)
+{
+	static char line[CTL_DATA_LINE_MAX + 16];
+
+	memset(line, 'A', len);
+	memcpy(line, start, strlen(start));
+	line[len] = '\r';
+	line[len + 1] = '\0';
+	return line;
+}
+
+static void test_transfer_verbs_without_store(void **state)
+{
+	const char *msg;
+
+	(void)state;
+	enter();
+	/* A put of a whole chunk is longer than 127 characters: taken. */
+	type(long_line("p put 0 0 00000000 ", 19 + CTL_XFER_B64_MAX));
+	assert_int_equal(status_of("p", &msg), CTL_NO_SLOT);
+	assert_non_null(strstr(msg, "no slot 0"));
+	/* Any other verb that long is refused whole, */
+	type(long_line("q export 0 0 ", 19 + CTL_XFER_B64_MAX));
+	assert_int_equal(status_of("q", NULL), CTL_TOO_LONG);
+	/* and so is a put longer than its limit. */
+	type(long_line("r put 0 0 00000000 ", CTL_DATA_LINE_MAX + 1));
+	assert_int_equal(status_of("r", NULL), CTL_TOO_LONG);
+	type("e export 0 0\r");
+	assert_int_equal(status_of("e", NULL), CTL_NO_SLOT);
+	type("i import 0 100\r");
+	assert_int_equal(status_of("i", NULL), CTL_NO_SLOT);
+	type("z zero 0 0 10\r");
+	assert_int_equal(status_of("z", NULL), CTL_NO_SLOT);
+	type("x import-end zero\r");
+	assert_int_equal(status_of("x", NULL), CTL_BAD_REQUEST);
+	type("s import-status\r");
+	assert_int_equal(status_of("s", &msg), CTL_OK);
+	assert_int_equal(strncmp(msg, "no import", 9), 0);
+	type("a import-abort\r");
+	assert_int_equal(status_of("a", NULL), CTL_OK);
+	assert_lines_whole();
+}
+
 /* Guest bytes through the VM's UART data register. */
 static void guest_prints(struct vm *vm, const char *s)
 {
@@ -515,6 +559,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_without_store,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_transfer_verbs_without_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guest_output_stays_labelled,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_only_in_control_mode,

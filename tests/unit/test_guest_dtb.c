@@ -426,6 +426,45 @@ static void test_deterministic(void **state)
 }
 
 /*
+ * The PCI host of a region's participant (the tree has region 2 at 0x80000000,
+ * 2 MiB): ECAM for bus 0, probe-only, a 32-bit window over the doorbell
+ * pages and one over the region, INTA of device 2 on level SPI 5.
+ */
+static void pci_host(void)
+{
+	const char *pci = "/pcie@3f000000";
+	static const uint32_t ranges[] = {
+		0x02000000, 0, 0x0b000000, 0, 0x0b000000, 0, 0x4000,
+		0x02000000, 0, 0x80000000, 0, 0x80000000, 0, 0x200000,
+	};
+	static const uint32_t map[] = { 0x1000, 0, 0, 1, 1, 0, 0, 0, 5, 4 };
+	const fdt32_t *c;
+	int len;
+
+	assert_string_equal(prop(buf, pci, "compatible", NULL),
+			    "pci-host-ecam-generic");
+	assert_string_equal(prop(buf, pci, "device_type", NULL), "pci");
+	assert_int_equal(fdt32_ld(prop(buf, "/chosen", "linux,pci-probe-only",
+				       NULL)),
+			 1);
+	c = prop(buf, pci, "reg", &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c), 0x3f000000);
+	assert_int_equal(fdt64_ld((const fdt64_t *)c + 1), 0x100000);
+	c = prop(buf, pci, "bus-range", &len);
+	assert_int_equal(len, 8);
+	assert_int_equal(fdt32_ld(c + 1), 0);
+	c = prop(buf, pci, "ranges", &len);
+	assert_int_equal(len, (int)sizeof(ranges));
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++)
+		assert_int_equal(fdt32_ld(c + i), ranges[i]);
+	c = prop(buf, pci, "interrupt-map", &len);
+	assert_int_equal(len, (int)sizeof(map));
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		assert_int_equal(fdt32_ld(c + i), map[i]);
+}
+
+/*
  * A region: a reserved-memory child with no-map over the region's IPA
  * range, and a generic-uio node whose reg is the doorbell page of its
  * region number and then the region, with the region's edge SPI. Without
@@ -446,6 +485,9 @@ static void test_shmem(void **state)
 	(void)state;
 	build(&p);
 	assert_true(fdt_path_offset(buf, "/reserved-memory") < 0);
+	/* No region, no PCI host (and nothing probe-only). */
+	assert_true(fdt_path_offset(buf, "/pcie@3f000000") < 0);
+	assert_false(has(buf, "/chosen", "linux,pci-probe-only"));
 	p.shmem = &shm;
 	p.nr_shmem = 1;
 	build(&p);
@@ -470,6 +512,7 @@ static void test_shmem(void **state)
 				       NULL)),
 			 1);
 	assert_true(has(buf, bell, "kairos,read-only"));
+	pci_host();
 }
 
 /*
@@ -505,7 +548,7 @@ static void test_largest_fits(void **state)
 					    .index = SHMEM_MAX_PEERS - 1,
 					    .ipa = ipa_init(0x7fffff000000ULL -
 							    i * 0x1000000ULL),
-					    .size = 0xfff000,
+					    .size = 0x1000000, /* a BAR */
 					    .ro = true };
 	p.shmem = shm;
 	p.nr_shmem = KAIROS_MAX_SHMEM;

@@ -13,8 +13,10 @@
 #include <kairos/irq.h>
 #include <kairos/run.h>
 #include <kairos/sched.h>
+#include <kairos/time.h>
 #include <kairos/vgic.h>
 #include <kairos/vmmio.h>
+#include <kairos/vtimer.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +296,61 @@ static void test_wfi_with_pending_resumes_at_once(void **state)
 	assert_string_equal(fake_vcpu_log(), "load 0.0 run 0.0 run 0.0");
 }
 
+/*
+ * An interrupt at EL2 folds the list registers and leaves the timer lines
+ * to the next entry, which derives them anyway (T2). Should the loop stop
+ * there instead (a reschedule asked meanwhile), the vCPU is left with its
+ * lines re-sampled all the same: a put or a scheduling pass that looks at
+ * its pending state must not see the line as it was at the entry.
+ */
+static void timer_masked_and_kick(struct vcpu *v, void *arg)
+{
+	(void)v;
+	(void)arg;
+	fake_vtimer_set(TIMER_CTL_ENABLE | TIMER_CTL_IMASK, 0);
+	sched_kick(0); /* this pCPU: the request, no SGI */
+}
+
+static bool line_at_return;
+static unsigned int ran_at_return;
+static enum vexit_result exit_at_return;
+
+/* run_loop(), its first run_vcpu() observed on the way. */
+static void loop_watching_first_run(void)
+{
+	struct cpu *c = cpu_current();
+
+	sched_cpu_init(c);
+	arch_irq_disable();
+	/* Its boot steps first (its RAM cleared), then the one guest run. */
+	for (unsigned int i = 0; i < 100 && !fake_vcpu_runs(); i++) {
+		c->resched = 0; /* as run_loop() does before its pass */
+		struct vcpu *v = sched_next(c);
+
+		assert_non_null(v);
+		exit_at_return = run_vcpu(v);
+	}
+	ran_at_return = fake_vcpu_runs();
+	line_at_return = vc(0)->st.vgic.priv[VTIMER_INTID].flags & VGIC_LINE;
+	run_loop();
+}
+
+static void test_irq_exit_then_resched_settles_timer_lines(void **state)
+{
+	(void)state;
+	/* Due and unmasked when loaded: its line is high at the entry. */
+	vc(0)->st.vtimer.ctl = TIMER_CTL_ENABLE;
+	vc(0)->st.vtimer.cval = 0;
+	fake_vcpu_push(FAKE_EXIT_IRQ, RUN_TICKS, timer_masked_and_kick, NULL);
+	arch_cpu_set_current(&cpus[0]);
+	fake_vcpu_run_script(loop_watching_first_run);
+	assert_int_equal(ran_at_return, 1);
+	assert_int_equal(exit_at_return, VEXIT_RESCHED);
+	assert_false(line_at_return);
+	/* And the next entry derived it low as well. */
+	assert_false(vc(0)->st.vgic.priv[VTIMER_INTID].flags & VGIC_LINE);
+}
+
 /* ---- An interrupt raised in every phase ---- */
 
 /*
@@ -413,6 +470,9 @@ int main(void)
 			util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_resume_storm_refreshes_the_controller, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_irq_exit_then_resched_settles_timer_lines, setup,
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_raised_before_load, setup,
 						util_teardown),

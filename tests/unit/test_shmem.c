@@ -8,7 +8,8 @@
  * reaches only the doorbell pages of its own regions, with whole 32-bit
  * accesses; a region starts zeroed. The shell's "vm list", the control
  * channel's info and vm_cmd_shmem() show each participant and its counts; a checkpoint or
- * restore of a participant is refused, naming why.
+ * restore of a participant whose checkpoint does not hold the region is
+ * refused, naming the VM whose does (test_ckpt_capture.c captures one).
  */
 #include <kairos/profile_virt.h>
 #include <kairos/ui.h>
@@ -53,7 +54,9 @@ static void join(struct vm_config *vm, unsigned int idx, bool ro)
 				.host = pa_init((uintptr_t)region),
 				.size = 0x1000,
 				.ro = ro,
-				.peer_vm = { 0, -1, 1, -1 } };
+				.peer_vm = { 0, -1, 1, -1 },
+				.peer_ro = { false, false, true, false },
+				.owner = 0 };
 }
 
 static int setup(void **state)
@@ -69,20 +72,7 @@ static int setup(void **state)
 	join(util_vm_add("b", 1, (const unsigned int[]){ 1 }, 1), 2, true);
 	util_vm_add("c", 1, NULL, 1);
 	/* Region 0: a page of its own that none of them takes part in. */
-	util_sys.nr_shmem = 2;
-	util_sys.shmem[0] = (struct shmem_config){
-		.path = "/hypervisor/shmem@0",
-		.host = pa_init((uintptr_t)other),
-		.size = 0x1000,
-		.ckpt_with = -1,
-	};
-	util_sys.shmem[REGION] = (struct shmem_config){
-		.path = "/hypervisor/shmem@1",
-		.host = pa_init((uintptr_t)region),
-		.size = 0x1000,
-		.ckpt_with = -1,
-		.nr_peers = 2,
-	};
+	util_shmem_regions(other, region, 0x1000);
 	util_create();
 	return 0;
 }
@@ -268,12 +258,22 @@ static void test_checkpoint_refused(void **state)
 	struct vm_cmd_result r;
 
 	(void)state;
-	vm_cmd_checkpoint(&vms[0], 0, &r);
+	/* b reads the region that a, its only writer, checkpoints. */
+	vm_cmd_checkpoint(&vms[1], 0, &r);
 	assert_int_equal(r.st, VM_CMD_FAILED);
-	assert_non_null(strstr(r.why, "VM a shares memory (region 1)"));
+	assert_non_null(strstr(
+		r.why,
+		"it takes part in shared-memory region 1, which only a checkpoint of VM a holds"));
 	vm_cmd_restore(&vms[1], 0, CKPT_POLICY_PAUSE, &r);
 	assert_int_equal(r.st, VM_CMD_FAILED);
-	assert_non_null(strstr(r.why, "restore of a region's participant"));
+	assert_non_null(strstr(
+		r.why,
+		"b: it takes part in shared-memory region 1, which only a checkpoint of VM a holds"));
+	/* Two writers and no checkpoint-with: nobody's checkpoint holds it. */
+	util_sys.vms[0].shmem[0].owner = -1;
+	vm_cmd_checkpoint(&vms[0], 0, &r);
+	assert_int_equal(r.st, VM_CMD_FAILED);
+	assert_non_null(strstr(r.why, "region 1, which has several writers"));
 }
 
 int main(void)

@@ -1230,6 +1230,80 @@ static void test_t9_release_hw(void **state)
 	assert_false(fake_irq_active(0, FAKE_VTIMER_PPI));
 }
 
+/* ---- QEMU's GICv2 model: mapped PPIs listed without the HW bit ---- */
+
+static int setup_v2_qemu(void **state)
+{
+	(void)state;
+	make_vm(2, 4);
+	/* The VM's vGIC learns it from the chip when it is made. */
+	irq_chip_register(&fake_irqchip_v2_qemu);
+	assert_false(vm->vgic.ppi_sw_deact);
+	vgic_vm_init(vm, 2);
+	assert_true(vm->vgic.ppi_sw_deact);
+	return 0;
+}
+
+/*
+ * The guest takes the timer interrupt, listed pending without the HW bit
+ * and with a maintenance interrupt at its EOI, and EOIs it: the physical
+ * PPI stays active (Kairos's to deactivate) and the EOI asks for the exit.
+ */
+static void eoi_demoted_timer(struct vcpu *v, void *arg)
+{
+	struct seen *s = arg;
+	int k = fake_vgic_find(TIMER);
+
+	assert_true(k >= 0);
+	assert_false(fake_vgic_lr((unsigned int)k)->hw);
+	assert_true(fake_vgic_lr((unsigned int)k)->eoi_maint);
+	assert_true(fake_vgic_lr((unsigned int)k)->pending);
+	s->phys_active_at_entry = fake_irq_active(0, FAKE_VTIMER_PPI);
+	assert_int_equal(fake_vgic_guest_ack(), TIMER);
+	s->nr++;
+	if (s->also)
+		s->also(v);
+	fake_vgic_guest_eoi(TIMER);
+	assert_true(fake_irq_active(0, FAKE_VTIMER_PPI));
+	s->maint_after_eoi = fake_vgic_maintenance();
+}
+
+/*
+ * With irqchip.ppi_eoi_unsignalled, a timer whose line stays high through
+ * the guest's EOI is taken again at the entry after the EOI's exit, once
+ * per EOI; when its line drops, Kairos deactivates the physical PPI.
+ */
+static void test_unsignalled_eoi_mapped_ppi(void **state)
+{
+	struct seen s = { 0 };
+
+	(void)state;
+	dist_enable();
+	gicd_w(vc(0), ISENABLER, 1U << TIMER);
+	vc(0)->st.vtimer.ctl = CTL_ENABLE;
+	vc(0)->st.vtimer.cval = 0;
+	vcpu_load(vc(0));
+	for (unsigned int r = 1; r <= 3; r++) {
+		run(vc(0), eoi_demoted_timer, &s);
+		assert_int_equal(s.nr, r);
+		assert_true(s.phys_active_at_entry);
+		assert_true(s.maint_after_eoi);
+		vgic_sync_hw(vc(0));
+		assert_true(fake_irq_active(0, FAKE_VTIMER_PPI));
+	}
+	/* The handler masks its timer: the line drops, nothing more. */
+	s.also = timer_mask;
+	run(vc(0), eoi_demoted_timer, &s);
+	assert_int_equal(s.nr, 4);
+	vgic_sync_hw(vc(0));
+	assert_false(fake_irq_active(0, FAKE_VTIMER_PPI));
+	s.also = NULL;
+	run_take(vc(0), &s, true);
+	assert_int_equal(s.nr, 0);
+	vcpu_put(vc(0));
+	assert_false(fake_irq_active(0, FAKE_VTIMER_PPI));
+}
+
 #define T(fn, s) cmocka_unit_test_setup_teardown(fn, s, util_teardown)
 
 int main(void)
@@ -1267,6 +1341,7 @@ int main(void)
 		T(test_t9_icactiver_line_high_reactivates, setup_v3),
 		T(test_t9_isactiver_other_vcpu, setup_v3),
 		T(test_t9_release_hw, setup_v3),
+		T(test_unsignalled_eoi_mapped_ppi, setup_v2_qemu),
 		T(test_passthrough_dropped_line_withdrawn, setup_v3),
 		T(test_passthrough_dropped_line_withdrawn, setup_v2),
 		T(test_passthrough_high_line_taken_once, setup_v3),

@@ -36,7 +36,7 @@ static uint8_t gicv[4096] __attribute__((aligned(4096)));
 const struct vm_hw util_hw = { { (uint64_t)(uintptr_t)gicv }, FAKE_VTIMER_PPI };
 
 #define OUT_MAX 32768
-#define IN_MAX 256
+#define IN_MAX 8192
 #define KERNEL_SIZE 4096
 
 static char out[OUT_MAX];
@@ -247,6 +247,24 @@ uint64_t util_rd(struct vcpu *v, uint64_t ipa, unsigned int len)
 void util_wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val)
 {
 	assert_int_equal(vmmio_access(v, ipa, true, len, &val), MMIO_OK);
+}
+
+void util_shmem_regions(void *other, void *region, uint64_t size)
+{
+	util_sys.nr_shmem = 2;
+	util_sys.shmem[0] = (struct shmem_config){
+		.path = "/hypervisor/shmem@0",
+		.host = pa_init((uintptr_t)other),
+		.size = 0x1000,
+		.ckpt_with = -1,
+	};
+	util_sys.shmem[1] = (struct shmem_config){
+		.path = "/hypervisor/shmem@1",
+		.host = pa_init((uintptr_t)region),
+		.size = size,
+		.ckpt_with = -1,
+		.nr_peers = 2,
+	};
 }
 
 void util_ckpt_store(void *store, uint64_t size, unsigned int slots)

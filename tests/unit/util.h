@@ -81,6 +81,13 @@ void util_wr(struct vcpu *v, uint64_t ipa, unsigned int len, uint64_t val);
 void util_ckpt_store(void *store, uint64_t size, unsigned int slots);
 
 /**
+ * Two shared-memory regions in util_sys: region 0 (/hypervisor/shmem@0,
+ * one page at @other, no participant) and region 1 (/hypervisor/shmem@1,
+ * @size bytes at @region, 2 participants, which the caller joins).
+ */
+void util_shmem_regions(void *other, void *region, uint64_t size);
+
+/**
  * ckpt_checkpoint() of @vm into @slot, then every CRC finished, as a tool
  * reading the store waits for (ckpt_seal_all()): its result.
  */

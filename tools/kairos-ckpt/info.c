@@ -192,6 +192,22 @@ static void print_passthrough(const struct ckpt_image *img)
 	}
 }
 
+/* The shared-memory regions the image holds, if any. */
+static void print_shmem(const struct ckpt_image *img)
+{
+	for (unsigned int r = 0; r < CKPT_MAX_SHMEM; r++) {
+		const struct ckpt_sec_ref *s =
+			ckpt_find(img, CKPT_SEC_SHMEM, r);
+		struct ckpt_shmem h;
+
+		if (s == NULL)
+			continue;
+		memcpy(&h, ckpt_payload(img, s), sizeof(h));
+		printf("shmem: region %u, %llu KiB\n", r,
+		       (unsigned long long)(h.size >> 10));
+	}
+}
+
 /*
  * The sections as far as their headers can be read, each with its payload
  * checksum recomputed: works on an image ckpt_parse() refuses, to show
@@ -264,6 +280,7 @@ int ckpt_cmd_info(int argc, char **argv)
 		print_vcpu(&img, &vm, i);
 	print_devices(&img);
 	print_passthrough(&img);
+	print_shmem(&img);
 	print_sections(f.buf, f.len);
 	ckpt_file_free(&f);
 	return 0;

@@ -17,7 +17,16 @@
  *     are counted as bad.
  *   echo n=N: for N requests, wait for the doorbell, read the 32-bit
  *     request at the region's offset 0 when it changed, write request + 1
- *     at offset 4 and ring index 0 (a Linux peer polls it with devmem).
+ *     at offset 4 and ring index 0 (a Linux peer polls it with devmem, or
+ *     waits for its interrupt through uio_pci_generic); quiet=1 prints
+ *     only the last answer.
+ *   tick n=N: the region's writer counts from 1 to N, one a 100 ms, in
+ *     its own RAM and at the region's offset 0; before each count it
+ *     checks the region still holds the last one, so a restore that
+ *     brought back its RAM without the region (or the region without
+ *     its RAM) fails it.
+ *   watch n=N: a reader prints the region's offset 0 every 100 ms when
+ *     it changed, until it reads N.
  *   not_given ipa=ADDR: a VM without a region finds none in its DTB, and
  *     reading the region's address in another VM (ADDR) or the first
  *     doorbell page aborts.
@@ -268,10 +277,11 @@ TEST_FLAGS(bad_index, TEST_NAMED_ONLY)
 TEST_FLAGS(echo, TEST_NAMED_ONLY)
 {
 	volatile uint32_t *req, *ans;
-	uint64_t n = 1;
+	uint64_t n = 1, quiet = 0;
 	uint32_t last = 0;
 
 	board_arg_u64("n", &n);
+	board_arg_u64("quiet", &quiet);
 	if (!setup())
 		return;
 	req = (volatile uint32_t *)(uintptr_t)shm.base;
@@ -290,7 +300,8 @@ TEST_FLAGS(echo, TEST_NAMED_ONLY)
 		last = *req;
 		*ans = last + 1;
 		shmem_ring(&shm, 0);
-		printf("# echo %u -> %u\n", last, last + 1);
+		if (!quiet || i + 1 == n)
+			printf("# echo %u -> %u\n", last, last + 1);
 	}
 	irq_mask();
 	EXPECT(irqs >= n, "%llu doorbell interrupts for %llu requests",
@@ -313,4 +324,43 @@ TEST_FLAGS(not_given, TEST_NAMED_ONLY)
 	exc_catch_begin();
 	(void)mmio_read32(0x0b000000);
 	EXPECT(exc_catch_end(&rec), "reading the doorbell page completed");
+}
+
+TEST_FLAGS(tick, TEST_NAMED_ONLY)
+{
+	volatile uint64_t *shared;
+	uint64_t n = 20;
+
+	board_arg_u64("n", &n);
+	if (!shmem_find(0, &shm))
+		FAIL("no shared-memory region in the DTB");
+	shared = (volatile uint64_t *)(uintptr_t)shm.base;
+	for (volatile uint64_t mine = 0; mine < n;) {
+		if (*shared != mine)
+			FAIL("the region holds %llu, this VM counted %llu",
+			     (unsigned long long)*shared,
+			     (unsigned long long)mine);
+		mine = mine + 1;
+		*shared = mine;
+		printf("# tick %llu\n", (unsigned long long)mine);
+		time_delay_us(100000);
+	}
+}
+
+TEST_FLAGS(watch, TEST_NAMED_ONLY)
+{
+	volatile uint64_t *shared;
+	uint64_t n = 20, last = 0, v;
+
+	board_arg_u64("n", &n);
+	if (!shmem_find(0, &shm))
+		FAIL("no shared-memory region in the DTB");
+	shared = (volatile uint64_t *)(uintptr_t)shm.base;
+	do {
+		v = *shared;
+		if (v != last)
+			printf("# sees %llu\n", (unsigned long long)v);
+		last = v;
+		time_delay_us(100000);
+	} while (v != n);
 }

@@ -109,4 +109,7 @@ static inline void dsb_ish(void)
 }
 #endif
 
+/* HCR_EL2.VI: a virtual IRQ is pending (the software interface's, vgic_sw.c). */
+#define HCR_VI (1UL << 7)
+
 #endif

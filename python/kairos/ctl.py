@@ -7,7 +7,7 @@ one final line "@<tag> <status> <message>"; guest output keeps its
 "[vm] " label (in control mode its bytes are encoded: decoded here, raw
 bytes in guest_bytes()), events come as "@event <kind> key=value ...".
 
-    from kairosctl import KairosCtl
+    from kairos.ctl import KairosCtl
     with KairosCtl.spawn(["tools/kairos-qemu", "--vm", "..."]) as k:
         k.connect()
         k.pause("linux")
@@ -21,6 +21,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +45,8 @@ STATUS_NAMES = {
 _GUEST_RE = re.compile(r"\[([A-Za-z0-9_-]{1,31})\] ?(.*)\Z", re.S)
 _RESPONSE_RE = re.compile(r"@(\S+) (-|\d+)(?: (.*))?\Z", re.S)
 _WORD_RE = re.compile(r"[\x21-\x7e]+\Z")
+# Kairos's first line at boot (boot/main.c): "Kairos <version>".
+_BOOT_RE = re.compile(r"Kairos \d+\.\d+\S*( \(.*\))?\Z")
 _ESCAPE_RE = re.compile(r"\\(\\|x[0-9a-fA-F]{2}|\Z)")
 
 
@@ -80,6 +83,11 @@ class CtlTimeout(Exception):
     """Kairos did not answer in time (or the console closed)."""
 
 
+class CtlReboot(CtlTimeout):
+    """Kairos rebooted (its boot banner came) since connect(): control
+    mode is gone, an answer waited for will not come; connect() again."""
+
+
 Response = collections.namedtuple("Response", "status message rows")
 Event = collections.namedtuple("Event", "kind fields")
 
@@ -100,6 +108,89 @@ def numeric(row):
             for k, v in row.items()}
 
 
+def descendants(pid):
+    """The pids of every live process below @pid (from /proc; Linux)."""
+    children = collections.defaultdict(list)
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        # "pid (comm) state ppid ...": comm may hold blanks and ")".
+        fields = stat[stat.rindex(")") + 2:].split()
+        children[int(fields[1])].append(int(name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _alive(pid):
+    """@pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _signal_all(pgid, pids, sig):
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for p in pids:
+        try:
+            os.kill(p, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def kill_tree(proc, timeout=10):
+    """End @proc (a Popen started in its own session, as spawn() does)
+    and everything it started: SIGTERM to its process group and to every
+    descendant (one that left the group, e.g. with setsid, too), then up to
+    @timeout seconds for all of them to end, then SIGKILL and a wait.
+    A wrapper script (tools/kairos-qemu, or a shell around it) and the
+    QEMU it started go together."""
+    pgid = proc.pid
+    tree = descendants(proc.pid)
+    _signal_all(pgid, tree, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if sig == signal.SIGKILL:
+            tree += [p for p in descendants(proc.pid) if p not in tree]
+            _signal_all(pgid, tree, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                tree += [p for p in descendants(proc.pid) if p not in tree]
+            if (proc.poll() is not None and not _group_alive(pgid) and
+                    not any(_alive(p) for p in tree)):
+                return
+            time.sleep(0.05)
+    left = [p for p in tree if _alive(p)]
+    if proc.poll() is None or left:
+        raise CtlError(FAILED, f"processes {[proc.pid] + left} survived "
+                       "SIGKILL", "close")
+
+
 class KairosCtl:
     """One console of Kairos: a QEMU on a pty, or a board's serial port.
 
@@ -109,6 +200,7 @@ class KairosCtl:
 
     def __init__(self, fd, proc=None, log=None):
         self.fd = fd
+        os.set_blocking(fd, False)  # no write may wait without a bound
         self.proc = proc
         self.hello_row = None
         self._log = open(log, "ab") if log else None
@@ -130,6 +222,8 @@ class KairosCtl:
         self._console_ready = False
         self._kairos = []
         self._events = []
+        self._boots = 0  # boot banners seen
+        self._boots_at_connect = None
         self._tail = collections.deque(maxlen=40)
         self.on_line = None  # callable(kind, name, text) for live output
         self.timeout = 30.0  # default wait of the command line's requests
@@ -157,8 +251,7 @@ class KairosCtl:
         try:
             return cls(master, proc=proc, log=log)
         except BaseException:
-            proc.kill()
-            proc.wait()
+            kill_tree(proc)
             raise
 
     @classmethod
@@ -177,21 +270,13 @@ class KairosCtl:
         termios.tcflush(fd, termios.TCIFLUSH)
         return cls(fd, log=log)
 
-    def close(self):
-        """Stop reading; a spawned QEMU is terminated."""
+    def close(self, timeout=10):
+        """Stop reading; a spawned process tree is ended (kill_tree())."""
         if self._closed:
             return
         self._closed = True
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait()
+        if self.proc:
+            kill_tree(self.proc, timeout)
         self._reader.join(timeout=5)
         os.close(self.fd)
         if self._log:
@@ -265,6 +350,9 @@ class KairosCtl:
         elif (g := _GUEST_RE.match(text)):
             self._guest_line(g.group(1), g.group(2))
         elif text:
+            if _BOOT_RE.match(text):
+                self._boots += 1
+                self._ctl_mode = False
             if text.startswith("kairos: console input to "):
                 self._console_ready = True
             self._kairos.append(text)
@@ -313,16 +401,25 @@ class KairosCtl:
 
     # -- writing -----------------------------------------------------------
 
-    def send_raw(self, data):
-        """Write bytes to the console as they are."""
+    def send_raw(self, data, timeout=30):
+        """Write bytes to the console as they are; CtlTimeout if the
+        console takes none of them for @timeout seconds."""
         if isinstance(data, str):
             data = data.encode()
+        deadline = time.monotonic() + timeout
         while data:
             try:
                 n = os.write(self.fd, data)
             except BlockingIOError:
-                select.select([], [self.fd], [], 1)
+                if time.monotonic() > deadline:
+                    raise CtlTimeout(f"the console took no input for "
+                                     f"{timeout} s") from None
+                select.select([], [self.fd], [], 0.2)
                 continue
+            except OSError as e:
+                raise CtlTimeout(f"the console closed ({e.strerror})") \
+                    from None
+            deadline = time.monotonic() + timeout
             data = data[n:]
 
     # -- the protocol ------------------------------------------------------
@@ -353,6 +450,8 @@ class KairosCtl:
                 except CtlTimeout:
                     if self._eof or time.monotonic() >= deadline:
                         raise
+        with self._cond:
+            self._boots_at_connect = self._boots
         r = self.request("hello")
         self.hello_row = r.rows[0] if r.rows else {}
         proto = int(self.hello_row.get("protocol", "0"))
@@ -363,17 +462,31 @@ class KairosCtl:
 
     def request_line(self, tag, line, timeout=30):
         """Send @line verbatim and wait for the final line of @tag."""
+        what = f"the answer to {line[:60]!r}"
+
+        def answer():
+            if self._boots_at_connect not in (None, self._boots):
+                raise CtlReboot(f"waiting for {what}: Kairos rebooted "
+                                f"(boot banner seen), control mode is "
+                                f"gone; connect() again")
+            return self._finals.pop(tag, None)
         with self._cond:
             self._finals.pop(tag, None)
-            self.send_raw(line.encode() + b"\r")
-            return self._wait(lambda: self._finals.pop(tag, None), timeout,
-                              f"the answer to {line[:60]!r}")
+            answer()
+        # Not under the lock: the reader thread must go on taking what
+        # Kairos prints while a long line is written, or both sides could
+        # wait for each other (a full pty one way, a full one the other).
+        self.send_raw(line.encode() + b"\r", timeout)
+        with self._cond:
+            return self._wait(answer, timeout, what)
 
-    def request(self, verb, *args, timeout=30, check=True):
+    def request(self, verb, *args, timeout=30, check=True,
+                max_len=LINE_MAX):
         """Send one request; -> Response(status, message, rows).
 
         rows are dicts of the data lines. A non-zero status raises
-        CtlError unless check is False."""
+        CtlError unless check is False. @max_len: longest line (only a
+        `put` may be longer than LINE_MAX)."""
         words = [verb, *map(str, args)]
         for w in words:
             if not _WORD_RE.match(w):
@@ -382,8 +495,8 @@ class KairosCtl:
         self._tag += 1
         tag = str(self._tag)
         line = f"{tag} {' '.join(words)}"
-        if len(line) > LINE_MAX:
-            raise ValueError(f"request longer than {LINE_MAX} characters")
+        if len(line) > max_len:
+            raise ValueError(f"request longer than {max_len} characters")
         r = self.request_line(tag, line, timeout)
         if check and r.status != OK:
             raise CtlError(r.status, r.message, " ".join(words))
@@ -474,6 +587,27 @@ class KairosCtl:
         """-> [{'slot', 'state', 'verified', 'vm', 'size', ...}, ...]"""
         return [numeric(r) for r in self.request("slots").rows]
 
+    def slot_save(self, slot, path, timeout=60):
+        """Export the image in slot @slot into the file @path (written
+        whole or not at all). -> its size in bytes."""
+        from . import xfer
+        image = xfer.export_slot(self, slot, timeout=timeout)
+        tmp = f"{path}.part"
+        with open(tmp, "wb") as f:
+            f.write(image)
+        os.replace(tmp, path)
+        return len(image)
+
+    def slot_load(self, slot, path, resume=False, timeout=60):
+        """Import the image file @path into slot @slot; Kairos validates
+        it as a restore would before the slot holds it.
+        -> {'slot', 'size', 'vm', 'vcount'}"""
+        from . import xfer
+        with open(path, "rb") as f:
+            image = f.read()
+        return numeric(xfer.import_slot(self, slot, image, resume=resume,
+                                        timeout=timeout))
+
     # -- output of guests, Kairos, events ------------------------------------
 
     def guest_lines(self, vm):
@@ -544,7 +678,9 @@ Talk to Kairos's control channel (docs/control.md).
                     pause VM | resume VM | reset VM | stop VM | start VM |
                     checkpoint VM SLOT |
                     restore VM SLOT [pause|catch-up] | slots | hello |
-                    input VM WORD... (typed into the VM's UART, then Enter)
+                    input VM WORD... (typed into the VM's UART, then Enter) |
+                    slot-save SLOT FILE (export the slot's image to FILE) |
+                    slot-load SLOT FILE (import FILE into the slot)
   shell             type requests interactively; guest output is shown
 
   --debug           on an unexpected failure, show the Python traceback
@@ -554,7 +690,8 @@ Data lines are printed as "key=value ..." on stdout; a refusal is printed
 on stderr. Exit status: 0 when every request succeeded; 10 + the first
 refusal's status (11 bad request, 12 no such VM, 13 no such slot,
 14 failed, 15 wrong state, 16 unknown verb, 17 line too long); 2 for a
-usage error; 69 when Kairos cannot be reached or does not answer.
+usage error; 1 when slot-save/slot-load cannot read or write FILE; 69
+when Kairos cannot be reached or does not answer.
 """
 
 
@@ -649,6 +786,47 @@ def _interactive(k):
     return status
 
 
+def kairos_qemu_tool():
+    """tools/kairos-qemu of the checkout this package is in (an editable
+    install, or the repo's python/ on sys.path), else the one on PATH."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    tool = os.path.join(here, os.pardir, os.pardir, "tools", "kairos-qemu")
+    if os.path.exists(tool):
+        return os.path.normpath(tool)
+    return shutil.which("kairos-qemu") or "kairos-qemu"
+
+
+#: Commands of the command line that move a slot image to or from a file.
+FILE_COMMANDS = ("slot-save", "slot-load")
+#: The exit status when a file cannot be read or written.
+EXIT_FILE = 1
+
+
+def _file_command(k, words, timeout):
+    """slot-save SLOT FILE / slot-load SLOT FILE; -> the exit status."""
+    if len(words) != 3 or not words[1].isdigit():
+        return _usage_error(f"usage: {words[0]} SLOT FILE")
+    slot, path = int(words[1]), words[2]
+    try:
+        if words[0] == "slot-save":
+            size = k.slot_save(slot, path, timeout=timeout)
+            print(f"slot={slot} size={size} file={path}")
+        else:
+            row = k.slot_load(slot, path, timeout=timeout)
+            print(" ".join(f"{k_}={v}" for k_, v in row.items()) +
+                  f" file={path}")
+    except CtlError as e:
+        print(f"kairosctl: {' '.join(words)}: {e.message} (status "
+              f"{e.status}, {STATUS_NAMES.get(e.status, '?')})",
+              file=sys.stderr)
+        return EXIT_REFUSED_BASE + e.status
+    except OSError as e:
+        print(f"kairosctl: {words[0]}: {path}: {e.strerror or e}",
+              file=sys.stderr)
+        return EXIT_FILE
+    return 0
+
+
 def main(argv=None):
     """The kairosctl command; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -671,8 +849,7 @@ def main(argv=None):
             return _usage_error(f"--log {opts['log']}: {e.strerror}")
     try:
         if opts["qemu"]:
-            tool = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "kairos-qemu")
+            tool = kairos_qemu_tool()
             k = KairosCtl.spawn([tool, *opts["qemu_args"]], log=opts["log"])
         else:
             k = KairosCtl.open_serial(opts["serial"], opts["baud"],
@@ -691,6 +868,11 @@ def main(argv=None):
             if interactive:
                 return _interactive(k)
             for words in opts["commands"]:
+                if words[0] in FILE_COMMANDS:
+                    rc = _file_command(k, words, opts["timeout"])
+                    if rc:
+                        return rc
+                    continue
                 r = k.request(*words, timeout=opts["timeout"], check=False)
                 _print_response(r, sys.stdout)
                 if r.status != OK:

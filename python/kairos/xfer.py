@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: MIT
+"""Slot images in and out of a board over the control channel
+(docs/control.md, "Moving slot images").
+
+export_slot() reads a slot's image with `export` requests, a few chunks
+each, checking every chunk's CRC32C and that the slot did not change
+between requests; import_slot() writes one with `import`, `put` (base64
+chunks with their CRC32C), `zero` (runs of all-zero chunks) and
+`import-end`, which has Kairos validate the whole image as a restore
+would before the slot holds it. A refused chunk is sent again from the
+offset Kairos says it has; an import cut off (a lost connection) goes on
+with import_slot(..., resume=True)."""
+import base64
+import binascii
+
+from .ctl import FAILED, CtlError
+
+#: Image bytes per chunk (Kairos's CTL_XFER_CHUNK).
+CHUNK = 3072
+#: Chunks per `export` request.
+EXPORT_CHUNKS = 8
+#: Longest `put` line Kairos takes (CTL_DATA_LINE_MAX).
+DATA_LINE_MAX = CHUNK // 3 * 4 + 64
+#: Refusals of the same offset in a row before giving up.
+RETRIES = 5
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_TABLE = _crc32c_table()
+
+
+def crc32c(data, crc=0):
+    """CRC32C (Castagnoli), as Kairos's ckpt_crc32c(): crc32c(b) of the
+    whole, or crc32c(b, crc32c(a)) to go on after a."""
+    crc ^= 0xFFFFFFFF
+    for b in data:
+        crc = (crc >> 8) ^ _TABLE[(crc ^ b) & 0xFF]
+    return crc ^ 0xFFFFFFFF
+
+
+class TransferError(CtlError):
+    """An export or import that could not be completed; .message says
+    why (the slot's state after it is in the message)."""
+
+    def __init__(self, message, request):
+        super().__init__(FAILED, message, request)
+
+
+def decode_chunk(row):
+    """An export data row -> (offset, bytes); ValueError if its data is
+    not base64 or does not match its len= and crc=."""
+    off = int(row["off"])
+    if "zero" in row:
+        return off, bytes(int(row["zero"]))
+    try:
+        data = base64.b64decode(row["data"], validate=True)
+    except (KeyError, binascii.Error) as e:
+        raise ValueError(f"chunk at offset {off}: data is not base64 "
+                         f"({e})") from None
+    if len(data) != int(row.get("len", -1)):
+        raise ValueError(f"chunk at offset {off}: {len(data)} bytes, "
+                         f"len={row.get('len')}")
+    crc = crc32c(data)
+    if crc != int(row.get("crc", "0"), 16):
+        raise ValueError(f"chunk at offset {off}: CRC32C {crc:08x} of its "
+                         f"data is not crc={row.get('crc')}")
+    return off, data
+
+
+def export_slot(k, slot, chunks=EXPORT_CHUNKS, timeout=60):
+    """The image in slot @slot of the board behind KairosCtl @k, as
+    bytes. A chunk whose CRC does not match is asked for again (up to
+    RETRIES times); a slot written meanwhile raises TransferError."""
+    image, gen, size, bad = bytearray(), None, None, 0
+    while size is None or len(image) < size:
+        off = len(image)
+        r = k.request("export", slot, off, chunks, timeout=timeout)
+        summary = r.rows[-1] if r.rows else {}
+        if "next" not in summary or "gen" not in summary:
+            raise TransferError(f"export of slot {slot} at offset {off}: "
+                                f"answer without its summary row",
+                                f"export {slot} {off}")
+        if gen is not None and (summary["gen"] != gen or
+                                int(summary["size"]) != size):
+            raise TransferError(f"slot {slot} was written during the "
+                                f"export (generation {gen} -> "
+                                f"{summary['gen']})", f"export {slot}")
+        gen, size = summary["gen"], int(summary["size"])
+        try:
+            for row in r.rows[:-1]:
+                at, data = decode_chunk(row)
+                if at != len(image):
+                    raise ValueError(f"chunk at offset {at}, expected "
+                                     f"{len(image)}")
+                image += data
+            bad = 0
+        except (ValueError, KeyError) as e:
+            bad += 1
+            if bad > RETRIES:
+                raise TransferError(f"export of slot {slot}: {e}, "
+                                    f"{bad} times", f"export {slot}") \
+                    from None
+    return bytes(image)
+
+
+def _zero_run(image, off):
+    """Bytes of all-zero whole chunks from @off (0 if the first is not)."""
+    end = off
+    while end < len(image):
+        piece = image[end:end + CHUNK]
+        if piece.count(0) != len(piece):
+            break
+        end += len(piece)
+    return end - off
+
+
+def put_line(slot, off, data, crc=None):
+    """The words of a `put` of @data at @off (@crc: its CRC32C unless a
+    test wants another)."""
+    crc = crc32c(data) if crc is None else crc
+    return ["put", slot, off, f"{crc:08x}",
+            base64.b64encode(data).decode()]
+
+
+def import_slot(k, slot, image, resume=False, timeout=60):
+    """Write @image (bytes) into slot @slot and have Kairos validate it.
+    -> the row of `import-end` ({'slot', 'size', 'vm', 'vcount'}).
+    With @resume, an import of the same slot and size that was cut off
+    goes on from where Kairos says it stands. A refused chunk is resent
+    (RETRIES times in a row at most); Kairos's refusal of the image raises
+    CtlError with its reason (the slot is then empty)."""
+    if resume:
+        rows = k.request("import-status", timeout=timeout).rows
+        if not rows or rows[0].get("slot") != str(slot) or \
+                int(rows[0]["size"]) != len(image):
+            raise TransferError(f"no import of {len(image)} bytes into "
+                                f"slot {slot} to resume (Kairos has "
+                                f"{rows[0] if rows else 'none'})",
+                                "import-status")
+        off = int(rows[0]["next"])
+    else:
+        k.request("import", slot, len(image), timeout=timeout)
+        off = 0
+    bad = 0
+    while off < len(image):
+        run = _zero_run(image, off)
+        if run:
+            words = ["zero", slot, off, run]
+        else:
+            words = put_line(slot, off, image[off:off + CHUNK])
+        r = k.request(*words, timeout=timeout, check=False,
+                      max_len=DATA_LINE_MAX)
+        nxt = int(r.rows[-1]["next"]) if r.rows and \
+            "next" in r.rows[-1] else None
+        if r.status != 0 and (r.status != FAILED or nxt is None):
+            raise CtlError(r.status, r.message, " ".join(map(str, words[:3])))
+        if r.status != 0:
+            bad += 1
+            if bad > RETRIES:
+                raise TransferError(f"import into slot {slot}: {r.message}"
+                                    f", {bad} times", "put")
+        else:
+            bad = 0
+        off = nxt
+    return k.request("import-end", slot, timeout=timeout).rows[0]

@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: MIT
+"""Kairos on the Raspberry Pi 3 Model B, as QEMU models it (-M raspi3b:
+BCM2837, no GIC, the BCM2836 local and peripheral interrupt controllers,
+spin-table CPUs, a real Pi 3's 19.2 MHz counter), booted with -kernel by
+tools/kairos-rpi4 --board 3b: the same Kairos build as the Pi 4's, the
+board told apart by its device tree (docs/rpi3.md). Needs
+`make rpi4-test-deps guests linux-guest` (make integration runs it)."""
+import os
+
+import pytest
+
+from kairos_qemu import ROOT, TOOLS
+
+RPI = os.path.join(ROOT, "build", "rpi4")
+GUESTS = os.path.join(ROOT, "build", "guests")
+TOOL = os.path.join(TOOLS, "kairos-rpi4")
+NEEDED = [os.path.join(RPI, "kairos.bin"),
+          os.path.join(RPI, "bcm2837-rpi-3-b.dtb"),
+          os.path.join(GUESTS, "gictest.bin"),
+          os.path.join(GUESTS, "timertest.bin")]
+PI3_HZ = 19200000
+TIMER_TESTS = ["vt_cval", "vt_tval", "vt_periodic", "vt_mask_unmask",
+               "pt_cval", "pt_tval", "t11_no_double_injection",
+               "t19_ptimer_beside_vtimer"]
+SGI_TESTS = ["sgi_pingpong", "sgi_source", "lr_overflow", "priority_chain",
+             "eoimode1_dir_other_cpu"]
+BANNER_RE = (rb"kairos: (\d+) CPUs, GICv(\d)( \(software\))?, (\d+) MiB RAM, "
+             rb"counter (\d+) Hz")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def rpi3_built():
+    missing = [p for p in NEEDED if not os.path.exists(p)]
+    if missing:
+        pytest.fail("missing " + ", ".join(missing) +
+                    ": run 'make rpi4-test-deps guests'")
+
+
+def expect_banner(con, timeout):
+    """The controllers found in the DTB, every CPU online through the spin
+    table (each one's kick to CPU 0 is a mailbox SGI), the summary.
+    Returns the text read before the summary."""
+    m = con.expect(r"kairos: no GIC: BCM2836 local interrupt controller at "
+                   r"0x([0-9a-f]+) \(([^)]*)\), peripheral controller at "
+                   r"0x([0-9a-f]+);", timeout)
+    assert int(m.group(1), 16) == 0x40000000, m.group(0)
+    assert m.group(2) == b"/soc/local_intc@40000000", m.group(0)
+    # /soc ranges: bus 0x7e00b200 is CPU 0x3f00b200.
+    assert int(m.group(3), 16) == 0x3f00b200, m.group(0)
+    seen, text = set(), ""
+    while len(seen) < 4:
+        m = con.expect(r"kairos: CPU(\d) online \(MPIDR 0x(\d)", timeout)
+        text += con.child.before.decode(errors="replace")
+        seen.add(int(m.group(1)))
+        assert m.group(1) == m.group(2), "CPU number is not its MPIDR"
+    m = con.expect(BANNER_RE, timeout)
+    assert int(m.group(1)) == 4, m.group(0)
+    assert m.group(2) == b"2" and m.group(3), m.group(0)
+    assert int(m.group(5)) == PI3_HZ, m.group(0)
+    return text + con.child.before.decode(errors="replace")
+
+
+def test_kernel_banner_timers_and_pl011_console(boot, tmp_path):
+    """-kernel, console on the PL011 (its interrupt is GPU interrupt 57 at
+    the peripheral controller, chained to the local one): 4 CPUs, each
+    passing the timerq self-test on its EL2 timer (CNTHP at the local
+    controller), and the shell answering what is typed."""
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--out",
+                str(tmp_path)])
+    before = expect_banner(con, timeout=60)
+    verdicts, log = con.selftests_and_prompt(4, before)
+    assert verdicts == {i: "passed" for i in range(4)}, log
+    con.send_line("cpus")
+    for i in range(4):
+        m = con.expect(rf"CPU{i}\s+MPIDR 0x{i}\s+online\s+timerq "
+                       rf"self-test passed\s+timer callbacks (\d+)\s",
+                       timeout=30)
+        # At least the self-test's 11 deadlines, each an EL2 timer IRQ.
+        assert int(m.group(1)) >= 11, m.group(0)
+    con.expect(r"kairos> ", timeout=30)
+
+
+def vm_spec(name, guest, cpus, tests):
+    return (f"name={name},image={os.path.join(GUESTS, guest)},vcpus=2,"
+            f"cpus={cpus},mem=64M,bootargs=test=" + ",".join(tests))
+
+
+def expect_verdicts(con, plan, timeout):
+    """Every test of every VM in @plan passed; their lines interleave."""
+    got = {vm: {} for vm in plan}
+    done = set()
+    pat = (rf"\[({'|'.join(plan)})\] (?:TEST (\w+): (PASS|FAIL|SKIP)"
+           rf"([^\r\n]*)|SUMMARY: (\d+) passed, (\d+) failed)")
+    while done != set(plan):
+        m = con.expect(pat, timeout)
+        vm = m.group(1).decode()
+        if m.group(5):
+            assert int(m.group(6)) == 0, f"{vm}: {m.group(0)}: {got[vm]}"
+            assert int(m.group(5)) == len(plan[vm]), m.group(0)
+            done.add(vm)
+        else:
+            got[vm][m.group(2).decode()] = (m.group(3).decode(),
+                                            m.group(4).decode())
+    for vm, tests in plan.items():
+        for t in tests:
+            assert got[vm].get(t, ("none",))[0] == "PASS", \
+                f"{vm}: {t}: {got[vm].get(t)}"
+
+
+def test_timer_and_sgi_guests_on_software_vgic(boot, tmp_path):
+    """Guests keep the virt profile's GICv2 on a board without one: the
+    CPU interface emulated, interrupts delivered through HCR_EL2.VI. The
+    virtual timer (its physical source masked at the local controller while
+    the guest holds it) and the emulated physical timer at 19.2 MHz in one
+    VM, two vCPUs sharing CPU 0; SGIs, list-register overflow and
+    priorities in another VM beside it; deterministic time (icount)."""
+    plan = {"timer": TIMER_TESTS, "sgi": SGI_TESTS}
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--icount",
+                "--out", str(tmp_path),
+                "--vm", vm_spec("timer", "timertest.bin", "0:0",
+                                TIMER_TESTS),
+                "--vm", vm_spec("sgi", "gictest.bin", "2:3", SGI_TESTS)])
+    expect_banner(con, timeout=60)
+    expect_verdicts(con, plan, timeout=240)
+    con.expect(r"kairos: all VMs stopped", timeout=60)
+    assert con.wait_exit(timeout=30) == 0
+
+
+def test_linux_guest_on_software_vgic(boot, tmp_path):
+    """Debian's Linux on 2 vCPUs (its GICv2 driver on the emulated CPU
+    interface, its arch timer on the virtual timer): it brings both CPUs
+    up and its shell loop ticks on, one tick after the other."""
+    linux = os.path.join(GUESTS, "linux")
+    image = os.path.join(linux, "Image")
+    if not os.path.exists(image):
+        pytest.fail(f"{image} missing: run 'make linux-guest'")
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--out",
+                str(tmp_path), "--vm",
+                f"name=linux,image={image},"
+                f"initrd={os.path.join(linux, 'initramfs.cpio.gz')},"
+                "vcpus=2,cpus=0:1,mem=256M,"
+                "bootargs=console=ttyAMA0 quiet kairos.loops=1000"])
+    expect_banner(con, timeout=60)
+    m = con.expect(r"\[linux\] KAIROS-LINUX-READY (\d+) cpus", timeout=180)
+    assert int(m.group(1)) == 2, m.group(0)
+    first = int(con.expect(r"\[linux\] KAIROS-TICK (\d+) ",
+                           timeout=30).group(1))
+    second = int(con.expect(r"\[linux\] KAIROS-TICK (\d+) ",
+                            timeout=30).group(1))
+    assert second == first + 1
