@@ -146,8 +146,10 @@ void run_wfi_policy(struct vcpu *v)
 	 * PMU's overflow ends that wait as any interrupt does where Kairos
 	 * takes the physical PMU interrupt; where it does not, the line is
 	 * sampled at exits only, and a WFI that waits for it must exit.
+	 * Nor while its timer may not fire in the hardware.
 	 */
-	arch_vcpu_wfi_native(v, cpu_current()->alone && vpmu_signals(v));
+	arch_vcpu_wfi_native(v, cpu_current()->alone && vpmu_signals(v) &&
+					vtimer_fires_in_wfi(v));
 }
 
 /* Let interrupts taken at EL2 (kicks, timers, the UART) be handled. */

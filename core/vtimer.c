@@ -127,6 +127,16 @@ void vtimer_entry(struct vcpu *v)
 		vgic_set_line(v, VTIMER_INTID, line_of(ctl));
 }
 
+bool vtimer_fires_in_wfi(const struct vcpu *v)
+{
+	/*
+	 * A virtual count ahead of the physical one: the timer may not fire
+	 * in the hardware (vtimer_entry()), and only the backup deadline a
+	 * trapped WFI arms for the CVAL it waits on wakes it then.
+	 */
+	return (int64_t)v->vm->cntvoff >= 0;
+}
+
 void vtimer_load(struct vcpu *v)
 {
 	const struct vcpu_vtimer *t = &v->st.vtimer;

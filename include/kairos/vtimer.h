@@ -42,6 +42,14 @@ void vtimer_entry(struct vcpu *v);
 bool vtimer_arm_backup(struct vcpu *v);
 
 /**
+ * vtimer_fires_in_wfi() - whether @v's timer wakes a WFI that waits in
+ * the hardware: not while its VM's virtual count is ahead of the
+ * physical one (restored from a longer run), where QEMU's timer does not
+ * fire and the WFI must trap so that Kairos arms the backup deadline.
+ */
+bool vtimer_fires_in_wfi(const struct vcpu *v);
+
+/**
  * Just before entering the loaded @v, with @n list registers @lrs filled:
  * trap its guest's virtual timer accesses while its timer interrupt is
  * listed pending and the guest has IRQs masked (where the hardware can),

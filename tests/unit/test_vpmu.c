@@ -260,9 +260,10 @@ static void test_other_vm_never_gets_it(void **state)
 
 /* Alone on its pCPU, claimed PMU: WFI native only where the physical
  * interrupt is taken. */
-static bool first_run_native(uint32_t phys)
+static bool first_run_native(uint32_t phys, uint64_t cntvoff)
 {
 	make_vms(3, 1, phys);
+	vms[0].cntvoff = cntvoff;
 	fake_vcpu_push(FAKE_EXIT_YIELD, RUN_TICKS, NULL, NULL);
 	run_script();
 	return fake_vcpu_ran_wfi_native(0);
@@ -271,9 +272,22 @@ static bool first_run_native(uint32_t phys)
 static void test_wfi_native_alone_with_pmu(void **state)
 {
 	(void)state;
-	assert_true(first_run_native(FAKE_PMU_PPI));
+	assert_true(first_run_native(FAKE_PMU_PPI, 0));
 	util_teardown(NULL);
-	assert_false(first_run_native(0));
+	assert_false(first_run_native(0, 0));
+}
+
+/*
+ * A VM whose virtual count is ahead of the physical one (resumed from a
+ * longer run than this boot's): its timer may not fire in the hardware,
+ * so its WFI traps and Kairos arms the backup deadline.
+ */
+static void test_wfi_traps_with_virtual_count_ahead(void **state)
+{
+	(void)state;
+	assert_true(first_run_native(FAKE_PMU_PPI, 1000));
+	util_teardown(NULL);
+	assert_false(first_run_native(FAKE_PMU_PPI, (uint64_t)-1000));
 }
 
 /*
@@ -325,6 +339,8 @@ int main(void)
 					  util_teardown),
 		cmocka_unit_test_teardown(test_wfi_native_alone_with_pmu,
 					  util_teardown),
+		cmocka_unit_test_teardown(
+			test_wfi_traps_with_virtual_count_ahead, util_teardown),
 		cmocka_unit_test_teardown(test_overflow_survives_checkpoint,
 					  util_teardown),
 	};
