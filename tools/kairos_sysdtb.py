@@ -50,7 +50,8 @@ DTC_FLAGS = ["-@", "-W", "no-unit_address_vs_reg",
              "-W", "no-avoid_unnecessary_addr_size"]
 
 VM_KEYS = ("name", "image", "initrd", "dtb", "vcpus", "cpus", "affinity",
-           "mem", "priority", "resume", "resume-fallback", "bootargs")
+           "mem", "priority", "resume", "resume-fallback", "checkpoint-crc",
+           "bootargs")
 MAX_SLOTS = 16                 # CKPT_MAX_SLOTS
 MIN_SLOT = 1 * MiB             # CKPT_MIN_SLOT_SIZE
 FDT_MAGIC = b"\xd0\x0d\xfe\xed"
@@ -126,6 +127,7 @@ class Vm:
     affinity: list | None = None
     resume: int | None = None    # checkpoint slot to resume from
     resume_fallback: str | None = None  # "cold" or "none"
+    checkpoint_crc: str | None = None  # "after-release" or "fused"
     bootargs: str | None = None
     files: dict = dataclasses.field(default_factory=dict)  # kind -> path
     placed: dict = dataclasses.field(default_factory=dict)  # kind -> (a, s)
@@ -235,6 +237,12 @@ def parse_vm_spec(spec):
             raise ConfigError(f"{what}: resume-fallback="
                               f"{kv['resume-fallback']}: want cold or none")
         vm.resume_fallback = kv["resume-fallback"]
+    if "checkpoint-crc" in kv:
+        if kv["checkpoint-crc"] not in ("after-release", "fused"):
+            raise ConfigError(f"{what}: checkpoint-crc="
+                              f"{kv['checkpoint-crc']}: want after-release "
+                              "or fused")
+        vm.checkpoint_crc = kv["checkpoint-crc"]
     if "bootargs" in kv:
         vm.bootargs = kv["bootargs"]
         check_bootargs(vm.bootargs, what)
@@ -609,6 +617,8 @@ def overlay_source(vms, first_index=0, sources=()):
             props.append(("resume-from", f"<{vm.resume}>", ""))
         if vm.resume_fallback is not None:
             props.append(("resume-fallback", f'"{vm.resume_fallback}"', ""))
+        if vm.checkpoint_crc is not None:
+            props.append(("checkpoint-crc", f'"{vm.checkpoint_crc}"', ""))
         for kind in FILE_PROPS:
             if kind in vm.placed:
                 base = comment_safe(os.path.basename(vm.files[kind]))

@@ -571,8 +571,9 @@ static bool capture(struct vm *vm, struct slot *s, uint64_t data_pages)
 	ckpt_w_append(w, &m, sizeof(m));
 	ckpt_w_append(w, scan_bitmap, ckpt_bitmap_bytes(pages));
 	/*
-	 * Runs of data pages, each in one plain copy: the slot's copy cannot
-	 * change, so their CRC waits for the VM's release.
+	 * Runs of data pages, each in one pass: a plain copy whose CRC waits
+	 * for the VM's release (the slot's copy cannot change), or the copy
+	 * with the CRC fused in (checkpoint-crc = "fused").
 	 */
 	dst = ckpt_w_reserve(w, data_pages * PAGE);
 	if (!dst)
@@ -582,12 +583,16 @@ static bool capture(struct vm *vm, struct slot *s, uint64_t data_pages)
 
 		for (q = p + 1; q < pages && scanned(q) == data; q++)
 			;
-		if (data) {
+		if (!data)
+			continue;
+		if (vm->cfg->ckpt_crc_fused) {
+			ckpt_w_append(w, ram + p * PAGE, (q - p) * PAGE);
+		} else {
 			arch_mem_copy(dst, ram + p * PAGE, (q - p) * PAGE);
 			dst += (q - p) * PAGE;
 		}
 	}
-	return true;
+	return !w->overflow;
 }
 
 /* Start or restart tracking @vm's RAM writes against slot @slot. */
@@ -767,14 +772,23 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 	vm->ckpt.last_ticks = arch_timer_now() - start;
 	shmem_hold(writers, false);
 	sched_release_vm(vm);
-	/* The VM runs on; the seal task folds the copy into the CRC. */
-	s->seal.left = data_pages * PAGE;
 	s->seal.crc_ticks = 0;
 	s->hold_ticks = vm->ckpt.last_ticks;
 	s->crc_ticks = 0;
 	s->size = need;
 	s->sealing = true;
-	task_wake(&seal_task);
+	if (vm->cfg->ckpt_crc_fused) {
+		/* Folded in the copy: only the header is left. */
+		s->seal.left = 0;
+		seal_finish(slot);
+		if (!s->used)
+			return fail(why, why_len,
+				    "the image written does not parse");
+	} else {
+		/* The VM runs on; the seal task folds the copy into the CRC. */
+		s->seal.left = data_pages * PAGE;
+		task_wake(&seal_task);
+	}
 	notify_slot(vm, VM_EVENT_CHECKPOINTED, slot);
 	return true;
 }

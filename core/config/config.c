@@ -645,6 +645,33 @@ static enum kairos_err parse_resume(struct ctx *c, const struct dtnode *n,
 	return KAIROS_OK;
 }
 
+/*
+ * checkpoint-crc (optional): "after-release" (default), the image's CRC
+ * folded by a task once the VM runs again, or "fused", in the copy while
+ * the VM is held (docs/checkpoint.md).
+ */
+static enum kairos_err parse_ckpt_crc(const struct dtnode *n,
+				      struct vm_config *vm)
+{
+	char mode[16];
+	enum kairos_err e;
+
+	vm->ckpt_crc_fused = false;
+	if (!has(n, "checkpoint-crc"))
+		return KAIROS_OK;
+	e = get_str(n, "checkpoint-crc", mode, sizeof(mode),
+		    KAIROS_ERR_MALFORMED);
+	if (e)
+		return e;
+	if (strcmp(mode, "fused") != 0 && strcmp(mode, "after-release") != 0)
+		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
+			      "checkpoint-crc",
+			      "\"%s\" is neither \"after-release\" nor \"fused\"",
+			      mode);
+	vm->ckpt_crc_fused = strcmp(mode, "fused") == 0;
+	return KAIROS_OK;
+}
+
 static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 {
 	struct dtnode n = { c->fdt, off, vm->path, c->err };
@@ -682,6 +709,8 @@ static enum kairos_err parse_vm(struct ctx *c, int off, struct vm_config *vm)
 		e = parse_irqs(c, &n, vm);
 	if (!e)
 		e = parse_resume(c, &n, vm);
+	if (!e)
+		e = parse_ckpt_crc(&n, vm);
 	if (!e)
 		e = check_dtb(c, &n, vm);
 	if (!e)

@@ -105,6 +105,9 @@ struct vm_config {
 	int resume_from; /**< checkpoint slot to resume from at boot, or -1 */
 	/** resume-fallback = "cold": a refused resume boots it cold. */
 	bool resume_fallback_cold;
+	/** checkpoint-crc = "fused": the image's CRC is folded in the copy,
+	 *  while the VM is held, not after its release. */
+	bool ckpt_crc_fused;
 	/** Identical injected faults in a row that stop it (0: never;
 	 *  core/faultloop.c) */
 	uint32_t fault_loop_limit;

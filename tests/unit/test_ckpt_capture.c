@@ -809,6 +809,56 @@ static void test_corrupted_slot_still_detected(void **state)
 	assert_non_null(strstr(why, "slot 0: "));
 }
 
+/* The memory section of the image in slot @slot. */
+static struct ckpt_sec_ref mem_section(unsigned int slot)
+{
+	struct ckpt_image img;
+	char why[200];
+
+	assert_true(ckpt_parse(store + slot * SLOT_SIZE, SLOT_SIZE, 0, &img,
+			       why, sizeof(why)));
+	return *ckpt_find(&img, CKPT_SEC_MEM, 0);
+}
+
+/*
+ * checkpoint-crc = "fused": the CRC is folded in the copy while the VM
+ * is held, so the slot is whole when the checkpoint returns (no sealing,
+ * no CRC time after the release), and its memory section is the same,
+ * CRC included, as the one the after-release CRC seals. A byte changed
+ * in it is found.
+ */
+static void test_fused_crc_whole_at_return(void **state)
+{
+	struct ckpt_sec_ref a, b;
+	struct ckpt_slot_info i;
+	struct ckpt_image img;
+	char why[200];
+
+	(void)state;
+	fill_ram(0x6b);
+	checkpoint(0); /* after the release, sealed */
+	util_sys.vms[0].ckpt_crc_fused = true;
+	fake_counter_set_step(100);
+	assert_true(ckpt_checkpoint(vm, 1, why, sizeof(why)));
+	fake_counter_set_step(0);
+	i = slot_info(1);
+	assert_false(i.sealing);
+	assert_true(i.used && i.verified);
+	assert_int_equal(i.crc_ticks, 0);
+	assert_true(i.hold_ticks > 0);
+	assert_false(ckpt_seal_step(1)); /* nothing left to fold */
+	a = mem_section(0);
+	b = mem_section(1);
+	assert_int_equal(a.length, b.length);
+	assert_int_equal(a.crc, b.crc);
+	assert_memory_equal(store + a.offset, store + SLOT_SIZE + b.offset,
+			    a.length);
+	image_data(1)[SEALED_DATA / 3] ^= 0x10;
+	assert_false(ckpt_parse(store + SLOT_SIZE, SLOT_SIZE, 0, &img, why,
+				sizeof(why)));
+	assert_non_null(strstr(why, "memory"));
+}
+
 /*
  * The seal task (pCPU 0's, as its loop runs it) folds a step and leaves
  * the pCPU to the vCPUs until a deadline after it: the VM is not held
@@ -1074,6 +1124,7 @@ int main(void)
 		V3(test_good_image_after_a_refusal),
 		V3(test_slot_not_restorable_before_its_crc),
 		V3(test_corrupted_slot_still_detected),
+		V3(test_fused_crc_whole_at_return),
 		V3(test_vm_runs_during_the_crc),
 		V3(test_checkpoint_again_while_sealing),
 		V3(test_passthrough_mismatch_names_both_lists),

@@ -323,6 +323,18 @@ static void test_shmem_owners(void **state)
 	assert_int_equal(cfg.vms[1].shmem[0].owner, 1);
 }
 
+/* checkpoint-crc: "after-release" unless a VM says "fused". */
+static void test_checkpoint_crc(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("config-good"), KAIROS_OK);
+	assert_false(cfg.vms[0].ckpt_crc_fused);
+	if (parse("config-ckpt-crc") != KAIROS_OK)
+		fail_msg("%s", err.msg);
+	assert_true(cfg.vms[0].ckpt_crc_fused);
+	assert_false(cfg.vms[1].ckpt_crc_fused);
+}
+
 static void test_fault_loop_limit(void **state)
 {
 	(void)state;
@@ -719,6 +731,9 @@ static const struct refusal refusals[] = {
 	{ "config-resume-fallback",
 	  KAIROS_ERR_MALFORMED,
 	  { VM0, "property resume-fallback", "\"warm\" is neither" } },
+	{ "config-ckpt-crc-bad",
+	  KAIROS_ERR_MALFORMED,
+	  { VM0, "property checkpoint-crc", "\"later\" is neither" } },
 	{ "config-fault-loop-cells",
 	  KAIROS_ERR_MALFORMED,
 	  { VM0, "property fault-loop-limit", "8 bytes, want one cell" } },
@@ -856,6 +871,7 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test_setup(test_good, setup),
 		cmocka_unit_test_setup(test_cpu_affinity, setup),
+		cmocka_unit_test_setup(test_checkpoint_crc, setup),
 		cmocka_unit_test_setup(test_fault_loop_limit, setup),
 		cmocka_unit_test_setup(test_shmem, setup),
 		cmocka_unit_test_setup(test_shmem_owners, setup),
