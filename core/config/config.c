@@ -664,10 +664,10 @@ static enum kairos_err parse_ckpt_crc(const struct dtnode *n,
 	if (e)
 		return e;
 	if (strcmp(mode, "fused") != 0 && strcmp(mode, "after-release") != 0)
-		return refuse(n->err, KAIROS_ERR_MALFORMED, n->path,
-			      "checkpoint-crc",
-			      "\"%s\" is neither \"after-release\" nor \"fused\"",
-			      mode);
+		return refuse(
+			n->err, KAIROS_ERR_MALFORMED, n->path, "checkpoint-crc",
+			"\"%s\" is neither \"after-release\" nor \"fused\"",
+			mode);
 	vm->ckpt_crc_fused = strcmp(mode, "fused") == 0;
 	return KAIROS_OK;
 }
