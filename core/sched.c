@@ -51,9 +51,13 @@ void sched_wake_irq(struct vcpu *v)
 	sched_wake(v);
 }
 
+static bool runnable(const struct vcpu *v);
+static bool can_wait(struct cpu *c, const struct vcpu *v);
+
 void sched_wake(struct vcpu *v)
 {
 	enum vcpu_run blocked = VCPU_RUN_BLOCKED;
+	struct cpu *c = cpu_current();
 	unsigned int pcpu;
 	bool woken;
 
@@ -67,11 +71,14 @@ void sched_wake(struct vcpu *v)
 	 * (core/run.c).
 	 */
 	__atomic_store_n(&v->lrs_stale, true, __ATOMIC_SEQ_CST);
-	if (v == cpu_current()->loaded)
+	if (v == c->loaded)
 		return;
 	/* What was made pending before is seen by a put after this. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	pcpu = __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE);
+	/* Here, and the pass would only say when to look again. */
+	if (pcpu == c->id && can_wait(c, v))
+		return;
 	/*
 	 * Already running there (loaded and not blocked): nothing to decide,
 	 * the kick only makes it exit so that its next entry lists what is
@@ -291,6 +298,42 @@ static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
 	__atomic_store_n(&best->boost, 0, __ATOMIC_RELEASE);
 	spin_unlock(&c->runq_lock);
 	return best;
+}
+
+/*
+ * @v, on this pCPU @c and not loaded, was just woken or made an interrupt
+ * pending while the vCPU running here has not had its min run: the pass a
+ * kick asks for would keep that one (pick_boosted()) and only arm the
+ * decision for the end of its min run. Done here instead, without a pass:
+ * one decision per wake-up, the one that switches. Not when the pass
+ * would do more: @v of a higher priority (it preempts at once), refused
+ * by the guard, or another pCPU idle that @v may move to (balance()).
+ */
+static bool can_wait(struct cpu *c, const struct vcpu *v)
+{
+	const struct vcpu *r = c->running;
+	uint32_t away = v->vm->cfg->cpu_affinity & ~(1U << c->id);
+	uint64_t now, when;
+
+	if (!r || r != c->loaded || c->alone || !runnable(r) ||
+	    prio(v) > prio(r) || v->credit <= -span.guard)
+		return false;
+	for (unsigned int d = 0; away && d < cpu_count; d++)
+		if ((away & (1U << d)) &&
+		    __atomic_load_n(&cpus[d].idle, __ATOMIC_ACQUIRE))
+			return false;
+	now = arch_timer_now();
+	when = c->run_start + (uint64_t)span.min_run;
+	if (now >= when)
+		return false;
+	/* It competes from now on (the pass would say so). */
+	if (!c->charge) {
+		c->charged_at = now;
+		c->charge = true;
+	}
+	if (!c->slice.armed || c->slice.deadline > when)
+		timerq_arm(&c->timerq, &c->slice, when);
+	return true;
 }
 
 /*
