@@ -51,7 +51,6 @@ void sched_wake_irq(struct vcpu *v)
 	sched_wake(v);
 }
 
-static bool runnable(const struct vcpu *v);
 static bool can_wait(struct cpu *c, const struct vcpu *v);
 
 void sched_wake(struct vcpu *v)
@@ -93,7 +92,9 @@ void sched_wake(struct vcpu *v)
 		sched_kick(pcpu);
 }
 
-static bool runnable(const struct vcpu *v)
+/* Inlined: a pass asks it several times of each vCPU. */
+static inline __attribute__((always_inline)) bool
+runnable(const struct vcpu *v)
 {
 	return __atomic_load_n(&v->run, __ATOMIC_ACQUIRE) == VCPU_RUN_READY &&
 	       __atomic_load_n(&v->vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING &&
