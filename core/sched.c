@@ -101,13 +101,13 @@ runnable(const struct vcpu *v)
 	       !__atomic_load_n(&v->vm->hold, __ATOMIC_ACQUIRE);
 }
 
-static unsigned int prio(const struct vcpu *v)
+static inline unsigned int prio(const struct vcpu *v)
 {
 	return v->vm->cfg->priority;
 }
 
-/* Runnable at priority @p, the highest runnable one. */
-static bool eligible(const struct vcpu *v, unsigned int p)
+/* Runnable at priority @p, the highest runnable one. Inlined too. */
+static inline __attribute__((always_inline)) bool eligible(const struct vcpu *v, unsigned int p)
 {
 	return runnable(v) && prio(v) == p;
 }
