@@ -137,6 +137,13 @@ bool ptimer_write(struct vcpu *v, enum ptimer_reg r, uint64_t val)
 	return true;
 }
 
+bool ptimer_due(const struct vcpu *v)
+{
+	const struct vcpu_ptimer *t = &v->st.ptimer;
+
+	return unmasked(t->ctl) && count_of(v) >= t->cval;
+}
+
 /** ptimer_sync() of a timer that may fire or whose line is high. */
 void ptimer_sync_line(struct vcpu *v)
 {

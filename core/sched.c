@@ -342,12 +342,15 @@ static bool can_wait(struct cpu *c, const struct vcpu *v)
  * must still reach its pCPU (its ptimer's stays queued anyway). With an
  * interrupt already pending that it has not taken (it was switched out
  * before it could), it is boosted as if woken now. Returns true then.
+ * That includes its physical timer's deadline when it fired after the
+ * last exit: its wake-up found it loaded and did not kick, and its line
+ * is derived only at its next load (T1, T2).
  */
 static bool watch_put(struct vcpu *v)
 {
 	if (__atomic_load_n(&v->run, __ATOMIC_ACQUIRE) != VCPU_RUN_READY)
 		return false;
-	if (vtimer_arm_backup(v) && !vgic_has_pending(v))
+	if (vtimer_arm_backup(v) && !ptimer_due(v) && !vgic_has_pending(v))
 		return false;
 	boost(v);
 	return true;

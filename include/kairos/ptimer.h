@@ -38,6 +38,12 @@ bool ptimer_read(struct vcpu *v, enum ptimer_reg r, uint64_t *val);
  */
 bool ptimer_write(struct vcpu *v, enum ptimer_reg r, uint64_t val);
 
+/**
+ * @v's timer condition is met and unmasked: its line is high, or will be
+ * once derived (its deadline, already fired, is no longer queued).
+ */
+bool ptimer_due(const struct vcpu *v);
+
 /** ptimer_sync(), ptimer_arm_wfi() and ptimer_load() with the work. */
 void ptimer_sync_line(struct vcpu *v);
 bool ptimer_update(struct vcpu *v);
