@@ -93,8 +93,7 @@ void sched_wake(struct vcpu *v)
 }
 
 /* Inlined: a pass asks it several times of each vCPU. */
-static inline __attribute__((always_inline)) bool
-runnable(const struct vcpu *v)
+static inline __attribute__((always_inline)) bool runnable(const struct vcpu *v)
 {
 	return __atomic_load_n(&v->run, __ATOMIC_ACQUIRE) == VCPU_RUN_READY &&
 	       __atomic_load_n(&v->vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING &&
@@ -107,7 +106,8 @@ static inline unsigned int prio(const struct vcpu *v)
 }
 
 /* Runnable at priority @p, the highest runnable one. Inlined too. */
-static inline __attribute__((always_inline)) bool eligible(const struct vcpu *v, unsigned int p)
+static inline __attribute__((always_inline)) bool eligible(const struct vcpu *v,
+							   unsigned int p)
 {
 	return runnable(v) && prio(v) == p;
 }

@@ -29,8 +29,7 @@ void task_register(struct task *t, const char *name, unsigned int cpu,
 
 	if (registered(t)) {
 		/* Looked at again (a test may have reset cpus[]). */
-		__atomic_store_n(&cpus[t->cpu].tasks_due, 1U,
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&cpus[t->cpu].tasks_due, 1U, __ATOMIC_RELEASE);
 		return;
 	}
 	t->name = name;
