@@ -50,7 +50,11 @@ bool faultloop_inject(struct vcpu *v, uint32_t ec, uint64_t addr)
 	struct faultloop *l = loop_of(v);
 	uint64_t pc = v->st.regs.pc;
 
+	/* Not counting (a reset vCPU starts again): no loop so far. */
+	if (!v->faultloop_live)
+		l->count = 0;
 	l->injected = true;
+	v->faultloop_live = true;
 	if (l->count && l->ec == ec && l->addr == addr && l->pc == pc) {
 		l->count++;
 	} else {
@@ -65,11 +69,13 @@ bool faultloop_inject(struct vcpu *v, uint32_t ec, uint64_t addr)
 	return true;
 }
 
-void faultloop_exit_done(struct vcpu *v)
+void faultloop_exit_counted(struct vcpu *v)
 {
 	struct faultloop *l = loop_of(v);
 
 	if (!l->injected)
 		l->count = 0;
 	l->injected = false;
+	/* Counted on only while the count goes on. */
+	v->faultloop_live = l->count != 0;
 }

@@ -64,11 +64,11 @@ static void expired(struct timerq_entry *e, uint64_t now)
 	sched_wake_irq(v);
 }
 
-/*
+/**
  * Queue the deadline on this pCPU while the timer can still fire, drop it
  * otherwise. Returns the line (the condition is met and unmasked).
  */
-static bool update(struct vcpu *v)
+bool ptimer_update(struct vcpu *v)
 {
 	const struct vcpu_ptimer *t = &v->st.ptimer;
 	uint64_t now;
@@ -133,26 +133,24 @@ bool ptimer_write(struct vcpu *v, enum ptimer_reg r, uint64_t val)
 		break;
 	default: return false;
 	}
-	update(v);
+	ptimer_update(v);
 	return true;
 }
 
-void ptimer_sync(struct vcpu *v)
+bool ptimer_due(const struct vcpu *v)
+{
+	const struct vcpu_ptimer *t = &v->st.ptimer;
+
+	return unmasked(t->ctl) && count_of(v) >= t->cval;
+}
+
+/** ptimer_sync() of a timer that may fire or whose line is high. */
+void ptimer_sync_line(struct vcpu *v)
 {
 	const struct vcpu_ptimer *t = &v->st.ptimer;
 
 	/* The counter is only read when the line can be high. */
 	set_line(v, unmasked(t->ctl) && count_of(v) >= t->cval);
-}
-
-bool ptimer_arm_wfi(struct vcpu *v)
-{
-	return !update(v);
-}
-
-void ptimer_load(struct vcpu *v)
-{
-	update(v);
 }
 
 void ptimer_cancel(struct vcpu *v)

@@ -51,9 +51,12 @@ void sched_wake_irq(struct vcpu *v)
 	sched_wake(v);
 }
 
+static bool can_wait(struct cpu *c, const struct vcpu *v);
+
 void sched_wake(struct vcpu *v)
 {
 	enum vcpu_run blocked = VCPU_RUN_BLOCKED;
+	struct cpu *c = cpu_current();
 	unsigned int pcpu;
 	bool woken;
 
@@ -67,11 +70,14 @@ void sched_wake(struct vcpu *v)
 	 * (core/run.c).
 	 */
 	__atomic_store_n(&v->lrs_stale, true, __ATOMIC_SEQ_CST);
-	if (v == cpu_current()->loaded)
+	if (v == c->loaded)
 		return;
 	/* What was made pending before is seen by a put after this. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	pcpu = __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE);
+	/* Here, and the pass would only say when to look again. */
+	if (pcpu == c->id && can_wait(c, v))
+		return;
 	/*
 	 * Already running there (loaded and not blocked): nothing to decide,
 	 * the kick only makes it exit so that its next entry lists what is
@@ -86,20 +92,22 @@ void sched_wake(struct vcpu *v)
 		sched_kick(pcpu);
 }
 
-static bool runnable(const struct vcpu *v)
+/* Inlined: a pass asks it several times of each vCPU. */
+static inline __attribute__((always_inline)) bool runnable(const struct vcpu *v)
 {
 	return __atomic_load_n(&v->run, __ATOMIC_ACQUIRE) == VCPU_RUN_READY &&
 	       __atomic_load_n(&v->vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING &&
 	       !__atomic_load_n(&v->vm->hold, __ATOMIC_ACQUIRE);
 }
 
-static unsigned int prio(const struct vcpu *v)
+static inline unsigned int prio(const struct vcpu *v)
 {
 	return v->vm->cfg->priority;
 }
 
-/* Runnable at priority @p, the highest runnable one. */
-static bool eligible(const struct vcpu *v, unsigned int p)
+/* Runnable at priority @p, the highest runnable one. Inlined too. */
+static inline __attribute__((always_inline)) bool eligible(const struct vcpu *v,
+							   unsigned int p)
 {
 	return runnable(v) && prio(v) == p;
 }
@@ -294,16 +302,55 @@ static struct vcpu *pick(struct cpu *c, uint64_t now, unsigned int *competitors,
 }
 
 /*
+ * @v, on this pCPU @c and not loaded, was just woken or made an interrupt
+ * pending while the vCPU running here has not had its min run: the pass a
+ * kick asks for would keep that one (pick_boosted()) and only arm the
+ * decision for the end of its min run. Done here instead, without a pass:
+ * one decision per wake-up, the one that switches. Not when the pass
+ * would do more: @v of a higher priority (it preempts at once), refused
+ * by the guard, or another pCPU idle that @v may move to (balance()).
+ */
+static bool can_wait(struct cpu *c, const struct vcpu *v)
+{
+	const struct vcpu *r = c->running;
+	uint32_t away = v->vm->cfg->cpu_affinity & ~(1U << c->id);
+	uint64_t now, when;
+
+	if (!r || r != c->loaded || c->alone || !runnable(r) ||
+	    prio(v) > prio(r) || v->credit <= -span.guard)
+		return false;
+	for (unsigned int d = 0; away && d < cpu_count; d++)
+		if ((away & (1U << d)) &&
+		    __atomic_load_n(&cpus[d].idle, __ATOMIC_ACQUIRE))
+			return false;
+	now = arch_timer_now();
+	when = c->run_start + (uint64_t)span.min_run;
+	if (now >= when)
+		return false;
+	/* It competes from now on (the pass would say so). */
+	if (!c->charge) {
+		c->charged_at = now;
+		c->charge = true;
+	}
+	if (!c->slice.armed || c->slice.deadline > when)
+		timerq_arm(&c->timerq, &c->slice, when);
+	return true;
+}
+
+/*
  * @v was just put and is still runnable: a deadline of its virtual timer
  * must still reach its pCPU (its ptimer's stays queued anyway). With an
  * interrupt already pending that it has not taken (it was switched out
  * before it could), it is boosted as if woken now. Returns true then.
+ * That includes its physical timer's deadline when it fired after the
+ * last exit: its wake-up found it loaded and did not kick, and its line
+ * is derived only at its next load (T1, T2).
  */
 static bool watch_put(struct vcpu *v)
 {
 	if (__atomic_load_n(&v->run, __ATOMIC_ACQUIRE) != VCPU_RUN_READY)
 		return false;
-	if (vtimer_arm_backup(v) && !vgic_has_pending(v))
+	if (vtimer_arm_backup(v) && !ptimer_due(v) && !vgic_has_pending(v))
 		return false;
 	boost(v);
 	return true;

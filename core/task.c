@@ -27,8 +27,11 @@ void task_register(struct task *t, const char *name, unsigned int cpu,
 {
 	struct task **pp = &head;
 
-	if (registered(t))
+	if (registered(t)) {
+		/* Looked at again (a test may have reset cpus[]). */
+		__atomic_store_n(&cpus[t->cpu].tasks_due, 1U, __ATOMIC_RELEASE);
 		return;
+	}
 	t->name = name;
 	t->run = run;
 	t->cpu = cpu;
@@ -38,12 +41,15 @@ void task_register(struct task *t, const char *name, unsigned int cpu,
 	while (*pp)
 		pp = &(*pp)->next;
 	__atomic_store_n(pp, t, __ATOMIC_RELEASE);
+	/* After the link: the walk this starts finds it. */
+	__atomic_store_n(&cpus[cpu].tasks_due, 1U, __ATOMIC_RELEASE);
 }
 
 void task_wake(struct task *t)
 {
 	/* Pending before the kick: the loop the kick starts sees it. */
 	__atomic_store_n(&t->pending, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&cpus[t->cpu].tasks_due, 1U, __ATOMIC_RELEASE);
 	sched_kick(t->cpu);
 }
 
@@ -54,6 +60,9 @@ void task_wake_at(struct task *t, uint64_t when)
 
 void task_run_pending(unsigned int cpu)
 {
+	/* Nothing woken for this pCPU since it last looked: no walk. */
+	if (!__atomic_exchange_n(&cpus[cpu].tasks_due, 0U, __ATOMIC_ACQ_REL))
+		return;
 	for (struct task *t = __atomic_load_n(&head, __ATOMIC_ACQUIRE); t;
 	     t = t->next)
 		if (t->cpu == cpu &&

@@ -665,6 +665,8 @@ void vcpu_load(struct vcpu *v)
 
 void vcpu_put(struct vcpu *v)
 {
+	/* Folded before (core/run.c): the put leaves no list register. */
+	CHECK(!v->lrs_live);
 	vtimer_put(v);
 	vgic_release_hw(v);
 	arch_vgic_put(&v->st.vgic);

@@ -81,8 +81,14 @@ static void v3_load(const struct vgic_cpu *c)
 	isb();
 }
 
+/*
+ * The list registers were read back and emptied by the fold before the
+ * put (core/run.c settles a vCPU before it leaves the loop): nothing to
+ * clear, as the load expects.
+ */
 static void v3_put(struct vgic_cpu *c, unsigned int nr)
 {
+	(void)nr;
 	c->vmcr = read_sysreg(ich_vmcr_el2);
 	c->apr[0] = read_sysreg(ich_ap1r0_el2);
 	c->apr0[0] = read_sysreg(ich_ap0r0_el2);
@@ -90,7 +96,6 @@ static void v3_put(struct vgic_cpu *c, unsigned int nr)
 		c->apr[1] = read_sysreg(ich_ap1r1_el2);
 		c->apr0[1] = read_sysreg(ich_ap0r1_el2);
 	}
-	v3_clear_lrs(nr);
 	write_sysreg(ich_hcr_el2, 0);
 	isb();
 }

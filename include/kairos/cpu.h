@@ -44,6 +44,7 @@ struct cpu {
 	struct vcpu *loaded;  /**< vCPU whose state is in the hardware */
 	uint32_t resched;     /**< set by others, then kicked (atomic) */
 	uint32_t migrate_req; /**< a vCPU here was asked to move (atomic) */
+	uint32_t tasks_due;   /**< a task of this pCPU is pending (atomic) */
 	struct timerq_entry slice; /**< next scheduling decision (turn end,
 					boost end, end of a min run) */
 	/* The scheduler's accounting (core/sched.c), this pCPU's only. */

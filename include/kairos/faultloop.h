@@ -19,10 +19,18 @@
  */
 bool faultloop_inject(struct vcpu *v, uint32_t ec, uint64_t addr);
 
+/** faultloop_exit_done() while a loop is being counted. */
+void faultloop_exit_counted(struct vcpu *v);
+
 /**
  * End of one synchronous exit of @v: if it injected nothing, the guest
- * made progress and a loop being counted ends.
+ * made progress and a loop being counted ends. Inline: with no loop
+ * counted (the common case) there is nothing to do.
  */
-void faultloop_exit_done(struct vcpu *v);
+static inline void faultloop_exit_done(struct vcpu *v)
+{
+	if (v->faultloop_live)
+		faultloop_exit_counted(v);
+}
 
 #endif

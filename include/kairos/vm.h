@@ -61,6 +61,8 @@ struct vcpu {
 	bool ack_trap;
 	/** vgic_resample() marked lines not yet listed again. */
 	bool resampled;
+	/** A fault loop is being counted (core/faultloop.c). */
+	bool faultloop_live;
 	uint64_t exits;      /**< statistics */
 	uint64_t migrations; /**< statistics */
 	/** Put, deadlines cancelled, not to run while its VM is held. */

@@ -535,6 +535,38 @@ static void test_ptimer_line_high_wfi_does_not_block(void **state)
 	assert_true(line(v));
 }
 
+/*
+ * A deadline that expires while its vCPU is loaded but out of its guest
+ * (after the run loop's settle, before the pass) only wakes, and finds it
+ * loaded: no kick, its line not derived yet (T1). Should the pass then
+ * put it, the put sees the timer due and boosts it, as if woken then:
+ * the interrupt does not wait for its next turn.
+ */
+static void test_ptimer_due_at_put_boosts(void **state)
+{
+	struct cpu *c = &cpus[0];
+	struct vcpu *x, *y;
+
+	(void)state;
+	arch_cpu_set_current(c);
+	x = sched_next(c);
+	assert_non_null(x);
+	enable_ppi(x);
+	wr(x, PTIMER_TVAL, 100);
+	wr(x, PTIMER_CTL, CTL_ENABLE);
+	assert_true(x->ptimer.armed);
+	fake_counter_set(x->ptimer.deadline);
+	timerq_expire(&c->timerq);
+	assert_false(x->ptimer.armed);
+	assert_false(line(x));
+	/* It yields its turn: the other runs, x is put. */
+	sched_exited(c, x, VEXIT_YIELD);
+	y = sched_next(c);
+	assert_non_null(y);
+	assert_ptr_not_equal(y, x);
+	assert_true(x->boost != 0);
+}
+
 /* ---- Reset, load, cancel ---- */
 
 /*
@@ -670,6 +702,7 @@ int main(void)
 		T(test_vm_reset_clears_ptimer),
 		T(test_ptimer_cancel_then_load),
 		T2(test_t19_two_vms_ptimers_independent),
+		T2(test_ptimer_due_at_put_boosts),
 #undef T2
 #undef T
 	};

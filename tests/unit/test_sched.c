@@ -570,7 +570,10 @@ static void boost_b(struct vcpu *v, void *arg)
 	t0 = fake_counter_peek() - RUN_TICKS;
 	sched_wake_irq(b);
 	assert_true(b->boost);
-	assert_int_equal(cpus[0].resched, 1);
+	/* No pass asked: the decision is armed for a's min run's end. */
+	assert_int_equal(cpus[0].resched, 0);
+	assert_true(cpus[0].slice.armed);
+	assert_int_equal(cpus[0].slice.deadline, t0 + us(SCHED_MIN_RUN_US));
 }
 
 /* a was switched to less than the min run ago: it goes on till then. */

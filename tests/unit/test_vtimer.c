@@ -131,6 +131,8 @@ static void load(struct vcpu *v)
 static void put(struct vcpu *v)
 {
 	arch_cpu_set_current(&cpus[v->pcpu]);
+	/* A script may end with it in its guest: folded, as the loop would. */
+	run_settle(v);
 	vcpu_put(v);
 	cpus[v->pcpu].loaded = NULL;
 }
