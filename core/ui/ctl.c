@@ -572,7 +572,8 @@ static long type_decode(const char *text, char *out, size_t cap, char *msg,
 		if (c == '\\' && text[i + 1] == '\\') {
 			i++;
 		} else if (c == '\\') {
-			int hi = text[i + 1] == 'x' ? hex_digit(text[i + 2]) : -1;
+			int hi = text[i + 1] == 'x' ? hex_digit(text[i + 2]) :
+						      -1;
 			int lo = hi >= 0 ? hex_digit(text[i + 3]) : -1;
 
 			if (lo < 0) {

@@ -575,12 +575,12 @@ class KairosCtl:
     def _state(self, verb, vm, timeout=30):
         return self.request(verb, vm, timeout=timeout).rows[0]["state"]
 
-    def pause(self, vm):
+    def pause(self, vm, timeout=30):
         """-> the VM's state afterwards ('paused')."""
-        return self._state("pause", vm)
+        return self._state("pause", vm, timeout)
 
-    def resume(self, vm):
-        return self._state("resume", vm)
+    def resume(self, vm, timeout=30):
+        return self._state("resume", vm, timeout)
 
     def reset(self, vm, timeout=60):
         return self._state("reset", vm, timeout)

@@ -108,12 +108,14 @@ class KairosDriver(Driver):
     @Driver.check_active
     @step(args=["vm"], result=True)
     def pause(self, vm):
-        return self._call(f"pause {vm}", self.ctl.pause, vm)
+        return self._call(f"pause {vm}", self.ctl.pause, vm,
+                          timeout=self.timeout)
 
     @Driver.check_active
     @step(args=["vm"], result=True)
     def resume(self, vm):
-        return self._call(f"resume {vm}", self.ctl.resume, vm)
+        return self._call(f"resume {vm}", self.ctl.resume, vm,
+                          timeout=self.timeout)
 
     @Driver.check_active
     @step(args=["vm"], result=True)
