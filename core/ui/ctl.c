@@ -395,7 +395,8 @@ static enum ctl_status verb_start(struct ctl_call *c)
 		return CTL_BAD_STATE;
 	}
 	state_row(c, vm);
-	snprintf(c->msg, sizeof(c->msg), "started");
+	snprintf(c->msg, sizeof(c->msg), "%s",
+		 vm->load.image ? "started from its loaded kernel" : "started");
 	return CTL_OK;
 }
 
@@ -507,6 +508,8 @@ XFER_VERB(verb_zero, ctl_xfer_zero)
 XFER_VERB(verb_import_status, ctl_xfer_status)
 XFER_VERB(verb_import_end, ctl_xfer_end)
 XFER_VERB(verb_import_abort, ctl_xfer_abort)
+XFER_VERB(verb_load_image, ctl_xfer_load_image)
+XFER_VERB(verb_load_revert, ctl_xfer_load_revert)
 
 static enum ctl_status verb_exit(struct ctl_call *c)
 {
@@ -657,6 +660,10 @@ static const struct ctl_verb verbs[] = {
 	{ "import-status", 0, 0, "import-status", verb_import_status },
 	{ "import-end", 1, 1, "import-end <slot>", verb_import_end },
 	{ "import-abort", 0, 0, "import-abort", verb_import_abort },
+	{ "load-image", 4, 4, "load-image <vm> <slot> <size> <crc>",
+	  verb_load_image },
+	{ "load-image-revert", 1, 1, "load-image-revert <vm>",
+	  verb_load_revert },
 	{ "exit", 0, 0, "exit", verb_exit },
 };
 

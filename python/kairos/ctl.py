@@ -685,6 +685,27 @@ class KairosCtl:
         return numeric(xfer.import_slot(self, slot, image, resume=resume,
                                         timeout=timeout))
 
+    def load_image(self, vm, path, slot=None, resume=False, timeout=60):
+        """Load the kernel or bare-metal guest in file @path into the
+        stopped VM @vm: its next start (and reset) boots it instead of
+        its configured kernel (docs/control.md, "Loading a new image").
+        It is staged in checkpoint slot @slot, by default the
+        highest-numbered one that holds no image.
+        -> {'vm', 'slot', 'size', 'crc', 'entry'}"""
+        from . import xfer
+        with open(path, "rb") as f:
+            image = f.read()
+        if slot is None:
+            empty = [s["slot"] for s in self.slots()
+                     if s["state"] == "empty"]
+            if not empty:
+                raise CtlError(FAILED, "no empty checkpoint slot to stage "
+                               "the image in (name one)", "load-image")
+            slot = empty[-1]
+        row = xfer.load_image(self, vm, slot, image, resume=resume,
+                              timeout=timeout)
+        return {**numeric(row), "crc": row["crc"]}  # hex, even if all digits
+
     # -- output of guests, Kairos, events ------------------------------------
 
     def guest_lines(self, vm):
@@ -757,7 +778,10 @@ Talk to Kairos's control channel (docs/control.md).
                     restore VM SLOT [pause|catch-up] | slots | hello |
                     input VM WORD... (typed into the VM's UART, then Enter) |
                     slot-save SLOT FILE (export the slot's image to FILE) |
-                    slot-load SLOT FILE (import FILE into the slot)
+                    slot-load SLOT FILE (import FILE into the slot) |
+                    load-image VM FILE [SLOT] (the stopped VM boots FILE
+                    from its next start on, staged in SLOT: by default
+                    the last empty one) | load-image-revert VM
   shell             type requests interactively; guest output is shown
 
   --debug           on an unexpected failure, show the Python traceback
@@ -767,7 +791,8 @@ Data lines are printed as "key=value ..." on stdout; a refusal is printed
 on stderr. Exit status: 0 when every request succeeded; 10 + the first
 refusal's status (11 bad request, 12 no such VM, 13 no such slot,
 14 failed, 15 wrong state, 16 unknown verb, 17 line too long); 2 for a
-usage error; 1 when slot-save/slot-load cannot read or write FILE; 69
+usage error; 1 when slot-save/slot-load/load-image cannot read or write
+FILE; 69
 when Kairos cannot be reached or does not answer.
 """
 
@@ -874,18 +899,30 @@ def kairos_qemu_tool():
 
 
 #: Commands of the command line that move a slot image to or from a file.
-FILE_COMMANDS = ("slot-save", "slot-load")
+FILE_COMMANDS = ("slot-save", "slot-load", "load-image")
 #: The exit status when a file cannot be read or written.
 EXIT_FILE = 1
 
 
 def _file_command(k, words, timeout):
-    """slot-save SLOT FILE / slot-load SLOT FILE; -> the exit status."""
-    if len(words) != 3 or not words[1].isdigit():
+    """slot-save SLOT FILE / slot-load SLOT FILE / load-image VM FILE
+    [SLOT]; -> the exit status."""
+    if words[0] == "load-image":
+        if len(words) not in (3, 4) or len(words) == 4 and \
+                not words[3].isdigit():
+            return _usage_error("usage: load-image VM FILE [SLOT]")
+        vm, path = words[1], words[2]
+        slot = int(words[3]) if len(words) == 4 else None
+    elif len(words) != 3 or not words[1].isdigit():
         return _usage_error(f"usage: {words[0]} SLOT FILE")
-    slot, path = int(words[1]), words[2]
+    else:
+        slot, path = int(words[1]), words[2]
     try:
-        if words[0] == "slot-save":
+        if words[0] == "load-image":
+            row = k.load_image(vm, path, slot=slot, timeout=timeout)
+            print(" ".join(f"{k_}={v}" for k_, v in row.items()) +
+                  f" file={path}")
+        elif words[0] == "slot-save":
             size = k.slot_save(slot, path, timeout=timeout)
             print(f"slot={slot} size={size} file={path}")
         else:
