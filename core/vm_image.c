@@ -10,7 +10,6 @@
  * configured kernel, and a boot already copying fails the VM, so that no
  * boot ever enters stale bytes.
  */
-#include <kairos/ckpt.h>
 #include <kairos/log.h>
 #include <kairos/vm.h>
 #include <kairos/vm_layout.h>
@@ -38,7 +37,7 @@ bool vm_image_fits(const struct vm *vm, const uint8_t *bytes, uint64_t size,
 	return false;
 }
 
-bool vm_image_set(struct vm *vm, unsigned int slot, uint32_t gen,
+bool vm_image_set(struct vm *vm, const struct vm_image_stage *stage,
 		  const uint8_t *bytes, uint64_t size, uint32_t crc, char *why,
 		  size_t why_len)
 {
@@ -52,8 +51,9 @@ bool vm_image_set(struct vm *vm, unsigned int slot, uint32_t gen,
 	if (!vm_image_fits(vm, bytes, size, &l, why, why_len))
 		return false;
 	__atomic_store_n(&vm->image.active, false, __ATOMIC_RELEASE);
-	vm->image.slot = slot;
-	vm->image.gen = gen;
+	vm->image.slot = stage->slot;
+	vm->image.gen_at = stage->gen_at;
+	vm->image.gen = stage->gen;
 	vm->image.bytes = bytes;
 	vm->image.size = size;
 	vm->image.crc = crc;
@@ -71,7 +71,8 @@ bool vm_image_intact(const struct vm *vm)
 {
 	/* After the bytes were read: a write of the slot bumps it first. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return ckpt_slot_gen(vm->image.slot) == vm->image.gen;
+	return __atomic_load_n(vm->image.gen_at, __ATOMIC_RELAXED) ==
+	       vm->image.gen;
 }
 
 bool vm_image_current(struct vm *vm)

@@ -1383,6 +1383,11 @@ uint32_t ckpt_slot_gen(unsigned int slot)
 	return slot < store.nr ? store.s[slot].gen : 0;
 }
 
+const uint32_t *ckpt_slot_gen_at(unsigned int slot)
+{
+	return slot < store.nr ? &store.s[slot].gen : NULL;
+}
+
 uint8_t *ckpt_slot_open(unsigned int slot, uint64_t *capacity, uint32_t *gen)
 {
 	struct slot *s;

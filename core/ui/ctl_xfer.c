@@ -318,6 +318,9 @@ enum ctl_status ctl_xfer_status(const char *tag, const struct ctl_request *req,
 static enum ctl_status image_end(const char *tag, char *msg, size_t msg_len)
 {
 	uint32_t crc = ckpt_crc32c(0, imp.base, (size_t)imp.size);
+	struct vm_image_stage stage = { imp.slot, ckpt_slot_gen_at(imp.slot),
+					imp.gen };
+	uint64_t entry;
 	char why[240];
 
 	if (crc != imp.crc) {
@@ -327,19 +330,18 @@ static enum ctl_status image_end(const char *tag, char *msg, size_t msg_len)
 			 (unsigned long long)imp.size, (unsigned int)imp.crc);
 		return CTL_FAILED;
 	}
-	if (!vm_image_set(imp.vm, imp.slot, imp.gen, imp.base, imp.size, crc,
-			  why, sizeof(why))) {
+	if (!vm_image_set(imp.vm, &stage, imp.base, imp.size, crc, why,
+			  sizeof(why))) {
 		snprintf(msg, msg_len, "%s; no new kernel was taken", why);
 		return __atomic_load_n(&imp.vm->state, __ATOMIC_ACQUIRE) ==
 				       VM_STOPPED ?
 			       CTL_FAILED :
 			       CTL_BAD_STATE;
 	}
+	entry = ipa_addr(imp.vm->cfg->mem_ipa) + imp.vm->image.layout.kernel;
 	ctl_row(tag, "vm=%s slot=%u size=%llu crc=%08x entry=0x%llx",
 		imp.vm->cfg->name, imp.slot, (unsigned long long)imp.size,
-		(unsigned int)crc,
-		(unsigned long long)(ipa_addr(imp.vm->cfg->mem_ipa) +
-				     imp.vm->image.layout.kernel));
+		(unsigned int)crc, (unsigned long long)entry);
 	snprintf(msg, msg_len, "loaded; 'start %s' boots it",
 		 imp.vm->cfg->name);
 	return CTL_OK;
@@ -394,8 +396,8 @@ enum ctl_status ctl_xfer_abort(const char *tag, const struct ctl_request *req,
 }
 
 /* The VM of argument 0, stopped; CTL_OK or why not. */
-static enum ctl_status stopped_vm(const struct ctl_request *req,
-				  struct vm **vm, char *msg, size_t msg_len)
+static enum ctl_status stopped_vm(const struct ctl_request *req, struct vm **vm,
+				  char *msg, size_t msg_len)
 {
 	*vm = vm_by_name(req->argv[0]);
 	if (!*vm) {

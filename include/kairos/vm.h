@@ -173,8 +173,10 @@ struct vm_load {
  * is reverted or the slot is written again (its generation changes).
  */
 struct vm_image {
-	bool active; /**< boots load it (atomic) */
-	unsigned int slot;
+	bool active;       /**< boots load it (atomic) */
+	unsigned int slot; /**< the checkpoint slot that holds the bytes */
+	/** Its generation, bumped before the slot is written again */
+	const uint32_t *gen_at;
 	uint32_t gen; /**< the slot's generation when the bytes came */
 	const uint8_t *bytes;
 	uint64_t size;
@@ -326,13 +328,20 @@ bool vm_start(struct vm *vm);
 bool vm_image_fits(const struct vm *vm, const uint8_t *bytes, uint64_t size,
 		   struct vm_layout *out, char *why, size_t why_len);
 
+/** Where a loaded kernel's bytes were staged. */
+struct vm_image_stage {
+	unsigned int slot;      /**< the checkpoint slot (for messages) */
+	const uint32_t *gen_at; /**< its generation (ckpt_slot_gen_at()) */
+	uint32_t gen;           /**< its value once the bytes were written */
+};
+
 /**
- * Make @bytes (@size, CRC32C @crc), staged in checkpoint slot @slot of
- * generation @gen, the kernel the stopped @vm boots from now on. False,
- * nothing changed and the reason in @why, when @vm is not stopped or the
- * kernel does not fit (vm_image_fits()).
+ * Make @bytes (@size, CRC32C @crc), staged as @stage says, the kernel the
+ * stopped @vm boots from now on. False, nothing changed and the reason in
+ * @why, when @vm is not stopped or the kernel does not fit
+ * (vm_image_fits()).
  */
-bool vm_image_set(struct vm *vm, unsigned int slot, uint32_t gen,
+bool vm_image_set(struct vm *vm, const struct vm_image_stage *stage,
 		  const uint8_t *bytes, uint64_t size, uint32_t crc, char *why,
 		  size_t why_len);
 

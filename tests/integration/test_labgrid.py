@@ -3,6 +3,7 @@
 examples/labgrid run by pytest with --lg-env on QEMU, judged by its JUnit
 XML; and KairosDriver on a fake console that answers like a broken or
 rebooting Kairos: every case ends in a Python exception, never a hang."""
+import base64
 import os
 import re
 import subprocess
@@ -132,6 +133,57 @@ def test_unknown_vm_is_a_clear_exception():
     assert e.value.status == 2
     with pytest.raises(KairosError, match="no VM 'ghost'.*has linux"):
         k.check_vm("ghost")
+    t.deactivate(k)
+
+
+def test_load_image_on_a_fake_board(tmp_path):
+    """KairosDriver.load_image(): the image goes in chunks whose CRC32C
+    Kairos checks, staged in the last empty slot, announced with the
+    whole image's CRC; Kairos's refusal (a running VM) and a missing file
+    are KairosError."""
+    from kairos import xfer
+    image = bytes(range(256)) * 20 + bytes(4000)
+    path = tmp_path / "fw.bin"
+    path.write_bytes(image)
+    got, state = bytearray(), {"vm": "stopped"}
+
+    def respond(tag, words):
+        if words[0] == "hello":
+            return hello(tag)
+        if words[0] == "slots":
+            return (f"@{tag} - slot=0 state=used\r\n@{tag} - slot=1 "
+                    f"state=empty\r\n@{tag} - slot=2 state=used\r\n"
+                    f"@{tag} 0 3 slots\r\n").encode()
+        if words[0] == "load-image":
+            if state["vm"] != "stopped":
+                return f"@{tag} 5 VM dut is not stopped\r\n".encode()
+            state["begin"] = words[1:]
+            return f"@{tag} - slot={words[2]} next=0\r\n@{tag} 0 ok\r\n" \
+                .encode()
+        if words[0] == "put":
+            data = base64.b64decode(words[4])
+            assert int(words[3], 16) == xfer.crc32c(data)
+            got.extend(data)
+        elif words[0] == "zero":
+            got.extend(bytes(int(words[3])))
+        elif words[0] == "import-end":
+            return (f"@{tag} - vm=dut slot={words[1]} size={len(got)} "
+                    f"crc={xfer.crc32c(bytes(got)):08x} entry=0x40080000"
+                    f"\r\n@{tag} 0 loaded\r\n").encode()
+        return f"@{tag} - slot=1 next={len(got)}\r\n@{tag} 0 taken\r\n" \
+            .encode()
+    t, k = driver(respond)
+    row = k.load_image("dut", str(path))
+    assert bytes(got) == image
+    assert state["begin"] == ["dut", "1", str(len(image)),
+                              f"{xfer.crc32c(image):08x}"]
+    assert (row["slot"], row["size"]) == (1, len(image))
+    state["vm"] = "running"
+    with pytest.raises(KairosError, match="not stopped") as e:
+        k.load_image("dut", str(path), slot=1)
+    assert e.value.status == 5
+    with pytest.raises(KairosError, match="none.bin"):
+        k.load_image("dut", str(tmp_path / "none.bin"))
     t.deactivate(k)
 
 

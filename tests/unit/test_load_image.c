@@ -55,9 +55,10 @@ static int setup(void **state)
 static enum ctl_status call(xfer_fn fn, unsigned int argc, const char *a,
 			    const char *b, const char *c, const char *d)
 {
-	struct ctl_request r = {
-		.tag = "t", .verb = "v", .argv = { a, b, c, d }, .argc = argc
-	};
+	struct ctl_request r = { .tag = "t",
+				 .verb = "v",
+				 .argv = { a, b, c, d },
+				 .argc = argc };
 
 	msg[0] = '\0';
 	return fn("t", &r, msg, sizeof(msg));
@@ -133,7 +134,8 @@ static void start_and_boot(void)
 static void assert_configured_kernel(void)
 {
 	assert_memory_equal(ram_at(VM_RAW_KERNEL_OFFSET, g->cfg->kernel.size),
-			    pa_to_ptr(g->cfg->kernel.base), g->cfg->kernel.size);
+			    pa_to_ptr(g->cfg->kernel.base),
+			    g->cfg->kernel.size);
 }
 
 /* img's first IMG_SIZE bytes at the kernel's place, zeroes after them. */
@@ -208,7 +210,8 @@ static void test_load_then_start_and_reset_boot_it(void **state)
 
 	start_and_boot();
 	assert_true(g->load.image);
-	util_out_has("kairos: VM g: boots its loaded kernel (3000 bytes in slot 1");
+	util_out_has(
+		"kairos: VM g: boots its loaded kernel (3000 bytes in slot 1");
 	assert_loaded_kernel();
 	/* A reset (the guest's, the shell's) boots it again. */
 	memset((void *)(uintptr_t)ram_at(VM_RAW_KERNEL_OFFSET, IMG_SIZE), 0xee,
@@ -275,11 +278,13 @@ static void test_whole_image_crc_mismatch_refused(void **state)
 
 static void test_header_that_does_not_fit_refused_at_the_end(void **state)
 {
+	static const uint8_t magic[4] = { 'A', 'R', 'M', 0x64 };
+
 	(void)state;
 	/* An arm64 Image header: its kernel goes at 2 MiB, its DTB at 4. */
 	memset(img, 0, VM_KERNEL_HEADER_SIZE);
-	memcpy(img + 0x38, "ARM\x64", 4);
-	img[16] = 0x10; /* image_size 0x1000 */
+	memcpy(img + 0x38, magic, sizeof(magic));
+	img[17] = 0x10; /* image_size 0x1000 (little-endian) */
 	assert_true(vm_operator_stop(g, "test"));
 	assert_int_equal(begin("g", SLOT, IMG_SIZE, crc_of(IMG_SIZE)), CTL_OK);
 	send(0, IMG_SIZE);

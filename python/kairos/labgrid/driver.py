@@ -154,6 +154,22 @@ class KairosDriver(Driver):
         return row
 
     @Driver.check_active
+    @step(args=["vm", "path", "slot"], result=True)
+    def load_image(self, vm, path, slot=None):
+        """Load the kernel or bare-metal guest in file @path into the
+        stopped VM @vm: its next start() boots it (control.md, "Loading
+        a new image"; the HIL step of flashing a new build). Staged in
+        checkpoint slot @slot, by default the last empty one.
+        -> {'vm', 'slot', 'size', 'crc', 'entry'}"""
+        try:
+            return self._call(f"load-image {vm} {path}", self.ctl.load_image,
+                              vm, path, slot=slot,
+                              timeout=max(self.timeout, 60))
+        except OSError as e:
+            raise KairosError(f"load-image {vm}: {path}: "
+                              f"{e.strerror or e}") from e
+
+    @Driver.check_active
     @step(result=True)
     def slots(self):
         return self._call("slots", self.ctl.slots)
