@@ -310,6 +310,12 @@ static void load_at(struct vm *vm, uint64_t off, const void *src, uint64_t len)
 	arch_dcache_clean(dst, len);
 }
 
+/* Where this boot puts the images: its loaded kernel's layout, or its own. */
+static const struct vm_layout *layout_of(const struct vm *vm)
+{
+	return vm->load.image ? &vm->image.layout : &vm->cfg->layout;
+}
+
 /*
  * The generated DTB into dtb_buf: its size. The largest tree a checked
  * configuration asks for fits GUEST_DTB_MAX (kairos/guest_dtb.h).
@@ -347,7 +353,7 @@ static uint64_t build_dtb(struct vm *vm, uint64_t initrd_ipa,
 static void load_generated_dtb(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	const struct vm_layout *l = &cfg->layout;
+	const struct vm_layout *l = layout_of(vm);
 	uint64_t size;
 
 	spin_lock(&dtb_lock);
@@ -372,11 +378,14 @@ struct load_part {
 static struct load_part part_of(const struct vm *vm, enum vm_load_part p)
 {
 	const struct vm_config *cfg = vm->cfg;
-	const struct vm_layout *l = &cfg->layout;
+	const struct vm_layout *l = layout_of(vm);
 	const void *dtb = pa_to_ptr(cfg->dtb.base);
 
 	switch (p) {
 	case VM_LOAD_KERNEL:
+		if (vm->load.image)
+			return (struct load_part){ l->kernel, vm->image.size,
+						   vm->image.bytes };
 		return (struct load_part){ l->kernel, cfg->kernel.size,
 					   pa_to_ptr(cfg->kernel.base) };
 	case VM_LOAD_INITRD:
@@ -424,7 +433,7 @@ static bool load_step(struct vm *vm)
 		n = p.len;
 	} else {
 		CHECK(vm->load.part != VM_LOAD_DTB ||
-		      p.len <= vm->cfg->layout.dtb_room);
+		      p.len <= layout_of(vm)->dtb_room);
 		n = p.len - vm->load.done;
 		if (n > VM_RAM_CLEAR_STEP)
 			n = VM_RAM_CLEAR_STEP;
@@ -458,9 +467,9 @@ static void boot_state(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 	uint64_t base = ipa_addr(cfg->mem_ipa);
 
-	vm->dtb_ipa = base + cfg->layout.dtb;
-	vm->entry_ipa = base + cfg->layout.kernel;
-	vm->load = (struct vm_load){ VM_LOAD_KERNEL, 0 };
+	vm->load = (struct vm_load){ VM_LOAD_KERNEL, 0, vm_image_current(vm) };
+	vm->dtb_ipa = base + layout_of(vm)->dtb;
+	vm->entry_ipa = base + layout_of(vm)->kernel;
 	/* The guest's counter starts near zero; one value for all vCPUs. */
 	vm->cntvoff = arch_timer_now();
 	vgic_vm_init(vm, vm->vgic.version);
@@ -509,6 +518,7 @@ static void boot_enter(struct vm *vm)
 enum vexit_result vm_boot_step(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	bool stale = false;
 
 	/*
 	 * As in guest context for quiesce(): a reset or stop that turned the
@@ -516,9 +526,21 @@ enum vexit_result vm_boot_step(struct vcpu *v)
 	 */
 	__atomic_store_n(&v->in_guest, true, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&v->run, __ATOMIC_SEQ_CST) == VCPU_RUN_READY &&
-	    vm_ram_clearing(vm) && vm_ram_clear_step(vm) && load_step(vm))
-		boot_enter(vm);
+	    vm_ram_clearing(vm) && vm_ram_clear_step(vm)) {
+		bool loaded = load_step(vm);
+
+		/* Its slot written while the bytes were copied: not entered. */
+		stale = vm->load.image && !vm_image_intact(vm);
+		if (loaded && !stale)
+			boot_enter(vm);
+	}
 	__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
+	if (stale) {
+		kprintf("kairos: VM %s: slot %u, which held its loaded kernel, was written during the boot: stopping the VM\n",
+			vm->cfg->name, vm->image.slot);
+		vm_image_revert(vm);
+		vm_fail(vm, "loaded kernel overwritten during the boot");
+	}
 	return VEXIT_RESCHED;
 }
 

@@ -46,3 +46,9 @@ bench: all $(BENCH_BIN)
 	$(PYTHON) tools/kairos-bench $(BENCH_ARGS)
 
 -include $(BENCH_OBJS:.o=.d)
+
+# Seconds per hardware-in-the-loop iteration with the Linux guest, beside
+# its cold boot (tools/bench-hil; docs/labgrid.md).
+.PHONY: bench-hil
+bench-hil: all linux-guest
+	$(Q)tools/bench-hil

@@ -49,7 +49,7 @@ FUZZP_SRCS_shell     := core/vm.c core/vdev/vuart.c core/vdev/vdev.c core/vdev/v
 			core/console.c core/panic.c core/irq.c core/timerq.c \
 			core/time.c core/guest_dtb.c core/vgic/vgic.c \
 			core/vgic/vgic_mmio.c core/vtimer.c core/vpmu.c core/ptimer.c \
-			core/ui/ctl.c core/ui/ctl_xfer.c core/ui/xfer.c core/ui/vm_cmd.c core/ckpt/ckpt.c core/vm_layout.c \
+			core/ui/ctl.c core/ui/ctl_xfer.c core/ui/xfer.c core/ui/vm_cmd.c core/ckpt/ckpt.c core/vm_layout.c core/vm_image.c \
 			core/task.c core/vm_events.c core/vdev/virtio_mmio.c core/vdev/shmem.c core/vdev/vpci.c core/run.c \
 			lib/ckpt_format.c arch/fake/fake_vcpu.c \
 			arch/fake/fake_memops.c core/vm_ram.c

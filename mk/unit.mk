@@ -60,7 +60,7 @@ UNIT_VM_SRCS := tests/unit/util.c core/vm.c core/vdev/vuart.c core/vdev/vpsci.c 
 		core/console.c core/panic.c core/irq.c core/timerq.c \
 		core/time.c core/guest_dtb.c core/vgic/vgic.c core/vgic/vgic_mmio.c \
 		core/vtimer.c core/vpmu.c core/ptimer.c core/ui/ctl.c core/ui/ctl_xfer.c core/ui/xfer.c core/ui/vm_cmd.c core/ckpt/ckpt.c core/vdev/vdev.c \
-		core/vm_layout.c core/task.c core/vm_events.c \
+		core/vm_layout.c core/vm_image.c core/task.c core/vm_events.c \
 		core/vdev/virtio_mmio.c core/vdev/shmem.c core/vdev/vpci.c core/run.c \
 		lib/ckpt_format.c arch/fake/fake_vcpu.c \
 		core/vm_ram.c arch/fake/fake_memops.c
@@ -113,6 +113,10 @@ UNIT_TESTS += test_ckpt_capture
 UNIT_SRCS_test_ckpt_capture := $(UNIT_VM_SRCS) tests/unit/ckpt_corpus.c
 UNIT_LIBS_test_ckpt_capture := $(UNIT_FDT_OBJS)
 # Images loaded where the configuration's layout puts them.
+# Loading a new kernel into a stopped VM (core/vm_image.c, `load-image`).
+UNIT_TESTS += test_load_image
+UNIT_SRCS_test_load_image := $(UNIT_VM_SRCS)
+UNIT_LIBS_test_load_image := $(UNIT_FDT_OBJS)
 UNIT_TESTS += test_vm_boot
 UNIT_SRCS_test_vm_boot := $(UNIT_VM_SRCS)
 UNIT_LIBS_test_vm_boot := $(UNIT_FDT_OBJS)

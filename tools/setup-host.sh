@@ -32,7 +32,8 @@ BACKPORTS=/etc/apt/sources.list.d/kairos-bookworm-backports.list
 PKGS="gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu u-boot-qemu u-boot-tools
 device-tree-compiler libcmocka-dev python3-pytest python3-pexpect xz-utils
 clang clang-format clang-tidy cppcheck make gcc dosfstools mtools fdisk cpio
-libclang-rt-14-dev graphviz python3-setuptools python3-wheel python3-venv"
+libclang-rt-14-dev graphviz python3-setuptools python3-wheel python3-venv
+python3-labgrid"
 BPO_PKGS="qemu-system-arm"
 
 SUDO=

@@ -758,6 +758,8 @@ bool ckpt_checkpoint(struct vm *vm, unsigned int slot, char *why,
 	}
 	/* A seal of this slot still going on is for an image overwritten. */
 	s->gen++;
+	/* Before any byte of it changes (vm_image_intact() reads it after). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	s->used = s->verified = s->sealing = false;
 	/* No reader takes the slot for an image until it is sealed. */
 	memset(s->base, 0, sizeof(struct ckpt_header));
@@ -1395,6 +1397,11 @@ uint32_t ckpt_slot_gen(unsigned int slot)
 	return slot < store.nr ? store.s[slot].gen : 0;
 }
 
+const uint32_t *ckpt_slot_gen_at(unsigned int slot)
+{
+	return slot < store.nr ? &store.s[slot].gen : NULL;
+}
+
 uint8_t *ckpt_slot_open(unsigned int slot, uint64_t *capacity, uint32_t *gen)
 {
 	struct slot *s;
@@ -1404,6 +1411,8 @@ uint8_t *ckpt_slot_open(unsigned int slot, uint64_t *capacity, uint32_t *gen)
 	s = &store.s[slot];
 	/* A seal going on is for the image being replaced: the task skips it. */
 	s->gen++;
+	/* Before any byte of it changes (vm_image_intact() reads it after). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	s->used = s->verified = s->sealing = false;
 	s->hold_ticks = s->crc_ticks = 0;
 	memset(s->base, 0, sizeof(struct ckpt_header));

@@ -395,7 +395,8 @@ static enum ctl_status verb_start(struct ctl_call *c)
 		return CTL_BAD_STATE;
 	}
 	state_row(c, vm);
-	snprintf(c->msg, sizeof(c->msg), "started");
+	snprintf(c->msg, sizeof(c->msg), "%s",
+		 vm->load.image ? "started from its loaded kernel" : "started");
 	return CTL_OK;
 }
 
@@ -507,6 +508,8 @@ XFER_VERB(verb_zero, ctl_xfer_zero)
 XFER_VERB(verb_import_status, ctl_xfer_status)
 XFER_VERB(verb_import_end, ctl_xfer_end)
 XFER_VERB(verb_import_abort, ctl_xfer_abort)
+XFER_VERB(verb_load_image, ctl_xfer_load_image)
+XFER_VERB(verb_load_revert, ctl_xfer_load_revert)
 
 static enum ctl_status verb_exit(struct ctl_call *c)
 {
@@ -544,6 +547,88 @@ static enum ctl_status verb_input(struct ctl_call *c)
 	return CTL_OK;
 }
 
+/* The hex digit @c's value, or -1. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decode @text (guest output's encoding, docs/control.md: `\\` a
+ * backslash, `\xNN` any byte) into @out; its length, or -1 with why in
+ * @msg (the character position of the bad escape).
+ */
+static long type_decode(const char *text, char *out, size_t cap, char *msg,
+			size_t msg_len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; text[i]; i++) {
+		char c = text[i];
+
+		if (c == '\\' && text[i + 1] == '\\') {
+			i++;
+		} else if (c == '\\') {
+			int hi = text[i + 1] == 'x' ? hex_digit(text[i + 2]) :
+						      -1;
+			int lo = hi >= 0 ? hex_digit(text[i + 3]) : -1;
+
+			if (lo < 0) {
+				snprintf(msg, msg_len,
+					 "character %zu: a backslash starts \\\\ or \\xNN",
+					 i + 1);
+				return -1;
+			}
+			c = (char)(hi << 4 | lo);
+			i += 3;
+		}
+		if (n == cap) {
+			snprintf(msg, msg_len, "more than %zu characters", cap);
+			return -1;
+		}
+		out[n++] = c;
+	}
+	return (long)n;
+}
+
+/*
+ * Type bytes into the VM's UART as they are (no Enter added): @text in
+ * the escape encoding of guest output, so blanks (\x20), CR (\x0d) and
+ * control characters (\x03) go too. What fitted in the receive FIFO if
+ * it fills.
+ */
+static enum ctl_status verb_type(struct ctl_call *c)
+{
+	struct vm *vm = find_vm(c, c->req->argv[0]);
+	char bytes[CTL_LINE_MAX];
+	long len;
+	long sent = 0;
+
+	if (!vm)
+		return CTL_NO_VM;
+	len = type_decode(c->req->argv[1], bytes, sizeof(bytes), c->msg,
+			  sizeof(c->msg));
+	if (len < 0)
+		return CTL_BAD_REQUEST;
+	while (sent < len && vuart_receive(vm, bytes[sent]))
+		sent++;
+	row(c->tag, "vm=%s chars=%ld", vm->cfg->name, sent);
+	if (sent != len) {
+		snprintf(c->msg, sizeof(c->msg),
+			 "the receive FIFO of %s is full: %ld of %ld characters taken",
+			 vm->cfg->name, sent, len);
+		return CTL_FAILED;
+	}
+	snprintf(c->msg, sizeof(c->msg), "typed");
+	return CTL_OK;
+}
+
 struct ctl_verb {
 	const char *name;
 	unsigned int min_args, max_args;
@@ -567,6 +652,7 @@ static const struct ctl_verb verbs[] = {
 	  verb_restore },
 	{ "slots", 0, 0, "slots", verb_slots },
 	{ "input", 2, CTL_ARGS_MAX, "input <vm> <word>...", verb_input },
+	{ "type", 2, 2, "type <vm> <text>", verb_type },
 	{ "export", 2, 3, "export <slot> <offset> [<chunks>]", verb_export },
 	{ "import", 2, 2, "import <slot> <size>", verb_import },
 	{ "put", 4, 4, "put <slot> <offset> <crc> <data>", verb_put },
@@ -574,6 +660,10 @@ static const struct ctl_verb verbs[] = {
 	{ "import-status", 0, 0, "import-status", verb_import_status },
 	{ "import-end", 1, 1, "import-end <slot>", verb_import_end },
 	{ "import-abort", 0, 0, "import-abort", verb_import_abort },
+	{ "load-image", 4, 4, "load-image <vm> <slot> <size> <crc>",
+	  verb_load_image },
+	{ "load-image-revert", 1, 1, "load-image-revert <vm>",
+	  verb_load_revert },
 	{ "exit", 0, 0, "exit", verb_exit },
 };
 

@@ -8,12 +8,16 @@
  * the whole image with ckpt_parse(), as a restore does, before the slot
  * holds it. The image's header is kept here until then, so that nothing
  * (a restore, Kairos after a reboot) takes a half-written slot for an
- * image.
+ * image. `load-image` stages a kernel for a stopped VM the same way: its
+ * bytes go into the slot whole (it never holds a checkpoint image), and
+ * `import-end` checks their CRC32C and makes them the kernel the VM
+ * boots (core/vm_image.c).
  */
 #include <kairos/ckpt.h>
 #include <kairos/ckpt_format.h>
 #include <kairos/console.h>
 #include <kairos/ui.h>
+#include <kairos/vm.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +32,8 @@ static struct {
 	uint64_t size; /* bytes the image has */
 	uint64_t next; /* every byte below has come */
 	uint8_t hdr[HDR_SIZE];
+	struct vm *vm; /* a kernel for this VM (load-image), or NULL */
+	uint32_t crc;  /* the kernel's CRC32C */
 } imp;
 
 /* One line of an export, or a received chunk (boot CPU only). */
@@ -164,6 +170,7 @@ enum ctl_status ctl_xfer_import(const char *tag, const struct ctl_request *req,
 	imp.slot = slot;
 	imp.size = size;
 	imp.next = 0;
+	imp.vm = NULL;
 	memset(imp.hdr, 0, sizeof(imp.hdr));
 	ctl_row(tag, "slot=%u size=%llu chunk=%u next=0", slot,
 		(unsigned long long)size, CTL_XFER_CHUNK);
@@ -202,7 +209,7 @@ static enum ctl_status import_of(const struct ctl_request *req, char *msg,
 /* Copy @len bytes (NULL: zeros) to image offset @off; the header aside. */
 static void import_write(uint64_t off, const uint8_t *p, uint64_t len)
 {
-	for (; len && off < HDR_SIZE; off++, len--)
+	for (; !imp.vm && len && off < HDR_SIZE; off++, len--)
 		imp.hdr[off] = p ? *p++ : 0;
 	if (!len)
 		return;
@@ -292,9 +299,51 @@ enum ctl_status ctl_xfer_status(const char *tag, const struct ctl_request *req,
 		snprintf(msg, msg_len, "no import");
 		return CTL_OK;
 	}
-	ctl_row(tag, "slot=%u size=%llu next=%llu", imp.slot,
-		(unsigned long long)imp.size, (unsigned long long)imp.next);
+	if (imp.vm)
+		ctl_row(tag, "slot=%u size=%llu next=%llu vm=%s", imp.slot,
+			(unsigned long long)imp.size,
+			(unsigned long long)imp.next, imp.vm->cfg->name);
+	else
+		ctl_row(tag, "slot=%u size=%llu next=%llu", imp.slot,
+			(unsigned long long)imp.size,
+			(unsigned long long)imp.next);
 	snprintf(msg, msg_len, "importing");
+	return CTL_OK;
+}
+
+/*
+ * All bytes of a kernel came (the import is dropped): check them whole,
+ * then make them the kernel its VM boots.
+ */
+static enum ctl_status image_end(const char *tag, char *msg, size_t msg_len)
+{
+	uint32_t crc = ckpt_crc32c(0, imp.base, (size_t)imp.size);
+	struct vm_image_stage stage = { imp.slot, ckpt_slot_gen_at(imp.slot),
+					imp.gen };
+	uint64_t entry;
+	char why[240];
+
+	if (crc != imp.crc) {
+		snprintf(msg, msg_len,
+			 "VM %s: CRC32C %08x of the %llu bytes is not %08x; no new kernel was taken (send the image again)",
+			 imp.vm->cfg->name, (unsigned int)crc,
+			 (unsigned long long)imp.size, (unsigned int)imp.crc);
+		return CTL_FAILED;
+	}
+	if (!vm_image_set(imp.vm, &stage, imp.base, imp.size, crc, why,
+			  sizeof(why))) {
+		snprintf(msg, msg_len, "%s; no new kernel was taken", why);
+		return __atomic_load_n(&imp.vm->state, __ATOMIC_ACQUIRE) ==
+				       VM_STOPPED ?
+			       CTL_FAILED :
+			       CTL_BAD_STATE;
+	}
+	entry = ipa_addr(imp.vm->cfg->mem_ipa) + imp.vm->image.layout.kernel;
+	ctl_row(tag, "vm=%s slot=%u size=%llu crc=%08x entry=0x%llx",
+		imp.vm->cfg->name, imp.slot, (unsigned long long)imp.size,
+		(unsigned int)crc, (unsigned long long)entry);
+	snprintf(msg, msg_len, "loaded; 'start %s' boots it",
+		 imp.vm->cfg->name);
 	return CTL_OK;
 }
 
@@ -316,6 +365,8 @@ enum ctl_status ctl_xfer_end(const char *tag, const struct ctl_request *req,
 		return CTL_FAILED;
 	}
 	import_drop();
+	if (imp.vm)
+		return image_end(tag, msg, msg_len);
 	if (!ckpt_slot_commit(imp.slot, imp.hdr, imp.size, why, sizeof(why))) {
 		snprintf(msg, msg_len, "slot %u: %s; the slot is left empty",
 			 imp.slot, why);
@@ -341,5 +392,108 @@ enum ctl_status ctl_xfer_abort(const char *tag, const struct ctl_request *req,
 		(unsigned long long)imp.next);
 	import_drop();
 	snprintf(msg, msg_len, "import dropped; the slot is left empty");
+	return CTL_OK;
+}
+
+/* The VM of argument 0, stopped; CTL_OK or why not. */
+static enum ctl_status stopped_vm(const struct ctl_request *req, struct vm **vm,
+				  char *msg, size_t msg_len)
+{
+	*vm = vm_by_name(req->argv[0]);
+	if (!*vm) {
+		snprintf(msg, msg_len, "no VM named '%s'", req->argv[0]);
+		return CTL_NO_VM;
+	}
+	if (__atomic_load_n(&(*vm)->state, __ATOMIC_ACQUIRE) != VM_STOPPED ||
+	    __atomic_load_n(&(*vm)->resetting, __ATOMIC_ACQUIRE)) {
+		snprintf(msg, msg_len,
+			 "VM %s is not stopped ('stop %s' first); nothing changed",
+			 (*vm)->cfg->name, (*vm)->cfg->name);
+		return CTL_BAD_STATE;
+	}
+	return CTL_OK;
+}
+
+/*
+ * Whether a kernel of @size bytes may be staged in @slot for @vm: it fits
+ * the slot, and the VM's RAM as a raw image (its header, when it has
+ * one, is checked at the end). CTL_OK or why not.
+ */
+static enum ctl_status image_fits(struct vm *vm, unsigned int slot,
+				  uint64_t size, char *msg, size_t msg_len)
+{
+	struct ckpt_slot_info info;
+	struct vm_layout l;
+	char why[240];
+
+	ckpt_slot_info(slot, &info);
+	if (size > info.capacity) {
+		snprintf(msg, msg_len,
+			 "an image of %llu bytes does not fit slot %u (%llu bytes); nothing changed",
+			 (unsigned long long)size, slot,
+			 (unsigned long long)info.capacity);
+		return CTL_FAILED;
+	}
+	if (!vm_image_fits(vm, NULL, size, &l, why, sizeof(why))) {
+		snprintf(msg, msg_len, "%s; nothing changed", why);
+		return CTL_FAILED;
+	}
+	return CTL_OK;
+}
+
+enum ctl_status ctl_xfer_load_image(const char *tag,
+				    const struct ctl_request *req, char *msg,
+				    size_t msg_len)
+{
+	uint64_t size, cap;
+	unsigned int slot;
+	uint32_t crc;
+	struct vm *vm;
+	enum ctl_status st = stopped_vm(req, &vm, msg, msg_len);
+
+	if (st == CTL_OK)
+		st = slot_arg(req, 1, &slot, msg, msg_len);
+	if (st == CTL_OK)
+		st = number_arg(req->argv[2], "size", &size, msg, msg_len);
+	if (st != CTL_OK)
+		return st;
+	if (!xfer_hex32_parse(req->argv[3], &crc)) {
+		snprintf(msg, msg_len, "CRC '%.20s' is not 8 hex digits",
+			 req->argv[3]);
+		return CTL_BAD_REQUEST;
+	}
+	st = image_fits(vm, slot, size, msg, msg_len);
+	if (st != CTL_OK)
+		return st;
+	if (imp.active)
+		ctl_row(tag, "abandoned=%u next=%llu", imp.slot,
+			(unsigned long long)imp.next);
+	import_drop();
+	imp.base = ckpt_slot_open(slot, &cap, &imp.gen);
+	imp.active = true;
+	imp.slot = slot;
+	imp.size = size;
+	imp.next = 0;
+	imp.vm = vm;
+	imp.crc = crc;
+	ctl_row(tag, "slot=%u size=%llu chunk=%u next=0 vm=%s", slot,
+		(unsigned long long)size, CTL_XFER_CHUNK, vm->cfg->name);
+	snprintf(msg, msg_len, "importing a kernel for VM %s", vm->cfg->name);
+	return CTL_OK;
+}
+
+enum ctl_status ctl_xfer_load_revert(const char *tag,
+				     const struct ctl_request *req, char *msg,
+				     size_t msg_len)
+{
+	struct vm *vm = vm_by_name(req->argv[0]);
+
+	if (!vm) {
+		snprintf(msg, msg_len, "no VM named '%s'", req->argv[0]);
+		return CTL_NO_VM;
+	}
+	ctl_row(tag, "vm=%s dropped=%u", vm->cfg->name,
+		vm_image_revert(vm) ? 1U : 0U);
+	snprintf(msg, msg_len, "its next boot loads its configured kernel");
 	return CTL_OK;
 }

@@ -128,8 +128,7 @@ bool xfer_u64_parse(const char *s, uint64_t *v)
 	return true;
 }
 
-/* Exactly 8 hex digits into *@v. */
-static bool hex32_parse(const char *s, uint32_t *v)
+bool xfer_hex32_parse(const char *s, uint32_t *v)
 {
 	if (strlen(s) != 8 || strspn(s, "0123456789abcdefABCDEF") != 8)
 		return false;
@@ -155,7 +154,7 @@ bool xfer_chunk_parse(const char *offset, const char *crc, const char *data,
 			 offset);
 		return false;
 	}
-	if (!hex32_parse(crc, &want)) {
+	if (!xfer_hex32_parse(crc, &want)) {
 		snprintf(why, why_len, "CRC '%.20s' is not 8 hex digits", crc);
 		return false;
 	}

@@ -129,6 +129,13 @@ bool ckpt_slot_read(unsigned int slot, const uint8_t **image, uint64_t *size,
 uint32_t ckpt_slot_gen(unsigned int slot);
 
 /**
+ * Where @slot's generation lives, for a check that cannot call here (a
+ * VM's loaded kernel, core/vm_image.c): it is bumped before any byte of
+ * the slot changes. NULL for no such slot.
+ */
+const uint32_t *ckpt_slot_gen_at(unsigned int slot);
+
+/**
  * Empty @slot to write an image into it from outside (a checkpoint of it
  * still being sealed is dropped). Returns its memory, with its capacity
  * and new generation; the slot holds no image (its header is clear)

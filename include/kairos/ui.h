@@ -273,6 +273,9 @@ bool xfer_is_zero(const uint8_t *p, size_t len);
  */
 bool xfer_u64_parse(const char *s, uint64_t *v);
 
+/** Exactly 8 hex digits (a CRC32C) into *@v; false for anything else. */
+bool xfer_hex32_parse(const char *s, uint32_t *v);
+
 /** A received chunk, decoded. */
 struct xfer_chunk {
 	uint64_t offset;
@@ -326,5 +329,17 @@ enum ctl_status ctl_xfer_end(const char *tag, const struct ctl_request *req,
 /** `import-abort`: drop the import; its slot stays empty (ditto). */
 enum ctl_status ctl_xfer_abort(const char *tag, const struct ctl_request *req,
 			       char *msg, size_t msg_len);
+/**
+ * `load-image <vm> <slot> <size> <crc>`: start an import of a kernel for
+ * the stopped VM, staged in the slot; `put`, `zero`, `import-end` go on
+ * with it (docs/control.md, "Loading a new image").
+ */
+enum ctl_status ctl_xfer_load_image(const char *tag,
+				    const struct ctl_request *req, char *msg,
+				    size_t msg_len);
+/** `load-image-revert <vm>`: boot its configured kernel again (ditto). */
+enum ctl_status ctl_xfer_load_revert(const char *tag,
+				     const struct ctl_request *req, char *msg,
+				     size_t msg_len);
 
 #endif

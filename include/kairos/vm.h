@@ -163,6 +163,27 @@ enum vm_load_part {
 struct vm_load {
 	enum vm_load_part part;
 	uint64_t done; /**< bytes of that part copied */
+	/** This boot loads the VM's loaded kernel (vm.image), not its own. */
+	bool image;
+};
+
+/**
+ * A kernel loaded into a stopped VM over the control channel
+ * (core/vm_image.c, docs/control.md "Loading a new image"): its bytes
+ * stay in the checkpoint slot they were staged in, and every boot of the
+ * VM (start, reset) loads them instead of the configured kernel until it
+ * is reverted or the slot is written again (its generation changes).
+ */
+struct vm_image {
+	bool active;       /**< boots load it (atomic) */
+	unsigned int slot; /**< the checkpoint slot that holds the bytes */
+	/** Its generation, bumped before the slot is written again */
+	const uint32_t *gen_at;
+	uint32_t gen; /**< the slot's generation when the bytes came */
+	const uint8_t *bytes;
+	uint64_t size;
+	uint32_t crc;            /**< CRC32C of the bytes */
+	struct vm_layout layout; /**< the VM's images laid out with it */
 };
 
 /**
@@ -219,6 +240,7 @@ struct vm {
 	struct vm_ckpt ckpt;
 	struct vm_ram ram;
 	struct vm_load load;
+	struct vm_image image;
 	struct vm_shmem_bells bells[KAIROS_MAX_SHMEM];
 	/**
 	 * By entry: a peer rang and the VM has not acknowledged (the doorbell's
@@ -298,6 +320,48 @@ void vm_fail(struct vm *vm, const char *why);
  * not stopped or is being reset.
  */
 bool vm_start(struct vm *vm);
+
+/**
+ * Whether @bytes (@size of them) could be @vm's kernel: laid out with
+ * its configured initrd and DTB in its RAM as a boot would (the arm64
+ * Image header read when there is one) into *@out. False with the
+ * reason in @why when they do not fit.
+ */
+bool vm_image_fits(const struct vm *vm, const uint8_t *bytes, uint64_t size,
+		   struct vm_layout *out, char *why, size_t why_len);
+
+/** Where a loaded kernel's bytes were staged. */
+struct vm_image_stage {
+	unsigned int slot;      /**< the checkpoint slot (for messages) */
+	const uint32_t *gen_at; /**< its generation (ckpt_slot_gen_at()) */
+	uint32_t gen;           /**< its value once the bytes were written */
+};
+
+/**
+ * Make @bytes (@size, CRC32C @crc), staged as @stage says, the kernel the
+ * stopped @vm boots from now on. False, nothing changed and the reason in
+ * @why, when @vm is not stopped or the kernel does not fit
+ * (vm_image_fits()).
+ */
+bool vm_image_set(struct vm *vm, const struct vm_image_stage *stage,
+		  const uint8_t *bytes, uint64_t size, uint32_t crc, char *why,
+		  size_t why_len);
+
+/** Boot @vm from its configured kernel again; false if it had no other. */
+bool vm_image_revert(struct vm *vm);
+
+/**
+ * Whether the next boot of @vm loads its loaded kernel: it has one and
+ * its slot still holds the bytes (else it is dropped, with a console
+ * line saying so).
+ */
+bool vm_image_current(struct vm *vm);
+
+/**
+ * Whether the slot of @vm's loaded kernel is as when the bytes came: the
+ * check of a boot after each step of their copy.
+ */
+bool vm_image_intact(const struct vm *vm);
 
 /** Pause or resume all vCPUs of @vm. */
 void vm_pause(struct vm *vm, bool pause);

@@ -33,6 +33,9 @@ import tty
 PROTOCOL = 1
 PROMPT = "kairos> "
 LINE_MAX = 127
+#: Longest encoded text of one `type` request (its line stays in LINE_MAX
+#: with a 16-character tag and a 31-character VM name).
+TYPE_TEXT_MAX = 72
 
 OK, BAD_REQUEST, NO_VM, NO_SLOT, FAILED, BAD_STATE, UNKNOWN_VERB, \
     TOO_LONG = range(8)
@@ -191,6 +194,51 @@ def kill_tree(proc, timeout=10):
                        "SIGKILL", "close")
 
 
+class FdTransport:
+    """A console on a file descriptor (a pty, a serial port): what
+    KairosCtl reads from and writes to. Another transport (a labgrid
+    console, a socket) has the same three methods."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        os.set_blocking(fd, False)  # no write may wait without a bound
+
+    def read(self, timeout):
+        """Bytes that came within @timeout seconds: None if none came,
+        b"" when the console is closed."""
+        try:
+            ready, _, _ = select.select([self.fd], [], [], timeout)
+            if not ready:
+                return None
+            return os.read(self.fd, 4096)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""  # a pty whose other side is gone: EIO
+
+    def write(self, data, timeout):
+        """Write all of @data; CtlTimeout if the console takes none of it
+        for @timeout seconds, or is closed."""
+        deadline = time.monotonic() + timeout
+        while data:
+            try:
+                n = os.write(self.fd, data)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CtlTimeout(f"the console took no input for "
+                                     f"{timeout} s") from None
+                select.select([], [self.fd], [], 0.2)
+                continue
+            except OSError as e:
+                raise CtlTimeout(f"the console closed ({e.strerror})") \
+                    from None
+            deadline = time.monotonic() + timeout
+            data = data[n:]
+
+    def close(self):
+        os.close(self.fd)
+
+
 class KairosCtl:
     """One console of Kairos: a QEMU on a pty, or a board's serial port.
 
@@ -198,9 +246,17 @@ class KairosCtl:
     responses by tag, events, guest lines per VM, the rest as Kairos
     lines. Requests wait for their final line."""
 
-    def __init__(self, fd, proc=None, log=None):
+    def __init__(self, fd=None, proc=None, log=None, transport=None):
+        """@fd: a console's file descriptor (a pty, a serial port), or
+        @transport: any object with read(timeout) and write(data, timeout)
+        (FdTransport's interface; kairos.labgrid wraps a labgrid
+        console in one)."""
+        if transport is None:
+            if fd is None:
+                raise ValueError("KairosCtl needs an fd or a transport")
+            transport = FdTransport(fd)
+        self.transport = transport
         self.fd = fd
-        os.set_blocking(fd, False)  # no write may wait without a bound
         self.proc = proc
         self.hello_row = None
         self._log = open(log, "ab") if log else None
@@ -278,7 +334,7 @@ class KairosCtl:
         if self.proc:
             kill_tree(self.proc, timeout)
         self._reader.join(timeout=5)
-        os.close(self.fd)
+        self.transport.close()
         if self._log:
             self._log.close()
 
@@ -293,14 +349,14 @@ class KairosCtl:
     def _read_loop(self):
         while not self._closed:
             try:
-                ready, _, _ = select.select([self.fd], [], [], 0.2)
-                if not ready:
-                    continue
-                data = os.read(self.fd, 4096)
-            except BlockingIOError:
+                data = self.transport.read(0.2)
+            except Exception as e:  # pylint: disable=broad-except
+                # Whatever the transport raised, the console is gone for
+                # this client: every wait ends with CtlTimeout.
+                self._tail.append(f"(the console failed: {e!r})")
+                data = b""
+            if data is None:
                 continue
-            except OSError:
-                data = b""  # a pty whose other side is gone: EIO
             if not data:
                 with self._cond:
                     self._eof = True
@@ -406,21 +462,7 @@ class KairosCtl:
         console takes none of them for @timeout seconds."""
         if isinstance(data, str):
             data = data.encode()
-        deadline = time.monotonic() + timeout
-        while data:
-            try:
-                n = os.write(self.fd, data)
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise CtlTimeout(f"the console took no input for "
-                                     f"{timeout} s") from None
-                select.select([], [self.fd], [], 0.2)
-                continue
-            except OSError as e:
-                raise CtlTimeout(f"the console closed ({e.strerror})") \
-                    from None
-            deadline = time.monotonic() + timeout
-            data = data[n:]
+        self.transport.write(data, timeout)
 
     # -- the protocol ------------------------------------------------------
 
@@ -533,12 +575,12 @@ class KairosCtl:
     def _state(self, verb, vm, timeout=30):
         return self.request(verb, vm, timeout=timeout).rows[0]["state"]
 
-    def pause(self, vm):
+    def pause(self, vm, timeout=30):
         """-> the VM's state afterwards ('paused')."""
-        return self._state("pause", vm)
+        return self._state("pause", vm, timeout)
 
-    def resume(self, vm):
-        return self._state("resume", vm)
+    def resume(self, vm, timeout=30):
+        return self._state("resume", vm, timeout)
 
     def reset(self, vm, timeout=60):
         return self._state("reset", vm, timeout)
@@ -583,6 +625,41 @@ class KairosCtl:
         UART. -> {'vm', 'chars'}"""
         return numeric(self.request("input", vm, *words).rows[0])
 
+    def type_bytes(self, vm, data, timeout=30):
+        """Type @data (bytes or str; CR for Enter, control characters
+        too) into @vm's UART exactly, with `type` requests of a few dozen
+        characters; when the VM's receive FIFO is full, waits for the
+        guest to read it and types the rest. -> characters typed.
+        CtlTimeout if the guest reads none of it for @timeout seconds."""
+        if isinstance(data, str):
+            data = data.encode()
+        done = 0
+        deadline = time.monotonic() + timeout
+        while done < len(data):
+            piece, text = 0, ""
+            for b in data[done:]:
+                enc = chr(b) if 0x21 <= b <= 0x7e and b != 0x5c else \
+                    "\\\\" if b == 0x5c else f"\\x{b:02x}"
+                if len(text) + len(enc) > TYPE_TEXT_MAX:
+                    break
+                text += enc
+                piece += 1
+            r = self.request("type", vm, text, timeout=timeout, check=False)
+            took = int(r.rows[0].get("chars", 0)) if r.rows else 0
+            if r.status not in (OK, FAILED) or (r.status == FAILED and
+                                                not r.rows):
+                raise CtlError(r.status, r.message, f"type {vm}")
+            done += took
+            if took:
+                deadline = time.monotonic() + timeout
+            elif time.monotonic() > deadline:
+                raise CtlTimeout(f"VM {vm} read none of what was typed "
+                                 f"for {timeout} s (its receive FIFO "
+                                 f"stays full)")
+            if r.status == FAILED:
+                time.sleep(0.02)  # the FIFO is full: let the guest read
+        return done
+
     def slots(self):
         """-> [{'slot', 'state', 'verified', 'vm', 'size', ...}, ...]"""
         return [numeric(r) for r in self.request("slots").rows]
@@ -607,6 +684,27 @@ class KairosCtl:
             image = f.read()
         return numeric(xfer.import_slot(self, slot, image, resume=resume,
                                         timeout=timeout))
+
+    def load_image(self, vm, path, slot=None, resume=False, timeout=60):
+        """Load the kernel or bare-metal guest in file @path into the
+        stopped VM @vm: its next start (and reset) boots it instead of
+        its configured kernel (docs/control.md, "Loading a new image").
+        It is staged in checkpoint slot @slot, by default the
+        highest-numbered one that holds no image.
+        -> {'vm', 'slot', 'size', 'crc', 'entry'}"""
+        from . import xfer
+        with open(path, "rb") as f:
+            image = f.read()
+        if slot is None:
+            empty = [s["slot"] for s in self.slots()
+                     if s["state"] == "empty"]
+            if not empty:
+                raise CtlError(FAILED, "no empty checkpoint slot to stage "
+                               "the image in (name one)", "load-image")
+            slot = empty[-1]
+        row = xfer.load_image(self, vm, slot, image, resume=resume,
+                              timeout=timeout)
+        return {**numeric(row), "crc": row["crc"]}  # hex, even if all digits
 
     # -- output of guests, Kairos, events ------------------------------------
 
@@ -680,7 +778,10 @@ Talk to Kairos's control channel (docs/control.md).
                     restore VM SLOT [pause|catch-up] | slots | hello |
                     input VM WORD... (typed into the VM's UART, then Enter) |
                     slot-save SLOT FILE (export the slot's image to FILE) |
-                    slot-load SLOT FILE (import FILE into the slot)
+                    slot-load SLOT FILE (import FILE into the slot) |
+                    load-image VM FILE [SLOT] (the stopped VM boots FILE
+                    from its next start on, staged in SLOT: by default
+                    the last empty one) | load-image-revert VM
   shell             type requests interactively; guest output is shown
 
   --debug           on an unexpected failure, show the Python traceback
@@ -690,7 +791,8 @@ Data lines are printed as "key=value ..." on stdout; a refusal is printed
 on stderr. Exit status: 0 when every request succeeded; 10 + the first
 refusal's status (11 bad request, 12 no such VM, 13 no such slot,
 14 failed, 15 wrong state, 16 unknown verb, 17 line too long); 2 for a
-usage error; 1 when slot-save/slot-load cannot read or write FILE; 69
+usage error; 1 when slot-save/slot-load/load-image cannot read or write
+FILE; 69
 when Kairos cannot be reached or does not answer.
 """
 
@@ -797,18 +899,30 @@ def kairos_qemu_tool():
 
 
 #: Commands of the command line that move a slot image to or from a file.
-FILE_COMMANDS = ("slot-save", "slot-load")
+FILE_COMMANDS = ("slot-save", "slot-load", "load-image")
 #: The exit status when a file cannot be read or written.
 EXIT_FILE = 1
 
 
 def _file_command(k, words, timeout):
-    """slot-save SLOT FILE / slot-load SLOT FILE; -> the exit status."""
-    if len(words) != 3 or not words[1].isdigit():
+    """slot-save SLOT FILE / slot-load SLOT FILE / load-image VM FILE
+    [SLOT]; -> the exit status."""
+    if words[0] == "load-image":
+        if len(words) not in (3, 4) or len(words) == 4 and \
+                not words[3].isdigit():
+            return _usage_error("usage: load-image VM FILE [SLOT]")
+        vm, path = words[1], words[2]
+        slot = int(words[3]) if len(words) == 4 else None
+    elif len(words) != 3 or not words[1].isdigit():
         return _usage_error(f"usage: {words[0]} SLOT FILE")
-    slot, path = int(words[1]), words[2]
+    else:
+        slot, path = int(words[1]), words[2]
     try:
-        if words[0] == "slot-save":
+        if words[0] == "load-image":
+            row = k.load_image(vm, path, slot=slot, timeout=timeout)
+            print(" ".join(f"{k_}={v}" for k_, v in row.items()) +
+                  f" file={path}")
+        elif words[0] == "slot-save":
             size = k.slot_save(slot, path, timeout=timeout)
             print(f"slot={slot} size={size} file={path}")
         else:

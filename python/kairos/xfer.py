@@ -9,7 +9,8 @@ chunks with their CRC32C), `zero` (runs of all-zero chunks) and
 `import-end`, which has Kairos validate the whole image as a restore
 would before the slot holds it. A refused chunk is sent again from the
 offset Kairos says it has; an import cut off (a lost connection) goes on
-with import_slot(..., resume=True)."""
+with import_slot(..., resume=True). load_image() sends a kernel the
+same way, staged in a slot, for a stopped VM to boot from."""
 import base64
 import binascii
 
@@ -131,25 +132,24 @@ def put_line(slot, off, data, crc=None):
             base64.b64encode(data).decode()]
 
 
-def import_slot(k, slot, image, resume=False, timeout=60):
-    """Write @image (bytes) into slot @slot and have Kairos validate it.
-    -> the row of `import-end` ({'slot', 'size', 'vm', 'vcount'}).
-    With @resume, an import of the same slot and size that was cut off
-    goes on from where Kairos says it stands. A refused chunk is resent
-    (RETRIES times in a row at most); Kairos's refusal of the image raises
-    CtlError with its reason (the slot is then empty)."""
-    if resume:
-        rows = k.request("import-status", timeout=timeout).rows
-        if not rows or rows[0].get("slot") != str(slot) or \
-                int(rows[0]["size"]) != len(image):
-            raise TransferError(f"no import of {len(image)} bytes into "
-                                f"slot {slot} to resume (Kairos has "
-                                f"{rows[0] if rows else 'none'})",
-                                "import-status")
-        off = int(rows[0]["next"])
-    else:
-        k.request("import", slot, len(image), timeout=timeout)
-        off = 0
+def _resume_from(k, slot, size, timeout, vm=None):
+    """Where a cut-off import of @size bytes into @slot stands (with @vm:
+    a load-image for that VM)."""
+    rows = k.request("import-status", timeout=timeout).rows
+    row = rows[0] if rows else {}
+    if row.get("slot") != str(slot) or row.get("size") != str(size) or \
+            row.get("vm") != vm:
+        what = f"a kernel of VM {vm}" if vm else "an import"
+        raise TransferError(f"no {what} of {size} bytes into slot {slot} "
+                            f"to resume (Kairos has {row or 'none'})",
+                            "import-status")
+    return int(row["next"])
+
+
+def _send(k, slot, image, off, timeout):
+    """`put` and `zero` the bytes of @image from @off into the import
+    going on in @slot, resending refused chunks (RETRIES times in a row
+    at most)."""
     bad = 0
     while off < len(image):
         run = _zero_run(image, off)
@@ -171,4 +171,38 @@ def import_slot(k, slot, image, resume=False, timeout=60):
         else:
             bad = 0
         off = nxt
+
+
+def import_slot(k, slot, image, resume=False, timeout=60):
+    """Write @image (bytes) into slot @slot and have Kairos validate it.
+    -> the row of `import-end` ({'slot', 'size', 'vm', 'vcount'}).
+    With @resume, an import of the same slot and size that was cut off
+    goes on from where Kairos says it stands. A refused chunk is resent
+    (RETRIES times in a row at most); Kairos's refusal of the image raises
+    CtlError with its reason (the slot is then empty)."""
+    if resume:
+        off = _resume_from(k, slot, len(image), timeout)
+    else:
+        k.request("import", slot, len(image), timeout=timeout)
+        off = 0
+    _send(k, slot, image, off, timeout)
+    return k.request("import-end", slot, timeout=timeout).rows[0]
+
+
+def load_image(k, vm, slot, image, resume=False, timeout=60):
+    """Load @image (bytes: a kernel or bare-metal guest) into the stopped
+    VM @vm, staged in slot @slot (docs/control.md, "Loading a new
+    image"): its next start boots it. -> the row of `import-end` ({'vm',
+    'slot', 'size', 'crc', 'entry'}). Kairos's refusals (the VM not
+    stopped or missing, an image too large for its RAM, a whole-image
+    CRC that does not match) raise CtlError with its reason; a refused
+    chunk is resent as by import_slot(), and @resume goes on with a load
+    that was cut off."""
+    if resume:
+        off = _resume_from(k, slot, len(image), timeout, vm=vm)
+    else:
+        k.request("load-image", vm, slot, len(image),
+                  f"{crc32c(image):08x}", timeout=timeout)
+        off = 0
+    _send(k, slot, image, off, timeout)
     return k.request("import-end", slot, timeout=timeout).rows[0]

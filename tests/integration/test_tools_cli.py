@@ -52,6 +52,8 @@ CASES = {
                                   (["--timeout", "0"], "--timeout 0"),
                                   (["--out", "/proc/no-such-dir"],
                                    "--out /proc/no-such-dir")]),
+    "bench-hil": ("--iterations", [(["-n", "many"], "many"),
+                                   (["-n", "0"], "0")]),
     "docs-examples": (None, [(["--check", "missing-doc-file"],
                               "missing-doc-file")]),
     "docs-diagrams": ("--out", []),

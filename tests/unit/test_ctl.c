@@ -521,6 +521,46 @@ static void test_input_types_a_line_into_the_vm(void **state)
 	assert_lines_whole();
 }
 
+/* `type` puts bytes into the UART as they are: escapes decoded, no Enter. */
+static void test_type_sends_exact_bytes(void **state)
+{
+	char got[128];
+	const char *msg;
+
+	(void)state;
+	enter();
+	type("t type beta echo\\x20a\\\\b\\x0d\\x03\r");
+	assert_int_equal(status_of("t", &msg), CTL_OK);
+	util_out_has("@t - vm=beta chars=10\r\n");
+	guest_reads(beta, got, sizeof(got));
+	assert_string_equal(got, "echo a\\b\r\x03");
+
+	/* Bad escapes are refused whole, naming where; nothing is typed. */
+	util_out_clear();
+	type("u type beta ab\\x4\r");
+	assert_int_equal(status_of("u", &msg), CTL_BAD_REQUEST);
+	assert_non_null(strstr(msg, "character 3"));
+	type("v type beta ab\\q\r");
+	assert_int_equal(status_of("v", NULL), CTL_BAD_REQUEST);
+	guest_reads(beta, got, sizeof(got));
+	assert_string_equal(got, "");
+
+	/* A full FIFO: what fitted, and how much. */
+	util_out_clear();
+	type("w type alpha "
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r");
+	assert_int_equal(status_of("w", &msg), CTL_FAILED);
+	assert_non_null(strstr(msg, "63 of 70 characters taken"));
+	guest_reads(alpha, got, sizeof(got));
+	assert_int_equal(strlen(got), 63);
+
+	type("x type gamma a\r");
+	assert_int_equal(status_of("x", NULL), CTL_NO_VM);
+	type("y type beta\r");
+	assert_int_equal(status_of("y", NULL), CTL_BAD_REQUEST);
+	assert_lines_whole();
+}
+
 static void test_exit_back_to_the_shell(void **state)
 {
 	(void)state;
@@ -567,6 +607,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_input_types_a_line_into_the_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_type_sends_exact_bytes,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_back_to_the_shell,
 						setup, teardown),
 	};
