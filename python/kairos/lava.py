@@ -197,10 +197,10 @@ class Mux:
 
     def _expect(self, regex, timeout, buf=b"", resend=None, every=3.0):
         """Read the console until @regex matches what came since @buf
-        started; -> (match, text). @resend is written again every @every
-        seconds. TimeoutError after @timeout s."""
+        started; -> (match, text). @resend is written at once and again
+        every @every seconds. TimeoutError after @timeout s."""
         deadline = time.monotonic() + timeout
-        last = time.monotonic()
+        last = time.monotonic() - every  # the first send at once
         while True:
             m = regex.search(buf)
             if m:
@@ -208,7 +208,8 @@ class Mux:
             now = time.monotonic()
             if now >= deadline:
                 raise TimeoutError(f"no {regex.pattern!r} from Kairos "
-                                   f"within {timeout:g} s")
+                                   f"within {timeout:g} s (it printed "
+                                   f"{buf[-160:]!r} last)")
             if resend and now - last >= every:
                 self._send(resend)
                 last = now
@@ -219,7 +220,7 @@ class Mux:
         self.tag += 1
         tag = f"lava{self.tag}"
         self._send(f"{tag} {line}\r".encode())
-        final = re.compile(rb"@" + tag.encode() + rb" (\d+) ([^\r\n]*)\r?\n")
+        final = re.compile(rb"@" + tag.encode() + rb" (\d+) ([^\r\n]*)\r*\n")
         m, text = self._expect(final, timeout)
         rows = [r.group(2).decode(errors="replace")
                 for r in _LIST_ROW_RE.finditer(text[:m.start()])
@@ -240,7 +241,7 @@ class Mux:
         """Do @line (a request, or None for none) in control mode, then
         give console input back to the console VM. -> (status, message,
         rows); TimeoutError/EOFError if Kairos does not answer."""
-        self._expect(re.compile(rb"@ctl 0 [^\r\n]*\n"), 60,
+        self._expect(re.compile(rb"@ctl 0 [^\r\n]*\r*\n"), 60,
                      resend=b"\x01k\x15ctl\r")
         result = (0, "attached", [])
         if line:
