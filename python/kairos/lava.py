@@ -50,23 +50,32 @@ _LIST_ROW_RE = re.compile(rb"@(\S+) - ([^\r\n]*)")
 # Kairos has printed its console help: the shell (or one VM) has input.
 _CONSOLE_READY_RE = re.compile(rb"kairos: console input to VM|kairos> ")
 
-USAGE = """\
-usage: python3 -m kairos.lava qemu [--socket PATH] [--console-vm NAME]
+QEMU_USAGE = """\
+usage: kairos-lava-qemu [--socket PATH] [--console-vm NAME]
            [--file LABEL=PATH]... [--system FILE.dts] [KAIROS-QEMU ARGS]...
-       python3 -m kairos.lava ctl --socket PATH VERB [ARG]...
-qemu: the command LAVA's qemu boot method runs (tools/kairos-lava-qemu).
-  Boots tools/kairos-qemu with KAIROS-QEMU ARGS on a pty and copies its
-  console to stdio both ways.
-  --socket PATH      listen there for `ctl` requests
+The command LAVA's qemu boot method runs (python3 -m kairos.lava qemu):
+boots tools/kairos-qemu with KAIROS-QEMU ARGS on a pty and copies its
+console to stdio both ways (docs/hil.md).
+  --socket PATH      listen there for requests of kairos-lava-ctl
   --console-vm NAME  the VM LAVA talks to: console input goes to it once
                      Kairos is up, and again after every request
   --file LABEL=PATH  a file the job deployed (its LAVA image label)
   --system FILE.dts  a kairos-qemu system file in which a string
                      "lava:LABEL" names the --file of that LABEL
-ctl: one control channel request (docs/control.md) through the socket
-  of a running `qemu`; prints the answer's data lines, then its status
-  and message. Exit status 0 when Kairos answered 0, 10 + its status
-  otherwise, 1 when the request did not get through, 2 for bad usage.
+  -h, --help         this text
+KAIROS-QEMU ARGS are checked first (kairos-qemu --dry-run): a refusal is
+its one line, and its exit status.
+"""
+
+CTL_USAGE = """\
+usage: kairos-lava-ctl --socket PATH VERB [ARG]...
+One control channel request (docs/control.md) on the console of a running
+kairos-lava-qemu (python3 -m kairos.lava ctl), e.g. `restore linux 0`;
+prints the answer's data lines, then the request, its status and message.
+  --socket PATH   the --socket of that kairos-lava-qemu
+  -h, --help      this text
+Exit status: 0 when Kairos answered 0, 10 + its status when it refused,
+1 when the request did not get through, 2 for bad usage.
 """
 
 
@@ -338,7 +347,7 @@ class Mux:
 def qemu_main(argv):
     """The `qemu` command; -> exit status."""
     if argv[:1] in (["-h"], ["--help"]):
-        print(USAGE, end="")
+        print(QEMU_USAGE, end="")
         return 0
     try:
         opts = parse_qemu_args(argv)
@@ -359,6 +368,14 @@ def qemu_main(argv):
         print(f"kairos-lava-qemu: error: {e}", file=sys.stderr)
         return EXIT_FAILED
     cmd = [kairos_qemu_tool(), *rest]
+    # Its refusals before any pty: one line on stderr, its status.
+    dry = subprocess.run(cmd + ["--dry-run"], capture_output=True,
+                         text=True)
+    if dry.returncode:
+        err = [ln for ln in dry.stderr.splitlines() if ln.strip()]
+        print(err[-1] if err else f"kairos-lava-qemu: kairos-qemu "
+              f"--dry-run exited {dry.returncode}", file=sys.stderr)
+        return dry.returncode
     print("kairos-lava-qemu: " + " ".join(cmd), flush=True)
     saved = None
     if os.isatty(0):
@@ -381,13 +398,33 @@ def qemu_main(argv):
 
 # -- the client ------------------------------------------------------------
 
+def _ctl_usage(msg):
+    print(f"kairos-lava-ctl: {msg}; see --help", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def ctl_main(argv):
     """The `ctl` command; -> exit status."""
-    if len(argv) < 3 or argv[0] != "--socket":
-        print("kairos.lava ctl: usage: ctl --socket PATH VERB [ARG]...; "
-              "see --help", file=sys.stderr)
-        return EXIT_USAGE
-    path, words = argv[1], argv[2:]
+    if argv[:1] in (["-h"], ["--help"]):
+        print(CTL_USAGE, end="")
+        return 0
+    path, words = None, []
+    it = iter(argv)
+    for a in it:
+        if words:
+            words.append(a)
+        elif a == "--socket":
+            path = next(it, None)
+            if not path:
+                return _ctl_usage("--socket needs a value")
+        elif a.startswith("-"):
+            return _ctl_usage(f"unknown option '{a}'")
+        else:
+            words.append(a)
+    if not path:
+        return _ctl_usage("--socket PATH is required")
+    if not words:
+        return _ctl_usage("missing VERB (e.g. restore linux 0)")
     line = " ".join(words)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -400,7 +437,7 @@ def ctl_main(argv):
                 break
             answer += chunk
     except OSError as e:
-        print(f"kairos.lava ctl: {path}: {e.strerror or e} (is "
+        print(f"kairos-lava-ctl: {path}: {e.strerror or e} (is "
               f"kairos-lava-qemu running with --socket {path}?)",
               file=sys.stderr)
         return EXIT_FAILED
@@ -408,7 +445,7 @@ def ctl_main(argv):
         s.close()
     lines = answer.decode(errors="replace").splitlines()
     if not lines:
-        print(f"kairos.lava ctl: {line}: no answer", file=sys.stderr)
+        print(f"kairos-lava-ctl: {line}: no answer", file=sys.stderr)
         return EXIT_FAILED
     for row in lines[:-1]:
         print(row[2:] if row.startswith("- ") else row)
@@ -427,7 +464,8 @@ def main(argv=None):
     """python3 -m kairos.lava qemu|ctl ...; -> exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE, end="")
+        print("usage: python3 -m kairos.lava qemu|ctl ... (qemu --help, "
+              "ctl --help)")
         return 0 if argv else EXIT_USAGE
     if argv[0] == "qemu":
         return qemu_main(argv[1:])
