@@ -24,6 +24,8 @@ PORT = 21000 + _SALT
 PG_PORT = 23000 + _SALT
 JOBS = os.path.join(ROOT, "hil", "lava", "jobs")
 JOB_TIMEOUT = 600
+# Where LAVA's dispatcher puts a job's files (lava_common.constants).
+DISPATCHER_TMP = "/var/lib/lava/dispatcher/tmp"
 
 
 def kairos_lava(*args, timeout=300):
@@ -149,7 +151,10 @@ def test_lava_linux_job_restores_between_definitions(lava):
     status = kairos_lava("status")
     assert status.returncode != 0 and "running" not in status.stdout, \
         status.stdout
+    # The daemons name the state folder; the jobs' QEMUs their files.
+    names = [STATE] + [f"{DISPATCHER_TMP}/{job}/" for job in (linux, bare)]
     deadline = time.monotonic() + 10
-    while processes_under(STATE) and time.monotonic() < deadline:
+    while any(processes_under(n) for n in names) and \
+            time.monotonic() < deadline:
         time.sleep(0.5)
-    assert processes_under(STATE) == []
+    assert [processes_under(n) for n in names] == [[]] * len(names)
