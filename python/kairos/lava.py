@@ -361,6 +361,11 @@ def qemu_main(argv):
             with open(out, "w") as f:
                 f.write(text)
             rest = ["--system", out] + rest
+            # kairos-qemu's generated files beside it, in the job's
+            # folder, which LAVA removes after the job.
+            if "--out" not in rest:
+                rest = ["--out", os.path.join(os.path.dirname(out),
+                                              "kairos-qemu")] + rest
     except UsageError as e:
         print(f"kairos-lava-qemu: error: {e}", file=sys.stderr)
         return EXIT_USAGE
