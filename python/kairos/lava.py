@@ -53,15 +53,20 @@ _CONSOLE_READY_RE = re.compile(rb"kairos: console input to VM|kairos> ")
 QEMU_USAGE = """\
 usage: kairos-lava-qemu [--socket PATH] [--console-vm NAME]
            [--file LABEL=PATH]... [--system FILE.dts] [KAIROS-QEMU ARGS]...
+       kairos-lava-qemu --serial DEVICE [--baud N] [--socket PATH]
+           [--console-vm NAME]
 The command LAVA's qemu boot method runs (python3 -m kairos.lava qemu):
 boots tools/kairos-qemu with KAIROS-QEMU ARGS on a pty and copies its
-console to stdio both ways (docs/hil.md).
+console to stdio both ways (docs/hil.md). With --serial, the console is
+a board's serial port instead (a device dictionary's connection_command).
   --socket PATH      listen there for requests of kairos-lava-ctl
   --console-vm NAME  the VM LAVA talks to: console input goes to it once
                      Kairos is up, and again after every request
   --file LABEL=PATH  a file the job deployed (its LAVA image label)
   --system FILE.dts  a kairos-qemu system file in which a string
                      "lava:LABEL" names the --file of that LABEL
+  --serial DEVICE    a board's console (8N1, raw, no flow control)
+  --baud N           its speed (default 115200)
   -h, --help         this text
 KAIROS-QEMU ARGS are checked first (kairos-qemu --dry-run): a refusal is
 its one line, and its exit status.
@@ -106,10 +111,11 @@ def resolve_system(text, files, where):
 def parse_qemu_args(argv):
     """The `qemu` command line -> dict; UsageError if it is bad."""
     opts = {"socket": None, "console_vm": None, "files": {}, "system": None,
-            "rest": []}
+            "serial": None, "baud": 115200, "rest": []}
     it = iter(argv)
     for a in it:
-        if a in ("--socket", "--console-vm", "--file", "--system"):
+        if a in ("--socket", "--console-vm", "--file", "--system", "--serial",
+                 "--baud"):
             v = next(it, None)
             if not v:
                 raise UsageError(f"{a} needs a value")
@@ -121,6 +127,11 @@ def parse_qemu_args(argv):
                 if not os.path.isfile(path):
                     raise UsageError(f"--file {label}={path}: no such file")
                 opts["files"][label] = path
+            elif a == "--baud":
+                if not v.isdigit() or not hasattr(termios, f"B{v}"):
+                    raise UsageError(f"--baud {v!r} is not a speed of this "
+                                     f"host's serial driver (e.g. 115200)")
+                opts["baud"] = int(v)
             elif a == "--console-vm":
                 if not _LABEL_RE.match(v) or len(v) > 31:
                     raise UsageError(f"--console-vm {v!r} is not a VM name")
@@ -131,6 +142,10 @@ def parse_qemu_args(argv):
             opts["rest"].append(a)
     if opts["system"] and not os.path.isfile(opts["system"]):
         raise UsageError(f"--system {opts['system']}: no such file")
+    if opts["serial"] and (opts["rest"] or opts["system"] or opts["files"]):
+        extra = " ".join(opts["rest"]) or "--system/--file"
+        raise UsageError(f"--serial {opts['serial']}: a board boots by "
+                         f"itself; {extra} is for QEMU")
     return opts
 
 
@@ -150,15 +165,21 @@ def _die_with_parent():
 class Mux:
     """LAVA's stdio <-> Kairos's console, plus the request socket."""
 
-    def __init__(self, cmd, sock_path=None, console_vm=None):
+    def __init__(self, cmd, sock_path=None, console_vm=None, fd=None):
+        """@cmd runs on a new pty; or, with @fd, that is the console (a
+        board's serial port) and nothing is started."""
         self.console_vm = console_vm
         self.sock_path = sock_path
-        self.master, slave = os.openpty()
-        tty.setraw(slave)
-        self.proc = subprocess.Popen(cmd, stdin=slave, stdout=slave,
-                                     stderr=slave,
-                                     preexec_fn=_die_with_parent)
-        os.close(slave)
+        self.proc = None
+        if fd is not None:
+            self.master = fd
+        else:
+            self.master, slave = os.openpty()
+            tty.setraw(slave)
+            self.proc = subprocess.Popen(cmd, stdin=slave, stdout=slave,
+                                         stderr=slave,
+                                         preexec_fn=_die_with_parent)
+            os.close(slave)
         self.listener = None
         if sock_path:
             try:
@@ -172,6 +193,7 @@ class Mux:
         self.ready = False   # Kairos printed its console line
         self.seen = b""      # output not yet scanned for readiness
         self.stdin_open = True
+        self.closed = False
 
     # Output of Kairos goes to LAVA whatever the mux is doing.
     def _out(self, data):
@@ -338,6 +360,10 @@ class Mux:
             except OSError:
                 pass
             self.listener = None
+        self.closed = True
+        if self.proc is None:
+            os.close(self.master)
+            return 0
         if self.proc.poll() is None:
             kill_tree(self.proc, timeout=5)
         os.close(self.master)
@@ -372,6 +398,15 @@ def qemu_main(argv):
     except OSError as e:
         print(f"kairos-lava-qemu: error: {e}", file=sys.stderr)
         return EXIT_FAILED
+    if opts["serial"]:
+        try:
+            fd = open_serial(opts["serial"], opts["baud"])
+        except OSError as e:
+            print(f"kairos-lava-qemu: error: --serial {opts['serial']}: "
+                  f"{e.strerror or e}", file=sys.stderr)
+            return EXIT_FAILED
+        return _mux_main(Mux(None, opts["socket"], opts["console_vm"],
+                             fd=fd))
     cmd = [kairos_qemu_tool(), *rest]
     # Its refusals before any pty: one line on stderr, its status.
     dry = subprocess.run(cmd + ["--dry-run"], capture_output=True,
@@ -382,11 +417,28 @@ def qemu_main(argv):
               f"--dry-run exited {dry.returncode}", file=sys.stderr)
         return dry.returncode
     print("kairos-lava-qemu: " + " ".join(cmd), flush=True)
+    return _mux_main(Mux(cmd, opts["socket"], opts["console_vm"]))
+
+
+def open_serial(path, baud):
+    """A serial port as KairosCtl.open_serial opens it: 8N1, raw, no flow
+    control, @baud; -> its fd."""
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    tty.setraw(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[2] |= termios.CLOCAL | termios.CREAD
+    attrs[2] &= ~getattr(termios, "CRTSCTS", 0)
+    attrs[4] = attrs[5] = getattr(termios, f"B{baud}")
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    return fd
+
+
+def _mux_main(mux):
+    """Run @mux with stdio raw; -> the exit status."""
     saved = None
     if os.isatty(0):
         saved = termios.tcgetattr(0)
         tty.setraw(0)
-    mux = Mux(cmd, opts["socket"], opts["console_vm"])
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)
@@ -395,7 +447,7 @@ def qemu_main(argv):
     try:
         return mux.run()
     finally:
-        if mux.proc.poll() is None:
+        if not mux.closed:
             mux.close()
         if saved:
             termios.tcsetattr(0, termios.TCSADRAIN, saved)

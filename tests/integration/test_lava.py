@@ -8,9 +8,13 @@ the bare-metal interactive job. Both finish Complete, with per-test-case
 results that show the third definition ran on a restored guest; then
 `kairos-lava down` leaves no process behind."""
 import os
+import re
+import select
 import shutil
+import signal
 import subprocess
 import time
+import tty
 import zlib
 
 import pytest
@@ -158,3 +162,86 @@ def test_lava_linux_job_restores_between_definitions(lava):
             time.monotonic() < deadline:
         time.sleep(0.5)
     assert [processes_under(n) for n in names] == [[]] * len(names)
+
+
+def _read_until(fd, regex, timeout=20):
+    """Bytes from @fd until @regex matches them; -> the match."""
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        m = re.search(regex, buf)
+        if m:
+            return m
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {regex!r} within {timeout} s: {buf!r}"
+        r, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if r:
+            buf += os.read(fd, 4096)
+
+
+def _fake_exchange(board, request, answer):
+    """Play Kairos on @board for one kairos-lava-qemu exchange: control
+    mode, @request (None: none) answered @answer, list, exit, Ctrl-A."""
+    _read_until(board, rb"\x01k\x15ctl\r")
+    os.write(board, b"@ctl 0 control mode, protocol 1\r\n")
+    if request:
+        tag = _read_until(board, rb"(\w+) " + re.escape(request) +
+                          rb"\r").group(1)
+        os.write(board, b"@%s - vm=linux slot=0\r\n@%s %s\r\n" %
+                 (tag, tag, answer))
+    tag = _read_until(board, rb"(\w+) list\r").group(1)
+    os.write(board, b"@%s - vm=bare id=0 state=stopped\r\n"
+             b"@%s - vm=linux id=1 state=running\r\n@%s 0 2 VMs\r\n" %
+             (tag, tag, tag))
+    tag = _read_until(board, rb"(\w+) exit\r").group(1)
+    os.write(board, b"@%s 0 back to the shell\r\nkairos> " % tag)
+    _read_until(board, rb"\x011")   # Ctrl-A 1: the VM linux
+    os.write(board, b"kairos: console input to VM linux\r\n")
+
+
+def test_lava_mux_on_a_serial_line(tmp_path):
+    """kairos-lava-qemu --serial (a board's console, here a pty played by
+    the test): bytes pass both ways; once Kairos is up it gives console
+    input to --console-vm by its number from `list`; a kairos-lava-ctl
+    request is done in control mode and answered with Kairos's status
+    (0, a refusal as 10 + status); SIGTERM ends it and removes its
+    socket. No LAVA, no QEMU."""
+    board, line = os.openpty()   # line: kept open, or board reads EIO
+    tty.setraw(board)
+    sock = str(tmp_path / "ctl.sock")
+    mux = subprocess.Popen(
+        [os.path.join(TOOLS, "kairos-lava-qemu"), "--serial",
+         os.ttyname(line), "--socket", sock, "--console-vm", "linux"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    ctl = os.path.join(TOOLS, "kairos-lava-ctl")
+    try:
+        # The port is open (and flushed) once the socket is there.
+        deadline = time.monotonic() + 20
+        while not os.path.exists(sock):
+            assert time.monotonic() < deadline and mux.poll() is None
+            time.sleep(0.05)
+        os.write(board, b"U-Boot 2023.01\r\nKairos 0.1.0\r\nkairos> ")
+        _fake_exchange(board, None, None)
+        # LAVA's input reaches the board, the board's output LAVA.
+        mux.stdin.write(b"echo hi\n")
+        mux.stdin.flush()
+        _read_until(board, rb"echo hi\n")
+        os.write(board, b"[linux] hi-from-the-guest\r\n")
+        _read_until(mux.stdout.fileno(), rb"hi-from-the-guest")
+        for answer, status in ((b"0 restored", 0), (b"3 no slot 5", 13)):
+            client = subprocess.Popen([ctl, "--socket", sock, "restore",
+                                       "linux", "5"], stdout=subprocess.PIPE,
+                                      text=True)
+            _fake_exchange(board, b"restore linux 5", answer)
+            out, _ = client.communicate(timeout=30)
+            assert client.returncode == status, out
+            assert f"restore linux 5: {answer.decode()}" in out, out
+            assert "vm=linux slot=0" in out, out
+        _read_until(mux.stdout.fileno(), rb"@event|3 no slot 5")
+    finally:
+        mux.terminate()
+        rc = mux.wait(timeout=20)
+        os.close(board)
+        os.close(line)
+    assert rc in (0, 128 + signal.SIGTERM), rc
+    assert not os.path.exists(sock)

@@ -74,7 +74,11 @@ CASES = {
                                       (["--system", "/no-such.dts"],
                                        "/no-such.dts"),
                                       # kairos-qemu's own refusal.
-                                      (["--smp", "two"], "two")]),
+                                      (["--smp", "two"], "two"),
+                                      (["--serial", "/dev/null", "--baud",
+                                        "fast"], "fast"),
+                                      (["--serial", "/dev/null", "--smp",
+                                        "2"], "--smp 2")]),
     "kairos-lava-ctl": ("--socket", [(["restore", "linux", "0"],
                                       "--socket"),
                                      (["--socket", "/tmp/x.sock"], "VERB")]),
