@@ -114,6 +114,7 @@ run: all guests linux-guest
 
 include mk/guests.mk
 include mk/linux.mk
+include mk/lava.mk
 include mk/rpi4.mk
 include mk/test.mk
 include mk/bench.mk

@@ -9,5 +9,5 @@ PYTEST_ARGS ?=
 # fuzz-smoke and ckpt-tool: mk/ckpt.mk (the checkpoint image format).
 test: unit fuzz-smoke integration
 
-integration: all guests linux-guest ckpt-tool rpi4-test-deps
+integration: all guests linux-guest ckpt-tool rpi4-test-deps lava-deps
 	$(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/integration
