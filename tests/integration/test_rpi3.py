@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Kairos on the Raspberry Pi 3 Model B, as QEMU models it (-M raspi3b:
 BCM2837, no GIC, the BCM2836 local and peripheral interrupt controllers,
-spin-table CPUs, a real Pi 3's 19.2 MHz counter), booted with -kernel by
-tools/kairos-rpi4 --board 3b: the same Kairos build as the Pi 4's, the
+spin-table CPUs, a real Pi 3's 19.2 MHz counter), booted with -kernel or through
+Debian's U-Boot from the SD-card image by tools/kairos-rpi4 --board 3b: the same Kairos build as the Pi 4's, the
 board told apart by its device tree (docs/rpi3.md). Needs
 `make rpi4-test-deps guests linux-guest` (make integration runs it)."""
 import os
+import subprocess
 
 import pytest
 
@@ -18,6 +19,7 @@ NEEDED = [os.path.join(RPI, "kairos.bin"),
           os.path.join(RPI, "bcm2837-rpi-3-b.dtb"),
           os.path.join(GUESTS, "gictest.bin"),
           os.path.join(GUESTS, "timertest.bin")]
+UBOOT = os.path.join(RPI, "u-boot-rpi", "u-boot.bin")
 PI3_HZ = 19200000
 TIMER_TESTS = ["vt_cval", "vt_tval", "vt_periodic", "vt_mask_unmask",
                "pt_cval", "pt_tval", "t11_no_double_injection",
@@ -148,3 +150,38 @@ def test_linux_guest_on_software_vgic(boot, tmp_path):
     second = int(con.expect(r"\[linux\] KAIROS-TICK (\d+) ",
                             timeout=30).group(1))
     assert second == first + 1
+
+
+def test_uboot_sdcard_timer_guest(boot, tmp_path):
+    """The way a real Pi 3 boots: Debian's U-Boot (rpi_arm64, as on the Pi
+    4) started on the board's DTB, its distro boot finding boot.scr on the
+    card and loading Kairos, the /hypervisor overlay and the guest from it,
+    whole; the card is the Pi 4's (both DTBs, config.txt picking the
+    board's). Kairos comes up on the mini-UART with the software vGIC, the
+    guest's timers work at 19.2 MHz, and when it stops Kairos halts the
+    board through the watchdog: QEMU exits."""
+    if not os.path.exists(UBOOT):
+        pytest.fail(f"{UBOOT} missing: run 'make rpi4-files'")
+    tests = ["vt_cval", "vt_periodic", "pt_cval"]
+    con = boot([TOOL, "--board", "3b", "--uboot", "--out", str(tmp_path),
+                "--vm", vm_spec("timer", "timertest.bin", "0:1", tests)])
+    # U-Boot's first lines precede its mini-UART driver: none before MMC.
+    con.expect(r"MMC:\s+mmc@7e202000", timeout=60)
+    con.expect(r"Found U-Boot script /boot.scr", timeout=60)
+    con.expect(r"Kairos: loading from mmc \d+:\d+", timeout=90)
+    files = [NEEDED[0], os.path.join(tmp_path, "card", "kairos.dtbo"),
+             os.path.join(GUESTS, "timertest.bin")]
+    for f in files:
+        m = con.expect(r"(\d+) bytes read in", timeout=60)
+        assert int(m.group(1)) == os.path.getsize(f), f
+    con.expect(r"Starting kernel", timeout=60)
+    expect_banner(con, timeout=60)
+    expect_verdicts(con, {"timer": tests}, timeout=120)
+    con.expect(r"kairos: all VMs stopped", timeout=60)
+    assert con.wait_exit(timeout=30) == 0
+    card = subprocess.run(["mdir", "-b", "-i",
+                           os.path.join(tmp_path, "sdcard.img") + "@@1M",
+                           "::"], capture_output=True, text=True, check=True)
+    for name in ("config.txt", "u-boot.bin", "bcm2837-rpi-3-b.dtb",
+                 "bcm2711-rpi-4-b.dtb", "boot.scr"):
+        assert f"::/{name}" in card.stdout.split(), card.stdout
