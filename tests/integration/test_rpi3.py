@@ -6,10 +6,13 @@ Debian's U-Boot from the SD-card image by tools/kairos-rpi4 --board 3b: the same
 board told apart by its device tree (docs/rpi3.md). Needs
 `make rpi4-test-deps guests linux-guest` (make integration runs it)."""
 import os
+import struct
 import subprocess
 
 import pytest
 
+import test_ckpt as tc
+from ckpt_image import SEC_VGIC
 from kairos_qemu import ROOT, TOOLS
 
 RPI = os.path.join(ROOT, "build", "rpi4")
@@ -20,6 +23,8 @@ NEEDED = [os.path.join(RPI, "kairos.bin"),
           os.path.join(GUESTS, "gictest.bin"),
           os.path.join(GUESTS, "timertest.bin")]
 UBOOT = os.path.join(RPI, "u-boot-rpi", "u-boot.bin")
+# struct ckpt_vgic.backend and its value without a GIC.
+VGIC_BACKEND, BACKEND_SW = 12, 1
 PI3_HZ = 19200000
 TIMER_TESTS = ["vt_cval", "vt_tval", "vt_periodic", "vt_mask_unmask",
                "pt_cval", "pt_tval", "t11_no_double_injection",
@@ -185,3 +190,52 @@ def test_uboot_sdcard_timer_guest(boot, tmp_path):
     for name in ("config.txt", "u-boot.bin", "bcm2837-rpi-3-b.dtb",
                  "bcm2711-rpi-4-b.dtb", "boot.scr"):
         assert f"::/{name}" in card.stdout.split(), card.stdout
+
+
+def test_checkpoint_and_restore_on_software_vgic(boot, tmp_path):
+    """Checkpoints and restores of a bare-metal guest (ckpttest's timer
+    storm: both vCPUs arm both timers 100 us - 2 ms ahead, again and
+    again) on the emulated CPU interface: every arming still answered by
+    exactly one interrupt. The image records the back end (emulated); the
+    same image saying "the GIC's" is refused at boot with that reason and
+    the VM boots cold, unchanged."""
+    ckpttest = os.path.join(GUESTS, "ckpttest.bin")
+    monitor = str(tmp_path / "mon.sock")
+    spec = f"name={tc.VM},image={ckpttest},vcpus=2,cpus=0:1,mem=64M,"
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--out",
+                str(tmp_path / "a"), "--store", "256M", "--slots", "2",
+                "--vm", spec + "bootargs=test=storm ms=3000 timers=vp linger=20000",
+                "--", "-monitor", f"unix:{monitor},server,nowait"])
+    expect_banner(con, timeout=60)
+    m = con.expect(tc.STORE_RE, timeout=30)
+    run = tc.Run(con, PI3_HZ, int(m.group(3), 16), int(m.group(2)) << 20,
+                 monitor)
+    con.expect(r"# ckpt storm: start", timeout=60)
+    con.to_shell()
+    tc.storm_sequence(run)
+    tc.check_storm(run, ("vtimer", "ptimer"))
+    # linger: the VM stays up to be read, or Kairos halts the board.
+    img = run.dump_slot(0, str(tmp_path / "slot0.img"))
+    assert img.vm()["cntfrq"] == PI3_HZ and img.vm()["gic_version"] == 2
+    vgic = img.find(SEC_VGIC)
+    assert struct.unpack_from("<I", img.data, vgic.off + VGIC_BACKEND) == \
+        (BACKEND_SW,)
+    con.close()
+    # The same image, saying it was taken on a GIC.
+    img.patch(SEC_VGIC, 0, VGIC_BACKEND, "I", 0)
+    bad = tmp_path / "gic.img"
+    bad.write_bytes(img.data[:img.size])
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--out",
+                str(tmp_path / "b"), "--store", "256M", "--slots", "2",
+                "--slot-image", f"0={bad}", "--vm",
+                spec + "resume=0,resume-fallback=cold,"
+                "bootargs=test=wait delay_us=1000"])
+    m = con.expect(rf"kairos: VM {tc.VM} cannot resume from checkpoint slot "
+                   r"0: ([^\r\n]*); booting it cold", timeout=60)
+    assert m.group(1) == (b"slot 0: vGIC back end mismatch: the image's "
+                          b"guest CPU interface was the GIC's virtual CPU "
+                          b"interface, this board's is emulated in "
+                          b"software (no GIC)")
+    con.expect(rf"\[{tc.VM}\] libguest: ckpttest, 2 CPUs", timeout=60)
+    con.expect(tc.VERDICT_RE.format("wait"), timeout=60)
+    assert b"PASS" in con.child.after, con.child.after
