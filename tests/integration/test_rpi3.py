@@ -239,3 +239,48 @@ def test_checkpoint_and_restore_on_software_vgic(boot, tmp_path):
     con.expect(rf"\[{tc.VM}\] libguest: ckpttest, 2 CPUs", timeout=60)
     con.expect(tc.VERDICT_RE.format("wait"), timeout=60)
     assert b"PASS" in con.child.after, con.child.after
+
+
+def vm_exits(con, vm):
+    """The exits of @vm, as the shell's `vm list` counts them."""
+    con.send_line("vm list")
+    m = con.expect(rf"\n\s+\d+\s+{vm}\s+\w+\s+\d+\s+(\d+)\r", timeout=30)
+    return int(m.group(1))
+
+
+def test_held_timer_storm_one_pcpu(boot, tmp_path):
+    """VM b's virtual timer has CVAL in the past and its handler never
+    re-arms it: the line stays up, each EOI is followed by the next
+    interrupt, for 1 s of guest time (icount). VM a, busy on the same
+    pCPU, still runs its share; the shell answers during the storm; and
+    the storm costs b a bounded number of exits per interrupt (its
+    acknowledge and EOI trap, the line is taken again at EL2 after the
+    EOI), not a flood."""
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--icount",
+                "--out", str(tmp_path),
+                "--vm", f"name=a,image={GUESTS}/timertest.bin,vcpus=1,"
+                "cpus=0,mem=32M,bootargs=test=fair ms=1000 storm=0",
+                "--vm", f"name=b,image={GUESTS}/timertest.bin,vcpus=1,"
+                "cpus=0,mem=32M,bootargs=test=fair ms=1000 storm=2 "
+                "linger=100000"])
+    expect_banner(con, timeout=60)
+    con.expect(r"\[b\] # running fair", timeout=60)
+    con.to_shell()
+    con.send_line("cpus")
+    con.expect(r"CPU3\s+MPIDR 0x3\s+online", timeout=60)
+    m = con.expect(r"\[a\] # fair: ran (\d+) of 1000 ms: share (\d+) "
+                   r"permille", timeout=240)
+    share = int(m.group(2))
+    m = con.expect(r"\[b\] # fair: storm of (\d+) interrupts, line held",
+                   timeout=120)
+    eois = int(m.group(1))
+    con.expect(r"\[b\] TEST fair: PASS", timeout=30)
+    exits = vm_exits(con, "b")
+    print(f"a's share {share} permille; b: {eois} interrupts (EOIs), "
+          f"{exits} exits, {exits / eois:.2f} per EOI")
+    assert share >= 450, share
+    assert eois > 1000
+    # Acknowledge and EOI trap (2), the line taken again at EL2 at most
+    # once more: 3 each at most; the rest of the
+    # guest's life (boot, switches, its last lines) is a small part.
+    assert exits <= 3 * eois, (exits, eois)
