@@ -294,7 +294,18 @@ def test_held_timer_storm_one_pcpu(boot, tmp_path):
 INVARIANTS = ["t3_wfi_busy_sibling", "t8_mask_level", "t9_ispendr_icactiver",
               "t10_disabled_ppi_progress", "t11_no_double_injection",
               "t11_eoi_before_rearm"]
+# test_timer.py's case list, for the virtual (vt_) and physical (pt_)
+# timer: waiting in WFI, and (vt) with a busy sibling vCPU on its pCPU.
+CASES = ["cval", "tval", "past_cval0", "past_tval0", "past_tval_neg",
+         "past_tval_min", "tval_max", "cval_far", "cval_backwards",
+         "cval_forwards", "reprogram", "periodic", "mask_unmask",
+         "masked_disabled", "ispendr_disabled_ppi", "long_delay"]
+CASE_VMS = {"vt": ("0:1", "vt", "wfi"), "pt": ("2:3", "pt", "wfi"),
+            "busy": ("0:0", "vt", "busy")}
 INVARIANT_RUNS = {
+    "cases": [(vm, cpus, "test=" + ",".join(f"{t}_{c}" for c in CASES)
+               + f" mode={mode}")
+              for vm, (cpus, t, mode) in CASE_VMS.items()],
     "invariants": [("inv", "0:0", "test=" + ",".join(INVARIANTS)),
                    ("t6", "1:2", "test=t6_counter_exchange")],
     "stress": [("a", "0:0", "test=stress iterations=2000 timers=vp seed=1"),
@@ -340,6 +351,15 @@ NO_ECV = pytest.mark.xfail(
     reason="without FEAT_ECV the guest's CNTV_CVAL/CTL writes cannot be "
     "trapped: Kairos cannot see a line the guest lowers with IRQs masked "
     "before it takes the interrupt listed for it")
+
+
+@pytest.mark.parametrize("vm,case", [
+    pytest.param(vm, c, id=f"{vm}-{c}") for vm in CASE_VMS for c in CASES])
+def test_timer_cases_on_software_vgic(vm, case):
+    """One case of test_timer.py's list on the Pi 3: the virtual timer
+    (its physical source at the local controller) or the emulated
+    physical one, at 19.2 MHz."""
+    expect_invariant("cases", vm, f"{CASE_VMS[vm][1]}_{case}")
 
 
 @pytest.mark.parametrize("test", [
