@@ -384,3 +384,32 @@ def test_stress_2vms_2vcpus_one_pcpu_on_software_vgic(vm):
     vCPUs of 2 VMs on one pCPU: each answered exactly once, far ones
     cancelled and never firing."""
     expect_invariant("stress", vm, "stress")
+
+
+def test_linux_checkpoint_and_restore_on_software_vgic(boot, tmp_path):
+    """Debian's Linux on 2 vCPUs, checkpointed in its `sleep 1` loop after
+    tick 2 and restored after tick 5: the loop goes on from the image
+    (tick 3 again, then 4), its timers and interrupts working on the
+    emulated CPU interface."""
+    linux = os.path.join(GUESTS, "linux")
+    image = os.path.join(linux, "Image")
+    if not os.path.exists(image):
+        pytest.fail(f"{image} missing: run 'make linux-guest'")
+    con = boot([TOOL, "--board", "3b", "--console", "uart0", "--out",
+                str(tmp_path), "--store", "448M", "--slots", "2", "--vm",
+                f"name=linux,image={image},"
+                f"initrd={os.path.join(linux, 'initramfs.cpio.gz')},"
+                "vcpus=2,cpus=0:1,mem=192M,"
+                "bootargs=console=ttyAMA0 quiet kairos.loops=1000"])
+    expect_banner(con, timeout=60)
+    con.expect(tc.STORE_RE, timeout=30)
+    m = con.expect(r"\[linux\] KAIROS-LINUX-READY (\d+) cpus", timeout=180)
+    assert int(m.group(1)) == 2, m.group(0)
+    con.to_shell()
+    con.expect(r"\[linux\] KAIROS-TICK 2 ", timeout=60)
+    tc.checkpoint(con, "linux", 0)
+    con.expect(r"\[linux\] KAIROS-TICK 5 ", timeout=60)
+    tc.restore(con, "linux", 0)
+    ticks = [int(con.expect(r"\[linux\] KAIROS-TICK (\d+) ",
+                            timeout=60).group(1)) for _ in range(2)]
+    assert ticks == [3, 4], ticks
