@@ -24,6 +24,7 @@ NEEDED = [os.path.join(RPI, "kairos.bin"),
           os.path.join(GUESTS, "gictest.bin"),
           os.path.join(GUESTS, "timertest.bin")]
 UBOOT = os.path.join(RPI, "u-boot-rpi", "u-boot.bin")
+CKPT_TOOL = os.path.join(ROOT, "build", "host", "kairos-ckpt")
 # struct ckpt_vgic.backend and its value without a GIC.
 VGIC_BACKEND, BACKEND_SW = 12, 1
 PI3_HZ = 19200000
@@ -221,6 +222,12 @@ def test_checkpoint_and_restore_on_software_vgic(boot, tmp_path):
     vgic = img.find(SEC_VGIC)
     assert struct.unpack_from("<I", img.data, vgic.off + VGIC_BACKEND) == \
         (BACKEND_SW,)
+    # The host tool reads it so too.
+    info = subprocess.run([CKPT_TOOL, "info", str(tmp_path / "slot0.img")],
+                          capture_output=True, text=True, check=False)
+    assert info.returncode == 0, info.stdout + info.stderr
+    assert re.search(r"^vgic: v2 \(CPU interface emulated\), ctlr",
+                     info.stdout, re.M), info.stdout
     con.close()
     # The same image, saying it was taken on a GIC.
     img.patch(SEC_VGIC, 0, VGIC_BACKEND, "I", 0)
