@@ -891,10 +891,6 @@ static void shmem_fn_in(struct vm *vm, const struct ckpt_image *img)
 }
 
 /*
- * Whether a valid image (ckpt_parse() checked everything in it that
- * Kairos uses as a bound or an index) is of this VM, on this board.
- */
-/*
  * The image's vGIC back end against this board's: the list registers, the
  * active state of the virtual timer's physical interrupt and the CPU
  * interface's registers live in different places on each, so an image
@@ -917,6 +913,10 @@ static bool check_vgic_backend(const struct ckpt_image *img, char *why,
 		ckpt_vgic_backend_name(ckpt_vgic_backend_here()));
 }
 
+/*
+ * Whether a valid image (ckpt_parse() checked everything in it that
+ * Kairos uses as a bound or an index) is of this VM, on this board.
+ */
 static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 			char *why, size_t len)
 {
