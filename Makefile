@@ -1,9 +1,16 @@
 # SPDX-License-Identifier: MIT
-# Kairos: make [PLATFORM=qemu-virt|rpi4] [all|run|test|check|clean]
+# Kairos: make [PLATFORM=qemu-virt|rpi4|rpi3] [all|run|test|check|clean]
 #         make ckpt-tool|fuzz   (checkpoint images: mk/ckpt.mk)
 # See README.md and docs/building.md.
 
 PLATFORM ?= qemu-virt
+# The Raspberry Pi 3 runs the Pi 4's build (docs/rpi3.md): PLATFORM=rpi3
+# is PLATFORM=rpi4 with the Pi 3 for what boots a board (bench).
+RPI_BOARD := 4b
+ifeq ($(PLATFORM),rpi3)
+override PLATFORM := rpi4
+RPI_BOARD := 3b
+endif
 CROSS    ?= aarch64-linux-gnu-
 BUILD    ?= build
 B        := $(BUILD)/$(PLATFORM)

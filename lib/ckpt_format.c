@@ -748,6 +748,11 @@ static bool check_vgic(const struct ckpt_image *img, const struct ckpt_vm *vm,
 	if (g.nr_spis != CKPT_NR_SPIS)
 		return refuse(why, "vgic section: %u SPIs, expected %u",
 			      g.nr_spis, CKPT_NR_SPIS);
+	if (g.backend > CKPT_VGIC_BACKEND_SW)
+		return refuse(
+			why,
+			"vgic section: back end %u, expected 0 (the GIC's CPU interface) or 1 (emulated)",
+			g.backend);
 	if (g.ctlr & ~CKPT_GICD_CTLR_KNOWN)
 		return refuse(
 			why,

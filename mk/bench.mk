@@ -42,8 +42,15 @@ $(BENCH_BIN): $(GUESTS_B)/bench.elf
 	$(Q)$(GUEST_OBJCOPY) -O binary $< $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
+ifeq ($(RPI_BOARD),3b)
+# make bench PLATFORM=rpi3: the Pi 3 (this build) beside virt's.
+bench: all rpi4-files $(BENCH_BIN)
+	$(Q)$(MAKE) --no-print-directory PLATFORM=qemu-virt all
+	$(PYTHON) tools/kairos-bench --board 3b $(BENCH_ARGS)
+else
 bench: all $(BENCH_BIN)
 	$(PYTHON) tools/kairos-bench $(BENCH_ARGS)
+endif
 
 -include $(BENCH_OBJS:.o=.d)
 

@@ -6,7 +6,8 @@
 #                     linux-image-arm64 as the Linux guest) and U-Boot
 #                     (u-boot-rpi, the rpi_arm64 build) in build/rpi4/
 #   make sdcard PLATFORM=rpi4   build/rpi4/sdcard.img: the sample system
-#                     (platforms/rpi4/demo.dts) on a FAT card image
+#                     (platforms/rpi4/demo.dts) on a FAT card image that
+#                     boots a Pi 4 or a Pi 3 (docs/rpi3.md)
 # Included after mk/linux.mk.
 
 RPI4_B       := $(or $(BUILD),build)/rpi4
@@ -51,7 +52,7 @@ rpi4-test-deps: rpi4-files
 ifeq ($(PLATFORM),rpi4)
 sdcard: all rpi4-files guests linux-guest
 	tools/kairos-rpi4 --system $(RPI4_SYSTEM) --sdcard $(B)/sdcard.img
-	@echo "built $(B)/sdcard.img: copy it to a card, add the Pi firmware (docs/rpi4.md)"
+	@echo "built $(B)/sdcard.img (for a Pi 4 or a Pi 3): copy it to a card, add the Pi firmware (docs/rpi4.md, docs/rpi3.md)"
 else
 sdcard:
 	@echo "make sdcard: the SD card is for the Raspberry Pi 4: make sdcard PLATFORM=rpi4"; exit 1

@@ -296,6 +296,16 @@ unsigned int fake_set_active_calls(void);
  */
 void fake_vgic_set_nr_lrs(unsigned int n);
 
+/**
+ * What arch_vgic_cpuif_emulated() answers: false (a GIC) after reset,
+ * true for a board without one (docs/rpi3.md). Only what asks it changes:
+ * the list registers stay the fake's.
+ */
+void fake_vgic_set_cpuif_emulated(bool on);
+
+/** What fake_vgic_set_cpuif_emulated() last set. */
+bool fake_vgic_cpuif_emulated(void);
+
 /** The version arch_vgic_hw_init() chose (3 after reset). */
 unsigned int fake_vgic_hw_version(void);
 

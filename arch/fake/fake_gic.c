@@ -64,6 +64,7 @@ static struct {
 	bool last_set_active;
 	unsigned int sgis[KAIROS_MAX_CPUS][16];
 	char vtlog[4096];
+	bool cpuif_emulated; /* fake_vgic_set_cpuif_emulated() */
 } g;
 
 static unsigned int here(void)
@@ -93,6 +94,16 @@ void fake_gic_reset(void)
 							   .priority = 0,
 							   .pending = true,
 							   .group1 = true };
+}
+
+void fake_vgic_set_cpuif_emulated(bool on)
+{
+	g.cpuif_emulated = on;
+}
+
+bool fake_vgic_cpuif_emulated(void)
+{
+	return g.cpuif_emulated;
 }
 
 /* ---- Physical interrupt controller ---- */

@@ -21,6 +21,7 @@
 #include <arch/mmu.h>
 #include <arch/stage2.h>
 #include <arch/timer.h>
+#include <arch/vgic_hw.h>
 #include <kairos/ckpt.h>
 #include <kairos/ckpt_format.h>
 #include <kairos/log.h>
@@ -493,6 +494,20 @@ static uint64_t image_bytes(const struct vm *vm, uint64_t data_pages)
 	       sizeof(struct ckpt_trailer);
 }
 
+/* The guest CPU interface this board gives: the GIC's, or emulated. */
+static enum ckpt_vgic_backend ckpt_vgic_backend_here(void)
+{
+	return arch_vgic_cpuif_emulated() ? CKPT_VGIC_BACKEND_SW :
+					    CKPT_VGIC_BACKEND_GIC;
+}
+
+static const char *ckpt_vgic_backend_name(uint32_t backend)
+{
+	return backend == CKPT_VGIC_BACKEND_SW ?
+		       "emulated in software (no GIC)" :
+		       "the GIC's virtual CPU interface";
+}
+
 /*
  * The held @vm into @s's writer: every section, the memory section last
  * and left open, its data pages copied but not yet folded into its CRC
@@ -553,6 +568,7 @@ static bool capture(struct vm *vm, struct slot *s, uint64_t data_pages)
 	cg.ctlr = vm->vgic.ctlr;
 	cg.version = vm->vgic.version;
 	cg.nr_spis = CKPT_NR_SPIS;
+	cg.backend = ckpt_vgic_backend_here();
 	for (unsigned int k = 0; k < CKPT_NR_SPIS; k++)
 		irq_out(&cg.spi[k], &vm->vgic.spi[k]);
 	ckpt_w_begin(w, CKPT_SEC_VGIC, 0);
@@ -891,6 +907,29 @@ static void shmem_fn_in(struct vm *vm, const struct ckpt_image *img)
 }
 
 /*
+ * The image's vGIC back end against this board's: the list registers, the
+ * active state of the virtual timer's physical interrupt and the CPU
+ * interface's registers live in different places on each, so an image
+ * moves only between boards of the same kind. Images written before the
+ * field existed read as the GIC's (0).
+ */
+static bool check_vgic_backend(const struct ckpt_image *img, char *why,
+			       size_t len)
+{
+	const struct ckpt_vgic *g =
+		ckpt_payload(img, ckpt_find(img, CKPT_SEC_VGIC, 0));
+	uint32_t backend = g->backend;
+
+	if (backend == ckpt_vgic_backend_here())
+		return true;
+	return fail(
+		why, len,
+		"vGIC back end mismatch: the image's guest CPU interface was %s, this board's is %s",
+		ckpt_vgic_backend_name(backend),
+		ckpt_vgic_backend_name(ckpt_vgic_backend_here()));
+}
+
+/*
  * Whether a valid image (ckpt_parse() checked everything in it that
  * Kairos uses as a bound or an index) is of this VM, on this board.
  */
@@ -942,6 +981,8 @@ static bool check_image(const struct vm *vm, const struct ckpt_image *img,
 			why, len,
 			"GIC version mismatch: the image has a GICv%u, %s has a GICv%u",
 			h->gic_version, c->name, vm->vgic.version);
+	if (!check_vgic_backend(img, why, len))
+		return false;
 	return shmem_image_fits(vm, img, why, len);
 }
 

@@ -37,6 +37,8 @@ void bench_wait(const uint32_t *flag, uint64_t sleep);
 uint64_t bench_hvc_version(uint64_t *ticks);
 uint32_t bench_mmio_read32(uintptr_t addr, uint64_t *ticks);
 uint64_t bench_sgi_send(uint64_t sgi1r);
+/** GICv2: the address bench_sgi_send() writes (GICD_SGIR). */
+extern uintptr_t bench_gicd_sgir;
 /** Called by the vector for an IRQ from outside bench_wait. */
 void bench_stray_irq(uint64_t elr) __attribute__((noreturn));
 
@@ -94,7 +96,18 @@ void bench_stop_cpu1(void);
 void bench_yield(void);
 /** bench_yield() a few times: the other CPUs get to their WFI. */
 void bench_settle(void);
-/** ICC_SGI1R_EL1 value sending SGI @intid to CPU @cpu (GICv3). */
+/*
+ * bench_sgi1r() on a GICv2: this bit set and GICD_SGIR's value below it,
+ * which bench_sgi_send() writes to the distributor (ICC_SGI1R_EL1 has
+ * bits 63:56 RES0).
+ */
+#define BENCH_SGI_V2 (1ULL << 63)
+/**
+ * The value bench_sgi_send() takes to send SGI @intid to CPU @cpu: an
+ * ICC_SGI1R_EL1 value (GICv3), or BENCH_SGI_V2 and a GICD_SGIR one
+ * (GICv2, CPU interface number = CPU number, as on virt and under
+ * Kairos). After bench_setup().
+ */
 uint64_t bench_sgi1r(unsigned int cpu, unsigned int intid);
 
 #endif

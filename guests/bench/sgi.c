@@ -56,7 +56,7 @@ static uint64_t pp_round(void)
 
 static bool pp_setup(void)
 {
-	if (!bench_setup(true))
+	if (!bench_setup(false))
 		return false;
 	pp.ping_sgi1r = bench_sgi1r(1, BENCH_SGI_PING);
 	pp.pong_sgi1r = bench_sgi1r(0, BENCH_SGI_PONG);

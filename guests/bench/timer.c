@@ -135,11 +135,12 @@ TEST(vtimer_shared_busy)
 {
 	unsigned int intid = timer_virt_intid(), n = bench_nsamples();
 	struct bench_samples s = { .n = 0 };
-	uint64_t sgi1r = bench_sgi1r(1, BENCH_SGI_NUDGE);
+	uint64_t sgi1r;
 	unsigned int tries = 0;
 
-	if (!bench_setup(true))
+	if (!bench_setup(false))
 		return;
+	sgi1r = bench_sgi1r(1, BENCH_SGI_NUDGE);
 	gic_set_handler(BENCH_SGI_NUDGE, sb_nudge, NULL);
 	if (!bench_start_cpu1_busy())
 		return;

@@ -119,15 +119,24 @@ func bench_mmio_read32
 endfunc bench_mmio_read32
 
 /*
- * uint64_t bench_sgi_send(uint64_t sgi1r): writes ICC_SGI1R_EL1 (GICv3)
- * and returns the counter read just before. Earlier stores are made
- * visible to the target first.
+ * uint64_t bench_sgi_send(uint64_t sgi1r): writes ICC_SGI1R_EL1 (GICv3),
+ * or with BENCH_SGI_V2 (bit 63) set the low 32 bits to GICD_SGIR
+ * (bench_gicd_sgir), and returns the counter read just before. Earlier
+ * stores are made visible to the target first.
  */
 func bench_sgi_send
 	dsb	ish
 	isb
+	tbnz	x0, #63, 1f
 	mrs	x1, cntvct_el0
 	msr	icc_sgi1r_el1, x0
+	isb
+	mov	x0, x1
+	ret
+1:	adrp	x2, bench_gicd_sgir
+	ldr	x2, [x2, :lo12:bench_gicd_sgir]
+	mrs	x1, cntvct_el0
+	str	w0, [x2]
 	isb
 	mov	x0, x1
 	ret

@@ -239,12 +239,22 @@ struct ckpt_shmem {
 	uint64_t size;        /**< bytes: whole 4 KiB pages, not 0 */
 };
 
+/**
+ * struct ckpt_vgic.backend: what the guest's CPU interface was. Images
+ * written before the field existed have 0 there (the word was reserved),
+ * and were all taken on a GIC.
+ */
+enum ckpt_vgic_backend {
+	CKPT_VGIC_BACKEND_GIC = 0, /**< the GIC's own (GICV frame, ICH_*) */
+	CKPT_VGIC_BACKEND_SW = 1,  /**< emulated, no GIC (docs/rpi3.md) */
+};
+
 /** The distributor. */
 struct ckpt_vgic {
 	uint32_t ctlr;
 	uint32_t version; /**< 2 or 3 */
 	uint32_t nr_spis; /**< CKPT_NR_SPIS */
-	uint32_t reserved;
+	uint32_t backend; /**< enum ckpt_vgic_backend */
 	struct ckpt_irq spi[CKPT_NR_SPIS];
 };
 

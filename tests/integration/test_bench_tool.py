@@ -193,3 +193,35 @@ def test_bench_fails_without_numbers(tmp_path):
     assert p.returncode != 0, p.stdout + p.stderr
     assert "native:" in p.stderr and "native.log" in p.stderr, p.stderr
     assert not LINE_RE.search(p.stdout), p.stdout
+
+
+BOARD_LINE_RE = re.compile(r"^bench: rpi3_(\S+) virt=(\d+) rpi3=(\d+) "
+                           r"added=(-?\d+)$", re.M)
+BOARD_METRICS = ["vtimer_vector", "vtimer_handler", "wfi_wakeup_vector",
+                 "wfi_wakeup_handler", "hvc_roundtrip", "mmio_gicd_read",
+                 "sgi_vector", "sgi_handler", "vtimer_2vcpu_vector",
+                 "vtimer_2vcpu_handler", "vcpu_switch", "vtimer_shared_busy"]
+
+
+def test_bench_board_3b_quick(tmp_path):
+    """--board 3b (make bench PLATFORM=rpi3, docs/rpi3.md): every row has
+    numbers on virt GICv2 and on the Pi 3, at one tick per instruction;
+    an interrupt costs more without a GIC, and more still at the handler,
+    behind the trapped acknowledge."""
+    rpi = os.path.join(ROOT, "build", "rpi4", "kairos.bin")
+    if not os.path.exists(rpi):
+        pytest.fail(f"{rpi} missing: run 'make rpi4-test-deps'")
+    p = run_bench(tmp_path, "--board", "3b")
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    assert "counter 1000000000 Hz" in out, out
+    rows = {m[0]: tuple(map(int, m[1:])) for m in
+            BOARD_LINE_RE.findall(out)}
+    assert list(rows) == BOARD_METRICS, out
+    for metric, (virt, rpi3, added) in rows.items():
+        assert virt > 0 and rpi3 > 0 and added == rpi3 - virt, \
+            f"{metric}: {out}"
+    for irq in ("vtimer", "wfi_wakeup", "sgi", "vtimer_2vcpu"):
+        vec, hnd = rows[f"{irq}_vector"][2], rows[f"{irq}_handler"][2]
+        assert 0 < vec < hnd, f"{irq}: {out}"
+    assert rows["vcpu_switch"][2] > 0, out

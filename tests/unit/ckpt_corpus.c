@@ -89,6 +89,13 @@ const struct ckpt_edit ckpt_corpus[] = {
 	  "vgic section: distributor control 0x4 has unknown bits", false },
 	{ "nr_spis one past", VGIC, F(ckpt_vgic, nr_spis), CKPT_NR_SPIS + 1,
 	  "vgic section: 257 SPIs, expected 256", false },
+	/* Emulated (1) is valid too, but refused on this GIC board. */
+	{ "back end the GIC's", VGIC, F(ckpt_vgic, backend),
+	  CKPT_VGIC_BACKEND_GIC, NULL, true },
+	{ "back end one past", VGIC, F(ckpt_vgic, backend),
+	  CKPT_VGIC_BACKEND_SW + 1,
+	  "vgic section: back end 2, expected 0 (the GIC's CPU interface) or 1 (emulated)",
+	  false },
 	/* The VM as a whole. */
 	{ "paused at the limit", VM, F(ckpt_vm, paused), 1, NULL, true },
 	{ "paused one past", VM, F(ckpt_vm, paused), 2,

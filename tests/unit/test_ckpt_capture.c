@@ -582,6 +582,59 @@ static void test_refuses_another_gic_version(void **state)
 		    "GICv3");
 }
 
+/* ---- The vGIC back end: the GIC's CPU interface or an emulated one ---- */
+
+#define BACKEND_GIC "the GIC's virtual CPU interface"
+#define BACKEND_SW "emulated in software (no GIC)"
+
+/* The vGIC back end slot 0's image records. */
+static uint32_t image_backend(void)
+{
+	const struct ckpt_vgic *g;
+	struct ckpt_image img;
+	char why[200];
+
+	if (!ckpt_parse(store, SLOT_SIZE, 0, &img, why, sizeof(why)))
+		fail_msg("slot 0: %s", why);
+	g = ckpt_payload(&img, ckpt_find(&img, CKPT_SEC_VGIC, 0));
+	return g->backend;
+}
+
+static void test_image_records_the_vgic_backend(void **state)
+{
+	(void)state;
+	checkpoint(0);
+	assert_int_equal(image_backend(), CKPT_VGIC_BACKEND_GIC);
+	fake_vgic_set_cpuif_emulated(true);
+	checkpoint(0);
+	assert_int_equal(image_backend(), CKPT_VGIC_BACKEND_SW);
+	/* And it goes back on a board of the same kind. */
+	restore(0, CKPT_POLICY_PAUSE);
+}
+
+static void test_refuses_an_emulated_cpuif_image_on_a_gic(void **state)
+{
+	struct vm_snapshot s;
+
+	(void)state;
+	fake_vgic_set_cpuif_emulated(true);
+	image_then_more(&s);
+	fake_vgic_set_cpuif_emulated(false);
+	refused(&s, "vGIC back end mismatch: the image's guest CPU interface "
+		    "was " BACKEND_SW ", this board's is " BACKEND_GIC);
+}
+
+static void test_refuses_a_gic_image_without_a_gic(void **state)
+{
+	struct vm_snapshot s;
+
+	(void)state;
+	image_then_more(&s);
+	fake_vgic_set_cpuif_emulated(true);
+	refused(&s, "vGIC back end mismatch: the image's guest CPU interface "
+		    "was " BACKEND_GIC ", this board's is " BACKEND_SW);
+}
+
 /* ---- Passthrough: a mismatch names the first difference ---- */
 
 /* VM a's configuration given QEMU virt's PL031 and its interrupt (or
@@ -1121,6 +1174,9 @@ int main(void)
 		V3(test_refuses_an_image_without_its_end),
 		V3(test_refuses_another_format_version),
 		V3(test_refuses_another_gic_version),
+		V2(test_image_records_the_vgic_backend),
+		V2(test_refuses_an_emulated_cpuif_image_on_a_gic),
+		V2(test_refuses_a_gic_image_without_a_gic),
 		V3(test_good_image_after_a_refusal),
 		V3(test_slot_not_restorable_before_its_crc),
 		V3(test_corrupted_slot_still_detected),

@@ -47,7 +47,8 @@ static const struct field vcpu_fields[] = {
 
 static const struct field vgic_fields[] = {
 	FIELD(struct ckpt_vgic, "ctlr", ctlr, ctlr),
-	FIELD(struct ckpt_vgic, "version", version, reserved),
+	FIELD(struct ckpt_vgic, "version", version, nr_spis),
+	FIELD(struct ckpt_vgic, "back end", backend, backend),
 };
 
 static const struct field vuart_fields[] = {

@@ -140,7 +140,10 @@ static void print_devices(const struct ckpt_image *img)
 
 	memcpy(&g, ckpt_payload(img, ckpt_find(img, CKPT_SEC_VGIC, 0)),
 	       sizeof(g));
-	printf("vgic: v%u, ctlr 0x%x\n", g.version, g.ctlr);
+	printf("vgic: v%u%s, ctlr 0x%x\n", g.version,
+	       g.backend == CKPT_VGIC_BACKEND_SW ? " (CPU interface emulated)" :
+						   "",
+	       g.ctlr);
 	print_irqs("pending SPIs", g.spi, CKPT_NR_SPIS, CKPT_NR_PRIVATE,
 		   irq_pending);
 	print_irqs("active SPIs", g.spi, CKPT_NR_SPIS, CKPT_NR_PRIVATE,

@@ -151,6 +151,10 @@ static bool tt_timer_irq(enum tt_kind k, uint32_t iar)
 	case TT_DISABLE: tt_set_ctl(k, 0); break;
 	case TT_MASK: tt_set_ctl(k, TIMER_CTL_ENABLE | TIMER_CTL_IMASK); break;
 	case TT_KEEP:
+		/* Held until the deadline, if any: then off. */
+		if (s->until && now >= s->until)
+			tt_set_ctl(k, 0);
+		break;
 	default: break;
 	}
 	tt_store(&s->count, s->count + 1);

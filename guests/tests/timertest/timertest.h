@@ -47,8 +47,8 @@ struct tt_stat {
 	enum tt_policy policy;
 	uint32_t periods;   /**< TT_PERIODIC: interrupts still to come */
 	uint64_t period;    /**< TT_PERIODIC: ticks between them */
-	uint64_t until;     /**< TT_PERIODIC: if not 0, the last one once
-				 the count has reached this */
+	uint64_t until;     /**< TT_PERIODIC, TT_KEEP: if not 0, the last
+				 one once the count has reached this */
 	uint64_t last_cval; /**< CVAL when the last one was handled */
 	uint64_t last_now;  /**< the count then */
 	bool soft;          /**< pended through ISPENDR: ISTATUS may be 0 */
