@@ -250,9 +250,10 @@ def test_bench_sample_rows():
     bench = load("kairos_bench", os.path.join(ROOT, "tools", "kairos-bench"))
     src = read("tools/kairos-bench")
     sample = bench_sample()
-    ckpt = ["ckpt_checkpoint", "ckpt_restore_full"] + \
+    ckpt = ["ckpt_checkpoint", "ckpt_checkpoint_fused",
+            "ckpt_restore_full"] + \
         [f"ckpt_restore_incr_{p}pct" for p in bench.CKPT_PCTS]
-    for name in ckpt[:2]:
+    for name in ckpt[:3]:
         assert f'"{name}"' in src, f"tools/kairos-bench no longer has {name}"
     metrics = [r[0] for r in bench.ROWS] + ckpt
     whats = {r[0]: r[3] for r in bench.ROWS}
