@@ -141,11 +141,32 @@ static void import_drop(void)
 	imp.active = false;
 }
 
+/*
+ * A transfer of @size bytes into slot @slot begins (for @vm's kernel, or
+ * NULL for an image); one still open is abandoned, and said so.
+ */
+static void import_open(const char *tag, unsigned int slot, uint64_t size,
+			struct vm *vm)
+{
+	uint64_t cap;
+
+	if (imp.active)
+		ctl_row(tag, "abandoned=%u next=%llu", imp.slot,
+			(unsigned long long)imp.next);
+	import_drop();
+	imp.base = ckpt_slot_open(slot, &cap, &imp.gen);
+	imp.active = true;
+	imp.slot = slot;
+	imp.size = size;
+	imp.next = 0;
+	imp.vm = vm;
+}
+
 enum ctl_status ctl_xfer_import(const char *tag, const struct ctl_request *req,
 				char *msg, size_t msg_len)
 {
 	struct ckpt_slot_info info;
-	uint64_t size, cap;
+	uint64_t size;
 	unsigned int slot;
 	enum ctl_status st = slot_arg(req, 0, &slot, msg, msg_len);
 
@@ -161,16 +182,7 @@ enum ctl_status ctl_xfer_import(const char *tag, const struct ctl_request *req,
 			 (unsigned long long)info.capacity);
 		return CTL_FAILED;
 	}
-	if (imp.active)
-		ctl_row(tag, "abandoned=%u next=%llu", imp.slot,
-			(unsigned long long)imp.next);
-	import_drop();
-	imp.base = ckpt_slot_open(slot, &cap, &imp.gen);
-	imp.active = true;
-	imp.slot = slot;
-	imp.size = size;
-	imp.next = 0;
-	imp.vm = NULL;
+	import_open(tag, slot, size, NULL);
 	memset(imp.hdr, 0, sizeof(imp.hdr));
 	ctl_row(tag, "slot=%u size=%llu chunk=%u next=0", slot,
 		(unsigned long long)size, CTL_XFER_CHUNK);
@@ -445,7 +457,7 @@ enum ctl_status ctl_xfer_load_image(const char *tag,
 				    const struct ctl_request *req, char *msg,
 				    size_t msg_len)
 {
-	uint64_t size, cap;
+	uint64_t size;
 	unsigned int slot;
 	uint32_t crc;
 	struct vm *vm;
@@ -465,16 +477,7 @@ enum ctl_status ctl_xfer_load_image(const char *tag,
 	st = image_fits(vm, slot, size, msg, msg_len);
 	if (st != CTL_OK)
 		return st;
-	if (imp.active)
-		ctl_row(tag, "abandoned=%u next=%llu", imp.slot,
-			(unsigned long long)imp.next);
-	import_drop();
-	imp.base = ckpt_slot_open(slot, &cap, &imp.gen);
-	imp.active = true;
-	imp.slot = slot;
-	imp.size = size;
-	imp.next = 0;
-	imp.vm = vm;
+	import_open(tag, slot, size, vm);
 	imp.crc = crc;
 	ctl_row(tag, "slot=%u size=%llu chunk=%u next=0 vm=%s", slot,
 		(unsigned long long)size, CTL_XFER_CHUNK, vm->cfg->name);
