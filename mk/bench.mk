@@ -57,5 +57,5 @@ endif
 # Seconds per hardware-in-the-loop iteration with the Linux guest, beside
 # its cold boot (tools/bench-hil; docs/labgrid.md).
 .PHONY: bench-hil
-bench-hil: all linux-guest
+bench-hil: all guests linux-guest
 	$(Q)tools/bench-hil

@@ -13,6 +13,7 @@ with import_slot(..., resume=True). load_image() sends a kernel the
 same way, staged in a slot, for a stopped VM to boot from."""
 import base64
 import binascii
+import time
 
 from .ctl import FAILED, CtlError
 
@@ -206,3 +207,37 @@ def load_image(k, vm, slot, image, resume=False, timeout=60):
         off = 0
     _send(k, slot, image, off, timeout)
     return k.request("import-end", slot, timeout=timeout).rows[0]
+
+
+class LineRate:
+    """A serial line of @baud in front of a transport (FdTransport's
+    interface): 8N1, baud / 10 characters a second each way, both ways at
+    once. Each write waits for the line time of its bytes before it goes
+    out, each read for the line time of what it returns, as if the bytes
+    had crossed such a line: what a transfer's throughput would be on a
+    board's UART at @baud, where the line and not the board is the
+    limit. tools/bench-hil measures with it."""
+
+    def __init__(self, inner, baud):
+        self.inner = inner
+        self.cps = baud / 10
+        self.tx_free = self.rx_free = 0.0
+
+    def _pace(self, free, n):
+        now = time.monotonic()
+        end = max(free, now) + n / self.cps
+        time.sleep(max(0.0, end - now))
+        return end
+
+    def read(self, timeout):
+        data = self.inner.read(timeout)
+        if data:
+            self.rx_free = self._pace(self.rx_free, len(data))
+        return data
+
+    def write(self, data, timeout):
+        self.tx_free = self._pace(self.tx_free, len(data))
+        self.inner.write(data, timeout)
+
+    def close(self):
+        self.inner.close()
