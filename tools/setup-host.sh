@@ -83,7 +83,9 @@ if [ -z "$missing" ] && [ $qemu_ok = yes ] && [ $arm64_ok = yes ] &&
 	exit 0
 fi
 
-"$(dirname "$0")/first-use" 1 "installing Debian packages"
+if [ -n "$missing" ] || [ $qemu_ok = no ] || [ $arm64_ok = no ]; then
+	"$(dirname "$0")/first-use" 1 "installing Debian packages"
+fi
 
 if [ ! -f "$BACKPORTS" ] && ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	say "adding bookworm-backports to $BACKPORTS"
@@ -117,6 +119,7 @@ if [ $qemu_ok = no ]; then
 	run_logged $SUDO apt-get install -y --no-install-recommends -t bookworm-backports $BPO_PKGS
 fi
 if [ -n "$lava_missing" ]; then
+	"$(dirname "$0")/first-use" 5 "installing LAVA for the HIL tests"
 	say "installing LAVA:$lava_missing (and $LAVA_BPO_PKGS from bookworm-backports)"
 	# No service may start (no systemd, maybe a chroot): a policy-rc.d
 	# of our own for the install if there is none. lava-server's postinst

@@ -263,7 +263,7 @@ def test_unforeseen_failure_one_line_traceback_only_with_debug():
 
 def test_first_use_announces_every_stage():
     """First-time setup says, stage by stage, what runs and how long is
-    left: each of the four stages is announced by the script or rule that
+    left: each of the five stages is announced by the script or rule that
     runs it, the time left shrinks to the last stage's own, and the lines
     docs/building.md shows are what the stages print."""
     callers = {}
@@ -274,18 +274,18 @@ def test_first_use_announces_every_stage():
             for n, what in re.findall(r"first-use\"? (\d) \"([^\"]+)\"",
                                       f.read()):
                 callers.setdefault(int(n), []).append(what)
-    assert sorted(callers) == [1, 2, 3, 4], callers
+    assert sorted(callers) == [1, 2, 3, 4, 5], callers
     assert all(len(c) == 1 for c in callers.values()), callers
     with open(os.path.join(ROOT, "docs", "building.md"),
               encoding="utf-8") as f:
         documented = re.findall(r"^first use \[.*$", f.read(), re.M)
-    assert len(documented) == 4, documented
+    assert len(documented) == 5, documented
     left = []
-    for stage in range(1, 5):
+    for stage in range(1, 6):
         what = callers[stage][0]
         p = run("first-use", str(stage), what)
         assert p.returncode == 0, p
-        m = re.fullmatch(rf"first use \[{stage}/4\]: .* \(about (\d+) "
+        m = re.fullmatch(rf"first use \[{stage}/5\]: .* \(about (\d+) "
                          r"min; about (\d+) min of first-time setup left\)\n",
                          p.stdout)
         assert m, p.stdout
