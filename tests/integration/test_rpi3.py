@@ -185,8 +185,7 @@ def test_uboot_sdcard_timer_guest(boot, tmp_path):
     con.expect(r"Found U-Boot script /boot.scr", timeout=60)
     con.expect(r"Kairos: loading from mmc \d+:\d+", timeout=90)
     files = [NEEDED[0], os.path.join(tmp_path, "card", "kairos.dtbo"),
-             os.path.join(GUESTS, "timertest.bin"),
-          os.path.join(GUESTS, "vmtest.bin")]
+             os.path.join(GUESTS, "timertest.bin")]
     for f in files:
         m = con.expect(r"(\d+) bytes read in", timeout=60)
         assert int(m.group(1)) == os.path.getsize(f), f
