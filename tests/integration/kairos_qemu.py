@@ -68,6 +68,14 @@ class Console:
                 verdicts[int(m.group(1))] = m.group(2).decode()
         return verdicts, text
 
+    def expect_loads(self, files, timeout=60):
+        """U-Boot's `load` of each of @files in order, each whole (its
+        size is what U-Boot says it read), then the jump to Kairos."""
+        for f in files:
+            m = self.expect(r"(\d+) bytes read in", timeout=timeout)
+            assert int(m.group(1)) == os.path.getsize(f), f
+        self.expect(r"Starting kernel", timeout=timeout)
+
     def output_for(self, seconds):
         """Everything printed during the next @seconds."""
         try:

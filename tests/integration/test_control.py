@@ -11,8 +11,8 @@ import time
 import pytest
 
 from kairos import ctl
-from kairos.ctl import KairosCtl, CtlError
-from kairos_qemu import LOG_DIR, ROOT, TOOLS
+from kairos.ctl import CtlError
+from kairos_qemu import ROOT, TOOLS
 
 VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
 # An FP check loop that yields with WFE, so its vCPU keeps exiting.
@@ -23,26 +23,9 @@ TWO_BUSY = ["--smp", "2",
 
 
 @pytest.fixture
-def kairos(request):
+def kairos(kairos_ctl):
     """kairos(kairos-qemu args) -> a connected KairosCtl; closed after."""
-    opened = []
-
-    def _start(args):
-        os.makedirs(LOG_DIR, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-        log = os.path.join(LOG_DIR, f"{name}-{len(opened)}.log")
-        if os.path.exists(log):
-            os.unlink(log)
-        k = KairosCtl.spawn([os.path.join(TOOLS, "kairos-qemu"), *args,
-                             "--", "-no-reboot"], log=log)
-        k.log_path = log
-        opened.append(k)
-        k.connect(timeout=120)
-        return k
-
-    yield _start
-    for k in opened:
-        k.close()
+    return kairos_ctl
 
 
 def raw_lines(k):

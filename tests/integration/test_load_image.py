@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from kairos import ctl, xfer
-from kairos.ctl import CtlError, KairosCtl
-from kairos_qemu import LOG_DIR, ROOT, TOOLS
+from kairos.ctl import CtlError
+from kairos_qemu import ROOT, TOOLS
 
 GUESTS = os.path.join(ROOT, "build", "guests")
 VMTEST = os.path.join(GUESTS, "vmtest.bin")
@@ -28,20 +28,9 @@ BANNER = r"libguest: (\w+), 1 CPUs"
 
 
 @pytest.fixture
-def kairos(request):
+def kairos(kairos_ctl):
     """A Kairos booted with ARGS, connected; closed after the test."""
-    os.makedirs(LOG_DIR, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-    log = os.path.join(LOG_DIR, f"{name}.log")
-    if os.path.exists(log):
-        os.unlink(log)
-    k = KairosCtl.spawn([os.path.join(TOOLS, "kairos-qemu"), *ARGS, "--",
-                         "-no-reboot"], log=log)
-    try:
-        k.connect(timeout=120)
-        yield k
-    finally:
-        k.close()
+    return kairos_ctl(ARGS)
 
 
 def banners(k, since=0):

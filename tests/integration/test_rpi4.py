@@ -73,10 +73,7 @@ def test_uboot_sdcard_two_vms(boot, tmp_path):
     files = [NEEDED[0], os.path.join(tmp_path, "card", "kairos.dtbo"),
              os.path.join(GUESTS, "gictest.bin"),
              os.path.join(GUESTS, "vmtest.bin")]
-    for f in files:
-        m = con.expect(r"(\d+) bytes read in", timeout=60)
-        assert int(m.group(1)) == os.path.getsize(f), f
-    con.expect(r"Starting kernel", timeout=60)
+    con.expect_loads(files)
     expect_banner(con, timeout=60)
     for vm in ("sgi", "vm"):
         con.expect(rf"kairos: VM {vm}: 2 vCPUs on CPU", timeout=30)
