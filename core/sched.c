@@ -732,15 +732,93 @@ static struct vcpu *next_alone(struct cpu *c, uint64_t now)
 	return v;
 }
 
+/* @v's credit once refund() has paid it for its WFI, alone at its priority. */
+static int64_t refunded(const struct vcpu *v, uint64_t now)
+{
+	int64_t credit = v->credit;
+
+	if (!v->blocked_at)
+		return credit;
+	credit += (int64_t)(now - v->blocked_at);
+	return credit > span.slice ? span.slice : credit;
+}
+
+/*
+ * The hand-off: the vCPU that ran here last is no longer runnable (it
+ * blocked in WFI, typically right after its SGI woke @w), and @w, boosted
+ * and let by the guard, is the only runnable one. The full pick would
+ * take @w (pick_boosted(), nobody to compete with, nobody to preempt)
+ * with nothing to balance; what it leaves in the turn, boost and charge
+ * state is set here directly, without its scans. NULL: the full path.
+ * Tests compare both paths' decisions (tests/unit/test_sched.c).
+ */
+static struct vcpu *next_handoff(struct cpu *c, uint64_t now)
+{
+	struct vcpu *w = NULL;
+	int64_t credit, left;
+
+	if ((c->running && runnable(c->running)) || sched_no_handoff ||
+	    __atomic_load_n(&c->migrate_req, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&holds, __ATOMIC_ACQUIRE))
+		return NULL;
+	spin_lock(&c->runq_lock);
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+
+		if (!runnable(v))
+			continue;
+		if (w) {
+			w = NULL;
+			break;
+		}
+		w = v;
+	}
+	if (!w || !__atomic_load_n(&w->boost, __ATOMIC_ACQUIRE))
+		goto full;
+	credit = refunded(w, now);
+	if (credit <= -span.guard)
+		goto full;
+	charge(c, now);
+	w->credit = credit;
+	w->blocked_at = 0;
+	left = credit + span.guard;
+	c->boost_end = w != c->turn || credit <= 0 ?
+			       now + (uint64_t)(left < span.boost ? left :
+								   span.boost) :
+			       0;
+	c->boost_untaken = false;
+	__atomic_store_n(&w->boost, 0, __ATOMIC_RELEASE);
+	spin_unlock(&c->runq_lock);
+	c->alone = false;
+	c->run_start = now;
+	c->running = w;
+	c->charge = false;
+	return w;
+full:
+	spin_unlock(&c->runq_lock);
+	return NULL;
+}
+
+bool sched_no_handoff;
+
 struct vcpu *sched_next(struct cpu *c)
 {
 	unsigned int competitors;
 	uint64_t now, recheck = UINT64_MAX;
 	struct vcpu *v;
 
-	v = next_alone(c, arch_timer_now());
+	now = arch_timer_now();
+	v = next_alone(c, now);
 	if (v)
 		return v;
+	v = next_handoff(c, now);
+	if (v) {
+		/* One put with an interrupt pending waits for v's min run. */
+		if (switch_to(c, v))
+			recheck = now + (uint64_t)span.min_run;
+		arm_decision(c, v, now, 0, recheck);
+		return v;
+	}
 	c->alone = false;
 	do_migrations(c);
 	if (__atomic_load_n(&holds, __ATOMIC_ACQUIRE))
