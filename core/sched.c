@@ -793,6 +793,7 @@ static struct vcpu *next_handoff(struct cpu *c, uint64_t now)
 	c->run_start = now;
 	c->running = w;
 	c->charge = false;
+	c->handoffs++;
 	return w;
 full:
 	spin_unlock(&c->runq_lock);

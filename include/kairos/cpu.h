@@ -62,6 +62,7 @@ struct cpu {
 	bool charge;      /**< running competes: its time is charged */
 	uint64_t boosts;  /**< statistics: boosts that preempted */
 	uint64_t guarded; /**< statistics: boosts the guard refused */
+	uint64_t handoffs; /**< statistics: passes that took the hand-off */
 };
 
 /** The table of pCPUs, indexed by board CPU number. */
