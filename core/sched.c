@@ -6,6 +6,7 @@
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/log.h>
+#include <kairos/panic.h>
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
@@ -357,22 +358,26 @@ static bool watch_put(struct vcpu *v)
 }
 
 /*
- * Save the loaded vCPU, only if its state in memory is still the one it
- * was loaded from (not reset meanwhile by CPU_ON or a VM reset, which
- * happen under the VM lock). Returns true if it is boosted (watch_put()).
+ * Save @old, the loaded vCPU, only if its state in memory is still the
+ * one it was loaded from (not reset meanwhile by CPU_ON or a VM reset,
+ * which happen under the VM lock, held here). Returns true if it saved.
  */
-static bool put_loaded(struct cpu *c)
+static bool put_locked(struct vcpu *old)
 {
-	struct vcpu *old = c->loaded;
 	bool saved;
 
-	spin_lock(&old->vm->lock);
+	spin_assert_held(&old->vm->lock);
 	saved = old->loaded_gen == old->gen && old->st.power == VCPU_POWER_ON;
 	if (saved)
 		vcpu_put(old);
 	else
 		vcpu_discard(old);
-	spin_unlock(&old->vm->lock);
+	return saved;
+}
+
+/* After put_locked(@old) (@saved) on @c: no longer loaded, then looked at. */
+static bool put_done(struct cpu *c, struct vcpu *old, bool saved)
+{
 	/*
 	 * Not loaded, then look (watch_put()): a sched_wake() that saw it
 	 * loaded only kicked, and its interrupt is seen pending here.
@@ -384,20 +389,43 @@ static bool put_loaded(struct cpu *c)
 	return saved && watch_put(old);
 }
 
+/* Put the loaded vCPU. Returns true if it is boosted (watch_put()). */
+static bool put_loaded(struct cpu *c)
+{
+	struct vcpu *old = c->loaded;
+	bool saved;
+
+	spin_lock(&old->vm->lock);
+	saved = put_locked(old);
+	spin_unlock(&old->vm->lock);
+	return put_done(c, old, saved);
+}
+
 /* Make @v the loaded vCPU. Returns true if the one put is boosted. */
 static bool switch_to(struct cpu *c, struct vcpu *v)
 {
-	bool boosted = false;
+	struct vcpu *old = c->loaded;
+	bool boosted = false, saved;
 
 	if (c->loaded == v &&
 	    v->loaded_gen == __atomic_load_n(&v->gen, __ATOMIC_ACQUIRE))
 		return false;
-	if (c->loaded)
-		boosted = put_loaded(c);
-	spin_lock(&v->vm->lock);
-	vcpu_load(v);
-	v->loaded_gen = v->gen;
-	spin_unlock(&v->vm->lock);
+	if (old && old->vm == v->vm) {
+		/* Two vCPUs of one VM: its lock once, for the put and load. */
+		spin_lock(&v->vm->lock);
+		saved = put_locked(old);
+		vcpu_load(v);
+		v->loaded_gen = v->gen;
+		spin_unlock(&v->vm->lock);
+		boosted = put_done(c, old, saved);
+	} else {
+		if (old)
+			boosted = put_loaded(c);
+		spin_lock(&v->vm->lock);
+		vcpu_load(v);
+		v->loaded_gen = v->gen;
+		spin_unlock(&v->vm->lock);
+	}
 	__atomic_store_n(&c->loaded, v, __ATOMIC_RELEASE);
 	return boosted;
 }
