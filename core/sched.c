@@ -811,8 +811,9 @@ static struct vcpu *next_handoff(struct cpu *c, uint64_t now)
 	w->blocked_at = 0;
 	left = credit + span.guard;
 	c->boost_end = w != c->turn || credit <= 0 ?
-			       now + (uint64_t)(left < span.boost ? left :
-								   span.boost) :
+			       now + (uint64_t)(left < span.boost ?
+							left :
+							span.boost) :
 			       0;
 	c->boost_untaken = false;
 	__atomic_store_n(&w->boost, 0, __ATOMIC_RELEASE);
