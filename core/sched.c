@@ -6,6 +6,7 @@
 #include <kairos/cpu.h>
 #include <kairos/irq.h>
 #include <kairos/log.h>
+#include <kairos/panic.h>
 #include <kairos/ptimer.h>
 #include <kairos/sched.h>
 #include <kairos/time.h>
@@ -357,22 +358,26 @@ static bool watch_put(struct vcpu *v)
 }
 
 /*
- * Save the loaded vCPU, only if its state in memory is still the one it
- * was loaded from (not reset meanwhile by CPU_ON or a VM reset, which
- * happen under the VM lock). Returns true if it is boosted (watch_put()).
+ * Save @old, the loaded vCPU, only if its state in memory is still the
+ * one it was loaded from (not reset meanwhile by CPU_ON or a VM reset,
+ * which happen under the VM lock, held here). Returns true if it saved.
  */
-static bool put_loaded(struct cpu *c)
+static bool put_locked(struct vcpu *old)
 {
-	struct vcpu *old = c->loaded;
 	bool saved;
 
-	spin_lock(&old->vm->lock);
+	spin_assert_held(&old->vm->lock);
 	saved = old->loaded_gen == old->gen && old->st.power == VCPU_POWER_ON;
 	if (saved)
 		vcpu_put(old);
 	else
 		vcpu_discard(old);
-	spin_unlock(&old->vm->lock);
+	return saved;
+}
+
+/* After put_locked(@old) (@saved) on @c: no longer loaded, then looked at. */
+static bool put_done(struct cpu *c, struct vcpu *old, bool saved)
+{
 	/*
 	 * Not loaded, then look (watch_put()): a sched_wake() that saw it
 	 * loaded only kicked, and its interrupt is seen pending here.
@@ -384,20 +389,43 @@ static bool put_loaded(struct cpu *c)
 	return saved && watch_put(old);
 }
 
+/* Put the loaded vCPU. Returns true if it is boosted (watch_put()). */
+static bool put_loaded(struct cpu *c)
+{
+	struct vcpu *old = c->loaded;
+	bool saved;
+
+	spin_lock(&old->vm->lock);
+	saved = put_locked(old);
+	spin_unlock(&old->vm->lock);
+	return put_done(c, old, saved);
+}
+
 /* Make @v the loaded vCPU. Returns true if the one put is boosted. */
 static bool switch_to(struct cpu *c, struct vcpu *v)
 {
-	bool boosted = false;
+	struct vcpu *old = c->loaded;
+	bool boosted = false, saved;
 
 	if (c->loaded == v &&
 	    v->loaded_gen == __atomic_load_n(&v->gen, __ATOMIC_ACQUIRE))
 		return false;
-	if (c->loaded)
-		boosted = put_loaded(c);
-	spin_lock(&v->vm->lock);
-	vcpu_load(v);
-	v->loaded_gen = v->gen;
-	spin_unlock(&v->vm->lock);
+	if (old && old->vm == v->vm) {
+		/* Two vCPUs of one VM: its lock once, for the put and load. */
+		spin_lock(&v->vm->lock);
+		saved = put_locked(old);
+		vcpu_load(v);
+		v->loaded_gen = v->gen;
+		spin_unlock(&v->vm->lock);
+		boosted = put_done(c, old, saved);
+	} else {
+		if (old)
+			boosted = put_loaded(c);
+		spin_lock(&v->vm->lock);
+		vcpu_load(v);
+		v->loaded_gen = v->gen;
+		spin_unlock(&v->vm->lock);
+	}
 	__atomic_store_n(&c->loaded, v, __ATOMIC_RELEASE);
 	return boosted;
 }
@@ -732,15 +760,95 @@ static struct vcpu *next_alone(struct cpu *c, uint64_t now)
 	return v;
 }
 
+/* @v's credit once refund() has paid it for its WFI, alone at its priority. */
+static int64_t refunded(const struct vcpu *v, uint64_t now)
+{
+	int64_t credit = v->credit;
+
+	if (!v->blocked_at)
+		return credit;
+	credit += (int64_t)(now - v->blocked_at);
+	return credit > span.slice ? span.slice : credit;
+}
+
+/*
+ * The hand-off: the vCPU that ran here last is no longer runnable (it
+ * blocked in WFI, typically right after its SGI woke @w), and @w, boosted
+ * and let by the guard, is the only runnable one. The full pick would
+ * take @w (pick_boosted(), nobody to compete with, nobody to preempt)
+ * with nothing to balance; what it leaves in the turn, boost and charge
+ * state is set here directly, without its scans. NULL: the full path.
+ * Tests compare both paths' decisions (tests/unit/test_sched.c).
+ */
+static struct vcpu *next_handoff(struct cpu *c, uint64_t now)
+{
+	struct vcpu *w = NULL;
+	int64_t credit, left;
+
+	if ((c->running && runnable(c->running)) || sched_no_handoff ||
+	    __atomic_load_n(&c->migrate_req, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&holds, __ATOMIC_ACQUIRE))
+		return NULL;
+	spin_lock(&c->runq_lock);
+	for (unsigned int i = 0; i < c->nr_runq; i++) {
+		struct vcpu *v = c->runq[i];
+
+		if (!runnable(v))
+			continue;
+		if (w) {
+			w = NULL;
+			break;
+		}
+		w = v;
+	}
+	if (!w || !__atomic_load_n(&w->boost, __ATOMIC_ACQUIRE))
+		goto full;
+	credit = refunded(w, now);
+	if (credit <= -span.guard)
+		goto full;
+	charge(c, now);
+	w->credit = credit;
+	w->blocked_at = 0;
+	left = credit + span.guard;
+	c->boost_end = w != c->turn || credit <= 0 ?
+			       now + (uint64_t)(left < span.boost ?
+							left :
+							span.boost) :
+			       0;
+	c->boost_untaken = false;
+	__atomic_store_n(&w->boost, 0, __ATOMIC_RELEASE);
+	spin_unlock(&c->runq_lock);
+	c->alone = false;
+	c->run_start = now;
+	c->running = w;
+	c->charge = false;
+	c->handoffs++;
+	return w;
+full:
+	spin_unlock(&c->runq_lock);
+	return NULL;
+}
+
+bool sched_no_handoff;
+
 struct vcpu *sched_next(struct cpu *c)
 {
 	unsigned int competitors;
 	uint64_t now, recheck = UINT64_MAX;
 	struct vcpu *v;
 
-	v = next_alone(c, arch_timer_now());
+	now = arch_timer_now();
+	v = next_alone(c, now);
 	if (v)
 		return v;
+	v = next_handoff(c, now);
+	if (v) {
+		/* One put with an interrupt pending waits for v's min run. */
+		if (switch_to(c, v))
+			recheck = now + (uint64_t)span.min_run;
+		arm_decision(c, v, now, 0, recheck);
+		return v;
+	}
 	c->alone = false;
 	do_migrations(c);
 	if (__atomic_load_n(&holds, __ATOMIC_ACQUIRE))

@@ -59,9 +59,10 @@ struct cpu {
 	 * interrupt once none is pending (sched_boost_taken()).
 	 */
 	bool boost_untaken;
-	bool charge;      /**< running competes: its time is charged */
-	uint64_t boosts;  /**< statistics: boosts that preempted */
-	uint64_t guarded; /**< statistics: boosts the guard refused */
+	bool charge;       /**< running competes: its time is charged */
+	uint64_t boosts;   /**< statistics: boosts that preempted */
+	uint64_t guarded;  /**< statistics: boosts the guard refused */
+	uint64_t handoffs; /**< statistics: passes that took the hand-off */
 };
 
 /** The table of pCPUs, indexed by board CPU number. */

@@ -102,6 +102,12 @@ void sched_cpu_init(struct cpu *c);
  */
 struct vcpu *sched_next(struct cpu *c);
 
+/**
+ * For the host tests: every pass takes the full pick, never the hand-off
+ * (sched_next()), so that both paths' decisions can be compared.
+ */
+extern bool sched_no_handoff;
+
 /** Nothing is runnable on @c: wait for an interrupt unless kicked. */
 void sched_idle(struct cpu *c);
 

@@ -907,6 +907,260 @@ static void test_guard_caps_a_storming_vcpu_to_its_share(void **state)
 	assert_true(storm_ran[0] + late >= total / 2);
 }
 
+/* ---- The hand-off takes the full pick's decision (sched_next()) ---- */
+
+/* One scripted state of pCPU0 with vCPUs a0, a1 (VM a) and b0 (VM b). */
+struct ho_state {
+	unsigned int ready;   /* bit k: vCPU k runnable, else blocked */
+	unsigned int boosted; /* bit k: vCPU k boosted (woken) */
+	int running;          /* vCPU that ran last, -1: none */
+	int turn;             /* the turn holder, -1: none */
+	unsigned int credit;  /* credit of each: 0 full, 1 owing, 2 guarded */
+	bool waited;          /* all but running blocked 2 ms ago */
+	bool prio_b;          /* VM b of a higher priority */
+	bool idle_cpu1;       /* pCPU1 idles, VM a may move there */
+	bool moves;           /* a move was asked (cpu.migrate_req) */
+	bool boost_on;        /* running is on a boost */
+};
+
+/* What a pass leaves: its pick and all scheduling state. */
+struct ho_result {
+	struct vcpu *picked, *running, *turn, *loaded;
+	uint64_t run_start, boost_end, charged_at, slice_at, boosts, guarded;
+	bool boost_untaken, charge, slice_armed, slice_over, alone;
+	unsigned int rr_next, resched;
+	int64_t credit[3];
+	uint64_t boost[3], blocked_at[3];
+	unsigned int run[3], pcpu[3], nr_runq;
+};
+
+/* The configurations of VMs a and b (what vms[].cfg points to). */
+static struct vm_config *ho_cfg[2];
+
+static struct vcpu *ho_vcpu(int k)
+{
+	if (k < 0)
+		return NULL;
+	return k < 2 ? &vms[0].vcpus[k] : &vms[1].vcpus[0];
+}
+
+/* Put pCPU0 and the three vCPUs in state @st at @now. */
+static void ho_apply(const struct ho_state *st, uint64_t now)
+{
+	static const int64_t credits[3] = { 1000, -2000, 0 };
+	struct cpu *c = &cpus[0];
+
+	timerq_cancel(&c->timerq, &c->slice);
+	for (int k = 0; k < 3; k++) {
+		struct vcpu *v = ho_vcpu(k);
+
+		v->run = (st->ready >> k) & 1 ? VCPU_RUN_READY :
+						VCPU_RUN_BLOCKED;
+		v->boost = (st->boosted >> k) & 1 ?
+				   (now - 500 - 10UL * (unsigned int)k) | 1 :
+				   0;
+		v->credit = credits[(st->credit >> (2 * k)) & 3];
+		if (((st->credit >> (2 * k)) & 3) == 2)
+			v->credit = -(int64_t)us(SCHED_GUARD_US) - 1;
+		/* Woken from WFI keeps it until a pass refunds it. */
+		v->blocked_at = st->waited && k != st->running ?
+					(now - us(2000) + (unsigned int)k) | 1 :
+					0;
+		v->pcpu = 0;
+		v->migrate_to = 0;
+	}
+	ho_cfg[1]->priority = st->prio_b ? 2 : 1;
+	ho_cfg[0]->cpu_affinity = st->idle_cpu1 ? 0x3 : 0x1;
+	cpus[1].idle = st->idle_cpu1;
+	c->migrate_req = st->moves;
+	c->running = ho_vcpu(st->running);
+	/* The one that ran last is in the hardware, as after its exit. */
+	if (c->loaded != c->running) {
+		if (c->loaded)
+			vcpu_discard(c->loaded);
+		c->loaded = NULL;
+		if (c->running) {
+			vcpu_load(c->running);
+			c->running->loaded_gen = c->running->gen;
+			c->loaded = c->running;
+		}
+	}
+	c->turn = ho_vcpu(st->turn);
+	c->run_start = now - us(SCHED_MIN_RUN_US) / 2;
+	c->charged_at = now - 300;
+	c->charge = true;
+	c->boost_end = st->boost_on ? now + 1000 : 0;
+	c->boost_untaken = st->boost_on;
+	c->slice_over = false;
+	c->alone = false;
+	c->rr_next = 0;
+	c->resched = 0;
+	c->boosts = c->guarded = 0;
+	fake_counter_set(now);
+}
+
+static void ho_capture(struct ho_result *r, struct vcpu *picked)
+{
+	const struct cpu *c = &cpus[0];
+
+	memset(r, 0, sizeof(*r));
+	r->picked = picked;
+	r->running = c->running;
+	r->turn = c->turn;
+	r->loaded = c->loaded;
+	r->run_start = c->run_start;
+	r->boost_end = c->boost_end;
+	r->charged_at = c->charged_at;
+	r->slice_armed = c->slice.armed;
+	r->slice_at = c->slice.armed ? c->slice.deadline : 0;
+	r->boosts = c->boosts;
+	r->guarded = c->guarded;
+	r->boost_untaken = c->boost_untaken;
+	r->charge = c->charge;
+	r->slice_over = c->slice_over;
+	r->alone = c->alone;
+	r->rr_next = c->rr_next;
+	r->resched = c->resched;
+	r->nr_runq = c->nr_runq;
+	for (int k = 0; k < 3; k++) {
+		const struct vcpu *v = ho_vcpu(k);
+
+		r->credit[k] = v->credit;
+		r->boost[k] = v->boost;
+		r->blocked_at[k] = v->blocked_at;
+		r->run[k] = v->run;
+		r->pcpu[k] = v->pcpu;
+	}
+}
+
+/* Put back on pCPU0, in their order, what a pass moved (balance()). */
+static void ho_unmigrate(void)
+{
+	cpus[1].nr_runq = 0;
+	cpus[0].nr_runq = 3;
+	for (int k = 0; k < 3; k++)
+		cpus[0].runq[k] = ho_vcpu(k);
+}
+
+/* One pass from @st, with the hand-off allowed or not. */
+static void ho_pass(const struct ho_state *st, bool handoff,
+		    struct ho_result *r)
+{
+	const uint64_t now = 0x100000000ULL;
+	struct vcpu *v;
+
+	ho_unmigrate();
+	ho_apply(st, now);
+	sched_no_handoff = !handoff;
+	v = sched_next(&cpus[0]);
+	sched_no_handoff = false;
+	ho_capture(r, v);
+}
+
+static void ho_compare(const struct ho_state *st, const struct ho_result *h,
+		       const struct ho_result *f)
+{
+	bool same =
+		h->picked == f->picked && h->running == f->running &&
+		h->turn == f->turn && h->loaded == f->loaded &&
+		h->run_start == f->run_start && h->boost_end == f->boost_end &&
+		h->charged_at == f->charged_at && h->slice_at == f->slice_at &&
+		h->boosts == f->boosts && h->guarded == f->guarded &&
+		h->boost_untaken == f->boost_untaken &&
+		h->charge == f->charge && h->slice_armed == f->slice_armed &&
+		h->slice_over == f->slice_over && h->alone == f->alone &&
+		h->rr_next == f->rr_next && h->resched == f->resched &&
+		h->nr_runq == f->nr_runq;
+
+	for (int k = 0; k < 3; k++)
+		same = same && h->credit[k] == f->credit[k] &&
+		       h->boost[k] == f->boost[k] &&
+		       h->blocked_at[k] == f->blocked_at[k] &&
+		       h->run[k] == f->run[k] && h->pcpu[k] == f->pcpu[k];
+	if (same)
+		return;
+	fail_msg("ready %x boosted %x running %d turn %d credit %x waited %d "
+		 "prio_b %d idle_cpu1 %d moves %d boost_on %d: the hand-off "
+		 "picked %p (boost_end %llu, slice %d at %llu, credit %lld), "
+		 "the full pick %p (boost_end %llu, slice %d at %llu, credit "
+		 "%lld)",
+		 st->ready, st->boosted, st->running, st->turn, st->credit,
+		 st->waited, st->prio_b, st->idle_cpu1, st->moves, st->boost_on,
+		 (void *)h->picked, (unsigned long long)h->boost_end,
+		 h->slice_armed, (unsigned long long)h->slice_at,
+		 h->picked ? (long long)h->credit[0] : 0, (void *)f->picked,
+		 (unsigned long long)f->boost_end, f->slice_armed,
+		 (unsigned long long)f->slice_at,
+		 f->picked ? (long long)f->credit[0] : 0);
+}
+
+/* Scripted states: ready, boosted (8 each), running, turn (4), credit, flags. */
+#define HO_STATES (8U * 8U * 4U * 4U * 64U * 32U)
+
+/* The @n-th scripted state; false for an unused encoding of it. */
+static bool ho_state_of(unsigned int n, struct ho_state *st)
+{
+	unsigned int flags = n % 32, credit = n / 32 % 64;
+	unsigned int rest = n / 32 / 64;
+
+	/* Credits of 3 per vCPU are no credit level: skip. */
+	if ((credit & 3) == 3 || (credit & 12) == 12 || (credit & 48) == 48)
+		return false;
+	*st = (struct ho_state){
+		.ready = rest % 8,
+		.boosted = rest / 8 % 8,
+		.running = (int)(rest / 64 % 4) - 1,
+		.turn = (int)(rest / 256 % 4) - 1,
+		.credit = credit,
+		.waited = flags & 1,
+		.prio_b = flags & 2,
+		.idle_cpu1 = flags & 4,
+		.moves = flags & 8,
+	};
+	/* A boost going on is the running one's. */
+	if ((flags & 16) && st->running < 0)
+		return false;
+	st->boost_on = flags & 16;
+	return true;
+}
+
+/*
+ * Every state of three vCPUs on pCPU0 (runnable or blocked, boosted or
+ * not, which ran last and whose turn it is, their credit against the
+ * guard, priorities, an idle pCPU the waiting ones may move to, a move
+ * asked, a boost going on): the pass with the hand-off allowed leaves
+ * exactly what the full pick leaves, and the hand-off is taken where it
+ * applies (the switch of the SGI ping-pong among them).
+ */
+static void test_handoff_decides_as_the_full_pick(void **state)
+{
+	static const unsigned int pcpu[2] = { 0, 0 };
+	struct ho_result h, f;
+	unsigned int states = 0;
+
+	(void)state;
+	ho_cfg[0] = util_vm_add("a", 2, pcpu, 1);
+	ho_cfg[1] = util_vm_add("b", 1, NULL, 1);
+	util_create();
+	assert_ptr_equal(vms[0].cfg, ho_cfg[0]);
+	assert_ptr_equal(vms[1].cfg, ho_cfg[1]);
+	for (int k = 0; k < 3; k++)
+		ho_vcpu(k)->st.power = VCPU_POWER_ON;
+	cpus[0].handoffs = 0;
+	for (unsigned int n = 0; n < HO_STATES; n++) {
+		struct ho_state st;
+
+		if (!ho_state_of(n, &st))
+			continue;
+		ho_pass(&st, false, &f);
+		ho_pass(&st, true, &h);
+		ho_compare(&st, &h, &f);
+		states++;
+	}
+	assert_int_equal(states, 774144);
+	assert_true(cpus[0].handoffs > 1000);
+}
+
 static void test_too_many_vcpus_on_one_pcpu(void **state)
 {
 	(void)state;
@@ -979,6 +1233,9 @@ int main(void)
 			setup, util_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_boost_untaken_lasts_its_full_length, setup,
+			util_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handoff_decides_as_the_full_pick, setup,
 			util_teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_vcpus_on_one_pcpu,
 						setup, util_teardown),
