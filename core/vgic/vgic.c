@@ -601,6 +601,21 @@ static void send_sgi(struct vcpu *from, struct vcpu *to, uint32_t sgi)
 	notify(to);
 }
 
+/* @sgi from @from to vCPU @base + k for each bit k of @list that exists. */
+static void send_sgi_list(struct vcpu *from, unsigned int base, uint32_t list,
+			  uint32_t sgi)
+{
+	struct vm *vm = from->vm;
+
+	for (; list; list &= list - 1) {
+		unsigned int t = base + (unsigned int)__builtin_ctz(list);
+
+		if (t >= vm->nr_vcpus)
+			return;
+		send_sgi(from, &vm->vcpus[t], sgi);
+	}
+}
+
 void vgic_sgi1r(struct vcpu *v, uint64_t val)
 {
 	struct vm *vm = v->vm;
@@ -611,13 +626,14 @@ void vgic_sgi1r(struct vcpu *v, uint64_t val)
 	/* vCPU MPIDRs have Aff3..Aff1 = 0 (vm.c): other targets don't exist. */
 	if (!irm && (val & (0xffUL << 48 | 0xffUL << 32 | 0xffUL << 16)))
 		return;
-	for (unsigned int t = 0; t < vm->nr_vcpus; t++) {
-		bool hit = irm ? t != v->id :
-				 (t >> 4) == rs && ((val >> (t & 15)) & 1);
-
-		if (hit)
-			send_sgi(v, &vm->vcpus[t], sgi);
+	if (irm) {
+		for (unsigned int t = 0; t < vm->nr_vcpus; t++)
+			if (t != v->id)
+				send_sgi(v, &vm->vcpus[t], sgi);
+		return;
 	}
+	/* A target list: its bits, not every vCPU (one, typically). */
+	send_sgi_list(v, rs * 16, (uint32_t)val & 0xffff, sgi);
 }
 
 /** GICv2 GICD_SGIR (IHI 0048B §4.3.15). */
@@ -626,14 +642,15 @@ void vgic_sgir(struct vcpu *v, uint32_t val)
 	struct vm *vm = v->vm;
 	uint32_t filter = (val >> 24) & 3, list = (val >> 16) & 0xff;
 
-	for (unsigned int t = 0; t < vm->nr_vcpus; t++) {
-		bool hit = filter == 0 ? (list >> t) & 1 :
-			   filter == 1 ? t != v->id :
-			   filter == 2 ? t == v->id :
-					 false;
-
-		if (hit)
-			send_sgi(v, &vm->vcpus[t], val & 0xf);
+	switch (filter) {
+	case 0: send_sgi_list(v, 0, list, val & 0xf); break;
+	case 1:
+		for (unsigned int t = 0; t < vm->nr_vcpus; t++)
+			if (t != v->id)
+				send_sgi(v, &vm->vcpus[t], val & 0xf);
+		break;
+	case 2: send_sgi(v, v, val & 0xf); break;
+	default: break; /* reserved */
 	}
 }
 

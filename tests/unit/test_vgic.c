@@ -803,6 +803,23 @@ static void test_sgi1r_routing(void **state)
 	assert_int_equal(sgi_targets_v3(7), 0x1);
 }
 
+/*
+ * Every target list of RS 0 and 1 (10 bits: past the 4 vCPUs too) from
+ * every sender reaches exactly the vCPUs it names that exist, whatever
+ * the path (the list's bits are walked, not every vCPU).
+ */
+static void test_sgi1r_every_list(void **state)
+{
+	(void)state;
+	for (unsigned int from = 0; from < 4; from++)
+		for (uint64_t list = 0; list < 0x400; list++) {
+			vgic_sgi1r(vc(from), 2UL << 24 | list);
+			assert_int_equal(sgi_targets_v3(2), list & 0xf);
+			vgic_sgi1r(vc(from), 1UL << 44 | 2UL << 24 | list);
+			assert_int_equal(sgi_targets_v3(2), 0);
+		}
+}
+
 /* GICv2 sources of @sgi pending at each vCPU (byte per vCPU); cleared. */
 static uint32_t sgi_sources_v2(uint32_t sgi)
 {
@@ -833,6 +850,22 @@ static void test_sgir_filters_v2(void **state)
 	/* Through the API as through the register. */
 	vgic_sgir(vc(0), 0U << 24 | 0x02U << 16 | 9);
 	assert_int_equal(sgi_sources_v2(9), 0x0100);
+}
+
+/* GICD_SGIR filter 0, every list from every sender: the vCPUs it names. */
+static void test_sgir_every_list_v2(void **state)
+{
+	(void)state;
+	for (unsigned int from = 0; from < 4; from++)
+		for (uint32_t list = 0; list < 0x100; list++) {
+			uint32_t want = 0;
+
+			for (unsigned int t = 0; t < 4; t++)
+				if (list & (1U << t))
+					want |= (1U << from) << (8 * t);
+			vgic_sgir(vc(from), list << 16 | 5);
+			assert_int_equal(sgi_sources_v2(5), want);
+		}
 }
 
 static void eoi_check_maint(struct vcpu *v, void *arg)
@@ -1325,7 +1358,9 @@ int main(void)
 		T(test_t16_deactivate_unlisted, setup_v3),
 		T(test_t11_level_resampled, setup_v3),
 		T(test_sgi1r_routing, setup_v3),
+		T(test_sgi1r_every_list, setup_v3),
 		T(test_sgir_filters_v2, setup_v2),
+		T(test_sgir_every_list_v2, setup_v2),
 		T(test_sgi_v2_several_sources, setup_v2),
 		T(test_regs_read_only_ignore_writes, setup_v3),
 		T(test_regs_ipriorityr_bytes, setup_v3),
