@@ -212,6 +212,29 @@ def test_pipelined_puts_stay_in_the_buffer_and_resume(kairos, monkeypatch):
     assert xfer.export_slot(k, 1) == image
 
 
+def test_a_flood_past_rx_buffer_corrupts_nothing(kairos):
+    """A client that sends three times rx_buffer of `put`s without
+    waiting for any answer: whatever Kairos had to drop, it answers on,
+    the import's position is a chunk boundary, and the import resumed
+    from there ends with the image whole."""
+    k = checkpointed(kairos)
+    image = xfer.export_slot(k, 0)
+    k.request("import", 1, len(image))
+    window, blob, off, n = int(k.hello_row["rx_buffer"]), [], 0, 0
+    while sum(map(len, blob)) < 3 * window:
+        words, end = xfer._chunk_at(1, image, off % len(image))
+        blob.append(f"f{n} {' '.join(map(str, words))}\r".encode())
+        off, n = end % len(image), n + 1
+    k.send_raw(b"".join(blob), timeout=120)
+    assert k.request("hello").rows[0]["protocol"] == "1"
+    nxt = int(k.request("import-status").rows[0]["next"])
+    assert 0 < nxt <= len(image), nxt
+    assert nxt % xfer.CHUNK == 0 or nxt == len(image), nxt
+    row = xfer.import_slot(k, 1, image, resume=True)
+    assert (row["vm"], int(row["size"])) == ("g", len(image))
+    assert xfer.export_slot(k, 1) == image
+
+
 def test_cut_or_bad_imports_leave_the_slot_empty(kairos, tmp_path):
     """import-end before every byte came, or of an image that does not
     validate (ckpt_parse, as a restore): refused with the reason, and
