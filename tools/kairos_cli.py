@@ -40,7 +40,7 @@ def run(main, prog):
 
 
 # QEMU's mux reads the console's input one character per turn of its main
-# loop when it multiplexes its monitor on stdio, some four times slower
+# loop when it multiplexes its monitor on stdio, two to four times slower
 # than the UART alone takes it (docs/control.md, "Moving slot images").
 STDIO_MODES = ("auto", "mux", "uart")
 
