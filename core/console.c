@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Console output serialised between CPUs, and an input ring that holds a
- * whole control-channel `put` line (docs/control.md) with room to spare.
+ * Console output serialised between CPUs, and an input ring that holds
+ * three whole control-channel `put` lines (docs/control.md).
  */
 #include <kairos/console.h>
 #include <kairos/spinlock.h>
@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RX_RING 8192U
+/* One slot stays empty: a full ring holds CONSOLE_RX_BUFFER characters. */
+#define RX_RING (CONSOLE_RX_BUFFER + 1U)
 
 static const struct console_ops *dev;
 static struct spinlock lock = SPINLOCK_INIT;

@@ -9,5 +9,13 @@ PYTEST_ARGS ?=
 # fuzz-smoke and ckpt-tool: mk/ckpt.mk (the checkpoint image format).
 test: unit fuzz-smoke integration
 
+# Tests marked slow (many minutes each: a Linux VM's image moved over the
+# control channel) run only with `make test-slow` (docs/hil.md).
 integration: all guests linux-guest ckpt-tool rpi4-test-deps lava-deps
-	$(PYTHON) -m pytest -v -p no:cacheprovider $(PYTEST_ARGS) tests/integration
+	$(PYTHON) -m pytest -v -p no:cacheprovider -m "not slow" $(PYTEST_ARGS) \
+		tests/integration
+
+.PHONY: test-slow
+test-slow: all guests linux-guest ckpt-tool
+	$(PYTHON) -m pytest -v -p no:cacheprovider -m slow $(PYTEST_ARGS) \
+		tests/integration

@@ -4,6 +4,7 @@ usage error (unknown option, missing or malformed value) is one line that
 names it, exit status 2; a failure is one line, exit status 1; a Python
 traceback only with --debug. docs/building.md lists the tools."""
 import argparse
+import os
 import sys
 
 
@@ -36,3 +37,43 @@ def run(main, prog):
                          "(--debug shows where)\n")
         rc = 1
     sys.exit(rc)
+
+
+# QEMU's mux reads the console's input one character per turn of its main
+# loop when it multiplexes its monitor on stdio, two to four times slower
+# than the UART alone takes it (docs/control.md, "Moving slot images").
+STDIO_MODES = ("auto", "mux", "uart")
+
+
+def add_stdio_argument(parser):
+    """--stdio auto|mux|uart: what QEMU's stdio is (qemu_serial())."""
+    parser.add_argument(
+        "--stdio", choices=STDIO_MODES, default="auto",
+        help="mux: the console with QEMU's monitor behind the escape key "
+             "Ctrl-]; uart: the board's UART alone, every byte to it "
+             "(faster input, for a program such as kairosctl); auto "
+             "(default): mux when stdin is this process's controlling "
+             "terminal (a person), uart otherwise")
+
+
+def stdio_is_a_person():
+    """stdin is the controlling terminal of this process: a person's
+    terminal, or a program that made its pty one (pexpect). KairosCtl.spawn
+    starts its command in a new session without one."""
+    try:
+        os.tcgetpgrp(0)
+        return True
+    except OSError:
+        return False
+
+
+def qemu_stdio(mode):
+    """-> (the -serial argument that puts a UART on stdio, QEMU options
+    that go with it) for --stdio @mode."""
+    if mode == "auto":
+        mode = "mux" if stdio_is_a_person() else "uart"
+    if mode == "mux":
+        return "mon:stdio", ["-echr", "0x1d"]
+    # signal=off: a Ctrl-C on the line is the board's, not QEMU's end.
+    return "chardev:kairos-stdio", ["-chardev",
+                                    "stdio,id=kairos-stdio,signal=off"]

@@ -224,6 +224,10 @@ static void state_row(struct ctl_call *c, const struct vm *vm)
 	row(c->tag, "vm=%s state=%s", vm->cfg->name, state_of(vm));
 }
 
+/* rx_buffer= promises a pipelining client room for three whole `put`s. */
+_Static_assert(CONSOLE_RX_BUFFER >= 3U * (CTL_DATA_LINE_MAX + 1U),
+	       "the console's input buffer holds three put lines");
+
 static enum ctl_status verb_hello(struct ctl_call *c)
 {
 	char version[48];
@@ -233,9 +237,10 @@ static enum ctl_status verb_hello(struct ctl_call *c)
 	for (char *p = version; *p; p++)
 		if (*p == ' ')
 			*p = '_';
-	row(c->tag, "protocol=%u kairos=%s vms=%u slots=%u freq=%llu",
+	row(c->tag,
+	    "protocol=%u kairos=%s vms=%u slots=%u freq=%llu rx_buffer=%u",
 	    CTL_PROTOCOL, version, vm_count, ckpt_nr_slots(),
-	    (unsigned long long)time_freq());
+	    (unsigned long long)time_freq(), CONSOLE_RX_BUFFER);
 	snprintf(c->msg, sizeof(c->msg), "Kairos %s, control protocol %u",
 		 KAIROS_VERSION, CTL_PROTOCOL);
 	return CTL_OK;

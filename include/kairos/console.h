@@ -56,6 +56,14 @@ bool console_line_open(int owner);
 /** If the console's last line is @owner's unfinished one, end it. */
 void console_end_line(int owner);
 
+/**
+ * Characters the console's input buffer holds: what a control-channel
+ * client may have sent and not yet seen answered (`hello`'s rx_buffer=,
+ * docs/control.md) - three whole `put` lines, so that a client keeps the
+ * line busy while Kairos takes one.
+ */
+#define CONSOLE_RX_BUFFER 16383U
+
 /** Drain the UART receiver into the input buffer (UART interrupt). */
 void console_rx_poll(void);
 

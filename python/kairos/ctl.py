@@ -502,33 +502,46 @@ class KairosCtl:
                            f"{proto}, this client {PROTOCOL}", "hello")
         return self.hello_row
 
-    def request_line(self, tag, line, timeout=30):
-        """Send @line verbatim and wait for the final line of @tag."""
-        what = f"the answer to {line[:60]!r}"
+    def _answer(self, tag, what):
+        """The final line of @tag if it came (reader lock held)."""
+        if self._boots_at_connect not in (None, self._boots):
+            raise CtlReboot(f"waiting for {what}: Kairos rebooted "
+                            f"(boot banner seen), control mode is "
+                            f"gone; connect() again")
+        return self._finals.pop(tag, None)
 
-        def answer():
-            if self._boots_at_connect not in (None, self._boots):
-                raise CtlReboot(f"waiting for {what}: Kairos rebooted "
-                                f"(boot banner seen), control mode is "
-                                f"gone; connect() again")
-            return self._finals.pop(tag, None)
+    def send_line(self, tag, line, timeout=30):
+        """Send @line verbatim as request @tag without waiting for its
+        answer (wait_answer() does). -> the characters sent."""
         with self._cond:
             self._finals.pop(tag, None)
-            answer()
+            self._answer(tag, f"the answer to {line[:60]!r}")
         # Not under the lock: the reader thread must go on taking what
         # Kairos prints while a long line is written, or both sides could
         # wait for each other (a full pty one way, a full one the other).
-        self.send_raw(line.encode() + b"\r", timeout)
+        data = line.encode() + b"\r"
+        self.send_raw(data, timeout)
+        return len(data)
+
+    def wait_answer(self, tag, timeout=30, what=None):
+        """Wait for the final line of request @tag (sent with
+        send_line() or send_request()). -> Response."""
+        what = what or f"the answer to request {tag}"
         with self._cond:
-            return self._wait(answer, timeout, what)
+            return self._wait(lambda: self._answer(tag, what), timeout,
+                              what)
 
-    def request(self, verb, *args, timeout=30, check=True,
-                max_len=LINE_MAX):
-        """Send one request; -> Response(status, message, rows).
+    def request_line(self, tag, line, timeout=30):
+        """Send @line verbatim and wait for the final line of @tag."""
+        self.send_line(tag, line, timeout)
+        return self.wait_answer(tag, timeout,
+                                f"the answer to {line[:60]!r}")
 
-        rows are dicts of the data lines. A non-zero status raises
-        CtlError unless check is False. @max_len: longest line (only a
-        `put` may be longer than LINE_MAX)."""
+    def send_request(self, verb, *args, timeout=30, max_len=LINE_MAX):
+        """Send one request without waiting for its answer: requests are
+        answered in order, and a client may have up to the hello row's
+        rx_buffer characters on the way unanswered (docs/control.md).
+        -> (tag, characters sent); wait_answer(tag) gets the Response."""
         words = [verb, *map(str, args)]
         for w in words:
             if not _WORD_RE.match(w):
@@ -539,9 +552,22 @@ class KairosCtl:
         line = f"{tag} {' '.join(words)}"
         if len(line) > max_len:
             raise ValueError(f"request longer than {max_len} characters")
-        r = self.request_line(tag, line, timeout)
+        return tag, self.send_line(tag, line, timeout)
+
+    def request(self, verb, *args, timeout=30, check=True,
+                max_len=LINE_MAX):
+        """Send one request; -> Response(status, message, rows).
+
+        rows are dicts of the data lines. A non-zero status raises
+        CtlError unless check is False. @max_len: longest line (only a
+        `put` may be longer than LINE_MAX)."""
+        tag, _ = self.send_request(verb, *args, timeout=timeout,
+                                   max_len=max_len)
+        r = self.wait_answer(tag, timeout, f"the answer to "
+                             f"{' '.join([verb, *map(str, args)])[:60]!r}")
         if check and r.status != OK:
-            raise CtlError(r.status, r.message, " ".join(words))
+            raise CtlError(r.status, r.message,
+                           " ".join([verb, *map(str, args)]))
         return r
 
     def exit_control(self, timeout=30):

@@ -13,18 +13,22 @@ with import_slot(..., resume=True). load_image() sends a kernel the
 same way, staged in a slot, for a stopped VM to boot from."""
 import base64
 import binascii
+import collections
 import time
 
 from .ctl import FAILED, CtlError
 
 #: Image bytes per chunk (Kairos's CTL_XFER_CHUNK).
 CHUNK = 3072
-#: Chunks per `export` request.
-EXPORT_CHUNKS = 8
+#: Chunks per `export` request (the most Kairos sends for one).
+EXPORT_CHUNKS = 16
 #: Longest `put` line Kairos takes (CTL_DATA_LINE_MAX).
 DATA_LINE_MAX = CHUNK // 3 * 4 + 64
 #: Refusals of the same offset in a row before giving up.
 RETRIES = 5
+#: Characters a client may have on the way unanswered when the `hello` row
+#: does not say (rx_buffer=): a console input buffer of 8192.
+RX_BUFFER_DEFAULT = 8191
 
 
 def _crc32c_table():
@@ -147,31 +151,69 @@ def _resume_from(k, slot, size, timeout, vm=None):
     return int(row["next"])
 
 
+def _window(k):
+    """Characters @k may have on the way unanswered: the `hello` row's
+    rx_buffer (what Kairos's console holds), RX_BUFFER_DEFAULT if it does
+    not say."""
+    try:
+        return int((k.hello_row or {}).get("rx_buffer", RX_BUFFER_DEFAULT))
+    except ValueError:
+        return RX_BUFFER_DEFAULT
+
+
+def _chunk_at(slot, image, off):
+    """-> (request words, offset after it) of the `put` or `zero` that
+    sends @image from @off."""
+    run = _zero_run(image, off)
+    if run:
+        return ["zero", slot, off, run], off + run
+    end = min(off + CHUNK, len(image))
+    return put_line(slot, off, image[off:end]), end
+
+
 def _send(k, slot, image, off, timeout):
     """`put` and `zero` the bytes of @image from @off into the import
     going on in @slot, resending refused chunks (RETRIES times in a row
-    at most)."""
-    bad = 0
-    while off < len(image):
-        run = _zero_run(image, off)
-        if run:
-            words = ["zero", slot, off, run]
-        else:
-            words = put_line(slot, off, image[off:off + CHUNK])
-        r = k.request(*words, timeout=timeout, check=False,
-                      max_len=DATA_LINE_MAX)
+    at most). Requests go without waiting for each answer, as many as
+    Kairos's console holds (_window()): the line stays busy while Kairos
+    takes a chunk, and nothing sent can overflow its input buffer."""
+    window, pending, queued, bad = _window(k), collections.deque(), 0, 0
+    while True:
+        while off < len(image):
+            words, end = _chunk_at(slot, image, off)
+            # The line as sent: the tag (at most 16) and its CR too.
+            if pending and queued + len(" ".join(map(str, words))) + \
+                    18 > window:
+                break
+            tag, n = k.send_request(*words, timeout=timeout,
+                                    max_len=DATA_LINE_MAX)
+            pending.append((tag, n, " ".join(map(str, words[:3]))))
+            queued += n
+            off = end
+        if not pending:
+            return
+        tag, n, what = pending.popleft()
+        queued -= n
+        r = k.wait_answer(tag, timeout, f"the answer to {what!r}")
         nxt = int(r.rows[-1]["next"]) if r.rows and \
             "next" in r.rows[-1] else None
         if r.status != 0 and (r.status != FAILED or nxt is None):
-            raise CtlError(r.status, r.message, " ".join(map(str, words[:3])))
-        if r.status != 0:
-            bad += 1
-            if bad > RETRIES:
-                raise TransferError(f"import into slot {slot}: {r.message}"
-                                    f", {bad} times", "put")
-        else:
+            raise CtlError(r.status, r.message, what)
+        if r.status == 0:
             bad = 0
-        off = nxt
+            continue
+        bad += 1
+        if bad > RETRIES:
+            raise TransferError(f"import into slot {slot}: {r.message}"
+                                f", {bad} times", "put")
+        # The chunks sent after the refused one start past Kairos's
+        # position (refused too) or at it: their answers say where it
+        # stands, and the transfer goes on from there.
+        while pending:
+            r = k.wait_answer(pending.popleft()[0], timeout)
+            if r.rows and "next" in r.rows[-1]:
+                nxt = int(r.rows[-1]["next"])
+        off, queued = nxt, 0
 
 
 def import_slot(k, slot, image, resume=False, timeout=60):

@@ -63,3 +63,9 @@ def kairos_ctl(request):
 def pytest_sessionstart(session):
     if not os.path.exists(KAIROS_BIN):
         raise pytest.UsageError(f"{KAIROS_BIN} missing: run 'make' first")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: runs for many minutes; `make test-slow` runs "
+        "these, `make test` leaves them out (docs/hil.md)")

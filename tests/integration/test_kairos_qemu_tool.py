@@ -12,6 +12,7 @@ import subprocess
 
 import sys
 
+import pexpect
 import pytest
 
 from kairos_qemu import KAIROS_BIN, ROOT, SUMMARY_RE, TOOLS
@@ -32,8 +33,9 @@ IDLE_GUEST = struct.pack("<II", 0xd503207f, 0x17ffffff)  # wfi; b .
 
 
 def run_tool(*args):
+    # stdin not a terminal, whoever runs the tests: --stdio auto is uart.
     return subprocess.run([TOOL, *args], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, stdin=subprocess.DEVNULL)
 
 
 def kairos_end():
@@ -159,9 +161,12 @@ def test_vm_nodes_and_placements(tmp_path):
                      k2.replace(",", ",,"): [k2_at]}
     check_layout(dtb, loads, 512 * MiB)
     # The board is QEMU's own, for the same machine.
-    assert cmd[:cmd.index("-nographic")] == [
+    assert cmd[:cmd.index("-display")] == [
         "qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3",
         "-cpu", "cortex-a72", "-smp", "4", "-m", "512M"]
+    # Run by a program (no controlling terminal): the UART alone on stdio.
+    assert cmd[cmd.index("-serial") + 1] == "chardev:kairos-stdio"
+    assert "stdio,id=kairos-stdio,signal=off" in cmd
     assert cmd[cmd.index("-kernel") + 1] == KAIROS_BIN
     board = os.path.join(os.path.dirname(dtb), "board.dtb")
     assert set(fdt_nodes(dtb, "/")) == set(fdt_nodes(board, "/")) | {
@@ -185,6 +190,28 @@ def test_board_dtb_follows_machine_options(tmp_path):
                                                             768 * MiB]
     assert u64s(fdtget(dtb, "/hypervisor/vm@0", "kernel")) == [
         RAM_BASE + 768 * MiB - 2 * MiB, 4096]
+
+
+def test_stdio_mux_for_a_person_uart_for_a_program(tmp_path):
+    """--stdio mux: QEMU's monitor behind Ctrl-] on stdio; uart: the
+    UART alone (no escape, Ctrl-C the board's); auto is mux only when
+    stdin is the tool's controlling terminal (pexpect's pty is, as a
+    person's terminal)."""
+    k = image(tmp_path, "k.bin", 4096)
+    mux, _, _ = dry_run(tmp_path, "--stdio", "mux", "--vm",
+                        f"name=a,image={k}")
+    assert mux[mux.index("-serial") + 1] == "mon:stdio"
+    assert mux[mux.index("-echr") + 1] == "0x1d"
+    uart, _, _ = dry_run(tmp_path, "--stdio", "uart", "--vm",
+                         f"name=a,image={k}")
+    assert uart[uart.index("-serial") + 1] == "chardev:kairos-stdio"
+    assert "stdio,id=kairos-stdio,signal=off" in uart
+    assert "-echr" not in uart and "mon:stdio" not in uart
+    child = pexpect.spawn(TOOL, ["--out", str(tmp_path / "p"), "--dry-run",
+                                 "--vm", f"name=a,image={k}"],
+                          timeout=60)
+    child.expect(pexpect.EOF)
+    assert " -serial mon:stdio " in child.before.decode(), child.before
 
 
 def test_cpus_and_sizes(tmp_path):

@@ -161,6 +161,80 @@ def test_damaged_chunks_are_refused_and_resent(kairos, tmp_path,
     assert damaged_once.done and asked[:2] == [0, 0], asked
 
 
+def test_pipelined_puts_stay_in_the_buffer_and_resume(kairos, monkeypatch):
+    """import_slot() keeps several `put`s on the way, never more
+    characters unanswered than hello's rx_buffer (what Kairos's console
+    holds: nothing it sends can be dropped); when one is refused (its
+    chunk damaged on the way), those sent behind it are refused too, and
+    it goes on from Kairos's `next`: the slot gets the image whole."""
+    k = checkpointed(kairos)
+    image = xfer.export_slot(k, 0)
+    window = int(k.hello_row["rx_buffer"])
+    assert window >= 3 * (xfer.DATA_LINE_MAX + 1)
+    bad_at = next(off for off in range(2 * xfer.CHUNK, len(image),
+                                       xfer.CHUNK)
+                  if image[off:off + xfer.CHUNK].count(0) != xfer.CHUNK)
+    unanswered, most, refused = {}, [0, 0], []
+    send, wait, put = k.send_request, k.wait_answer, xfer.put_line
+
+    def spy_send(*words, **kw):
+        tag, n = send(*words, **kw)
+        unanswered[tag] = n
+        most[0] = max(most[0], sum(unanswered.values()))
+        most[1] = max(most[1], len(unanswered))
+        return tag, n
+
+    def spy_wait(tag, *args, **kw):
+        r = wait(tag, *args, **kw)
+        unanswered.pop(tag)
+        if r.status:
+            refused.append(r.message)
+        return r
+
+    def damaged_once(slot, off, data, crc=None):
+        if off == bad_at and not damaged_once.done:
+            damaged_once.done = True
+            crc = xfer.crc32c(data) ^ 1
+        return put(slot, off, data, crc)
+    damaged_once.done = False
+    monkeypatch.setattr(k, "send_request", spy_send)
+    monkeypatch.setattr(k, "wait_answer", spy_wait)
+    monkeypatch.setattr(xfer, "put_line", damaged_once)
+    row = xfer.import_slot(k, 1, image)
+    assert (row["vm"], int(row["size"])) == ("g", len(image))
+    assert most[1] >= 3 and most[0] <= window, (most, window)
+    assert len(refused) >= 2, refused
+    assert "CRC32C" in refused[0] and \
+        f"resend from offset {bad_at}" in refused[0], refused
+    assert all(f"resend from offset {bad_at}" in m for m in refused[1:]), \
+        refused
+    monkeypatch.undo()
+    assert xfer.export_slot(k, 1) == image
+
+
+def test_a_flood_past_rx_buffer_corrupts_nothing(kairos):
+    """A client that sends three times rx_buffer of `put`s without
+    waiting for any answer: whatever Kairos had to drop, it answers on,
+    the import's position is a chunk boundary, and the import resumed
+    from there ends with the image whole."""
+    k = checkpointed(kairos)
+    image = xfer.export_slot(k, 0)
+    k.request("import", 1, len(image))
+    window, blob, off, n = int(k.hello_row["rx_buffer"]), [], 0, 0
+    while sum(map(len, blob)) < 3 * window:
+        words, end = xfer._chunk_at(1, image, off % len(image))
+        blob.append(f"f{n} {' '.join(map(str, words))}\r".encode())
+        off, n = end % len(image), n + 1
+    k.send_raw(b"".join(blob), timeout=120)
+    assert k.request("hello").rows[0]["protocol"] == "1"
+    nxt = int(k.request("import-status").rows[0]["next"])
+    assert 0 < nxt <= len(image), nxt
+    assert nxt % xfer.CHUNK == 0 or nxt == len(image), nxt
+    row = xfer.import_slot(k, 1, image, resume=True)
+    assert (row["vm"], int(row["size"])) == ("g", len(image))
+    assert xfer.export_slot(k, 1) == image
+
+
 def test_cut_or_bad_imports_leave_the_slot_empty(kairos, tmp_path):
     """import-end before every byte came, or of an image that does not
     validate (ckpt_parse, as a restore): refused with the reason, and
@@ -429,6 +503,47 @@ def test_kairos_qemu_saves_slots_at_power_off(kairos, tmp_path):
     mark = len(k.guest_lines("g"))
     k.restore("g", 1)
     k.wait_guest("g", r"TEST wait: PASS", since=mark, timeout=60)
+
+
+def test_rpi4_round_trip_over_the_pl011(tmp_path):
+    """The round trip of test_round_trip_through_a_file on QEMU raspi4b
+    (tools/kairos-rpi4, Kairos booted with -kernel), over the Pi's PL011
+    console (--console uart0: its input is interrupt-driven, the
+    mini-UART's is polled; docs/rpi4.md): checkpoint into slot 0, export
+    it to a file, import the file into slot 1 of a freshly booted Pi,
+    restore from it: the guest goes on (its armed timer fires, its test
+    passes) instead of booting again."""
+    rpi4 = os.path.join(TOOLS, "kairos-rpi4")
+
+    def pi(name):
+        return [rpi4, "--console", "uart0", "--store", "64M", "--slots",
+                "2", "--out", str(tmp_path / name), "--vm", WAIT_VM]
+
+    path = tmp_path / "pi-slot0.img"
+    with KairosCtl.spawn(pi("a"), log=str(tmp_path / "a.log")) as k:
+        k.connect(timeout=300)
+        k.wait_guest("g", r"# ckpt wait: armed", timeout=120)
+        saved = k.checkpoint("g", 0)
+        k.pause("g")
+        assert k.slot_save(0, str(path)) == saved["size"]
+    data = path.read_bytes()
+    assert Image(data, check_mem=True).vm()["name"] == "g"
+    with KairosCtl.spawn(pi("b"), log=str(tmp_path / "b.log")) as k:
+        k.connect(timeout=300)
+        k.stop("g")  # its cold boot must not be what answers below
+        row = k.slot_load(1, str(path))
+        assert (row["slot"], row["vm"], row["size"]) == (1, "g", len(data))
+        assert slot_row(k, 1)["verified"] == 1
+        mark = len(k.guest_lines("g"))
+        assert k.restore("g", 1)["state"] == "running"
+        k.wait_guest("g", r"TEST wait: (PASS|FAIL)", since=mark,
+                     timeout=120)
+        after = k.guest_lines("g")[mark:]
+    assert any(re.search(r"# ckpt wait: answered at 0x[0-9a-f]+, \d+ us "
+                         r"after CVAL", line) for line in after), after
+    assert "TEST wait: PASS" in after, after
+    assert not any("libguest" in line or "armed" in line and "fired" not in
+                   line for line in after), after
 
 
 def test_rpi4_card_loads_slot_images(tmp_path):
