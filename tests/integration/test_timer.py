@@ -335,7 +335,7 @@ SHARED_ITERATIONS = {("kairos", "v"): 1000, ("kairos", "p"): 300,
 SHARED_RE = re.compile(
     r"^(?:\[(\w+)\] )?# shared: (\w+) armed (\d+) answered (\d+) "
     r"\(past (\d+), zero (\d+), ahead (\d+)\) late (\d+) "
-    r"max_late_us (\d+)", re.M)
+    r"max_late_us (\d+) switched_at_arming (\d+)", re.M)
 
 
 @pytest.mark.parametrize("env,nvms,timer", [
@@ -365,13 +365,17 @@ def test_shared_pcpu_busy_timers_on_time(env, nvms, timer):
     assert set(lines) == set(vms), (lines, result[2])
     name = "vtimer" if timer == "v" else "ptimer"
     for vm, (_, kind, armed, answered, past, zero, ahead, late,
-             max_late) in lines.items():
+             max_late, switched) in lines.items():
         assert kind == name, (vm, kind)
         assert int(armed) == n and int(answered) == n, (vm, lines[vm])
         # Each kind of arming was drawn (the PRNG is seeded per VM).
         assert min(int(past), int(zero), int(ahead)) > 0, (vm, lines[vm])
         assert int(late) == 0 and int(max_late) <= 1000, \
             (vm, lines[vm], result[2])
+        # Armings whose enabling write a switch interrupted are measured
+        # from after it (timertest's shared.c): a rare few, not a way
+        # around the bound.
+        assert int(switched) * 20 <= n, (vm, lines[vm], result[2])
 
 
 FAIR_RE = re.compile(
