@@ -66,7 +66,8 @@ static bool sh_spin(const uint32_t *p, uint32_t want, uint64_t ticks)
 TEST_FLAGS(shared, TEST_NAMED_ONLY)
 {
 	uint64_t iters = 1000, seed = 1, rng, max_late = 0;
-	uint64_t ticks_1ms = tt_ticks(SH_LATE_US), window = tt_ticks(SH_WINDOW_US);
+	uint64_t ticks_1ms = tt_ticks(SH_LATE_US),
+		 window = tt_ticks(SH_WINDOW_US);
 	uint32_t past = 0, zero = 0, ahead = 0, late = 0, switched = 0;
 	enum tt_kind k = tt_arg_kind();
 	struct tt_stat *s;
