@@ -193,3 +193,94 @@ func __fpsimd_restore
 	msr	fpcr, x2
 	ret
 endfunc __fpsimd_restore
+
+/*
+ * The EL1 registers of struct vcpu_sysregs, in its order (vcpu.c checks
+ * the layout): two MRS and one STP per pair on a put, one LDP and two MSR
+ * on a load. The caller's ISB (arch_vcpu_load()) orders the writes.
+ */
+/* void __sysregs_save(struct vcpu_sysregs *s) */
+func __sysregs_save
+	mrs	x1, sctlr_el1
+	mrs	x2, actlr_el1
+	stp	x1, x2, [x0, #8 * 0]
+	mrs	x3, cpacr_el1
+	mrs	x4, ttbr0_el1
+	stp	x3, x4, [x0, #8 * 2]
+	mrs	x5, ttbr1_el1
+	mrs	x6, tcr_el1
+	stp	x5, x6, [x0, #8 * 4]
+	mrs	x7, mair_el1
+	mrs	x8, amair_el1
+	stp	x7, x8, [x0, #8 * 6]
+	mrs	x9, vbar_el1
+	mrs	x10, contextidr_el1
+	stp	x9, x10, [x0, #8 * 8]
+	mrs	x11, tpidr_el0
+	mrs	x12, tpidrro_el0
+	stp	x11, x12, [x0, #8 * 10]
+	mrs	x13, tpidr_el1
+	mrs	x14, esr_el1
+	stp	x13, x14, [x0, #8 * 12]
+	mrs	x15, far_el1
+	mrs	x16, afsr0_el1
+	stp	x15, x16, [x0, #8 * 14]
+	mrs	x1, afsr1_el1
+	mrs	x2, par_el1
+	stp	x1, x2, [x0, #8 * 16]
+	mrs	x3, cntkctl_el1
+	mrs	x4, csselr_el1
+	stp	x3, x4, [x0, #8 * 18]
+	mrs	x5, mdscr_el1
+	mrs	x6, sp_el1
+	stp	x5, x6, [x0, #8 * 20]
+	mrs	x7, elr_el1
+	mrs	x8, spsr_el1
+	stp	x7, x8, [x0, #8 * 22]
+	mrs	x9, vmpidr_el2
+	str	x9, [x0, #8 * 24]
+	ret
+endfunc __sysregs_save
+
+/* void __sysregs_restore(const struct vcpu_sysregs *s) */
+func __sysregs_restore
+	ldp	x1, x2, [x0, #8 * 0]
+	ldp	x3, x4, [x0, #8 * 2]
+	ldp	x5, x6, [x0, #8 * 4]
+	ldp	x7, x8, [x0, #8 * 6]
+	msr	sctlr_el1, x1
+	msr	actlr_el1, x2
+	msr	cpacr_el1, x3
+	msr	ttbr0_el1, x4
+	msr	ttbr1_el1, x5
+	msr	tcr_el1, x6
+	msr	mair_el1, x7
+	msr	amair_el1, x8
+	ldp	x9, x10, [x0, #8 * 8]
+	ldp	x11, x12, [x0, #8 * 10]
+	ldp	x13, x14, [x0, #8 * 12]
+	ldp	x15, x16, [x0, #8 * 14]
+	msr	vbar_el1, x9
+	msr	contextidr_el1, x10
+	msr	tpidr_el0, x11
+	msr	tpidrro_el0, x12
+	msr	tpidr_el1, x13
+	msr	esr_el1, x14
+	msr	far_el1, x15
+	msr	afsr0_el1, x16
+	ldp	x1, x2, [x0, #8 * 16]
+	ldp	x3, x4, [x0, #8 * 18]
+	ldp	x5, x6, [x0, #8 * 20]
+	ldp	x7, x8, [x0, #8 * 22]
+	ldr	x9, [x0, #8 * 24]
+	msr	afsr1_el1, x1
+	msr	par_el1, x2
+	msr	cntkctl_el1, x3
+	msr	csselr_el1, x4
+	msr	mdscr_el1, x5
+	msr	sp_el1, x6
+	msr	elr_el1, x7
+	msr	spsr_el1, x8
+	msr	vmpidr_el2, x9
+	ret
+endfunc __sysregs_restore

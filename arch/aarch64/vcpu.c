@@ -43,45 +43,44 @@ uint64_t guest_enter(struct vcpu_regs *regs);
 void __fpsimd_save(struct vcpu_fp *fp);
 void __fpsimd_restore(const struct vcpu_fp *fp);
 
-/* The EL1 registers of struct vcpu_sysregs and their names. */
-// clang-format off
-#define SYSREGS(X) \
-	X(sctlr, sctlr_el1) \
-	X(actlr, actlr_el1) \
-	X(cpacr, cpacr_el1) \
-	X(ttbr0, ttbr0_el1) \
-	X(ttbr1, ttbr1_el1) \
-	X(tcr, tcr_el1) \
-	X(mair, mair_el1) \
-	X(amair, amair_el1) \
-	X(vbar, vbar_el1) \
-	X(contextidr, contextidr_el1) \
-	X(tpidr_el0, tpidr_el0) \
-	X(tpidrro_el0, tpidrro_el0) \
-	X(tpidr_el1, tpidr_el1) \
-	X(esr, esr_el1) \
-	X(far, far_el1) \
-	X(afsr0, afsr0_el1) \
-	X(afsr1, afsr1_el1) \
-	X(par, par_el1) \
-	X(cntkctl, cntkctl_el1) \
-	X(csselr, csselr_el1) \
-	X(mdscr, mdscr_el1) \
-	X(sp_el1, sp_el1) \
-	X(elr_el1, elr_el1) \
-	X(spsr_el1, spsr_el1) \
-	X(vmpidr, vmpidr_el2)
-// clang-format on
+void __sysregs_save(struct vcpu_sysregs *s);
+void __sysregs_restore(const struct vcpu_sysregs *s);
 
-#define SYSREG_LOAD(field, reg) write_sysreg(reg, s->field);
-#define SYSREG_SAVE(field, reg) s->field = read_sysreg(reg);
+/* guest.S's __sysregs_* take struct vcpu_sysregs as these, in order. */
+#define SYSREG_AT(field, k) \
+	_Static_assert(offsetof(struct vcpu_sysregs, field) == (k)*8UL, #field);
+SYSREG_AT(sctlr, 0)
+SYSREG_AT(actlr, 1)
+SYSREG_AT(cpacr, 2)
+SYSREG_AT(ttbr0, 3)
+SYSREG_AT(ttbr1, 4)
+SYSREG_AT(tcr, 5)
+SYSREG_AT(mair, 6)
+SYSREG_AT(amair, 7)
+SYSREG_AT(vbar, 8)
+SYSREG_AT(contextidr, 9)
+SYSREG_AT(tpidr_el0, 10)
+SYSREG_AT(tpidrro_el0, 11)
+SYSREG_AT(tpidr_el1, 12)
+SYSREG_AT(esr, 13)
+SYSREG_AT(far, 14)
+SYSREG_AT(afsr0, 15)
+SYSREG_AT(afsr1, 16)
+SYSREG_AT(par, 17)
+SYSREG_AT(cntkctl, 18)
+SYSREG_AT(csselr, 19)
+SYSREG_AT(mdscr, 20)
+SYSREG_AT(sp_el1, 21)
+SYSREG_AT(elr_el1, 22)
+SYSREG_AT(spsr_el1, 23)
+SYSREG_AT(vmpidr, 24)
+_Static_assert(sizeof(struct vcpu_sysregs) == 25 * 8UL, "sysregs size");
 
 void arch_vcpu_load(struct vcpu *v)
 {
-	const struct vcpu_sysregs *s = &v->st.sys;
 	const struct vm *vm = v->vm;
 
-	SYSREGS(SYSREG_LOAD)
+	__sysregs_restore(&v->st.sys);
 	pmu_debug_load(&v->st);
 	write_sysreg(vttbr_el2,
 		     ((uint64_t)(vm->id + 1) << 48) | (uintptr_t)vm->s2_root);
@@ -113,9 +112,7 @@ static void fp_access(bool on)
 
 void arch_vcpu_put(struct vcpu *v)
 {
-	struct vcpu_sysregs *s = &v->st.sys;
-
-	SYSREGS(SYSREG_SAVE)
+	__sysregs_save(&v->st.sys);
 	pmu_debug_save(&v->st);
 	if (v->fp_loaded) {
 		__fpsimd_save(&v->st.fp);
