@@ -16,13 +16,15 @@ LINUX = os.path.join(ROOT, "build", "guests", "linux")
 ITERATIONS = 200
 
 
-def linux_cmd():
+def linux_cmd(bootargs=""):
+    """Kairos on QEMU with two slots and one Linux VM (1 vCPU, 128 MiB)
+    whose console runs a shell; @bootargs go on its command line."""
     return [f"{TOOLS}/kairos-qemu", "--smp", "2", "--mem", "1G", "--store",
             "320M", "--slots", "2",
             "--vm", f"name=linux,image={LINUX}/Image,"
                     f"initrd={LINUX}/initramfs.cpio.gz,vcpus=1,mem=128M,"
                     "bootargs=console=ttyAMA0 quiet kairos.loops=0 "
-                    "kairos.shell=1", "--", "-no-reboot"]
+                    f"kairos.shell=1{bootargs}", "--", "-no-reboot"]
 
 
 def test_hil_loop_200_restores_no_state_leaks():

@@ -18,11 +18,10 @@ import pytest
 from ckpt_image import Image
 from kairos import ctl, xfer
 from kairos.ctl import CtlError, CtlReboot, CtlTimeout, KairosCtl
-from kairos_qemu import LOG_DIR, ROOT, TOOLS, qemu_monitor
+from kairos_qemu import ROOT, TOOLS, qemu_monitor
 
 CKPTTEST = os.path.join(ROOT, "build", "guests", "ckpttest.bin")
 VMTEST = os.path.join(ROOT, "build", "guests", "vmtest.bin")
-KAIROS_QEMU = os.path.join(TOOLS, "kairos-qemu")
 # A guest that arms its virtual timer for 3 s and says when it fired:
 # checkpointed while it waits, it must answer after the restore.
 WAIT_VM = (f"name=g,image={CKPTTEST},vcpus=1,cpus=0,mem=16M,"
@@ -31,26 +30,9 @@ STORE = ["--smp", "2", "--store", "64M", "--slots", "2"]
 
 
 @pytest.fixture
-def kairos(request):
+def kairos(kairos_ctl):
     """kairos(kairos-qemu args, qemu_args) -> a connected KairosCtl."""
-    opened = []
-
-    def _start(args, qemu_args=("-no-reboot",), connect=True):
-        os.makedirs(LOG_DIR, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-        log = os.path.join(LOG_DIR, f"{name}-{len(opened)}.log")
-        if os.path.exists(log):
-            os.unlink(log)
-        k = KairosCtl.spawn([KAIROS_QEMU, *args, "--", *qemu_args], log=log)
-        k.log_path = log
-        opened.append(k)
-        if connect:
-            k.connect(timeout=120)
-        return k
-
-    yield _start
-    for k in opened:
-        k.close()
+    return kairos_ctl
 
 
 def checkpointed(kairos, slot=0):
@@ -65,6 +47,22 @@ def checkpointed(kairos, slot=0):
 
 def slot_row(k, slot):
     return next(s for s in k.slots() if s["slot"] == slot)
+
+
+def expect_goes_on(k, timeout):
+    """Restore g from slot 1: it goes on from its checkpoint (its armed
+    timer fires, its test passes) instead of booting again."""
+    mark = len(k.guest_lines("g"))
+    assert k.restore("g", 1)["state"] == "running"
+    k.wait_guest("g", r"TEST wait: (PASS|FAIL)", since=mark,
+                 timeout=timeout)
+    after = k.guest_lines("g")[mark:]
+    assert any(re.search(r"# ckpt wait: answered at 0x[0-9a-f]+, \d+ us "
+                         r"after CVAL", line) for line in after), after
+    assert "TEST wait: PASS" in after, after
+    # It went on: no cold boot, no second arming.
+    assert not any("libguest" in line or "armed" in line and "fired" not in
+                   line for line in after), after
 
 
 def test_round_trip_through_a_file(kairos, tmp_path):
@@ -92,16 +90,7 @@ def test_round_trip_through_a_file(kairos, tmp_path):
     assert slot_row(k, 0)["state"] == "empty"
     # The same image comes back out of slot 1.
     assert xfer.export_slot(k, 1) == data
-    mark = len(k.guest_lines("g"))
-    assert k.restore("g", 1)["state"] == "running"
-    k.wait_guest("g", r"TEST wait: (PASS|FAIL)", since=mark, timeout=60)
-    after = k.guest_lines("g")[mark:]
-    assert any(re.search(r"# ckpt wait: answered at 0x[0-9a-f]+, \d+ us "
-                         r"after CVAL", line) for line in after), after
-    assert "TEST wait: PASS" in after, after
-    # It went on: no cold boot, no second arming.
-    assert not any("libguest" in line or "armed" in line and "fired" not in
-                   line for line in after), after
+    expect_goes_on(k, timeout=60)
 
 
 def test_damaged_chunks_are_refused_and_resent(kairos, tmp_path,
@@ -534,16 +523,7 @@ def test_rpi4_round_trip_over_the_pl011(tmp_path):
         row = k.slot_load(1, str(path))
         assert (row["slot"], row["vm"], row["size"]) == (1, "g", len(data))
         assert slot_row(k, 1)["verified"] == 1
-        mark = len(k.guest_lines("g"))
-        assert k.restore("g", 1)["state"] == "running"
-        k.wait_guest("g", r"TEST wait: (PASS|FAIL)", since=mark,
-                     timeout=120)
-        after = k.guest_lines("g")[mark:]
-    assert any(re.search(r"# ckpt wait: answered at 0x[0-9a-f]+, \d+ us "
-                         r"after CVAL", line) for line in after), after
-    assert "TEST wait: PASS" in after, after
-    assert not any("libguest" in line or "armed" in line and "fired" not in
-                   line for line in after), after
+        expect_goes_on(k, timeout=120)
 
 
 def test_rpi4_card_loads_slot_images(tmp_path):

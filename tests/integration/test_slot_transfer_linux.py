@@ -21,21 +21,16 @@ import time
 
 import pytest
 
+import test_hil_loop
 from kairos.ctl import KairosCtl
 from kairos.hil import PROMPT
-from kairos_qemu import LOG_DIR, ROOT, TOOLS
+from kairos_qemu import LOG_DIR
 
-LINUX = os.path.join(ROOT, "build", "guests", "linux")
 UPTIME_RE = r"^UPTIME-{tag} ([0-9]+\.[0-9]+)\r?$"
 
 
 def linux_cmd():
-    return [f"{TOOLS}/kairos-qemu", "--smp", "2", "--mem", "1G", "--store",
-            "320M", "--slots", "2",
-            "--vm", f"name=linux,image={LINUX}/Image,"
-                    f"initrd={LINUX}/initramfs.cpio.gz,vcpus=1,mem=128M,"
-                    "bootargs=console=ttyAMA0 quiet kairos.loops=0 "
-                    "kairos.shell=1 init_on_free=1", "--", "-no-reboot"]
+    return test_hil_loop.linux_cmd(" init_on_free=1")
 
 
 def shell(k, line, regex, since, timeout=60):
